@@ -1,0 +1,191 @@
+"""The configuration of one door controller, read from its TOML file.
+
+>>> config = load_door_config("firmware_configs/devices/reader-main.toml")  # doctest: +SKIP
+>>> config.device, config.timing.unlock
+('reader-main', 5.0)
+
+A file that does not validate raises `ConfigError` with one line naming the file, the key
+and why, which `spacehub door --config FILE` prints before exiting non-zero.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from protocol.durations import parse_duration
+from protocol.mqtt import parse_url
+from protocol.topics import TopicError, check_id
+
+
+class ConfigError(ValueError):
+    """A device configuration that cannot be read or does not validate."""
+
+
+def _id(value: str) -> str:
+    try:
+        return check_id(value)
+    except TopicError as exc:
+        raise ValueError(str(exc).removeprefix("id ")) from None
+
+
+def _positive_duration(value: Any) -> float:
+    seconds = parse_duration(value)
+    if seconds <= 0:
+        raise ValueError("must be longer than 0s")
+    return seconds
+
+
+def _mqtt_url(value: str) -> str:
+    parse_url(value)  # raises ValueError with the expected form
+    return value
+
+
+Id = Annotated[str, AfterValidator(_id)]
+Duration = Annotated[float, BeforeValidator(_positive_duration)]
+BcmPin = Annotated[int, Field(ge=0, le=27)]
+
+
+class _Table(BaseModel):
+    # A misspelt key must fail loudly, not silently fall back to a default.
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class MqttConfig(_Table):
+    """`[mqtt]`: where the broker is and who this device is to it."""
+
+    url: Annotated[str, AfterValidator(_mqtt_url)] = "mqtt://127.0.0.1:1883"
+    username: str | None = None
+    password: str | None = None
+    ca_file: Path | None = None
+
+
+class ReaderConfig(_Table):
+    """`[reader]`: which card reader the door has and how it reports UIDs."""
+
+    type: Literal["fake", "wedge", "uart"] = "fake"
+    path: str | None = Field(default=None, validate_default=True)
+    format: Literal["hex", "dec"] = "hex"
+    nbytes: int = Field(default=4, ge=4, le=10, alias="bytes")
+    reverse: bool = False
+    baudrate: int = Field(default=9600, gt=0)
+
+    @field_validator("path")
+    @classmethod
+    def _path_for_hardware(cls, value: str | None, info: ValidationInfo) -> str | None:
+        kind = info.data.get("type", "fake")
+        if kind != "fake" and not value:
+            raise ValueError(f"a {kind} reader needs the path of its device file")
+        return value
+
+
+class PinsConfig(_Table):
+    """`[pins]`: BCM numbers of what is wired to the Pi; None means not fitted.
+
+    Inputs are contacts to GND read with the Pi's internal pull-ups unless `pull_up` is
+    false; an `*_active_high` flag says which pin level means active for that input.
+    """
+
+    strike: BcmPin
+    green: BcmPin | None = None
+    red: BcmPin | None = None
+    buzzer: BcmPin | None = None
+    contact: BcmPin | None = None
+    exit: BcmPin | None = None
+    fire: BcmPin | None = None
+    strike_active_high: bool = True
+    buzzer_active_high: bool = True
+    contact_active_high: bool = False
+    exit_active_high: bool = False
+    fire_active_high: bool = True
+    pull_up: bool = True
+
+    @model_validator(mode="after")
+    def _distinct(self) -> PinsConfig:
+        seen: dict[int, str] = {}
+        for name in ("strike", "green", "red", "buzzer", "contact", "exit", "fire"):
+            pin = getattr(self, name)
+            if pin is None:
+                continue
+            if pin in seen:
+                raise ValueError(f"BCM {pin} is used for both {seen[pin]} and {name}")
+            seen[pin] = name
+        return self
+
+
+class TimingConfig(_Table):
+    """`[timing]`: durations written like `5s`, `500ms`, `1m`."""
+
+    unlock: Duration = 5.0
+    decision_timeout: Duration = 2.0
+    held_open: Duration = 30.0
+    heartbeat: Duration = 60.0
+
+
+class DoorConfig(_Table):
+    """Everything one door controller needs; see firmware_configs/devices/*.toml."""
+
+    site: Id
+    device: Id
+    mqtt: MqttConfig = MqttConfig()
+    reader: ReaderConfig = ReaderConfig()
+    pins: PinsConfig
+    timing: TimingConfig = TimingConfig()
+    data_dir: Path = Field(default=None, validate_default=True)  # type: ignore[assignment]
+    # None: look at systemd-timesyncd; True/False: report that without looking.
+    clock_synced: bool | None = None
+
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _default_data_dir(cls, value: Any, info: ValidationInfo) -> Any:
+        # Relative to the working directory, like the default (the systemd unit sets it).
+        if value is None:
+            return Path("var/devices") / info.data.get("device", "unknown")
+        return value
+
+
+def load_door_config(path: str | Path) -> DoorConfig:
+    """Read and validate a door controller's TOML file; `ca_file` is taken relative to the
+    file's folder. Raise ConfigError naming the file, the key and why."""
+    path = Path(path)
+    try:
+        with path.open("rb") as f:
+            data = tomllib.load(f)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        config = DoorConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_one_line(path, exc)) from None
+    ca_file = config.mqtt.ca_file
+    if ca_file is not None and not ca_file.is_absolute():
+        mqtt = config.mqtt.model_copy(update={"ca_file": path.parent / ca_file})
+        config = config.model_copy(update={"mqtt": mqtt})
+    return config
+
+
+def _one_line(path: Path, exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    why = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "missing":
+        why = "is required"
+    elif first["type"] == "extra_forbidden":
+        why = "is not a known key"
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"{path}: {key}: {why}{more}"

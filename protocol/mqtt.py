@@ -1,0 +1,181 @@
+"""The one MQTT client wrapper every spacehub program uses (paho-mqtt 2.x, MQTT 3.1.1).
+
+It sets TCP_NODELAY on its socket (without it a QoS 1 request and its answer wait tens of
+milliseconds on delayed ACKs), resubscribes after every reconnect, routes messages to
+handlers by topic filter, and logs a handler's exception instead of letting it kill
+paho's loop thread.
+
+>>> client = MqttClient("mqtt://127.0.0.1:1883", client_id="reader-main")  # doctest: +SKIP
+>>> client.subscribe("hub/piaseczno/dev/reader-main/cmd/+", on_command)  # doctest: +SKIP
+>>> client.start()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import ssl
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import paho.mqtt.client as paho
+
+from protocol.messages import Message, encode
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[paho.MQTTMessage], None]
+
+
+@dataclass(frozen=True)
+class BrokerAddress:
+    host: str
+    port: int
+    tls: bool = False
+    username: str | None = None
+    password: str | None = None
+
+
+def parse_url(url: str) -> BrokerAddress:
+    """`mqtt://[user:pass@]host[:1883]` or `mqtts://host[:8883]`."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
+        raise ValueError(f"MQTT URL must look like mqtt://host:1883 or mqtts://host:8883: {url!r}")
+    tls = parts.scheme == "mqtts"
+    return BrokerAddress(
+        host=parts.hostname,
+        port=parts.port or (8883 if tls else 1883),
+        tls=tls,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+    )
+
+
+def _nodelay(client: paho.Client, userdata: Any, sock: Any) -> None:
+    with contextlib.suppress(OSError, AttributeError):  # not a TCP socket (e.g. websockets)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class MqttClient:
+    """A paho client with spacehub's defaults. Handlers run on paho's network thread."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        client_id: str,
+        clean_session: bool = True,
+        manual_ack: bool = False,
+        will: tuple[str, Message] | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        ca_file: str | None = None,
+        keepalive: int = 30,
+        on_connect: Callable[[], None] | None = None,
+    ) -> None:
+        self.address = parse_url(url)
+        self._client = paho.Client(
+            paho.CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            clean_session=clean_session,
+            protocol=paho.MQTTv311,
+            manual_ack=manual_ack,
+        )
+        self.client_id = client_id
+        self.keepalive = keepalive
+        self._handlers: list[tuple[str, str, int, Handler]] = []
+        self._connected = threading.Event()
+        self._user_on_connect = on_connect
+        user = username or self.address.username
+        if user:
+            self._client.username_pw_set(user, password or self.address.password)
+        if self.address.tls:
+            self._client.tls_set(ca_certs=ca_file, tls_version=ssl.PROTOCOL_TLS_CLIENT)
+        if will is not None:
+            self._client.will_set(will[0], encode(will[1]), qos=1, retain=True)
+        self._client.reconnect_delay_set(min_delay=1, max_delay=10)
+        self._client.max_inflight_messages_set(100)
+        self._client.max_queued_messages_set(0)
+        self._client.on_socket_open = _nodelay
+        self._client.on_connect = self._on_connect
+        self._client.on_disconnect = self._on_disconnect
+        self._client.on_message = self._on_message
+
+    # -- connection ---------------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    def start(self) -> None:
+        """Connect in the background (retrying until the broker answers) and run the loop."""
+        self._client.connect_async(self.address.host, self.address.port, self.keepalive)
+        self._client.loop_start()
+
+    def wait_connected(self, timeout: float = 10.0) -> bool:
+        return self._connected.wait(timeout)
+
+    def stop(self, *, graceful: bool = True) -> None:
+        """Disconnect (no last will when graceful) and stop the loop thread."""
+        if graceful:
+            self._client.disconnect()
+        self._client.loop_stop()
+        self._connected.clear()
+        # paho closes its wake-up socket pair only in __del__, which the garbage collector
+        # may run much later (and warn about the open sockets); close it now.
+        reset = getattr(self._client, "_reset_sockets", None)
+        if reset is not None:
+            reset()
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
+        if reason_code.is_failure:
+            log.warning("%s: broker refused the connection: %s", self.client_id, reason_code)
+            return
+        for filter_, _match, qos, _handler in self._handlers:
+            client.subscribe(filter_, qos=qos)
+        self._connected.set()
+        log.debug("%s connected to %s:%s", self.client_id, self.address.host, self.address.port)
+        if self._user_on_connect is not None:
+            self._guard(self._user_on_connect)
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
+        self._connected.clear()
+        log.debug("%s disconnected: %s", self.client_id, reason_code)
+
+    # -- messages -----------------------------------------------------------------------
+
+    def subscribe(self, filter_: str, handler: Handler, qos: int = 1) -> None:
+        """Route messages matching `filter_` (a `$share/...` filter matches its topic part)
+        to `handler`; subscribed now if connected, and again after every reconnect."""
+        match = filter_.split("/", 2)[2] if filter_.startswith("$share/") else filter_
+        self._handlers.append((filter_, match, qos, handler))
+        if self.connected:
+            self._client.subscribe(filter_, qos=qos)
+
+    def _on_message(self, client, userdata, msg: paho.MQTTMessage) -> None:  # type: ignore[no-untyped-def]
+        for _filter, match, _qos, handler in self._handlers:
+            if paho.topic_matches_sub(match, msg.topic):
+                self._guard(handler, msg)
+                return
+        log.debug("%s: no handler for %s", self.client_id, msg.topic)
+
+    def _guard(self, fn: Callable[..., None], *args: object) -> None:
+        # paho stops its loop thread when a callback raises; a bad message must not do that.
+        try:
+            fn(*args)
+        except Exception:
+            log.exception("%s: handler %s failed", self.client_id, getattr(fn, "__name__", fn))
+
+    def publish(
+        self, topic: str, message: Message | bytes, *, qos: int = 1, retain: bool = False
+    ) -> paho.MQTTMessageInfo:
+        payload = message if isinstance(message, bytes) else encode(message)
+        return self._client.publish(topic, payload, qos=qos, retain=retain)
+
+    def ack(self, msg: paho.MQTTMessage) -> None:
+        """Acknowledge a message received with manual_ack, once its effects are committed."""
+        self._client.ack(msg.mid, msg.qos)

@@ -1,0 +1,140 @@
+"""The policy snapshot: everything a tap is decided from, as plain data.
+
+The server builds it from its database and decides from it; the gateway fetches it over
+HTTP and decides from the same model when the server is silent. It carries card hashes,
+never raw UIDs, and no names.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from protocol.messages import UtcTime
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_INTERVAL = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-3]|24):([0-5][0-9])\Z")
+
+Category = Literal["resident", "ngo", "business", "staff"]
+DoorModeName = Literal["normal", "locked", "unlocked"]
+
+
+def _parse_interval(text: str) -> tuple[time, time | None]:
+    m = _INTERVAL.match(text)
+    if not m or (m.group(3) == "24" and m.group(4) != "00"):
+        raise ValueError(f"{text!r} is not an interval like 08:00-21:00")
+    start = time(int(m.group(1)), int(m.group(2)))
+    end = None if m.group(3) == "24" else time(int(m.group(3)), int(m.group(4)))
+    if end is not None and end <= start:
+        raise ValueError(f"{text!r} ends before it starts")
+    return start, end
+
+
+class WeeklyHours(BaseModel):
+    """Opening hours per weekday, e.g. `{"mon": ["08:00-21:00"], "sat": ["10:00-16:00"]}`;
+    a day that is not listed is closed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    days: dict[str, list[str]] = Field(default_factory=dict)
+
+    @field_validator("days")
+    @classmethod
+    def _check(cls, days: dict[str, list[str]]) -> dict[str, list[str]]:
+        for day, intervals in days.items():
+            if day not in WEEKDAYS:
+                raise ValueError(f"unknown weekday {day!r} (use {', '.join(WEEKDAYS)})")
+            for interval in intervals:
+                _parse_interval(interval)
+        return days
+
+    def is_open(self, local: datetime) -> bool:
+        """Whether a local (site time zone) wall-clock time is inside the hours."""
+        t = local.time().replace(tzinfo=None)
+        for interval in self.days.get(WEEKDAYS[local.weekday()], []):
+            start, end = _parse_interval(interval)
+            if start <= t and (end is None or t < end):
+                return True
+        return False
+
+
+class DoorPolicy(BaseModel):
+    id: str
+    room: str
+    kind: Literal["entrance", "room"]
+    mode: DoorModeName = "normal"
+    unlock_s: float = 5.0
+
+
+class MemberPolicy(BaseModel):
+    category: Category
+    suspended_until: UtcTime | None = None
+
+
+class CardPolicy(BaseModel):
+    member_id: int
+    active: bool = True
+
+
+class PlanPolicy(BaseModel):
+    doors: list[str]
+    hours: Literal["opening", "always"] = "opening"
+
+
+class MembershipPolicy(BaseModel):
+    plan: str
+    valid_from: UtcTime
+    valid_until: UtcTime
+
+
+class PolicySnapshot(BaseModel):
+    """Everything `decide()` needs. Keys of `doors` are door-controller device ids; keys of
+    `cards` are card hashes (protocol.cards.card_hash)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    v: int = 1
+    site: str
+    epoch: str = ""
+    n: int = 0
+    generated_at: UtcTime
+    timezone: str = "UTC"
+    opening_hours: WeeklyHours = Field(default_factory=WeeklyHours)
+    closed_dates: list[date] = Field(default_factory=list)
+    doors: dict[str, DoorPolicy] = Field(default_factory=dict)
+    members: dict[int, MemberPolicy] = Field(default_factory=dict)
+    cards: dict[str, CardPolicy] = Field(default_factory=dict)
+    plans: dict[str, PlanPolicy] = Field(default_factory=dict)
+    memberships: dict[int, list[MembershipPolicy]] = Field(default_factory=dict)
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, name: str) -> str:
+        # Refused here, when the snapshot is loaded, rather than by every decide() after.
+        try:
+            ZoneInfo(name)
+        except (ValueError, ZoneInfoNotFoundError):
+            raise ValueError(f"unknown time zone {name!r}") from None
+        return name
+
+    # Plain properties, not cached_property: model_copy(update=...) copies the instance
+    # __dict__, so a cached zone or closed set would outlive the fields it came from.
+    # ZoneInfo keeps its own cache of zones, so this costs little.
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def local(self, now: datetime) -> datetime:
+        return now.astimezone(self.zone)
+
+    def is_open(self, now: datetime) -> bool:
+        """Whether the site is open at `now`: inside opening hours and not a closed day."""
+        local = self.local(now)
+        return local.date() not in self.closed_dates and self.opening_hours.is_open(local)
+
+    def age(self, now: datetime) -> timedelta:
+        return now - self.generated_at

@@ -1,0 +1,173 @@
+"""The door path's domain service: decide a tap, record it, and record what the door did.
+
+Knows nothing of MQTT: the ingest adapter hands it parsed messages and an `answer`
+callable that publishes a Decision."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from protocol.cards import card_hash
+from protocol.decide import decide
+from protocol.messages import Decision, Result, Status, Tap
+from server import models
+from server.policy import PolicyCache
+from server.site import SiteConfig
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+class TapFate(StrEnum):
+    ANSWERED = "answered"
+    DUPLICATE = "duplicate"
+    EXPIRED = "expired"
+    UNKNOWN_DEVICE = "unknown_device"
+
+
+@dataclass
+class DoorPathCounters:
+    unknown_device_taps: int = 0
+    duplicates: int = 0
+    expired: int = 0
+    answered: int = 0
+    invalid: int = 0
+
+
+def display_name(name: str) -> str:
+    """What a door's display may show: `Anna Kowalska` → `Anna K.`."""
+    parts = name.split()
+    if len(parts) < 2:
+        return name[:40]
+    return f"{parts[0]} {parts[-1][0]}."
+
+
+@dataclass
+class AccessService:
+    """Decides taps from the policy snapshot and keeps the access log, one row per tap."""
+
+    site: SiteConfig
+    writes: sessionmaker[Session]
+    policy: PolicyCache
+    card_key: str
+    clock: Clock
+    counters: DoorPathCounters = field(default_factory=DoorPathCounters)
+    _clock_synced: dict[str, bool] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def handle_tap(self, device_id: str, tap: Tap, answer: Callable[[Decision], object]) -> TapFate:
+        """Decide and record one tap; `answer` publishes the decision.
+
+        A repeated (device, id) is a no-op. A replayed tap, or one older than the door's
+        decision timeout from a device whose clock is synced, is recorded as expired and
+        never answered: the door has given up on it already."""
+        now = self.clock()
+        device = self.site.device(device_id)
+        if device is None:
+            self.counters.unknown_device_taps += 1
+            log.warning("tap %s from unknown device %r: not answered", tap.id, device_id)
+            return TapFate.UNKNOWN_DEVICE
+        with self._lock, self.writes() as session, session.begin():
+            if _find(session, device_id, tap.id) is not None:
+                self.counters.duplicates += 1
+                return TapFate.DUPLICATE
+            event = models.AccessEvent(
+                device_id=device_id,
+                event_id=tap.id,
+                door_id=device.door,
+                ts=tap.ts,
+                received=now,
+                card_hash=card_hash(self.card_key, tap.card),
+                replay=tap.replay,
+            )
+            session.add(event)
+            if tap.replay or self._stale(device_id, tap, now):
+                event.by = "expired"
+                self.counters.expired += 1
+                return TapFate.EXPIRED
+            snapshot = self.policy.get(session, now)
+            outcome = decide(snapshot, device_id, event.card_hash, now)  # type: ignore[arg-type]
+            member = session.get(models.Member, outcome.member_id) if outcome.member_id else None
+            # Nothing here changes state, so the door hears at once; the record follows.
+            answer(
+                Decision(
+                    id=tap.id,
+                    granted=outcome.granted,
+                    reason=outcome.reason,
+                    unlock_s=outcome.unlock_s,
+                    by="server",
+                    reader=tap.reader,
+                    name=display_name(member.name) if member and outcome.granted else None,
+                )
+            )
+            event.granted = outcome.granted
+            event.reason = outcome.reason
+            event.member_id = outcome.member_id
+            event.by = "server"
+            self.counters.answered += 1
+            return TapFate.ANSWERED
+
+    def _stale(self, device_id: str, tap: Tap, now: datetime) -> bool:
+        if not self._clock_synced.get(device_id, False):
+            return False
+        return now - tap.ts > timedelta(seconds=self.site.access.decision_timeout)
+
+    def handle_result(self, device_id: str, result: Result) -> bool:
+        """Record what the door did with a tap; False when already recorded."""
+        now = self.clock()
+        if self.site.device(device_id) is None:
+            log.warning("result from unknown device %r ignored", device_id)
+            return False
+        with self._lock, self.writes() as session, session.begin():
+            event = _find(session, device_id, result.tap)
+            if event is None:
+                # The result overtook its tap (or the tap was lost): the door's word stands,
+                # and the tap, when it comes, is a duplicate and is not answered.
+                event = models.AccessEvent(
+                    device_id=device_id,
+                    event_id=result.tap,
+                    door_id=self.site.device(device_id).door,  # type: ignore[union-attr]
+                    received=now,
+                    granted=result.granted,
+                    reason=result.reason,
+                    by=result.applied if result.applied != "none" else "expired",
+                )
+                session.add(event)
+            elif event.result_id is not None:
+                return False
+            event.result_id = result.id
+            event.result_applied = result.applied
+            event.result_granted = result.granted
+            event.result_at = now
+            return True
+
+    def handle_status(self, device_id: str, status: Status) -> None:
+        """A device's retained status or heartbeat: online, last seen, clock synced."""
+        if self.site.device(device_id) is None:
+            return
+        self._clock_synced[device_id] = status.clock_synced
+        with self.writes() as session, session.begin():
+            device = session.get(models.Device, device_id)
+            if device is None:
+                return
+            device.online = status.state == "online"
+            device.last_seen = min(status.ts, self.clock())  # a retained status may be old
+            device.clock_synced = status.clock_synced
+            device.status = status.model_dump(mode="json")
+
+
+def _find(session: Session, device_id: str, event_id: str) -> models.AccessEvent | None:
+    return session.scalars(
+        select(models.AccessEvent).where(
+            models.AccessEvent.device_id == device_id, models.AccessEvent.event_id == event_id
+        )
+    ).first()

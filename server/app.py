@@ -1,0 +1,111 @@
+"""`create_app(settings)`: the FastAPI application with the MQTT door path in its lifespan."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from server.context import ServerContext
+from server.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 64 * 1024
+
+
+class BodyLimit:
+    """413 for a request body over 64 KiB, declared or streamed."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await _too_large(scope, receive, send)
+            return
+        # A streamed body is read (up to the limit) before the app sees it: an exception
+        # raised from inside `receive` would reach FastAPI's body parser, which turns any
+        # failure into a 400.
+        buffered: list[Message] = []
+        seen = 0
+        while True:
+            message = await receive()
+            buffered.append(message)
+            if message["type"] != "http.request":
+                break  # the client went away; the app hears it from the replay
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                await _too_large(scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+
+        async def replay() -> Message:
+            return buffered.pop(0) if buffered else await receive()
+
+        await self.app(scope, replay, send)
+
+
+async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
+    response = JSONResponse({"detail": "request body is over 64 KiB"}, status_code=413)
+    await response(scope, receive, send)
+
+
+def create_app(
+    settings: Settings | None = None, *, ctx: ServerContext | None = None, mqtt: bool = True
+) -> FastAPI:
+    """The server application. With `mqtt=False` (API tests) no broker is needed."""
+    from server.api import router  # routes import FastAPI pieces only when serving
+
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        context = ctx or ServerContext.create(settings)
+        app.state.ctx = context
+        ingest = None
+        if mqtt:
+            from server.ingest import DoorIngest
+
+            ingest = DoorIngest(context)
+            ingest.start()
+        app.state.ingest = ingest
+        try:
+            yield
+        finally:
+            if ingest is not None:
+                ingest.stop()
+            if ctx is None:
+                context.close()
+
+    app = FastAPI(title="spacehub", version="0.1.0", lifespan=lifespan)
+    app.add_middleware(BodyLimit)
+    app.include_router(router)
+
+    @app.exception_handler(ValueError)
+    async def _value_error(request: Request, exc: ValueError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        # FastAPI's default echoes every bad input back: that may be a card UID, or text
+        # that cannot be encoded as UTF-8 at all (a lone surrogate), which made it fail.
+        # Say where and why, and escape what is left to ASCII.
+        errors = [{k: v for k, v in e.items() if k != "input"} for e in exc.errors()]
+        body = json.dumps({"detail": jsonable_encoder(errors)}, ensure_ascii=True)
+        return Response(body, status_code=422, media_type="application/json")
+
+    return app

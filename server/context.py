@@ -1,0 +1,60 @@
+"""Everything one server process holds, built once from its Settings and passed around."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from server.access import AccessService, Clock
+from server.db import make_engine, make_sessions, migrate
+from server.inventory import sync_site
+from server.policy import PolicyCache, ensure_meta
+from server.settings import Settings
+from server.site import SiteConfig, load_site
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class ServerContext:
+    settings: Settings
+    site: SiteConfig
+    engine: Engine
+    reads: sessionmaker[Session]
+    writes: sessionmaker[Session]
+    card_key: str
+    policy: PolicyCache
+    access: AccessService
+    clock: Clock
+
+    @classmethod
+    def create(cls, settings: Settings, *, clock: Clock = system_clock) -> ServerContext:
+        """Load the site, migrate the database and bring its inventory in line."""
+        site = load_site(settings.site_config)
+        engine = make_engine(settings.database_url)
+        migrate(engine)
+        writes = make_sessions(engine, writer=True)
+        with writes() as session, session.begin():
+            ensure_meta(session)
+            sync_site(session, site)
+        card_key = settings.resolve_card_key()
+        policy = PolicyCache(site)
+        return cls(
+            settings=settings,
+            site=site,
+            engine=engine,
+            reads=make_sessions(engine),
+            writes=writes,
+            card_key=card_key,
+            policy=policy,
+            access=AccessService(site, writes, policy, card_key, clock),
+            clock=clock,
+        )
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,57 @@
+"""Engine, sessions and migrations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine; SQLite gets WAL, foreign keys and a busy timeout, and its folder."""
+    if url.startswith("sqlite"):
+        path = url.removeprefix("sqlite:///")
+        if path and ":memory:" not in path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_conn, record) -> None:  # type: ignore[no-untyped-def]
+    # pysqlite's own transaction handling would emit BEGIN itself; we do it in "begin".
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
+    # A writer takes SQLite's write lock at BEGIN, so a read-then-write transaction never
+    # fails on a snapshot another writer changed; readers stay deferred and never block.
+    immediate = conn.get_execution_options().get("immediate", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def make_sessions(engine: Engine, *, writer: bool = False) -> sessionmaker[Session]:
+    """Sessions for reading, or (`writer=True`) for transactions that write."""
+    bind = engine.execution_options(immediate=True) if writer else engine
+    return sessionmaker(bind, expire_on_commit=False)
+
+
+def migrate(engine: Engine) -> None:
+    """Apply every Alembic migration (run at start)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")

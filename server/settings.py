@@ -1,0 +1,60 @@
+"""The server's one configuration object, from `SPACEHUB_` environment variables."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///var/spacehub.db"
+
+
+class Settings(BaseSettings):
+    """Everything the server reads from its environment (see API.md, Configuration)."""
+
+    model_config = SettingsConfigDict(env_prefix="SPACEHUB_", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    mqtt_url: str = "mqtt://127.0.0.1:1883"
+    mqtt_username: str | None = None
+    mqtt_password: str | None = None
+    mqtt_ca_file: str | None = None
+    site_config: Path = Path("firmware_configs/sites/piaseczno.toml")
+    admin_token: str | None = None
+    gateway_token: str | None = None
+    server_url: str = "http://127.0.0.1:8000"
+    card_key: str | None = Field(default=None, min_length=16)
+    # The replica's id: its MQTT client ids and its sys/server/{instance}/status topic.
+    instance: str = Field(default="main", pattern=r"^[a-z0-9_-]{1,32}$")
+
+    @field_validator("card_key", "admin_token", "gateway_token", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    def sqlite_path(self) -> Path | None:
+        """The database file, for a SQLite URL."""
+        prefix = "sqlite:///"
+        if self.database_url.startswith(prefix) and ":memory:" not in self.database_url:
+            return Path(self.database_url[len(prefix) :])
+        return None
+
+    def resolve_card_key(self) -> str:
+        """`SPACEHUB_CARD_KEY`, else a key kept in a file beside the database (made once)."""
+        if self.card_key:
+            return self.card_key
+        db = self.sqlite_path() or Path(DEFAULT_DATABASE_URL.removeprefix("sqlite:///"))
+        path = db.parent / "card.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_hex(32) + "\n")
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,197 @@
+"""The site inventory (rooms, doors, devices, plans, hours, rules) from its TOML file."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from protocol.durations import parse_duration
+from protocol.policy import Category, WeeklyHours
+from protocol.topics import ID_RE
+
+
+class SiteConfigError(ValueError):
+    """A site file that does not validate; the message names the file, the key and why."""
+
+
+def _id(value: str) -> str:
+    if not ID_RE.match(value):
+        raise ValueError("must be 1-64 characters from [a-z0-9_-]")
+    return value
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _seconds(value: object) -> float:
+    """Durations are written in the file as `90s`, `15m`, `2h`."""
+    return parse_duration(value)  # type: ignore[arg-type]
+
+
+class SiteInfo(_Model):
+    id: str
+    name: str = Field(max_length=200)
+    timezone: str = "UTC"
+    locale: str = "pl"
+    currency: str = "PLN"
+    hours: dict[str, list[str]] = Field(default_factory=dict)
+    closures: dict[str, list[date]] = Field(default_factory=dict)
+
+    _check_id = field_validator("id")(_id)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("hours")
+    @classmethod
+    def _hours(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        WeeklyHours(days=value)
+        return value
+
+
+class AccessRules(_Model):
+    unlock: float = 5.0
+    decision_timeout: float = 2.0
+    gateway_takeover: float = 0.5
+    held_open: float = 30.0
+    early_entry: float = 900.0
+    no_show_grace: float = 900.0
+
+    _durations = field_validator("*", mode="before")(classmethod(lambda cls, v: _seconds(v)))
+
+
+class WalkIn(_Model):
+    categories: list[Category] = Field(default_factory=list)
+    max: float = 3 * 3600.0
+    vacancy_timeout: float = 900.0
+
+    _durations = field_validator("max", "vacancy_timeout", mode="before")(
+        classmethod(lambda cls, v: _seconds(v))
+    )
+
+
+class Room(_Model):
+    id: str
+    name: str = Field(max_length=200)
+    kind: Literal["entrance", "meeting", "coworking", "workshop"]
+    capacity: int | None = Field(default=None, ge=1)
+    bookable: bool = False
+
+    _check_id = field_validator("id")(_id)
+
+
+class Device(_Model):
+    id: str
+    kind: Literal["door", "occupancy"]
+    room: str
+    door: str | None = None
+    sensor: Literal["pir", "counter"] | None = None
+
+    _check_id = field_validator("id")(_id)
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> Device:
+        if self.kind == "door" and self.door is None:
+            raise ValueError(f"door controller {self.id!r} needs `door`")
+        if self.kind == "occupancy" and self.sensor is None:
+            raise ValueError(f"occupancy sensor {self.id!r} needs `sensor`")
+        return self
+
+
+class Plan(_Model):
+    id: str
+    name: str = Field(max_length=200)
+    doors: list[str]
+    hours: Literal["opening", "always"] = "opening"
+
+    _check_id = field_validator("id")(_id)
+
+
+class SiteConfig(_Model):
+    """One site, as written in `firmware_configs/sites/<site>.toml`."""
+
+    site: SiteInfo
+    access: AccessRules = Field(default_factory=AccessRules)
+    walk_in: WalkIn = Field(default_factory=WalkIn)
+    rates: dict[Category, float] = Field(default_factory=dict)
+    rooms: list[Room]
+    devices: list[Device] = Field(default_factory=list)
+    plans: list[Plan] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _references(self) -> SiteConfig:
+        rooms = {r.id for r in self.rooms}
+        doors = {d.door for d in self.devices if d.door}
+        _unique("rooms", [r.id for r in self.rooms])
+        _unique("devices", [d.id for d in self.devices])
+        _unique("plans", [p.id for p in self.plans])
+        _unique("doors", [d.door for d in self.devices if d.door])
+        for device in self.devices:
+            if device.room not in rooms:
+                raise ValueError(f"device {device.id!r} names unknown room {device.room!r}")
+        for plan in self.plans:
+            for door in plan.doors:
+                if door not in doors:
+                    raise ValueError(f"plan {plan.id!r} names unknown door {door!r}")
+        return self
+
+    @property
+    def id(self) -> str:
+        return self.site.id
+
+    @property
+    def opening_hours(self) -> WeeklyHours:
+        return WeeklyHours(days=self.site.hours)
+
+    @property
+    def closed_dates(self) -> list[date]:
+        return list(self.site.closures.get("dates", []))
+
+    def room(self, room_id: str) -> Room | None:
+        return next((r for r in self.rooms if r.id == room_id), None)
+
+    def device(self, device_id: str) -> Device | None:
+        return next((d for d in self.devices if d.id == device_id), None)
+
+    def plan(self, plan_id: str) -> Plan | None:
+        return next((p for p in self.plans if p.id == plan_id), None)
+
+    def door_devices(self) -> list[Device]:
+        return [d for d in self.devices if d.kind == "door"]
+
+
+def _unique(what: str, ids: list[str]) -> None:
+    seen: set[str] = set()
+    for i in ids:
+        if i in seen:
+            raise ValueError(f"{what}: {i!r} appears twice")
+        seen.add(i)
+
+
+def load_site(path: str | Path) -> SiteConfig:
+    """Read and validate a site file; SiteConfigError names the file, the key and why."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SiteConfigError(f"{path}: no such file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SiteConfigError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        return SiteConfig.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        raise SiteConfigError(f"{path}: {key}: {err['msg']}") from None

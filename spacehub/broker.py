@@ -1,0 +1,376 @@
+"""The MQTT brokers `spacehub demo`, `spacehub broker` and the tests run on this machine.
+
+Mosquitto, run as a child process, wherever it is installed: it keeps persistent sessions
+and their queued messages, also across its own restart. Otherwise an embedded pure-Python
+broker (amqtt), so that a demo needs no root and no system package.
+
+>>> broker = start_broker("auto", port=1883, data_dir="var/demo")  # doctest: +SKIP
+>>> broker.name, broker.url  # doctest: +SKIP
+('mosquitto', 'mqtt://127.0.0.1:1883')
+>>> broker.stop()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Any, Literal
+
+log = logging.getLogger(__name__)
+
+HOST = "127.0.0.1"
+BrokerKind = Literal["auto", "mosquitto", "embedded"]
+
+
+class BrokerStartError(RuntimeError):
+    """A broker could not be started: port taken, binary missing, or it did not come up."""
+
+
+def free_port(host: str = HOST) -> int:
+    """A TCP port on `host` that nothing listens on right now (for tests and benchmarks)."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(host: str, port: int, timeout: float) -> bool:
+    """Whether a TCP connection to host:port succeeds within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return True
+        except OSError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
+
+
+def _check_port_free(host: str, port: int) -> None:
+    # Both brokers bind with SO_REUSEADDR, so a port in TIME_WAIT is fine; one that another
+    # socket listens on is not. Checking first gives one clear message instead of a
+    # traceback from amqtt, or a Mosquitto that dies after we already reached the other
+    # program's listener.
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise BrokerStartError(
+                f"cannot listen on {host}:{port} for MQTT: {exc.strerror} "
+                "(another broker running? choose another port)"
+            ) from None
+
+
+class EmbeddedBroker:
+    """amqtt's broker on a background thread with its own asyncio loop, for showing the system.
+
+    Not for keeping promises: it speaks MQTT 3.1.1 only, keeps no queue for a disconnected
+    persistent session of an anonymous client (and every client is anonymous here, so QoS 1
+    messages published while a consumer is offline are lost), keeps nothing across a
+    restart (its persistence plugin is unreliable, so it is not used), and has no ACLs.
+    It listens on 127.0.0.1 only and accepts anonymous clients.
+
+    >>> broker = EmbeddedBroker(port=1883)  # doctest: +SKIP
+    >>> broker.start()  # doctest: +SKIP
+    >>> broker.url  # doctest: +SKIP
+    'mqtt://127.0.0.1:1883'
+    >>> broker.stop()  # doctest: +SKIP
+    """
+
+    name = "embedded"
+
+    def __init__(self, host: str = HOST, port: int = 1883) -> None:
+        self.host = host
+        self.port = port
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._broker: Any = None
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://{self.host}:{self.port}"
+
+    def _config(self) -> dict[str, Any]:
+        # TCP_NODELAY needs nothing here: asyncio sets it on every accepted TCP socket.
+        return {
+            "listeners": {"default": {"type": "tcp", "bind": f"{self.host}:{self.port}"}},
+            "plugins": {
+                "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}
+            },
+        }
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Start listening; return once clients can connect."""
+        if self._thread is not None:
+            raise BrokerStartError("embedded broker already started")
+        for name in ("amqtt", "transitions"):  # both log every connection and state change
+            logging.getLogger(name).setLevel(logging.WARNING)
+        _check_port_free(self.host, self.port)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name=f"mqtt-broker-{self.port}", daemon=True
+        )
+        self._thread.start()
+        try:
+            asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout)
+        except Exception as exc:
+            self._close_loop()
+            raise BrokerStartError(
+                f"embedded MQTT broker did not start on {self.host}:{self.port}: {exc}"
+            ) from exc
+
+    async def _start(self) -> None:
+        from amqtt.broker import Broker  # imported here: only the server extra installs amqtt
+
+        broker = Broker(self._config())
+        amqtt_connected = broker.stream_connected
+
+        async def connected(reader: Any, writer: asyncio.StreamWriter, listener_name: str) -> None:
+            try:
+                await amqtt_connected(reader, writer, listener_name)
+            finally:
+                # amqtt's own close drains first and gives up when that raises (a reset
+                # socket), and a handler cancelled by stop() closes nothing: without this
+                # the socket would stay open until garbage collection, with a ResourceWarning.
+                writer.transport.abort()
+
+        broker.stream_connected = connected  # amqtt looks it up when it starts listening
+        await broker.start()
+        self._broker = broker
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Close every connection and the listener, then end the loop thread."""
+        if self._loop is None:
+            return
+        try:
+            asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result(timeout)
+        finally:
+            self._close_loop()
+
+    async def _stop(self) -> None:
+        if self._broker is not None:
+            await self._broker.shutdown()
+            self._broker = None
+        # Whatever amqtt left running (per-client handler tasks) ends here, not in a warning
+        # about a task destroyed while pending.
+        me = asyncio.current_task()
+        rest = [task for task in asyncio.all_tasks() if task is not me]
+        for task in rest:
+            task.cancel()
+        await asyncio.gather(*rest, return_exceptions=True)
+        await asyncio.sleep(0)  # closed transports release their sockets on the next turn
+        await asyncio.get_running_loop().shutdown_asyncgens()
+
+    def _close_loop(self) -> None:
+        assert self._loop is not None and self._thread is not None
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+        self._loop.close()
+        self._loop = self._thread = None
+
+    def __enter__(self) -> EmbeddedBroker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def mosquitto_path() -> str | None:
+    """The mosquitto binary: on PATH, or where Debian puts it (/usr/sbin is often not on PATH)."""
+    found = shutil.which("mosquitto")
+    if found:
+        return found
+    return "/usr/sbin/mosquitto" if os.access("/usr/sbin/mosquitto", os.X_OK) else None
+
+
+# A consumer (the server, the gateway) that is offline for a day must find every event of
+# the day queued when it comes back. The demo site has 9 devices (4 doors, 5 sensors). A
+# busy door: ~2,000 taps a day, each with a tap, a result and two door events = 8,000; a
+# busy sensor: a motion or count message a minute over 24 h ≈ 1,500; every device: a status
+# a minute = 1,440. 4 × 9,440 + 5 × 2,940 ≈ 52,000 messages a day per consumer session.
+# A million covers 24 h about 19 times over (some 300 MB if it ever filled, at the usual
+# ~300-byte payload), so the byte limit is off rather than a second, tighter constraint.
+MAX_QUEUED_MESSAGES = 1_000_000
+# In flight = sent to one client and not yet acknowledged; matches MqttClient's own window,
+# so a consumer that acknowledges after its DB commit is not throttled to Mosquitto's 20.
+MAX_INFLIGHT_MESSAGES = 100
+
+
+class MosquittoBroker:
+    """Mosquitto as a child process with a generated configuration in `data_dir`.
+
+    It listens on 127.0.0.1 only, accepts anonymous clients, sets TCP_NODELAY, and keeps
+    persistent sessions and their queued messages in `data_dir` (saved every second and on
+    a clean stop). Its log is `data_dir/mosquitto.log`. The deployed configuration, with
+    TLS, passwords and ACLs, is what `spacehub provision` writes, not this.
+
+    >>> broker = MosquittoBroker(1883, "var/demo")  # doctest: +SKIP
+    >>> broker.start()  # doctest: +SKIP
+    >>> broker.restart()  # persistent sessions and their queues survive  # doctest: +SKIP
+    >>> broker.stop()  # doctest: +SKIP
+    """
+
+    name = "mosquitto"
+
+    def __init__(
+        self,
+        port: int,
+        data_dir: str | os.PathLike[str],
+        *,
+        persistence: bool = True,
+        binary: str | None = None,
+    ) -> None:
+        self.host = HOST
+        self.port = port
+        self.data_dir = Path(data_dir).resolve()
+        self.persistence = persistence
+        self.binary = binary or mosquitto_path()
+        self.config_path = self.data_dir / "mosquitto.conf"
+        self.log_path = self.data_dir / "mosquitto.log"
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://{self.host}:{self.port}"
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    def config(self) -> str:
+        """The text of mosquitto.conf."""
+        lines = [
+            "# Written by spacehub for a local broker; regenerated at every start.",
+            f"listener {self.port} {self.host}",
+            "allow_anonymous true",
+            "set_tcp_nodelay true",
+            f"max_queued_messages {MAX_QUEUED_MESSAGES}",
+            "max_queued_bytes 0",
+            f"max_inflight_messages {MAX_INFLIGHT_MESSAGES}",
+            "persistent_client_expiration 7d",
+            "log_dest stderr",
+        ]
+        if os.geteuid() == 0:
+            # Started as root, Mosquitto switches to the `mosquitto` user, which cannot
+            # write our data_dir (and the persistence file would silently not be saved).
+            lines.append("user root")
+        if self.persistence:
+            lines += [
+                "persistence true",
+                f"persistence_location {self.data_dir}/",
+                "autosave_interval 1",
+            ]
+        return "\n".join(lines) + "\n"
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Write the configuration, run Mosquitto, and return once it accepts connections."""
+        if self.binary is None:
+            raise BrokerStartError("mosquitto is not installed (apt install mosquitto)")
+        if self._proc is not None:
+            raise BrokerStartError(f"mosquitto already running (pid {self._proc.pid})")
+        _check_port_free(self.host, self.port)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.config_path.write_text(self.config())
+        with open(self.log_path, "ab") as log_file:  # the child keeps its own descriptor
+            self._proc = subprocess.Popen(
+                [self.binary, "-c", str(self.config_path)],
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=log_file,
+            )
+        deadline = time.monotonic() + timeout
+        while self._proc.poll() is None and time.monotonic() < deadline:
+            if wait_for_port(self.host, self.port, 0.05):
+                return
+        code = self._proc.poll()
+        if code is None:
+            self.kill()
+        self._proc = None
+        what = f"exited with status {code}" if code is not None else f"not up in {timeout:g} s"
+        raise BrokerStartError(f"mosquitto {what}; the end of {self.log_path}:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return "(no log)"
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM (Mosquitto saves its persistence file) and wait; SIGKILL if it hangs."""
+        if self._proc is None:
+            return
+        self._proc.send_signal(signal.SIGTERM)
+        try:
+            self._proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            log.warning("mosquitto (pid %s) ignored SIGTERM; killing it", self._proc.pid)
+            self._proc.kill()
+            self._proc.wait()
+        self._proc = None
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash or power cut would: only the last autosave survives."""
+        if self._proc is None:
+            return
+        self._proc.kill()
+        self._proc.wait()
+        self._proc = None
+
+    def restart(self, timeout: float = 10.0) -> None:
+        self.stop(timeout)
+        self.start(timeout)
+
+    def __enter__(self) -> MosquittoBroker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def start_broker(
+    kind: BrokerKind, *, port: int, data_dir: str | os.PathLike[str]
+) -> EmbeddedBroker | MosquittoBroker:
+    """Start and return a broker on 127.0.0.1:`port`; "auto" is Mosquitto when installed.
+
+    `data_dir` holds Mosquitto's configuration, log and persistence (the embedded broker
+    keeps nothing). The broker's `.name` says which one runs.
+    """
+    if kind not in ("auto", "mosquitto", "embedded"):
+        raise ValueError(f"broker must be auto, mosquitto or embedded, not {kind!r}")
+    if kind == "mosquitto" and mosquitto_path() is None:
+        raise BrokerStartError(
+            "--broker mosquitto: mosquitto is not installed "
+            "(apt install mosquitto, or use --broker embedded)"
+        )
+    broker: EmbeddedBroker | MosquittoBroker
+    if kind == "embedded" or (kind == "auto" and mosquitto_path() is None):
+        broker = EmbeddedBroker(port=port)
+    else:
+        broker = MosquittoBroker(port, data_dir)
+    broker.start()
+    return broker
+
+
+def run_embedded(port: int = 1883) -> None:
+    """Run the embedded broker until Ctrl-C or SIGTERM (`spacehub broker`)."""
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    broker = EmbeddedBroker(port=port)
+    broker.start()
+    print(f"embedded MQTT broker listening on {broker.url} (Ctrl-C stops it)", flush=True)
+    try:
+        done.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        broker.stop()

@@ -1,0 +1,163 @@
+"""`spacehub`: one command with a subcommand per program (API.md, Command line).
+
+Each subcommand imports only what it needs, so a Raspberry Pi with `spacehub[pi]` runs
+`spacehub door` without FastAPI or SQLAlchemy installed."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from protocol.durations import parse_duration
+
+
+class CliError(Exception):
+    """Bad arguments or a configuration that does not validate: one line, exit 2."""
+
+
+def _duration(text: str) -> float:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a TCP port (1-65535)")
+    return int(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="spacehub", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="the whole system on one machine, no set-up")
+    demo.add_argument("--http-port", type=_port, default=8000)
+    demo.add_argument("--mqtt-port", type=_port, default=1883)
+    demo.add_argument("--data-dir", default="var/demo")
+    demo.add_argument("--no-show-grace", type=_duration, default=None, metavar="DURATION")
+    demo.add_argument("--traffic", action=argparse.BooleanOptionalAction, default=True)
+    demo.add_argument("--broker", choices=["auto", "mosquitto", "embedded"], default="auto")
+
+    server = sub.add_parser("server", help="the server: HTTP API, MQTT ingest, scheduler")
+    server.add_argument("--host", default="127.0.0.1")
+    server.add_argument("--port", type=_port, default=8000)
+
+    gateway = sub.add_parser("gateway", help="the on-site gateway")
+    gateway.add_argument("--site", required=True)
+    gateway.add_argument("--data-dir", default="var/gateway")
+
+    door = sub.add_parser("door", help="a door controller, as run on a Raspberry Pi")
+    door.add_argument("--config", required=True, metavar="FILE")
+
+    sensor = sub.add_parser("sensor", help="an occupancy sensor, as run on a Raspberry Pi")
+    sensor.add_argument("--config", required=True, metavar="FILE")
+
+    broker = sub.add_parser("broker", help="the embedded MQTT broker alone")
+    broker.add_argument("--port", type=_port, default=1883)
+
+    tap = sub.add_parser("tap", help="publish a tap as a door controller would, print the decision")
+    tap.add_argument("--site", required=True)
+    tap.add_argument("--device", required=True)
+    tap.add_argument("--mqtt-url", default=None, help="default: SPACEHUB_MQTT_URL")
+    tap.add_argument("--timeout", type=_duration, default=3.0)
+    tap.add_argument("card")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    command: Callable[[argparse.Namespace], int] = COMMANDS[args.command]
+    try:
+        return command(args)
+    except CliError as exc:
+        print(f"spacehub {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from spacehub.demo import run_demo
+
+    return run_demo(args)
+
+
+def _server(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from server.app import create_app
+    from server.settings import Settings
+    from server.site import SiteConfigError, load_site
+
+    settings = _settings(Settings)
+    try:
+        load_site(settings.site_config)
+    except SiteConfigError as exc:
+        raise CliError(str(exc)) from None
+    if not settings.admin_token:
+        logging.warning("SPACEHUB_ADMIN_TOKEN is not set: every /api call will get 401")
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def _settings(cls):  # type: ignore[no-untyped-def]
+    from pydantic import ValidationError
+
+    try:
+        return cls()
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = "SPACEHUB_" + ".".join(str(p) for p in err["loc"]).upper()
+        raise CliError(f"{key}: {err['msg']}") from None
+
+
+def _door(args: argparse.Namespace) -> int:
+    from devices.config import ConfigError, load_door_config
+    from devices.door import run_door
+
+    try:
+        config = load_door_config(args.config)
+    except ConfigError as exc:
+        raise CliError(str(exc)) from None
+    run_door(config)
+    return 0
+
+
+def _not_yet(args: argparse.Namespace) -> int:
+    raise CliError("is not part of this version of spacehub yet")
+
+
+def _broker(args: argparse.Namespace) -> int:
+    from spacehub.broker import run_embedded
+
+    run_embedded(args.port)
+    return 0
+
+
+def _tap(args: argparse.Namespace) -> int:
+    from spacehub.tap import send_tap
+
+    return send_tap(args)
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "demo": _demo,
+    "server": _server,
+    "gateway": _not_yet,
+    "door": _door,
+    "sensor": _not_yet,
+    "broker": _broker,
+    "tap": _tap,
+}
+
+if __name__ == "__main__":
+    sys.exit(main())

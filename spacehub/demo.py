@@ -1,0 +1,164 @@
+"""`spacehub demo`: the whole system on one machine — broker, server and every door of
+the demo site running the real device code on gpiozero mock pins."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import secrets
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from gpiozero.pins.mock import MockFactory
+
+from devices.config import ConfigError, DoorConfig, load_door_config
+from devices.door import DoorRunner, drive_idle
+from devices.readers import FakeReader
+from server import members
+from server.context import ServerContext
+from server.settings import Settings
+from spacehub.cli import CliError
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE_CONFIG = ROOT / "firmware_configs" / "sites" / "piaseczno.toml"
+DEVICE_CONFIGS = ROOT / "firmware_configs" / "devices"
+
+
+@dataclass(frozen=True)
+class DemoMember:
+    name: str
+    category: str
+    card: str
+    plan: str | None
+    shows: str  # what the card does at the doors
+    suspended: bool = False
+
+
+DEMO_MEMBERS = [
+    DemoMember("Ewa Nowak", "staff", "04A1B2C3", None, "staff: every door, any time"),
+    DemoMember("Anna Kowalska", "business", "04B2C3D4", "coworking", "coworking, opening hours"),
+    DemoMember("Piotr Wiśniewski", "resident", "04C3D4E5", "coworking-24h", "coworking, any time"),
+    DemoMember("Olena Szewczenko", "ngo", "04D4E5F6", None, "no membership: refused"),
+    DemoMember("Jan Zieliński", "resident", "04E5F6A7", "coworking", "suspended: refused", True),
+]
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """Start everything, print how to use it, serve until Ctrl-C, then stop everything."""
+    import uvicorn
+
+    from server.app import create_app
+    from spacehub.broker import BrokerStartError, start_broker
+
+    data_dir = Path(args.data_dir).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with ExitStack() as stack:
+        try:
+            broker = start_broker(args.broker, port=args.mqtt_port, data_dir=data_dir / "broker")
+        except BrokerStartError as exc:
+            raise CliError(str(exc)) from None
+        stack.callback(broker.stop)
+        settings = Settings(
+            database_url=f"sqlite:///{data_dir}/spacehub.db",
+            mqtt_url=broker.url,
+            site_config=SITE_CONFIG,
+            admin_token=os.environ.get("SPACEHUB_ADMIN_TOKEN") or secrets.token_urlsafe(24),
+        )
+        ctx = ServerContext.create(settings)
+        stack.callback(ctx.close)
+        seed(ctx)
+        for runner in start_doors(ctx, broker.url, data_dir):
+            stack.callback(runner.stop)
+        app = create_app(settings, ctx=ctx)
+        server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=args.http_port, log_level="warning")
+        )
+        print(banner(args, broker.name, broker.url, settings.admin_token or ""), flush=True)
+        server.run()
+    return 0
+
+
+def start_doors(ctx: ServerContext, broker_url: str, data_dir: Path) -> list[DoorRunner]:
+    """A DoorRunner on its own mock pins and fake reader for every door of the site."""
+    runners = []
+    for device in ctx.site.door_devices():
+        config = _door_config(device.id, broker_url, data_dir)
+        factory = MockFactory()
+        runner = DoorRunner(config, pin_factory=factory, reader=FakeReader())
+        drive_idle(factory, config.pins)
+        runner.start()
+        runners.append(runner)
+    return runners
+
+
+def _door_config(device: str, broker_url: str, data_dir: Path) -> DoorConfig:
+    try:
+        config = load_door_config(DEVICE_CONFIGS / f"{device}.toml")
+    except ConfigError as exc:
+        raise CliError(str(exc)) from None
+    return config.model_copy(
+        update={
+            "mqtt": config.mqtt.model_copy(update={"url": broker_url}),
+            "data_dir": data_dir / "devices" / device,
+        }
+    )
+
+
+def seed(ctx: ServerContext) -> None:
+    """The demo members, their cards and plans, once per database."""
+    now = ctx.clock()
+    with ctx.writes() as session, session.begin():
+        if members.list_members(session, limit=1):
+            return
+        for demo in DEMO_MEMBERS:
+            email = demo.name.split()[0].lower() + "@example.org"
+            member = members.create_member(
+                session, name=demo.name, category=demo.category, email=email
+            )
+            members.add_card(session, card_key=ctx.card_key, member_id=member.id, uid=demo.card)
+            if demo.plan:
+                members.add_membership(
+                    session,
+                    site=ctx.site,
+                    member_id=member.id,
+                    plan=demo.plan,
+                    valid_from=now - timedelta(days=30),
+                    valid_until=now + timedelta(days=365),
+                )
+            if demo.suspended:
+                members.update_member(
+                    session,
+                    member_id=member.id,
+                    changes={"suspended_until": now + timedelta(days=7)},
+                )
+
+
+def banner(args: argparse.Namespace, broker_name: str, broker_url: str, token: str) -> str:
+    base = f"http://127.0.0.1:{args.http_port}"
+    note = (
+        " (embedded: for showing the system only; it keeps no queue across a restart "
+        "and has no ACLs)"
+        if broker_name == "embedded"
+        else ""
+    )
+    cards = "\n".join(f"    {m.card}  {m.name:<18} {m.shows}" for m in DEMO_MEMBERS)
+    return f"""
+spacehub demo: PiasecznoHUB
+  broker:    {broker_name} at {broker_url}{note}
+  API:       {base}/docs
+  token:     {token}
+  data:      {Path(args.data_dir).resolve()}
+
+  demo cards:
+{cards}
+
+  try:  spacehub tap --site piaseczno --device reader-main 04A1B2C3
+        curl -H 'Authorization: Bearer {token}' {base}/api/access-events
+
+Ctrl-C stops everything.
+"""

@@ -1,0 +1,85 @@
+"""Fixtures shared by the whole suite: MQTT brokers and MQTT clients.
+
+Test modules import helpers from `spacehub.broker` (`free_port`, `mosquitto_path`), never
+from here: several directories have a conftest.py, and `import conftest` gets any of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from protocol.mqtt import MqttClient
+from spacehub.broker import (
+    BrokerKind,
+    EmbeddedBroker,
+    MosquittoBroker,
+    free_port,  # noqa: F401  (re-exported for fixtures that others add here)
+    mosquitto_path,
+    start_broker,
+)
+
+Broker = EmbeddedBroker | MosquittoBroker
+
+
+@pytest.fixture(
+    params=[
+        "embedded",
+        pytest.param("mosquitto", marks=[pytest.mark.mosquitto]),
+    ]
+)
+def broker_kind(request: pytest.FixtureRequest) -> BrokerKind:
+    """ "embedded", then "mosquitto" (skipped where a broker of that kind cannot run)."""
+    if request.param == "embedded":
+        pytest.importorskip("amqtt", reason="amqtt (the server extra) is not installed")
+    elif mosquitto_path() is None:
+        pytest.skip("mosquitto is not installed")
+    return request.param  # type: ignore[no-any-return]
+
+
+def _start(kind: BrokerKind, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
+    broker = start_broker(kind, port=free_port(), data_dir=tmp_path_factory.mktemp(kind))
+    try:
+        yield broker
+    finally:
+        broker.stop()
+
+
+@pytest.fixture
+def broker(broker_kind: BrokerKind, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
+    """A started broker of each kind in turn (`.name`, `.url`); stopped afterwards."""
+    yield from _start(broker_kind, tmp_path_factory)
+
+
+@pytest.fixture
+def embedded_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]:
+    pytest.importorskip("amqtt", reason="amqtt (the server extra) is not installed")
+    yield from _start("embedded", tmp_path_factory)
+
+
+@pytest.fixture
+def mosquitto_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MosquittoBroker]:
+    """A started Mosquitto with persistence in a temporary directory (skipped when absent)."""
+    if mosquitto_path() is None:
+        pytest.skip("mosquitto is not installed")
+    yield from _start("mosquitto", tmp_path_factory)
+
+
+@pytest.fixture
+def mqtt_client() -> Iterator[Callable[..., MqttClient]]:
+    """Make `MqttClient(url, client_id=..., **kwargs)`s that are stopped after the test.
+
+    Register handlers with `client.subscribe(...)` before `client.start()`.
+    """
+    clients: list[MqttClient] = []
+
+    def make(url: str, client_id: str, **kwargs: Any) -> MqttClient:
+        client = MqttClient(url, client_id=client_id, **kwargs)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.stop()

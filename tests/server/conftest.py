@@ -1,0 +1,79 @@
+"""Fixtures of the server tests: a ServerContext on a temporary SQLite file, a moved clock,
+and a TestClient of the application without MQTT."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+with warnings.catch_warnings():
+    # Starlette would rather drive its TestClient with httpx2; httpx is what is installed.
+    warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
+    from fastapi.testclient import TestClient
+
+from server.app import create_app
+from server.context import ServerContext
+from server.settings import Settings
+
+ADMIN_TOKEN = "admin-token-0123456789abcdef"
+GATEWAY_TOKEN = "gateway-token-0123456789abcdef"
+CARD_KEY = "k" * 32
+
+
+class FakeClock:
+    """A clock that stands still until a test moves it."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))  # a Monday, 10:00 in Warsaw
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=f"sqlite:///{tmp_path}/db.sqlite",
+        site_config=Path("firmware_configs/sites/piaseczno.toml"),
+        admin_token=ADMIN_TOKEN,
+        gateway_token=GATEWAY_TOKEN,
+        card_key=CARD_KEY,
+    )
+
+
+@pytest.fixture
+def ctx(settings: Settings, clock: FakeClock) -> Iterator[ServerContext]:
+    context = ServerContext.create(settings, clock=clock)
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def client(settings: Settings, ctx: ServerContext) -> Iterator[TestClient]:
+    """The app with its lifespan running, on `ctx`; no MQTT."""
+    with TestClient(create_app(settings, ctx=ctx, mqtt=False)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def admin() -> dict[str, str]:
+    return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+@pytest.fixture
+def gateway() -> dict[str, str]:
+    return {"Authorization": f"Bearer {GATEWAY_TOKEN}"}

@@ -1,0 +1,268 @@
+"""A tap on the wire yields the right decision and access event, through a real broker."""
+
+from __future__ import annotations
+
+import queue
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from protocol import topics
+from protocol.cards import card_hash
+from protocol.messages import Decision, Result, Status, Tap, decode, new_id
+from protocol.mqtt import MqttClient
+from server import models
+from server.context import ServerContext
+from server.ingest import DoorIngest
+from server.policy import bump
+from server.settings import Settings
+
+SITE = "piaseczno"
+KEY = "test-card-key-0123456789"
+# Monday 2026-11-30 12:00 in Warsaw (UTC+1): inside opening hours.
+MONDAY_NOON = datetime(2026, 11, 30, 11, 0, tzinfo=UTC)
+CARDS = {
+    "staff": "04A1B2C3",
+    "coworker": "04B2C3D4",
+    "resident": "04C3D4E5",
+    "suspended": "04D4E5F6",
+    "revoked": "04E5F6A7",
+}
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def _seed(ctx: ServerContext) -> None:
+    with ctx.writes() as s, s.begin():
+        staff = models.Member(name="Ewa Nowak", category="staff")
+        coworker = models.Member(name="Anna Kowalska", category="business")
+        resident = models.Member(name="Jan Zieliński", category="resident")
+        suspended = models.Member(
+            name="Piotr Wiśniewski",
+            category="resident",
+            suspended_until=MONDAY_NOON + timedelta(days=3),
+        )
+        s.add_all([staff, coworker, resident, suspended])
+        s.flush()
+        for member, key in [
+            (staff, "staff"),
+            (coworker, "coworker"),
+            (resident, "resident"),
+            (suspended, "suspended"),
+        ]:
+            s.add(models.Card(member_id=member.id, uid_hash=card_hash(KEY, CARDS[key])))
+        s.add(
+            models.Card(
+                member_id=coworker.id, uid_hash=card_hash(KEY, CARDS["revoked"]), active=False
+            )
+        )
+        s.add(
+            models.Membership(
+                member_id=coworker.id,
+                plan="coworking",
+                valid_from=MONDAY_NOON - timedelta(days=10),
+                valid_until=MONDAY_NOON + timedelta(days=20),
+            )
+        )
+        bump(s)
+
+
+@pytest.fixture
+def system(broker, tmp_path):
+    clock = Clock(MONDAY_NOON)
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path}/spacehub.db",
+        mqtt_url=broker.url,
+        card_key=KEY,
+        instance=f"t{new_id()[:6].lower().replace('-', 'x').replace('_', 'x')}",
+    )
+    ctx = ServerContext.create(settings, clock=clock)
+    _seed(ctx)
+    ingest = DoorIngest(ctx)
+    ingest.start()
+    assert ingest.client.wait_connected(10)
+    device = Device(broker.url)
+    try:
+        yield ctx, clock, device
+    finally:
+        device.client.stop()
+        ingest.stop()
+        ctx.close()
+
+
+class Device:
+    """Plays the door controllers' side of the wire."""
+
+    def __init__(self, url: str) -> None:
+        self.decisions: queue.Queue[tuple[str, Decision]] = queue.Queue()
+        self.client = MqttClient(url, client_id=f"test-device-{new_id()[:8]}")
+        self.client.subscribe(
+            topics.all_commands(SITE, "decision"),
+            lambda m: self.decisions.put(
+                (topics.parse(m.topic).device, decode(Decision, m.payload))
+            ),
+        )
+        self.client.start()
+        assert self.client.wait_connected(10)
+
+    def tap(self, device: str, card: str, *, ts: datetime = MONDAY_NOON, **fields) -> Tap:
+        tap = Tap(id=new_id(), ts=ts, card=card, **fields)
+        self.client.publish(topics.tap(SITE, device), tap).wait_for_publish(5)
+        return tap
+
+    def decision(self, tap: Tap, timeout: float = 5.0) -> tuple[str, Decision]:
+        device, decision = self.decisions.get(timeout=timeout)
+        assert decision.id == tap.id
+        return device, decision
+
+    def no_decision(self, wait: float = 0.5) -> None:
+        with pytest.raises(queue.Empty):
+            self.decisions.get(timeout=wait)
+
+
+def _events(ctx: ServerContext, event_id: str) -> list[models.AccessEvent]:
+    with ctx.reads() as s:
+        return list(
+            s.scalars(select(models.AccessEvent).where(models.AccessEvent.event_id == event_id))
+        )
+
+
+def _wait_event(ctx: ServerContext, event_id: str, timeout: float = 5.0) -> models.AccessEvent:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        events = _events(ctx, event_id)
+        if events:
+            return events[0]
+        time.sleep(0.02)
+    raise AssertionError(f"no access event {event_id}")
+
+
+@pytest.mark.parametrize(
+    ("device", "card", "hour_shift", "granted", "reason"),
+    [
+        ("reader-main", "staff", 0, True, "staff"),
+        ("reader-sala-a", "staff", 15, True, "staff"),  # 03:00 local, any door
+        ("reader-main", "coworker", 0, True, "membership"),
+        ("reader-cowork", "coworker", 0, True, "membership"),
+        ("reader-cowork", "coworker", 10, False, "outside_hours"),  # 22:00 local
+        ("reader-sala-a", "coworker", 0, False, "no_access"),
+        ("reader-main", "resident", 0, False, "no_membership"),
+        ("reader-main", "suspended", 0, False, "member_suspended"),
+        ("reader-main", "revoked", 0, False, "card_revoked"),
+        ("reader-main", "unknown", 0, False, "unknown_card"),
+        ("counter-main", "staff", 0, False, "unknown_door"),
+    ],
+)
+def test_tap_is_decided_and_recorded(system, device, card, hour_shift, granted, reason):
+    ctx, clock, wire = system
+    clock.now = MONDAY_NOON + timedelta(hours=hour_shift)
+    tap = wire.tap(device, CARDS.get(card, "0DEADBEEF0"), ts=clock.now)
+    answered_device, decision = wire.decision(tap)
+    assert answered_device == device
+    assert (decision.granted, decision.reason, decision.by) == (granted, reason, "server")
+    if granted:
+        assert decision.unlock_s == 5.0
+    event = _wait_event(ctx, tap.id)
+    assert (event.device_id, event.granted, event.reason, event.by) == (
+        device,
+        granted,
+        reason,
+        "server",
+    )
+    assert event.card_hash == card_hash(KEY, CARDS.get(card, "0DEADBEEF0"))
+
+
+def test_locked_door_refuses_even_staff(system):
+    ctx, _clock, wire = system
+    with ctx.writes() as s, s.begin():
+        s.get(models.Door, "main").mode = "locked"
+        bump(s)
+    tap = wire.tap("reader-main", CARDS["staff"])
+    assert wire.decision(tap)[1].reason == "locked_down"
+    assert not wire.decision(wire.tap("reader-cowork", CARDS["resident"]))[1].granted
+
+
+def test_duplicate_delivery_is_one_event_and_one_answer(system):
+    ctx, _clock, wire = system
+    tap = wire.tap("reader-main", CARDS["staff"])
+    wire.client.publish(topics.tap(SITE, "reader-main"), tap).wait_for_publish(5)
+    wire.decision(tap)
+    wire.no_decision()
+    assert len(_events(ctx, tap.id)) == 1
+    assert ctx.access.counters.duplicates == 1
+
+
+def test_replayed_tap_is_recorded_expired_and_not_answered(system):
+    ctx, _clock, wire = system
+    tap = wire.tap("reader-main", CARDS["staff"], replay=True)
+    wire.no_decision()
+    event = _wait_event(ctx, tap.id)
+    assert (event.by, event.granted, event.replay) == ("expired", False, True)
+
+
+def test_stale_tap_from_synced_device_is_expired(system):
+    ctx, clock, wire = system
+    status = Status(state="online", kind="door", ts=clock.now, clock_synced=True)
+    wire.client.publish(topics.status(SITE, "reader-main"), status, retain=True).wait_for_publish(5)
+    _wait_for(lambda: ctx.access._clock_synced.get("reader-main") is True)
+    stale = wire.tap("reader-main", CARDS["staff"], ts=clock.now - timedelta(seconds=3))
+    wire.no_decision()
+    assert _wait_event(ctx, stale.id).by == "expired"
+    fresh = wire.tap("reader-main", CARDS["staff"], ts=clock.now - timedelta(seconds=1))
+    assert wire.decision(fresh)[1].granted
+    wire.client.publish(topics.status(SITE, "reader-main"), b"", retain=True).wait_for_publish(5)
+
+
+def test_stale_tap_from_unsynced_device_is_still_answered(system):
+    ctx, clock, wire = system
+    tap = wire.tap("reader-main", CARDS["staff"], ts=clock.now - timedelta(hours=1))
+    assert wire.decision(tap)[1].granted
+
+
+def test_unknown_device_gets_no_answer_and_is_counted(system):
+    ctx, _clock, wire = system
+    tap = wire.tap("reader-ghost", CARDS["staff"])
+    wire.no_decision()
+    _wait_for(lambda: ctx.access.counters.unknown_device_taps == 1)
+    assert _events(ctx, tap.id) == []
+
+
+def test_result_is_recorded_against_its_tap_once(system):
+    ctx, _clock, wire = system
+    tap = wire.tap("reader-main", CARDS["staff"])
+    wire.decision(tap)
+    result = Result(id=new_id(), tap=tap.id, applied="server", granted=True)
+    for _ in range(2):
+        wire.client.publish(topics.result(SITE, "reader-main"), result).wait_for_publish(5)
+    _wait_for(lambda: _events(ctx, tap.id)[0].result_id == result.id)
+    [event] = _events(ctx, tap.id)
+    assert (event.result_applied, event.result_granted) == ("server", True)
+
+
+def test_invalid_payload_is_dropped_and_the_loop_goes_on(system):
+    ctx, _clock, wire = system
+    wire.client.publish(topics.tap(SITE, "reader-main"), b'{"v":1,"id":"x"}').wait_for_publish(5)
+    wire.client.publish(topics.tap(SITE, "reader-main"), b"not json").wait_for_publish(5)
+    tap = wire.tap("reader-main", CARDS["staff"])
+    assert wire.decision(tap)[1].granted
+    assert ctx.access.counters.invalid == 2
+
+
+def _wait_for(predicate, timeout: float = 5.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.02)
+    raise AssertionError("condition not met in time")
