@@ -6,31 +6,52 @@ The server and the gateway both call it, so a door gets the same answer from eit
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Literal
 
 from protocol.messages import Reason
-from protocol.policy import PolicySnapshot
+from protocol.policy import BookingPolicy, DoorPolicy, PolicySnapshot
 
 GRANTS = frozenset({Reason.STAFF, Reason.MEMBERSHIP, Reason.BOOKING, Reason.WALK_IN})
+
+Effect = Literal["check_in", "walk_in"]
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What `decide` concluded: whether to open, why, for whom, and for how long."""
+    """What `decide` concluded: whether to open, why, for whom, and for how long.
+
+    `effect` is the state change a grant implies and the server must commit before the
+    door hears it: `check_in` of `booking_id`, or a `walk_in` booking of `room` until
+    `until`."""
 
     granted: bool
     reason: Reason
     member_id: int | None = None
     unlock_s: float = 0.0
+    booking_id: int | None = None
+    effect: Effect | None = None
+    room: str | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class _Why:
+    reason: Reason
+    booking_id: int | None = None
+    effect: Effect | None = None
+    until: datetime | None = None
 
 
 def decide(snapshot: PolicySnapshot, door: str, card_hash: str, now: datetime) -> Outcome:
     """Decide a tap of the card whose hash is `card_hash` at the door controlled by device
     `door`, at the server's (or gateway's) time `now`.
 
-    Order: the door must be known, then the card and its member; a grant is then sought
-    (staff anywhere at any time, then a coworking plan at its doors inside its hours), and
-    a door in lockdown turns any grant into `locked_down`.
+    The door must be known, then the card and its member. A grant is then sought in the
+    order of DESIGN.md: the room's current booking decides who may enter it (its holder
+    and attendees; staff besides; anyone else `room_booked`), then a booking about to
+    start (early entry), staff, walk-in into a free bookable room, and a coworking plan
+    at its doors in its hours. A door in lockdown turns any grant into `locked_down`.
     """
     door_policy = snapshot.doors.get(door)
     if door_policy is None:
@@ -47,23 +68,99 @@ def decide(snapshot: PolicySnapshot, door: str, card_hash: str, now: datetime) -
     if member.suspended_until is not None and member.suspended_until > now:
         return Outcome(False, Reason.MEMBER_SUSPENDED, member_id)
 
-    reason = _grant_or_denial(snapshot, door, member_id, member.category, now)
-    if reason in GRANTS:
-        if door_policy.mode == "locked":
-            return Outcome(False, Reason.LOCKED_DOWN, member_id)
-        return Outcome(True, reason, member_id, door_policy.unlock_s)
-    return Outcome(False, reason, member_id)
+    if door_policy.kind == "entrance":
+        why = _entrance(snapshot, door_policy, member_id, member.category, now)
+    else:
+        why = _room(snapshot, door_policy, member_id, member.category, now)
+    if why.reason not in GRANTS:
+        return Outcome(False, why.reason, member_id, booking_id=why.booking_id)
+    if door_policy.mode == "locked":
+        return Outcome(False, Reason.LOCKED_DOWN, member_id)
+    return Outcome(
+        True,
+        why.reason,
+        member_id,
+        door_policy.unlock_s,
+        booking_id=why.booking_id,
+        effect=why.effect,
+        room=door_policy.room,
+        until=why.until,
+    )
 
 
-def _grant_or_denial(
-    snapshot: PolicySnapshot, door: str, member_id: int, category: str, now: datetime
-) -> Reason:
+def _live(snapshot: PolicySnapshot, booking: BookingPolicy, now: datetime) -> bool:
+    """Whether a booking still holds its room: checked in, or booked and inside its grace
+    period (a booking past its grace is released, whether or not the sweep has run)."""
+    if booking.status == "checked_in":
+        return True
+    grace = timedelta(seconds=snapshot.rules.no_show_grace_s)
+    return booking.status == "booked" and now < booking.start + grace
+
+
+def _released(snapshot: PolicySnapshot, booking: BookingPolicy, now: datetime) -> bool:
+    return booking.start <= now < booking.end and not _live(snapshot, booking, now)
+
+
+def _check_in(snapshot: PolicySnapshot, booking: BookingPolicy) -> _Why:
+    effect: Effect | None = "check_in" if booking.status == "booked" else None
+    return _Why(Reason.BOOKING, booking.id, effect)
+
+
+def _room(
+    snapshot: PolicySnapshot, door: DoorPolicy, member_id: int, category: str, now: datetime
+) -> _Why:
+    bookings = [b for b in snapshot.bookings if b.room == door.room]
+    current = next(
+        (b for b in bookings if b.start <= now < b.end and _live(snapshot, b, now)), None
+    )
+    if current is not None:
+        if current.admits(member_id):
+            return _check_in(snapshot, current)
+        return _Why(Reason.STAFF if category == "staff" else Reason.ROOM_BOOKED)
+    early = timedelta(seconds=snapshot.rules.early_entry_s)
+    for b in bookings:
+        if b.admits(member_id) and b.start - early <= now < b.start and _live(snapshot, b, now):
+            return _check_in(snapshot, b)
     if category == "staff":
-        return Reason.STAFF
-    return _membership(snapshot, door, member_id, now)
+        return _Why(Reason.STAFF)
+    room = snapshot.rooms.get(door.room)
+    if room is not None and room.bookable and category in snapshot.rules.walk_in_categories:
+        until = now + timedelta(seconds=snapshot.rules.walk_in_max_s)
+        for b in bookings:
+            if now < b.start < until and _live(snapshot, b, b.start):
+                until = b.start
+        return _Why(Reason.WALK_IN, effect="walk_in", until=until)
+    released = next(
+        (b for b in bookings if b.member_id == member_id and _released(snapshot, b, now)), None
+    )
+    if released is not None:
+        return _Why(Reason.BOOKING_RELEASED, released.id)
+    return _Why(_membership(snapshot, door, member_id, now))
 
 
-def _membership(snapshot: PolicySnapshot, door: str, member_id: int, now: datetime) -> Reason:
+def _entrance(
+    snapshot: PolicySnapshot, door: DoorPolicy, member_id: int, category: str, now: datetime
+) -> _Why:
+    early = timedelta(seconds=snapshot.rules.early_entry_s)
+    released = None
+    for b in snapshot.bookings:
+        if not b.admits(member_id):
+            continue
+        if b.start - early <= now < b.end and _live(snapshot, b, now):
+            return _Why(Reason.BOOKING, b.id)
+        if b.member_id == member_id and _released(snapshot, b, now):
+            released = b
+    if category == "staff":
+        return _Why(Reason.STAFF)
+    reason = _membership(snapshot, door, member_id, now)
+    if reason not in GRANTS and released is not None:
+        return _Why(Reason.BOOKING_RELEASED, released.id)
+    return _Why(reason)
+
+
+def _membership(
+    snapshot: PolicySnapshot, door: DoorPolicy, member_id: int, now: datetime
+) -> Reason:
     """`membership` if an active plan covers this door now; otherwise the closest denial."""
     active = [
         m
@@ -72,8 +169,7 @@ def _membership(snapshot: PolicySnapshot, door: str, member_id: int, now: dateti
     ]
     if not active:
         return Reason.NO_MEMBERSHIP
-    door_id = snapshot.doors[door].id
-    covering = [snapshot.plans[m.plan] for m in active if door_id in snapshot.plans[m.plan].doors]
+    covering = [snapshot.plans[m.plan] for m in active if door.id in snapshot.plans[m.plan].doors]
     if not covering:
         return Reason.NO_ACCESS
     if any(p.hours == "always" or snapshot.is_open(now) for p in covering):

@@ -91,6 +91,35 @@ class MembershipPolicy(BaseModel):
     valid_until: UtcTime
 
 
+class RoomPolicy(BaseModel):
+    kind: str
+    bookable: bool = False
+
+
+class BookingPolicy(BaseModel):
+    """A booking as the doors see it: who may enter which room when."""
+
+    id: int
+    room: str
+    member_id: int
+    attendees: list[int] = Field(default_factory=list)
+    start: UtcTime
+    end: UtcTime
+    status: Literal["booked", "checked_in", "released"]
+
+    def admits(self, member_id: int) -> bool:
+        return member_id == self.member_id or member_id in self.attendees
+
+
+class AccessRules(BaseModel):
+    """The site's booking rules that a door decision depends on (seconds)."""
+
+    early_entry_s: float = 900.0
+    no_show_grace_s: float = 900.0
+    walk_in_categories: list[Category] = Field(default_factory=list)
+    walk_in_max_s: float = 3 * 3600.0
+
+
 class PolicySnapshot(BaseModel):
     """Everything `decide()` needs. Keys of `doors` are door-controller device ids; keys of
     `cards` are card hashes (protocol.cards.card_hash)."""
@@ -110,6 +139,10 @@ class PolicySnapshot(BaseModel):
     cards: dict[str, CardPolicy] = Field(default_factory=dict)
     plans: dict[str, PlanPolicy] = Field(default_factory=dict)
     memberships: dict[int, list[MembershipPolicy]] = Field(default_factory=dict)
+    rooms: dict[str, RoomPolicy] = Field(default_factory=dict)
+    # Bookings that are not cancelled or completed, from a day back to the coming days.
+    bookings: list[BookingPolicy] = Field(default_factory=list)
+    rules: AccessRules = Field(default_factory=AccessRules)
 
     @field_validator("timezone")
     @classmethod

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.context import ServerContext
+from server.errors import DomainError
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,10 @@ def create_app(
     app = FastAPI(title="spacehub", version="0.1.0", lifespan=lifespan)
     app.add_middleware(BodyLimit)
     app.include_router(router)
+
+    @app.exception_handler(DomainError)
+    async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status)
 
     @app.exception_handler(ValueError)
     async def _value_error(request: Request, exc: ValueError) -> JSONResponse:

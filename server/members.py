@@ -15,24 +15,8 @@ from sqlalchemy.orm import Session
 
 from protocol.cards import CardError, card_hash, normalise_uid
 from server import models, policy
+from server.errors import Conflict, Invalid, NotFound
 from server.site import SiteConfig
-
-
-class DomainError(Exception):
-    """A request the domain refuses; the message says why."""
-
-
-class NotFound(DomainError):
-    """No such member, card or membership."""
-
-
-class Conflict(DomainError):
-    """The change clashes with what is stored (e.g. a card that is already registered)."""
-
-
-class Invalid(DomainError):
-    """Input that is well-formed but not acceptable (an unknown plan, a bad UID)."""
-
 
 # Fields of a member that a door decision depends on.
 _POLICY_FIELDS = frozenset({"category", "suspended_until"})

@@ -8,21 +8,30 @@ from __future__ import annotations
 
 import secrets
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from protocol.policy import (
+    AccessRules,
+    BookingPolicy,
     CardPolicy,
     DoorPolicy,
     MemberPolicy,
     MembershipPolicy,
     PlanPolicy,
     PolicySnapshot,
+    RoomPolicy,
 )
 from server import models
 from server.site import SiteConfig
+
+# How far ahead the snapshot carries bookings: a gateway cut off from the server keeps
+# admitting their holders for this long.
+SNAPSHOT_HORIZON = timedelta(days=7)
+# A snapshot is rebuilt this often even when nothing changed, so its window moves on.
+REBUILD_AFTER = timedelta(hours=1)
 
 
 def ensure_meta(session: Session) -> models.Meta:
@@ -85,13 +94,43 @@ def build_snapshot(session: Session, site: SiteConfig, now: datetime) -> PolicyS
         generated_at=now,
         timezone=site.site.timezone,
         opening_hours=site.opening_hours,
-        closed_dates=site.closed_dates,
+        closed_dates=site.closed_dates(range(now.year - 1, now.year + 2)),
         doors=doors,
         members=members,
         cards=cards,
         plans={p.id: PlanPolicy(doors=p.doors, hours=p.hours) for p in site.plans},
         memberships=memberships,
+        rooms={r.id: RoomPolicy(kind=r.kind, bookable=r.bookable) for r in site.rooms},
+        bookings=_bookings(session, now),
+        rules=AccessRules(
+            early_entry_s=site.access.early_entry,
+            no_show_grace_s=site.access.no_show_grace,
+            walk_in_categories=site.walk_in.categories,
+            walk_in_max_s=site.walk_in.max,
+        ),
     )
+
+
+def _bookings(session: Session, now: datetime) -> list[BookingPolicy]:
+    """Bookings the doors must know: not cancelled or completed, from a day back to the
+    snapshot horizon ahead."""
+    stmt = select(models.Booking).where(
+        models.Booking.status.in_(("booked", "checked_in", "released")),
+        models.Booking.end > now - timedelta(days=1),
+        models.Booking.start < now + SNAPSHOT_HORIZON,
+    )
+    return [
+        BookingPolicy(
+            id=b.id,
+            room=b.room_id,
+            member_id=b.member_id,
+            attendees=b.attendee_ids,
+            start=b.start,
+            end=b.end,
+            status=b.status,  # type: ignore[arg-type]
+        )
+        for b in session.scalars(stmt)
+    ]
 
 
 class PolicyCache:
@@ -106,6 +145,6 @@ class PolicyCache:
         current = version(session)
         with self._lock:
             snap = self._snapshot
-            if snap is None or (snap.epoch, snap.n) != current:
+            if snap is None or (snap.epoch, snap.n) != current or snap.age(now) > REBUILD_AFTER:
                 snap = self._snapshot = build_snapshot(session, self.site, now)
             return snap

@@ -82,14 +82,47 @@ class WalkIn(_Model):
     )
 
 
+class BookingRules(_Model):
+    """How rooms are booked, and what a no-show costs."""
+
+    max_length: float = 12 * 3600.0
+    horizon: float = 90 * 86400.0  # how far ahead a booking may start
+    max_occurrences: int = Field(default=26, ge=1, le=200)  # of a weekly repeat
+    reminder_before: float = 300.0  # before the release, remind the holder
+    offer_hold: float = 600.0  # how long a waitlist offer is held
+    no_show_limit: int = Field(default=3, ge=1)  # strikes in `no_show_window`...
+    no_show_window: float = 30 * 86400.0
+    no_show_suspension: float = 14 * 86400.0  # ...suspend booking for this long
+    public_holidays: str | None = "PL"  # country whose public holidays close the site
+
+    _durations = field_validator(
+        "max_length",
+        "horizon",
+        "reminder_before",
+        "offer_hold",
+        "no_show_window",
+        "no_show_suspension",
+        mode="before",
+    )(classmethod(lambda cls, v: _seconds(v)))
+
+
 class Room(_Model):
     id: str
     name: str = Field(max_length=200)
     kind: Literal["entrance", "meeting", "coworking", "workshop"]
     capacity: int | None = Field(default=None, ge=1)
     bookable: bool = False
+    # When the room may be booked, as site hours are written; none means at any hour.
+    hours: dict[str, list[str]] | None = None
 
     _check_id = field_validator("id")(_id)
+
+    @field_validator("hours")
+    @classmethod
+    def _hours(cls, value: dict[str, list[str]] | None) -> dict[str, list[str]] | None:
+        if value is not None:
+            WeeklyHours(days=value)
+        return value
 
 
 class Device(_Model):
@@ -125,6 +158,7 @@ class SiteConfig(_Model):
     site: SiteInfo
     access: AccessRules = Field(default_factory=AccessRules)
     walk_in: WalkIn = Field(default_factory=WalkIn)
+    bookings: BookingRules = Field(default_factory=BookingRules)
     rates: dict[Category, float] = Field(default_factory=dict)
     rooms: list[Room]
     devices: list[Device] = Field(default_factory=list)
@@ -155,9 +189,14 @@ class SiteConfig(_Model):
     def opening_hours(self) -> WeeklyHours:
         return WeeklyHours(days=self.site.hours)
 
-    @property
-    def closed_dates(self) -> list[date]:
-        return list(self.site.closures.get("dates", []))
+    def closed_dates(self, years: range) -> list[date]:
+        """Closure days of the file and the public holidays of `years`."""
+        days = set(self.site.closures.get("dates", []))
+        if self.bookings.public_holidays:
+            import holidays
+
+            days.update(holidays.country_holidays(self.bookings.public_holidays, years=years))
+        return sorted(days)
 
     def room(self, room_id: str) -> Room | None:
         return next((r for r in self.rooms if r.id == room_id), None)

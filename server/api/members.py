@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from protocol.policy import Category
 from server import members
@@ -28,23 +26,10 @@ MemberId = Annotated[int, Path(ge=1, le=MAX_ID)]
 CardId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
-@contextmanager
-def domain_errors() -> Iterator[None]:
-    """Translate the domain's refusals into HTTP errors: 404, 409, 422."""
-    try:
-        yield
-    except members.NotFound as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from None
-    except members.Conflict as exc:
-        raise HTTPException(status_code=409, detail=str(exc)) from None
-    except members.Invalid as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from None
-
-
 @router.post("/members", status_code=201)
 def create_member(body: MemberCreate, session: WriteSession) -> MemberOut:
     """Add a member; 201 with the whole member."""
-    with domain_errors(), session.begin():
+    with session.begin():
         member = members.create_member(
             session, name=body.name, email=body.email, category=body.category
         )
@@ -67,14 +52,13 @@ def list_members(
 @router.get("/members/{member_id}")
 def get_member(member_id: MemberId, session: ReadSession) -> MemberOut:
     """One member; 404 when unknown."""
-    with domain_errors():
-        return MemberOut.of(members.get_member(session, member_id=member_id))
+    return MemberOut.of(members.get_member(session, member_id=member_id))
 
 
 @router.patch("/members/{member_id}")
 def update_member(member_id: MemberId, body: MemberPatch, session: WriteSession) -> MemberOut:
     """Change the fields given; `null` clears e-mail or suspension."""
-    with domain_errors(), session.begin():
+    with session.begin():
         member = members.update_member(session, member_id=member_id, changes=body.changes())
     return MemberOut.of(member)
 
@@ -82,7 +66,7 @@ def update_member(member_id: MemberId, body: MemberPatch, session: WriteSession)
 @router.post("/members/{member_id}/cards", status_code=201)
 def add_card(member_id: MemberId, body: CardCreate, session: WriteSession, ctx: CtxDep) -> CardOut:
     """Register a card; 409 when an active card with that UID is registered already."""
-    with domain_errors(), session.begin():
+    with session.begin():
         card = members.add_card(
             session, card_key=ctx.card_key, member_id=member_id, uid=body.uid, label=body.label
         )
@@ -92,14 +76,13 @@ def add_card(member_id: MemberId, body: CardCreate, session: WriteSession, ctx: 
 @router.get("/members/{member_id}/cards")
 def list_cards(member_id: MemberId, session: ReadSession) -> list[CardOut]:
     """A member's cards, revoked ones included."""
-    with domain_errors():
-        return [CardOut.of(c) for c in members.list_cards(session, member_id=member_id)]
+    return [CardOut.of(c) for c in members.list_cards(session, member_id=member_id)]
 
 
 @router.delete("/cards/{card_id}", status_code=204, response_class=Response)
 def revoke_card(card_id: CardId, session: WriteSession, ctx: CtxDep) -> Response:
     """Revoke a card (204); revoking it again is no error."""
-    with domain_errors(), session.begin():
+    with session.begin():
         members.revoke_card(session, card_id=card_id, now=ctx.clock())
     return Response(status_code=204)
 
@@ -107,7 +90,7 @@ def revoke_card(card_id: CardId, session: WriteSession, ctx: CtxDep) -> Response
 @router.post("/memberships", status_code=201)
 def add_membership(body: MembershipCreate, session: WriteSession, ctx: CtxDep) -> MembershipOut:
     """Give a member one of the site's plans; 422 for an unknown plan or member."""
-    with domain_errors(), session.begin():
+    with session.begin():
         membership = members.add_membership(
             session,
             site=ctx.site,
@@ -122,5 +105,4 @@ def add_membership(body: MembershipCreate, session: WriteSession, ctx: CtxDep) -
 @router.get("/members/{member_id}/memberships")
 def list_memberships(member_id: MemberId, session: ReadSession) -> list[MembershipOut]:
     """A member's memberships, by start."""
-    with domain_errors():
-        return [MembershipOut.of(m) for m in members.list_memberships(session, member_id=member_id)]
+    return [MembershipOut.of(m) for m in members.list_memberships(session, member_id=member_id)]
