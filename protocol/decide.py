@@ -101,6 +101,26 @@ def _released(snapshot: PolicySnapshot, booking: BookingPolicy, now: datetime) -
     return booking.start <= now < booking.end and not _live(snapshot, booking, now)
 
 
+def _holds(snapshot: PolicySnapshot, booking: BookingPolicy, now: datetime) -> bool:
+    """Whether a booking holds its room at `now`: live and started, or already checked in
+    by early entry (its people are inside, so the room is no longer free)."""
+    if not (now < booking.end and _live(snapshot, booking, now)):
+        return False
+    if booking.start <= now:
+        return True
+    early = timedelta(seconds=snapshot.rules.early_entry_s)
+    return booking.status == "checked_in" and booking.start - early <= now
+
+
+def _bookings(snapshot: PolicySnapshot, room: str | None = None) -> list[BookingPolicy]:
+    """The snapshot's bookings (of `room`, if given) in order of start, then id, so that
+    the answer never depends on the order the server listed them in."""
+    return sorted(
+        (b for b in snapshot.bookings if room is None or b.room == room),
+        key=lambda b: (b.start, b.id),
+    )
+
+
 def _check_in(snapshot: PolicySnapshot, booking: BookingPolicy) -> _Why:
     effect: Effect | None = "check_in" if booking.status == "booked" else None
     return _Why(Reason.BOOKING, booking.id, effect)
@@ -109,10 +129,8 @@ def _check_in(snapshot: PolicySnapshot, booking: BookingPolicy) -> _Why:
 def _room(
     snapshot: PolicySnapshot, door: DoorPolicy, member_id: int, category: str, now: datetime
 ) -> _Why:
-    bookings = [b for b in snapshot.bookings if b.room == door.room]
-    current = next(
-        (b for b in bookings if b.start <= now < b.end and _live(snapshot, b, now)), None
-    )
+    bookings = _bookings(snapshot, door.room)
+    current = next((b for b in bookings if _holds(snapshot, b, now)), None)
     if current is not None:
         if current.admits(member_id):
             return _check_in(snapshot, current)
@@ -143,12 +161,12 @@ def _entrance(
 ) -> _Why:
     early = timedelta(seconds=snapshot.rules.early_entry_s)
     released = None
-    for b in snapshot.bookings:
+    for b in _bookings(snapshot):
         if not b.admits(member_id):
             continue
         if b.start - early <= now < b.end and _live(snapshot, b, now):
             return _Why(Reason.BOOKING, b.id)
-        if b.member_id == member_id and _released(snapshot, b, now):
+        if released is None and b.member_id == member_id and _released(snapshot, b, now):
             released = b
     if category == "staff":
         return _Why(Reason.STAFF)

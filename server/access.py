@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -16,9 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from protocol.cards import card_hash
-from protocol.decide import decide
-from protocol.messages import Decision, Result, Status, Tap
+from protocol.decide import Outcome, decide
+from protocol.messages import Decision, Reason, Result, Status, Tap
 from server import models
+from server.bookings import insert_booking
+from server.checkin import check_in
+from server.errors import Conflict
 from server.policy import PolicyCache
 from server.site import SiteConfig
 
@@ -69,52 +72,93 @@ class AccessService:
 
         A repeated (device, id) is a no-op. A replayed tap, or one older than the door's
         decision timeout from a device whose clock is synced, is recorded as expired and
-        never answered: the door has given up on it already."""
+        never answered: the door has given up on it already. A decision that changes
+        nothing is answered at once and recorded right after; a grant that checks a
+        booking in or creates a walk-in is committed first and answered after, so a door
+        never opens on a check-in that a release beat."""
         now = self.clock()
         device = self.site.device(device_id)
         if device is None:
             self.counters.unknown_device_taps += 1
             log.warning("tap %s from unknown device %r: not answered", tap.id, device_id)
             return TapFate.UNKNOWN_DEVICE
-        with self._lock, self.writes() as session, session.begin():
-            if _find(session, device_id, tap.id) is not None:
-                self.counters.duplicates += 1
-                return TapFate.DUPLICATE
-            event = models.AccessEvent(
-                device_id=device_id,
-                event_id=tap.id,
-                door_id=device.door,
-                ts=tap.ts,
-                received=now,
-                card_hash=card_hash(self.card_key, tap.card),
-                replay=tap.replay,
-            )
-            session.add(event)
-            if tap.replay or self._stale(device_id, tap, now):
-                event.by = "expired"
-                self.counters.expired += 1
-                return TapFate.EXPIRED
-            snapshot = self.policy.get(session, now)
-            outcome = decide(snapshot, device_id, event.card_hash, now)  # type: ignore[arg-type]
-            member = session.get(models.Member, outcome.member_id) if outcome.member_id else None
-            # Nothing here changes state, so the door hears at once; the record follows.
-            answer(
-                Decision(
-                    id=tap.id,
-                    granted=outcome.granted,
-                    reason=outcome.reason,
-                    unlock_s=outcome.unlock_s,
-                    by="server",
-                    reader=tap.reader,
-                    name=display_name(member.name) if member and outcome.granted else None,
+        with self._lock, self.writes() as session:
+            with session.begin():
+                if _find(session, device_id, tap.id) is not None:
+                    self.counters.duplicates += 1
+                    return TapFate.DUPLICATE
+                event = models.AccessEvent(
+                    device_id=device_id,
+                    event_id=tap.id,
+                    door_id=device.door,
+                    ts=tap.ts,
+                    received=now,
+                    card_hash=card_hash(self.card_key, tap.card),
+                    replay=tap.replay,
                 )
-            )
-            event.granted = outcome.granted
-            event.reason = outcome.reason
-            event.member_id = outcome.member_id
-            event.by = "server"
-            self.counters.answered += 1
-            return TapFate.ANSWERED
+                session.add(event)
+                if tap.replay or self._stale(device_id, tap, now):
+                    event.by = "expired"
+                    self.counters.expired += 1
+                    return TapFate.EXPIRED
+                outcome = self._decide(session, device_id, event.card_hash, now)  # type: ignore[arg-type]
+                decision = self._decision(session, tap, outcome)
+                if outcome.effect is None:
+                    answer(decision)
+                event.granted = outcome.granted
+                event.reason = outcome.reason
+                event.member_id = outcome.member_id
+                event.by = "server"
+            if outcome.effect is not None:
+                answer(decision)
+        self.counters.answered += 1
+        return TapFate.ANSWERED
+
+    def _decide(self, session: Session, device_id: str, hashed: str, now: datetime) -> Outcome:
+        """Decide, and apply the state change a grant implies. Should the booking have
+        changed under us (another replica's release), decide again on the fresh state."""
+        for _ in range(2):
+            outcome = decide(self.policy.get(session, now), device_id, hashed, now)
+            if outcome.effect is None or self._apply(session, outcome, now):
+                return outcome
+        log.warning("booking state kept changing under tap at %s: refused", device_id)
+        return replace(outcome, granted=False, reason=Reason.NO_ACCESS, effect=None)
+
+    def _apply(self, session: Session, outcome: Outcome, now: datetime) -> bool:
+        if outcome.effect == "check_in" and outcome.booking_id is not None:
+            return check_in(session, booking_id=outcome.booking_id, now=now)
+        if outcome.effect == "walk_in" and outcome.room and outcome.until and outcome.member_id:
+            try:
+                with session.begin_nested():
+                    booking = insert_booking(
+                        session,
+                        site=self.site,
+                        room_id=outcome.room,
+                        member_id=outcome.member_id,
+                        start=now,
+                        end=outcome.until,
+                        now=now,
+                        title="Walk-in",
+                        status="checked_in",
+                        source="walk_in",
+                    )
+                    booking.checked_in_at = now
+            except Conflict:
+                return False
+            return True
+        return False
+
+    def _decision(self, session: Session, tap: Tap, outcome: Outcome) -> Decision:
+        member = session.get(models.Member, outcome.member_id) if outcome.member_id else None
+        return Decision(
+            id=tap.id,
+            granted=outcome.granted,
+            reason=outcome.reason,
+            unlock_s=outcome.unlock_s,
+            by="server",
+            reader=tap.reader,
+            name=display_name(member.name) if member and outcome.granted else None,
+        )
 
     def _stale(self, device_id: str, tap: Tap, now: datetime) -> bool:
         if not self._clock_synced.get(device_id, False):

@@ -68,7 +68,8 @@ async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
 def create_app(
     settings: Settings | None = None, *, ctx: ServerContext | None = None, mqtt: bool = True
 ) -> FastAPI:
-    """The server application. With `mqtt=False` (API tests) no broker is needed."""
+    """The server application: HTTP API, and unless `mqtt=False` (API tests) the MQTT door
+    path and the booking scheduler."""
     from server.api import router  # routes import FastAPI pieces only when serving
 
     settings = settings or Settings()
@@ -77,18 +78,22 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         context = ctx or ServerContext.create(settings)
         app.state.ctx = context
-        ingest = None
+        app.state.ingest = None
+        services: list = []  # type: ignore[type-arg]
         if mqtt:
             from server.ingest import DoorIngest
+            from server.scheduler import Scheduler
 
             ingest = DoorIngest(context)
-            ingest.start()
-        app.state.ingest = ingest
+            app.state.ingest = ingest
+            services = [ingest, Scheduler(context, start_after=ingest.backlog_applied)]
+        for service in services:
+            service.start()
         try:
             yield
         finally:
-            if ingest is not None:
-                ingest.stop()
+            for service in reversed(services):
+                service.stop()
             if ctx is None:
                 context.close()
 

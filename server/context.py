@@ -33,9 +33,12 @@ class ServerContext:
     clock: Clock
 
     @classmethod
-    def create(cls, settings: Settings, *, clock: Clock = system_clock) -> ServerContext:
-        """Load the site, migrate the database and bring its inventory in line."""
-        site = load_site(settings.site_config)
+    def create(
+        cls, settings: Settings, *, clock: Clock = system_clock, site: SiteConfig | None = None
+    ) -> ServerContext:
+        """Load the site (unless given), migrate the database and bring its inventory in
+        line."""
+        site = site or load_site(settings.site_config)
         engine = make_engine(settings.database_url)
         migrate(engine)
         writes = make_sessions(engine, writer=True)

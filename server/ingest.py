@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 import paho.mqtt.client as paho
 
 from protocol import topics
-from protocol.messages import ProtocolError, Result, Status, Tap, decode, utcnow
+from protocol.messages import DoorMode, ProtocolError, Result, Status, Tap, decode, utcnow
 from protocol.mqtt import MqttClient
 from server.context import ServerContext
+from server.doormodes import effective_modes
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_S = 10.0
+MODES_S = 0.5
+BACKLOG_QUIET_S = 1.0  # how often door modes are compared with bookings and staff's settings
 
 
 class DoorIngest:
@@ -44,11 +48,21 @@ class DoorIngest:
         self.client.subscribe(topics.all_events(site, "result"), self._on_result)
         self.client.subscribe(topics.all_device_status(site), self._on_status)
         self._stop = threading.Event()
-        self._heartbeat = threading.Thread(target=self._beat, name="server-heartbeat", daemon=True)
+        # Set once the broker has delivered what queued up while the server was away (the
+        # stream has been quiet for a moment after connecting): the release sweep waits
+        # for it, so nobody the gateway let in meanwhile is counted as a no-show.
+        self.backlog_applied = threading.Event()
+        self._last_message = time.monotonic()
+        self._modes: dict[str, str] = {}
+        self._threads = [
+            threading.Thread(target=self._beat, name="server-heartbeat", daemon=True),
+            threading.Thread(target=self._follow_modes, name="server-door-modes", daemon=True),
+        ]
 
     def start(self) -> None:
         self.client.start()
-        self._heartbeat.start()
+        for thread in self._threads:
+            thread.start()
 
     def stop(self) -> None:
         self._stop.set()
@@ -62,6 +76,7 @@ class DoorIngest:
         return Status(state=state, kind="server", ts=utcnow(), interval_s=HEARTBEAT_S)  # type: ignore[arg-type]
 
     def _announce(self) -> None:
+        self._modes.clear()  # a new session: publish every door's mode again
         self.client.publish(self.status_topic, self._status("online"), retain=True)
 
     def _beat(self) -> None:
@@ -69,9 +84,30 @@ class DoorIngest:
             if self.client.connected:
                 self._announce()
 
+    def _follow_modes(self) -> None:
+        """Publish each door's retained DoorMode whenever what it should be changes."""
+        while not self._stop.wait(MODES_S):
+            if not self.client.connected:
+                continue
+            if time.monotonic() - self._last_message >= BACKLOG_QUIET_S:
+                self.backlog_applied.set()
+            try:
+                now = self.ctx.clock()
+                with self.ctx.reads() as session:
+                    modes = effective_modes(session, self.ctx.site, now)
+            except Exception:
+                log.exception("could not work out the door modes")
+                continue
+            for device, mode in modes.items():
+                if self._modes.get(device) != mode:
+                    message = DoorMode(ts=now, mode=mode)  # type: ignore[arg-type]
+                    self.client.publish(topics.mode(self.ctx.site.id, device), message, retain=True)
+                    self._modes[device] = mode
+
     # -- handlers: parse, call, emit, ack ---------------------------------------------
 
     def _on_tap(self, msg: paho.MQTTMessage) -> None:
+        self._last_message = time.monotonic()
         device = topics.parse(msg.topic).device
         tap = self._decode(Tap, msg)
         if tap is not None and device is not None:
@@ -82,6 +118,7 @@ class DoorIngest:
         self.client.ack(msg)
 
     def _on_result(self, msg: paho.MQTTMessage) -> None:
+        self._last_message = time.monotonic()
         device = topics.parse(msg.topic).device
         result = self._decode(Result, msg)
         if result is not None and device is not None:

@@ -9,17 +9,20 @@ import os
 import secrets
 from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from gpiozero.pins.mock import MockFactory
+from sqlalchemy.orm import Session
 
 from devices.config import ConfigError, DoorConfig, load_door_config
 from devices.door import DoorRunner, drive_idle
 from devices.readers import FakeReader
 from server import members
+from server.bookings import insert_booking
 from server.context import ServerContext
 from server.settings import Settings
+from server.site import SiteConfig, load_site
 from spacehub.cli import CliError
 
 log = logging.getLogger(__name__)
@@ -69,9 +72,9 @@ def run_demo(args: argparse.Namespace) -> int:
             site_config=SITE_CONFIG,
             admin_token=os.environ.get("SPACEHUB_ADMIN_TOKEN") or secrets.token_urlsafe(24),
         )
-        ctx = ServerContext.create(settings)
+        ctx = ServerContext.create(settings, site=demo_site(args.no_show_grace))
         stack.callback(ctx.close)
-        seed(ctx)
+        seed(ctx, traffic=args.traffic)
         for runner in start_doors(ctx, broker.url, data_dir):
             stack.callback(runner.stop)
         app = create_app(settings, ctx=ctx)
@@ -109,33 +112,70 @@ def _door_config(device: str, broker_url: str, data_dir: Path) -> DoorConfig:
     )
 
 
-def seed(ctx: ServerContext) -> None:
-    """The demo members, their cards and plans, once per database."""
+def demo_site(no_show_grace: float | None) -> SiteConfig:
+    """The demo site, with `--no-show-grace` applied."""
+    site = load_site(SITE_CONFIG)
+    if no_show_grace is None:
+        return site
+    access = site.access.model_copy(update={"no_show_grace": no_show_grace})
+    return site.model_copy(update={"access": access})
+
+
+def seed(ctx: ServerContext, *, traffic: bool) -> None:
+    """The demo members, their cards and plans, once per database; with `traffic`, a few
+    bookings of today as well."""
     now = ctx.clock()
     with ctx.writes() as session, session.begin():
         if members.list_members(session, limit=1):
             return
-        for demo in DEMO_MEMBERS:
-            email = demo.name.split()[0].lower() + "@example.org"
-            member = members.create_member(
-                session, name=demo.name, category=demo.category, email=email
+        seed_members(ctx, session, now)
+        if traffic:
+            seed_bookings(ctx, session, now)
+
+
+def seed_bookings(ctx: ServerContext, session: Session, now: datetime) -> None:
+    """Bookings that make the day visible: one about to start that nobody will come to
+    (released after the no-show grace), one in progress, one this evening."""
+    ids = {m.name: m.id for m in members.list_members(session)}
+    soon = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    for room, holder, start, hours, title in [
+        ("sala-a", "Olena Szewczenko", soon, 1, "Spotkanie fundacji"),
+        ("sala-b", "Anna Kowalska", soon - timedelta(minutes=30), 1, "Warsztaty firmowe"),
+        ("sala-a", "Piotr Wiśniewski", soon + timedelta(hours=3), 2, "Klub planszówek"),
+    ]:
+        insert_booking(
+            session,
+            site=ctx.site,
+            room_id=room,
+            member_id=ids[holder],
+            start=start,
+            end=start + timedelta(hours=hours),
+            now=now,
+            title=title,
+        )
+
+
+def seed_members(ctx: ServerContext, session: Session, now: datetime) -> None:
+    """The demo members with their cards, plans and (for one) a suspension."""
+    for demo in DEMO_MEMBERS:
+        email = demo.name.split()[0].lower() + "@example.org"
+        member = members.create_member(session, name=demo.name, category=demo.category, email=email)
+        members.add_card(session, card_key=ctx.card_key, member_id=member.id, uid=demo.card)
+        if demo.plan:
+            members.add_membership(
+                session,
+                site=ctx.site,
+                member_id=member.id,
+                plan=demo.plan,
+                valid_from=now - timedelta(days=30),
+                valid_until=now + timedelta(days=365),
             )
-            members.add_card(session, card_key=ctx.card_key, member_id=member.id, uid=demo.card)
-            if demo.plan:
-                members.add_membership(
-                    session,
-                    site=ctx.site,
-                    member_id=member.id,
-                    plan=demo.plan,
-                    valid_from=now - timedelta(days=30),
-                    valid_until=now + timedelta(days=365),
-                )
-            if demo.suspended:
-                members.update_member(
-                    session,
-                    member_id=member.id,
-                    changes={"suspended_until": now + timedelta(days=7)},
-                )
+        if demo.suspended:
+            members.update_member(
+                session,
+                member_id=member.id,
+                changes={"suspended_until": now + timedelta(days=7)},
+            )
 
 
 def banner(args: argparse.Namespace, broker_name: str, broker_url: str, token: str) -> str:

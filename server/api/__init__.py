@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from server.api import access, health, members
+from server.api import access, bookings, calendar, health, members, noshows, rooms, waitlist
 
 router = APIRouter()
-router.include_router(health.router)
-router.include_router(members.router)
-router.include_router(access.router)
+for area in (health, members, access, bookings, rooms, noshows, waitlist, calendar):
+    router.include_router(area.router)
 
 __all__ = ["router"]

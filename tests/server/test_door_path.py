@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import queue
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from doorwire import Device
 from sqlalchemy import select
 
 from protocol import topics
 from protocol.cards import card_hash
-from protocol.messages import Decision, Result, Status, Tap, decode, new_id
-from protocol.mqtt import MqttClient
+from protocol.messages import Result, Status, new_id
 from server import models
 from server.context import ServerContext
 from server.ingest import DoorIngest
@@ -95,36 +94,6 @@ def system(broker, tmp_path):
         device.client.stop()
         ingest.stop()
         ctx.close()
-
-
-class Device:
-    """Plays the door controllers' side of the wire."""
-
-    def __init__(self, url: str) -> None:
-        self.decisions: queue.Queue[tuple[str, Decision]] = queue.Queue()
-        self.client = MqttClient(url, client_id=f"test-device-{new_id()[:8]}")
-        self.client.subscribe(
-            topics.all_commands(SITE, "decision"),
-            lambda m: self.decisions.put(
-                (topics.parse(m.topic).device, decode(Decision, m.payload))
-            ),
-        )
-        self.client.start()
-        assert self.client.wait_connected(10)
-
-    def tap(self, device: str, card: str, *, ts: datetime = MONDAY_NOON, **fields) -> Tap:
-        tap = Tap(id=new_id(), ts=ts, card=card, **fields)
-        self.client.publish(topics.tap(SITE, device), tap).wait_for_publish(5)
-        return tap
-
-    def decision(self, tap: Tap, timeout: float = 5.0) -> tuple[str, Decision]:
-        device, decision = self.decisions.get(timeout=timeout)
-        assert decision.id == tap.id
-        return device, decision
-
-    def no_decision(self, wait: float = 0.5) -> None:
-        with pytest.raises(queue.Empty):
-            self.decisions.get(timeout=wait)
 
 
 def _events(ctx: ServerContext, event_id: str) -> list[models.AccessEvent]:

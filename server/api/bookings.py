@@ -1,0 +1,102 @@
+"""Bookings over HTTP: parse, call `server.bookings`, return."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from server import bookings
+from server.booking_schemas import BookingCreate, BookingOut, RoomId, SeriesOut, Status
+from server.deps import Admin, CtxDep, ReadSession, WriteSession
+from server.schemas import MAX_ID
+from server.timefmt import RequestTime
+
+router = APIRouter(prefix="/api", tags=["bookings"], dependencies=[Admin])
+
+BookingId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+@router.post("/bookings", status_code=201)
+def create_booking(
+    body: BookingCreate, session: WriteSession, ctx: CtxDep
+) -> BookingOut | SeriesOut:
+    """Book a room (201 with the booking), or with `repeat` a weekly series (201 with
+    `series_id` and every booking); 409 when it overlaps, naming what is in the way."""
+    currency = ctx.site.site.currency
+    with session.begin():
+        if body.repeat is None:
+            booking = bookings.create_booking(
+                session,
+                site=ctx.site,
+                room_id=body.room_id,
+                member_id=body.member_id,
+                start=body.start,
+                end=body.end,
+                now=ctx.clock(),
+                title=body.title,
+                attendees=body.attendees,
+                public=body.public,
+            )
+            return BookingOut.of(booking, currency=currency)
+        series = bookings.create_series(
+            session,
+            site=ctx.site,
+            room_id=body.room_id,
+            member_id=body.member_id,
+            start=body.start,
+            end=body.end,
+            now=ctx.clock(),
+            weekly=body.repeat.weekly,
+            title=body.title,
+            attendees=body.attendees,
+            public=body.public,
+        )
+        return SeriesOut(
+            series_id=series[0].series_id or "",
+            bookings=[BookingOut.of(b, currency=currency) for b in series],
+        )
+
+
+@router.get("/bookings")
+def list_bookings(
+    session: ReadSession,
+    ctx: CtxDep,
+    room_id: Annotated[RoomId | None, Query()] = None,
+    member_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    status: Status | None = None,
+    start_from: Annotated[RequestTime | None, Query(alias="from")] = None,
+    end_to: Annotated[RequestTime | None, Query(alias="to")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+) -> list[BookingOut]:
+    """Bookings by start, filtered; `from`/`to` keep those overlapping [from, to)."""
+    found = bookings.list_bookings(
+        session,
+        room_id=room_id,
+        member_id=member_id,
+        status=status,
+        start_from=start_from,
+        end_to=end_to,
+        limit=limit,
+        offset=offset,
+    )
+    return [BookingOut.of(b, currency=ctx.site.site.currency) for b in found]
+
+
+@router.get("/bookings/{booking_id}")
+def get_booking(booking_id: BookingId, session: ReadSession, ctx: CtxDep) -> BookingOut:
+    """One booking; 404 when unknown."""
+    booking = bookings.get_booking(session, booking_id=booking_id)
+    return BookingOut.of(booking, currency=ctx.site.site.currency)
+
+
+@router.post("/bookings/{booking_id}/cancel")
+def cancel_booking(booking_id: BookingId, session: WriteSession, ctx: CtxDep) -> BookingOut:
+    """Cancel a booking that is still `booked` (200 with it, now `cancelled`); 409 when it
+    is checked in, released, completed or cancelled already."""
+    with session.begin():
+        booking = bookings.cancel_booking(
+            session, site=ctx.site, booking_id=booking_id, now=ctx.clock()
+        )
+    return BookingOut.of(booking, currency=ctx.site.site.currency)

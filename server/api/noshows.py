@@ -1,0 +1,97 @@
+"""A member's notifications and no-show strikes over HTTP: parse, call `server.release`
+(or `server.notifications`), return."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Response
+from pydantic import BaseModel
+
+from server import members, notifications, release
+from server.deps import Admin, CtxDep, ReadSession, WriteSession
+from server.models import NoShow, Notification
+from server.schemas import MAX_ID, MemberOut
+from server.timefmt import ResponseTime
+
+router = APIRouter(prefix="/api", tags=["no-shows"], dependencies=[Admin])
+
+MemberId = Annotated[int, Path(ge=1, le=MAX_ID)]
+NoShowId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+class NotificationOut(BaseModel):
+    """A message to a member in both languages; `text` only when `lang` was asked for."""
+
+    id: int
+    kind: str
+    booking_id: int | None
+    offer_id: int | None
+    text_pl: str
+    text_en: str
+    created_at: ResponseTime
+    text: str | None = None
+
+    @classmethod
+    def of(cls, note: Notification, lang: Literal["pl", "en"] | None) -> NotificationOut:
+        fields: dict[str, object] = {
+            "id": note.id,
+            "kind": note.kind,
+            "booking_id": note.booking_id,
+            "offer_id": note.offer_id,
+            "text_pl": note.text_pl,
+            "text_en": note.text_en,
+            "created_at": note.created_at,
+        }
+        if lang is not None:
+            fields["text"] = note.text_pl if lang == "pl" else note.text_en
+        return cls.model_validate(fields)
+
+
+class NoShowOut(BaseModel):
+    id: int
+    booking_id: int
+    at: ResponseTime
+    removed_at: ResponseTime | None
+
+    @classmethod
+    def of(cls, strike: NoShow) -> NoShowOut:
+        return cls(
+            id=strike.id, booking_id=strike.booking_id, at=strike.at, removed_at=strike.removed_at
+        )
+
+
+@router.get("/members/{member_id}/notifications", response_model_exclude_unset=True)
+def list_notifications(
+    member_id: MemberId,
+    session: ReadSession,
+    lang: Literal["pl", "en"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[NotificationOut]:
+    """A member's messages, newest first; `lang=pl|en` adds `text` in that language."""
+    members.get_member(session, member_id=member_id)
+    notes = notifications.for_member(session, member_id=member_id, limit=limit)
+    return [NotificationOut.of(n, lang) for n in notes]
+
+
+@router.get("/members/{member_id}/no-shows")
+def list_no_shows(member_id: MemberId, session: ReadSession) -> list[NoShowOut]:
+    """A member's strikes, removed ones included, newest first."""
+    return [NoShowOut.of(s) for s in release.strikes(session, member_id=member_id)]
+
+
+@router.delete("/no-shows/{no_show_id}", status_code=204, response_class=Response)
+def remove_no_show(no_show_id: NoShowId, session: WriteSession, ctx: CtxDep) -> Response:
+    """Staff removes a strike (204; again is no error); lifts a booking suspension when
+    the member is back under the limit."""
+    with session.begin():
+        release.remove_strike(session, site=ctx.site, no_show_id=no_show_id, now=ctx.clock())
+    return Response(status_code=204)
+
+
+@router.post("/members/{member_id}/lift-booking-suspension")
+def lift_booking_suspension(member_id: MemberId, session: WriteSession) -> MemberOut:
+    """Let a member book again at once; the member."""
+    with session.begin():
+        member = release.lift_booking_suspension(session, member_id=member_id)
+    return MemberOut.of(member)

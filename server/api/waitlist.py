@@ -1,0 +1,173 @@
+"""The waitlist and its offers over HTTP: parse, call `server.waitlist`, return."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Response
+from pydantic import BaseModel, Field, model_validator
+
+from server import models, waitlist
+from server.booking_schemas import BookingOut, RoomId
+from server.deps import Admin, CtxDep, ReadSession, WriteSession
+from server.schemas import MAX_ID, Body, Id
+from server.timefmt import RequestTime, ResponseTime
+
+router = APIRouter(prefix="/api", tags=["waitlist"], dependencies=[Admin])
+
+EntryId = Annotated[int, Path(ge=1, le=MAX_ID)]
+OfferId = Annotated[int, Path(ge=1, le=MAX_ID)]
+EntryStatus = Literal["waiting", "offered", "booked", "expired", "cancelled"]
+OfferStatus = Literal["offered", "accepted", "expired"]
+
+
+class WaitlistCreate(Body):
+    """Wait for one room (`room_id`), or for any bookable room of a `kind` holding at
+    least `min_capacity` people: exactly one of `room_id` and `kind`."""
+
+    member_id: Id
+    room_id: RoomId | None = None
+    kind: Annotated[str, Field(min_length=1, max_length=32)] | None = None
+    min_capacity: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    start: RequestTime
+    end: RequestTime
+
+    @model_validator(mode="after")
+    def _room_or_kind(self) -> WaitlistCreate:
+        if (self.room_id is None) == (self.kind is None):
+            raise ValueError("give exactly one of room_id and kind")
+        if self.min_capacity is not None and self.kind is None:
+            raise ValueError("min_capacity goes with kind")
+        return self
+
+
+class WaitlistOut(BaseModel):
+    id: int
+    member_id: int
+    room_id: str | None
+    kind: str | None
+    min_capacity: int | None
+    start: ResponseTime
+    end: ResponseTime
+    status: str
+    created_at: ResponseTime
+
+    @classmethod
+    def of(cls, entry: models.WaitlistEntry) -> WaitlistOut:
+        return cls(
+            id=entry.id,
+            member_id=entry.member_id,
+            room_id=entry.room_id,
+            kind=entry.kind,
+            min_capacity=entry.min_capacity,
+            start=entry.start,
+            end=entry.end,
+            status=entry.status,
+            created_at=entry.created_at,
+        )
+
+
+class OfferOut(BaseModel):
+    id: int
+    waitlist_id: int
+    member_id: int
+    room_id: str
+    start: ResponseTime
+    end: ResponseTime
+    expires_at: ResponseTime
+    status: str
+    booking_id: int | None
+    created_at: ResponseTime
+
+    @classmethod
+    def of(cls, offer: models.Offer) -> OfferOut:
+        return cls(
+            id=offer.id,
+            waitlist_id=offer.waitlist_id,
+            member_id=offer.member_id,
+            room_id=offer.room_id,
+            start=offer.start,
+            end=offer.end,
+            expires_at=offer.expires_at,
+            status=offer.status,
+            booking_id=offer.booking_id,
+            created_at=offer.created_at,
+        )
+
+
+@router.post("/waitlist", status_code=201)
+def join(body: WaitlistCreate, session: WriteSession, ctx: CtxDep) -> WaitlistOut:
+    """Wait for a room and time; 201 with the entry, 403 when the member may not book."""
+    with session.begin():
+        entry = waitlist.join(
+            session,
+            site=ctx.site,
+            member_id=body.member_id,
+            start=body.start,
+            end=body.end,
+            now=ctx.clock(),
+            room_id=body.room_id,
+            kind=body.kind,
+            min_capacity=body.min_capacity,
+        )
+    return WaitlistOut.of(entry)
+
+
+@router.get("/waitlist")
+def list_entries(
+    session: ReadSession,
+    member_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    status: EntryStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[WaitlistOut]:
+    """Entries in the order they are served, oldest first."""
+    found = waitlist.list_entries(session, member_id=member_id, status=status, limit=limit)
+    return [WaitlistOut.of(e) for e in found]
+
+
+@router.get("/waitlist/{entry_id}")
+def get_entry(entry_id: EntryId, session: ReadSession) -> WaitlistOut:
+    """One entry; 404 when unknown."""
+    return WaitlistOut.of(waitlist.get_entry(session, entry_id=entry_id))
+
+
+@router.delete("/waitlist/{entry_id}", status_code=204, response_class=Response)
+def cancel_entry(entry_id: EntryId, session: WriteSession, ctx: CtxDep) -> Response:
+    """Leave the waitlist (204); an outstanding offer passes to the next member waiting.
+    409 when the entry was booked already."""
+    with session.begin():
+        waitlist.cancel_entry(session, site=ctx.site, entry_id=entry_id, now=ctx.clock())
+    return Response(status_code=204)
+
+
+@router.get("/offers")
+def list_offers(
+    session: ReadSession,
+    member_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    status: OfferStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[OfferOut]:
+    """Offers, newest first."""
+    found = waitlist.list_offers(session, member_id=member_id, status=status, limit=limit)
+    return [OfferOut.of(o) for o in found]
+
+
+@router.get("/offers/{offer_id}")
+def get_offer(offer_id: OfferId, session: ReadSession) -> OfferOut:
+    """One offer; 404 when unknown."""
+    return OfferOut.of(waitlist.get_offer(session, offer_id=offer_id))
+
+
+@router.post("/offers/{offer_id}/accept", status_code=201)
+def accept_offer(offer_id: OfferId, session: WriteSession, ctx: CtxDep) -> BookingOut:
+    """Book the offered room: 201 with the booking (`source: "waitlist"`); 409 when the
+    offer lapsed or was accepted already, or the room was booked meanwhile."""
+    taken: waitlist.RoomTaken | None = None
+    with session.begin():
+        try:
+            booking = waitlist.accept(session, site=ctx.site, offer_id=offer_id, now=ctx.clock())
+        except waitlist.RoomTaken as exc:
+            taken = exc  # the lapsed offer is committed with the transaction
+    if taken is not None:
+        raise taken
+    return BookingOut.of(booking, currency=ctx.site.site.currency)

@@ -1,0 +1,180 @@
+"""Bookings at the doors, through a real broker: check-in on arrival, refusals, walk-in,
+no-show release, and check-in racing release."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from doorwire import Device
+from sqlalchemy import select
+
+from protocol.cards import card_hash
+from protocol.messages import new_id
+from server import models
+from server.bookings import insert_booking
+from server.context import ServerContext
+from server.ingest import DoorIngest
+from server.policy import bump
+from server.release import sweep
+from server.settings import Settings
+
+KEY = "test-card-key-0123456789"
+START = datetime(2026, 12, 1, 17, 0, tzinfo=UTC)  # Tuesday 18:00 in Warsaw
+GRACE = timedelta(minutes=15)
+CARDS = {"olena": "04D4E5F6", "anna": "04B2C3D4", "piotr": "04C3D4E5", "ewa": "04A1B2C3"}
+CATEGORY = {"olena": "ngo", "anna": "business", "piotr": "resident", "ewa": "staff"}
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def hub(broker, tmp_path):
+    clock = Clock(START - timedelta(hours=1))
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path}/spacehub.db",
+        mqtt_url=broker.url,
+        card_key=KEY,
+        instance=f"b{new_id()[:6].lower().replace('-', 'x').replace('_', 'x')}",
+    )
+    ctx = ServerContext.create(settings, clock=clock)
+    ids = {}
+    with ctx.writes() as s, s.begin():
+        for who, category in CATEGORY.items():
+            member = models.Member(name=who.title() + " Testowa", category=category)
+            s.add(member)
+            s.flush()
+            s.add(models.Card(member_id=member.id, uid_hash=card_hash(KEY, CARDS[who])))
+            ids[who] = member.id
+        bump(s)
+    ingest = DoorIngest(ctx)
+    ingest.start()
+    assert ingest.client.wait_connected(10)
+    wire = Device(broker.url)
+    try:
+        yield ctx, clock, wire, ids
+    finally:
+        wire.client.stop()
+        ingest.stop()
+        ctx.close()
+
+
+def book(ctx, member_id, room="sala-a", start=START, hours=1.0, attendees=()) -> int:
+    with ctx.writes() as s, s.begin():
+        booking = insert_booking(
+            s,
+            site=ctx.site,
+            room_id=room,
+            member_id=member_id,
+            start=start,
+            end=start + timedelta(hours=hours),
+            now=start - timedelta(days=1),
+            attendees=attendees,
+        )
+        return booking.id
+
+
+def status(ctx, booking_id) -> str:
+    with ctx.reads() as s:
+        return s.get(models.Booking, booking_id).status
+
+
+def tap(wire, device, who, clock):
+    t = wire.tap(device, CARDS[who], ts=clock.now)
+    return wire.decision(t)[1]
+
+
+def test_holder_is_admitted_and_checked_in_others_refused(hub):
+    ctx, clock, wire, ids = hub
+    booking = book(ctx, ids["anna"], attendees=[ids["olena"]])
+    clock.now = START - timedelta(minutes=10)  # early entry
+    assert tap(wire, "reader-main", "anna", clock).reason == "booking"
+    assert status(ctx, booking) == "booked"  # the entrance does not check in
+    decision = tap(wire, "reader-sala-a", "anna", clock)
+    assert (decision.granted, decision.reason) == (True, "booking")
+    assert status(ctx, booking) == "checked_in"
+    clock.now = START + timedelta(minutes=5)
+    assert tap(wire, "reader-sala-a", "olena", clock).reason == "booking"  # attendee
+    refused = tap(wire, "reader-sala-a", "piotr", clock)
+    assert (refused.granted, refused.reason) == (False, "room_booked")
+    assert tap(wire, "reader-sala-a", "ewa", clock).reason == "staff"
+
+
+def test_back_to_back_current_booking_wins_over_next_early_entry(hub):
+    ctx, clock, wire, ids = hub
+    first = book(ctx, ids["anna"])
+    second = book(ctx, ids["olena"], start=START + timedelta(hours=1))
+    clock.now = START + timedelta(minutes=5)
+    assert tap(wire, "reader-sala-a", "anna", clock).granted
+    clock.now = START + timedelta(minutes=50)
+    assert tap(wire, "reader-sala-a", "olena", clock).reason == "room_booked"
+    assert tap(wire, "reader-main", "olena", clock).reason == "booking"
+    assert status(ctx, second) == "booked"
+    clock.now = START + timedelta(hours=1, minutes=1)
+    assert tap(wire, "reader-sala-a", "olena", clock).reason == "booking"
+    assert tap(wire, "reader-sala-a", "anna", clock).reason == "room_booked"
+    assert (status(ctx, first), status(ctx, second)) == ("checked_in", "checked_in")
+
+
+def test_no_show_is_released_and_then_refused(hub):
+    ctx, clock, wire, ids = hub
+    booking = book(ctx, ids["anna"])
+    clock.now = START + GRACE
+    with ctx.writes() as s, s.begin():
+        sweep(s, site=ctx.site, now=clock.now)
+    assert status(ctx, booking) == "released"
+    decision = tap(wire, "reader-sala-a", "anna", clock)
+    assert (decision.granted, decision.reason) == (False, "booking_released")
+    assert status(ctx, booking) == "released"
+
+
+def test_walk_in_takes_a_free_room_until_the_next_booking(hub):
+    ctx, clock, wire, ids = hub
+    book(ctx, ids["anna"], start=START + timedelta(hours=2))
+    clock.now = START
+    decision = tap(wire, "reader-sala-a", "piotr", clock)
+    assert (decision.granted, decision.reason) == (True, "walk_in")
+    with ctx.reads() as s:
+        walk_in = s.scalars(select(models.Booking).where(models.Booking.source == "walk_in")).one()
+    assert (walk_in.member_id, walk_in.status) == (ids["piotr"], "checked_in")
+    assert (walk_in.start, walk_in.end) == (START, START + timedelta(hours=2))
+    # the room is now the walk-in's: a business member may not take it
+    assert tap(wire, "reader-sala-a", "anna", clock).reason == "room_booked"
+
+
+@pytest.mark.parametrize("sweep_first", [False, True])
+def test_check_in_racing_release_never_both(hub, sweep_first):
+    """At the last moment of grace a tap and the release sweep race: one wins, the door
+    opens only if the check-in won, and never on a released booking."""
+    ctx, clock, wire, ids = hub
+    for i in range(15):
+        start = START + timedelta(hours=2 * i)
+        booking = book(ctx, ids["anna"], start=start)
+        clock.now = start + GRACE - timedelta(milliseconds=1)  # the tap's time: in grace
+        gate = threading.Event()
+
+        def release(gate: threading.Event, due: datetime) -> None:
+            gate.wait(5)
+            with ctx.writes() as s, s.begin():
+                sweep(s, site=ctx.site, now=due)
+
+        sweeper = threading.Thread(target=release, args=(gate, start + GRACE))
+        sweeper.start()
+        if sweep_first:
+            gate.set()
+            decision = tap(wire, "reader-sala-a", "anna", clock)
+        else:
+            t = wire.tap("reader-sala-a", CARDS["anna"], ts=clock.now)
+            gate.set()
+            decision = wire.decision(t)[1]
+        sweeper.join(5)
+        final = status(ctx, booking)
+        assert final in ("checked_in", "released")
+        assert decision.granted == (final == "checked_in"), (i, decision, final)
