@@ -17,11 +17,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from protocol.cards import card_hash
 from protocol.decide import Outcome, decide
-from protocol.messages import Decision, Reason, Result, Status, Tap
+from protocol.messages import Decision, Reason, Result, Status, Tap, format_time
 from server import models
 from server.bookings import insert_booking
 from server.checkin import check_in
 from server.errors import Conflict
+from server.events import EventBus
 from server.policy import PolicyCache
 from server.site import SiteConfig
 
@@ -63,6 +64,7 @@ class AccessService:
     policy: PolicyCache
     card_key: str
     clock: Clock
+    events: EventBus = field(default_factory=EventBus)
     counters: DoorPathCounters = field(default_factory=DoorPathCounters)
     _clock_synced: dict[str, bool] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -112,6 +114,9 @@ class AccessService:
             if outcome.effect is not None:
                 answer(decision)
         self.counters.answered += 1
+        self.events.publish("access", access_event(event, member_name=decision.name))
+        if outcome.effect is not None:
+            self.events.publish("booking", {"room_id": outcome.room, "change": outcome.effect})
         return TapFate.ANSWERED
 
     def _decide(self, session: Session, device_id: str, hashed: str, now: datetime) -> Outcome:
@@ -207,6 +212,26 @@ class AccessService:
             device.last_seen = min(status.ts, self.clock())  # a retained status may be old
             device.clock_synced = status.clock_synced
             device.status = status.model_dump(mode="json")
+
+
+def access_event(event: models.AccessEvent, *, member_name: str | None = None) -> dict:
+    """An access-log row as the API and the live stream show it (door's Result first)."""
+    granted, by = event.granted, event.by
+    if event.result_applied is not None:
+        granted = bool(event.result_granted)
+        by = "expired" if event.result_applied == "none" else event.result_applied
+    return {
+        "id": event.event_id,
+        "device": event.device_id,
+        "door": event.door_id,
+        "ts": event.ts and format_time(event.ts),
+        "received": format_time(event.received),
+        "granted": granted,
+        "reason": event.reason,
+        "by": by,
+        "member_id": event.member_id,
+        "name": member_name,
+    }
 
 
 def _find(session: Session, device_id: str, event_id: str) -> models.AccessEvent | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from server.access import AccessService, Clock
 from server.db import make_engine, make_sessions, migrate
+from server.events import EventBus
 from server.inventory import sync_site
 from server.policy import PolicyCache, ensure_meta
 from server.settings import Settings
@@ -31,6 +32,7 @@ class ServerContext:
     policy: PolicyCache
     access: AccessService
     clock: Clock
+    events: EventBus = field(default_factory=EventBus)
 
     @classmethod
     def create(
@@ -47,6 +49,7 @@ class ServerContext:
             sync_site(session, site)
         card_key = settings.resolve_card_key()
         policy = PolicyCache(site)
+        events = EventBus()
         return cls(
             settings=settings,
             site=site,
@@ -55,8 +58,9 @@ class ServerContext:
             writes=writes,
             card_key=card_key,
             policy=policy,
-            access=AccessService(site, writes, policy, card_key, clock),
+            access=AccessService(site, writes, policy, card_key, clock, events),
             clock=clock,
+            events=events,
         )
 
     def close(self) -> None:

@@ -277,3 +277,57 @@ class AccessEvent(Base):
     result_applied: Mapped[str | None] = mapped_column(String(16))
     result_granted: Mapped[bool | None] = mapped_column(Boolean)
     result_at: Mapped[datetime | None]
+
+
+class DeviceEvent(Base):
+    """A door or sensor event (door opened, motion, count), once per (device, id)."""
+
+    __tablename__ = "device_events"
+    __table_args__ = (
+        UniqueConstraint("device_id", "event_id", name="uq_device_event"),
+        Index("ix_device_events_room_received", "room_id", "received"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_id: Mapped[str] = mapped_column(String(64))
+    event_id: Mapped[str] = mapped_column(String(64))
+    room_id: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # door, motion, count
+    # door: the DoorEvent's `event`; motion: "motion"/"no_motion"; count: "count"
+    event: Mapped[str] = mapped_column(String(32))
+    entered: Mapped[int] = mapped_column(default=0)
+    left: Mapped[int] = mapped_column(default=0)
+    ts: Mapped[datetime]
+    received: Mapped[datetime]
+    boot: Mapped[str | None] = mapped_column(String(64))
+    seq: Mapped[int | None]
+
+
+class RoomState(Base):
+    """The live occupancy of a room, kept current as sensor events arrive."""
+
+    __tablename__ = "room_states"
+
+    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id"), primary_key=True)
+    people: Mapped[int | None]
+    last_motion: Mapped[datetime | None]
+    motion: Mapped[bool] = mapped_column(Boolean, default=False)
+    counted_since: Mapped[datetime | None]  # the last reset of the people count
+    updated_at: Mapped[datetime | None]
+
+
+class Alert(Base):
+    """Something staff should see: a forced door, a door held open, a fire release, a device
+    offline, a room over capacity, a booked room still empty at its start."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_open", "acknowledged_at", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    room_id: Mapped[str | None] = mapped_column(String(64))
+    device_id: Mapped[str | None] = mapped_column(String(64))
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"))
+    details: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    acknowledged_at: Mapped[datetime | None]

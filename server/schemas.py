@@ -75,6 +75,7 @@ class MemberOut(BaseModel):
     email: str | None
     category: str
     suspended_until: ResponseTime | None
+    booking_suspended_until: ResponseTime | None  # after too many no-shows
     created_at: ResponseTime
 
     @classmethod
@@ -85,6 +86,7 @@ class MemberOut(BaseModel):
             email=member.email,
             category=member.category,
             suspended_until=member.suspended_until,
+            booking_suspended_until=member.booking_suspended_until,
             created_at=member.created_at,
         )
 

@@ -129,7 +129,15 @@ def test_gateway_token_is_403_on_admin_endpoints(
 
 def test_create_read_patch_member(client: TestClient, admin: Headers) -> None:
     created = new_member(client, admin, name="  Jan Nowak ", category="ngo", email="jan@ngo.pl")
-    assert set(created) == {"id", "name", "email", "category", "suspended_until", "created_at"}
+    assert set(created) == {
+        "id",
+        "name",
+        "email",
+        "category",
+        "suspended_until",
+        "booking_suspended_until",
+        "created_at",
+    }
     assert created["name"] == "Jan Nowak"
     assert created["category"] == "ngo"
     assert created["suspended_until"] is None

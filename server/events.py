@@ -1,0 +1,90 @@
+"""Live events for dashboards: `room`, `access`, `booking`, `device` and `alert`.
+
+Domain services and MQTT handlers publish from any thread; each Server-Sent Events
+connection reads its own queue on the event loop. A slow client loses its oldest events
+rather than holding anyone up (it gets the current state again when it reconnects).
+
+>>> bus = EventBus()
+>>> sub = bus.subscribe()   # on the event loop          # doctest: +SKIP
+>>> bus.publish("room", {"id": "sala-a", "occupied": True})  # from any thread
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+KINDS = ("room", "access", "booking", "device", "alert")
+QUEUE_SIZE = 1000
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    kind: str
+    data: dict[str, Any]
+
+
+class Subscription:
+    """One listener's queue; iterate with `await sub.get()`."""
+
+    def __init__(self, bus: EventBus, loop: asyncio.AbstractEventLoop) -> None:
+        self._bus = bus
+        self.loop = loop
+        self.queue: asyncio.Queue[Event] = asyncio.Queue(QUEUE_SIZE)
+
+    def _put(self, event: Event) -> None:  # on the loop
+        if self.queue.full():
+            self.queue.get_nowait()
+        self.queue.put_nowait(event)
+
+    async def get(self, timeout: float | None = None) -> Event | None:
+        """The next event, or None after `timeout` seconds (for heartbeats)."""
+        try:
+            return await asyncio.wait_for(self.queue.get(), timeout)
+        except TimeoutError:
+            return None
+
+    def close(self) -> None:
+        self._bus._remove(self)
+
+
+class EventBus:
+    """Fan-out of live events to every subscriber, safe to publish from any thread."""
+
+    def __init__(self) -> None:
+        self._subs: list[Subscription] = []
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+
+    def subscribe(self) -> Subscription:
+        """Call on the event loop that will read the subscription."""
+        sub = Subscription(self, asyncio.get_running_loop())
+        with self._lock:
+            self._subs.append(sub)
+        return sub
+
+    def _remove(self, sub: Subscription) -> None:
+        with self._lock:
+            if sub in self._subs:
+                self._subs.remove(sub)
+
+    def publish(self, kind: str, data: dict[str, Any]) -> None:
+        if kind not in KINDS:
+            raise ValueError(f"unknown event kind {kind!r}")
+        event = Event(next(self._ids), kind, data)
+        with self._lock:
+            subs = list(self._subs)
+        for sub in subs:
+            try:
+                sub.loop.call_soon_threadsafe(sub._put, event)
+            except RuntimeError:  # its loop is closed: the client is gone
+                self._remove(sub)
+
+    @property
+    def listeners(self) -> int:
+        with self._lock:
+            return len(self._subs)
