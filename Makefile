@@ -27,6 +27,7 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/tap_latency.py
+	$(BIN)/python bench/bookings.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

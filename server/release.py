@@ -109,7 +109,7 @@ def _remind(
             booking_id=booking_id,
             now=now,
             text_pl=(
-                f"Przypomnienie: Twoja rezerwacja sali {room} o {at} zostanie zwolniona o "
+                f"Przypomnienie: Twoja rezerwacja ({room}, {at}) zostanie zwolniona o "
                 f"{release_at}, jeśli nie zameldujesz się kartą przy drzwiach."
             ),
             text_en=(
@@ -358,7 +358,7 @@ def _released_notice(
         booking_id=booking_id,
         now=now,
         text_pl=(
-            f"Twoja rezerwacja sali {room} ({day:%d.%m.%Y}, {hours}) została zwolniona, bo do "
+            f"Twoja rezerwacja ({room}, {day:%d.%m.%Y}, {hours}) została zwolniona, bo do "
             f"{release_at} nikt nie zameldował się kartą przy drzwiach. Sala wraca do "
             f"dyspozycji społeczności. Odnotowano nieobecność: {count} z {limit} "
             f"w ciągu {window_pl}."

@@ -20,6 +20,7 @@ from devices.door import DoorRunner, drive_idle
 from devices.readers import FakeReader
 from server import members
 from server.bookings import insert_booking
+from server.checkin import check_in
 from server.context import ServerContext
 from server.settings import Settings
 from server.site import SiteConfig, load_site
@@ -143,7 +144,7 @@ def seed_bookings(ctx: ServerContext, session: Session, now: datetime) -> None:
         ("sala-b", "Anna Kowalska", soon - timedelta(minutes=30), 1, "Warsztaty firmowe"),
         ("sala-a", "Piotr Wiśniewski", soon + timedelta(hours=3), 2, "Klub planszówek"),
     ]:
-        insert_booking(
+        booking = insert_booking(
             session,
             site=ctx.site,
             room_id=room,
@@ -153,6 +154,8 @@ def seed_bookings(ctx: ServerContext, session: Session, now: datetime) -> None:
             now=now,
             title=title,
         )
+        if start < now:  # already under way: its holder came in before the demo started
+            check_in(session, booking_id=booking.id, now=now)
 
 
 def seed_members(ctx: ServerContext, session: Session, now: datetime) -> None:

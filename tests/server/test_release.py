@@ -269,7 +269,7 @@ def test_reminder_once_before_release(ctx: ServerContext, clock: FakeClock) -> N
     [reminder] = notes(ctx, anna, "reminder")
     assert reminder.booking_id == bid
     assert reminder.text_pl == (
-        "Przypomnienie: Twoja rezerwacja sali Sala warsztatowa A o 11:00 zostanie zwolniona "
+        "Przypomnienie: Twoja rezerwacja (Sala warsztatowa A, 11:00) zostanie zwolniona "
         "o 11:15, jeśli nie zameldujesz się kartą przy drzwiach."
     )
     assert reminder.text_en == (
@@ -303,7 +303,7 @@ def test_reminder_times_are_local_across_dst(ctx: ServerContext, clock: FakeCloc
     new_booking(ctx, anna, start)
     run_sweep(ctx, start + GRACE - REMIND)
     [reminder] = notes(ctx, anna, "reminder")
-    assert "o 18:00 zostanie zwolniona o 18:15" in reminder.text_pl
+    assert "18:00) zostanie zwolniona o 18:15" in reminder.text_pl
 
 
 # --- strikes and suspension --------------------------------------------------------------
