@@ -178,3 +178,35 @@ def test_check_in_racing_release_never_both(hub, sweep_first):
         final = status(ctx, booking)
         assert final in ("checked_in", "released")
         assert decision.granted == (final == "checked_in"), (i, decision, final)
+
+
+def test_public_booking_puts_its_doors_in_passage_mode_on_the_wire(hub):
+    import queue
+
+    from protocol import topics
+    from protocol.messages import DoorMode, decode
+
+    ctx, clock, wire, ids = hub
+    modes: queue.Queue[tuple[str, str]] = queue.Queue()
+    wire.client.subscribe(
+        topics.all_commands("piaseczno", "mode"),
+        lambda m: modes.put((topics.parse(m.topic).device, decode(DoorMode, m.payload).mode)),
+    )
+    with ctx.writes() as s, s.begin():
+        insert_booking(
+            s,
+            site=ctx.site,
+            room_id="sala-b",
+            member_id=ids["olena"],
+            start=START,
+            end=START + timedelta(hours=2),
+            now=clock.now,
+            public=True,
+        )
+    clock.now = START + timedelta(minutes=1)
+
+    latest: dict[str, str] = {}
+    while {latest.get("reader-sala-b"), latest.get("reader-main")} != {"unlocked"}:
+        device, mode = modes.get(timeout=5)
+        latest[device] = mode
+    assert latest.get("reader-sala-a", "normal") == "normal"
