@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null || { echo "make: $(PY) not found (spacehub needs Python 3.11+)"; exit 1; }
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[pi,server,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[pi,gateway,server,dev]'
 	touch $(STAMP)
 
 run: install

@@ -1,18 +1,23 @@
-"""The configuration of one door controller, read from its TOML file.
+"""The configuration of one device program (a door controller or an occupancy sensor),
+read from its TOML file.
 
 >>> config = load_door_config("firmware_configs/devices/reader-main.toml")  # doctest: +SKIP
 >>> config.device, config.timing.unlock
 ('reader-main', 5.0)
+>>> load_sensor_config("firmware_configs/devices/pir-sala-a.toml").sensor  # doctest: +SKIP
+('pir',)
 
-A file that does not validate raises `ConfigError` with one line naming the file, the key
-and why, which `spacehub door --config FILE` prints before exiting non-zero.
+Both share `site`, `device`, `[mqtt]`, `clock_synced` and the heartbeat (`DeviceConfig`)
+and one loader. A file that does not validate raises `ConfigError` with one line naming
+the file, the key and why, which `spacehub door|sensor --config FILE` prints before
+exiting non-zero.
 """
 
 from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -62,6 +67,17 @@ BcmPin = Annotated[int, Field(ge=0, le=27)]
 class _Table(BaseModel):
     # A misspelt key must fail loudly, not silently fall back to a default.
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _distinct_pins(table: _Table, names: tuple[str, ...]) -> None:
+    seen: dict[int, str] = {}
+    for name in names:
+        pin = getattr(table, name)
+        if pin is None:
+            continue
+        if pin in seen:
+            raise ValueError(f"BCM {pin} is used for both {seen[pin]} and {name}")
+        seen[pin] = name
 
 
 class MqttConfig(_Table):
@@ -115,38 +131,41 @@ class PinsConfig(_Table):
 
     @model_validator(mode="after")
     def _distinct(self) -> PinsConfig:
-        seen: dict[int, str] = {}
-        for name in ("strike", "green", "red", "buzzer", "contact", "exit", "fire"):
-            pin = getattr(self, name)
-            if pin is None:
-                continue
-            if pin in seen:
-                raise ValueError(f"BCM {pin} is used for both {seen[pin]} and {name}")
-            seen[pin] = name
+        _distinct_pins(self, ("strike", "green", "red", "buzzer", "contact", "exit", "fire"))
         return self
 
 
-class TimingConfig(_Table):
-    """`[timing]`: durations written like `5s`, `500ms`, `1m`."""
+class _Timing(_Table):
+    """`[timing]` of every device: durations written like `5s`, `500ms`, `1m`."""
+
+    heartbeat: Duration = 60.0  # how often the retained online Status is republished
+
+
+class TimingConfig(_Timing):
+    """`[timing]` of a door controller."""
 
     unlock: Duration = 5.0
     decision_timeout: Duration = 2.0
     held_open: Duration = 30.0
-    heartbeat: Duration = 60.0
 
 
-class DoorConfig(_Table):
-    """Everything one door controller needs; see firmware_configs/devices/*.toml."""
+class DeviceConfig(_Table):
+    """What every device program has: who it is, where its broker is, its clock."""
 
     site: Id
     device: Id
     mqtt: MqttConfig = MqttConfig()
+    # None: look at systemd-timesyncd; True/False: report that without looking.
+    clock_synced: bool | None = None
+
+
+class DoorConfig(DeviceConfig):
+    """Everything one door controller needs; see firmware_configs/devices/reader-*.toml."""
+
     reader: ReaderConfig = ReaderConfig()
     pins: PinsConfig
     timing: TimingConfig = TimingConfig()
     data_dir: Path = Field(default=None, validate_default=True)  # type: ignore[assignment]
-    # None: look at systemd-timesyncd; True/False: report that without looking.
-    clock_synced: bool | None = None
 
     @field_validator("data_dir", mode="before")
     @classmethod
@@ -157,9 +176,97 @@ class DoorConfig(_Table):
         return value
 
 
+SensorKind = Literal["pir", "counter"]
+SENSOR_KINDS: tuple[SensorKind, ...] = ("pir", "counter")
+
+
+def _sensor_kinds(value: Any) -> tuple[str, ...]:
+    kinds = [value] if isinstance(value, str) else value
+    if (
+        not isinstance(kinds, list)
+        or not kinds
+        or any(kind not in SENSOR_KINDS for kind in kinds)
+        or len(set(kinds)) != len(kinds)
+    ):
+        raise ValueError('must be "pir", "counter" or ["pir", "counter"]')
+    return tuple(kinds)
+
+
+class SensorPinsConfig(_Table):
+    """`[pins]` of an occupancy sensor: BCM numbers; None means not fitted.
+
+    `pir` is a PIR module's output (push-pull, high on motion unless `pir_active_high` is
+    false); `beam_a` (outer, the corridor side) and `beam_b` (inner, the room side) are
+    the receivers of two IR break beams, open-collector outputs read with the Pi's
+    pull-ups unless `pull_up` is false; `beam_active_high` says which level is "broken".
+    """
+
+    pir: BcmPin | None = None
+    beam_a: BcmPin | None = None
+    beam_b: BcmPin | None = None
+    pir_active_high: bool = True
+    beam_active_high: bool = False
+    pull_up: bool = True
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SensorPinsConfig:
+        _distinct_pins(self, ("pir", "beam_a", "beam_b"))
+        if (self.beam_a is None) != (self.beam_b is None):
+            raise ValueError("beam_a and beam_b go together: a counter needs both beams")
+        return self
+
+
+class SensorTimingConfig(_Timing):
+    """`[timing]` of an occupancy sensor."""
+
+    count_interval: Duration = 1.0  # publish counted people at most this often
+
+
+class SensorConfig(DeviceConfig):
+    """Everything one occupancy sensor needs; see firmware_configs/devices/pir-*.toml and
+    counter-*.toml. `sensor` lists what is fitted, each needing its pins:
+
+    >>> SensorConfig.model_validate(
+    ...     {"site": "s", "device": "d", "sensor": "pir", "pins": {"pir": 6}}).sensor
+    ('pir',)
+    """
+
+    sensor: Annotated[tuple[SensorKind, ...], BeforeValidator(_sensor_kinds)]
+    pins: SensorPinsConfig
+    timing: SensorTimingConfig = SensorTimingConfig()
+
+    @field_validator("pins")
+    @classmethod
+    def _pins_match_sensor(cls, pins: SensorPinsConfig, info: ValidationInfo) -> SensorPinsConfig:
+        kinds = info.data.get("sensor")
+        if kinds is None:  # `sensor` itself is wrong; that error is the one to show
+            return pins
+        for kind, given, needs in (
+            ("pir", pins.pir is not None, "pins.pir"),
+            ("counter", pins.beam_a is not None, "pins.beam_a and pins.beam_b"),
+        ):
+            if kind in kinds and not given:
+                raise ValueError(f'sensor "{kind}" needs {needs}')
+            if kind not in kinds and given:
+                raise ValueError(f'{needs} wired, but sensor does not list "{kind}"')
+        return pins
+
+
+Config = TypeVar("Config", bound=DeviceConfig)
+
+
 def load_door_config(path: str | Path) -> DoorConfig:
     """Read and validate a door controller's TOML file; `ca_file` is taken relative to the
     file's folder. Raise ConfigError naming the file, the key and why."""
+    return _load(DoorConfig, path)
+
+
+def load_sensor_config(path: str | Path) -> SensorConfig:
+    """Read and validate an occupancy sensor's TOML file, like `load_door_config`."""
+    return _load(SensorConfig, path)
+
+
+def _load(model: type[Config], path: str | Path) -> Config:
     path = Path(path)
     try:
         with path.open("rb") as f:
@@ -169,7 +276,7 @@ def load_door_config(path: str | Path) -> DoorConfig:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     try:
-        config = DoorConfig.model_validate(data)
+        config = model.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_one_line(path, exc)) from None
     ca_file = config.mqtt.ca_file

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from protocol.cards import card_hash
 from protocol.decide import Outcome, decide
 from protocol.messages import Decision, Reason, Result, Status, Tap, format_time
-from server import models
+from server import devices, models
 from server.bookings import insert_booking
 from server.checkin import check_in
 from server.errors import Conflict
@@ -200,18 +200,24 @@ class AccessService:
             return True
 
     def handle_status(self, device_id: str, status: Status) -> None:
-        """A device's retained status or heartbeat: online, last seen, clock synced."""
-        if self.site.device(device_id) is None:
+        """A device's retained status or heartbeat: online, last seen, clock synced; a
+        `device` event when that makes it go on- or offline."""
+        site_device = self.site.device(device_id)
+        if site_device is None:
             return
         self._clock_synced[device_id] = status.clock_synced
+        now = self.clock()
         with self.writes() as session, session.begin():
             device = session.get(models.Device, device_id)
             if device is None:
                 return
+            was_online = devices.device_online(device, now)
             device.online = status.state == "online"
-            device.last_seen = min(status.ts, self.clock())  # a retained status may be old
+            device.last_seen = min(status.ts, now)  # a retained status may be old
             device.clock_synced = status.clock_synced
             device.status = status.model_dump(mode="json")
+        if devices.device_online(device, now) != was_online:
+            self.events.publish("device", devices.device_event(site_device, device, now=now))
 
 
 def access_event(event: models.AccessEvent, *, member_name: str | None = None) -> dict:

@@ -71,6 +71,8 @@ def create_app(
     """The server application: HTTP API, and unless `mqtt=False` (API tests) the MQTT door
     path and the booking scheduler."""
     from server.api import router  # routes import FastAPI pieces only when serving
+    from server.dashboard import install as install_dashboard
+    from server.sessions import Sessions
 
     settings = settings or Settings()
 
@@ -78,15 +80,21 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         context = ctx or ServerContext.create(settings)
         app.state.ctx = context
+        app.state.sessions = Sessions(context.settings.admin_token)
         app.state.ingest = None
         services: list = []  # type: ignore[type-arg]
         if mqtt:
             from server.ingest import DoorIngest
+            from server.notices import PolicyNotices
             from server.scheduler import Scheduler
+            from server.sensors import SensorIngest
 
             ingest = DoorIngest(context)
             app.state.ingest = ingest
-            services = [ingest, Scheduler(context, start_after=ingest.backlog_applied)]
+            app.state.sensors = SensorIngest(context)
+            scheduler = Scheduler(context, start_after=ingest.backlog_applied)
+            notices = PolicyNotices(context, ingest.client)
+            services = [ingest, notices, app.state.sensors, scheduler]
         for service in services:
             service.start()
         try:
@@ -100,6 +108,7 @@ def create_app(
     app = FastAPI(title="spacehub", version="0.1.0", lifespan=lifespan)
     app.add_middleware(BodyLimit)
     app.include_router(router)
+    install_dashboard(app)
 
     @app.exception_handler(DomainError)
     async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:

@@ -10,8 +10,16 @@ from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
 from server.context import ServerContext
+from server.sessions import COOKIE, Sessions
 
 Role = Literal["admin", "gateway"]
+
+# A browser signed in with the session cookie must send this header with every request that
+# changes something. A page of another site cannot add it without a CORS preflight, which
+# this server never grants; with the SameSite=Strict cookie that makes CSRF fail twice over.
+CSRF_HEADER = "X-Requested-With"
+CSRF_VALUE = "spacehub"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def get_ctx(request: Request) -> ServerContext:
@@ -36,29 +44,55 @@ ReadSession = Annotated[Session, Depends(get_reader)]
 WriteSession = Annotated[Session, Depends(get_writer)]
 
 
-def _role_of(token: str | None, ctx: ServerContext) -> Role | None:
+def token_role(token: str | None, ctx: ServerContext) -> Role | None:
+    """The role a token gives, or None. Compared as UTF-8 bytes: `compare_digest` refuses
+    non-ASCII strings, and a token typed into a form may be anything."""
     if not token:
         return None
+    given = token.encode("utf-8", errors="surrogateescape")
     s = ctx.settings
-    if s.admin_token and secrets.compare_digest(token, s.admin_token):
+    if s.admin_token and secrets.compare_digest(given, s.admin_token.encode()):
         return "admin"
-    if s.gateway_token and secrets.compare_digest(token, s.gateway_token):
+    if s.gateway_token and secrets.compare_digest(given, s.gateway_token.encode()):
         return "gateway"
     return None
 
 
+def get_sessions(request: Request) -> Sessions:
+    """The app's dashboard sessions (made in the lifespan, from the context's admin token)."""
+    sessions: Sessions | None = getattr(request.app.state, "sessions", None)
+    if sessions is None:  # an app whose lifespan did not run: nobody can be signed in
+        return Sessions(None)
+    return sessions
+
+
+def has_session(request: Request, ctx: ServerContext) -> bool:
+    """True when the request carries a valid dashboard session cookie."""
+    return get_sessions(request).valid(request.cookies.get(COOKIE), ctx.clock())
+
+
 def caller(request: Request, ctx: CtxDep) -> Role:
-    """The caller's role from `Authorization: Bearer` (or the dashboard's session); 401
-    without a valid token."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    role = _role_of(token.strip() if scheme.lower() == "bearer" else None, ctx)
+    """The caller's role from `Authorization: Bearer`, or else the dashboard's session
+    cookie (an administrator's; with the CSRF header on anything but GET); 401 without
+    either."""
+    header = request.headers.get("authorization")
+    if header is None and has_session(request, ctx):
+        if request.method not in SAFE_METHODS and request.headers.get(CSRF_HEADER) != CSRF_VALUE:
+            raise HTTPException(
+                status_code=403,
+                detail=f"a signed-in browser must send the header {CSRF_HEADER}: {CSRF_VALUE}",
+            )
+        request.state.auth = "session"
+        return "admin"
+    scheme, _, token = (header or "").partition(" ")
+    role = token_role(token.strip() if scheme.lower() == "bearer" else None, ctx)
     if role is None:
         raise HTTPException(
             status_code=401,
             detail="a valid bearer token is required",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    request.state.auth = "bearer"
     return role
 
 

@@ -13,8 +13,18 @@ import time
 import paho.mqtt.client as paho
 
 from protocol import topics
-from protocol.messages import DoorMode, ProtocolError, Result, Status, Tap, decode, utcnow
+from protocol.messages import (
+    DoorEvent,
+    DoorMode,
+    ProtocolError,
+    Result,
+    Status,
+    Tap,
+    decode,
+    utcnow,
+)
 from protocol.mqtt import MqttClient
+from server import alerts, devices
 from server.context import ServerContext
 from server.doormodes import effective_modes
 
@@ -47,6 +57,7 @@ class DoorIngest:
         self.client.subscribe(topics.all_events(site, "tap"), self._on_tap)
         self.client.subscribe(topics.all_events(site, "result"), self._on_result)
         self.client.subscribe(topics.all_device_status(site), self._on_status)
+        self.client.subscribe(topics.all_events(site, "door"), self._on_door)
         self._stop = threading.Event()
         # Set once the broker has delivered what queued up while the server was away (the
         # stream has been quiet for a moment after connecting): the release sweep waits
@@ -130,6 +141,20 @@ class DoorIngest:
         status = self._decode(Status, msg) if msg.payload else None
         if status is not None and device is not None:
             self.ctx.access.handle_status(device, status)
+        self.client.ack(msg)
+
+    def _on_door(self, msg: paho.MQTTMessage) -> None:
+        self._last_message = time.monotonic()
+        device = topics.parse(msg.topic).device
+        event = self._decode(DoorEvent, msg)
+        if event is not None and device is not None:
+            site, now = self.ctx.site, self.ctx.clock()
+            with self.ctx.writes() as session, session.begin():
+                alert = devices.record_door_event(
+                    session, site=site, device_id=device, event=event, now=now
+                )
+            if alert is not None:
+                self.ctx.events.publish("alert", alerts.alert_event(alert))
         self.client.ack(msg)
 
     def _decode(self, model, msg: paho.MQTTMessage):  # type: ignore[no-untyped-def]

@@ -14,9 +14,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING
 
-from server import release, waitlist
+from server import occupancy, release, waitlist
 from server.release import SweepReport
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ class Scheduler:
         self.start_timeout = start_timeout
         self.on_report = on_report
         self.passes = 0  # sweeps that committed
+        self._occupancy_at: datetime | None = None  # the last occupancy tick's time
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -67,8 +69,8 @@ class Scheduler:
             self._thread = None
 
     def run_once(self) -> SweepReport:
-        """One pass: the release sweep, then the waitlist's offers, each committed alone
-        so a failing waitlist never holds back a release."""
+        """One pass: the release sweep, then the waitlist's offers, then occupancy's tick,
+        each committed alone so a failing waitlist never holds back a release."""
         ctx = self.ctx
         with ctx.writes() as session, session.begin():
             report = release.sweep(session, site=ctx.site, now=ctx.clock())
@@ -78,9 +80,25 @@ class Scheduler:
                 waitlist.expire_offers(session, site=ctx.site, now=ctx.clock())
         except Exception:
             log.exception("expiring waitlist offers failed")
+        self._tick_occupancy()
         if self.on_report is not None and (report.reminded or report.released or report.completed):
             self.on_report(report)
         return report
+
+    def _tick_occupancy(self) -> None:
+        """Occupancy's pass (resets, vacant walk-ins, alerts, device health), committed
+        alone and published after; a failure is logged and never holds back a release."""
+        now = self.ctx.clock()
+        try:
+            with self.ctx.writes() as session, session.begin():
+                changes = occupancy.tick(
+                    session, site=self.ctx.site, now=now, since=self._occupancy_at
+                )
+        except Exception:
+            log.exception("the occupancy tick failed")
+            return
+        self._occupancy_at = now
+        changes.publish(self.ctx.events)
 
     def _run(self) -> None:
         ready = self.start_after

@@ -82,6 +82,13 @@ class WalkIn(_Model):
     )
 
 
+class OccupancyRules(_Model):
+    """What the rooms' occupancy sensors may do besides showing who is there."""
+
+    # Fresh motion in a booked room inside its check-in window checks the booking in.
+    motion_check_in: bool = False
+
+
 class BookingRules(_Model):
     """How rooms are booked, and what a no-show costs."""
 
@@ -158,6 +165,7 @@ class SiteConfig(_Model):
     site: SiteInfo
     access: AccessRules = Field(default_factory=AccessRules)
     walk_in: WalkIn = Field(default_factory=WalkIn)
+    occupancy: OccupancyRules = Field(default_factory=OccupancyRules)
     bookings: BookingRules = Field(default_factory=BookingRules)
     rates: dict[Category, float] = Field(default_factory=dict)
     rooms: list[Room]

@@ -132,6 +132,30 @@ def _door(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sensor(args: argparse.Namespace) -> int:
+    from devices.config import ConfigError, load_sensor_config
+    from devices.sensor import run_sensor
+
+    try:
+        config = load_sensor_config(args.config)
+    except ConfigError as exc:
+        raise CliError(str(exc)) from None
+    run_sensor(config)
+    return 0
+
+
+def _gateway(args: argparse.Namespace) -> int:
+    from gateway.config import GatewayConfigError, load_settings
+    from gateway.gateway import run_gateway
+
+    try:
+        settings = load_settings(site=args.site)
+    except GatewayConfigError as exc:
+        raise CliError(str(exc)) from None
+    run_gateway(settings, args.data_dir)
+    return 0
+
+
 def _not_yet(args: argparse.Namespace) -> int:
     raise CliError("is not part of this version of spacehub yet")
 
@@ -152,9 +176,9 @@ def _tap(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo": _demo,
     "server": _server,
-    "gateway": _not_yet,
+    "gateway": _gateway,
     "door": _door,
-    "sensor": _not_yet,
+    "sensor": _sensor,
     "broker": _broker,
     "tap": _tap,
 }

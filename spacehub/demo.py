@@ -1,5 +1,5 @@
-"""`spacehub demo`: the whole system on one machine — broker, server and every door of
-the demo site running the real device code on gpiozero mock pins."""
+"""`spacehub demo`: the whole system on one machine — broker, server, gateway and every
+door of the demo site running the real device code on gpiozero mock pins."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 from devices.config import ConfigError, DoorConfig, load_door_config
 from devices.door import DoorRunner, drive_idle
 from devices.readers import FakeReader
+from gateway.config import GatewaySettings
+from gateway.gateway import Gateway
 from server import members
 from server.bookings import insert_booking
 from server.checkin import check_in
@@ -78,6 +80,18 @@ def run_demo(args: argparse.Namespace) -> int:
         seed(ctx, traffic=args.traffic)
         for runner in start_doors(ctx, broker.url, data_dir):
             stack.callback(runner.stop)
+        gateway = Gateway(
+            GatewaySettings(
+                site=ctx.site.id,
+                mqtt_url=broker.url,
+                server_url=f"http://127.0.0.1:{args.http_port}",
+                admin_token=settings.admin_token,
+                card_key=ctx.card_key,
+            ),
+            data_dir / "gateway",
+        )
+        gateway.start()
+        stack.callback(gateway.stop)
         app = create_app(settings, ctx=ctx)
         server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=args.http_port, log_level="warning")

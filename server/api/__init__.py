@@ -4,10 +4,38 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from server.api import access, bookings, calendar, health, members, noshows, rooms, waitlist
+from server.api import (
+    access,
+    alerts,
+    bookings,
+    calendar,
+    health,
+    members,
+    noshows,
+    policy,
+    reports,
+    rooms,
+    staff,
+    stream,
+    waitlist,
+)
 
 router = APIRouter()
-for area in (health, members, access, bookings, rooms, noshows, waitlist, calendar):
+for area in (
+    health,
+    members,
+    access,
+    bookings,
+    rooms,
+    noshows,
+    waitlist,
+    calendar,
+    reports,
+    staff,
+    stream,
+    alerts,
+    policy,
+):
     router.include_router(area.router)
 
 __all__ = ["router"]

@@ -1,11 +1,11 @@
 """The access log and the devices of the site over HTTP.
 
-The two read queries live here beside their routes, as plain functions (no FastAPI in
-them), since this slice has no access-log module of its own."""
+The access-log query lives here beside its route, as a plain function (no FastAPI in it),
+since this slice has no access-log module of its own; the devices' read functions are in
+`server.devices`."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -14,13 +14,10 @@ from sqlalchemy.orm import Session
 
 from server import models
 from server.deps import Admin, CtxDep, ReadSession
+from server.devices import devices
 from server.schemas import MAX_ID, AccessEventOut, DeviceOut
-from server.site import SiteConfig
 
 router = APIRouter(prefix="/api", tags=["access"], dependencies=[Admin])
-
-DEFAULT_STATUS_INTERVAL_S = 60.0
-SILENCE_FACTOR = 3  # a device silent for this many status intervals counts as offline
 
 
 def access_events(
@@ -37,38 +34,6 @@ def access_events(
     if member_id is not None:
         stmt = stmt.where(models.AccessEvent.member_id == member_id)
     return list(session.scalars(stmt))
-
-
-def device_online(row: models.Device | None, now: datetime) -> bool:
-    """Online when its last status said so and it has not been silent for more than
-    three of its status intervals since."""
-    if row is None or not row.online or row.last_seen is None:
-        return False
-    interval = DEFAULT_STATUS_INTERVAL_S
-    if isinstance(row.status, dict):
-        value = row.status.get("interval_s")
-        if isinstance(value, int | float) and value > 0:
-            interval = float(value)
-    return now - row.last_seen <= timedelta(seconds=SILENCE_FACTOR * interval)
-
-
-def devices(session: Session, *, site: SiteConfig, now: datetime) -> list[DeviceOut]:
-    """Every device of the site file, in its order, with whether it is online now."""
-    rows = {d.id: d for d in session.scalars(select(models.Device))}
-    out = []
-    for d in site.devices:
-        row = rows.get(d.id)
-        out.append(
-            DeviceOut(
-                id=d.id,
-                kind=d.kind,
-                room=d.room,
-                door=d.door,
-                online=device_online(row, now),
-                last_seen=row.last_seen if row else None,
-            )
-        )
-    return out
 
 
 @router.get("/access-events")

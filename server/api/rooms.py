@@ -10,9 +10,10 @@ from fastapi import APIRouter, Path, Query
 from sqlalchemy.orm import Session
 
 from server import bookings
+from server import occupancy as occupancy_service
 from server.booking_schemas import AvailabilityOut, BookingOut, Occupancy, RoomOut
 from server.deps import Admin, CtxDep, ReadSession
-from server.site import Room
+from server.site import Room, SiteConfig
 from server.timefmt import RequestTime
 
 router = APIRouter(prefix="/api", tags=["rooms"], dependencies=[Admin])
@@ -20,19 +21,22 @@ router = APIRouter(prefix="/api", tags=["rooms"], dependencies=[Admin])
 RoomIdPath = Annotated[str, Path(min_length=1, max_length=64)]
 
 
-def occupancy(session: Session, *, room_id: str, now: datetime) -> Occupancy:
-    """A room's live occupancy. Until the occupancy service exists: nobody seen."""
-    return Occupancy()
+def occupancy(session: Session, *, site: SiteConfig, room_id: str, now: datetime) -> Occupancy:
+    """A room's live occupancy, from its sensors."""
+    seen = occupancy_service.view(session, site=site, room_id=room_id, now=now)
+    return Occupancy(occupied=seen.occupied, people=seen.people, last_motion=seen.last_motion)
 
 
-def _room_out(session: Session, room: Room, current: BookingOut | None, now: datetime) -> RoomOut:
+def _room_out(
+    session: Session, site: SiteConfig, room: Room, current: BookingOut | None, now: datetime
+) -> RoomOut:
     return RoomOut(
         id=room.id,
         name=room.name,
         kind=room.kind,
         capacity=room.capacity,
         bookable=room.bookable,
-        occupancy=occupancy(session, room_id=room.id, now=now),
+        occupancy=occupancy(session, site=site, room_id=room.id, now=now),
         current_booking=current,
     )
 
@@ -46,6 +50,7 @@ def list_rooms(session: ReadSession, ctx: CtxDep) -> list[RoomOut]:
     return [
         _room_out(
             session,
+            ctx.site,
             room,
             BookingOut.of(current[room.id], currency=currency) if room.id in current else None,
             now,
@@ -61,7 +66,7 @@ def get_room(room_id: RoomIdPath, session: ReadSession, ctx: CtxDep) -> RoomOut:
     now = ctx.clock()
     booking = bookings.current_booking(session, room_id=room_id, now=now)
     current = None if booking is None else BookingOut.of(booking, currency=ctx.site.site.currency)
-    return _room_out(session, room, current, now)
+    return _room_out(session, ctx.site, room, current, now)
 
 
 @router.get("/rooms/{room_id}/availability")

@@ -1,0 +1,535 @@
+"""The occupancy sensor of one Raspberry Pi: a PIR motion sensor, a two-beam people counter
+at a room's door, or both, publishing Motion and Count over MQTT.
+
+`MotionWatcher` and `BeamCounter` turn gpiozero inputs into plain values (motion yes/no,
+people in and out); `OccupancySensor` turns those into protocol messages stamped with one
+`boot` and one `seq`, through an injected `publish(topic, message, retain)`; so a test
+drives it on `MockFactory` pins (or through the feed methods) with a hand-moved clock and
+a list for a broker. `SensorRunner` wires it to an MQTT client and a ticker thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from gpiozero import DigitalInputDevice, MotionSensor
+
+from devices.config import SensorConfig, SensorPinsConfig
+from protocol import topics
+from protocol.messages import Count, Message, Motion, Status, new_id, utcnow
+from protocol.mqtt import MqttClient
+
+log = logging.getLogger(__name__)
+
+Publish = Callable[[str, Message, bool], None]
+"""publish(topic, message, retain): how the sensor sends; QoS 1 is the sender's job."""
+
+Beam = Literal["a", "b"]
+Crossing = Literal["entered", "left"]
+
+# A PIR module holds its output high for seconds (HC-SR501: 2.5 s or more, AM312: about
+# 2 s), so sampling at 10 Hz misses nothing; two samples of three must be high, so a spike
+# picked up by a long cable is not motion.
+PIR_QUEUE_LEN = 3
+PIR_SAMPLE_RATE = 10.0
+PIR_THRESHOLD = 0.5
+# A beam broken this long is more likely blocked or misaligned than a person in the door.
+STUCK_AFTER = 60.0
+TIMESYNC_DIR = Path("/run/systemd/timesync")
+
+
+def clock_synced(setting: bool | None) -> bool:
+    """The config's word if it has one, else systemd-timesyncd's flag file (as the door
+    does); a host without timesyncd counts as synced."""
+    if setting is not None:
+        return setting
+    return not TIMESYNC_DIR.is_dir() or (TIMESYNC_DIR / "synchronized").exists()
+
+
+def drive_idle_sensor(factory: Any, pins: SensorPinsConfig) -> None:
+    """Drive a `MockFactory`'s input pins to a quiet room: both beams clear, no motion.
+    Call it right after building the sensor, as the demo and the tests do."""
+    for pin, active_high in (
+        (pins.beam_a, pins.beam_active_high),
+        (pins.beam_b, pins.beam_active_high),
+        (pins.pir, pins.pir_active_high),
+    ):
+        if pin is None:
+            continue
+        if active_high:  # broken / motion would be high: idle is low
+            factory.pin(pin).drive_low()
+        else:
+            factory.pin(pin).drive_high()
+
+
+class MotionWatcher:
+    """A PIR module on a gpiozero `MotionSensor`, reporting each change of motion as
+    `on_change(motion, now)`, and the first reading once it has one.
+
+    >>> from gpiozero.pins.mock import MockFactory
+    >>> pir = MotionWatcher(6, pin_factory=MockFactory(),
+    ...                     on_change=lambda motion, now: print(motion))  # doctest: +SKIP
+    >>> pir.seen(True, now=12.0)  # what the sensor's callback calls  # doctest: +SKIP
+    True
+    >>> pir.close()  # doctest: +SKIP
+
+    `MotionSensor` samples the pin on a background thread and calls back from it; `close()`
+    stops and joins that thread, so it is never called while holding a lock the callback
+    takes.
+    """
+
+    def __init__(
+        self,
+        pin: int,
+        *,
+        active_high: bool = True,
+        pin_factory: Any = None,
+        on_change: Callable[[bool, float], None],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.motion: bool | None = None  # as last reported; None until the first reading
+        self._on_change, self._clock = on_change, clock
+        self._lock = threading.Lock()
+        # An active-low (open-collector) module needs the pull-up; a push-pull one gets a
+        # pull-down, so an unplugged sensor reads as no motion.
+        self.device = MotionSensor(
+            pin,
+            pull_up=not active_high,
+            queue_len=PIR_QUEUE_LEN,
+            sample_rate=PIR_SAMPLE_RATE,
+            threshold=PIR_THRESHOLD,
+            pin_factory=pin_factory,
+        )
+        self.device.when_motion = functools.partial(self._edge, True)
+        self.device.when_no_motion = functools.partial(self._edge, False)
+
+    def _edge(self, motion: bool) -> None:
+        # On gpiozero's sampling thread: an exception here would kill it.
+        try:
+            self.seen(motion, self._clock())
+        except Exception:
+            log.exception("motion sensor callback failed")
+
+    def seen(self, motion: bool, now: float) -> None:
+        """The sensor says motion (or none) at `now`: report it if it is a change."""
+        with self._lock:
+            self._report(motion, now)
+
+    def poll(self, now: float) -> None:
+        """Report the first reading once the sampling thread has one: gpiozero fires no
+        callback for it, and after a restart the server's idea of the room may be stale."""
+        with self._lock:  # so a change arriving meanwhile is reported after this, not before
+            if self.motion is not None:
+                return
+            # wait_for_*(0) only looks: each event is set once the first reading is in.
+            if self.device.wait_for_active(0):
+                self._report(True, now)
+            elif self.device.wait_for_inactive(0):
+                self._report(False, now)
+
+    def _report(self, motion: bool, now: float) -> None:
+        if motion != self.motion:
+            self.motion = motion
+            self._on_change(motion, now)
+
+    def close(self) -> None:
+        """Stop the sampling thread and release the pin."""
+        self.device.close()
+
+
+class BeamCounter:
+    """A people counter of two IR break beams across a doorway: A on the corridor side,
+    B on the room side, close enough together that a person passing breaks both at once.
+
+    The state is which beams are broken, (A, B). A crossing starts when the beams leave
+    (0, 0) and ends when they are back at (0, 0); only the beam that started it and the
+    beam that cleared last decide it::
+
+                A breaks       B breaks       A clears       B clears
+        (0,0) ─────────► (1,0) ───────► (1,1) ───────► (0,1) ─────────► (0,0)  entered
+        (0,0) ◄───────── (1,0) ◄─────── (1,1) ◄─────── (0,1) ◄───────── (0,0)  left
+                A clears       B clears       A breaks       B breaks
+
+    - started by A and ended by B clearing: one person entered;
+    - started by B and ended by A clearing: one person left;
+    - started and ended by the same beam: nothing (someone stepped in and turned back,
+      or one beam chattered);
+    - whatever happens in between (a hesitation, a step back and forth inside the beams)
+      does not matter, and a crossing already under way when the counter starts counts
+      nothing.
+
+    Two people count as two when the beams clear between them; a second person stepping
+    into A while the first is still in B makes one crossing, which counts once.
+
+    Counted people accumulate until `tick(now)` hands them out, at most once every
+    `interval` seconds and never as zeros.
+
+    >>> counter = BeamCounter(16, 26, pin_factory=MockFactory())  # doctest: +SKIP
+    >>> for beam, broken in (("a", True), ("b", True), ("a", False), ("b", False)):
+    ...     counter.beam(beam, broken, now=1.0)  # doctest: +SKIP
+    >>> counter.tick(now=1.1)  # doctest: +SKIP
+    (1, 0)
+    """
+
+    def __init__(
+        self,
+        a: int,
+        b: int,
+        *,
+        active_high: bool = False,
+        pull_up: bool = True,
+        interval: float = 1.0,
+        pin_factory: Any = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.interval = interval
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._devices: dict[Beam, DigitalInputDevice] = {}
+        self._broken: dict[Beam, bool] = {"a": False, "b": False}
+        self._since: dict[Beam, float | None] = {"a": None, "b": None}  # broken since
+        self._warned: set[Beam] = set()
+        self._origin: Beam | None = None  # the beam that started the current crossing
+        self._entered = self._left = 0
+        self._flushed_at = float("-inf")
+        beams: tuple[tuple[Beam, int], ...] = (("a", a), ("b", b))
+        try:
+            for name, pin in beams:
+                self._devices[name] = self._input(name, pin, active_high, pull_up, pin_factory)
+        except Exception:
+            self.close()
+            raise
+        if any(self._broken.values()):
+            log.info("beam counter: starting in the middle of a crossing; it will not count")
+
+    def _input(
+        self, name: Beam, pin: int, active_high: bool, pull_up: bool, factory: Any
+    ) -> DigitalInputDevice:
+        # With the Pi's pull-ups gpiozero calls a low pin active; a beam broken on a high
+        # pin is then inverted here.
+        if pull_up:
+            device = DigitalInputDevice(pin, pull_up=True, pin_factory=factory)
+            invert = active_high
+        else:
+            device = DigitalInputDevice(
+                pin, pull_up=None, active_state=active_high, pin_factory=factory
+            )
+            invert = False
+        self._broken[name] = bool(device.is_active) != invert
+        if self._broken[name]:
+            self._since[name] = self._clock()
+        # The edge's own level, not a fresh read: a quick flicker still arrives in order.
+        device.when_activated = functools.partial(self._edge, name, not invert)
+        device.when_deactivated = functools.partial(self._edge, name, invert)
+        return device
+
+    def _edge(self, name: Beam, broken: bool) -> None:
+        try:
+            self.beam(name, broken, self._clock())
+        except Exception:  # on gpiozero's thread: an exception here would kill it
+            log.exception("beam counter callback failed")
+
+    @property
+    def pending(self) -> tuple[int, int]:
+        """People (entered, left) counted since the last `tick` handed them out."""
+        with self._lock:
+            return self._entered, self._left
+
+    def beam(self, name: Beam, broken: bool, now: float) -> Crossing | None:
+        """Beam `name` ("a" or "b") was broken or cleared at `now`; return the crossing
+        this completed, if any."""
+        if name not in ("a", "b"):
+            raise ValueError(f'beam must be "a" or "b", got {name!r}')
+        with self._lock:
+            if self._broken[name] == broken:
+                return None  # a repeat of the level we have: nothing moved
+            was_idle = not any(self._broken.values())
+            self._broken[name] = broken
+            if broken:
+                self._since[name] = now
+                if was_idle:
+                    self._origin = name
+                return None
+            self._since[name] = None
+            self._warned.discard(name)
+            if any(self._broken.values()):
+                return None  # still inside the beams
+            origin, self._origin = self._origin, None
+            if origin == "a" and name == "b":
+                self._entered += 1
+                return "entered"
+            if origin == "b" and name == "a":
+                self._left += 1
+                return "left"
+            return None
+
+    def tick(self, now: float) -> tuple[int, int] | None:
+        """Hand out the people (entered, left) counted so far, if there are any and at
+        least `interval` has passed since the last time; warn about a stuck beam."""
+        with self._lock:
+            self._warn_stuck(now)
+            if not (self._entered or self._left) or now - self._flushed_at < self.interval:
+                return None
+            self._flushed_at = now
+            return self._take()
+
+    def flush(self) -> tuple[int, int] | None:
+        """Hand out whatever is pending now, whenever the last time was (at shutdown)."""
+        with self._lock:
+            return self._take() if self._entered or self._left else None
+
+    def _take(self) -> tuple[int, int]:
+        counts = (self._entered, self._left)
+        self._entered = self._left = 0
+        return counts
+
+    def _warn_stuck(self, now: float) -> None:
+        for name, since in self._since.items():
+            if since is not None and name not in self._warned and now - since >= STUCK_AFTER:
+                self._warned.add(name)
+                log.warning(
+                    "beam %s broken for %.0f s: blocked or misaligned? Nobody is counted "
+                    "until it clears",
+                    name.upper(),
+                    now - since,
+                )
+
+    def close(self) -> None:
+        """Release both pins."""
+        for device in self._devices.values():
+            device.close()
+        self._devices.clear()
+
+
+class OccupancySensor:
+    """A room's occupancy sensor: a MotionWatcher and/or a BeamCounter, as configured,
+    publishing Motion and Count with one `boot` and one `seq` across all its events.
+
+    >>> from gpiozero.pins.mock import MockFactory
+    >>> sent = []
+    >>> sensor = OccupancySensor(config, pin_factory=MockFactory(),
+    ...                          publish=lambda t, m, r: sent.append(m))  # doctest: +SKIP
+    >>> for beam, broken in (("a", True), ("b", True), ("a", False), ("b", False)):
+    ...     sensor.counter.beam(beam, broken, now=1.0)  # doctest: +SKIP
+    >>> sensor.tick(now=1.05); sent[-1].entered  # doctest: +SKIP
+    1
+    >>> sensor.close()  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        config: SensorConfig,
+        *,
+        pin_factory: Any = None,
+        publish: Publish,
+        clock: Callable[[], float] = time.monotonic,
+        wallclock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.config = config
+        self.boot = new_id()
+        self._publish, self._wallclock = publish, wallclock
+        self._lock = threading.Lock()  # gpiozero and ticker threads publish
+        self._seq = 0
+        self._closed = False
+        self.motion: MotionWatcher | None = None
+        self.counter: BeamCounter | None = None
+        pins = config.pins
+        try:
+            if "pir" in config.sensor and pins.pir is not None:
+                self.motion = MotionWatcher(
+                    pins.pir,
+                    active_high=pins.pir_active_high,
+                    pin_factory=pin_factory,
+                    on_change=self._on_motion,
+                    clock=clock,
+                )
+            if "counter" in config.sensor and pins.beam_a is not None and pins.beam_b is not None:
+                self.counter = BeamCounter(
+                    pins.beam_a,
+                    pins.beam_b,
+                    active_high=pins.beam_active_high,
+                    pull_up=pins.pull_up,
+                    interval=config.timing.count_interval,
+                    pin_factory=pin_factory,
+                    clock=clock,
+                )
+        except Exception:
+            self.close()
+            raise
+
+    def status(self, state: Literal["online", "offline"]) -> Status:
+        """The retained availability message of this sensor."""
+        return Status(
+            state=state,
+            kind="occupancy",
+            ts=self._wallclock(),
+            interval_s=self.config.timing.heartbeat,
+            clock_synced=clock_synced(self.config.clock_synced),
+        )
+
+    def tick(self, now: float) -> None:
+        """Let time pass: report the PIR's first reading, publish counted people."""
+        if self._closed:
+            return
+        if self.motion is not None:
+            self.motion.poll(now)
+        if self.counter is not None:
+            counts = self.counter.tick(now)
+            if counts is not None:
+                self._count(*counts)
+
+    def close(self) -> None:
+        """Release every pin (stopping the PIR's sampling thread), then publish people
+        counted but not yet sent."""
+        # No lock held here: closing the MotionSensor joins its thread, which may be
+        # waiting for our lock in a callback.
+        if self._closed:
+            return
+        self._closed = True
+        for part in (self.motion, self.counter):
+            if part is not None:
+                part.close()
+        counts = self.counter.flush() if self.counter is not None else None
+        if counts is not None:
+            self._count(*counts)
+
+    # -- messages ------------------------------------------------------------------------
+
+    def _on_motion(self, motion: bool, now: float) -> None:
+        with self._lock:
+            event = Motion(id=new_id(), ts=self._wallclock(), motion=motion, **self._stamp())
+            self._send(topics.motion(self.config.site, self.config.device), event)
+
+    def _count(self, entered: int, left: int) -> None:
+        with self._lock:
+            event = Count(
+                id=new_id(), ts=self._wallclock(), entered=entered, left=left, **self._stamp()
+            )
+            self._send(topics.count(self.config.site, self.config.device), event)
+
+    def _stamp(self) -> dict[str, Any]:
+        self._seq += 1
+        return {"boot": self.boot, "seq": self._seq}
+
+    def _send(self, topic: str, message: Message) -> None:
+        try:
+            self._publish(topic, message, False)
+        except Exception:  # counting must go on when the network does not
+            log.exception("%s: could not publish to %s", self.config.device, topic)
+
+
+# -- the program on the Pi --------------------------------------------------------------
+
+
+class SensorRunner:
+    """An occupancy sensor connected to its broker and clock. It subscribes to nothing.
+
+    >>> runner = SensorRunner(config, pin_factory=MockFactory())  # doctest: +SKIP
+    >>> runner.start()  # doctest: +SKIP
+    >>> runner.stop()  # doctest: +SKIP
+
+    The MQTT client id is the configured username (PROTOCOL.md binds the two), else the
+    device id; its last will is the sensor's offline Status, retained.
+    """
+
+    TICK = 0.05  # seconds between ticks: how late a count or the first PIR reading may be
+
+    def __init__(
+        self,
+        config: SensorConfig,
+        *,
+        pin_factory: Any = None,
+        clock: Callable[[], float] = time.monotonic,
+        wallclock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.config = config
+        self._clock = clock
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
+        self._status_topic = topics.status(config.site, config.device)
+        self.sensor = OccupancySensor(
+            config, pin_factory=pin_factory, publish=self._publish, clock=clock, wallclock=wallclock
+        )
+        try:
+            mqtt = config.mqtt
+            self.client = MqttClient(
+                mqtt.url,
+                client_id=mqtt.username or config.device,
+                will=(self._status_topic, self.sensor.status("offline")),
+                username=mqtt.username,
+                password=mqtt.password,
+                ca_file=str(mqtt.ca_file) if mqtt.ca_file else None,
+                on_connect=self._announce,
+            )
+        except Exception:
+            self.sensor.close()
+            raise
+
+    def start(self) -> None:
+        """Connect (retrying in the background) and start ticking."""
+        self.client.start()
+        self._ticker = threading.Thread(
+            target=self._tick, name=f"{self.config.device}-ticker", daemon=True
+        )
+        self._ticker.start()
+
+    def stop(self) -> None:
+        """Release the pins, send what is still counted, say offline and disconnect."""
+        if self._stop.is_set():
+            return
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join(timeout=2.0)
+        self.sensor.close()
+        if self.client.connected:
+            info = self.client.publish(
+                self._status_topic, self.sensor.status("offline"), retain=True
+            )
+            # Lost the connection meanwhile: the last will says offline instead.
+            with contextlib.suppress(RuntimeError, ValueError):
+                info.wait_for_publish(timeout=2.0)
+        self.client.stop()
+
+    def _publish(self, topic: str, message: Message, retain: bool) -> None:
+        self.client.publish(topic, message, retain=retain)
+
+    def _announce(self) -> None:
+        self._publish(self._status_topic, self.sensor.status("online"), True)
+
+    def _tick(self) -> None:
+        heartbeat = self.config.timing.heartbeat
+        next_beat = self._clock() + heartbeat
+        while not self._stop.wait(self.TICK):
+            now = self._clock()
+            try:
+                self.sensor.tick(now)
+                if now >= next_beat:
+                    next_beat = now + heartbeat
+                    if self.client.connected:
+                        self._announce()
+            except Exception:
+                log.exception("%s: tick failed", self.config.device)
+
+
+def run_sensor(
+    config: SensorConfig,
+    *,
+    pin_factory: Any = None,
+    stop_event: threading.Event | None = None,
+) -> None:
+    """Run an occupancy sensor until `stop_event` is set (or for ever), then stop it
+    cleanly."""
+    runner = SensorRunner(config, pin_factory=pin_factory)
+    runner.start()
+    try:
+        (stop_event or threading.Event()).wait()
+    finally:
+        runner.stop()

@@ -1,0 +1,361 @@
+"""The utilisation report over HTTP, as JSON, CSV (for the funders' spreadsheets) and an SVG
+bar chart (for the dashboard's `<img>`): parse the range, call `server.reports`, render.
+
+`from` and `to` are local days of the site, both included; without them, the last four
+full ISO weeks. 422 when `to` is before `from`, the range is over a year, or only one of
+the two is given. Weeks at either end of the range are cut to it, so the weeks of one
+report add up to exactly its days."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from typing import Annotated, Literal, get_args
+from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from server import reports
+from server.context import ServerContext
+from server.deps import Admin, CtxDep, ReadSession
+from server.errors import Invalid
+from server.timefmt import ResponseTime
+
+router = APIRouter(prefix="/api/reports", tags=["reports"], dependencies=[Admin])
+
+FromDay = Annotated[date | None, Query(alias="from")]
+ToDay = Annotated[date | None, Query(alias="to")]
+Lang = Literal["pl", "en", "uk"]
+
+
+def _range(ctx: ServerContext, first: date | None, last: date | None) -> tuple[date, date]:
+    if first is None and last is None:
+        today = ctx.clock().astimezone(ZoneInfo(ctx.site.site.timezone)).date()
+        return reports.default_range(today)
+    if first is None or last is None:
+        raise Invalid("give both `from` and `to`, or neither")
+    return first, last
+
+
+def _load(
+    session: Session, ctx: ServerContext, first: date | None, last: date | None
+) -> reports.Utilisation:
+    first, last = _range(ctx, first, last)
+    return reports.load_utilisation(session, site=ctx.site, first_day=first, last_day=last)
+
+
+# --- JSON ---------------------------------------------------------------------------------
+
+
+def _hours(value: float) -> float:
+    return round(value, 2)
+
+
+class CategoryHours(BaseModel):
+    resident: float
+    ngo: float
+    business: float
+    staff: float
+    total: float
+
+    @classmethod
+    def of(cls, by_category: dict[str, float]) -> CategoryHours:
+        fields = {c: _hours(by_category[c]) for c in reports.CATEGORIES}
+        # The total is rounded from the exact sum, so it may differ from the sum of the
+        # rounded categories by a hundredth.
+        return cls.model_validate({**fields, "total": _hours(sum(by_category.values()))})
+
+
+class UsedHours(BaseModel):
+    total: float
+    in_bookings: CategoryHours
+
+
+class RoomHours(BaseModel):
+    room_id: str
+    name: str
+    booked_hours: CategoryHours
+    used_hours: UsedHours
+    no_show_hours: CategoryHours
+    retaken_hours: CategoryHours
+
+    @classmethod
+    def of(cls, room: reports.RoomWeek) -> RoomHours:
+        return cls(
+            room_id=room.room_id,
+            name=room.name,
+            booked_hours=CategoryHours.of(room.booked),
+            used_hours=UsedHours(
+                total=_hours(room.used_total),
+                in_bookings=CategoryHours.of(room.used_in_bookings),
+            ),
+            no_show_hours=CategoryHours.of(room.no_show),
+            retaken_hours=CategoryHours.of(room.retaken),
+        )
+
+
+class WeekOut(BaseModel):
+    """`start`/`end`: the instants the (possibly cut) week spans; `first_day`/`last_day`:
+    its local days, both included; `hours`: its length (167 or 169 across a DST change)."""
+
+    week: str
+    start: ResponseTime
+    end: ResponseTime
+    first_day: date
+    last_day: date
+    hours: float
+    rooms: list[RoomHours]
+
+
+class UtilisationOut(BaseModel):
+    model_config = ConfigDict(serialize_by_alias=True)
+
+    timezone: str
+    from_: date = Field(serialization_alias="from")
+    to: date
+    weeks: list[WeekOut]
+
+    @classmethod
+    def of(cls, report: reports.Utilisation) -> UtilisationOut:
+        return cls(
+            timezone=report.timezone,
+            from_=report.first_day,
+            to=report.last_day,
+            weeks=[
+                WeekOut(
+                    week=w.week.label,
+                    start=w.week.start,
+                    end=w.week.end,
+                    first_day=w.week.first_day,
+                    last_day=w.week.last_day,
+                    hours=_hours(w.week.hours),
+                    rooms=[RoomHours.of(r) for r in w.rooms],
+                )
+                for w in report.weeks
+            ],
+        )
+
+
+@router.get("/utilisation")
+def utilisation(
+    session: ReadSession, ctx: CtxDep, first: FromDay = None, last: ToDay = None
+) -> UtilisationOut:
+    """Per week and bookable room: booked, used, no-show and re-taken hours by category."""
+    return UtilisationOut.of(_load(session, ctx, first, last))
+
+
+# --- CSV ----------------------------------------------------------------------------------
+
+CSV_COLUMNS = (
+    "week",
+    "week_start",
+    "room_id",
+    "room_name",
+    "category",
+    "booked_hours",
+    "used_hours_in_bookings",
+    "no_show_hours",
+    "retaken_hours",
+    "used_hours_room_total",
+)
+
+
+def _text_cell(value: str) -> str:
+    """A spreadsheet would run text starting with one of these as a formula."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
+def utilisation_csv(report: reports.Utilisation) -> bytes:
+    """One row per week, room and category; UTF-8 with a byte-order mark."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for w in report.weeks:
+        for room in w.rooms:
+            for category in reports.CATEGORIES:
+                writer.writerow(
+                    (
+                        w.week.label,
+                        w.week.first_day.isoformat(),
+                        room.room_id,
+                        _text_cell(room.name),
+                        category,
+                        f"{room.booked[category]:.2f}",
+                        f"{room.used_in_bookings[category]:.2f}",
+                        f"{room.no_show[category]:.2f}",
+                        f"{room.retaken[category]:.2f}",
+                        f"{room.used_total:.2f}",
+                    )
+                )
+    # Excel opens a CSV file without a byte-order mark in the system's ANSI code page
+    # (Windows-1250 on a Polish Windows), so UTF-8 "Wejście główne" shows as
+    # "WejÅ›cie gÅ‚Ã³wne"; with the BOM it reads the file as UTF-8.
+    return "\ufeff".encode() + out.getvalue().encode("utf-8")
+
+
+@router.get("/utilisation.csv", response_class=Response)
+def utilisation_csv_download(
+    session: ReadSession, ctx: CtxDep, first: FromDay = None, last: ToDay = None
+) -> Response:
+    """The report as a CSV download, one row per week, room and category."""
+    report = _load(session, ctx, first, last)
+    name = f"utilisation-{report.first_day.isoformat()}-{report.last_day.isoformat()}.csv"
+    return Response(
+        utilisation_csv(report),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+# --- SVG ----------------------------------------------------------------------------------
+
+LABELS: dict[str, dict[str, str]] = {
+    "pl": {
+        "title": "Wykorzystanie sal {first} – {last}",
+        "desc": "Wykres słupkowy: dla każdej sali godziny zarezerwowane, wykorzystane według "
+        "czujników i nieobecności (rezerwacje zwolnione, bo nikt nie przyszedł), "
+        "{first} – {last}.",
+        "booked": "Zarezerwowane",
+        "used": "Wykorzystane (czujniki)",
+        "no_show": "Nieobecności",
+        "unit": "h",
+        "decimal": ",",
+    },
+    "en": {
+        "title": "Room utilisation {first} – {last}",
+        "desc": "Bar chart: for each room, hours booked, hours used as the sensors saw it, "
+        "and no-show hours (bookings released because nobody came), {first} – {last}.",
+        "booked": "Booked",
+        "used": "Used (sensors)",
+        "no_show": "No-show",
+        "unit": "h",
+        "decimal": ".",
+    },
+    "uk": {
+        "title": "Використання залів {first} – {last}",
+        "desc": "Стовпчикова діаграма: для кожного залу години бронювання, години "
+        "використання за даними датчиків і години неявок (бронювання, звільнені, бо ніхто "
+        "не прийшов), {first} – {last}.",
+        "booked": "Заброньовано",
+        "used": "Використано (датчики)",
+        "no_show": "Неявки",
+        "unit": "год",
+        "decimal": ",",
+    },
+}
+
+# Each series has its own fill pattern as well as its own colour, and every bar its label
+# and number, so nothing is told by colour alone (WCAG 1.4.1). The colours reach 3:1
+# against white (1.4.11).
+SERIES = (
+    ("booked", "#1f4e79", "url(#p-booked)"),
+    ("used", "#2e6b30", "url(#p-used)"),
+    ("no_show", "#a34100", "url(#p-no-show)"),
+)
+PATTERNS = """<defs>
+<pattern id="p-booked" width="8" height="8" patternUnits="userSpaceOnUse">\
+<rect width="8" height="8" fill="#1f4e79"/></pattern>
+<pattern id="p-used" width="8" height="8" patternUnits="userSpaceOnUse" \
+patternTransform="rotate(45)"><rect width="8" height="8" fill="#ffffff"/>\
+<rect width="4" height="8" fill="#2e6b30"/></pattern>
+<pattern id="p-no-show" width="6" height="6" patternUnits="userSpaceOnUse">\
+<rect width="6" height="6" fill="#ffffff"/><circle cx="3" cy="3" r="2" fill="#a34100"/>\
+</pattern>
+</defs>"""
+WIDTH, MARGIN, BAR_MAX, BAR_H, BAR_GAP = 760, 20, 420, 18, 6
+TOP = 90  # below the title and the legend
+ROOM_H = 24 + 3 * (BAR_H + BAR_GAP) + 12
+
+
+def _lang_of(locale: str) -> Lang:
+    """The chart's language for a site locale ("pl", "pl-PL", ...); English otherwise."""
+    base = locale.split("-")[0].split("_")[0].lower()
+    return next((lang for lang in get_args(Lang) if lang == base), "en")  # type: ignore[no-any-return]
+
+
+def _number(value: float, labels: dict[str, str]) -> str:
+    return f"{value:.2f}".replace(".", labels["decimal"]) + " " + labels["unit"]
+
+
+def _text(x: float, y: float, text: str, *, size: int = 13, bold: bool = False) -> str:
+    weight = ' font-weight="bold"' if bold else ""
+    return f'<text x="{x:g}" y="{y:g}" font-size="{size}"{weight}>{escape(text)}</text>'
+
+
+def utilisation_svg(report: reports.Utilisation, *, lang: Lang = "pl") -> str:
+    """A bar chart of booked, used and no-show hours per room over the whole range."""
+    labels = LABELS[lang]
+    period = {"first": report.first_day.isoformat(), "last": report.last_day.isoformat()}
+    totals: dict[str, dict[str, float]] = {}
+    names: dict[str, str] = {}
+    for w in report.weeks:
+        for room in w.rooms:
+            names[room.room_id] = room.name
+            t = totals.setdefault(room.room_id, dict.fromkeys(("booked", "used", "no_show"), 0))
+            t["booked"] += sum(room.booked.values())
+            t["used"] += room.used_total
+            t["no_show"] += sum(room.no_show.values())
+    top = max((v for t in totals.values() for v in t.values()), default=0.0)
+    scale = BAR_MAX / top if top > 0 else 0.0
+    height = TOP + ROOM_H * len(totals) + MARGIN
+
+    summary = " ".join(
+        f"{names[room_id]}: "
+        + ", ".join(f"{labels[key]} {_number(t[key], labels)}" for key, _, _ in SERIES)
+        + "."
+        for room_id, t in totals.items()
+    )
+    parts = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
+        f'viewBox="0 0 {WIDTH} {height}" role="img" aria-labelledby="title desc" '
+        f'lang="{lang}" font-family="sans-serif" fill="#1a1a1a">',
+        f'<title id="title">{escape(labels["title"].format(**period))}</title>',
+        f'<desc id="desc">{escape(labels["desc"].format(**period) + " " + summary)}</desc>',
+        PATTERNS,
+        f'<rect width="{WIDTH}" height="{height}" fill="#ffffff"/>',
+        _text(MARGIN, 30, labels["title"].format(**period), size=18, bold=True),
+    ]
+    x = MARGIN
+    for key, colour, fill in SERIES:  # the legend
+        parts.append(
+            f'<rect x="{x}" y="48" width="16" height="16" fill="{fill}" stroke="{colour}"/>'
+        )
+        parts.append(_text(x + 22, 61, labels[key]))
+        x += 22 + 8 * len(labels[key]) + 24  # about the width of a 13px label
+    y = TOP
+    for room_id, t in totals.items():
+        parts.append(_text(MARGIN, y + 14, names[room_id], size=15, bold=True))
+        bar_y = y + 24
+        for key, colour, fill in SERIES:
+            length = t[key] * scale
+            if length > 0:
+                parts.append(
+                    f'<rect x="{MARGIN}" y="{bar_y}" width="{length:.1f}" height="{BAR_H}" '
+                    f'fill="{fill}" stroke="{colour}"/>'
+                )
+            label = f"{labels[key]}: {_number(t[key], labels)}"
+            parts.append(_text(MARGIN + length + 8, bar_y + 14, label))
+            bar_y += BAR_H + BAR_GAP
+        y += ROOM_H
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
+
+
+@router.get("/utilisation.svg", response_class=Response)
+def utilisation_chart(
+    session: ReadSession,
+    ctx: CtxDep,
+    first: FromDay = None,
+    last: ToDay = None,
+    lang: Lang | None = None,
+) -> Response:
+    """Booked, used and no-show hours per room over the range, as an SVG bar chart;
+    labels in `lang` (default: the site's locale)."""
+    report = _load(session, ctx, first, last)
+    body = utilisation_svg(report, lang=lang or _lang_of(ctx.site.site.locale))
+    return Response(body, media_type="image/svg+xml; charset=utf-8")

@@ -1,0 +1,217 @@
+"""What staff do from the dashboard: open a door remotely, lock a door down or hold it open,
+and give a booked room back now.
+
+The three small domain operations live here beside their routes, as plain functions (no
+FastAPI in them), as `server.api.access` keeps its read queries: this slice has no staff
+module of its own. Every action is logged with who asked (bearer token or signed-in
+browser) and from where."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, HTTPException, Path, Request
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from protocol import topics
+from protocol.messages import DoorCommand, new_id
+from server import models, policy
+from server.booking_schemas import BookingOut
+from server.deps import Admin, CtxDep, ReadSession, WriteSession
+from server.devices import device_event
+from server.errors import Conflict, NotFound
+from server.notifications import notify
+from server.release import release_booking
+from server.schemas import MAX_ID, Body
+from server.site import SiteConfig
+from server.timefmt import ResponseTime
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/api", tags=["staff"], dependencies=[Admin])
+
+COMMAND_TTL = timedelta(seconds=10)  # a remote opening that arrives later is ignored
+PUBLISH_WAIT_S = 3.0
+
+DoorId = Annotated[str, Path(min_length=1, max_length=64)]
+BookingId = Annotated[int, Path(ge=1, le=MAX_ID)]
+Mode = Literal["normal", "locked", "unlocked"]
+
+
+class ModeIn(Body):
+    mode: Mode
+
+
+class DoorModeOut(BaseModel):
+    door: str
+    device: str
+    mode: Mode
+
+
+class UnlockOut(BaseModel):
+    door: str
+    device: str
+    command_id: str
+    unlock_s: float
+    expires: ResponseTime
+
+
+# -- the domain operations --------------------------------------------------------------
+
+
+def door_device(site: SiteConfig, door: str) -> str:
+    """The id of the controller of `door`; NotFound when the site has no such door."""
+    for device in site.door_devices():
+        if device.door == door:
+            return device.id
+    raise NotFound(f"door {door!r} not found")
+
+
+def unlock_command(site: SiteConfig, *, now: datetime) -> DoorCommand:
+    """A one-off remote opening for the site's unlock time, void after `COMMAND_TTL`."""
+    return DoorCommand(id=new_id(), ts=now, expires=now + COMMAND_TTL, unlock_s=site.access.unlock)
+
+
+def set_door_mode(session: Session, *, site: SiteConfig, door: str, mode: Mode) -> str:
+    """Set what staff want a door to follow (lockdown, passage, normal) in the caller's
+    transaction; the door path republishes the retained DoorMode. Returns the device id."""
+    device = door_device(site, door)
+    row = session.get(models.Door, door)
+    if row is None:
+        raise NotFound(f"door {door!r} not found")
+    if row.mode != mode:
+        row.mode = mode
+        policy.bump(session)  # `locked` refuses every grant: the snapshot must say so
+    return device
+
+
+def release_now(
+    session: Session, *, site: SiteConfig, booking_id: int, now: datetime
+) -> models.Booking:
+    """Staff give a booked room back now (the holder called to say they will not come):
+    `booked -> released` with no no-show strike, the holder is told, and the rest of the
+    slot is offered to the first member waiting for it. Conflict unless still `booked`."""
+    booking = session.get(models.Booking, booking_id)
+    if booking is None:
+        raise NotFound(f"booking {booking_id} not found")
+    if not release_booking(session, booking_id=booking_id, now=now):
+        session.refresh(booking)
+        raise Conflict(f"booking {booking_id} is {booking.status}")
+    session.refresh(booking)
+    policy.bump(session)
+    zone = ZoneInfo(site.site.timezone)
+    room = site.room(booking.room_id)
+    name = room.name if room else booking.room_id
+    start, end = booking.start.astimezone(zone), booking.end.astimezone(zone)
+    notify(
+        session,
+        member_id=booking.member_id,
+        kind="released_by_staff",
+        booking_id=booking.id,
+        now=now,
+        text_pl=(
+            f"Obsługa zwolniła Twoją rezerwację sali {name} ({start:%d.%m.%Y}, "
+            f"{start:%H:%M}–{end:%H:%M}). Nie liczy się ona jako nieobecność."
+        ),
+        text_en=(
+            f"Staff released your booking of {name} ({start:%Y-%m-%d}, "
+            f"{start:%H:%M}–{end:%H:%M}). It does not count as a no-show."
+        ),
+    )
+    if booking.end > now:
+        _offer(session, site=site, booking=booking, now=now)
+    return booking
+
+
+def _offer(session: Session, *, site: SiteConfig, booking: models.Booking, now: datetime) -> None:
+    """Offer the freed rest of the slot; a failing offer is logged and never undoes the
+    release (as in the no-show sweep)."""
+    from server.waitlist import offer_freed_slot
+
+    try:
+        with session.begin_nested():
+            offer_freed_slot(
+                session,
+                site=site,
+                room_id=booking.room_id,
+                start=max(now, booking.start),
+                end=booking.end,
+                now=now,
+            )
+    except Exception:
+        log.exception("offering the slot freed by releasing booking %s failed", booking.id)
+
+
+# -- routes -----------------------------------------------------------------------------
+
+
+def _who(request: Request) -> str:
+    how = getattr(request.state, "auth", "?")
+    host = request.client.host if request.client else "?"
+    return f"admin ({how}, {host})"
+
+
+@router.post("/doors/{door}/unlock", status_code=202)
+def unlock(door: DoorId, request: Request, session: ReadSession, ctx: CtxDep) -> UnlockOut:
+    """Open a door once, remotely (202 once the broker has the command); 404 for an
+    unknown door, 409 when it is locked down, 503 when the server has no broker
+    connection."""
+    device = door_device(ctx.site, door)
+    row = session.get(models.Door, door)
+    if row is not None and row.mode == "locked":
+        raise Conflict(f"door {door!r} is locked down: set it back to normal first")
+    ingest = getattr(request.app.state, "ingest", None)
+    if ingest is None or not ingest.client.connected:
+        raise HTTPException(status_code=503, detail="the server is not connected to the broker")
+    command = unlock_command(ctx.site, now=ctx.clock())
+    info = ingest.client.publish(topics.door_command(ctx.site.id, device), command)
+    try:
+        info.wait_for_publish(PUBLISH_WAIT_S)
+    except (RuntimeError, ValueError) as exc:  # paho: not connected, or the queue is full
+        raise HTTPException(status_code=503, detail=f"the command was not sent: {exc}") from None
+    if not info.is_published():
+        raise HTTPException(status_code=503, detail="the broker did not take the command in time")
+    log.info("staff: remote unlock of door %s (%s) by %s", door, device, _who(request))
+    return UnlockOut(
+        door=door,
+        device=device,
+        command_id=command.id,
+        unlock_s=command.unlock_s,
+        expires=command.expires,
+    )
+
+
+@router.put("/doors/{door}/mode")
+def put_mode(
+    door: DoorId, body: ModeIn, request: Request, session: WriteSession, ctx: CtxDep
+) -> DoorModeOut:
+    """`{"mode": "normal"|"locked"|"unlocked"}`: lockdown, passage mode or back to normal;
+    the door follows within a second. 404 for an unknown door."""
+    with session.begin():
+        device = set_door_mode(session, site=ctx.site, door=door, mode=body.mode)
+        shown = device_event(
+            ctx.site.device(device),  # type: ignore[arg-type]
+            session.get(models.Device, device),
+            now=ctx.clock(),
+        )
+    log.info("staff: door %s (%s) set to %s by %s", door, device, body.mode, _who(request))
+    ctx.events.publish("device", {**shown, "mode": body.mode})
+    return DoorModeOut(door=door, device=device, mode=body.mode)
+
+
+@router.post("/bookings/{booking_id}/release")
+def release(
+    booking_id: BookingId, request: Request, session: WriteSession, ctx: CtxDep
+) -> BookingOut:
+    """Give the room of a `booked` booking back now, without a no-show strike (200 with the
+    booking, now `released`); 409 when it is checked in, cancelled or over already."""
+    with session.begin():
+        booking = release_now(session, site=ctx.site, booking_id=booking_id, now=ctx.clock())
+        out = BookingOut.of(booking, currency=ctx.site.site.currency)
+    log.info("staff: booking %s of %s released by %s", booking_id, out.room_id, _who(request))
+    ctx.events.publish("booking", {"id": out.id, "room_id": out.room_id, "change": "released"})
+    return out

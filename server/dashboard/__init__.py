@@ -1,0 +1,314 @@
+"""The staff dashboard: sign-in, the one-screen page, its fragments and its two static files.
+
+Server-rendered HTML (Jinja2) with a small script (static/dashboard.js, no build step)
+that listens to `GET /api/stream` and re-fetches the fragment of whatever changed.
+
+| route | what |
+| --- | --- |
+| `GET /` | the dashboard with a session, else the sign-in page |
+| `GET /login?token=...` | sign in with the administrator token: session cookie, to `/` |
+| `POST /login` | the same from the sign-in form (`token=...`), keeping it out of the URL |
+| `POST /logout` | sign out |
+| `GET /dashboard/fragments/...` | rooms, rooms/{id}, alerts, feed, evacuation, devices |
+| `GET /dashboard/static/{name}` | `dashboard.css`, `dashboard.js` |
+
+Every page takes `?lang=pl|en|uk` (remembered in a cookie); Polish by default.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import parse_qs
+
+import jinja2
+from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import Path as PathParam
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from server.dashboard import i18n, views
+from server.dashboard.state import RoomState
+from server.deps import Admin, CtxDep, ReadSession, get_sessions, has_session, token_role
+from server.sessions import COOKIE
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(include_in_schema=False)
+
+HERE = Path(__file__).parent
+LANG_COOKIE = "spacehub_lang"
+LANG_MAX_AGE = 365 * 86400
+STATIC = {"dashboard.css": "text/css", "dashboard.js": "text/javascript"}
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+        "frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+STATE_ICONS = {
+    RoomState.FREE: "○",
+    RoomState.BOOKED_WAITING: "◔",
+    RoomState.IN_USE: "●",
+    RoomState.IN_USE_UNBOOKED: "⚠",
+    RoomState.RELEASED: "↺",
+    RoomState.OVER_CAPACITY: "▲",
+}
+RoomIdPath = Annotated[str, PathParam(min_length=1, max_length=64)]
+LangQuery = Annotated[str | None, Query(max_length=8)]
+
+
+@cache
+def _templates() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["icons"] = STATE_ICONS
+    return env
+
+
+@cache
+def _static(name: str) -> tuple[bytes, str]:
+    body = (HERE / "static" / name).read_bytes()
+    return body, hashlib.sha256(body).hexdigest()[:16]
+
+
+def _lang(request: Request, lang: str | None) -> str:
+    """`?lang=` when given and known, else the cookie, else the site's locale."""
+    if lang in i18n.LANGS:
+        return lang  # type: ignore[return-value]
+    cookie = request.cookies.get(LANG_COOKIE)
+    if cookie in i18n.LANGS:
+        return cookie  # type: ignore[return-value]
+    return i18n.pick(request.app.state.ctx.site.site.locale)
+
+
+def _render(
+    request: Request, template: str, lang: str, status: int = 200, **values: Any
+) -> HTMLResponse:
+    ctx = request.app.state.ctx
+
+    def tr(key: str, **kw: object) -> str:
+        return i18n.t(lang, key, **kw)
+
+    def tr_or(key: str, fallback: str) -> str:
+        return i18n.t(lang, key) if i18n.known(key) else fallback
+
+    html = (
+        _templates()
+        .get_template(template)
+        .render(
+            lang=lang,
+            tr=tr,
+            tr_or=tr_or,
+            site=ctx.site.site,
+            langs=i18n.LANG_NAMES,
+            version=_static("dashboard.js")[1] + _static("dashboard.css")[1],
+            **values,
+        )
+    )
+    response = HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+    if request.query_params.get("lang") == lang:
+        response.set_cookie(
+            LANG_COOKIE, lang, max_age=LANG_MAX_AGE, httponly=True, samesite="lax", path="/"
+        )
+    return response
+
+
+def _client_config(request: Request, lang: str) -> dict[str, Any]:
+    """What the script reads from the page (written with `tojson`, safe inside <script>)."""
+    site = request.app.state.ctx.site
+    return {
+        "lang": lang,
+        "strings": i18n.client_strings(lang),
+        "rooms": [r.id for r in site.rooms],
+        "doors": {d.door: d.room for d in site.door_devices() if d.door},
+        "devices": {d.id: d.room for d in site.devices},
+    }
+
+
+# -- sign-in ----------------------------------------------------------------------------
+
+
+def _sign_in(request: Request, token: str | None) -> Response:
+    ctx = request.app.state.ctx
+    lang = _lang(request, request.query_params.get("lang"))
+    sessions = get_sessions(request)
+    if not sessions.enabled:
+        return _render(
+            request, "signin.html", lang, status=401, error=i18n.t(lang, "signin.disabled")
+        )
+    if token_role(token, ctx) != "admin":
+        log.warning(
+            "dashboard sign-in refused from %s", request.client.host if request.client else "?"
+        )
+        return _render(request, "signin.html", lang, status=401, error=i18n.t(lang, "signin.bad"))
+    chosen = request.query_params.get("lang")
+    target = f"/?lang={chosen}" if chosen in i18n.LANGS else "/"
+    response = RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
+    response.set_cookie(
+        COOKIE,
+        sessions.issue(ctx.clock()),
+        max_age=int(sessions.ttl.total_seconds()),
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+    log.info("dashboard: signed in from %s", request.client.host if request.client else "?")
+    return response
+
+
+@router.get("/login")
+def login(request: Request, token: Annotated[str | None, Query(max_length=512)] = None) -> Response:
+    """Sign a browser in with the administrator token (the link the demo prints)."""
+    if token is None:
+        return RedirectResponse("/", status_code=303)
+    return _sign_in(request, token)
+
+
+@router.post("/login")
+async def login_form(request: Request) -> Response:
+    """The sign-in form: `token=...` as application/x-www-form-urlencoded."""
+    body = (await request.body()).decode("utf-8", errors="replace")
+    token = parse_qs(body, max_num_fields=4).get("token", [None])[0]
+    return _sign_in(request, token.strip() if token else None)
+
+
+@router.post("/logout")
+def logout(request: Request) -> Response:
+    """Sign out: the session is revoked and its cookie cleared. (A page of another site
+    cannot sign anyone out: the SameSite=Strict cookie does not go with its requests.)"""
+    ctx = request.app.state.ctx
+    get_sessions(request).revoke(request.cookies.get(COOKIE), ctx.clock())
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
+    return response
+
+
+# -- the page and its fragments ---------------------------------------------------------
+
+
+@router.get("/")
+def page(request: Request, ctx: CtxDep, session: ReadSession, lang: LangQuery = None) -> Response:
+    """The dashboard, or the sign-in page without a session."""
+    chosen = _lang(request, lang)
+    if not has_session(request, ctx):
+        return _render(request, "signin.html", chosen, error=None)
+    board = views.dashboard(session, ctx)
+    return _render(
+        request,
+        "dashboard.html",
+        chosen,
+        board=board,
+        config=_client_config(request, chosen),
+    )
+
+
+@router.get("/dashboard/fragments/rooms", dependencies=[Admin])
+def rooms_fragment(
+    request: Request, ctx: CtxDep, session: ReadSession, lang: LangQuery = None
+) -> Response:
+    return _render(
+        request, "fragments/rooms.html", _lang(request, lang), rooms=views.rooms(session, ctx)
+    )
+
+
+@router.get("/dashboard/fragments/rooms/{room_id}", dependencies=[Admin])
+def room_fragment(
+    room_id: RoomIdPath, request: Request, ctx: CtxDep, session: ReadSession, lang: LangQuery = None
+) -> Response:
+    room = views.rooms(session, ctx, room_id=room_id)[0]
+    return _render(request, "fragments/room.html", _lang(request, lang), room=room)
+
+
+@router.get("/dashboard/fragments/alerts", dependencies=[Admin])
+def alerts_fragment(
+    request: Request, ctx: CtxDep, session: ReadSession, lang: LangQuery = None
+) -> Response:
+    return _render(
+        request, "fragments/alerts.html", _lang(request, lang), alerts=views.alerts(session, ctx)
+    )
+
+
+@router.get("/dashboard/fragments/feed", dependencies=[Admin])
+def feed_fragment(
+    request: Request, ctx: CtxDep, session: ReadSession, lang: LangQuery = None
+) -> Response:
+    return _render(
+        request, "fragments/feed.html", _lang(request, lang), feed=views.feed(session, ctx)
+    )
+
+
+@router.get("/dashboard/fragments/evacuation", dependencies=[Admin])
+def evacuation_fragment(
+    request: Request, ctx: CtxDep, session: ReadSession, lang: LangQuery = None
+) -> Response:
+    evacuation = views.evacuation(session, ctx)
+    return _render(
+        request, "fragments/evacuation.html", _lang(request, lang), evacuation=evacuation
+    )
+
+
+@router.get("/dashboard/fragments/devices", dependencies=[Admin])
+def devices_fragment(
+    request: Request, ctx: CtxDep, session: ReadSession, lang: LangQuery = None
+) -> Response:
+    return _render(
+        request, "fragments/devices.html", _lang(request, lang), devices=views.devices(session, ctx)
+    )
+
+
+@router.get("/dashboard/static/{name}")
+def static(name: str, request: Request) -> Response:
+    """The stylesheet and the script (public, cached; the page links them by content)."""
+    if name not in STATIC:
+        return Response(status_code=404)
+    body, etag = _static(name)
+    headers = {
+        "ETag": f'"{etag}"',
+        "Cache-Control": "public, max-age=3600",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if request.headers.get("if-none-match") == f'"{etag}"':
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=f"{STATIC[name]}; charset=utf-8", headers=headers)
+
+
+# -- the sign-in link must not end up in the access log ---------------------------------
+
+_TOKEN_IN_QUERY = re.compile(r"([?&]token=)[^&\s]*")
+
+
+class RedactTokens(logging.Filter):
+    """Blanks `token=...` in uvicorn's access log lines (the path is their third arg), so
+    `GET /login?token=...` does not write the administrator token to the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            path = _TOKEN_IN_QUERY.sub(r"\1[redacted]", args[2])
+            record.args = (*args[:2], path, *args[3:])
+        return True
+
+
+def install(app: FastAPI) -> None:
+    """Add the dashboard's routes to the app and keep sign-in tokens out of access logs."""
+    app.include_router(router)
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactTokens) for f in access.filters):
+        access.addFilter(RedactTokens())
+
+
+__all__ = ["install", "router"]

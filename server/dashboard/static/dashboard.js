@@ -1,0 +1,299 @@
+// The staff dashboard's live updates and staff actions. Plain JavaScript, no build step.
+//
+// The page is rendered on the server. This script listens to GET /api/stream and, for
+// each event, fetches the server-rendered fragment of what changed (a room card, the door
+// feed, the evacuation list, the devices, the alerts) and swaps it in, keeping keyboard
+// focus where it was. Buttons call the JSON API with the X-Requested-With header that
+// cookie-authenticated requests must carry.
+(function () {
+  "use strict";
+
+  var config = JSON.parse(document.getElementById("dash-config").textContent);
+  var words = config.strings;
+  var live = document.getElementById("live-status");
+  var announcer = document.getElementById("announcer");
+  var HEADERS = { "X-Requested-With": "spacehub", Accept: "application/json" };
+  var DEBOUNCE_MS = 40;
+  // Some changes come with time, not with an event (a booking's start, a device falling
+  // silent): the rooms and devices are read again this often as well.
+  var PERIODIC_MS = 15000;
+
+  function say(key, values) {
+    var text = words[key] || key;
+    Object.keys(values || {}).forEach(function (name) {
+      text = text.split("{" + name + "}").join(String(values[name]));
+    });
+    return text;
+  }
+
+  function announce(text, failed) {
+    announcer.textContent = text;
+    announcer.classList.toggle("failed", Boolean(failed));
+  }
+
+  function setLive(state) {
+    live.dataset.state = state;
+    live.querySelector(".text").textContent = say("live." + state);
+    live.querySelector(".icon").textContent =
+      state === "on" ? "●" : state === "expired" ? "✕" : "◌";
+    if (state === "expired") {
+      var link = document.createElement("a");
+      link.href = "/";
+      link.textContent = say("signin.submit");
+      live.querySelector(".text").append(" ", link);
+    }
+  }
+
+  // -- fragments: fetch and swap, at most one request per fragment at a time ------------
+
+  var parts = {}; // key -> {url, id, running, again}
+  var timer = null;
+  var due = new Set();
+
+  function part(key) {
+    if (!parts[key]) {
+      var room = key.indexOf("room:") === 0 ? key.slice(5) : null;
+      parts[key] = room
+        ? { url: "/dashboard/fragments/rooms/" + encodeURIComponent(room), id: "room-" + room }
+        : { url: "/dashboard/fragments/" + key, id: key === "rooms" ? "rooms-list" : key + "-body" };
+    }
+    return parts[key];
+  }
+
+  function refresh(key) {
+    due.add(key);
+    if (timer === null) {
+      timer = setTimeout(flush, DEBOUNCE_MS);
+    }
+  }
+
+  function flush() {
+    timer = null;
+    var keys = Array.from(due);
+    due.clear();
+    if (keys.indexOf("rooms") >= 0) {
+      keys = keys.filter(function (k) { return k.indexOf("room:") !== 0; });
+    }
+    keys.forEach(load);
+  }
+
+  function load(key) {
+    var p = part(key);
+    if (p.running) {
+      p.again = true;
+      return;
+    }
+    p.running = true;
+    fetch(p.url + "?lang=" + encodeURIComponent(config.lang), { headers: HEADERS, credentials: "same-origin" })
+      .then(function (response) {
+        if (response.status === 401) {
+          setLive("expired");
+          return null;
+        }
+        return response.ok ? response.text() : null;
+      })
+      .then(function (html) {
+        if (html) {
+          swap(p.id, html);
+        }
+      })
+      .catch(function () { /* the stream's reconnect brings a fresh snapshot */ })
+      .finally(function () {
+        p.running = false;
+        if (p.again) {
+          p.again = false;
+          load(key);
+        }
+      });
+  }
+
+  function swap(id, html) {
+    var old = document.getElementById(id);
+    if (!old) {
+      return;
+    }
+    var template = document.createElement("template");
+    template.innerHTML = html.trim();
+    var fresh = template.content.firstElementChild;
+    if (!fresh) {
+      return;
+    }
+    var focused = document.activeElement;
+    var focusId = focused && old.contains(focused) ? focused.id : null;
+    old.replaceWith(fresh);
+    if (focusId) {
+      var again = document.getElementById(focusId);
+      (again || fresh.querySelector("button") || document.getElementById("main")).focus();
+    }
+  }
+
+  function refreshAll() {
+    ["rooms", "alerts", "feed", "evacuation", "devices"].forEach(refresh);
+  }
+
+  function roomOf(data) {
+    var id = data && (data.id || data.room_id || data.room);
+    return typeof id === "string" && config.rooms.indexOf(id) >= 0 ? id : null;
+  }
+
+  // -- the stream -------------------------------------------------------------------------
+
+  var source = null;
+
+  function parse(event) {
+    try {
+      return JSON.parse(event.data);
+    } catch (e) {
+      return {};
+    }
+  }
+
+  function connect() {
+    setLive("connecting");
+    source = new EventSource("/api/stream");
+    source.addEventListener("open", function () { setLive("on"); });
+    source.addEventListener("snapshot", function () {
+      setLive("on");
+      refreshAll();
+    });
+    source.addEventListener("room", function (event) {
+      var room = roomOf(parse(event));
+      refresh(room ? "room:" + room : "rooms");
+      refresh("evacuation");
+    });
+    source.addEventListener("booking", function (event) {
+      var data = parse(event);
+      var room = typeof data.room_id === "string" ? data.room_id : null;
+      refresh(room && config.rooms.indexOf(room) >= 0 ? "room:" + room : "rooms");
+    });
+    source.addEventListener("access", function (event) {
+      var data = parse(event);
+      refresh("feed");
+      refresh("evacuation");
+      var room = config.devices[data.device];
+      if (room) {
+        refresh("room:" + room);
+      }
+    });
+    source.addEventListener("device", function (event) {
+      var data = parse(event);
+      refresh("devices");
+      var room = data.door ? config.doors[data.door] : null;
+      if (room) {
+        refresh("room:" + room);
+      }
+    });
+    source.addEventListener("alert", function () { refresh("alerts"); });
+    source.addEventListener("error", function () {
+      if (source.readyState === EventSource.CLOSED) {
+        // Refused (e.g. the session ended): find out which, and retry unless it is that.
+        source = null;
+        fetch("/dashboard/fragments/alerts", { headers: HEADERS, credentials: "same-origin" })
+          .then(function (response) {
+            if (response.status === 401) {
+              setLive("expired");
+            } else {
+              setLive("lost");
+              setTimeout(connect, 3000);
+            }
+          })
+          .catch(function () {
+            setLive("lost");
+            setTimeout(connect, 3000);
+          });
+      } else {
+        setLive("lost"); // the browser reconnects by itself
+      }
+    });
+  }
+
+  // -- staff actions ----------------------------------------------------------------------
+
+  function call(method, url, body) {
+    var init = { method: method, headers: Object.assign({}, HEADERS), credentials: "same-origin" };
+    if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    return fetch(url, init).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        if (!response.ok) {
+          var detail = data && data.detail;
+          throw new Error(typeof detail === "string" ? detail : response.status + " " + response.statusText);
+        }
+        return data;
+      });
+    });
+  }
+
+  var actions = {
+    unlock: function (b) {
+      return call("POST", "/api/doors/" + encodeURIComponent(b.dataset.door) + "/unlock").then(function () {
+        return say("done.unlock", { door: b.dataset.name });
+      });
+    },
+    mode: function (b) {
+      var mode = b.dataset.mode;
+      if (mode !== "normal" && !window.confirm(say("confirm." + mode, { door: b.dataset.name }))) {
+        return null;
+      }
+      return call("PUT", "/api/doors/" + encodeURIComponent(b.dataset.door) + "/mode", { mode: mode }).then(function () {
+        refresh("room:" + config.doors[b.dataset.door]);
+        return say("done.mode", { door: b.dataset.name });
+      });
+    },
+    cancel: function (b) {
+      if (!window.confirm(say("confirm.cancel", { title: b.dataset.title }))) {
+        return null;
+      }
+      return call("POST", "/api/bookings/" + encodeURIComponent(b.dataset.booking) + "/cancel").then(function (booking) {
+        refresh(booking.room_id ? "room:" + booking.room_id : "rooms");
+        return say("done.cancel");
+      });
+    },
+    release: function (b) {
+      if (!window.confirm(say("confirm.release", { title: b.dataset.title }))) {
+        return null;
+      }
+      return call("POST", "/api/bookings/" + encodeURIComponent(b.dataset.booking) + "/release").then(function (booking) {
+        refresh(booking.room_id ? "room:" + booking.room_id : "rooms");
+        return say("done.release");
+      });
+    },
+    ack: function (b) {
+      return call("POST", "/api/alerts/" + encodeURIComponent(b.dataset.alert) + "/ack").then(function () {
+        refresh("alerts");
+        return say("done.ack");
+      });
+    },
+    print: function () {
+      window.print();
+      return null;
+    },
+  };
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("button[data-action]");
+    if (!button || button.disabled || button.getAttribute("aria-busy") === "true") {
+      return;
+    }
+    var run = actions[button.dataset.action];
+    var pending = run && run(button);
+    if (!pending) {
+      return;
+    }
+    button.setAttribute("aria-busy", "true");
+    pending
+      .then(function (message) { announce(message, false); })
+      .catch(function (error) { announce(say("failed", { detail: error.message }), true); })
+      .finally(function () { button.removeAttribute("aria-busy"); });
+  });
+
+  connect();
+  setInterval(function () {
+    if (source && source.readyState === EventSource.OPEN) {
+      refresh("rooms");
+      refresh("devices");
+    }
+  }, PERIODIC_MS);
+})();

@@ -1,0 +1,396 @@
+"""What the dashboard shows, read from the domain and the API's read functions.
+
+Plain dataclasses of plain values (times already in the site's zone), so the templates
+only lay them out, and the same views feed the page, its fragments and the stream's
+snapshot. No queries are repeated here that a domain service or an API module has."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server import alerts as alerts_service
+from server import bookings, models, occupancy
+from server import devices as devices_service
+from server.access import access_event
+from server.api import access as access_api
+from server.api import rooms as rooms_api
+from server.booking_schemas import BookingOut, RoomOut
+from server.context import ServerContext
+from server.dashboard.state import RoomState, room_state
+from server.doormodes import effective_modes
+
+FEED_SIZE = 15
+EVACUATION_MAX = 500  # more than anyone reads on a screen; the API has the whole log
+
+
+@dataclass
+class BookingView:
+    id: int
+    title: str
+    holder: str
+    status: str
+    source: str
+    start: str  # HH:MM in the site's zone
+    end: str
+    day: str  # YYYY-MM-DD in the site's zone
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.status == "booked"
+
+    @property
+    def can_release(self) -> bool:
+        return self.status == "booked"
+
+
+@dataclass
+class DoorView:
+    id: str
+    device: str
+    mode: str  # what staff set: normal, locked, unlocked
+    effective: str  # what the door follows now (a public event opens a `normal` door)
+
+
+@dataclass
+class RoomView:
+    id: str
+    name: str
+    kind: str
+    capacity: int | None
+    bookable: bool
+    occupied: bool
+    people: int | None
+    motion_sensor: bool  # a PIR watches the room
+    last_motion: str | None
+    state: RoomState
+    current: BookingView | None = None
+    next: BookingView | None = None
+    doors: list[DoorView] = field(default_factory=list)
+
+
+@dataclass
+class FeedRow:
+    id: str
+    time: str  # HH:MM:SS in the site's zone
+    door: str
+    who: str | None  # None: an unknown card
+    granted: bool
+    reason: str | None
+    by: str | None
+
+
+@dataclass
+class Entered:
+    member_id: int
+    name: str
+    first: str
+    last: str
+
+
+@dataclass
+class Evacuation:
+    people: int | None  # by the entrance counter; None when there is none or no data
+    entered: list[Entered]
+
+
+@dataclass
+class AlertView:
+    id: int
+    kind: str
+    where: str
+    time: str  # HH:MM, or YYYY-MM-DD HH:MM when not today
+    count: int
+
+
+@dataclass
+class DeviceRow:
+    id: str
+    kind: str
+    room: str
+    online: bool
+    last_seen: str | None  # HH:MM, or YYYY-MM-DD HH:MM when not today
+
+
+# -- rooms ------------------------------------------------------------------------------
+
+
+def rooms(session: Session, ctx: ServerContext, *, room_id: str | None = None) -> list[RoomView]:
+    """Every room of the site (or the one `room_id`; NotFound for an unknown one)."""
+    now = ctx.clock()
+    found: Sequence[RoomOut] = (
+        rooms_api.list_rooms(session, ctx)
+        if room_id is None
+        else [rooms_api.get_room(room_id, session, ctx)]
+    )
+    upcoming = {r.id: _next_booking(session, room_id=r.id, now=now) for r in found}
+    names = _names(
+        session,
+        [b.member_id for b in upcoming.values() if b]
+        + [r.current_booking.member_id for r in found if r.current_booking],
+    )
+    modes = effective_modes(session, ctx.site, now)
+    zone = ZoneInfo(ctx.site.site.timezone)
+    views = []
+    for room in found:
+        current = room.current_booking
+        later = upcoming[room.id]
+        seen = room.occupancy
+        views.append(
+            RoomView(
+                id=room.id,
+                name=room.name,
+                kind=room.kind,
+                capacity=room.capacity,
+                bookable=room.bookable,
+                occupied=seen.occupied,
+                people=seen.people,
+                motion_sensor=any(
+                    d.room == room.id and d.sensor == "pir" for d in ctx.site.devices
+                ),
+                last_motion=_hhmm(seen.last_motion, zone),
+                state=room_state(
+                    occupied=seen.occupied,
+                    people=seen.people,
+                    capacity=room.capacity,
+                    bookable=room.bookable,
+                    current=current.status if current else None,
+                    released_now=current is None
+                    and _released_now(session, room_id=room.id, now=now),
+                    arrived_early=later is not None and later.status == "checked_in",
+                ),
+                current=_booking_view(current, names, zone) if current else None,
+                next=_booking_view(later, names, zone) if later else None,
+                doors=_doors(session, ctx, room.id, modes),
+            )
+        )
+    return views
+
+
+def _next_booking(session: Session, *, room_id: str, now: datetime) -> models.Booking | None:
+    """The first booking of the room that starts after `now` and still holds its time
+    (booked, or already checked in by an early arrival)."""
+    later = bookings.list_bookings(session, room_id=room_id, start_from=now, limit=20)
+    return next((b for b in later if b.start > now and b.status in bookings.CURRENT), None)
+
+
+def _released_now(session: Session, *, room_id: str, now: datetime) -> bool:
+    """A booking of the room whose slot holds `now` was released."""
+    just = now + timedelta(microseconds=1)
+    released = bookings.list_bookings(
+        session, room_id=room_id, status="released", start_from=now, end_to=just, limit=1
+    )
+    return bool(released)
+
+
+def _booking_view(
+    booking: models.Booking | BookingOut, names: dict[int, str], zone: ZoneInfo
+) -> BookingView:
+    return BookingView(
+        id=booking.id,
+        title=booking.title or "",
+        holder=names.get(booking.member_id, f"#{booking.member_id}"),
+        status=booking.status,
+        source=booking.source,
+        start=booking.start.astimezone(zone).strftime("%H:%M"),
+        end=booking.end.astimezone(zone).strftime("%H:%M"),
+        day=booking.start.astimezone(zone).strftime("%Y-%m-%d"),
+    )
+
+
+def _doors(
+    session: Session, ctx: ServerContext, room_id: str, modes: dict[str, str]
+) -> list[DoorView]:
+    views = []
+    for device in ctx.site.door_devices():
+        if device.room != room_id or device.door is None:
+            continue
+        door = session.get(models.Door, device.door)
+        views.append(
+            DoorView(
+                id=device.door,
+                device=device.id,
+                mode=door.mode if door else "normal",
+                effective=modes.get(device.id, "normal"),
+            )
+        )
+    return views
+
+
+# -- the door events ------------------------------------------------------------------
+
+
+def feed(session: Session, ctx: ServerContext, *, limit: int = FEED_SIZE) -> list[FeedRow]:
+    """The newest taps at every door, with the member's name."""
+    events = access_api.access_events(session, limit=limit)
+    names = _names(session, [e.member_id for e in events if e.member_id])
+    zone = ZoneInfo(ctx.site.site.timezone)
+    rows = []
+    for event in events:
+        shown = access_event(event)
+        rows.append(
+            FeedRow(
+                id=f"{event.device_id}:{event.event_id}",
+                time=event.received.astimezone(zone).strftime("%H:%M:%S"),
+                door=_door_name(ctx, event.device_id),
+                who=names.get(event.member_id) if event.member_id else None,
+                granted=bool(shown["granted"]),
+                reason=shown["reason"],
+                by=shown["by"],
+            )
+        )
+    return rows
+
+
+def _door_name(ctx: ServerContext, device_id: str) -> str:
+    device = ctx.site.device(device_id)
+    room = ctx.site.room(device.room) if device else None
+    return room.name if room else device_id
+
+
+# -- evacuation -------------------------------------------------------------------------
+
+
+def evacuation(session: Session, ctx: ServerContext) -> Evacuation:
+    """People in the building by the entrance counter, and every member let in at an
+    entrance door today (site time), with their first and last entry."""
+    now = ctx.clock()
+    people = occupancy.building_people(session, site=ctx.site, now=now)
+    zone = ZoneInfo(ctx.site.site.timezone)
+    midnight = datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
+    doors = [
+        d.id
+        for d in ctx.site.door_devices()
+        if (room := ctx.site.room(d.room)) is not None and room.kind == "entrance"
+    ]
+    A = models.AccessEvent
+    events = session.scalars(
+        select(A)
+        .where(A.device_id.in_(doors), A.received >= midnight, A.member_id.is_not(None))
+        .order_by(A.received, A.id)
+    )
+    seen: dict[int, tuple[datetime, datetime]] = {}
+    for event in events:
+        if not access_event(event)["granted"] or event.member_id is None:
+            continue
+        first, _ = seen.get(event.member_id, (event.received, event.received))
+        seen[event.member_id] = (first, event.received)
+    names = _names(session, list(seen))
+    entered = [
+        Entered(
+            member_id=member_id,
+            name=names.get(member_id, f"#{member_id}"),
+            first=first.astimezone(zone).strftime("%H:%M"),
+            last=last.astimezone(zone).strftime("%H:%M"),
+        )
+        for member_id, (first, last) in seen.items()
+    ]
+    entered.sort(key=lambda e: e.name.casefold())
+    return Evacuation(people=people, entered=entered[:EVACUATION_MAX])
+
+
+# -- devices ----------------------------------------------------------------------------
+
+
+def devices(session: Session, ctx: ServerContext) -> list[DeviceRow]:
+    """Every device of the site with whether it is online and when it was last heard."""
+    now = ctx.clock()
+    zone = ZoneInfo(ctx.site.site.timezone)
+    today = now.astimezone(zone).date()
+    rows = []
+    for d in devices_service.devices(session, site=ctx.site, now=now):
+        room = ctx.site.room(d.room)
+        rows.append(
+            DeviceRow(
+                id=d.id,
+                kind=d.kind,
+                room=room.name if room else d.room,
+                online=d.online,
+                last_seen=_when(d.last_seen, zone, today),
+            )
+        )
+    return rows
+
+
+# -- alerts -----------------------------------------------------------------------------
+
+
+def alerts(session: Session, ctx: ServerContext) -> list[AlertView]:
+    """The open (unacknowledged) alerts, newest first."""
+    zone = ZoneInfo(ctx.site.site.timezone)
+    today = ctx.clock().astimezone(zone).date()
+    views = []
+    for alert in alerts_service.list_alerts(session, open_only=True):
+        where = []
+        if alert.room_id:
+            room = ctx.site.room(alert.room_id)
+            where.append(room.name if room else alert.room_id)
+        if alert.device_id:
+            where.append(alert.device_id)
+        count = (alert.details or {}).get("count", 1)
+        views.append(
+            AlertView(
+                id=alert.id,
+                kind=alert.kind,
+                where=" · ".join(where),
+                time=_when(alert.created_at, zone, today) or "",
+                count=count if isinstance(count, int) else 1,
+            )
+        )
+    return views
+
+
+# -- the whole screen -----------------------------------------------------------------
+
+
+@dataclass
+class Dashboard:
+    rooms: list[RoomView]
+    alerts: list[AlertView]
+    feed: list[FeedRow]
+    evacuation: Evacuation
+    devices: list[DeviceRow]
+
+    def as_json(self) -> dict[str, Any]:
+        """For the stream's snapshot: plain JSON values."""
+        return asdict(self)
+
+
+def dashboard(session: Session, ctx: ServerContext) -> Dashboard:
+    room_views = rooms(session, ctx)
+    return Dashboard(
+        rooms=room_views,
+        alerts=alerts(session, ctx),
+        feed=feed(session, ctx),
+        evacuation=evacuation(session, ctx),
+        devices=devices(session, ctx),
+    )
+
+
+# -- helpers ----------------------------------------------------------------------------
+
+
+def _names(session: Session, member_ids: Iterable[int]) -> dict[int, str]:
+    ids = set(member_ids)
+    if not ids:
+        return {}
+    M = models.Member
+    return {row[0]: row[1] for row in session.execute(select(M.id, M.name).where(M.id.in_(ids)))}
+
+
+def _hhmm(value: datetime | None, zone: ZoneInfo) -> str | None:
+    return None if value is None else value.astimezone(zone).strftime("%H:%M")
+
+
+def _when(value: datetime | None, zone: ZoneInfo, today: date) -> str | None:
+    """HH:MM for today, YYYY-MM-DD HH:MM for another day (site time)."""
+    if value is None:
+        return None
+    local = value.astimezone(zone)
+    return local.strftime("%H:%M" if local.date() == today else "%Y-%m-%d %H:%M")

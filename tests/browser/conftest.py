@@ -1,0 +1,145 @@
+"""Fixtures of the browser tests: headless Chromium driven by Playwright, and the demo site
+running in this process (a broker, the server on a free port, the door controllers on
+gpiozero mock pins), so a test can both click in the browser and read a relay pin.
+
+Chromium is Debian's `/usr/bin/chromium` (CI installs it); without it the tests are skipped.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devices.door import DoorRunner
+from server.context import ServerContext
+from server.settings import Settings
+from spacehub.broker import free_port, mosquitto_path, start_broker
+from spacehub.demo import SITE_CONFIG, demo_site, seed, start_doors
+
+CHROMIUM = Path("/usr/bin/chromium")
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TOKEN = "browser-test-admin-token-0123456789"
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """A headless Chromium (Playwright's sync API), shared by a module's tests. Not longer:
+    while Playwright runs, its event loop is the thread's running loop, and any other
+    test's `asyncio.run` would fail."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed (CI installs Debian's chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    playwright = sync_api.sync_playwright().start()
+    try:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+    finally:
+        playwright.stop()
+
+
+@dataclass
+class LiveSite:
+    url: str
+    token: str
+    broker_url: str
+    ctx: ServerContext
+    doors: dict[str, DoorRunner]
+
+    def strike(self, device: str) -> bool:
+        """Whether the strike relay pin of a door controller is high (released)."""
+        runner = self.doors[device]
+        factory = runner.controller.strike.pin_factory
+        return bool(factory.pin(runner.config.pins.strike).state)
+
+
+@pytest.fixture
+def live_site(tmp_path: Path) -> Iterator[LiveSite]:
+    """The demo site without traffic: members and cards, no bookings; Mosquitto where it is
+    installed, else the embedded broker."""
+    import uvicorn
+
+    from server.app import create_app
+
+    kind = "mosquitto" if mosquitto_path() else "embedded"
+    if kind == "embedded":
+        pytest.importorskip("amqtt", reason="no broker: neither mosquitto nor amqtt")
+    broker = start_broker(kind, port=free_port(), data_dir=tmp_path / "broker")
+    runners: list[DoorRunner] = []
+    ctx: ServerContext | None = None
+    server: uvicorn.Server | None = None
+    thread: threading.Thread | None = None
+    try:
+        settings = Settings(
+            database_url=f"sqlite:///{tmp_path}/spacehub.db",
+            mqtt_url=broker.url,
+            site_config=SITE_CONFIG,
+            admin_token=TOKEN,
+            card_key="browser-test-card-key-0123456789",
+        )
+        ctx = ServerContext.create(settings, site=demo_site(None))
+        seed(ctx, traffic=False)
+        runners = start_doors(ctx, broker.url, tmp_path)
+        port = free_port()
+        server = uvicorn.Server(
+            uvicorn.Config(
+                create_app(settings, ctx=ctx),
+                host="127.0.0.1",
+                port=port,
+                log_level="warning",
+                timeout_graceful_shutdown=1,  # open event streams must not hold it up
+            )
+        )
+        thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 15
+        while not server.started:
+            assert time.monotonic() < deadline, "the server did not start"
+            assert thread.is_alive(), "the server stopped while starting"
+            time.sleep(0.05)
+        for runner in runners:
+            assert runner.client.wait_connected(10), runner.config.device
+        yield LiveSite(
+            url=f"http://127.0.0.1:{port}",
+            token=TOKEN,
+            broker_url=broker.url,
+            ctx=ctx,
+            doors={r.config.device: r for r in runners},
+        )
+    finally:
+        if server is not None and thread is not None:
+            server.should_exit = True
+            thread.join(15)
+        for runner in runners:
+            runner.stop()
+        if ctx is not None:
+            ctx.close()
+        broker.stop()
+
+
+@pytest.fixture
+def page(chromium: Any, live_site: LiveSite) -> Iterator[Any]:
+    """A fresh browser context (no cookies) and page, desktop-sized; closed before the
+    site stops, so no event stream is left open to hold the server up."""
+    context = chromium.new_context(viewport={"width": 1440, "height": 1000})
+    try:
+        yield context.new_page()
+    finally:
+        context.close()

@@ -1,0 +1,128 @@
+"""The staff dashboard in real headless Chromium, against the demo site running for real:
+sign in, every room, a room that changes live when its sensor sees motion, and a remote
+unlock that releases the door controller's strike relay."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from protocol import topics
+from protocol.messages import Motion, new_id, utcnow
+from protocol.mqtt import MqttClient
+
+pytestmark = pytest.mark.browser
+
+SITE = "piaseczno"
+ROOMS = ["Wejście główne", "Sala warsztatowa A", "Sala konferencyjna B", "Strefa coworkingu"]
+
+
+def _expect() -> Any:
+    from playwright.sync_api import expect
+
+    return expect
+
+
+def _sign_in(page: Any, site: Any) -> None:
+    page.goto(f"{site.url}/login?token={site.token}")
+    assert page.url == f"{site.url}/"
+    # Live once the event stream has delivered its snapshot.
+    _expect()(page.locator("#live-status")).to_have_attribute("data-state", "on", timeout=5000)
+
+
+def _wait_for(condition: Any, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return bool(condition())
+
+
+def test_sign_in_and_see_every_room(page: Any, live_site: Any) -> None:
+    expect = _expect()
+    page.goto(live_site.url)
+    expect(page.locator("html")).to_have_attribute("lang", "pl")
+    expect(page.get_by_label("Token administratora")).to_be_visible()
+    page.get_by_label("Token administratora").fill("not the token")
+    page.get_by_role("button", name="Zaloguj się").click()
+    expect(page.get_by_role("alert")).to_contain_text("nieprawidłowy")
+
+    _sign_in(page, live_site)
+    cards = page.locator("#rooms-list > li")
+    expect(cards).to_have_count(4)
+    for name in ROOMS:
+        expect(page.get_by_role("heading", name=name, level=3)).to_be_visible()
+    expect(page.locator("#room-sala-a .state-word")).to_have_text("Wolna")
+    # The door controllers announced themselves: their devices are online.
+    expect(page.locator('#devices-body tr[data-device="reader-sala-a"] .health')).to_contain_text(
+        "działa"
+    )
+
+
+def test_motion_changes_the_room_card_without_a_reload(page: Any, live_site: Any) -> None:
+    expect = _expect()
+    _sign_in(page, live_site)
+    card = page.locator("#room-sala-a")
+    expect(card.locator(".state-word")).to_have_text("Wolna")
+    page.evaluate("window.__notReloaded = true")
+
+    sensor = MqttClient(live_site.broker_url, client_id="browser-test-pir-sala-a")
+    sensor.start()
+    try:
+        assert sensor.wait_connected(10)
+        motion = Motion(id=new_id(), ts=utcnow(), motion=True, boot="browser-test", seq=1)
+        sensor.publish(topics.motion(SITE, "pir-sala-a"), motion).wait_for_publish(5)
+        published = time.monotonic()
+        expect(card.locator(".state-word")).to_have_text("W użyciu bez rezerwacji", timeout=5000)
+        took = time.monotonic() - published
+    finally:
+        sensor.stop()
+    expect(card.locator("article")).to_have_class("room state-in_use_unbooked")
+    expect(card.locator(".motion")).to_contain_text("ostatnio")
+    assert page.evaluate("window.__notReloaded") is True
+    assert took < 1.5, f"the card changed {took:.2f} s after the motion event"
+
+
+def test_remote_unlock_releases_the_strike(page: Any, live_site: Any) -> None:
+    expect = _expect()
+    _sign_in(page, live_site)
+    assert not live_site.strike("reader-sala-a")
+    button = page.get_by_role("button", name="Otwórz zdalnie: Sala warsztatowa A")
+    button.focus()
+    page.keyboard.press("Enter")  # keyboard operable
+    assert _wait_for(lambda: live_site.strike("reader-sala-a")), "the strike never released"
+    assert not live_site.strike("reader-sala-b")
+    expect(page.locator("#announcer")).to_have_text(
+        "Wysłano polecenie otwarcia: Sala warsztatowa A."
+    )
+
+
+def test_lockdown_and_back_to_normal(page: Any, live_site: Any) -> None:
+    expect = _expect()
+    _sign_in(page, live_site)
+    page.on("dialog", lambda dialog: dialog.accept())
+    card = page.locator("#room-coworking")
+    card.get_by_role("button", name="Zablokuj: Strefa coworkingu").click()
+    expect(card.locator(".door-mode")).to_contain_text("blokada")
+    expect(card.get_by_role("button", name="Zablokuj: Strefa coworkingu")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    expect(card.get_by_role("button", name="Otwórz zdalnie: Strefa coworkingu")).to_be_disabled()
+    card.get_by_role("button", name="Tryb normalny: Strefa coworkingu").click()
+    expect(card.locator(".door-mode")).to_contain_text("normalny")
+    expect(card.get_by_role("button", name="Otwórz zdalnie: Strefa coworkingu")).to_be_enabled()
+
+
+def test_the_language_switch(page: Any, live_site: Any) -> None:
+    expect = _expect()
+    _sign_in(page, live_site)
+    page.get_by_role("link", name="Українська").click()
+    expect(page.locator("html")).to_have_attribute("lang", "uk")
+    expect(page.get_by_role("heading", name="Зали", level=2)).to_be_visible()
+    page.goto(live_site.url)  # remembered
+    expect(page.locator("html")).to_have_attribute("lang", "uk")
+    page.get_by_role("link", name="English").click()
+    expect(page.locator("#room-sala-a .state-word")).to_have_text("Free")

@@ -1,0 +1,147 @@
+"""The room state words, the dashboard's three languages and the session cookie's value."""
+
+from __future__ import annotations
+
+import string
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from server.dashboard import i18n
+from server.dashboard.state import RoomState, room_state
+from server.sessions import Sessions
+
+S = RoomState
+
+
+@pytest.mark.parametrize(
+    ("occupied", "people", "capacity", "bookable", "current", "released", "expected"),
+    [
+        # nobody there
+        (False, None, 12, True, None, False, S.FREE),
+        (False, 0, 40, True, None, False, S.FREE),
+        (False, None, 12, True, "booked", False, S.BOOKED_WAITING),
+        (False, None, 12, True, None, True, S.RELEASED),
+        (False, None, 12, True, "checked_in", False, S.IN_USE),  # a break in the meeting
+        # somebody there
+        (True, None, 12, True, "checked_in", False, S.IN_USE),
+        (True, 3, 12, True, "booked", False, S.IN_USE),  # holders in, not yet checked in
+        (True, None, 12, True, None, False, S.IN_USE_UNBOOKED),
+        (True, 2, 12, True, None, True, S.IN_USE_UNBOOKED),  # released, then taken anyway
+        (True, 5, 20, False, None, False, S.IN_USE),  # coworking: nobody books it
+        (True, 1, None, False, None, False, S.IN_USE),  # the entrance
+        # too many
+        (True, 13, 12, True, "checked_in", False, S.OVER_CAPACITY),
+        (True, 41, 40, True, None, False, S.OVER_CAPACITY),
+        (True, 12, 12, True, "checked_in", False, S.IN_USE),  # full is not over
+        (True, 300, None, False, None, False, S.IN_USE),  # no capacity: never over
+    ],
+)
+def test_room_state(
+    occupied: bool,
+    people: int | None,
+    capacity: int | None,
+    bookable: bool,
+    current: str | None,
+    released: bool,
+    expected: RoomState,
+) -> None:
+    state = room_state(
+        occupied=occupied,
+        people=people,
+        capacity=capacity,
+        bookable=bookable,
+        current=current,
+        released_now=released,
+    )
+    assert state is expected
+
+
+def test_an_early_check_in_holds_the_room() -> None:
+    def state(occupied: bool, early: bool) -> RoomState:
+        return room_state(
+            occupied=occupied,
+            people=None,
+            capacity=12,
+            bookable=True,
+            current=None,
+            arrived_early=early,
+        )
+
+    assert state(True, True) is S.IN_USE
+    assert state(False, True) is S.IN_USE
+    assert state(True, False) is S.IN_USE_UNBOOKED
+
+
+def test_every_language_has_every_word_and_the_same_placeholders() -> None:
+    keys = set(i18n.STRINGS[i18n.DEFAULT])
+    fields = {
+        k: {f for _, f, _, _ in string.Formatter().parse(v) if f}
+        for k, v in i18n.STRINGS[i18n.DEFAULT].items()
+    }
+    for lang in i18n.LANGS:
+        table = i18n.STRINGS[lang]
+        assert set(table) == keys, lang
+        for key, text in table.items():
+            assert text.strip(), (lang, key)
+            assert {f for _, f, _, _ in string.Formatter().parse(text) if f} == fields[key]
+
+
+def test_every_state_and_reason_has_words() -> None:
+    from protocol.messages import Reason
+
+    for state in RoomState:
+        assert i18n.known(f"state.{state}")
+    for reason in Reason:
+        assert i18n.known(f"reason.{reason}")
+
+
+def test_words() -> None:
+    assert i18n.t("pl", "state.in_use_unbooked") == "W użyciu bez rezerwacji"
+    assert i18n.t("uk", "room.people_of", people=3, capacity=12) == "3 з 12"
+    assert i18n.t("en", "no.such.key") == "no.such.key"
+    assert i18n.pick("de") == "pl" and i18n.pick(None) == "pl" and i18n.pick("uk") == "uk"
+
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def test_a_session_is_valid_until_it_expires() -> None:
+    sessions = Sessions("admin-token", ttl=timedelta(hours=1))
+    value = sessions.issue(NOW)
+    assert sessions.valid(value, NOW)
+    assert sessions.valid(value, NOW + timedelta(minutes=59))
+    assert not sessions.valid(value, NOW + timedelta(hours=1))
+
+
+def test_a_session_is_tied_to_the_admin_token() -> None:
+    value = Sessions("admin-token").issue(NOW)
+    assert not Sessions("another-token").valid(value, NOW)
+    assert not Sessions(None).valid(value, NOW)
+    with pytest.raises(RuntimeError):
+        Sessions(None).issue(NOW)
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda v: "9" + v,  # a later expiry
+        lambda v: v[:-1] + ("0" if v[-1] != "0" else "1"),  # another signature
+        lambda v: v.rpartition(".")[0],  # no signature
+        lambda v: "",
+        lambda v: "x" * 1000,
+        lambda v: "ż.ó.ł",
+    ],
+)
+def test_a_tampered_session_is_refused(tamper) -> None:  # type: ignore[no-untyped-def]
+    sessions = Sessions("admin-token")
+    assert not sessions.valid(tamper(sessions.issue(NOW)), NOW)
+
+
+def test_a_revoked_session_stays_out() -> None:
+    sessions = Sessions("admin-token")
+    gone, kept = sessions.issue(NOW), sessions.issue(NOW)
+    sessions.revoke(gone, NOW)
+    assert not sessions.valid(gone, NOW)
+    assert sessions.valid(kept, NOW)
+    sessions.revoke("not a session", NOW)  # no error
