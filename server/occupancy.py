@@ -78,9 +78,12 @@ def with_motion(live: Live, *, motion: bool, at: datetime) -> Live:
     """A Motion event seen at `at`: motion was there then (until then, when it stopped).
     An older event delivered late does not undo what a newer one said."""
     newest = live.last_motion is None or at >= live.last_motion
+    # A no-motion report ends motion seen before it; with none before (a sensor's first
+    # reading after a start), it says nobody has been seen, and sets no time.
+    saw_motion = motion or live.motion
     return replace(
         live,
-        last_motion=at if newest else live.last_motion,
+        last_motion=at if newest and saw_motion else live.last_motion,
         motion=motion if newest else live.motion,
         last_activity=_later(live.last_activity, at),
     )

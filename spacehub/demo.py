@@ -8,16 +8,17 @@ import logging
 import os
 import secrets
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from gpiozero.pins.mock import MockFactory
 from sqlalchemy.orm import Session
 
-from devices.config import ConfigError, DoorConfig, load_door_config
+from devices.config import ConfigError, load_door_config, load_sensor_config
 from devices.door import DoorRunner, drive_idle
 from devices.readers import FakeReader
+from devices.sensor import SensorRunner, drive_idle_sensor
 from gateway.config import GatewaySettings
 from gateway.gateway import Gateway
 from server import members
@@ -78,8 +79,8 @@ def run_demo(args: argparse.Namespace) -> int:
         ctx = ServerContext.create(settings, site=demo_site(args.no_show_grace))
         stack.callback(ctx.close)
         seed(ctx, traffic=args.traffic)
-        for runner in start_doors(ctx, broker.url, data_dir):
-            stack.callback(runner.stop)
+        building = start_devices(ctx, broker.url, data_dir)
+        stack.callback(building.stop)
         gateway = Gateway(
             GatewaySettings(
                 site=ctx.site.id,
@@ -101,30 +102,60 @@ def run_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def start_doors(ctx: ServerContext, broker_url: str, data_dir: Path) -> list[DoorRunner]:
-    """A DoorRunner on its own mock pins and fake reader for every door of the site."""
-    runners = []
-    for device in ctx.site.door_devices():
-        config = _door_config(device.id, broker_url, data_dir)
+@dataclass
+class Building:
+    """Every demo device, running the real device code on its own mock pins."""
+
+    doors: dict[str, DoorRunner] = field(default_factory=dict)
+    sensors: dict[str, SensorRunner] = field(default_factory=dict)
+    pins: dict[str, MockFactory] = field(default_factory=dict)
+
+    def stop(self) -> None:
+        for door in self.doors.values():
+            door.stop()
+        for sensor in self.sensors.values():
+            sensor.stop()
+
+
+def start_devices(
+    ctx: ServerContext,
+    broker_url: str,
+    data_dir: Path,
+    kinds: tuple[str, ...] = ("door", "occupancy"),
+) -> Building:
+    """A door controller (fake reader) or occupancy sensor for every device of the site
+    whose kind is in `kinds`."""
+    building = Building()
+    for device in ctx.site.devices:
+        if device.kind not in kinds:
+            continue
         factory = MockFactory()
-        runner = DoorRunner(config, pin_factory=factory, reader=FakeReader())
-        drive_idle(factory, config.pins)
-        runner.start()
-        runners.append(runner)
-    return runners
+        building.pins[device.id] = factory
+        path = DEVICE_CONFIGS / f"{device.id}.toml"
+        update = {"data_dir": data_dir / "devices" / device.id}
+        if device.kind == "door":
+            config = _load(load_door_config, path, broker_url, update)
+            door = DoorRunner(config, pin_factory=factory, reader=FakeReader())
+            drive_idle(factory, config.pins)
+            door.start()
+            building.doors[device.id] = door
+        else:
+            sensor_config = _load(load_sensor_config, path, broker_url, update)
+            drive_idle_sensor(factory, sensor_config.pins)
+            sensor = SensorRunner(sensor_config, pin_factory=factory)
+            sensor.start()
+            building.sensors[device.id] = sensor
+    return building
 
 
-def _door_config(device: str, broker_url: str, data_dir: Path) -> DoorConfig:
+def _load(loader, path: Path, broker_url: str, update: dict):  # type: ignore[no-untyped-def]
+    """A device's config file, pointed at the demo's broker and data folder."""
     try:
-        config = load_door_config(DEVICE_CONFIGS / f"{device}.toml")
+        config = loader(path)
     except ConfigError as exc:
         raise CliError(str(exc)) from None
-    return config.model_copy(
-        update={
-            "mqtt": config.mqtt.model_copy(update={"url": broker_url}),
-            "data_dir": data_dir / "devices" / device,
-        }
-    )
+    mqtt = config.mqtt.model_copy(update={"url": broker_url})
+    return config.model_copy(update={**update, "mqtt": mqtt})
 
 
 def demo_site(no_show_grace: float | None) -> SiteConfig:

@@ -16,11 +16,10 @@ from typing import Any
 
 import pytest
 
-from devices.door import DoorRunner
 from server.context import ServerContext
 from server.settings import Settings
 from spacehub.broker import free_port, mosquitto_path, start_broker
-from spacehub.demo import SITE_CONFIG, demo_site, seed, start_doors
+from spacehub.demo import SITE_CONFIG, Building, demo_site, seed, start_devices
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = [
@@ -61,13 +60,12 @@ class LiveSite:
     token: str
     broker_url: str
     ctx: ServerContext
-    doors: dict[str, DoorRunner]
+    building: Building
 
     def strike(self, device: str) -> bool:
         """Whether the strike relay pin of a door controller is high (released)."""
-        runner = self.doors[device]
-        factory = runner.controller.strike.pin_factory
-        return bool(factory.pin(runner.config.pins.strike).state)
+        config = self.building.doors[device].config
+        return bool(self.building.pins[device].pin(config.pins.strike).state)
 
 
 @pytest.fixture
@@ -82,7 +80,7 @@ def live_site(tmp_path: Path) -> Iterator[LiveSite]:
     if kind == "embedded":
         pytest.importorskip("amqtt", reason="no broker: neither mosquitto nor amqtt")
     broker = start_broker(kind, port=free_port(), data_dir=tmp_path / "broker")
-    runners: list[DoorRunner] = []
+    building: Building | None = None
     ctx: ServerContext | None = None
     server: uvicorn.Server | None = None
     thread: threading.Thread | None = None
@@ -96,7 +94,8 @@ def live_site(tmp_path: Path) -> Iterator[LiveSite]:
         )
         ctx = ServerContext.create(settings, site=demo_site(None))
         seed(ctx, traffic=False)
-        runners = start_doors(ctx, broker.url, tmp_path)
+        # The door controllers only: the tests play the occupancy sensors on the wire.
+        building = start_devices(ctx, broker.url, tmp_path, kinds=("door",))
         port = free_port()
         server = uvicorn.Server(
             uvicorn.Config(
@@ -114,21 +113,21 @@ def live_site(tmp_path: Path) -> Iterator[LiveSite]:
             assert time.monotonic() < deadline, "the server did not start"
             assert thread.is_alive(), "the server stopped while starting"
             time.sleep(0.05)
-        for runner in runners:
-            assert runner.client.wait_connected(10), runner.config.device
+        for door in building.doors.values():
+            assert door.client.wait_connected(10), door.config.device
         yield LiveSite(
             url=f"http://127.0.0.1:{port}",
             token=TOKEN,
             broker_url=broker.url,
             ctx=ctx,
-            doors={r.config.device: r for r in runners},
+            building=building,
         )
     finally:
         if server is not None and thread is not None:
             server.should_exit = True
             thread.join(15)
-        for runner in runners:
-            runner.stop()
+        if building is not None:
+            building.stop()
         if ctx is not None:
             ctx.close()
         broker.stop()

@@ -258,7 +258,7 @@ def test_events_of_unknown_devices_are_not_applied(ctx: ServerContext, clock: Fa
 def test_an_unsynced_device_clock_is_not_trusted(ctx: ServerContext, clock: FakeClock) -> None:
     with ctx.writes() as s, s.begin():
         s.get(models.Device, "pir-sala-a").clock_synced = False  # type: ignore[union-attr]
-    record(ctx, motion("pir-sala-a", clock.now - timedelta(hours=5), on=False))
+    record(ctx, motion("pir-sala-a", clock.now - timedelta(hours=5), on=True))
     assert view(ctx, "sala-a").last_motion == clock.now
 
 
@@ -512,6 +512,7 @@ def test_ordinary_door_events_are_only_recorded(ctx: ServerContext, clock: FakeC
 def test_room_changes_are_published_as_room_events(ctx: ServerContext, clock: FakeClock) -> None:
     async def scenario() -> list[tuple[str, dict]]:
         sub = ctx.events.subscribe()
+        await asyncio.to_thread(record, ctx, motion("pir-sala-a", clock.now))
         await asyncio.to_thread(record, ctx, motion("pir-sala-a", clock.now, on=False))
         await asyncio.to_thread(record, ctx, count("counter-sala-b", clock.now, entered=41))
         since = clock.now
@@ -581,3 +582,12 @@ def test_the_scheduler_runs_the_occupancy_tick(ctx: ServerContext, clock: FakeCl
     scheduler.run_once()
     assert booking(ctx, walk_in).status == "completed"
     assert booking(ctx, walk_in).end == clock.now
+
+
+def test_a_first_no_motion_reading_does_not_make_a_room_occupied():
+    from server.occupancy import Live, derive, with_motion
+
+    at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    live = with_motion(Live(), motion=False, at=at)
+    assert live.last_motion is None
+    assert not derive(live, now=at, vacancy_timeout=900).occupied
