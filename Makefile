@@ -28,6 +28,7 @@ lint: install
 bench: install
 	$(BIN)/python bench/tap_latency.py
 	$(BIN)/python bench/bookings.py
+	$(BIN)/python bench/gateway_latency.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
