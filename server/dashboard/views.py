@@ -327,10 +327,10 @@ def alerts(session: Session, ctx: ServerContext) -> list[AlertView]:
     today = ctx.clock().astimezone(zone).date()
     views = []
     for alert in alerts_service.list_alerts(session, open_only=True):
-        where = []
-        if alert.room_id:
-            room = ctx.site.room(alert.room_id)
-            where.append(room.name if room else alert.room_id)
+        device = ctx.site.device(alert.device_id) if alert.device_id else None
+        room_id = alert.room_id or (device.room if device else None)
+        room = ctx.site.room(room_id) if room_id else None
+        where = [room.name if room else room_id] if room_id else []
         if alert.device_id:
             where.append(alert.device_id)
         count = (alert.details or {}).get("count", 1)

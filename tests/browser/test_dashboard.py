@@ -126,3 +126,22 @@ def test_the_language_switch(page: Any, live_site: Any) -> None:
     expect(page.locator("html")).to_have_attribute("lang", "uk")
     page.get_by_role("link", name="English").click()
     expect(page.locator("#room-sala-a .state-word")).to_have_text("Free")
+
+
+def test_an_alert_appears_live_and_is_acknowledged(page: Any, live_site: Any) -> None:
+    from server import alerts
+
+    expect = _expect()
+    _sign_in(page, live_site)
+    expect(page.locator("#alerts-body")).to_contain_text("Brak otwartych alertów")
+    ctx = live_site.ctx
+    with ctx.writes() as session, session.begin():
+        alert = alerts.raise_alert(session, kind="forced", device_id="reader-main", now=ctx.clock())
+        event = alerts.alert_event(alert)
+    ctx.events.publish("alert", event)
+    item = page.locator("#alerts-body li")
+    expect(item).to_contain_text("Drzwi otwarte siłą", timeout=3000)
+    expect(item).to_contain_text("Wejście główne · reader-main")
+    item.get_by_role("button", name="Potwierdź: Drzwi otwarte siłą").click()
+    expect(page.locator("#alerts-body")).to_contain_text("Brak otwartych alertów")
+    expect(page.locator("#announcer")).to_have_text("Alert potwierdzony.")
