@@ -92,7 +92,13 @@ def create_app(
             ingest = DoorIngest(context)
             app.state.ingest = ingest
             app.state.sensors = SensorIngest(context)
-            scheduler = Scheduler(context, start_after=ingest.backlog_applied)
+            scheduler = Scheduler(
+                context,
+                start_after=ingest.backlog_applied,
+                on_report=lambda report: [
+                    context.events.publish("booking", event) for event in report.booking_events()
+                ],
+            )
             notices = PolicyNotices(context, ingest.client)
             services = [ingest, notices, app.state.sensors, scheduler]
         for service in services:

@@ -39,6 +39,12 @@ class SweepReport:
     suspended: list[int] = field(default_factory=list)  # members newly suspended
     offered: list[int] = field(default_factory=list)  # waitlist offers made
 
+    def booking_events(self) -> list[dict[str, object]]:
+        """What the live stream says of this sweep: one `booking` event per change."""
+        changes = [("checked_in", self.opened), ("released", self.released)]
+        changes.append(("completed", self.completed))
+        return [{"id": i, "change": change} for change, ids in changes for i in ids]
+
     @property
     def changed_policy(self) -> bool:
         """True when doors must decide differently (a release or a completion)."""

@@ -81,7 +81,7 @@ class Scheduler:
         except Exception:
             log.exception("expiring waitlist offers failed")
         self._tick_occupancy()
-        if self.on_report is not None and (report.reminded or report.released or report.completed):
+        if self.on_report is not None and (report.changed_policy or report.reminded):
             self.on_report(report)
         return report
 

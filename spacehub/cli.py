@@ -105,7 +105,13 @@ def _server(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     if not settings.admin_token:
         logging.warning("SPACEHUB_ADMIN_TOKEN is not set: every /api call will get 401")
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        timeout_graceful_shutdown=2,  # open dashboards' event streams must not hold it
+    )
     return 0
 
 
