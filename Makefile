@@ -29,6 +29,7 @@ bench: install
 	$(BIN)/python bench/tap_latency.py
 	$(BIN)/python bench/bookings.py
 	$(BIN)/python bench/gateway_latency.py
+	$(BIN)/python bench/sensor_to_dashboard.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
