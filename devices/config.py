@@ -7,10 +7,10 @@ read from its TOML file.
 >>> load_sensor_config("firmware_configs/devices/pir-sala-a.toml").sensor  # doctest: +SKIP
 ('pir',)
 
-Both share `site`, `device`, `[mqtt]`, `clock_synced` and the heartbeat (`DeviceConfig`)
-and one loader. A file that does not validate raises `ConfigError` with one line naming
-the file, the key and why, which `spacehub door|sensor --config FILE` prints before
-exiting non-zero.
+Both share `site`, `device`, `data_dir`, `[mqtt]`, `[outbox]`, `clock_synced` and the
+heartbeat (`DeviceConfig`) and one loader. A file that does not validate raises
+`ConfigError` with one line naming the file, the key and why, which
+`spacehub door|sensor --config FILE` prints before exiting non-zero.
 """
 
 from __future__ import annotations
@@ -149,23 +149,35 @@ class TimingConfig(_Timing):
     held_open: Duration = 30.0
 
 
+class OutboxConfig(_Table):
+    """`[outbox]`: the on-disk queue of events the broker has not acknowledged yet
+    (`data_dir/outbox.db`). When it holds `max_events`, the oldest event is dropped for
+    each new one (and counted in the status's `dropped`)."""
+
+    max_events: int = Field(default=10_000, ge=1, le=1_000_000)
+
+
+class DoorOutboxConfig(OutboxConfig):
+    """`[outbox]` of a door: also when a tap counts as sent late. A tap sent `replay_after`
+    or more after it was read (or after a restart) goes out with `replay: true`, recorded
+    and never decided; default: the door's `timing.decision_timeout`, after which the door
+    no longer waits for a decision. It may be shorter, never longer."""
+
+    replay_after: Duration | None = None
+
+
 class DeviceConfig(_Table):
-    """What every device program has: who it is, where its broker is, its clock."""
+    """What every device program has: who it is, where its broker is, where it keeps its
+    state (`data_dir`: the outbox, and a door's emergency list), its clock."""
 
     site: Id
     device: Id
+    data_dir: Path = Field(default=None, validate_default=True)  # type: ignore[assignment]
     mqtt: MqttConfig = MqttConfig()
+    outbox: OutboxConfig = OutboxConfig()
+    timing: _Timing = _Timing()
     # None: look at systemd-timesyncd; True/False: report that without looking.
     clock_synced: bool | None = None
-
-
-class DoorConfig(DeviceConfig):
-    """Everything one door controller needs; see firmware_configs/devices/reader-*.toml."""
-
-    reader: ReaderConfig = ReaderConfig()
-    pins: PinsConfig
-    timing: TimingConfig = TimingConfig()
-    data_dir: Path = Field(default=None, validate_default=True)  # type: ignore[assignment]
 
     @field_validator("data_dir", mode="before")
     @classmethod
@@ -174,6 +186,31 @@ class DoorConfig(DeviceConfig):
         if value is None:
             return Path("var/devices") / info.data.get("device", "unknown")
         return value
+
+
+class DoorConfig(DeviceConfig):
+    """Everything one door controller needs; see firmware_configs/devices/reader-*.toml."""
+
+    reader: ReaderConfig = ReaderConfig()
+    pins: PinsConfig
+    timing: TimingConfig = TimingConfig()
+    outbox: DoorOutboxConfig = DoorOutboxConfig()
+
+    @model_validator(mode="after")
+    def _replay_within_timeout(self) -> DoorConfig:
+        late = self.outbox.replay_after
+        if late is not None and late > self.timing.decision_timeout:
+            raise ValueError(
+                "outbox.replay_after must not be longer than timing.decision_timeout: the "
+                "server would decide a tap the door no longer waits for"
+            )
+        return self
+
+    @property
+    def replay_after(self) -> float:
+        """Seconds after which a tap still in the outbox is sent as a replay."""
+        late = self.outbox.replay_after
+        return self.timing.decision_timeout if late is None else late
 
 
 SensorKind = Literal["pir", "counter"]

@@ -5,7 +5,12 @@ contact, exit button and fire-alarm input, talking to the server over MQTT.
 explicit `now` (seconds on a monotonic clock), owns the gpiozero devices, and hands every
 message it sends to an injected `publish(topic, message, retain)`; so a test runs it on
 `MockFactory` pins with a hand-moved clock and a list for a broker. `DoorRunner` wires it
-to the real world: an MQTT client, a reader thread and a ticker thread.
+to the real world: an MQTT client, the outbox its events go through, a reader thread and a
+ticker thread.
+
+When no decision comes within the decision timeout (neither the server nor the gateway
+answers), the door admits by itself only the staff cards of the retained EmergencyList,
+which it keeps on disk (`EmergencyStore`) so that it has them after a restart too.
 
 What drives the strike: a timed release (a grant, the exit button, a remote unlock), the
 `unlocked` mode, or the fire-alarm input; the strike is locked when none of them is on.
@@ -15,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import threading
 import time
 from collections import deque
@@ -28,7 +34,9 @@ from gpiozero import LED, Button, Buzzer, DigitalInputDevice, OutputDevice
 
 from devices.config import DoorConfig, PinsConfig
 from devices.readers import CardReader, open_reader
+from devices.runner import DeviceRunner, Publish
 from protocol import topics
+from protocol.cards import emergency_hash
 from protocol.messages import (
     Decision,
     DoorCommand,
@@ -42,18 +50,15 @@ from protocol.messages import (
     Status,
     Tap,
     decode,
+    encode,
     new_id,
     utcnow,
 )
-from protocol.mqtt import MqttClient
 
 if TYPE_CHECKING:
     import paho.mqtt.client as paho
 
 log = logging.getLogger(__name__)
-
-Publish = Callable[[str, Message, bool], None]
-"""publish(topic, message, retain): how the controller sends; QoS 1 is the sender's job."""
 
 # A reed contact can report a door pushed open in the last moment of an unlock slightly
 # after the strike relocked; that is not a forced door.
@@ -133,6 +138,59 @@ def drive_idle(factory: Any, pins: PinsConfig) -> None:
             factory.pin(pin).drive_low()
 
 
+class EmergencyStore:
+    """The door's latest EmergencyList on disk (`data_dir/emergency.json`), replaced
+    atomically, so that a power cut leaves the old list or the new one, never half of one.
+
+    >>> store = EmergencyStore("var/devices/reader-main")  # doctest: +SKIP
+    >>> store.save(emergency_list); store.load() == emergency_list  # doctest: +SKIP
+    True
+    """
+
+    FILENAME = "emergency.json"
+
+    def __init__(self, data_dir: str | Path) -> None:
+        self.path = Path(data_dir) / self.FILENAME
+
+    def load(self) -> EmergencyList | None:
+        """The list kept on disk; None when there is none or it cannot be read."""
+        try:
+            return decode(EmergencyList, self.path.read_bytes())
+        except FileNotFoundError:
+            return None
+        except (OSError, ProtocolError) as exc:
+            log.error("%s: cannot read the emergency list: %s", self.path, exc)
+            return None
+
+    def save(self, emergency: EmergencyList) -> None:
+        """Write the list to a temporary file, flush it to the card, then rename it over
+        the old one."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".{self.FILENAME}.{os.getpid()}.tmp")
+        try:
+            with tmp.open("wb") as f:
+                f.write(encode(emergency))
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        directory = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)  # the rename itself
+        finally:
+            os.close(directory)
+
+
+@dataclass
+class _Pending:
+    """A tap waiting for a decision. The card's UID is kept only this long, to check it
+    against the emergency list if nobody answers."""
+
+    deadline: float
+    card: str
+
+
 def clock_synced(config: DoorConfig) -> bool:
     """Best effort: the config's word if it has one, else systemd-timesyncd's flag file;
     a host without timesyncd (a container running the demo) counts as synced."""
@@ -154,6 +212,9 @@ class DoorController:
     True
     >>> door.tick(now=5.2); door.unlocked  # doctest: +SKIP
     False
+
+    With an `emergency` store the door keeps its emergency list there and starts with the
+    one stored.
     """
 
     def __init__(
@@ -164,14 +225,17 @@ class DoorController:
         publish: Publish,
         clock: Callable[[], float] = time.monotonic,
         wallclock: Callable[[], datetime] = utcnow,
+        emergency: EmergencyStore | None = None,
     ) -> None:
         self.config = config
         self.boot = new_id()
-        self.emergency_list: EmergencyList | None = None  # kept for offline admission
+        self._emergency = emergency
+        # The staff cards admitted when nobody answers.
+        self.emergency_list: EmergencyList | None = emergency.load() if emergency else None
         self._publish, self._clock, self._wallclock = publish, clock, wallclock
         self._lock = threading.RLock()  # gpiozero, paho, reader and ticker threads call in
         self._seq = 0
-        self._pending: dict[str, float] = {}  # tap id -> deadline
+        self._pending: dict[str, _Pending] = {}  # by tap id
         self._commands_seen: deque[str] = deque(maxlen=64)
         self._unlock_until = -math.inf
         # When the mode or the fire alarm last stopped holding the strike (a timed release
@@ -282,7 +346,7 @@ class DoorController:
         """A card was read: publish its Tap and wait for a decision until the timeout."""
         with self._lock:
             tap = Tap(id=new_id(), ts=self._wallclock(), card=uid, tech=tech, **self._stamp())
-            self._pending[tap.id] = now + self.config.timing.decision_timeout
+            self._pending[tap.id] = _Pending(now + self.config.timing.decision_timeout, tap.card)
             self._send(topics.tap(self.config.site, self.config.device), tap)
             return tap
 
@@ -347,9 +411,22 @@ class DoorController:
             self._refresh(now)
 
     def set_emergency_list(self, msg: EmergencyList) -> None:
-        """Keep the latest list of emergency cards (not acted on yet)."""
+        """Keep the latest list of emergency cards, in memory and in the store, unless it
+        is older than the one held."""
         with self._lock:
+            held = self.emergency_list
+            if held is not None and msg.ts < held.ts:
+                log.info("%s: ignoring an emergency list from %s", self.config.device, msg.ts)
+                return
+            if msg == held:
+                return  # the retained list again, after a reconnect
             self.emergency_list = msg
+            log.info("%s: emergency list of %d cards", self.config.device, len(msg.cards))
+            if self._emergency is not None:
+                try:
+                    self._emergency.save(msg)
+                except OSError:  # the door keeps the list in memory and keeps working
+                    log.exception("%s: could not store the emergency list", self.config.device)
 
     # -- events from the inputs ----------------------------------------------------------
 
@@ -409,13 +486,29 @@ class DoorController:
         return None
 
     def _expire(self, now: float) -> None:
-        expired = [tap for tap, deadline in self._pending.items() if now >= deadline]
+        expired = [tap for tap, pending in self._pending.items() if now >= pending.deadline]
         for tap in expired:
-            del self._pending[tap]
+            card = self._pending.pop(tap).card
             log.warning("%s: no decision for tap %s in time", self.config.device, tap)
+            self._on_my_own(tap, card, now)
+
+    def _on_my_own(self, tap: str, card: str, now: float) -> None:
+        """Nobody answered: open for an emergency card, else stay locked and show it."""
+        if not self._is_emergency_card(card):
             self._result(tap, "none", False, None)
-        if expired:
             self._show(OFFLINE, now)
+        elif self._mode == "locked":
+            self._result(tap, "none", False, "locked_down")
+            self._show(DENIED, now)
+        else:
+            log.warning("%s: emergency card admitted for tap %s", self.config.device, tap)
+            self._unlock(self.config.timing.unlock, now)
+            self._result(tap, "none", True, "emergency")
+            self._show(GRANTED, now)
+
+    def _is_emergency_card(self, card: str) -> bool:
+        emergency = self.emergency_list
+        return emergency is not None and emergency_hash(emergency.salt, card) in emergency.cards
 
     def _check_held_open(self, now: float) -> None:
         # Open by design in passage mode or a fire: not worth an alarm.
@@ -492,8 +585,8 @@ COMMAND_MODELS: dict[str, type[Message]] = {
 }
 
 
-class DoorRunner:
-    """A door controller connected to its broker, reader and clock.
+class DoorRunner(DeviceRunner[DoorController]):
+    """A door controller connected to its broker, outbox, reader and clock.
 
     >>> from gpiozero.pins.mock import MockFactory
     >>> runner = DoorRunner(config, pin_factory=MockFactory(),
@@ -502,11 +595,11 @@ class DoorRunner:
     >>> runner.reader.present("04A1B2C3")  # doctest: +SKIP
     >>> runner.stop()  # doctest: +SKIP
 
-    The MQTT client id is the configured username (PROTOCOL.md binds the two), else the
-    device id; its last will is the door's offline Status, retained.
+    Its events go through the outbox in `config.data_dir` (taps sent after the decision
+    timeout are replays); its emergency list is kept there too. The MQTT client id is the
+    configured username (PROTOCOL.md binds the two), else the device id; its last will is
+    the door's offline Status, retained.
     """
-
-    TICK = 0.05  # seconds between ticks: the resolution of relock, timeouts and signals
 
     def __init__(
         self,
@@ -517,64 +610,40 @@ class DoorRunner:
         clock: Callable[[], float] = time.monotonic,
         wallclock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self.config = config
-        self._clock, self._wallclock = clock, wallclock
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
-        site, device = config.site, config.device
-        self._status_topic = topics.status(site, device)
-        self.controller = DoorController(
-            config, pin_factory=pin_factory, publish=self._publish, clock=clock, wallclock=wallclock
+        emergency = EmergencyStore(config.data_dir)
+
+        def build(publish: Publish) -> DoorController:
+            return DoorController(
+                config,
+                pin_factory=pin_factory,
+                publish=publish,
+                clock=clock,
+                wallclock=wallclock,
+                emergency=emergency,
+            )
+
+        super().__init__(
+            config, build, replay_after=config.replay_after, clock=clock, wallclock=wallclock
         )
+        self.config: DoorConfig = config
+        self.controller = self.device
         try:
             self.reader: CardReader = reader if reader is not None else open_reader(config.reader)
-            mqtt = config.mqtt
-            self.client = MqttClient(
-                mqtt.url,
-                client_id=mqtt.username or device,
-                will=(self._status_topic, self.controller.status("offline")),
-                username=mqtt.username,
-                password=mqtt.password,
-                ca_file=str(mqtt.ca_file) if mqtt.ca_file else None,
-                on_connect=self._announce,
-            )
         except Exception:
-            self.controller.close()
+            self._abandon()
             raise
-        self.client.subscribe(topics.device_commands(site, device), self._on_command)
+        self.client.subscribe(topics.device_commands(config.site, config.device), self._on_command)
 
     def start(self) -> None:
-        """Connect (retrying in the background) and start reading cards and ticking."""
-        self.client.start()
-        for name, target in (("reader", self._read_cards), ("ticker", self._tick)):
-            name = f"{self.config.device}-{name}"
-            thread = threading.Thread(target=target, name=name, daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        """Connect (retrying in the background) and start sending, reading cards and
+        ticking."""
+        super().start()
+        self._spawn("reader", self._read_cards)
 
-    def stop(self) -> None:
-        """Say offline, disconnect, close the reader and release the pins."""
-        if self._stop.is_set():
-            return
-        self._stop.set()
-        for thread in self._threads:  # the reader thread returns within its read timeout
-            thread.join(timeout=2.0)
-        self.reader.close()
-        if self.client.connected:
-            info = self.client.publish(
-                self._status_topic, self.controller.status("offline"), retain=True
-            )
-            info.wait_for_publish(timeout=2.0)
-        self.client.stop()
-        self.controller.close()
+    def _closing(self) -> None:
+        self.reader.close()  # the reader thread has returned within its read timeout
 
     # -- adapters: parse, call, emit -----------------------------------------------------
-
-    def _publish(self, topic: str, message: Message, retain: bool) -> None:
-        self.client.publish(topic, message, retain=retain)
-
-    def _announce(self) -> None:
-        self._publish(self._status_topic, self.controller.status("online"), True)
 
     def _on_command(self, msg: paho.MQTTMessage) -> None:
         try:
@@ -609,20 +678,6 @@ class DoorRunner:
                 continue
             if uid is not None and not self._stop.is_set():
                 self.controller.card(uid, self._clock(), tech=tech)
-
-    def _tick(self) -> None:
-        heartbeat = self.config.timing.heartbeat
-        next_beat = self._clock() + heartbeat
-        while not self._stop.wait(self.TICK):
-            now = self._clock()
-            try:
-                self.controller.tick(now)
-                if now >= next_beat:
-                    next_beat = now + heartbeat
-                    if self.client.connected:
-                        self._announce()
-            except Exception:
-                log.exception("%s: tick failed", self.config.device)
 
 
 def run_door(

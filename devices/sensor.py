@@ -5,12 +5,12 @@ at a room's door, or both, publishing Motion and Count over MQTT.
 people in and out); `OccupancySensor` turns those into protocol messages stamped with one
 `boot` and one `seq`, through an injected `publish(topic, message, retain)`; so a test
 drives it on `MockFactory` pins (or through the feed methods) with a hand-moved clock and
-a list for a broker. `SensorRunner` wires it to an MQTT client and a ticker thread.
+a list for a broker. `SensorRunner` wires it to an MQTT client, the outbox its events go
+through and a ticker thread.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import threading
@@ -23,14 +23,11 @@ from typing import Any, Literal
 from gpiozero import DigitalInputDevice, MotionSensor
 
 from devices.config import SensorConfig, SensorPinsConfig
+from devices.runner import DeviceRunner, Publish
 from protocol import topics
 from protocol.messages import Count, Message, Motion, Status, new_id, utcnow
-from protocol.mqtt import MqttClient
 
 log = logging.getLogger(__name__)
-
-Publish = Callable[[str, Message, bool], None]
-"""publish(topic, message, retain): how the sensor sends; QoS 1 is the sender's job."""
 
 Beam = Literal["a", "b"]
 Crossing = Literal["entered", "left"]
@@ -429,18 +426,18 @@ class OccupancySensor:
 # -- the program on the Pi --------------------------------------------------------------
 
 
-class SensorRunner:
-    """An occupancy sensor connected to its broker and clock. It subscribes to nothing.
+class SensorRunner(DeviceRunner[OccupancySensor]):
+    """An occupancy sensor connected to its broker, outbox and clock. It subscribes to
+    nothing.
 
     >>> runner = SensorRunner(config, pin_factory=MockFactory())  # doctest: +SKIP
     >>> runner.start()  # doctest: +SKIP
     >>> runner.stop()  # doctest: +SKIP
 
-    The MQTT client id is the configured username (PROTOCOL.md binds the two), else the
-    device id; its last will is the sensor's offline Status, retained.
+    Its Motion and Count go through the outbox in `config.data_dir`. The MQTT client id is
+    the configured username (PROTOCOL.md binds the two), else the device id; its last will
+    is the sensor's offline Status, retained.
     """
-
-    TICK = 0.05  # seconds between ticks: how late a count or the first PIR reading may be
 
     def __init__(
         self,
@@ -450,73 +447,19 @@ class SensorRunner:
         clock: Callable[[], float] = time.monotonic,
         wallclock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self.config = config
-        self._clock = clock
-        self._stop = threading.Event()
-        self._ticker: threading.Thread | None = None
-        self._status_topic = topics.status(config.site, config.device)
-        self.sensor = OccupancySensor(
-            config, pin_factory=pin_factory, publish=self._publish, clock=clock, wallclock=wallclock
-        )
-        try:
-            mqtt = config.mqtt
-            self.client = MqttClient(
-                mqtt.url,
-                client_id=mqtt.username or config.device,
-                will=(self._status_topic, self.sensor.status("offline")),
-                username=mqtt.username,
-                password=mqtt.password,
-                ca_file=str(mqtt.ca_file) if mqtt.ca_file else None,
-                on_connect=self._announce,
+        def build(publish: Publish) -> OccupancySensor:
+            return OccupancySensor(
+                config, pin_factory=pin_factory, publish=publish, clock=clock, wallclock=wallclock
             )
-        except Exception:
-            self.sensor.close()
-            raise
 
-    def start(self) -> None:
-        """Connect (retrying in the background) and start ticking."""
-        self.client.start()
-        self._ticker = threading.Thread(
-            target=self._tick, name=f"{self.config.device}-ticker", daemon=True
-        )
-        self._ticker.start()
+        super().__init__(config, build, clock=clock, wallclock=wallclock)
+        self.config: SensorConfig = config
+        self.sensor = self.device
 
-    def stop(self) -> None:
-        """Release the pins, send what is still counted, say offline and disconnect."""
-        if self._stop.is_set():
-            return
-        self._stop.set()
-        if self._ticker is not None:
-            self._ticker.join(timeout=2.0)
+    def _closing(self) -> None:
+        # Releases the pins and queues the people counted but not sent yet, so that the
+        # outbox can still send them before the runner disconnects.
         self.sensor.close()
-        if self.client.connected:
-            info = self.client.publish(
-                self._status_topic, self.sensor.status("offline"), retain=True
-            )
-            # Lost the connection meanwhile: the last will says offline instead.
-            with contextlib.suppress(RuntimeError, ValueError):
-                info.wait_for_publish(timeout=2.0)
-        self.client.stop()
-
-    def _publish(self, topic: str, message: Message, retain: bool) -> None:
-        self.client.publish(topic, message, retain=retain)
-
-    def _announce(self) -> None:
-        self._publish(self._status_topic, self.sensor.status("online"), True)
-
-    def _tick(self) -> None:
-        heartbeat = self.config.timing.heartbeat
-        next_beat = self._clock() + heartbeat
-        while not self._stop.wait(self.TICK):
-            now = self._clock()
-            try:
-                self.sensor.tick(now)
-                if now >= next_beat:
-                    next_beat = now + heartbeat
-                    if self.client.connected:
-                        self._announce()
-            except Exception:
-                log.exception("%s: tick failed", self.config.device)
 
 
 def run_sensor(

@@ -176,6 +176,11 @@ class MqttClient:
         payload = message if isinstance(message, bytes) else encode(message)
         return self._client.publish(topic, payload, qos=qos, retain=retain)
 
+    def drop_unacknowledged(self) -> None:
+        """Forget the QoS 1 messages paho still holds for resending: for a caller that
+        keeps its own durable queue and resends from it (a device's outbox)."""
+        self._client.drop_out_messages()
+
     def ack(self, msg: paho.MQTTMessage) -> None:
         """Acknowledge a message received with manual_ack, once its effects are committed."""
         self._client.ack(msg.mid, msg.qos)

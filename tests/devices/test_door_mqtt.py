@@ -59,7 +59,7 @@ def next_on(received: queue.Queue[paho.MQTTMessage], topic: str) -> bytes:
 
 
 def test_a_tap_is_decided_over_the_broker_and_opens_the_strike(
-    mosquitto: str, factory: MockFactory, observer
+    mosquitto: str, factory: MockFactory, observer, tmp_path
 ):
     client, received = observer
     config = DoorConfig.model_validate(
@@ -67,6 +67,7 @@ def test_a_tap_is_decided_over_the_broker_and_opens_the_strike(
             "site": SITE,
             "device": DEVICE,
             "mqtt": {"url": mosquitto},
+            "data_dir": str(tmp_path),
             "pins": {"strike": STRIKE, "contact": 24, "exit": 25, "fire": 5},
             # generous, so a slow CI machine does not time the tap out
             "timing": {"decision_timeout": "10s", "unlock": "5s"},

@@ -74,13 +74,14 @@ def observer(mosquitto: str) -> Iterator[Observer]:
 
 
 @pytest.fixture
-def runner(mosquitto: str, factory: MockFactory) -> Iterator[SensorRunner]:
+def runner(mosquitto: str, factory: MockFactory, tmp_path) -> Iterator[SensorRunner]:
     config = SensorConfig.model_validate(
         {
             "site": SITE,
             "device": DEVICE,
             "sensor": ["pir", "counter"],
             "mqtt": {"url": mosquitto},
+            "data_dir": str(tmp_path),
             "pins": {"pir": PIR, "beam_a": BEAM_A, "beam_b": BEAM_B},
         }
     )
