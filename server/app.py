@@ -65,6 +65,11 @@ async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
     await response(scope, receive, send)
 
 
+def publish_all(ctx: ServerContext, kind: str, events: list[dict[str, object]]) -> None:
+    for event in events:
+        ctx.events.publish(kind, event)
+
+
 def create_app(
     settings: Settings | None = None, *, ctx: ServerContext | None = None, mqtt: bool = True
 ) -> FastAPI:
@@ -95,9 +100,7 @@ def create_app(
             scheduler = Scheduler(
                 context,
                 start_after=ingest.backlog_applied,
-                on_report=lambda report: [
-                    context.events.publish("booking", event) for event in report.booking_events()
-                ],
+                on_report=lambda report: publish_all(context, "booking", report.booking_events()),
             )
             notices = PolicyNotices(context, ingest.client)
             services = [ingest, notices, app.state.sensors, scheduler]

@@ -93,9 +93,21 @@ def run_demo(args: argparse.Namespace) -> int:
         )
         gateway.start()
         stack.callback(gateway.stop)
+        if args.traffic:
+            from spacehub.traffic import Traffic
+
+            traffic = Traffic(ctx, building)
+            traffic.start()
+            stack.callback(traffic.stop)  # before the devices stop: it leaves their pins idle
         app = create_app(settings, ctx=ctx)
         server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=args.http_port, log_level="warning")
+            uvicorn.Config(
+                app,
+                host="127.0.0.1",
+                port=args.http_port,
+                log_level="warning",
+                timeout_graceful_shutdown=2,  # open dashboards' event streams must not hold it
+            )
         )
         print(banner(args, broker.name, broker.url, settings.admin_token or ""), flush=True)
         server.run()
@@ -237,9 +249,11 @@ def banner(args: argparse.Namespace, broker_name: str, broker_url: str, token: s
     cards = "\n".join(f"    {m.card}  {m.name:<18} {m.shows}" for m in DEMO_MEMBERS)
     return f"""
 spacehub demo: PiasecznoHUB
-  broker:    {broker_name} at {broker_url}{note}
-  API:       {base}/docs
+  dashboard: {base}/
+  sign in:   {base}/login?token={token}
   token:     {token}
+  API:       {base}/docs
+  broker:    {broker_name} at {broker_url}{note}
   data:      {Path(args.data_dir).resolve()}
 
   demo cards:
