@@ -2,18 +2,23 @@
 
 It has its own connection (sensor traffic never delays a door), a persistent session
 with a fixed client id, and acknowledges each message only after its effects are
-committed, so a crash means the broker redelivers and the event id makes that a no-op."""
+committed, so a crash means the broker redelivers and the event id makes that a no-op.
+It hears taps, the decisions sent to doors (the gateway's, and its own coming back) and
+the doors' Results, so what every door did is recorded once; and it keeps each door's
+retained DoorMode and EmergencyList current."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from datetime import datetime
 
 import paho.mqtt.client as paho
 
 from protocol import topics
 from protocol.messages import (
+    Decision,
     DoorEvent,
     DoorMode,
     ProtocolError,
@@ -24,15 +29,19 @@ from protocol.messages import (
     utcnow,
 )
 from protocol.mqtt import MqttClient
-from server import alerts, devices
+from server import alerts, devices, policy
 from server.context import ServerContext
 from server.doormodes import effective_modes
+from server.emergency import DoorList, emergency_lists
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_S = 10.0
-MODES_S = 0.5
-BACKLOG_QUIET_S = 1.0  # how often door modes are compared with bookings and staff's settings
+MODES_S = 0.5  # how often door modes are compared with bookings and staff's settings
+BACKLOG_QUIET_S = 1.0  # the door path has been quiet this long: its backlog is applied
+# Emergency lists are worked out again when the policy version moves, and at least this
+# often (a member's suspension ends with no change to the database).
+EMERGENCY_REFRESH_S = 60.0
 
 
 class DoorIngest:
@@ -52,12 +61,13 @@ class DoorIngest:
             username=s.mqtt_username,
             password=s.mqtt_password,
             ca_file=s.mqtt_ca_file,
-            on_connect=self._announce,
+            on_connect=self._on_connect,
         )
         self.client.subscribe(topics.all_events(site, "tap"), self._on_tap)
         self.client.subscribe(topics.all_events(site, "result"), self._on_result)
         self.client.subscribe(topics.all_device_status(site), self._on_status)
         self.client.subscribe(topics.all_events(site, "door"), self._on_door)
+        self.client.subscribe(topics.all_commands(site, "decision"), self._on_decision)
         self._stop = threading.Event()
         # Set once the broker has delivered what queued up while the server was away (the
         # stream has been quiet for a moment after connecting): the release sweep waits
@@ -65,9 +75,12 @@ class DoorIngest:
         self.backlog_applied = threading.Event()
         self._last_message = time.monotonic()
         self._modes: dict[str, str] = {}
+        self._emergency: dict[str, DoorList] = {}  # what each door's retained list says
+        self._emergency_version: tuple[str, int] | None = None
+        self._emergency_due = 0.0
         self._threads = [
             threading.Thread(target=self._beat, name="server-heartbeat", daemon=True),
-            threading.Thread(target=self._follow_modes, name="server-door-modes", daemon=True),
+            threading.Thread(target=self._follow, name="server-door-state", daemon=True),
         ]
 
     def start(self) -> None:
@@ -86,6 +99,13 @@ class DoorIngest:
     def _status(self, state: str) -> Status:
         return Status(state=state, kind="server", ts=utcnow(), interval_s=HEARTBEAT_S)  # type: ignore[arg-type]
 
+    def _on_connect(self) -> None:
+        # A new connection (the broker may have restarted without its retained messages):
+        # publish every door's emergency list again, at the follower's next pass.
+        self._emergency.clear()
+        self._emergency_version = None
+        self._announce()
+
     def _announce(self) -> None:
         self._modes.clear()  # a new session: publish every door's mode again
         self.client.publish(self.status_topic, self._status("online"), retain=True)
@@ -95,25 +115,58 @@ class DoorIngest:
             if self.client.connected:
                 self._announce()
 
-    def _follow_modes(self) -> None:
-        """Publish each door's retained DoorMode whenever what it should be changes."""
+    def _follow(self) -> None:
+        """Every MODES_S: note when the backlog is applied, and publish each door's
+        retained DoorMode and EmergencyList whenever what it should say changes."""
         while not self._stop.wait(MODES_S):
             if not self.client.connected:
                 continue
             if time.monotonic() - self._last_message >= BACKLOG_QUIET_S:
                 self.backlog_applied.set()
-            try:
-                now = self.ctx.clock()
-                with self.ctx.reads() as session:
-                    modes = effective_modes(session, self.ctx.site, now)
-            except Exception:
-                log.exception("could not work out the door modes")
+            now = self.ctx.clock()
+            self._follow_modes(now)
+            self._follow_emergency(now)
+
+    def _follow_modes(self, now: datetime) -> None:
+        try:
+            with self.ctx.reads() as session:
+                modes = effective_modes(session, self.ctx.site, now)
+        except Exception:
+            log.exception("could not work out the door modes")
+            return
+        for device, mode in modes.items():
+            if self._modes.get(device) != mode:
+                message = DoorMode(ts=now, mode=mode)  # type: ignore[arg-type]
+                self.client.publish(topics.mode(self.ctx.site.id, device), message, retain=True)
+                self._modes[device] = mode
+
+    def _follow_emergency(self, now: datetime) -> None:
+        try:
+            with self.ctx.reads() as session:
+                version = policy.version(session)
+                if version == self._emergency_version and time.monotonic() < self._emergency_due:
+                    return
+                lists = emergency_lists(session, site=self.ctx.site, now=now)
+        except Exception:
+            log.exception("could not work out the emergency lists")
+            return
+        for device, door_list in lists.items():
+            if self._emergency.get(device) == door_list:
                 continue
-            for device, mode in modes.items():
-                if self._modes.get(device) != mode:
-                    message = DoorMode(ts=now, mode=mode)  # type: ignore[arg-type]
-                    self.client.publish(topics.mode(self.ctx.site.id, device), message, retain=True)
-                    self._modes[device] = mode
+            if door_list.left_out:
+                log.warning(
+                    "%s: more staff cards than an emergency list holds; %d left out, "
+                    "the newest %d kept",
+                    device,
+                    door_list.left_out,
+                    len(door_list.cards),
+                )
+            self.client.publish(
+                topics.emergency(self.ctx.site.id, device), door_list.message(now), retain=True
+            )
+            self._emergency[device] = door_list
+        self._emergency_version = version
+        self._emergency_due = time.monotonic() + EMERGENCY_REFRESH_S
 
     # -- handlers: parse, call, emit, ack ---------------------------------------------
 
@@ -126,6 +179,15 @@ class DoorIngest:
             self.ctx.access.handle_tap(
                 device, tap, lambda d: self.client.publish(decision_topic, d)
             )
+        self.client.ack(msg)
+
+    def _on_decision(self, msg: paho.MQTTMessage) -> None:
+        # The gateway's decisions, and the server's own coming back (ignored).
+        self._last_message = time.monotonic()
+        device = topics.parse(msg.topic).device
+        decision = self._decode(Decision, msg)
+        if decision is not None and device is not None:
+            self.ctx.access.handle_decision(device, decision)
         self.client.ack(msg)
 
     def _on_result(self, msg: paho.MQTTMessage) -> None:

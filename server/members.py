@@ -2,7 +2,8 @@
 
 Plain functions over a Session; the caller owns the transaction. Every change that a door
 decision depends on (category, suspension, cards, memberships) calls `policy.bump` in the
-same transaction. Card UIDs are kept only as `card_hash(card_key, uid)`."""
+same transaction. Card UIDs are kept only as `card_hash(card_key, uid)` (and, for staff
+cards, as the doors' salted emergency hashes: server.emergency)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from protocol.cards import CardError, card_hash, normalise_uid
-from server import models, policy
+from server import emergency, models, policy
 from server.errors import Conflict, Invalid, NotFound
 from server.site import SiteConfig
 
@@ -77,6 +78,8 @@ def update_member(session: Session, *, member_id: int, changes: dict[str, Any]) 
     changed = {k for k, v in changes.items() if getattr(member, k) != v}
     for field in changed:
         setattr(member, field, changes[field])
+    if "category" in changed and member.category != emergency.STAFF:
+        emergency.forget_member(session, member_id=member.id)
     if changed & _POLICY_FIELDS:
         policy.bump(session)
     session.flush()
@@ -93,10 +96,11 @@ def add_card(
     handed out again after being returned or found)."""
     get_member(session, member_id=member_id)
     try:
-        uid_hash = card_hash(card_key, normalise_uid(uid))
+        uid = normalise_uid(uid)
     except CardError:
         # Not CardError's message: it quotes what was given, and a UID is never echoed.
         raise Invalid("uid must be a card UID: 8-20 hexadecimal digits, whole bytes") from None
+    uid_hash = card_hash(card_key, uid)
     card = session.scalars(select(models.Card).where(models.Card.uid_hash == uid_hash)).first()
     if card is not None and card.active:
         raise Conflict("card already registered")
@@ -113,6 +117,9 @@ def add_card(
     except IntegrityError:
         # Another transaction registered the same card first (possible on PostgreSQL).
         raise Conflict("card already registered") from None
+    # The UID is in hand now and is never stored: a staff card's emergency hashes are
+    # made from it here.
+    emergency.card_registered(session, card=card, uid=uid)
     policy.bump(session)
     return card
 
@@ -132,6 +139,7 @@ def revoke_card(session: Session, *, card_id: int, now: datetime) -> models.Card
     if card.active:
         card.active = False
         card.revoked_at = now
+        emergency.forget_card(session, card_id=card.id)
         policy.bump(session)
         session.flush()
     return card

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -39,6 +40,11 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def new_salt() -> str:
+    """A door's emergency-list salt: 32 random hex digits."""
+    return secrets.token_hex(16)
 
 
 class Base(DeclarativeBase):
@@ -83,6 +89,8 @@ class Door(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id"))
     mode: Mapped[str] = mapped_column(String(16), default="normal")
+    # The salt of the door's EmergencyList, drawn once: the stored hashes depend on it.
+    emergency_salt: Mapped[str | None] = mapped_column(String(64), default=new_salt)
 
 
 class Device(Base):
@@ -124,6 +132,18 @@ class Card(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
+
+
+class EmergencyHash(Base):
+    """`sha256(door's salt + canonical UID)` of a staff card, per door: what the door's
+    EmergencyList carries. Computed when the UID is in hand (the card's registration, or
+    a tap of it), since the server keeps no UID it could compute it from later."""
+
+    __tablename__ = "emergency_hashes"
+
+    card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"), primary_key=True)
+    door_id: Mapped[str] = mapped_column(ForeignKey("doors.id"), primary_key=True)
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class Membership(Base):
@@ -251,8 +271,11 @@ class Offer(Base):
 class AccessEvent(Base):
     """One tap and what became of it, keyed by (device, the tap's event id).
 
-    `by` is who answered (`server`, `gateway`) or `expired` when nobody did in time;
-    the `result_*` columns are what the door reported it actually did.
+    `by`, `granted` and `reason` are the decision of record: the one the door applied,
+    once its Result says which, else the first heard; `by` is `server`, `gateway`, or
+    `expired` when nobody answered in time. `other_*` is the other decision when both the
+    server (slow) and the gateway answered. `booking_id` is the booking the tap checked
+    in or took as a walk-in. The `result_*` columns are what the door reported it did.
     """
 
     __tablename__ = "access_events"
@@ -273,6 +296,10 @@ class AccessEvent(Base):
     reason: Mapped[str | None] = mapped_column(String(40))
     by: Mapped[str | None] = mapped_column(String(16))
     replay: Mapped[bool] = mapped_column(Boolean, default=False)
+    other_by: Mapped[str | None] = mapped_column(String(16))
+    other_granted: Mapped[bool | None] = mapped_column(Boolean)
+    other_reason: Mapped[str | None] = mapped_column(String(40))
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"))
     result_id: Mapped[str | None] = mapped_column(String(64))
     result_applied: Mapped[str | None] = mapped_column(String(16))
     result_granted: Mapped[bool | None] = mapped_column(Boolean)
