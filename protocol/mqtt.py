@@ -17,6 +17,7 @@ import logging
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -89,6 +90,10 @@ class MqttClient:
         self.keepalive = keepalive
         self._handlers: list[tuple[str, str, int, Handler]] = []
         self._connected = threading.Event()
+        # Set once the broker has confirmed this connection's subscriptions (SUBACK), so
+        # a caller that waits for it never publishes before it can hear the answer.
+        self._subscribed = threading.Event()
+        self._suback_mid: int | None = None
         self._user_on_connect = on_connect
         user = username or self.address.username
         if user:
@@ -102,6 +107,7 @@ class MqttClient:
         self._client.max_queued_messages_set(0)
         self._client.on_socket_open = _nodelay
         self._client.on_connect = self._on_connect
+        self._client.on_subscribe = self._on_subscribe
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
 
@@ -117,7 +123,11 @@ class MqttClient:
         self._client.loop_start()
 
     def wait_connected(self, timeout: float = 10.0) -> bool:
-        return self._connected.wait(timeout)
+        """Wait until connected and the subscriptions are in force at the broker."""
+        deadline = time.monotonic() + timeout
+        if not self._connected.wait(timeout):
+            return False
+        return self._subscribed.wait(max(0.0, deadline - time.monotonic()))
 
     def stop(self, *, graceful: bool = True) -> None:
         """Disconnect (no last will when graceful) and stop the loop thread."""
@@ -125,6 +135,7 @@ class MqttClient:
             self._client.disconnect()
         self._client.loop_stop()
         self._connected.clear()
+        self._subscribed.clear()
         # paho closes its wake-up socket pair only in __del__, which the garbage collector
         # may run much later (and warn about the open sockets); close it now.
         reset = getattr(self._client, "_reset_sockets", None)
@@ -135,15 +146,23 @@ class MqttClient:
         if reason_code.is_failure:
             log.warning("%s: broker refused the connection: %s", self.client_id, reason_code)
             return
-        for filter_, _match, qos, _handler in self._handlers:
-            client.subscribe(filter_, qos=qos)
+        filters = [(filter_, qos) for filter_, _match, qos, _handler in self._handlers]
+        if filters:
+            self._suback_mid = client.subscribe(filters)[1]
+        else:
+            self._subscribed.set()
         self._connected.set()
         log.debug("%s connected to %s:%s", self.client_id, self.address.host, self.address.port)
         if self._user_on_connect is not None:
             self._guard(self._user_on_connect)
 
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:  # type: ignore[no-untyped-def]
+        if mid == self._suback_mid:
+            self._subscribed.set()
+
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
         self._connected.clear()
+        self._subscribed.clear()
         log.debug("%s disconnected: %s", self.client_id, reason_code)
 
     # -- messages -----------------------------------------------------------------------
