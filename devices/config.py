@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -31,36 +30,13 @@ from pydantic import (
     model_validator,
 )
 
-from protocol.durations import parse_duration
-from protocol.mqtt import parse_url
-from protocol.topics import TopicError, check_id
+from protocol.fields import Duration, Id, MqttUrl
 
 
 class ConfigError(ValueError):
     """A device configuration that cannot be read or does not validate."""
 
 
-def _id(value: str) -> str:
-    try:
-        return check_id(value)
-    except TopicError as exc:
-        raise ValueError(str(exc).removeprefix("id ")) from None
-
-
-def _positive_duration(value: Any) -> float:
-    seconds = parse_duration(value)
-    if seconds <= 0:
-        raise ValueError("must be longer than 0s")
-    return seconds
-
-
-def _mqtt_url(value: str) -> str:
-    parse_url(value)  # raises ValueError with the expected form
-    return value
-
-
-Id = Annotated[str, AfterValidator(_id)]
-Duration = Annotated[float, BeforeValidator(_positive_duration)]
 BcmPin = Annotated[int, Field(ge=0, le=27)]
 
 
@@ -83,7 +59,7 @@ def _distinct_pins(table: _Table, names: tuple[str, ...]) -> None:
 class MqttConfig(_Table):
     """`[mqtt]`: where the broker is and who this device is to it."""
 
-    url: Annotated[str, AfterValidator(_mqtt_url)] = "mqtt://127.0.0.1:1883"
+    url: MqttUrl = "mqtt://127.0.0.1:1883"
     username: str | None = None
     password: str | None = None
     ca_file: Path | None = None

@@ -18,12 +18,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, field_validator
+from pydantic import AfterValidator, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from protocol.durations import parse_duration
-from protocol.mqtt import parse_url
-from protocol.topics import TopicError, check_id
+from protocol.fields import Duration, Id, MqttUrl
 
 # The server's default database; the card key file sits beside it (server/settings.py).
 DEFAULT_DATABASE_URL = "sqlite:///var/spacehub.db"
@@ -34,33 +32,10 @@ class GatewayConfigError(ValueError):
     """A configuration the gateway cannot run with; the message is one line naming the key."""
 
 
-def _id(value: str) -> str:
-    try:
-        return check_id(value)
-    except TopicError as exc:
-        raise ValueError(str(exc).removeprefix("id ")) from None
-
-
-def _positive_duration(value: Any) -> float:
-    seconds = parse_duration(value)
-    if seconds <= 0:
-        raise ValueError("must be longer than 0s")
-    return seconds
-
-
-def _mqtt_url(value: str) -> str:
-    parse_url(value)  # raises ValueError naming the expected form
-    return value
-
-
 def _http_url(value: str) -> str:
     if not value.startswith(("http://", "https://")):
         raise ValueError(f"must look like http://host:8000, got {value!r}")
     return value.rstrip("/")
-
-
-Id = Annotated[str, AfterValidator(_id)]
-Duration = Annotated[float, BeforeValidator(_positive_duration)]
 
 
 class GatewaySettings(BaseSettings):
@@ -71,7 +46,7 @@ class GatewaySettings(BaseSettings):
     site: Id
     # The gateway's id: its MQTT client id and its sys/gateway/{instance}/status topic.
     instance: Id = "main"
-    mqtt_url: Annotated[str, AfterValidator(_mqtt_url)] = "mqtt://127.0.0.1:1883"
+    mqtt_url: MqttUrl = "mqtt://127.0.0.1:1883"
     mqtt_username: str | None = None
     mqtt_password: str | None = None
     mqtt_ca_file: str | None = None
