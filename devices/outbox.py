@@ -23,7 +23,7 @@ the `seq` gap a drop leaves shows on the server too.
 >>> outbox = Outbox("var/devices/reader-main/outbox.db", replay_after=2.0)  # doctest: +SKIP
 >>> outbox.start(link)  # the MQTT client, seen through `Link`  # doctest: +SKIP
 >>> outbox.connected()  # from the client's on_connect, at every connection  # doctest: +SKIP
->>> outbox.put("hub/piaseczno/dev/reader-main/evt/tap", tap)  # doctest: +SKIP
+>>> outbox.put(topics.tap("piaseczno", "reader-main"), tap)  # doctest: +SKIP
 >>> outbox.queued, outbox.dropped  # doctest: +SKIP
 (1, 0)
 >>> outbox.close()  # doctest: +SKIP

@@ -93,7 +93,7 @@ def test_retained_message_reaches_late_subscriber(broker, mqtt_client: MakeClien
 
 DEVICE_SCRIPT = textwrap.dedent(
     """
-    import sys, time
+    import sys, threading
     from protocol import topics
     from protocol.mqtt import MqttClient
     from protocol.messages import Status, utcnow
@@ -107,7 +107,7 @@ DEVICE_SCRIPT = textwrap.dedent(
     status = Status(state="online", kind="door", ts=utcnow())
     client.publish(topic, status, retain=True).wait_for_publish(10)
     print("online", flush=True)
-    time.sleep(60)
+    threading.Event().wait(60)  # until the test kills this process
     """
 )
 
