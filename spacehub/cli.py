@@ -32,7 +32,9 @@ def _port(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="spacehub", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="spacehub", description="Doors, rooms, bookings and occupancy of a community space."
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -168,10 +170,6 @@ def _gateway(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     run_gateway(settings, args.data_dir)
     return 0
-
-
-def _not_yet(args: argparse.Namespace) -> int:
-    raise CliError("is not part of this version of spacehub yet")
 
 
 def _broker(args: argparse.Namespace) -> int:
