@@ -12,7 +12,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 
 import paho.mqtt.client as paho
 
@@ -21,6 +23,7 @@ from protocol.messages import (
     Decision,
     DoorEvent,
     DoorMode,
+    Message,
     ProtocolError,
     Result,
     Status,
@@ -63,11 +66,17 @@ class DoorIngest:
             ca_file=s.mqtt_ca_file,
             on_connect=self._on_connect,
         )
-        self.client.subscribe(topics.all_events(site, "tap"), self._on_tap)
-        self.client.subscribe(topics.all_events(site, "result"), self._on_result)
-        self.client.subscribe(topics.all_device_status(site), self._on_status)
-        self.client.subscribe(topics.all_events(site, "door"), self._on_door)
-        self.client.subscribe(topics.all_commands(site, "decision"), self._on_decision)
+        access = ctx.access
+        routes: list[tuple[str, type[Message], Callable[..., object]]] = [
+            (topics.all_events(site, "tap"), Tap, self._tap),
+            (topics.all_events(site, "result"), Result, access.handle_result),
+            (topics.all_device_status(site), Status, access.handle_status),
+            (topics.all_events(site, "door"), DoorEvent, self._door_event),
+            # the gateway's decisions, and the server's own coming back (ignored)
+            (topics.all_commands(site, "decision"), Decision, access.handle_decision),
+        ]
+        for filter_, model, call in routes:
+            self.client.subscribe(filter_, partial(self._serve, model=model, call=call))
         self._stop = threading.Event()
         # Set once the broker has delivered what queued up while the server was away (the
         # stream has been quiet for a moment after connecting): the release sweep waits
@@ -170,54 +179,32 @@ class DoorIngest:
 
     # -- handlers: parse, call, emit, ack ---------------------------------------------
 
-    def _on_tap(self, msg: paho.MQTTMessage) -> None:
-        self._last_message = time.monotonic()
+    def _serve(
+        self, msg: paho.MQTTMessage, *, model: type[Message], call: Callable[..., object]
+    ) -> None:
+        """One door-path message: parse it, hand it on, and acknowledge it once its
+        effects are committed (an exception leaves it unacknowledged, for redelivery)."""
+        if model is not Status:  # statuses are retained: they arrive again on every connect
+            self._last_message = time.monotonic()
         device = topics.parse(msg.topic).device
-        tap = self._decode(Tap, msg)
-        if tap is not None and device is not None:
-            decision_topic = topics.decision(self.ctx.site.id, device)
-            self.ctx.access.handle_tap(
-                device, tap, lambda d: self.client.publish(decision_topic, d)
+        # an empty retained status is a cleared one, not an invalid message
+        message = None if model is Status and not msg.payload else self._decode(model, msg)
+        if message is not None and device is not None:
+            call(device, message)
+        self.client.ack(msg)
+
+    def _tap(self, device: str, tap: Tap) -> None:
+        decision_topic = topics.decision(self.ctx.site.id, device)
+        self.ctx.access.handle_tap(device, tap, lambda d: self.client.publish(decision_topic, d))
+
+    def _door_event(self, device: str, event: DoorEvent) -> None:
+        site, now = self.ctx.site, self.ctx.clock()
+        with self.ctx.writes() as session, session.begin():
+            alert = devices.record_door_event(
+                session, site=site, device_id=device, event=event, now=now
             )
-        self.client.ack(msg)
-
-    def _on_decision(self, msg: paho.MQTTMessage) -> None:
-        # The gateway's decisions, and the server's own coming back (ignored).
-        self._last_message = time.monotonic()
-        device = topics.parse(msg.topic).device
-        decision = self._decode(Decision, msg)
-        if decision is not None and device is not None:
-            self.ctx.access.handle_decision(device, decision)
-        self.client.ack(msg)
-
-    def _on_result(self, msg: paho.MQTTMessage) -> None:
-        self._last_message = time.monotonic()
-        device = topics.parse(msg.topic).device
-        result = self._decode(Result, msg)
-        if result is not None and device is not None:
-            self.ctx.access.handle_result(device, result)
-        self.client.ack(msg)
-
-    def _on_status(self, msg: paho.MQTTMessage) -> None:
-        device = topics.parse(msg.topic).device
-        status = self._decode(Status, msg) if msg.payload else None
-        if status is not None and device is not None:
-            self.ctx.access.handle_status(device, status)
-        self.client.ack(msg)
-
-    def _on_door(self, msg: paho.MQTTMessage) -> None:
-        self._last_message = time.monotonic()
-        device = topics.parse(msg.topic).device
-        event = self._decode(DoorEvent, msg)
-        if event is not None and device is not None:
-            site, now = self.ctx.site, self.ctx.clock()
-            with self.ctx.writes() as session, session.begin():
-                alert = devices.record_door_event(
-                    session, site=site, device_id=device, event=event, now=now
-                )
-            if alert is not None:
-                self.ctx.events.publish("alert", alerts.alert_event(alert))
-        self.client.ack(msg)
+        if alert is not None:
+            self.ctx.events.publish("alert", alerts.alert_event(alert))
 
     def _decode(self, model, msg: paho.MQTTMessage):  # type: ignore[no-untyped-def]
         try:

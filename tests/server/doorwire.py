@@ -1,17 +1,79 @@
-"""The door controllers' side of the wire, for tests of the server's door path."""
+"""The door controllers' side of the wire, and a running door path, for tests of the
+server's door path."""
 
 from __future__ import annotations
 
 import queue
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from protocol import topics
+from protocol.cards import card_hash
 from protocol.messages import Decision, Tap, decode, new_id
 from protocol.mqtt import MqttClient
+from server import models
+from server.context import ServerContext
+from server.ingest import DoorIngest
+from server.policy import bump
+from server.settings import Settings
 
 SITE = "piaseczno"
+
+
+class Clock:
+    """The server's clock, moved by the test."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@contextmanager
+def door_path(
+    broker_url: str,
+    tmp_path: Path,
+    *,
+    clock: Clock,
+    key: str,
+    members: dict[str, tuple[str, str]],
+    wire: Callable[[str], Any],
+) -> Iterator[tuple[ServerContext, Any, dict[str, int]]]:
+    """A server context whose door path runs on the broker, with `members` (who ->
+    (category, card)) and their cards, and `wire(url)` playing the doors; yields the
+    context, the wire and the members' ids."""
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path}/spacehub.db",
+        mqtt_url=broker_url,
+        card_key=key,
+        instance=f"t{new_id()[:6].lower().replace('-', 'x').replace('_', 'x')}",
+    )
+    ctx = ServerContext.create(settings, clock=clock)
+    ids = {}
+    with ctx.writes() as s, s.begin():
+        for who, (category, card) in members.items():
+            member = models.Member(name=who.title() + " Testowa", category=category)
+            s.add(member)
+            s.flush()
+            s.add(models.Card(member_id=member.id, uid_hash=card_hash(key, card)))
+            ids[who] = member.id
+        bump(s)
+    ingest = DoorIngest(ctx)
+    ingest.start()
+    assert ingest.client.wait_connected(10)
+    doors = wire(broker_url)
+    try:
+        yield ctx, doors, ids
+    finally:
+        doors.client.stop()
+        ingest.stop()
+        ctx.close()
 
 
 class Device:

@@ -7,18 +7,12 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from doorwire import Device
+from doorwire import Clock, Device, door_path
 from sqlalchemy import select
 
-from protocol.cards import card_hash
-from protocol.messages import new_id
 from server import models
 from server.bookings import insert_booking
-from server.context import ServerContext
-from server.ingest import DoorIngest
-from server.policy import bump
 from server.release import sweep
-from server.settings import Settings
 
 KEY = "test-card-key-0123456789"
 START = datetime(2026, 12, 1, 17, 0, tzinfo=UTC)  # Tuesday 18:00 in Warsaw
@@ -27,43 +21,16 @@ CARDS = {"olena": "04D4E5F6", "anna": "04B2C3D4", "piotr": "04C3D4E5", "ewa": "0
 CATEGORY = {"olena": "ngo", "anna": "business", "piotr": "resident", "ewa": "staff"}
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def hub(broker, tmp_path):
     clock = Clock(START - timedelta(hours=1))
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path}/spacehub.db",
-        mqtt_url=broker.url,
-        card_key=KEY,
-        instance=f"b{new_id()[:6].lower().replace('-', 'x').replace('_', 'x')}",
-    )
-    ctx = ServerContext.create(settings, clock=clock)
-    ids = {}
-    with ctx.writes() as s, s.begin():
-        for who, category in CATEGORY.items():
-            member = models.Member(name=who.title() + " Testowa", category=category)
-            s.add(member)
-            s.flush()
-            s.add(models.Card(member_id=member.id, uid_hash=card_hash(KEY, CARDS[who])))
-            ids[who] = member.id
-        bump(s)
-    ingest = DoorIngest(ctx)
-    ingest.start()
-    assert ingest.client.wait_connected(10)
-    wire = Device(broker.url)
-    try:
+    members = {who: (CATEGORY[who], CARDS[who]) for who in CATEGORY}
+    with door_path(broker.url, tmp_path, clock=clock, key=KEY, members=members, wire=Device) as (
+        ctx,
+        wire,
+        ids,
+    ):
         yield ctx, clock, wire, ids
-    finally:
-        wire.client.stop()
-        ingest.stop()
-        ctx.close()
 
 
 def book(ctx, member_id, room="sala-a", start=START, hours=1.0, attendees=()) -> int:
