@@ -43,9 +43,13 @@ class _Why:
     until: datetime | None = None
 
 
-def decide(snapshot: PolicySnapshot, door: str, card_hash: str, now: datetime) -> Outcome:
+def decide(
+    snapshot: PolicySnapshot, door: str, card_hash: str, now: datetime, *, blocked: bool = False
+) -> Outcome:
     """Decide a tap of the card whose hash is `card_hash` at the door controlled by device
-    `door`, at the server's (or gateway's) time `now`.
+    `door`, at the server's (or gateway's) time `now`; `blocked`: the card is in the
+    cooling period of the tap limits (protocol.attempts), and is answered
+    `too_many_attempts`.
 
     The door must be known, then the card and its member. A grant is then sought in the
     order of DESIGN.md: the room's current booking decides who may enter it (its holder
@@ -57,6 +61,8 @@ def decide(snapshot: PolicySnapshot, door: str, card_hash: str, now: datetime) -
     if door_policy is None:
         return Outcome(False, Reason.UNKNOWN_DOOR)
     card = snapshot.cards.get(card_hash)
+    if blocked:
+        return Outcome(False, Reason.TOO_MANY_ATTEMPTS, card.member_id if card else None)
     if card is None:
         return Outcome(False, Reason.UNKNOWN_CARD)
     member_id = card.member_id

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -31,6 +31,11 @@ from pydantic import (
 from protocol.cards import CardError, normalise_uid
 
 MAX_PAYLOAD = 4096
+# A command dated further ahead of the receiver's synced clock than this is ignored, so
+# that a message from the future cannot pin a door (PROTOCOL.md, "Commands in time").
+MAX_AHEAD = timedelta(minutes=5)
+MAX_N = 2**63 - 1  # `n` counters fit a signed 64-bit integer (a database column)
+MAX_SEQ = 2**53  # JSON numbers are exact up to here in every language
 EVENT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z")  # \Z: "$" would allow a trailing newline
 
 
@@ -45,6 +50,11 @@ def utcnow() -> datetime:
 def new_id() -> str:
     """A fresh event id: 22 url-safe random characters (as unique as a UUID)."""
     return secrets.token_urlsafe(16)
+
+
+def from_the_future(ts: datetime, now: datetime) -> bool:
+    """Whether a message dated `ts` is more than `MAX_AHEAD` ahead of `now`."""
+    return ts - now > MAX_AHEAD
 
 
 def format_time(value: datetime) -> str:
@@ -108,7 +118,7 @@ class Message(BaseModel):
     # could decode back.
     model_config = ConfigDict(extra="allow", frozen=True, allow_inf_nan=False)
 
-    v: int = Field(default=1, ge=1)
+    v: int = Field(default=1, ge=1, le=1_000_000)
 
 
 class DeviceEvent(Message):
@@ -117,7 +127,10 @@ class DeviceEvent(Message):
     id: EventId
     ts: UtcTime
     boot: Short | None = None
-    seq: int | None = Field(default=None, ge=1)
+    seq: int | None = Field(default=None, ge=1, le=MAX_SEQ)
+
+
+DoorModeName = Literal["normal", "locked", "unlocked"]
 
 
 class Status(Message):
@@ -127,10 +140,12 @@ class Status(Message):
     kind: Literal["door", "occupancy", "gateway", "server"]
     version: str = Field(default="0.1.0", max_length=32)
     ts: UtcTime
-    interval_s: float = Field(default=60.0, gt=0)
+    # A day at most: a heartbeat interval is a duration the server does arithmetic with.
+    interval_s: float = Field(default=60.0, gt=0, le=86_400)
     clock_synced: bool = True
-    queued: int = Field(default=0, ge=0)
-    dropped: int = Field(default=0, ge=0)
+    queued: int = Field(default=0, ge=0, le=MAX_SEQ)
+    dropped: int = Field(default=0, ge=0, le=MAX_SEQ)
+    mode: DoorModeName | None = None  # doors: the DoorMode the door applies now
 
 
 class Tap(DeviceEvent):
@@ -164,7 +179,7 @@ class Result(Message):
     ts: UtcTime | None = None
     reason: str | None = Field(default=None, max_length=40)
     boot: Short | None = None
-    seq: int | None = Field(default=None, ge=1)
+    seq: int | None = Field(default=None, ge=1, le=MAX_SEQ)
 
 
 DoorEventKind = Literal[
@@ -196,23 +211,29 @@ class DoorCommand(Message):
 
 
 class DoorMode(Message):
-    """Retained: `locked` refuses every grant, `unlocked` holds the door open."""
+    """Retained: `locked` refuses every grant, `unlocked` holds the door open. `n` is the
+    server's command counter: a door applies a newer `n`, never an older one."""
 
     ts: UtcTime
-    mode: Literal["normal", "locked", "unlocked"]
+    mode: DoorModeName
+    n: int | None = Field(default=None, ge=0, le=MAX_N)
 
 
 class EmergencyList(Message):
-    """Retained: salted SHA-256 hashes of the staff cards a door admits on its own."""
+    """Retained: salted hashes of the staff cards a door admits on its own, one salt per
+    door; `kdf` names the hash (protocol.cards.emergency_hash), SHA-256 when absent; `n`
+    orders lists as it does DoorMode."""
 
     ts: UtcTime
     salt: str = Field(pattern=r"^[0-9a-f]{8,128}$")
     cards: list[Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]] = Field(max_length=50)
+    kdf: str | None = Field(default=None, pattern=r"^[a-z0-9:]{1,40}$")
+    n: int | None = Field(default=None, ge=0, le=MAX_N)
 
 
 class PolicyNotice(Message):
     epoch: str = Field(min_length=1, max_length=64)
-    n: int = Field(ge=0)
+    n: int = Field(ge=0, le=MAX_N)
     ts: UtcTime
 
 

@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[paho.MQTTMessage], None]
 
+RECONNECT_MIN_S = 0.1
+RECONNECT_MAX_S = 0.5
+
 
 @dataclass(frozen=True)
 class BrokerAddress:
@@ -102,7 +105,9 @@ class MqttClient:
             self._client.tls_set(ca_certs=ca_file, tls_version=ssl.PROTOCOL_TLS_CLIENT)
         if will is not None:
             self._client.will_set(will[0], encode(will[1]), qos=1, retain=True)
-        self._client.reconnect_delay_set(min_delay=1, max_delay=10)
+        # Try again every half second at most: a door hears the broker again within half
+        # a second of its return (a refused connection costs next to nothing).
+        self._client.reconnect_delay_set(min_delay=RECONNECT_MIN_S, max_delay=RECONNECT_MAX_S)  # type: ignore[arg-type]
         self._client.max_inflight_messages_set(100)
         self._client.max_queued_messages_set(0)
         self._client.on_socket_open = _nodelay

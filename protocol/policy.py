@@ -118,6 +118,12 @@ class AccessRules(BaseModel):
     no_show_grace_s: float = 900.0
     walk_in_categories: list[Category] = Field(default_factory=list)
     walk_in_max_s: float = 3 * 3600.0
+    # tap limits (protocol.attempts)
+    max_denied_taps: int = Field(default=5, ge=1, le=1000)
+    denied_window_s: float = Field(default=60.0, gt=0, le=86_400)
+    attempts_cooldown_s: float = Field(default=300.0, ge=0, le=86_400)
+    unknown_taps_burst: int = Field(default=10, ge=1, le=10_000)
+    unknown_taps_per_minute: float = Field(default=30.0, gt=0, le=60_000)
 
 
 class PolicySnapshot(BaseModel):

@@ -13,7 +13,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
 from functools import partial
 
 import paho.mqtt.client as paho
@@ -22,7 +21,6 @@ from protocol import topics
 from protocol.messages import (
     Decision,
     DoorEvent,
-    DoorMode,
     Message,
     ProtocolError,
     Result,
@@ -32,19 +30,15 @@ from protocol.messages import (
     utcnow,
 )
 from protocol.mqtt import MqttClient
-from server import alerts, devices, policy
+from server import alerts, devices
 from server.context import ServerContext
-from server.doormodes import effective_modes
-from server.emergency import DoorList, emergency_lists
+from server.doorstate import DoorState
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_S = 10.0
 MODES_S = 0.5  # how often door modes are compared with bookings and staff's settings
 BACKLOG_QUIET_S = 1.0  # the door path has been quiet this long: its backlog is applied
-# Emergency lists are worked out again when the policy version moves, and at least this
-# often (a member's suspension ends with no change to the database).
-EMERGENCY_REFRESH_S = 60.0
 
 
 class DoorIngest:
@@ -83,10 +77,9 @@ class DoorIngest:
         # for it, so nobody the gateway let in meanwhile is counted as a no-show.
         self.backlog_applied = threading.Event()
         self._last_message = time.monotonic()
-        self._modes: dict[str, str] = {}
-        self._emergency: dict[str, DoorList] = {}  # what each door's retained list says
-        self._emergency_version: tuple[str, int] | None = None
-        self._emergency_due = 0.0
+        self.doors = DoorState(
+            ctx, lambda topic, message: self.client.publish(topic, message, retain=True)
+        )
         self._threads = [
             threading.Thread(target=self._beat, name="server-heartbeat", daemon=True),
             threading.Thread(target=self._follow, name="server-door-state", daemon=True),
@@ -110,13 +103,11 @@ class DoorIngest:
 
     def _on_connect(self) -> None:
         # A new connection (the broker may have restarted without its retained messages):
-        # publish every door's emergency list again, at the follower's next pass.
-        self._emergency.clear()
-        self._emergency_version = None
+        # publish every door's mode and emergency list again, at the follower's next pass.
+        self.doors.forget()
         self._announce()
 
     def _announce(self) -> None:
-        self._modes.clear()  # a new session: publish every door's mode again
         self.client.publish(self.status_topic, self._status("online"), retain=True)
 
     def _beat(self) -> None:
@@ -132,50 +123,7 @@ class DoorIngest:
                 continue
             if time.monotonic() - self._last_message >= BACKLOG_QUIET_S:
                 self.backlog_applied.set()
-            now = self.ctx.clock()
-            self._follow_modes(now)
-            self._follow_emergency(now)
-
-    def _follow_modes(self, now: datetime) -> None:
-        try:
-            with self.ctx.reads() as session:
-                modes = effective_modes(session, self.ctx.site, now)
-        except Exception:
-            log.exception("could not work out the door modes")
-            return
-        for device, mode in modes.items():
-            if self._modes.get(device) != mode:
-                message = DoorMode(ts=now, mode=mode)  # type: ignore[arg-type]
-                self.client.publish(topics.mode(self.ctx.site.id, device), message, retain=True)
-                self._modes[device] = mode
-
-    def _follow_emergency(self, now: datetime) -> None:
-        try:
-            with self.ctx.reads() as session:
-                version = policy.version(session)
-                if version == self._emergency_version and time.monotonic() < self._emergency_due:
-                    return
-                lists = emergency_lists(session, site=self.ctx.site, now=now)
-        except Exception:
-            log.exception("could not work out the emergency lists")
-            return
-        for device, door_list in lists.items():
-            if self._emergency.get(device) == door_list:
-                continue
-            if door_list.left_out:
-                log.warning(
-                    "%s: more staff cards than an emergency list holds; %d left out, "
-                    "the newest %d kept",
-                    device,
-                    door_list.left_out,
-                    len(door_list.cards),
-                )
-            self.client.publish(
-                topics.emergency(self.ctx.site.id, device), door_list.message(now), retain=True
-            )
-            self._emergency[device] = door_list
-        self._emergency_version = version
-        self._emergency_due = time.monotonic() + EMERGENCY_REFRESH_S
+            self.doors.follow(self.ctx.clock())
 
     # -- handlers: parse, call, emit, ack ---------------------------------------------
 

@@ -8,10 +8,12 @@ from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
     Index,
+    LargeBinary,
     Numeric,
     String,
     TypeDecorator,
@@ -59,6 +61,9 @@ class Meta(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     epoch: Mapped[str] = mapped_column(String(64))
     policy_n: Mapped[int] = mapped_column(default=0)
+    # The counter `n` of the DoorModes and EmergencyLists the server publishes
+    # (PROTOCOL.md, "Commands in time").
+    command_n: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class Site(Base):
@@ -304,6 +309,7 @@ class AccessEvent(Base):
     result_applied: Mapped[str | None] = mapped_column(String(16))
     result_granted: Mapped[bool | None] = mapped_column(Boolean)
     result_at: Mapped[datetime | None]
+    boot: Mapped[str | None] = mapped_column(String(64))  # the tap's boot, when it had one
 
 
 class DeviceEvent(Base):
@@ -358,3 +364,36 @@ class Alert(Base):
     details: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime]
     acknowledged_at: Mapped[datetime | None]
+
+
+class DeadLetter(Base):
+    """An MQTT message the server accepted but could not apply: kept for staff to see and
+    replay (`held`), then `replayed` or `discarded`."""
+
+    __tablename__ = "dead_letters"
+    __table_args__ = (Index("ix_dead_letters_status", "status", "received"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic: Mapped[str] = mapped_column(String(300))
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    device_id: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str] = mapped_column(String(500))
+    attempts: Mapped[int] = mapped_column(default=1)
+    received: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="held")
+    handled_at: Mapped[datetime | None]
+    handled_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class AuditEntry(Base):
+    """A state change made by a person or a token: who, what, to what, when."""
+
+    __tablename__ = "audit"
+    __table_args__ = (Index("ix_audit_ts", "ts"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ts: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str | None] = mapped_column(String(200))
+    detail: Mapped[dict | None] = mapped_column(JSON)

@@ -107,6 +107,11 @@ def build_snapshot(session: Session, site: SiteConfig, now: datetime) -> PolicyS
             no_show_grace_s=site.access.no_show_grace,
             walk_in_categories=site.walk_in.categories,
             walk_in_max_s=site.walk_in.max,
+            max_denied_taps=site.access.max_denied_taps,
+            denied_window_s=site.access.denied_window,
+            attempts_cooldown_s=site.access.attempts_cooldown,
+            unknown_taps_burst=site.access.unknown_taps_burst,
+            unknown_taps_per_minute=site.access.unknown_taps_per_minute,
         ),
     )
 

@@ -68,8 +68,26 @@ class AccessRules(_Model):
     held_open: float = 30.0
     early_entry: float = 900.0
     no_show_grace: float = 900.0
+    # tap limits (protocol.attempts): this many denials of one card within the window,
+    # and the card is refused `too_many_attempts` for the cooldown
+    max_denied_taps: int = Field(default=5, ge=1, le=1000)
+    denied_window: float = 60.0
+    attempts_cooldown: float = 300.0
+    # unknown cards per door: a burst, then this many a minute
+    unknown_taps_burst: int = Field(default=10, ge=1, le=10_000)
+    unknown_taps_per_minute: float = Field(default=30.0, gt=0, le=60_000)
 
-    _durations = field_validator("*", mode="before")(classmethod(lambda cls, v: _seconds(v)))
+    _durations = field_validator(
+        "unlock",
+        "decision_timeout",
+        "gateway_takeover",
+        "held_open",
+        "early_entry",
+        "no_show_grace",
+        "denied_window",
+        "attempts_cooldown",
+        mode="before",
+    )(classmethod(lambda cls, v: _seconds(v)))
 
 
 class WalkIn(_Model):

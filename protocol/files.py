@@ -1,0 +1,55 @@
+"""Files that hold secrets or personal data: written 0600 in folders of mode 0700.
+
+Card hashes, raw UIDs waiting in an outbox, emergency lists, keys, policy snapshots and
+databases are readable by the program's own user only, whatever the umask.
+
+>>> folder = private_dir(tmp / "door")  # doctest: +SKIP
+>>> write_private(folder / "emergency.json", b"{}")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+DIR_MODE = 0o700
+FILE_MODE = 0o600
+
+
+def private_dir(path: str | Path) -> Path:
+    """Create the folder (and its parents) if needed, and make it 0700."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    os.chmod(path, DIR_MODE)
+    return path
+
+
+def private_file(path: str | Path) -> Path:
+    """Make sure the file exists with mode 0600, in a 0700 folder (for a file another
+    library opens, such as an SQLite database: its -wal and -shm files take its mode)."""
+    path = Path(path)
+    private_dir(path.parent)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE)
+    os.close(fd)
+    os.chmod(path, FILE_MODE)
+    return path
+
+
+def write_private(path: str | Path, data: bytes) -> None:
+    """Replace the file's content atomically (a temporary file renamed over it), 0600."""
+    path = Path(path)
+    private_dir(path.parent)
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, FILE_MODE)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
