@@ -32,3 +32,18 @@ class Invalid(DomainError):
     """Input that is well-formed but not acceptable (an unknown plan, a bad UID)."""
 
     status = 422
+
+
+class Rejected(Exception):
+    """A message from a device that can never be applied (a Result for a tap that device
+    never sent, a tap from another boot): counted, logged and acknowledged, never retried.
+    `reason` names it in the counters."""
+
+    def __init__(self, reason: str, message: str = "") -> None:
+        super().__init__(message or reason)
+        self.reason = reason
+
+
+class NotYet(Rejected):
+    """A message that may apply once an earlier one has (a Result whose tap has not been
+    recorded yet): tried again for a while, then rejected with `reason`."""
