@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 from pathlib import Path
 
 DIR_MODE = 0o700
@@ -18,18 +19,23 @@ FILE_MODE = 0o600
 
 
 def private_dir(path: str | Path) -> Path:
-    """Create the folder (and its parents) if needed, and make it 0700."""
+    """Create the program's own folder (and its parents) if needed, and make it 0700 —
+    unless it is a shared folder such as /tmp (sticky) or another user's."""
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
-    os.chmod(path, DIR_MODE)
+    info = path.stat()
+    if info.st_uid == os.getuid() and not info.st_mode & stat.S_ISVTX:
+        os.chmod(path, DIR_MODE)
     return path
 
 
 def private_file(path: str | Path) -> Path:
-    """Make sure the file exists with mode 0600, in a 0700 folder (for a file another
-    library opens, such as an SQLite database: its -wal and -shm files take its mode)."""
+    """Make sure the file exists with mode 0600 (for a file another library opens, such as
+    an SQLite database: its -wal and -shm files take its mode); a missing folder is
+    created 0700, an existing one is left as it is (it may hold other things)."""
     path = Path(path)
-    private_dir(path.parent)
+    if not path.parent.exists():
+        private_dir(path.parent)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE)
     os.close(fd)
     os.chmod(path, FILE_MODE)

@@ -9,6 +9,8 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from protocol.files import private_file
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -17,7 +19,9 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.removeprefix("sqlite:///")
         if path and ":memory:" not in path:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            # members' personal data and card hashes: the server's user alone reads them
+            # (SQLite gives the -wal and -shm files the database file's mode)
+            private_file(path)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
