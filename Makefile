@@ -1,4 +1,7 @@
-PY ?= python3.11
+# Any Python 3.11 or newer: the first of these names that is one.
+PY ?= $(shell for p in python3 python3.14 python3.13 python3.12 python3.11; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	2>/dev/null && { echo $$p; break; }; done)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -8,7 +11,7 @@ STAMP := $(VENV)/.installed
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
-	@command -v $(PY) >/dev/null || { echo "make: $(PY) not found (spacehub needs Python 3.11+)"; exit 1; }
+	@test -n "$(PY)" || { echo "make: no Python 3.11 or newer found (spacehub needs one)"; exit 1; }
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[pi,gateway,server,dev]'
@@ -30,6 +33,7 @@ bench: install
 	$(BIN)/python bench/bookings.py
 	$(BIN)/python bench/gateway_latency.py
 	$(BIN)/python bench/sensor_to_dashboard.py
+	$(BIN)/python bench/tap_flood.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
