@@ -15,6 +15,7 @@ another). Its own: `SPACEHUB_INSTANCE`, `SPACEHUB_TAKEOVER` (500ms), `SPACEHUB_M
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -108,16 +109,58 @@ class GatewaySettings(BaseSettings):
         return key
 
 
-def load_settings(**overrides: Any) -> GatewaySettings:
-    """Settings from the environment with `overrides` (e.g. the command line's `site`)
-    on top; GatewayConfigError with one line naming the variable on anything invalid,
-    including a missing token or card key."""
+MQTT_KEYS = {
+    "url": "mqtt_url",
+    "username": "mqtt_username",
+    "password": "mqtt_password",
+    "ca_file": "mqtt_ca_file",
+}
+
+
+def settings_file(path: str | Path) -> dict[str, Any]:
+    """The settings a gateway.toml (as `spacehub provision` writes it) gives: `site`,
+    `instance` and its `[mqtt]` table (`url`, `username`, `password`, and `ca_file`
+    relative to the file's folder), as GatewaySettings fields."""
+    path = Path(path)
     try:
-        settings = GatewaySettings(**overrides)
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise GatewayConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise GatewayConfigError(f"{path}: not valid TOML: {exc}") from None
+    mqtt = data.get("mqtt", {})
+    if not isinstance(mqtt, dict):
+        raise GatewayConfigError(f"{path}: mqtt: must be a table")
+    fields: dict[str, Any] = {}
+    for key, value in mqtt.items():
+        if key not in MQTT_KEYS:
+            raise GatewayConfigError(f"{path}: mqtt.{key}: is not a known key")
+        if not isinstance(value, str):
+            raise GatewayConfigError(f"{path}: mqtt.{key}: must be a string")
+        fields[MQTT_KEYS[key]] = value
+    if "mqtt_ca_file" in fields:
+        fields["mqtt_ca_file"] = str(path.parent.resolve() / fields["mqtt_ca_file"])
+    fields.update({key: data[key] for key in ("site", "instance") if key in data})
+    return fields
+
+
+def load_settings(config_file: str | Path | None = None, **overrides: Any) -> GatewaySettings:
+    """Settings from the environment, with the settings of `config_file` (a gateway.toml)
+    and then `overrides` (e.g. the command line's `site`) on top; GatewayConfigError with
+    one line naming the variable, option or file key on anything invalid, including a
+    missing token or card key."""
+    from_file = settings_file(config_file) if config_file is not None else {}
+    try:
+        settings = GatewaySettings(**{**from_file, **overrides})
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"])
-        key = f"--{field}" if field in overrides else f"SPACEHUB_{field.upper()}"
+        if field in overrides:
+            key = f"--{field}"
+        elif field in from_file:
+            key = f"{config_file}: {field.replace('mqtt_', 'mqtt.', 1)}"
+        else:
+            key = f"SPACEHUB_{field.upper()}"
         raise GatewayConfigError(f"{key}: {err['msg'].removeprefix('Value error, ')}") from None
     settings.token()
     settings.resolve_card_key()

@@ -205,13 +205,38 @@ MAX_QUEUED_MESSAGES = 1_000_000
 MAX_INFLIGHT_MESSAGES = 100
 
 
+def session_settings() -> list[str]:
+    """mosquitto.conf lines for queues and sessions: every spacehub Mosquitto's, the demo's
+    and tests' as well as the one `spacehub provision` writes for a site."""
+    return [
+        "set_tcp_nodelay true",
+        f"max_queued_messages {MAX_QUEUED_MESSAGES}",
+        "max_queued_bytes 0",
+        f"max_inflight_messages {MAX_INFLIGHT_MESSAGES}",
+        "persistent_client_expiration 7d",
+    ]
+
+
+def persistence_settings(location: Path) -> list[str]:
+    """mosquitto.conf lines keeping sessions and queues in `location`, saved every second."""
+    return ["persistence true", f"persistence_location {location}/", "autosave_interval 1"]
+
+
+def run_as_owner() -> str:
+    """The `user` line that keeps a Mosquitto started as root on the files we made."""
+    import pwd  # POSIX only, like Mosquitto's `user` option
+
+    return f"user {pwd.getpwuid(os.geteuid()).pw_name}"
+
+
 class MosquittoBroker:
     """Mosquitto as a child process with a generated configuration in `data_dir`.
 
     It listens on 127.0.0.1 only, accepts anonymous clients, sets TCP_NODELAY, and keeps
     persistent sessions and their queued messages in `data_dir` (saved every second and on
     a clean stop). Its log is `data_dir/mosquitto.log`. The deployed configuration, with
-    TLS, passwords and ACLs, is what `spacehub provision` writes, not this.
+    TLS, passwords and ACLs, is what `spacehub provision` writes; given as `config_file`
+    (with `tls=True`), Mosquitto runs on that file instead, which must listen on `port`.
 
     >>> broker = MosquittoBroker(1883, "var/demo")  # doctest: +SKIP
     >>> broker.start()  # doctest: +SKIP
@@ -228,19 +253,23 @@ class MosquittoBroker:
         *,
         persistence: bool = True,
         binary: str | None = None,
+        config_file: str | os.PathLike[str] | None = None,
+        tls: bool = False,
     ) -> None:
         self.host = HOST
         self.port = port
         self.data_dir = Path(data_dir).resolve()
         self.persistence = persistence
         self.binary = binary or mosquitto_path()
-        self.config_path = self.data_dir / "mosquitto.conf"
+        self.generated = config_file is None  # else Mosquitto runs on that file as it is
+        self.config_path = Path(config_file or self.data_dir / "mosquitto.conf").resolve()
+        self.tls = tls
         self.log_path = self.data_dir / "mosquitto.log"
         self._proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        return f"mqtt://{self.host}:{self.port}"
+        return f"{'mqtts' if self.tls else 'mqtt'}://{self.host}:{self.port}"
 
     @property
     def pid(self) -> int | None:
@@ -252,23 +281,15 @@ class MosquittoBroker:
             "# Written by spacehub for a local broker; regenerated at every start.",
             f"listener {self.port} {self.host}",
             "allow_anonymous true",
-            "set_tcp_nodelay true",
-            f"max_queued_messages {MAX_QUEUED_MESSAGES}",
-            "max_queued_bytes 0",
-            f"max_inflight_messages {MAX_INFLIGHT_MESSAGES}",
-            "persistent_client_expiration 7d",
+            *session_settings(),
             "log_dest stderr",
         ]
         if os.geteuid() == 0:
             # Started as root, Mosquitto switches to the `mosquitto` user, which cannot
             # write our data_dir (and the persistence file would silently not be saved).
-            lines.append("user root")
+            lines.append(run_as_owner())
         if self.persistence:
-            lines += [
-                "persistence true",
-                f"persistence_location {self.data_dir}/",
-                "autosave_interval 1",
-            ]
+            lines += persistence_settings(self.data_dir)
         return "\n".join(lines) + "\n"
 
     def start(self, timeout: float = 10.0) -> None:
@@ -279,7 +300,8 @@ class MosquittoBroker:
             raise BrokerStartError(f"mosquitto already running (pid {self._proc.pid})")
         _check_port_free(self.host, self.port)
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.config_path.write_text(self.config())
+        if self.generated:
+            self.config_path.write_text(self.config())
         with open(self.log_path, "ab") as log_file:  # the child keeps its own descriptor
             self._proc = subprocess.Popen(
                 [self.binary, "-c", str(self.config_path)],

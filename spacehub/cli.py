@@ -45,14 +45,21 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-show-grace", type=_duration, default=None, metavar="DURATION")
     demo.add_argument("--traffic", action=argparse.BooleanOptionalAction, default=True)
     demo.add_argument("--broker", choices=["auto", "mosquitto", "embedded"], default="auto")
+    demo.add_argument(
+        "--secure",
+        action="store_true",
+        help="Mosquitto on files written by `spacehub provision`: TLS, passwords, ACLs",
+    )
 
     server = sub.add_parser("server", help="the server: HTTP API, MQTT ingest, scheduler")
     server.add_argument("--host", default="127.0.0.1")
     server.add_argument("--port", type=_port, default=8000)
+    server.add_argument("--config", metavar="FILE", help=CONFIG_HELP.format("server.toml"))
 
     gateway = sub.add_parser("gateway", help="the on-site gateway")
-    gateway.add_argument("--site", required=True)
+    gateway.add_argument("--site", help="required unless the --config file names it")
     gateway.add_argument("--data-dir", default="var/gateway")
+    gateway.add_argument("--config", metavar="FILE", help=CONFIG_HELP.format("gateway.toml"))
 
     door = sub.add_parser("door", help="a door controller, as run on a Raspberry Pi")
     door.add_argument("--config", required=True, metavar="FILE")
@@ -64,12 +71,47 @@ def build_parser() -> argparse.ArgumentParser:
     broker.add_argument("--port", type=_port, default=1883)
 
     tap = sub.add_parser("tap", help="publish a tap as a door controller would, print the decision")
-    tap.add_argument("--site", required=True)
-    tap.add_argument("--device", required=True)
+    tap.add_argument("--site")
+    tap.add_argument("--device")
     tap.add_argument("--mqtt-url", default=None, help="default: SPACEHUB_MQTT_URL")
+    tap.add_argument(
+        "--config",
+        metavar="FILE",
+        help="the door's TOML file: its site, device and [mqtt] account (instead of "
+        "--site, --device and --mqtt-url)",
+    )
     tap.add_argument("--timeout", type=_duration, default=3.0)
     tap.add_argument("card")
+
+    prov = sub.add_parser("provision", help="the broker's and every program's files for a site")
+    prov.add_argument("--site-config", required=True, metavar="FILE")
+    prov.add_argument("--out", required=True, metavar="DIR")
+    prov.add_argument("--rotate", action="store_true", help="new passwords, CA and keys")
+    prov.add_argument(
+        "--host",
+        action="append",
+        metavar="NAME",
+        help="a name or address of the broker for its certificate (repeatable); the first "
+        "is the one in the programs' URLs (default: localhost)",
+    )
+    prov.add_argument("--port", type=_port, default=8883, help="the TLS listener's port")
+    prov.add_argument("--bind", metavar="ADDRESS", help="listen on this address only")
+    prov.add_argument(
+        "--server-instance", action="append", metavar="NAME", help="one per replica (main)"
+    )
+    prov.add_argument("--gateway-instance", default="main", metavar="NAME")
+    prov.add_argument(
+        "--device-configs",
+        metavar="DIR",
+        help="the devices' TOML templates (default: ../devices beside the site file's folder)",
+    )
     return parser
+
+
+CONFIG_HELP = (
+    "a {} written by `spacehub provision`: its [mqtt] table and instance take "
+    "precedence over the SPACEHUB_* variables"
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -102,17 +144,19 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _server(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from server.app import create_app
     from server.settings import Settings
     from server.site import SiteConfigError, load_site
 
-    settings = _settings(Settings)
+    settings = _settings(Settings, args.config)
     try:
         load_site(settings.site_config)
     except SiteConfigError as exc:
         raise CliError(str(exc)) from None
+    # The application's modules only once the configuration is known to be good.
+    import uvicorn
+
+    from server.app import create_app
+
     if not settings.admin_token:
         logging.warning("SPACEHUB_ADMIN_TOKEN is not set: every /api call will get 401")
     uvicorn.run(
@@ -125,14 +169,26 @@ def _server(args: argparse.Namespace) -> int:
     return 0
 
 
-def _settings(cls):  # type: ignore[no-untyped-def]
+def _settings(cls, config_file: str | None = None):  # type: ignore[no-untyped-def]
+    """The server's settings from the environment, and from `config_file` (a server.toml)
+    on top when given."""
     from pydantic import ValidationError
 
+    from server.settings import SettingsFileError, settings_file
+
     try:
-        return cls()
+        from_file = settings_file(config_file) if config_file else {}
+    except SettingsFileError as exc:
+        raise CliError(str(exc)) from None
+    try:
+        return cls(**from_file)
     except ValidationError as exc:
         err = exc.errors()[0]
-        key = "SPACEHUB_" + ".".join(str(p) for p in err["loc"]).upper()
+        field = ".".join(str(p) for p in err["loc"])
+        if field in from_file:
+            key = f"{config_file}: {field.replace('mqtt_', 'mqtt.', 1)}"
+        else:
+            key = "SPACEHUB_" + field.upper()
         raise CliError(f"{key}: {err['msg']}") from None
 
 
@@ -164,8 +220,11 @@ def _gateway(args: argparse.Namespace) -> int:
     from gateway.config import GatewayConfigError, load_settings
     from gateway.gateway import run_gateway
 
+    if args.site is None and args.config is None:
+        raise CliError("--site is required (or a --config file that names the site)")
+    overrides = {"site": args.site} if args.site is not None else {}
     try:
-        settings = load_settings(site=args.site)
+        settings = load_settings(args.config, **overrides)
     except GatewayConfigError as exc:
         raise CliError(str(exc)) from None
     run_gateway(settings, args.data_dir)
@@ -185,6 +244,15 @@ def _tap(args: argparse.Namespace) -> int:
     return send_tap(args)
 
 
+def _provision(args: argparse.Namespace) -> int:
+    from spacehub.provision import ProvisionError, run_provision
+
+    try:
+        return run_provision(args)
+    except ProvisionError as exc:
+        raise CliError(str(exc)) from None
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo": _demo,
     "server": _server,
@@ -193,6 +261,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "sensor": _sensor,
     "broker": _broker,
     "tap": _tap,
+    "provision": _provision,
 }
 
 if __name__ == "__main__":

@@ -1,5 +1,9 @@
 """`spacehub demo`: the whole system on one machine — broker, server, gateway and every
-door of the demo site running the real device code on gpiozero mock pins."""
+door of the demo site running the real device code on gpiozero mock pins.
+
+With `--secure` it runs on what `spacehub provision` writes into `data_dir/provision`:
+Mosquitto on the provisioned mosquitto.conf (TLS, a password and ACL per device, no
+anonymous clients), and the server, the gateway and each device with its own account."""
 
 from __future__ import annotations
 
@@ -20,13 +24,22 @@ from devices.door import DoorRunner, drive_idle
 from devices.readers import FakeReader
 from devices.sensor import SensorRunner, drive_idle_sensor
 from gateway.config import GatewaySettings
+from gateway.config import settings_file as gateway_file
 from gateway.gateway import Gateway
 from server import members
 from server.bookings import insert_booking
 from server.checkin import check_in
 from server.context import ServerContext
 from server.settings import Settings
+from server.settings import settings_file as server_file
 from server.site import SiteConfig, load_site
+from spacehub.broker import (
+    BrokerStartError,
+    EmbeddedBroker,
+    MosquittoBroker,
+    mosquitto_path,
+    start_broker,
+)
 from spacehub.cli import CliError
 
 log = logging.getLogger(__name__)
@@ -60,34 +73,45 @@ def run_demo(args: argparse.Namespace) -> int:
     import uvicorn
 
     from server.app import create_app
-    from spacehub.broker import BrokerStartError, start_broker
 
     data_dir = Path(args.data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
+    if args.secure and args.broker == "embedded":
+        raise CliError("--secure needs Mosquitto (TLS, passwords, ACLs): not --broker embedded")
     with ExitStack() as stack:
+        broker: EmbeddedBroker | MosquittoBroker
+        accounts: Accounts | None = None
         try:
-            broker = start_broker(args.broker, port=args.mqtt_port, data_dir=data_dir / "broker")
+            if args.secure:
+                broker, accounts = start_secure_broker(args.mqtt_port, data_dir)
+            else:
+                broker = start_broker(
+                    args.broker, port=args.mqtt_port, data_dir=data_dir / "broker"
+                )
         except BrokerStartError as exc:
             raise CliError(str(exc)) from None
         stack.callback(broker.stop)
         settings = Settings(
             database_url=f"sqlite:///{data_dir}/spacehub.db",
-            mqtt_url=broker.url,
             site_config=SITE_CONFIG,
             admin_token=os.environ.get("SPACEHUB_ADMIN_TOKEN") or secrets.token_urlsafe(24),
+            **(accounts.server if accounts else {"mqtt_url": broker.url}),
         )
         ctx = ServerContext.create(settings, site=demo_site(args.no_show_grace))
         stack.callback(ctx.close)
         seed(ctx, traffic=args.traffic)
-        building = start_devices(ctx, broker.url, data_dir)
+        if accounts:
+            building = start_devices(ctx, None, data_dir, config_dir=accounts.devices)
+        else:
+            building = start_devices(ctx, broker.url, data_dir)
         stack.callback(building.stop)
         gateway = Gateway(
             GatewaySettings(
                 site=ctx.site.id,
-                mqtt_url=broker.url,
                 server_url=f"http://127.0.0.1:{args.http_port}",
                 admin_token=settings.admin_token,
                 card_key=ctx.card_key,
+                **(accounts.gateway if accounts else {"mqtt_url": broker.url}),
             ),
             data_dir / "gateway",
         )
@@ -109,9 +133,49 @@ def run_demo(args: argparse.Namespace) -> int:
                 timeout_graceful_shutdown=2,  # open dashboards' event streams must not hold it
             )
         )
-        print(banner(args, broker.name, broker.url, settings.admin_token or ""), flush=True)
+        print(
+            banner(args, broker.name, broker.url, settings.admin_token or "", accounts), flush=True
+        )
         server.run()
     return 0
+
+
+@dataclass(frozen=True)
+class Accounts:
+    """The provisioned folder the secure demo runs on, and the programs' settings from it."""
+
+    folder: Path
+    server: dict[str, object]
+    gateway: dict[str, object]
+
+    @property
+    def devices(self) -> Path:
+        return self.folder / "devices"
+
+
+def start_secure_broker(port: int, data_dir: Path) -> tuple[MosquittoBroker, Accounts]:
+    """Provision the demo site into `data_dir/provision` (keeping the secrets of an earlier
+    run) for a broker on 127.0.0.1:`port`, and start Mosquitto on that configuration."""
+    from spacehub.provision import Options, ProvisionError, provision
+
+    if mosquitto_path() is None:
+        raise BrokerStartError("--secure: mosquitto is not installed (apt install mosquitto)")
+    options = Options(
+        site_config=SITE_CONFIG,
+        out=data_dir / "provision",
+        hosts=("127.0.0.1",),
+        port=port,
+        bind="127.0.0.1",
+        device_configs=DEVICE_CONFIGS,
+    )
+    try:
+        result = provision(options)
+    except ProvisionError as exc:
+        raise CliError(str(exc)) from None
+    broker = MosquittoBroker(port, data_dir / "broker", config_file=result.mosquitto_conf, tls=True)
+    broker.start()
+    gateway = {k: v for k, v in gateway_file(result.file_of("gateway")).items() if k != "site"}
+    return broker, Accounts(result.out, server_file(result.file_of("server")), gateway)
 
 
 @dataclass
@@ -131,19 +195,21 @@ class Building:
 
 def start_devices(
     ctx: ServerContext,
-    broker_url: str,
+    broker_url: str | None,
     data_dir: Path,
     kinds: tuple[str, ...] = ("door", "occupancy"),
+    config_dir: Path = DEVICE_CONFIGS,
 ) -> Building:
     """A door controller (fake reader) or occupancy sensor for every device of the site
-    whose kind is in `kinds`."""
+    whose kind is in `kinds`, from its file in `config_dir`, pointed at `broker_url`
+    (None: the broker and account of its file)."""
     building = Building()
     for device in ctx.site.devices:
         if device.kind not in kinds:
             continue
         factory = MockFactory()
         building.pins[device.id] = factory
-        path = DEVICE_CONFIGS / f"{device.id}.toml"
+        path = config_dir / f"{device.id}.toml"
         update = {"data_dir": data_dir / "devices" / device.id}
         if device.kind == "door":
             config = _load(load_door_config, path, broker_url, update)
@@ -160,14 +226,15 @@ def start_devices(
     return building
 
 
-def _load(loader, path: Path, broker_url: str, update: dict):  # type: ignore[no-untyped-def]
-    """A device's config file, pointed at the demo's broker and data folder."""
+def _load(loader, path: Path, broker_url: str | None, update: dict):  # type: ignore[no-untyped-def]
+    """A device's config file, pointed at the demo's broker (unless None) and data folder."""
     try:
         config = loader(path)
     except ConfigError as exc:
         raise CliError(str(exc)) from None
-    mqtt = config.mqtt.model_copy(update={"url": broker_url})
-    return config.model_copy(update={**update, "mqtt": mqtt})
+    if broker_url is not None:
+        update = {**update, "mqtt": config.mqtt.model_copy(update={"url": broker_url})}
+    return config.model_copy(update=update)
 
 
 def demo_site(no_show_grace: float | None) -> SiteConfig:
@@ -238,7 +305,13 @@ def seed_members(ctx: ServerContext, session: Session, now: datetime) -> None:
             )
 
 
-def banner(args: argparse.Namespace, broker_name: str, broker_url: str, token: str) -> str:
+def banner(
+    args: argparse.Namespace,
+    broker_name: str,
+    broker_url: str,
+    token: str,
+    accounts: Accounts | None = None,
+) -> str:
     base = f"http://127.0.0.1:{args.http_port}"
     note = (
         " (embedded: for showing the system only; it keeps no queue across a restart "
@@ -246,6 +319,13 @@ def banner(args: argparse.Namespace, broker_name: str, broker_url: str, token: s
         if broker_name == "embedded"
         else ""
     )
+    tap = "spacehub tap --site piaseczno --device reader-main 04A1B2C3"
+    if accounts is not None:
+        note = (
+            "\n             secure: TLS with the site's own CA, a password and ACL per device,"
+            f"\n             no anonymous clients; files in {accounts.folder}"
+        )
+        tap = f"spacehub tap --config {accounts.devices / 'reader-main.toml'} 04A1B2C3"
     cards = "\n".join(f"    {m.card}  {m.name:<18} {m.shows}" for m in DEMO_MEMBERS)
     return f"""
 spacehub demo: PiasecznoHUB
@@ -259,7 +339,7 @@ spacehub demo: PiasecznoHUB
   demo cards:
 {cards}
 
-  try:  spacehub tap --site piaseczno --device reader-main 04A1B2C3
+  try:  {tap}
         curl -H 'Authorization: Bearer {token}' {base}/api/access-events
 
 Ctrl-C stops everything.

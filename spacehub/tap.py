@@ -1,4 +1,8 @@
-"""`spacehub tap`: publish a tap as a door controller would and print the decision."""
+"""`spacehub tap`: publish a tap as a door controller would and print the decision.
+
+With `--config`, it is that door: its site, device and `[mqtt]` account (URL, username,
+password, CA) come from the door's TOML file, as `spacehub provision` writes it.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,9 @@ import os
 import queue
 import time
 
+from pydantic import ValidationError
+
+from devices.config import ConfigError, MqttConfig, load_door_config
 from protocol import topics
 from protocol.cards import CardError, normalise_uid
 from protocol.messages import Decision, ProtocolError, Tap, decode, new_id, utcnow
@@ -18,13 +25,14 @@ NO_ANSWER = 3
 
 def send_tap(args: argparse.Namespace) -> int:
     """Exit 0 on a grant, 1 on a denial, 3 when no decision came in time."""
+    site, device, mqtt = _who(args)
     try:
         card = normalise_uid(args.card)
-        decision_topic = topics.decision(args.site, args.device)
-        tap_topic = topics.tap(args.site, args.device)
+        decision_topic = topics.decision(site, device)
+        tap_topic = topics.tap(site, device)
     except (CardError, topics.TopicError) as exc:
         raise CliError(str(exc)) from None
-    url = args.mqtt_url or os.environ.get("SPACEHUB_MQTT_URL", "mqtt://127.0.0.1:1883")
+    url = mqtt.url
     tap = Tap(id=new_id(), ts=utcnow(), card=card)
     answers: queue.Queue[Decision] = queue.Queue()
 
@@ -36,7 +44,13 @@ def send_tap(args: argparse.Namespace) -> int:
         if decision.id == tap.id:
             answers.put(decision)
 
-    client = MqttClient(url, client_id=f"spacehub-tap-{new_id()[:8]}")
+    client = MqttClient(
+        url,
+        client_id=f"spacehub-tap-{new_id()[:8]}",
+        username=mqtt.username,
+        password=mqtt.password,
+        ca_file=str(mqtt.ca_file) if mqtt.ca_file else None,
+    )
     client.subscribe(decision_topic, on_decision)
     client.start()
     try:
@@ -56,3 +70,25 @@ def send_tap(args: argparse.Namespace) -> int:
     name = f" ({decision.name})" if decision.name else ""
     print(f"{verdict}: {decision.reason}{name}, by {decision.by}, in {ms:.1f} ms")
     return 0 if decision.granted else 1
+
+
+def _who(args: argparse.Namespace) -> tuple[str, str, MqttConfig]:
+    """The door's site and id, and the broker account to publish with."""
+    if args.config:
+        try:
+            config = load_door_config(args.config)
+        except ConfigError as exc:
+            raise CliError(str(exc)) from None
+        mqtt = config.mqtt
+        if args.mqtt_url:
+            mqtt = mqtt.model_copy(update={"url": args.mqtt_url})
+        return args.site or config.site, args.device or config.device, mqtt
+    if not (args.site and args.device):
+        raise CliError("give --site and --device, or the door's --config file")
+    url = args.mqtt_url or os.environ.get("SPACEHUB_MQTT_URL", "mqtt://127.0.0.1:1883")
+    try:
+        return args.site, args.device, MqttConfig(url=url)
+    except ValidationError as exc:
+        raise CliError(
+            f"--mqtt-url: {exc.errors()[0]['msg'].removeprefix('Value error, ')}"
+        ) from None

@@ -1,0 +1,234 @@
+"""`spacehub provision`: everything a site's broker and programs need to talk securely.
+
+From the site inventory (firmware_configs/sites/<site>.toml) it writes into one folder:
+
+- `mosquitto.conf`: one TLS listener, passwords and ACLs, no anonymous clients, size
+  limits, persistence in `data/`, absolute paths;
+- `passwd` (Mosquitto 2's PBKDF2-SHA512 hashes) and `acl` (acl.py);
+- `ca.crt`, `ca.key`, `broker.crt`, `broker.key` (certs.py);
+- `devices/<device>.toml` for every device (its template from firmware_configs/devices/
+  with the `[mqtt]` table filled) and `devices/ca.crt`, what a device's Pi needs;
+- `server.toml` and `gateway.toml`, read by `spacehub server|gateway --config FILE`.
+
+Running it again keeps every password, the CA and the keys (`rotate` makes new ones).
+Secrets are 0600 in 0700 folders.
+
+>>> result = provision(Options(site_config=Path("firmware_configs/sites/piaseczno.toml"),
+...                            out=Path("/etc/spacehub"), hosts=("broker.lan",)))  # doctest: +SKIP
+>>> result.url  # doctest: +SKIP
+'mqtts://broker.lan:8883'
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+
+from devices.config import ConfigError, load_door_config, load_sensor_config
+from protocol.topics import TopicError
+from server.site import SiteConfig, SiteConfigError, load_site
+from spacehub.provision import certs
+from spacehub.provision.acl import Account, accounts, acl_text
+from spacehub.provision.configs import device_toml, mosquitto_conf, mqtt_table, program_toml
+from spacehub.provision.files import PUBLIC, folder, read_toml, write
+from spacehub.provision.passwd import passwd_text, read_hashes
+
+CA_FILE = "ca.crt"
+
+
+class ProvisionError(ValueError):
+    """Provision cannot go on; one line naming the file and why."""
+
+
+@dataclass(frozen=True)
+class Options:
+    site_config: Path
+    out: Path
+    hosts: tuple[str, ...] = ()  # the broker's names; the first is the one clients use
+    port: int = 8883
+    bind: str | None = None  # the listener's address; None: every interface
+    rotate: bool = False
+    servers: tuple[str, ...] = ("main",)
+    gateway: str = "main"
+    device_configs: Path | None = None  # default: ../devices beside the site file's folder
+
+
+@dataclass
+class Result:
+    out: Path
+    url: str
+    users: list[Account]
+    new_passwords: list[str] = field(default_factory=list)  # usernames
+    new_ca: bool = False
+    new_broker_cert: bool = False
+
+    @property
+    def mosquitto_conf(self) -> Path:
+        return self.out / "mosquitto.conf"
+
+    def toml(self, account: Account) -> Path:
+        return self.out / account.file
+
+    def file_of(self, role: str, name: str | None = None) -> Path:
+        """The TOML of the first account with this role (and name)."""
+        return next(self.toml(a) for a in self.users if a.role == role and name in (None, a.name))
+
+
+def provision(options: Options) -> Result:
+    """Write (or bring up to date) everything in `options.out`; see the module docstring."""
+    try:
+        site = load_site(options.site_config)
+    except SiteConfigError as exc:
+        raise ProvisionError(str(exc)) from None
+    out = folder(options.out.resolve())
+    folder(out / "devices")
+    folder(out / "data")
+    try:
+        users = accounts(site, list(options.servers), options.gateway)
+    except TopicError as exc:
+        raise ProvisionError(str(exc)) from None
+    host = options.hosts[0] if options.hosts else "localhost"
+    url = f"mqtts://{f'[{host}]' if ':' in host else host}:{options.port}"
+    result = Result(out=out, url=url, users=users)
+
+    passwords = {a.username: _password(out, a, options.rotate, result) for a in users}
+    templates = options.device_configs or options.site_config.parent.parent / "devices"
+    tomls = {a: _toml(site, a, url, passwords[a.username], templates) for a in users}
+    for account, text in tomls.items():  # a bad template stops everything before any write
+        if account.role in ("door", "occupancy"):
+            _check_device(out / account.file, text, site.id, account)
+    ca, broker_key, broker_cert = _tls(site, out, list(options.hosts), options.rotate, result)
+
+    write(out / "ca.key", certs.key_pem(ca.key))
+    write(out / CA_FILE, certs.cert_pem(ca.cert), PUBLIC)
+    write(out / "devices" / CA_FILE, certs.cert_pem(ca.cert), PUBLIC)
+    write(out / "broker.key", certs.key_pem(broker_key))
+    write(out / "broker.crt", certs.cert_pem(broker_cert), PUBLIC)
+    write(out / "passwd", passwd_text(passwords, read_hashes(out / "passwd")))
+    write(out / "acl", acl_text(site, users))
+    write(out / "mosquitto.conf", mosquitto_conf(site, out, options.port, options.bind))
+    for account, text in tomls.items():
+        write(out / account.file, text)
+    return result
+
+
+def _password(out: Path, account: Account, rotate: bool, result: Result) -> str:
+    """The account's password from its file of the last run, else a new one."""
+    path = out / account.file
+    try:
+        data = None if rotate else read_toml(path)
+    except (OSError, ValueError) as exc:
+        raise ProvisionError(
+            f"{path}: cannot read its password ({exc}); --rotate replaces it"
+        ) from None
+    mqtt = (data or {}).get("mqtt")
+    if isinstance(mqtt, dict) and mqtt.get("username") == account.username:
+        password = mqtt.get("password")
+        if isinstance(password, str) and password:
+            return password
+    result.new_passwords.append(account.username)
+    return secrets.token_urlsafe(24)
+
+
+def _tls(
+    site: SiteConfig, out: Path, hosts: list[str], rotate: bool, result: Result
+) -> tuple[certs.Authority, certs.Key, x509.Certificate]:
+    """The CA and the broker's key as they are on disk (new ones with `rotate` or when
+    missing), and a broker certificate that fits them and `hosts`."""
+    ca_key = None if rotate else _load(out / "ca.key", certs.load_key)
+    ca_cert = None if rotate else _load(out / CA_FILE, certs.load_cert)
+    if ca_key is None or ca_cert is None:
+        ca = certs.new_ca(site.id)
+        result.new_ca = True
+    else:
+        ca = certs.Authority(ca_key, ca_cert)
+    key = None if rotate else _load(out / "broker.key", certs.load_key)
+    key = key or certs.new_key()
+    cert = None if rotate or result.new_ca else _load(out / "broker.crt", certs.load_cert)
+    if cert is None or not certs.broker_cert_fits(cert, ca, key, hosts):
+        cert = certs.issue_broker_cert(ca, key, hosts)
+        result.new_broker_cert = True
+    return ca, key, cert
+
+
+def _load(path: Path, parse: Any) -> Any:
+    try:
+        return parse(path.read_bytes())
+    except FileNotFoundError:
+        return None
+    except ValueError as exc:
+        raise ProvisionError(f"{path}: not readable ({exc}); --rotate replaces it") from None
+
+
+def _toml(site: SiteConfig, account: Account, url: str, password: str, templates: Path) -> str:
+    if account.role in ("door", "occupancy"):
+        device = site.device(account.name)
+        assert device is not None
+        path = templates / f"{device.id}.toml"
+        template = path.read_text(encoding="utf-8") if path.is_file() else None
+        intro = "this device's own account on the site's broker"
+        mqtt = mqtt_table(url, account.username, password, CA_FILE, intro)
+        return device_toml(site, device, template, mqtt)
+    intro = f"the {account.role}'s own account on the site's broker"
+    mqtt = mqtt_table(url, account.username, password, CA_FILE, intro)
+    if account.role == "server":
+        top = {"instance": account.name}
+        command = f"spacehub server --config {account.file}"
+        return program_toml(f"Server replica {account.name} of site {site.id}", command, top, mqtt)
+    command = f"spacehub gateway --config {account.file}"
+    top = {"site": site.id, "instance": account.name}
+    return program_toml(f"The gateway of site {site.id}", command, top, mqtt)
+
+
+def _check_device(path: Path, text: str, site: str, account: Account) -> None:
+    """`text`, to be written to `path`, loads as devices/config.py loads it, as the device
+    it is for."""
+    loader = load_door_config if account.role == "door" else load_sensor_config
+    trial = path.with_name(f".{path.name}.check")
+    try:
+        write(trial, text)
+        config = loader(trial)
+    except ConfigError as exc:
+        raise ProvisionError(f"{path} (from its template): {exc}") from None
+    finally:
+        trial.unlink(missing_ok=True)
+    if (config.site, config.device, config.mqtt.username) != (site, account.name, account.username):
+        raise ProvisionError(
+            f"{path}: its template names site {config.site!r} and device {config.device!r}"
+        )
+
+
+def run_provision(args: argparse.Namespace) -> int:
+    """`spacehub provision`: write the files and say what changed and what to run."""
+    options = Options(
+        site_config=Path(args.site_config),
+        out=Path(args.out),
+        hosts=tuple(args.host or ()),
+        port=args.port,
+        bind=args.bind,
+        rotate=args.rotate,
+        servers=tuple(args.server_instance or ("main",)),
+        gateway=args.gateway_instance,
+        device_configs=Path(args.device_configs) if args.device_configs else None,
+    )
+    result = provision(options)
+    kept = len(result.users) - len(result.new_passwords)
+    out = result.out
+    print(f"provisioned {out} for {result.url}")
+    print(f"  users: {len(result.users)} ({len(result.new_passwords)} new passwords, {kept} kept)")
+    print(
+        f"  CA: {'new' if result.new_ca else 'kept'}; broker certificate: "
+        f"{'new' if result.new_broker_cert else 'kept'}"
+    )
+    print("run:")
+    print(f"  mosquitto -c {result.mosquitto_conf}")
+    print(f"  spacehub server --config {result.file_of('server')}")
+    print(f"  spacehub gateway --config {result.file_of('gateway')}")
+    print(f"  spacehub door|sensor --config {out}/devices/<device>.toml   (on each Pi, beside")
+    print("    a copy of devices/ca.crt)")
+    return 0

@@ -1,0 +1,91 @@
+"""Who is who on a site's broker, and what each may publish and read (PROTOCOL.md).
+
+Every device has its own user `{site}.{device}`: it publishes only its own events (of its
+kind) and status and reads only its own commands; devices/door.py subscribes to its
+commands and nothing else, devices/sensor.py to nothing. The gateway reads the site and
+publishes decisions to the doors and its own status. Each server replica reads and writes
+the whole site: it is the source of truth and talks to itself there too. Mosquitto
+refuses whatever no line grants.
+
+Mosquitto 2 delivers a message to a `$share/{group}/{filter}` subscription only when the
+subscriber may read the message's own topic, so the server's read lines cover the shared
+subscriptions its replicas split the stream with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from protocol import topics
+from server.site import SiteConfig
+
+Role = Literal["door", "occupancy", "server", "gateway"]
+
+DEVICE_EVENTS: dict[str, tuple[str, ...]] = {
+    "door": ("tap", "result", "door"),
+    "occupancy": ("motion", "count"),
+}
+
+
+@dataclass(frozen=True)
+class Account:
+    """One MQTT user: its name, what it is, and the TOML file (relative to the output
+    folder) that carries its password."""
+
+    username: str
+    role: Role
+    name: str  # the device id, or the server's or gateway's instance
+    file: str
+
+
+def accounts(site: SiteConfig, servers: list[str], gateway: str) -> list[Account]:
+    """Every user of the site's broker: the devices of the inventory, one per server
+    replica (`server.toml` for the first, `server-{instance}.toml` for the others) and the
+    gateway."""
+    sid = site.id
+    users = [Account(f"{sid}.{d.id}", d.kind, d.id, f"devices/{d.id}.toml") for d in site.devices]
+    for n, instance in enumerate(servers):
+        topics.check_id(instance, "server instance")
+        file = "server.toml" if n == 0 else f"server-{instance}.toml"
+        users.append(Account(f"{sid}.server.{instance}", "server", instance, file))
+    topics.check_id(gateway, "gateway instance")
+    users.append(Account(f"{sid}.gateway.{gateway}", "gateway", gateway, "gateway.toml"))
+    return users
+
+
+def grants(site: SiteConfig, account: Account) -> list[tuple[str, str]]:
+    """(access, topic filter) lines of one user."""
+    sid = site.id
+    if account.role in DEVICE_EVENTS:
+        device = account.name
+        return [
+            *(("write", topics.event(sid, device, kind)) for kind in DEVICE_EVENTS[account.role]),
+            ("write", topics.status(sid, device)),
+            ("read", topics.device_commands(sid, device)),
+        ]
+    if account.role == "server":
+        return [("readwrite", whole_site(sid))]
+    doors = [topics.decision(sid, d.id) for d in site.door_devices()]
+    return [
+        ("read", whole_site(sid)),
+        *(("write", t) for t in doors),
+        ("write", topics.gateway_status(sid, account.name)),
+    ]
+
+
+def whole_site(site: str) -> str:
+    """The filter of every topic of a site: PROTOCOL.md's topics all start `hub/{site}/`."""
+    return f"hub/{topics.check_id(site, 'site')}/#"
+
+
+def acl_text(site: SiteConfig, users: list[Account]) -> str:
+    """The acl_file: a `user` block per account and no lines for anonymous clients."""
+    out = [
+        f"# Written by `spacehub provision` for site {site.id}; run it again after changing",
+        "# the site's devices. What a user may publish (write) and receive (read).",
+    ]
+    for account in users:
+        out += ["", f"# {account.role} {account.name}", f"user {account.username}"]
+        out += [f"topic {access} {filter_}" for access, filter_ in grants(site, account)]
+    return "\n".join(out) + "\n"
