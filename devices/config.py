@@ -8,7 +8,8 @@ read from its TOML file.
 ('pir',)
 
 Both share `site`, `device`, `data_dir`, `[mqtt]`, `[outbox]`, `clock_synced` and the
-heartbeat (`DeviceConfig`) and one loader. A file that does not validate raises
+heartbeat (`DeviceConfig`) and one loader; `clock_synced(config)` says whether the
+device's wall clock can be trusted. A file that does not validate raises
 `ConfigError` with one line naming the file, the key and why, which
 `spacehub door|sensor --config FILE` prints before exiting non-zero.
 """
@@ -38,6 +39,7 @@ class ConfigError(ValueError):
 
 
 BcmPin = Annotated[int, Field(ge=0, le=27)]
+TIMESYNC_DIR = Path("/run/systemd/timesync")
 
 
 class _Table(BaseModel):
@@ -114,7 +116,8 @@ class PinsConfig(_Table):
 class _Timing(_Table):
     """`[timing]` of every device: durations written like `5s`, `500ms`, `1m`."""
 
-    heartbeat: Duration = 60.0  # how often the retained online Status is republished
+    # How often the retained online Status is republished; a day at most, as in Status.
+    heartbeat: Annotated[Duration, Field(le=86_400)] = 60.0
 
 
 class TimingConfig(_Timing):
@@ -123,6 +126,9 @@ class TimingConfig(_Timing):
     unlock: Duration = 5.0
     decision_timeout: Duration = 2.0
     held_open: Duration = 30.0
+    # A remote unlock (DoorCommand) opens for its unlock_s, but never longer than this: a
+    # forged or mistaken command cannot hold the door open for an hour.
+    max_remote_unlock: Duration = 30.0
 
 
 class OutboxConfig(_Table):
@@ -263,6 +269,15 @@ class SensorConfig(DeviceConfig):
             if kind not in kinds and given:
                 raise ValueError(f'{needs} wired, but sensor does not list "{kind}"')
         return pins
+
+
+def clock_synced(config: DeviceConfig) -> bool:
+    """Whether the device's wall clock can be trusted: the config's word if it has one,
+    else systemd-timesyncd's flag file; a host without timesyncd (a container running the
+    demo) counts as synced."""
+    if config.clock_synced is not None:
+        return config.clock_synced
+    return not TIMESYNC_DIR.is_dir() or (TIMESYNC_DIR / "synchronized").exists()
 
 
 Config = TypeVar("Config", bound=DeviceConfig)

@@ -31,7 +31,9 @@ the `seq` gap a drop leaves shows on the server too.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -42,6 +44,7 @@ from pathlib import Path
 from typing import Protocol
 
 from protocol import topics
+from protocol.files import FILE_MODE, private_file
 from protocol.messages import Message, ProtocolError, Tap, decode, encode, format_time, utcnow
 
 log = logging.getLogger(__name__)
@@ -319,9 +322,10 @@ def _published(delivery: Delivery) -> bool:
 
 
 def _open(path: Path) -> sqlite3.Connection:
-    """Open (or create) the database; a file that is not a database is moved aside, so
-    that a damaged SD card stops the log, not the door."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Open (or create) the database, 0600 in a 0700 folder (it holds raw card UIDs until
+    they are sent); a file that is not a database is moved aside, so that a damaged SD
+    card stops the log, not the door."""
+    _private(path)
     try:
         return _connect(path)
     except sqlite3.DatabaseError as exc:
@@ -331,7 +335,17 @@ def _open(path: Path) -> sqlite3.Connection:
             damaged = Path(f"{path}{suffix}")
             if damaged.exists():
                 damaged.replace(f"{aside}{suffix}")
+        _private(path)
         return _connect(path)
+
+
+def _private(path: Path) -> None:
+    # Made 0600 before SQLite opens it: its -wal and -shm files take the database's mode.
+    # Those an older version left world-readable after a crash are closed as well.
+    private_file(path)
+    for suffix in ("-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(f"{path}{suffix}", FILE_MODE)
 
 
 def _connect(path: Path) -> sqlite3.Connection:

@@ -5,7 +5,9 @@ retained status with its heartbeat, the ticker thread, and starting and stopping
 `DeviceRunner` runs any `Device` (a state machine that publishes through an injected
 `publish(topic, message, retain)`, gives its `status`, and `tick`s): its events go to the
 outbox in `data_dir`, which sends them when the broker is there; only the retained status
-is published directly, since a stale one is worth nothing.
+is published directly, since a stale one is worth nothing. A device that takes commands
+receives them through `receive`, which never raises and counts in `rejected` whatever it
+did not apply.
 """
 
 from __future__ import annotations
@@ -14,21 +16,29 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Generic, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Generic, Literal, Protocol, TypeVar
 
 from devices.config import DeviceConfig
+from devices.inbox import Rejects, Unread, describe, read
 from devices.outbox import FILENAME as OUTBOX_FILENAME
 from devices.outbox import Delivery, Outbox
 from protocol import topics
+from protocol.files import private_dir
 from protocol.messages import Message, Status, utcnow
 from protocol.mqtt import MqttClient
+
+if TYPE_CHECKING:
+    import paho.mqtt.client as paho
 
 log = logging.getLogger(__name__)
 
 Publish = Callable[[str, Message, bool], None]
 """publish(topic, message, retain): how a device sends; QoS 1 is the sender's job."""
+
+Apply = Callable[[Message], "str | None"]
+"""apply(command): hand a command to the device; None when applied, else why not."""
 
 
 class Device(Protocol):
@@ -92,7 +102,14 @@ class DeviceRunner(Generic[D]):
         self._clock, self._wallclock = clock, wallclock
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self.rejected = Rejects(config.device)  # commands received and not applied
+        # What `receive` reads and whom it hands commands to; none until `_listen`.
+        self._models: Mapping[str, type[Message]] = {}
+        self._apply: Apply = lambda command: "unknown_kind"
         self._status_topic = topics.status(config.site, config.device)
+        # The device's own folder: its outbox holds raw card UIDs, a door's emergency list
+        # hashes worth a brute force.
+        private_dir(config.data_dir)
         self.outbox = Outbox(
             config.data_dir / OUTBOX_FILENAME,
             max_events=config.outbox.max_events,
@@ -110,7 +127,7 @@ class DeviceRunner(Generic[D]):
             self.client = MqttClient(
                 mqtt.url,
                 client_id=mqtt.username or config.device,
-                will=(self._status_topic, self.status("offline")),
+                will=(self._status_topic, self._will()),
                 username=mqtt.username,
                 password=mqtt.password,
                 ca_file=str(mqtt.ca_file) if mqtt.ca_file else None,
@@ -126,6 +143,10 @@ class DeviceRunner(Generic[D]):
         return self.device.status(state).model_copy(
             update={"queued": self.outbox.queued, "dropped": self.outbox.dropped}
         )
+
+    def _will(self) -> Status:
+        # Set once, at the start: a door's mode when it dies is not known then.
+        return self.status("offline").model_copy(update={"mode": None})
 
     def start(self) -> None:
         """Connect (retrying in the background), start sending the outbox and ticking."""
@@ -164,6 +185,14 @@ class DeviceRunner(Generic[D]):
         """Called by `stop` once its threads have ended, while still connected: stop the
         inputs, and queue any last events."""
 
+    def _listen(self, models: Mapping[str, type[Message]], apply: Apply) -> None:
+        """Subscribe to this device's commands: each kind is read with its model from
+        `models`, and handed to `apply`."""
+        self._models, self._apply = models, apply
+        self.client.subscribe(
+            topics.device_commands(self.config.site, self.config.device), self.receive
+        )
+
     def _abandon(self) -> None:
         """Undo a half-made runner (its client, if made, never started)."""
         client: MqttClient | None = getattr(self, "client", None)
@@ -179,6 +208,22 @@ class DeviceRunner(Generic[D]):
             self.client.publish(topic, message, retain=True)
         else:
             self.outbox.put(topic, message)
+
+    def receive(self, msg: paho.MQTTMessage) -> None:
+        """Handle one message from the broker, whatever it holds, without raising: parse
+        and validate it, apply it, and count (and now and then log) what was not applied,
+        so that no message can stop the device or stall its subscription."""
+        now = self._clock()
+        try:
+            command = read(msg, self.config.site, self.config.device, self._models)
+            if isinstance(command, Unread):
+                self.rejected.count(command.reason, command.detail, now)
+                return
+            why = self._apply(command)
+            if why is not None:
+                self.rejected.count(why, summary(command), now)
+        except Exception:  # a bug, not a bad message: still counted, never raised to paho
+            self.rejected.count("failed", describe(msg), now, exc_info=True)
 
     def _on_connect(self) -> None:
         # On paho's thread, before paho resends anything: the outbox takes over.
@@ -201,3 +246,13 @@ class DeviceRunner(Generic[D]):
                         self._announce()
             except Exception:
                 log.exception("%s: tick failed", self.config.device)
+
+
+def summary(message: Message) -> str:
+    """A message's kind, id, time and counter, for a log line (no card, no name)."""
+    fields = (
+        f"{k}={getattr(message, k)}"
+        for k in ("id", "ts", "n")
+        if getattr(message, k, None) is not None
+    )
+    return " ".join((type(message).__name__, *fields))

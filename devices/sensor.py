@@ -17,12 +17,11 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Literal
 
 from gpiozero import DigitalInputDevice, MotionSensor
 
-from devices.config import SensorConfig, SensorPinsConfig
+from devices.config import SensorConfig, SensorPinsConfig, clock_synced
 from devices.runner import DeviceRunner, Publish
 from protocol import topics
 from protocol.messages import Count, Message, Motion, Status, new_id, utcnow
@@ -40,15 +39,6 @@ PIR_SAMPLE_RATE = 10.0
 PIR_THRESHOLD = 0.5
 # A beam broken this long is more likely blocked or misaligned than a person in the door.
 STUCK_AFTER = 60.0
-TIMESYNC_DIR = Path("/run/systemd/timesync")
-
-
-def clock_synced(setting: bool | None) -> bool:
-    """The config's word if it has one, else systemd-timesyncd's flag file (as the door
-    does); a host without timesyncd counts as synced."""
-    if setting is not None:
-        return setting
-    return not TIMESYNC_DIR.is_dir() or (TIMESYNC_DIR / "synchronized").exists()
 
 
 def drive_idle_sensor(factory: Any, pins: SensorPinsConfig) -> None:
@@ -369,7 +359,7 @@ class OccupancySensor:
             kind="occupancy",
             ts=self._wallclock(),
             interval_s=self.config.timing.heartbeat,
-            clock_synced=clock_synced(self.config.clock_synced),
+            clock_synced=clock_synced(self.config),
         )
 
     def tick(self, now: float) -> None:

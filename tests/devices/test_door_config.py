@@ -36,6 +36,7 @@ def test_the_demo_doors_load(device: str) -> None:
     assert None not in wired and len(set(wired)) == len(wired)
     timing = config.timing
     assert (timing.unlock, timing.decision_timeout, timing.held_open) == (5.0, 2.0, 30.0)
+    assert timing.max_remote_unlock == 30.0
 
 
 def test_defaults(tmp_path: Path) -> None:
@@ -49,6 +50,7 @@ def test_defaults(tmp_path: Path) -> None:
         30.0,
         60.0,
     )
+    assert timing.max_remote_unlock == 30.0
     assert config.data_dir == Path("var/devices/reader-x")
     assert config.reader.type == "fake" and config.pins.green is None
 
@@ -56,13 +58,14 @@ def test_defaults(tmp_path: Path) -> None:
 def test_durations_and_reader_options_are_read(tmp_path: Path) -> None:
     text = MINIMAL + (
         '[timing]\nunlock = "7s"\ndecision_timeout = "1500ms"\nheld_open = "2m"\n'
-        'heartbeat = "1m"\n'
+        'heartbeat = "1m"\nmax_remote_unlock = "1m"\n'
         '[reader]\ntype = "wedge"\npath = "/dev/input/event3"\nformat = "dec"\nbytes = 7\n'
         "reverse = true\n"
     )
     config = load_door_config(write(tmp_path, text))
     assert (config.timing.unlock, config.timing.decision_timeout) == (7.0, 1.5)
     assert (config.timing.held_open, config.timing.heartbeat) == (120.0, 60.0)
+    assert config.timing.max_remote_unlock == 60.0
     reader = config.reader
     assert (reader.type, reader.path, reader.format, reader.nbytes, reader.reverse) == (
         "wedge",
@@ -86,6 +89,8 @@ def test_ca_file_is_relative_to_the_config_file(tmp_path: Path) -> None:
     [
         (MINIMAL + '[timing]\nunlock = "5 parsecs"\n', "timing.unlock", "not a duration"),
         (MINIMAL + '[timing]\nheld_open = "0s"\n', "timing.held_open", "longer than 0s"),
+        (MINIMAL + '[timing]\nheartbeat = "2d"\n', "timing.heartbeat", "less than or equal"),
+        (MINIMAL + '[timing]\nmax_remote_unlock = "0s"\n', "timing.max_remote_unlock", "0s"),
         (MINIMAL.replace("strike", "strik"), "pins.strike", "is required"),
         (MINIMAL + "bogus = 1\n", "pins.bogus", "is not a known key"),
         (MINIMAL.replace('device = "reader-x"', 'device = "Reader X"'), "device", "[a-z0-9_-]"),

@@ -15,7 +15,7 @@ from devices.config import DoorConfig
 from devices.door import DoorRunner, drive_idle
 from devices.readers import FakeReader
 from protocol import topics
-from protocol.messages import Decision, Result, Status, Tap, decode, encode
+from protocol.messages import Decision, DoorMode, Result, Status, Tap, decode, encode, utcnow
 
 pytestmark = pytest.mark.mosquitto
 
@@ -106,3 +106,38 @@ def test_a_tap_is_decided_over_the_broker_and_opens_the_strike(
         runner.stop()
     offline = decode(Status, next_on(received, topics.status(SITE, DEVICE)))
     assert offline.state == "offline"
+
+
+def test_a_door_announces_the_mode_it_applies_at_once(
+    mosquitto: str, factory: MockFactory, observer, tmp_path
+):
+    client, received = observer
+    config = DoorConfig.model_validate(
+        {
+            "site": SITE,
+            "device": DEVICE,
+            "mqtt": {"url": mosquitto},
+            "data_dir": str(tmp_path),
+            "pins": {"strike": STRIKE, "contact": 24, "exit": 25, "fire": 5},
+            "clock_synced": True,
+        }
+    )
+    runner = DoorRunner(config, pin_factory=factory, reader=FakeReader())
+    drive_idle(factory, config.pins)
+    runner.start()
+    try:
+        first = decode(Status, next_on(received, topics.status(SITE, DEVICE)))
+        assert (first.state, first.mode) == ("online", "normal")
+        # The server's retained lockdown, and a future-dated passage mode after it.
+        lockdown = DoorMode(ts=utcnow(), mode="locked", n=41)
+        client.publish(topics.mode(SITE, DEVICE), encode(lockdown), qos=1, retain=True)
+        status = decode(Status, next_on(received, topics.status(SITE, DEVICE)))
+        assert (status.state, status.mode) == ("online", "locked")
+        assert runner.controller.current_mode == "locked"
+
+        pinned = b'{"v":1,"ts":"2099-01-01T00:00:00Z","mode":"unlocked","n":42}'
+        client.publish(topics.mode(SITE, DEVICE), pinned, qos=1, retain=True)
+        assert wait_until(lambda: runner.rejected.counts["from_the_future"] == 1)
+        assert runner.controller.current_mode == "locked" and not factory.pin(STRIKE).state
+    finally:
+        runner.stop()

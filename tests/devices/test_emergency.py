@@ -1,73 +1,39 @@
 """Emergency cards at the door: the retained list kept on disk and loaded at start, and
-the staff cards in it admitted by the door itself when no decision comes in time."""
+the staff cards in it admitted by the door itself when no decision comes in time, checked
+with the list's memory-hard hash (or SHA-256, from an older server)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from doorkit import EPOCH, GREEN, RED, STRIKE, Clock, Sent, door_config
 from gpiozero.pins.mock import MockFactory
 
+from devices import door_emergency
 from devices.config import DoorConfig
 from devices.door import DoorController, DoorRunner, EmergencyStore, drive_idle
 from devices.readers import FakeReader
-from protocol.cards import emergency_hash
-from protocol.messages import Decision, DoorMode, EmergencyList, Message, Result, decode, encode
+from protocol.cards import EMERGENCY_KDF, emergency_hash
+from protocol.messages import Decision, DoorMode, EmergencyList, decode
 
-STRIKE, GREEN, RED, CONTACT, EXIT, FIRE = 17, 27, 22, 24, 25, 5
 STAFF, STRANGER = "04A1B2C3", "0102030405"
 SALT = "5a1f00d0"
-EPOCH = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 def config(data_dir: Path) -> DoorConfig:
-    return DoorConfig.model_validate(
-        {
-            "site": "piaseczno",
-            "device": "reader-sala-a",
-            "data_dir": str(data_dir),
-            "mqtt": {"url": "mqtt://127.0.0.1:9"},  # never connected here
-            "pins": {
-                "strike": STRIKE,
-                "green": GREEN,
-                "red": RED,
-                "contact": CONTACT,
-                "exit": EXIT,
-                "fire": FIRE,
-            },
-            "timing": {"unlock": "5s", "decision_timeout": "2s"},
-            "clock_synced": True,
-        }
-    )
+    return door_config(data_dir)
 
 
-def staff_list(*cards: str, at: datetime = EPOCH) -> EmergencyList:
-    return EmergencyList(ts=at, salt=SALT, cards=[emergency_hash(SALT, c) for c in cards])
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def wall(self) -> datetime:
-        return EPOCH + timedelta(seconds=self.now)
-
-
-class Sent(list[tuple[str, Message, bool]]):
-    def __call__(self, topic: str, message: Message, retain: bool) -> None:
-        decode(type(message), encode(message))
-        self.append((topic, message, retain))
-
-    def results(self) -> list[tuple[str, str, bool, str | None]]:
-        return [
-            (m.tap, m.applied, m.granted, m.reason) for _, m, _ in self if isinstance(m, Result)
-        ]
+def staff_list(
+    *cards: str, at: datetime = EPOCH, n: int | None = None, kdf: str | None = EMERGENCY_KDF
+) -> EmergencyList:
+    """A list as the server sends it: scrypt hashes unless `kdf` is None (SHA-256)."""
+    hashes = [emergency_hash(SALT, c, kdf) for c in cards]
+    return EmergencyList(ts=at, salt=SALT, cards=hashes, kdf=kdf, n=n)
 
 
 @pytest.fixture
@@ -133,12 +99,21 @@ def test_a_list_received_is_written_to_disk_and_loaded_by_a_new_controller(
 
 
 def test_a_newer_list_replaces_the_stored_one_and_an_older_one_does_not(door, tmp_path):
-    door.set_emergency_list(staff_list(STAFF, at=EPOCH))
-    newer = staff_list(STRANGER, at=EPOCH + timedelta(hours=1))
+    door.set_emergency_list(staff_list(STAFF, n=4))
+    newer = staff_list(STRANGER, n=6)
     door.set_emergency_list(newer)
-    door.set_emergency_list(staff_list(STAFF, at=EPOCH + timedelta(minutes=30)))
+    assert door.set_emergency_list(staff_list(STAFF, n=5)) == "stale"
     assert door.emergency_list == newer
     assert decode(EmergencyList, (tmp_path / "emergency.json").read_bytes()) == newer
+
+
+def test_lists_without_n_from_an_older_server_are_ordered_by_their_time(door, clock):
+    clock.now += 3600  # the wall clock too: lists an hour ahead would be ignored
+    door.set_emergency_list(staff_list(STAFF, at=EPOCH, kdf=None))
+    newer = staff_list(STRANGER, at=EPOCH + timedelta(hours=1), kdf=None)
+    door.set_emergency_list(newer)
+    assert door.set_emergency_list(staff_list(STAFF, at=EPOCH + timedelta(minutes=30))) == "stale"
+    assert door.emergency_list == newer
 
 
 def test_an_unreadable_stored_list_is_no_list_and_the_door_still_works(
@@ -278,3 +253,104 @@ def test_the_runner_keeps_a_received_list_in_its_data_dir_for_its_next_start(
             again.stop()
     finally:
         other.reset()
+
+
+# -- commands in time, and the hash -------------------------------------------------------
+
+
+def test_a_list_dated_in_2099_is_ignored_and_not_written_to_disk(
+    door, factory, clock, sent, tmp_path
+):
+    payload = {"v": 1, "ts": "2099-01-01T00:00:00Z", "salt": SALT}
+    payload["cards"] = [emergency_hash(SALT, STAFF)]
+    assert door.set_emergency_list(decode(EmergencyList, json.dumps(payload))) == "from_the_future"
+    assert door.emergency_list is None and not (tmp_path / "emergency.json").exists()
+    tap = door.card(STAFF, clock.now)
+    door.tick(clock.now + 2.0)
+    assert not strike(factory) and sent.results() == [(tap.id, "none", False, None)]
+
+    current = staff_list(STAFF, at=clock.wall(), n=3)
+    assert door.set_emergency_list(current) is None
+    assert decode(EmergencyList, (tmp_path / "emergency.json").read_bytes()) == current
+    door.card(STAFF, clock.now + 3)
+    door.tick(clock.now + 5.0)
+    assert strike(factory)
+
+
+def test_the_n_of_the_stored_list_survives_a_restart(door, factory, clock, tmp_path):
+    held = staff_list(STAFF, n=7)
+    door.set_emergency_list(held)
+    door.close()
+    other = MockFactory()
+    try:
+        again = make_door(other, clock, Sent(), tmp_path)
+        try:
+            assert again.set_emergency_list(staff_list(STRANGER, n=6)) == "stale"
+            assert (
+                again.set_emergency_list(staff_list(STRANGER, at=EPOCH + timedelta(seconds=90)))
+                == "stale"
+            )  # no n
+            assert again.set_emergency_list(held) is None  # the retained list again: no change
+            assert again.emergency_list == held
+            newer = staff_list(STRANGER, n=8)
+            assert again.set_emergency_list(newer) is None
+            assert again.emergency_list == newer
+        finally:
+            again.close()
+    finally:
+        other.reset()
+
+
+def test_a_stored_list_dated_in_the_future_is_not_used(factory, clock, sent, tmp_path):
+    EmergencyStore(tmp_path).save(staff_list(STAFF, at=datetime(2099, 1, 1, tzinfo=EPOCH.tzinfo)))
+    door = make_door(factory, clock, sent, tmp_path)
+    try:
+        assert door.emergency_list is None
+    finally:
+        door.close()
+
+
+def test_a_list_without_kdf_from_an_older_server_still_admits_its_staff(door, factory, clock, sent):
+    door.set_emergency_list(staff_list(STAFF, kdf=None))
+    tap = door.card(STAFF, clock.now)
+    door.tick(clock.now + 2.0)
+    assert strike(factory) and sent.results() == [(tap.id, "none", True, "emergency")]
+
+
+def test_a_tap_costs_one_hash_however_many_cards_the_list_holds(door, clock, monkeypatch):
+    others = [f"{i:064x}" for i in range(49)]
+    listed = EmergencyList(
+        ts=EPOCH,
+        salt=SALT,
+        kdf=EMERGENCY_KDF,
+        cards=[*others, emergency_hash(SALT, STAFF, EMERGENCY_KDF)],
+    )
+    door.set_emergency_list(listed)
+    calls: list[str] = []
+
+    def counted(salt: str, uid: str, kdf: str | None = None) -> str:
+        calls.append(uid)
+        return emergency_hash(salt, uid, kdf)
+
+    monkeypatch.setattr(door_emergency, "emergency_hash", counted)
+    door.card(STAFF, clock.now)
+    door.tick(clock.now + 2.0)
+    assert door.unlocked and calls == [STAFF]
+
+
+@pytest.mark.parametrize("kdf", ["argon2id:3:65536:4", "scrypt:3:8:1"])
+def test_a_list_with_an_unknown_kdf_admits_nobody_and_the_door_keeps_working(
+    door, factory, clock, sent, kdf, caplog
+):
+    door.set_emergency_list(staff_list(STAFF, n=1))
+    unknown = EmergencyList(ts=EPOCH, salt=SALT, kdf=kdf, n=2, cards=[emergency_hash(SALT, STAFF)])
+    assert door.set_emergency_list(unknown) is None  # the newest list: the old one no longer holds
+    assert "does not know" in caplog.text
+    tap = door.card(STAFF, clock.now)
+    door.tick(clock.now + 2.0)
+    assert not strike(factory) and sent.results() == [(tap.id, "none", False, None)]
+
+    clock.now += 10
+    answered = door.card(STAFF, clock.now)
+    door.decision(Decision(id=answered.id, granted=True, reason="staff"), clock.now)
+    assert strike(factory)
