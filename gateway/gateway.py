@@ -11,14 +11,16 @@ How it decides (DESIGN.md, How a tap flows, step 4):
 - It hears every tap of the site and every decision sent to a door. A tap that was
   replayed from a door's outbox, or that a decision was already seen for, is never
   answered.
-- If no server replica is online (retained `sys/server/+/status` online and heard within
-  three of its intervals), it decides the tap at once; otherwise it waits for the
-  takeover time (500 ms by default), measured from when it received the tap, for a
-  decision on that tap, and decides only if none came. One thread keeps the waiting taps
-  on a heap; no thread per tap.
-- It decides with `protocol.decide.decide()` over the newest snapshot it holds, with its
-  own clock, and publishes the Decision with `"by": "gateway"` (no name: the snapshot has
-  none).
+- If no server replica is online (its last valid `sys/server/+/status` says online and it
+  was heard within three of its intervals: gateway.takeover), it decides the tap at once,
+  on paho's thread; otherwise it waits for the takeover time (500 ms by default),
+  measured from when it received the tap, for a decision on that tap, and decides only if
+  none came. One thread keeps the waiting taps on a heap; no thread per tap.
+- It decides as the server does (gateway.answer): the tap limits of the snapshot's rules,
+  then `protocol.decide.decide()` over the newest snapshot it holds, with its own clock,
+  and publishes the Decision with `"by": "gateway"` (no name: the snapshot has none). A
+  `too_many_attempts` waits for a pause in the taps (at most a second), so a flood's
+  answers never queue in front of a known card's.
 - It changes no state. A grant that implies a check-in or a walk-in booking is still
   granted (the room is free, or the booking theirs, per the snapshot); the server
   applies the check-in or creates the walk-in when it learns from the door's Result what
@@ -31,6 +33,9 @@ How it decides (DESIGN.md, How a tap flows, step 4):
   denied `policy_stale`: it knows no card and no door, so it can admit nobody.
 - A tap from a device that is not a door of the snapshot is not answered (the server
   does not answer unknown devices either).
+- Every message is parsed and validated inside a guard (gateway.rejects): what cannot be
+  handled is counted per device and reason, logged at most once per device and minute,
+  and dropped; nothing raises into paho's loop.
 
 It fetches the snapshot at start, whenever a PolicyNotice names another version than the
 one it holds, and every `refresh` (5 minutes) to have it confirmed; fetching runs on its
@@ -39,29 +44,27 @@ own thread, never on paho's.
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import logging
 import signal
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import paho.mqtt.client as paho
 
+from gateway.answer import TapAnswers
 from gateway.config import GatewaySettings
-from gateway.snapshot import FetchError, HeldSnapshot, PolicyFetcher, SnapshotStore, newer
+from gateway.rejects import Rejected, Rejects
+from gateway.snapshot import FetchError, PolicyFetcher, SnapshotStore, newer
+from gateway.takeover import Pending, Replicas, heard_at, server_status
 from protocol import topics
-from protocol.cards import card_hash
-from protocol.decide import Outcome, decide
 from protocol.messages import (
     Decision,
     PolicyNotice,
-    ProtocolError,
     Reason,
     Status,
     Tap,
@@ -73,62 +76,17 @@ from protocol.mqtt import MqttClient
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+Monotonic = Callable[[], float]
 
 # How long a tap id is remembered after it was decided: far longer than any door waits.
 REMEMBER_S = 120.0
+# Between failed snapshot fetches over HTTP (the MQTT client reconnects on its own, within
+# half a second: protocol.mqtt).
 MAX_BACKOFF_S = 30.0
 
 
 def system_clock() -> datetime:
     return datetime.now(UTC)
-
-
-def gateway_outcome(
-    held: HeldSnapshot | None,
-    door: str,
-    hashed_card: str,
-    now: datetime,
-    *,
-    max_age: timedelta,
-) -> Outcome | None:
-    """What the gateway answers a tap of the card `hashed_card` at door controller `door`:
-    `decide()` over the held snapshot, with grants other than `staff` turned into
-    `policy_stale` denials when the snapshot was last confirmed more than `max_age` ago;
-    `policy_stale` for everyone without a snapshot; None (no answer) for a device that is
-    not a door of the snapshot."""
-    if held is None:
-        return Outcome(False, Reason.POLICY_STALE)
-    if door not in held.snapshot.doors:
-        return None
-    outcome = decide(held.snapshot, door, hashed_card, now)
-    stale = now - held.fetched_at > max_age
-    if stale and outcome.granted and outcome.reason != Reason.STAFF:
-        return Outcome(False, Reason.POLICY_STALE, outcome.member_id)
-    return outcome
-
-
-class Replicas:
-    """The server replicas' retained statuses and last wills, and when each was heard."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._seen: dict[str, tuple[bool, float, float]] = {}  # online, heard, interval_s
-
-    def update(self, instance: str, status: Status | None, heard: float) -> None:
-        """`heard` is a `time.monotonic()`; None clears the replica (an emptied topic)."""
-        with self._lock:
-            if status is None:
-                self._seen.pop(instance, None)
-            else:
-                self._seen[instance] = (status.state == "online", heard, status.interval_s)
-
-    def any_online(self, now: float) -> bool:
-        """Whether a replica says online and was heard within three of its intervals."""
-        with self._lock:
-            return any(
-                online and now - heard <= 3 * interval
-                for online, heard, interval in self._seen.values()
-            )
 
 
 @dataclass
@@ -137,25 +95,25 @@ class GatewayCounters:
     decisions: int = 0  # decisions heard, anyone's
     answered: int = 0  # decisions the gateway published
     left_to_server: int = 0  # taps the server answered in time
-    unknown_device: int = 0
-    invalid: int = 0
     fetches: int = 0
     fetch_errors: int = 0
 
 
-@dataclass(order=True)
-class _Due:
-    at: float
-    seq: int
-    key: tuple[str, str] = field(compare=False)
+def _device(topic: topics.Topic) -> str:
+    if topic.device is None:
+        raise Rejected("bad_topic", "not a device topic")
+    return topic.device
 
 
 class Gateway:
     """The gateway of one site: `Gateway(settings, data_dir).start()`, later `.stop()`.
 
-    `clock` is the gateway's wall clock (decisions, `fetched_at`, staleness); a test moves
-    it. `http` replaces the HTTP client the snapshot is fetched with. Raises
-    GatewayConfigError when the settings lack a token or a card key."""
+    `clock` is the gateway's wall clock (decisions, `fetched_at`, staleness) and
+    `limits_clock` the monotonic clock of its tap limits (seconds); a test moves them.
+    `http` replaces the HTTP client the snapshot is fetched with. The `on_*` handlers are
+    what the MQTT client calls (a test may feed them a message directly); rejected
+    messages are counted in `rejects`. Raises GatewayConfigError when the settings lack a
+    token or a card key."""
 
     def __init__(
         self,
@@ -163,17 +121,19 @@ class Gateway:
         data_dir: Path | str,
         *,
         clock: Clock = system_clock,
+        limits_clock: Monotonic = time.monotonic,
         http: httpx.Client | None = None,
     ) -> None:
         self.settings = settings
         self.site = settings.site
         self.clock = clock
+        self.limits_clock = limits_clock
         self.max_age = timedelta(seconds=settings.max_age)
-        self._card_key = settings.resolve_card_key()
         self.store = SnapshotStore(Path(data_dir))
         held = self.store.load()
         if held is not None:
             log.info("policy snapshot %s-%s from disk", *held.version)
+        self.answers = TapAnswers(self.store, settings.resolve_card_key(), max_age=self.max_age)
         self.fetcher = PolicyFetcher(
             settings.server_url,
             self.site,
@@ -182,7 +142,13 @@ class Gateway:
             timeout=settings.http_timeout,
         )
         self.replicas = Replicas()
+        self.pending = Pending()
         self.counters = GatewayCounters()
+        self.rejects = Rejects()
+        self.on_notice = self.rejects.guard(self._notice)
+        self.on_server_status = self.rejects.guard(self._server_status)
+        self.on_decision = self.rejects.guard(self._decision)
+        self.on_tap = self.rejects.guard(self._tap)
         self.status_topic = topics.gateway_status(self.site, settings.instance)
         self.client = MqttClient(
             settings.mqtt_url,
@@ -193,21 +159,15 @@ class Gateway:
             ca_file=settings.mqtt_ca_file,
             on_connect=self._announce,
         )
-        self.client.subscribe(topics.policy(self.site), self._on_notice)
-        self.client.subscribe(topics.all_server_status(self.site), self._on_server_status)
-        self.client.subscribe(topics.all_commands(self.site, "decision"), self._on_decision)
-        self.client.subscribe(topics.all_events(self.site, "tap"), self._on_tap)
+        # Busiest first: the client tries the filters in this order for every message.
+        self.client.subscribe(topics.all_events(self.site, "tap"), self.on_tap)
+        self.client.subscribe(topics.all_commands(self.site, "decision"), self.on_decision)
+        self.client.subscribe(topics.all_server_status(self.site), self.on_server_status)
+        self.client.subscribe(topics.policy(self.site), self.on_notice)
 
         self._stop = threading.Event()
         self._fetch_now = threading.Event()
         self._refreshed = threading.Condition()
-        # The taps waiting for the takeover time, and every tap id recently decided (by
-        # anyone), guarded by one condition that also wakes the timer thread.
-        self._timers = threading.Condition()
-        self._heap: list[_Due] = []
-        self._waiting: dict[tuple[str, str], Tap] = {}
-        self._decided: dict[tuple[str, str], float] = {}
-        self._seq = itertools.count()
         self._threads = [
             threading.Thread(target=self._run_timers, name="gateway-timers", daemon=True),
             threading.Thread(target=self._run_fetches, name="gateway-policy", daemon=True),
@@ -227,8 +187,8 @@ class Gateway:
             return
         self._stop.set()
         self._fetch_now.set()
-        with self._timers:
-            self._timers.notify_all()
+        with self.pending.cond:
+            self.pending.cond.notify_all()
         for thread in self._threads:
             if thread.is_alive():
                 thread.join(timeout=10)
@@ -269,114 +229,94 @@ class Gateway:
     def _announce(self) -> None:
         self.client.publish(self.status_topic, self._status("online"), retain=True)
 
-    # -- MQTT handlers (paho's thread): parse, hand over ------------------------------
+    # -- MQTT handlers (paho's thread, inside the guard): parse, hand over -------------
 
-    def _decode(self, model, msg: paho.MQTTMessage):  # type: ignore[no-untyped-def]
-        try:
-            return decode(model, bytes(msg.payload))
-        except ProtocolError as exc:
-            self.counters.invalid += 1
-            log.warning("dropped invalid message on %s: %s", msg.topic, exc)
-            return None
-
-    def _on_notice(self, msg: paho.MQTTMessage) -> None:
-        notice = self._decode(PolicyNotice, msg) if msg.payload else None
-        if notice is None:
-            return
+    def _notice(self, topic: topics.Topic, msg: paho.MQTTMessage) -> None:
+        if not msg.payload:
+            return  # the retained notice was cleared: nothing new to fetch
+        notice = decode(PolicyNotice, bytes(msg.payload))
         held = self.store.current
         if newer((notice.epoch, notice.n), held.version if held else None):
             log.debug("policy notice %s-%s: fetching", notice.epoch, notice.n)
             self._fetch_now.set()
 
-    def _on_server_status(self, msg: paho.MQTTMessage) -> None:
-        heard = time.monotonic()
-        instance = topics.parse(msg.topic).instance
-        if instance is None:
-            return
-        status = self._decode(Status, msg) if msg.payload else None
-        if status is not None and msg.retain:
-            # A retained status may be old (a replica that died with the broker): count
-            # its age from its own time stamp. The real clock, not `self.clock`: a test
-            # that moves the gateway's clock must not make every server look dead.
-            heard -= max(0.0, (utcnow() - status.ts).total_seconds())
-        self.replicas.update(instance, status, heard)
-
-    def _on_decision(self, msg: paho.MQTTMessage) -> None:
-        device = topics.parse(msg.topic).device
-        decision = self._decode(Decision, msg)
-        if decision is None or device is None:
-            return
-        key = (device, decision.id)
-        self.counters.decisions += 1
-        with self._timers:
-            if self._waiting.pop(key, None) is not None:
-                self.counters.left_to_server += 1
-            self._decided.setdefault(key, time.monotonic())
-
-    def _on_tap(self, msg: paho.MQTTMessage) -> None:
+    def _server_status(self, topic: topics.Topic, msg: paho.MQTTMessage) -> None:
         received = time.monotonic()
-        device = topics.parse(msg.topic).device
-        tap = self._decode(Tap, msg)
-        if tap is None or device is None or tap.replay:
+        if topic.kind != "server" or topic.instance is None:
+            raise Rejected("bad_topic", "not a server replica's status")
+        status = server_status(bytes(msg.payload))
+        if status is not None:
+            # The real clock, not `self.clock`: a test that moves the gateway's clock must
+            # not make every server look dead.
+            received = heard_at(status, received, retained=bool(msg.retain), now=utcnow())
+        self.replicas.update(topic.instance, status, received)
+
+    def _known(self, device: str, what: str) -> None:
+        held = self.store.current
+        if held is not None and device not in held.snapshot.doors:
+            raise Rejected("unknown_device", f"{what} of a device that is no door of the snapshot")
+
+    def _decision(self, topic: topics.Topic, msg: paho.MQTTMessage) -> None:
+        device = _device(topic)
+        decision = decode(Decision, bytes(msg.payload))
+        self._known(device, "a decision")
+        self.counters.decisions += 1
+        if self.pending.decided((device, decision.id), time.monotonic()):
+            self.counters.left_to_server += 1
+
+    def _tap(self, topic: topics.Topic, msg: paho.MQTTMessage) -> None:
+        received = time.monotonic()
+        device = _device(topic)
+        tap = decode(Tap, bytes(msg.payload))
+        if tap.replay:
             return
         self.counters.taps += 1
+        self._known(device, "a tap (not answered)")
         key = (device, tap.id)
-        wait = self.settings.takeover if self.replicas.any_online(received) else 0.0
-        with self._timers:
-            if key in self._decided or key in self._waiting:
-                return  # answered already, or a repeated delivery
-            self._waiting[key] = tap
-            heapq.heappush(self._heap, _Due(received + wait, next(self._seq), key))
-            self._timers.notify()
+        if self.replicas.any_online(received):
+            self.pending.add(key, tap, now=received, due=received + self.settings.takeover)
+        elif self.pending.take(key, received):
+            # No server: answered at once, here, rather than handed to the timer thread
+            # (in a flood, every hand-over between threads costs a known card time).
+            self._answer(device, tap)
 
     # -- the timer thread: taps whose time is up, heartbeats, forgetting ----------------
 
     def _run_timers(self) -> None:
+        pending = self.pending
         next_beat = time.monotonic() + self.settings.heartbeat
         while not self._stop.is_set():
-            due: list[tuple[str, Tap]] = []
-            beat = False
-            with self._timers:
+            with pending.cond:
                 now = time.monotonic()
-                while self._heap and self._heap[0].at <= now:
-                    key = heapq.heappop(self._heap).key
-                    tap = self._waiting.pop(key, None)
-                    if tap is not None:  # else a decision came in time
-                        self._decided[key] = now
-                        due.append((key[0], tap))
-                if now >= next_beat:
-                    beat = True
+                due = pending.due(now)
+                late = pending.late(now)
+                beat = now >= next_beat
+                if beat:
                     next_beat = now + self.settings.heartbeat
-                    self._forget(now - REMEMBER_S)
-                if not due and not beat:
-                    until = min(next_beat, self._heap[0].at if self._heap else next_beat)
-                    self._timers.wait(until - now)
+                    pending.forget(now - REMEMBER_S)
+                if not due and not late and not beat:
+                    pending.cond.wait(pending.next_at(next_beat) - now)
                     continue
             # Published outside the lock: paho's thread takes it in the tap handler.
             for device, tap in due:
                 self._answer(device, tap)
+            for device, decision in late:
+                self._publish(device, decision)
             if beat and self.client.connected:
                 self._announce()
 
-    def _forget(self, before: float) -> None:
-        for key in [k for k, at in self._decided.items() if at < before]:
-            del self._decided[key]
-
     def _answer(self, device: str, tap: Tap) -> None:
         try:
-            outcome = gateway_outcome(
-                self.store.current,
-                device,
-                card_hash(self._card_key, tap.card),
-                self.clock(),
-                max_age=self.max_age,
+            outcome = self.answers.outcome(
+                device, tap.card, now=self.clock(), mono_now=self.limits_clock()
             )
-        except Exception:
-            log.exception("could not decide tap %s at %s", tap.id, device)
+        except Exception as exc:
+            self.rejects.count(
+                device, "failed", f"could not decide tap {tap.id}: {exc!r}", trace=True
+            )
             return
         if outcome is None:
-            self.counters.unknown_device += 1
-            log.warning("tap %s from %r, not a door of the snapshot: not answered", tap.id, device)
+            self.rejects.count(device, "unknown_device", f"tap {tap.id}: no door of the snapshot")
             return
         decision = Decision(
             id=tap.id,
@@ -386,9 +326,17 @@ class Gateway:
             by="gateway",
             reader=tap.reader,
         )
+        if outcome.reason is not Reason.TOO_MANY_ATTEMPTS:
+            self._publish(device, decision)
+        elif not self.pending.defer(device, decision, time.monotonic()):
+            self.rejects.count(device, "flood", f"tap {tap.id}: too many answers wait")
+
+    def _publish(self, device: str, decision: Decision) -> None:
         self.client.publish(topics.decision(self.site, device), decision)
         self.counters.answered += 1
-        log.info("tap %s at %s: %s by gateway", tap.id, device, outcome.reason)
+        # A flood's answers are counted (self.answers), not logged one by one.
+        level = logging.DEBUG if decision.reason == Reason.TOO_MANY_ATTEMPTS else logging.INFO
+        log.log(level, "tap %s at %s: %s by gateway", decision.id, device, decision.reason)
 
     # -- the fetch thread ---------------------------------------------------------------
 

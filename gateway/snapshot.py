@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 import threading
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -27,6 +26,7 @@ from typing import Literal
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from protocol.files import FILE_MODE, private_dir, write_private
 from protocol.messages import UtcTime
 from protocol.policy import PolicySnapshot
 
@@ -81,10 +81,13 @@ class SnapshotStore:
         return self._held
 
     def load(self) -> HeldSnapshot | None:
-        """Read the snapshot kept on disk (at start); a missing or unreadable file leaves
-        the store empty, and says so in the log."""
+        """Read the snapshot kept on disk (at start), making its folder 0700 and the file
+        0600 (an older gateway left them readable to all); a missing or unreadable file
+        leaves the store empty, and says so in the log."""
         try:
+            private_dir(self.path.parent)
             data = self.path.read_bytes()
+            os.chmod(self.path, FILE_MODE)
         except FileNotFoundError:
             return None
         except OSError as exc:
@@ -124,21 +127,12 @@ class SnapshotStore:
 
     def _save(self, held: HeldSnapshot) -> None:
         """Write, flush and rename over the old file, so a power cut leaves the old or the
-        new snapshot, never half of one; memory follows even if the disk fails."""
+        new snapshot, never half of one; memory follows even if the disk fails. The file
+        holds card hashes: 0600 in a 0700 folder."""
         self._held = held
         disk = _OnDisk(etag=held.etag, fetched_at=held.fetched_at, snapshot=held.snapshot)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".policy-", suffix=".tmp", dir=self.path.parent)
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(disk.model_dump_json().encode())
-                    f.flush()
-                    os.fsync(f.fileno())
-                os.replace(tmp, self.path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            write_private(self.path, disk.model_dump_json().encode())
             _fsync_dir(self.path.parent)
         except OSError as exc:
             log.error("cannot keep the policy snapshot on disk at %s: %s", self.path, exc)

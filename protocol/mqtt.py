@@ -59,6 +59,19 @@ def parse_url(url: str) -> BrokerAddress:
     )
 
 
+def _matches(filter_levels: tuple[str, ...], levels: list[str]) -> bool:
+    """MQTT topic matching (`+` one level, `#` the rest), with the filter split once at
+    subscription rather than on every message as `paho.topic_matches_sub` does."""
+    if levels[0].startswith("$") and filter_levels[0] in ("+", "#"):
+        return False  # wildcards never match $SYS-like topics at the first level
+    for i, part in enumerate(filter_levels):
+        if part == "#":
+            return True
+        if i >= len(levels) or (part != "+" and part != levels[i]):
+            return False
+    return len(levels) == len(filter_levels)
+
+
 def _nodelay(client: paho.Client, userdata: Any, sock: Any) -> None:
     with contextlib.suppress(OSError, AttributeError):  # not a TCP socket (e.g. websockets)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -91,7 +104,8 @@ class MqttClient:
         )
         self.client_id = client_id
         self.keepalive = keepalive
-        self._handlers: list[tuple[str, str, int, Handler]] = []
+        self._handlers: list[tuple[str, tuple[str, ...], int, Handler]] = []
+        self._manual_ack = manual_ack
         self._connected = threading.Event()
         # Set once the broker has confirmed this connection's subscriptions (SUBACK), so
         # a caller that waits for it never publishes before it can hear the answer.
@@ -176,16 +190,24 @@ class MqttClient:
         """Route messages matching `filter_` (a `$share/...` filter matches its topic part)
         to `handler`; subscribed now if connected, and again after every reconnect."""
         match = filter_.split("/", 2)[2] if filter_.startswith("$share/") else filter_
-        self._handlers.append((filter_, match, qos, handler))
+        self._handlers.append((filter_, tuple(match.split("/")), qos, handler))
         if self.connected:
             self._client.subscribe(filter_, qos=qos)
 
     def _on_message(self, client, userdata, msg: paho.MQTTMessage) -> None:  # type: ignore[no-untyped-def]
-        for _filter, match, _qos, handler in self._handlers:
-            if paho.topic_matches_sub(match, msg.topic):
-                self._guard(handler, msg)
-                return
-        log.debug("%s: no handler for %s", self.client_id, msg.topic)
+        try:
+            levels = msg.topic.split("/")  # paho raises on a topic that is not UTF-8
+        except UnicodeDecodeError:
+            levels = None
+        if levels is not None:
+            for _filter, match, _qos, handler in self._handlers:
+                if _matches(match, levels):
+                    self._guard(handler, msg)
+                    return
+        # Nobody can handle it: acknowledged here, or it would hold the broker's window.
+        log.debug("%s: no handler for message %s", self.client_id, msg.mid)
+        if self._manual_ack:
+            self.ack(msg)
 
     def _guard(self, fn: Callable[..., None], *args: object) -> None:
         # paho stops its loop thread when a callback raises; a bad message must not do that.

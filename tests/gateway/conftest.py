@@ -4,6 +4,7 @@ uvicorn on a free port), a broker with the server's door path, and gateways."""
 from __future__ import annotations
 
 import os
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from gatewire import (
     Clock,
     Doors,
     HttpServer,
+    Ticker,
     seed,
     server_settings,
 )
@@ -132,13 +134,14 @@ MakeGateway = Callable[..., Gateway]
 @pytest.fixture
 def make_gateway(system: System, tmp_path: Path) -> Iterator[MakeGateway]:
     """Start `Gateway`s on the system (stopped after the test): `make_gateway(clock=...,
-    data_dir=..., **settings)`; each waits until connected and holding a snapshot unless
-    `expect_snapshot=False`."""
+    limits_clock=..., data_dir=..., **settings)`; each waits until connected and holding a
+    snapshot unless `expect_snapshot=False`."""
     started: list[Gateway] = []
 
     def make(
         *,
         clock: Clock | None = None,
+        limits_clock: Callable[[], float] = time.monotonic,
         data_dir: Path | None = None,
         expect_snapshot: bool = True,
         **overrides: Any,
@@ -147,6 +150,7 @@ def make_gateway(system: System, tmp_path: Path) -> Iterator[MakeGateway]:
             system.gateway_settings(**overrides),
             data_dir or tmp_path / "gateway",
             clock=clock or Clock(MONDAY_NOON),
+            limits_clock=limits_clock,
         )
         started.append(gw)
         gw.start()
@@ -157,4 +161,28 @@ def make_gateway(system: System, tmp_path: Path) -> Iterator[MakeGateway]:
 
     yield make
     for gw in started:
+        gw.stop()
+
+
+@pytest.fixture
+def idle_gateway(ctx: ServerContext, tmp_path: Path) -> Iterator[Gateway]:
+    """A gateway that is never started (no broker, no threads), holding the seeded
+    server's snapshot as fetched at MONDAY_NOON; its `limits_clock` is a `Ticker`. A test
+    feeds its `on_*` handlers messages directly."""
+    with ctx.reads() as session:
+        snapshot = ctx.policy.get(session, MONDAY_NOON)
+    settings = GatewaySettings(
+        site=SITE,
+        mqtt_url="mqtt://127.0.0.1:1",
+        server_url="http://127.0.0.1:1",
+        gateway_token=GATEWAY_TOKEN,
+        card_key=KEY,
+    )
+    gw = Gateway(
+        settings, tmp_path / "idle-gateway", clock=Clock(MONDAY_NOON), limits_clock=Ticker()
+    )
+    gw.store.offer(snapshot, '"seeded"', MONDAY_NOON)
+    try:
+        yield gw
+    finally:
         gw.stop()

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import paho.mqtt.client as paho
 import uvicorn
 from fastapi import FastAPI
 
@@ -42,6 +43,27 @@ class Clock:
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
+
+
+class Ticker:
+    """A monotonic clock (seconds) that stands still until a test moves it."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def message(topic: str, payload: bytes, *, retain: bool = False) -> paho.MQTTMessage:
+    """An MQTT message as paho hands it to a handler."""
+    msg = paho.MQTTMessage(topic=topic.encode())
+    msg.payload = payload
+    msg.retain = retain
+    return msg
 
 
 def server_settings(tmp_path: Path, mqtt_url: str = "mqtt://127.0.0.1:1") -> Settings:

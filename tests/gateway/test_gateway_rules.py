@@ -1,5 +1,6 @@
 """What the gateway answers from what it holds (no broker): stale and missing snapshots,
-devices that are no door, and which server replicas count as online."""
+devices that are no door, which server replicas count as online, and when the answers
+that can wait go out."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from datetime import timedelta
 import pytest
 from gatewire import CARDS, KEY, MONDAY_NOON, UNKNOWN_CARD
 
-from gateway.gateway import Replicas, gateway_outcome
+from gateway.answer import gateway_outcome
 from gateway.snapshot import HeldSnapshot
+from gateway.takeover import Pending, Replicas
 from protocol.cards import card_hash
-from protocol.messages import Reason, Status
+from protocol.messages import Decision, Reason, Status, Tap, new_id
 from server.context import ServerContext
 
 MAX_AGE = timedelta(days=7)
@@ -103,3 +105,51 @@ def test_last_will_or_an_emptied_topic_takes_a_replica_away() -> None:
     assert replicas.any_online(102.0)  # b is still up
     replicas.update("b", None, heard=102.0)
     assert not replicas.any_online(102.0)
+
+
+def _tap() -> Tap:
+    return Tap(id=new_id(), ts=MONDAY_NOON, card=CARDS["staff"])
+
+
+def _refusal(tap: Tap) -> Decision:
+    return Decision(id=tap.id, granted=False, reason="too_many_attempts", by="gateway")
+
+
+def test_a_flood_s_answers_wait_for_a_pause_in_the_taps() -> None:
+    pending = Pending(quiet_s=0.05, late_max_s=1.0)
+    first = _tap()
+    assert pending.take(("reader-main", first.id), now=10.0)
+    pending.defer("reader-main", _refusal(first), now=10.0)
+    with pending.cond:
+        assert pending.late(10.04) == []
+        assert pending.next_at(99.0) == pytest.approx(10.05)
+    pending.take(("reader-main", new_id()), now=10.04)  # the flood goes on
+    with pending.cond:
+        assert pending.late(10.06) == []
+        assert [d.id for _, d in pending.late(10.09)] == [first.id]
+        assert pending.late(10.5) == []  # taken once
+
+
+def test_a_flood_s_answers_wait_a_second_at_most() -> None:
+    pending = Pending(quiet_s=0.05, late_max_s=1.0)
+    first = _tap()
+    pending.defer("reader-main", _refusal(first), now=10.0)
+    for i in range(33):  # a tap every 30 ms until 10.96: never a pause
+        pending.take(("reader-main", new_id()), now=10.0 + 0.03 * i)
+        with pending.cond:
+            assert pending.late(10.0 + 0.03 * i) == []
+    with pending.cond:
+        assert [d.id for _, d in pending.late(11.0)] == [first.id]
+
+
+def test_a_tap_heard_twice_is_answered_once() -> None:
+    pending = Pending()
+    tap = _tap()
+    assert pending.take(("reader-main", tap.id), now=1.0)
+    assert not pending.take(("reader-main", tap.id), now=1.1)
+    assert not pending.add(("reader-main", tap.id), tap, now=1.1, due=1.6)
+    other = _tap()
+    assert pending.add(("reader-main", other.id), other, now=2.0, due=2.5)
+    assert pending.decided(("reader-main", other.id), now=2.1)  # the server was in time
+    with pending.cond:
+        assert pending.due(3.0) == []

@@ -140,3 +140,40 @@ def test_unreachable_server_is_a_fetch_error(tmp_path: Path) -> None:
 
     with pytest.raises(FetchError, match="ConnectError"):
         _fetcher(refuse).refresh(SnapshotStore(tmp_path), now=MONDAY_NOON)
+
+
+def _mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_the_snapshot_is_private_to_the_gateway(tmp_path: Path) -> None:
+    """Card hashes and bookings: 0600 in a 0700 folder, whatever the umask."""
+    old = os.umask(0o022)
+    try:
+        store = SnapshotStore(tmp_path / "var" / "gateway")
+        store.load()
+        assert _mode(tmp_path / "var" / "gateway") == 0o700
+        store.offer(snap(n=1), '"e1-1"', MONDAY_NOON)
+        assert _mode(store.path) == 0o600
+        store.confirm('"e1-1"', MONDAY_NOON + timedelta(minutes=5))
+        assert _mode(store.path) == 0o600
+        assert sorted(p.name for p in store.path.parent.iterdir()) == ["policy.json"]
+    finally:
+        os.umask(old)
+
+
+def test_an_older_gateway_s_readable_snapshot_is_made_private(tmp_path: Path) -> None:
+    folder = tmp_path / "gw"
+    SnapshotStore(folder).offer(snap(n=2), '"e1-2"', MONDAY_NOON)
+    folder.chmod(0o755)
+    (folder / "policy.json").chmod(0o644)
+    held = SnapshotStore(folder).load()
+    assert held is not None and held.version == ("e1", 2)
+    assert (_mode(folder), _mode(folder / "policy.json")) == (0o700, 0o600)
+
+
+def test_a_started_gateway_keeps_its_data_private(system, make_gateway, tmp_path: Path) -> None:
+    data = tmp_path / "gw-data"
+    make_gateway(data_dir=data)
+    kept = [data, *data.rglob("*")]
+    assert {p.name: _mode(p) for p in kept} == {"gw-data": 0o700, "policy.json": 0o600}
