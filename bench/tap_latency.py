@@ -90,7 +90,7 @@ def main() -> None:
         for c in (device, echo):
             c.start()
             c.wait_connected(10)
-        ingest.client.wait_connected(10)
+        ingest.wait_connected(10)
         time.sleep(0.3)  # let the subscriptions settle
 
         make_tap = lambda: Tap(id=new_id(), ts=utcnow(), card=CARD)  # noqa: E731

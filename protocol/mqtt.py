@@ -59,6 +59,15 @@ def parse_url(url: str) -> BrokerAddress:
     )
 
 
+def connection_username(username: str | None, part: str, *, main: str) -> str | None:
+    """The username of one of a program's several connections: `username` for the main
+    one, `username.part` for the others (one password for all), so that a broker that
+    binds each client id to its username keeps their persistent sessions apart."""
+    if username is None or part == main:
+        return username
+    return f"{username}.{part}"
+
+
 def _matches(filter_levels: tuple[str, ...], levels: list[str]) -> bool:
     """MQTT topic matching (`+` one level, `#` the rest), with the filter split once at
     subscription rather than on every message as `paho.topic_matches_sub` does."""

@@ -90,6 +90,12 @@ def server_status(site: str, instance: str) -> str:
     return f"hub/{check_id(site, 'site')}/sys/server/{check_id(instance, 'instance')}/status"
 
 
+def server_marker(site: str, instance: str) -> str:
+    """Where a server replica's door-path connection sends a marker to itself after each
+    connect: when it comes back, everything queued before it has been delivered."""
+    return f"hub/{check_id(site, 'site')}/sys/server/{check_id(instance, 'instance')}/marker"
+
+
 def gateway_status(site: str, instance: str) -> str:
     return f"hub/{check_id(site, 'site')}/sys/gateway/{check_id(instance, 'instance')}/status"
 
@@ -162,4 +168,6 @@ def parse(topic: str) -> Topic:
             return Topic(site, None, "sys", "policy")
         if len(parts) == 6 and parts[3] in ("server", "gateway") and parts[5] == "status":
             return Topic(site, None, "sys", parts[3], check_id(parts[4], "instance"))
+        if len(parts) == 6 and parts[3] == "server" and parts[5] == "marker":
+            return Topic(site, None, "sys", "marker", check_id(parts[4], "instance"))
     raise TopicError(f"not a spacehub topic: {topic!r}")

@@ -1,43 +1,56 @@
 """The door path's domain service: decide a tap, record it, and record what the door did.
 
 Knows nothing of MQTT: the ingest adapter hands it parsed messages and an `answer`
-callable that publishes a Decision."""
+callable that publishes a Decision. A message it refuses raises `Rejected` (it can never
+apply: counted and acknowledged) or `NotYet` (it may apply once an earlier message has: a
+Result whose tap is still on its way). What a door did, and what that implies for
+bookings, is in `server.reconcile`; the tap limits in `server.limiter`."""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from protocol.cards import card_hash
 from protocol.decide import Outcome, decide
-from protocol.messages import Decision, Reason, Result, Status, Tap, format_time
+from protocol.messages import Decision, Reason, Result, Status, Tap
 from protocol.policy import PolicySnapshot
-from server import devices, emergency, models, policy
-from server.bookings import insert_booking, overlapping
-from server.checkin import check_in
-from server.errors import Conflict
+from server import devices, models
+from server.accesslog import access_event, display_name
+from server.aftertap import AfterTap
+from server.errors import NotYet, Rejected
 from server.events import EventBus
-from server.policy import PolicyCache, build_snapshot
-from server.release import remove_strike_for_booking
-from server.site import SiteConfig
+from server.limiter import Limiter
+from server.policy import PolicyCache
+from server.reconcile import (
+    apply_effect,
+    find_event,
+    follow_result,
+    member_of,
+    reconcile,
+    undo_effect,
+)
+from server.site import Device, SiteConfig
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+GATEWAY = "gateway"  # DoorPathCounters.limited: the gateway's `too_many_attempts`
 
 
 class TapFate(StrEnum):
     ANSWERED = "answered"
     DUPLICATE = "duplicate"
     EXPIRED = "expired"
-    UNKNOWN_DEVICE = "unknown_device"
+    LIMITED = "limited"  # answered `too_many_attempts` from memory, with no row of its own
 
 
 @dataclass
@@ -48,17 +61,13 @@ class DoorPathCounters:
     answered: int = 0
     invalid: int = 0
     gateway_decisions: int = 0  # decisions of the gateway recorded (first time each)
+    # taps answered `too_many_attempts` from memory, by (device, why): `unknown_card_flood`
+    # (the door's bucket of unknown cards is empty), `cooling_period` (the card's), or
+    # `gateway` (the gateway's such decisions, not recorded)
+    limited: Counter[tuple[str, str]] = field(default_factory=Counter)
 
 
-def display_name(name: str) -> str:
-    """What a door's display may show: `Anna Kowalska` → `Anna K.`."""
-    parts = name.split()
-    if len(parts) < 2:
-        return name[:40]
-    return f"{parts[0]} {parts[-1][0]}."
-
-
-@dataclass
+@dataclass(repr=False)  # its repr would show the card key in a logged traceback
 class AccessService:
     """Decides taps from the policy snapshot and keeps the access log, one row per tap."""
 
@@ -69,41 +78,58 @@ class AccessService:
     clock: Clock
     events: EventBus = field(default_factory=EventBus)
     counters: DoorPathCounters = field(default_factory=DoorPathCounters)
+    # The tap limits' clock (seconds, monotonic); tests move it.
+    monotonic: Callable[[], float] = time.monotonic
     _clock_synced: dict[str, bool] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    # Staff cards known to have every door's emergency hash, as of a policy version (any
-    # change that could take hashes away moves the version on).
-    _hashed: tuple[tuple[str, int], set[str]] = (("", -1), set())
+    # The snapshot the latest tap was decided from: the tap limits read it without the
+    # database (a card registered since counts as unknown until the next decided tap).
+    _snapshot: PolicySnapshot | None = None
+
+    def __post_init__(self) -> None:
+        self.after = AfterTap(self.writes, self.events, self.clock)
+        self.limiter = Limiter(
+            site=self.site,
+            after=self.after,
+            counts=self.counters.limited,
+            monotonic=lambda: self.monotonic(),
+        )
 
     def handle_tap(self, device_id: str, tap: Tap, answer: Callable[[Decision], object]) -> TapFate:
         """Decide and record one tap; `answer` publishes the decision.
 
-        A repeated (device, id) is a no-op, and so is a tap the gateway's decision or the
-        door's Result came before: it is never answered, it only completes the row (card,
-        time) and what the Result implies. A replayed tap, or one from a device whose clock
-        is synced that is too old to answer (`_stale`), is recorded as expired and never
-        answered: the door has given up on it, or will before an answer reaches it. A
-        decision that changes nothing is answered at once and recorded right after; a
-        grant that checks a booking in or creates a walk-in is committed first and
-        answered after, so a door never opens on a check-in that a release beat."""
+        A tap past the tap limits (an unknown card while its door is flooded with them, a
+        card in its cooling period) is answered `too_many_attempts` at once, from memory,
+        with no row of its own. A repeated (device, id) is a no-op, and so is a tap the
+        gateway's decision came before: it is never answered, it only completes the row
+        (card, time). A replayed tap, or one from a device whose clock is synced that is
+        too old to answer (`_stale`), is recorded as expired and never answered: the
+        door has given up on it, or will before an answer reaches it. A decision that
+        changes nothing is answered at once and recorded right after; a grant that
+        checks a booking in or creates a walk-in is committed first and answered after,
+        so a door never opens on a check-in that a release beat. Rejected for a device
+        the site does not know."""
         now = self.clock()
         device = self.site.device(device_id)
         if device is None:
             self.counters.unknown_device_taps += 1
-            log.warning("tap %s from unknown device %r: not answered", tap.id, device_id)
-            return TapFate.UNKNOWN_DEVICE
+            raise Rejected("unknown_device", f"tap {tap.id} from unknown device {device_id!r}")
         hashed = card_hash(self.card_key, tap.card)
+        refused = self._refused(device, tap, hashed, now)
+        if refused is not None:
+            if not tap.replay:
+                answer(refused)
+            return TapFate.LIMITED
         outcome: Outcome | None = None
         decision: Decision | None = None
-        snapshot: PolicySnapshot | None = None
         changes: list[dict] = []
         with self._lock, self.writes() as session:
             with session.begin():
-                event = _find(session, device_id, tap.id)
+                event = find_event(session, device_id, tap.id)
                 if event is not None:
                     fate = TapFate.DUPLICATE
                     completed = event.card_hash is None
-                    if completed:  # the gateway's decision or the door's Result came first
+                    if completed:  # the gateway's decision came first
                         changes = self._complete(session, event, tap, hashed, now)
                 else:
                     event = models.AccessEvent(
@@ -114,14 +140,15 @@ class AccessService:
                         received=now,
                         card_hash=hashed,
                         replay=tap.replay,
+                        boot=tap.boot,
                     )
                     session.add(event)
                     if tap.replay or self._stale(session, device_id, tap, now):
                         event.by = "expired"
-                        event.member_id = _member_of(session, hashed)
+                        event.member_id = member_of(session, hashed)
                         fate = TapFate.EXPIRED
                     else:
-                        outcome, snapshot = self._decide(session, device_id, hashed, now)
+                        outcome = self._decide(session, device_id, hashed, now)
                         decision = self._decision(session, tap, outcome)
                         if outcome.effect is None:
                             answer(decision)
@@ -132,9 +159,9 @@ class AccessService:
                         if outcome.effect is not None:
                             event.booking_id = outcome.booking_id
                         fate = TapFate.ANSWERED
-                self._remember_emergency(session, hashed, tap.card, snapshot)
             if outcome is not None and decision is not None and outcome.effect is not None:
                 answer(decision)
+        self._after_tap(device, tap, hashed, outcome)
         if fate is TapFate.DUPLICATE:
             self.counters.duplicates += 1
             if completed:
@@ -151,59 +178,72 @@ class AccessService:
             self.events.publish("booking", {"room_id": outcome.room, "change": outcome.effect})
         return fate
 
+    def _refused(self, device: Device, tap: Tap, hashed: str, now: datetime) -> Decision | None:
+        """`too_many_attempts` for a tap past the tap limits, decided from memory; None
+        for a tap to decide as usual."""
+        snapshot = self._snapshot
+        if snapshot is None:  # the first tap since the start
+            with self.writes() as session, session.begin():
+                snapshot = self._snapshot_now(session, now)
+        if self.limiter.refuse(snapshot, device, tap, hashed) is None:
+            return None
+        return self._decision(None, tap, decide(snapshot, device.id, hashed, now, blocked=True))
+
+    def _after_tap(self, device: Device, tap: Tap, hashed: str, outcome: Outcome | None) -> None:
+        """Once the decision is out: count it against the card's limit, and have a staff
+        card's missing emergency hashes computed off this thread (its UID is in hand only
+        now)."""
+        if outcome is not None:
+            self.limiter.count(device, hashed, outcome)
+        snapshot = self._snapshot
+        if snapshot is None:
+            return
+        card = snapshot.cards.get(hashed)
+        member = snapshot.members.get(card.member_id) if card is not None else None
+        if card is not None and card.active and member is not None and member.category == "staff":
+            self.after.staff_tapped(hashed, tap.card, version=(snapshot.epoch, snapshot.n))
+
     def _complete(
         self, session: Session, event: models.AccessEvent, tap: Tap, hashed: str, now: datetime
     ) -> list[dict]:
-        """The tap of a row the gateway's decision or the door's Result made: fill in the
-        card and times, then apply what a Result already there implies."""
+        """The tap of a row the gateway's decision made: fill in the card and times, then
+        apply what a Result already there implies (rows of older versions only: a Result
+        now waits for its tap)."""
         event.ts = tap.ts
         event.card_hash = hashed
         event.replay = tap.replay
+        event.boot = tap.boot
         if event.member_id is None:
-            event.member_id = _member_of(session, hashed)
+            event.member_id = member_of(session, hashed)
         return reconcile(session, site=self.site, event=event, now=now)
 
-    def _decide(
-        self, session: Session, device_id: str, hashed: str, now: datetime
-    ) -> tuple[Outcome, PolicySnapshot]:
+    def _snapshot_now(self, session: Session, now: datetime) -> PolicySnapshot:
+        """The current snapshot; a new one brings its tap limits."""
+        snapshot = self.policy.get(session, now)
+        if snapshot is not self._snapshot:
+            self.limiter.follow(snapshot.rules)
+            self._snapshot = snapshot
+        return snapshot
+
+    def _decide(self, session: Session, device_id: str, hashed: str, now: datetime) -> Outcome:
         """Decide, and apply the state change a grant implies (the outcome's `booking_id`
         is then the booking changed). Should the booking have changed under us (another
         replica's release), decide again on the fresh state."""
         for _ in range(2):
-            snapshot = self.policy.get(session, now)
+            snapshot = self._snapshot_now(session, now)
             outcome = decide(snapshot, device_id, hashed, now)
             if outcome.effect is None:
-                return outcome, snapshot
+                return outcome
             booking_id = apply_effect(session, site=self.site, outcome=outcome, at=now)
             if booking_id is not None:
-                return replace(outcome, booking_id=booking_id), snapshot
+                return replace(outcome, booking_id=booking_id)
         log.warning("booking state kept changing under tap at %s: refused", device_id)
-        return replace(outcome, granted=False, reason=Reason.NO_ACCESS, effect=None), snapshot
+        return replace(outcome, granted=False, reason=Reason.NO_ACCESS, effect=None)
 
-    def _remember_emergency(
-        self, session: Session, hashed: str, uid: str, snapshot: PolicySnapshot | None
-    ) -> None:
-        """The UID is in hand only now: a staff card gets any emergency hash it lacks.
-
-        With the snapshot the tap was decided from, only a staff card not yet seen
-        complete at this policy version costs a look at the database."""
-        if snapshot is not None:
-            card = snapshot.cards.get(hashed)
-            member = snapshot.members.get(card.member_id) if card is not None else None
-            if card is None or not card.active or member is None or member.category != "staff":
-                return
-            version, seen = self._hashed
-            if version != (snapshot.epoch, snapshot.n):
-                version, seen = self._hashed = ((snapshot.epoch, snapshot.n), set())
-            if hashed in seen:
-                return
-        if emergency.remember_tap(session, uid_hash=hashed, uid=uid):
-            policy.bump(session)
-        elif snapshot is not None:
-            seen.add(hashed)
-
-    def _decision(self, session: Session, tap: Tap, outcome: Outcome) -> Decision:
-        member = session.get(models.Member, outcome.member_id) if outcome.member_id else None
+    def _decision(self, session: Session | None, tap: Tap, outcome: Outcome) -> Decision:
+        member = None
+        if session is not None and outcome.member_id and outcome.granted:
+            member = session.get(models.Member, outcome.member_id)
         return Decision(
             id=tap.id,
             granted=outcome.granted,
@@ -211,7 +251,7 @@ class AccessService:
             unlock_s=outcome.unlock_s,
             by="server",
             reader=tap.reader,
-            name=display_name(member.name) if member and outcome.granted else None,
+            name=display_name(member.name) if member else None,
         )
 
     def _stale(self, session: Session, device_id: str, tap: Tap, now: datetime) -> bool:
@@ -233,7 +273,8 @@ class AccessService:
 
     def handle_decision(self, device_id: str, decision: Decision) -> bool:
         """Record a decision the gateway sent a door; False for the server's own (recorded
-        when made), for one already recorded and for an unknown device.
+        when made), for one already recorded, and for the gateway's `too_many_attempts`
+        (not recorded on its own, as the server's are not). Rejected for an unknown device.
 
         When nobody had answered the tap (not seen yet, or expired), the gateway's decision
         is the tap's; when the server had answered too (it was slow), the server's stays
@@ -243,11 +284,15 @@ class AccessService:
             return False
         device = self.site.device(device_id)
         if device is None:
-            log.warning("decision for unknown device %r ignored", device_id)
+            raise Rejected("unknown_device", f"decision for unknown device {device_id!r}")
+        if decision.reason == Reason.TOO_MANY_ATTEMPTS:
+            # The gateway's tap limits answered from memory: during a flood it would cost
+            # a row a junk tap here, and the door's Result still says what it did.
+            self.counters.limited[(device_id, GATEWAY)] += 1
             return False
         now = self.clock()
         with self._lock, self.writes() as session, session.begin():
-            event = _find(session, device_id, decision.id)
+            event = find_event(session, device_id, decision.id)
             if event is None:
                 # The tap is still to come (or lost): it will be a duplicate, unanswered.
                 event = models.AccessEvent(
@@ -268,34 +313,33 @@ class AccessService:
         return True
 
     def handle_result(self, device_id: str, result: Result) -> bool:
-        """Record what the door did with a tap: the decision it applied becomes the one of
-        record, a check-in or walk-in committed for a grant it did not apply is undone
-        (`undo_effect`), and what a grant it applied implies is applied (`reconcile`).
-        False when already recorded."""
+        """Record what the door did with a tap it sent: the decision it applied becomes
+        the one of record, a check-in or walk-in committed for a grant it did not apply is
+        undone (`undo_effect`), and what a grant it applied implies is applied
+        (`reconcile`). False when this Result is recorded already.
+
+        A Result counts only for a tap this device sent, from the same boot when the tap
+        carried one: NotYet while the tap is not recorded (it may be on its way);
+        Rejected for another boot, for a tap whose Result says otherwise, and for an
+        unknown device. A refused Result changes nothing."""
         now = self.clock()
         device = self.site.device(device_id)
         if device is None:
-            log.warning("result from unknown device %r ignored", device_id)
-            return False
+            raise Rejected("unknown_device", f"result from unknown device {device_id!r}")
+        if self.limiter.refused(device_id, result.tap):
+            raise Rejected("result_of_limited_tap", f"{device_id}: tap {result.tap} has no row")
         with self._lock, self.writes() as session, session.begin():
-            event = _find(session, device_id, result.tap)
-            if event is None:
-                # The result overtook its tap (or the tap was lost): the door's word
-                # stands, and the tap, when it comes, is a duplicate and not answered.
-                event = models.AccessEvent(
-                    device_id=device_id,
-                    event_id=result.tap,
-                    door_id=device.door,
-                    received=now,
-                    granted=result.granted,
-                    reason=result.reason,
-                    by=result.applied if result.applied != "none" else "expired",
-                )
-                session.add(event)
-            elif event.result_id is not None:
-                return False
-            else:
-                _follow_result(event, result)
+            event = find_event(session, device_id, result.tap)
+            if event is None or event.card_hash is None:
+                raise NotYet("result_without_tap", f"{device_id}: no tap {result.tap} (yet)")
+            if event.boot is not None and result.boot != event.boot:
+                raise Rejected("result_other_boot", f"{device_id}: result of another boot")
+            if event.result_id is not None:
+                said = (event.result_id, event.result_applied, event.result_granted)
+                if said == (result.id, result.applied, result.granted):
+                    return False
+                raise Rejected("result_conflict", f"{device_id}: tap {result.tap} has a result")
+            follow_result(event, result)
             event.result_id = result.id
             event.result_applied = result.applied
             event.result_granted = result.granted
@@ -314,288 +358,15 @@ class AccessService:
             self.events.publish("booking", change)
 
     def handle_status(self, device_id: str, status: Status) -> None:
-        """A device's retained status or heartbeat: online, last seen, clock synced; a
-        `device` event when that makes it go on- or offline."""
+        """A device's retained status or heartbeat: online, last seen, clock synced, the
+        mode a door applies; a `device` event when it goes on- or offline or its door
+        reports another mode. Rejected for a device the site does not know."""
         site_device = self.site.device(device_id)
         if site_device is None:
-            return
+            raise Rejected("unknown_device", f"status of unknown device {device_id!r}")
         self._clock_synced[device_id] = status.clock_synced
         now = self.clock()
         with self.writes() as session, session.begin():
-            device = session.get(models.Device, device_id)
-            if device is None:
-                return
-            was_online = devices.device_online(device, now)
-            device.online = status.state == "online"
-            device.last_seen = min(status.ts, now)  # a retained status may be old
-            device.clock_synced = status.clock_synced
-            device.status = status.model_dump(mode="json")
-        if devices.device_online(device, now) != was_online:
-            self.events.publish("device", devices.device_event(site_device, device, now=now))
-
-
-def access_event(event: models.AccessEvent, *, member_name: str | None = None) -> dict:
-    """An access-log row as the API and the live stream show it (door's Result first)."""
-    granted, by = event.granted, event.by
-    if event.result_applied is not None:
-        granted = bool(event.result_granted)
-        by = "expired" if event.result_applied == "none" else event.result_applied
-    return {
-        "id": event.event_id,
-        "device": event.device_id,
-        "door": event.door_id,
-        "ts": event.ts and format_time(event.ts),
-        "received": format_time(event.received),
-        "granted": granted,
-        "reason": event.reason,
-        "by": by,
-        "member_id": event.member_id,
-        "name": member_name,
-    }
-
-
-def apply_effect(
-    session: Session, *, site: SiteConfig, outcome: Outcome, at: datetime
-) -> int | None:
-    """Commit the state change a grant implies, as of `at`: check the booking in, or book
-    the free room as a walk-in from `at`; the booking's id. None when the booking is no
-    longer `booked` or the room is no longer free."""
-    if outcome.effect == "check_in" and outcome.booking_id is not None:
-        done = check_in(session, booking_id=outcome.booking_id, now=at)
-        return outcome.booking_id if done else None
-    if outcome.effect == "walk_in" and outcome.room and outcome.until and outcome.member_id:
-        try:
-            with session.begin_nested():
-                booking = insert_booking(
-                    session,
-                    site=site,
-                    room_id=outcome.room,
-                    member_id=outcome.member_id,
-                    start=at,
-                    end=outcome.until,
-                    now=at,
-                    title="Walk-in",
-                    status="checked_in",
-                    source="walk_in",
-                )
-                booking.checked_in_at = at
-        except Conflict:
-            return None
-        return booking.id
-    return None
-
-
-# -- reconciliation: what a door did, learnt from its Result ----------------------------
-
-
-def reconcile(
-    session: Session,
-    *,
-    site: SiteConfig,
-    event: models.AccessEvent,
-    now: datetime,
-    applied_reason: str | None = None,
-) -> list[dict]:
-    """Apply what a grant the door applied implies, once its Result and its tap (card,
-    time) are both recorded; the `booking` events to publish after the commit.
-
-    A gateway's grant at a room's door checks the booking in, or takes the free room as a
-    walk-in (when that is what the gateway granted), as of the tap's time, as the server
-    would have (`decide()` over the state at that time, as far as the database tells);
-    the server applied its own grants already, and the entrance implies neither.
-    Any applied grant shows that a holder whose booking was released arrived in time
-    (`arrived_in_time`). `applied_reason`: the reason of the decision the door applied,
-    as its Result says."""
-    if not event.result_granted or event.result_applied not in ("server", "gateway"):
-        return []
-    if event.card_hash is None or event.ts is None:
-        return []  # done when the tap arrives
-    device = site.device(event.device_id)
-    member_id = _member_of(session, event.card_hash)
-    if device is None or device.door is None or member_id is None:
-        return []
-    room = site.room(device.room)
-    changes: list[dict] = []
-    if event.result_applied == "gateway" and room is not None and room.kind != "entrance":
-        snapshot = snapshot_as_of(session, site=site, device_id=device.id, at=event.ts)
-        outcome = decide(snapshot, device.id, event.card_hash, event.ts)
-        granted_reason = applied_reason or event.reason
-        wanted = outcome.effect == "check_in" or (
-            outcome.effect == "walk_in" and granted_reason in (None, Reason.WALK_IN)
-        )
-        booking_id = None
-        if outcome.granted and wanted:
-            booking_id = apply_effect(session, site=site, outcome=outcome, at=event.ts)
-        if booking_id is not None:
-            event.booking_id = booking_id
-            changes.append({"id": booking_id, "room_id": outcome.room, "change": outcome.effect})
-    changes += arrived_in_time(
-        session, site=site, member_id=member_id, room_id=device.room, at=event.ts, now=now
-    )
-    return changes
-
-
-def _follow_result(event: models.AccessEvent, result: Result) -> None:
-    """Make the decision the door applied the one of record; the other one is kept."""
-    applied = result.applied
-    if applied == "none" or event.by == applied:
-        return
-    if event.by in (None, "expired"):
-        event.by, event.granted = applied, result.granted
-        event.reason = result.reason or event.reason
-        return
-    mine = (event.by, event.granted, event.reason)
-    if event.other_by == applied:
-        event.by, event.granted, event.reason = (
-            event.other_by,
-            bool(event.other_granted),
-            event.other_reason,
-        )
-    else:  # its decision has not reached the server (yet): the door's word for it
-        event.by, event.granted, event.reason = applied, result.granted, result.reason
-    event.other_by, event.other_granted, event.other_reason = mine
-
-
-def undo_effect(session: Session, *, event: models.AccessEvent, now: datetime) -> list[dict]:
-    """The door stayed shut on a tap whose grant the server had committed a state change
-    for (a slow server's grant, while the door applied the gateway's denial, or nothing in
-    time): undo it, since check-ins follow what the doors did. A walk-in booked by that
-    grant is cancelled; a booking it checked in is `booked` again, unless someone the
-    booking admits has been let in at that door since."""
-    booking = session.get(models.Booking, event.booking_id) if event.booking_id else None
-    if booking is None or booking.checked_in_at != event.received:
-        return []  # nothing this tap did, or something changed it since
-    B = models.Booking
-    if booking.source == "walk_in" and booking.start == event.received:
-        values: dict = {"status": "cancelled", "cancelled_at": now}
-        change = "cancelled"
-    elif _let_in_since(session, event, [booking.member_id, *booking.attendee_ids]):
-        return []
-    else:
-        values, change = {"status": "booked", "checked_in_at": None}, "check_in_undone"
-    done = session.execute(
-        update(B)
-        .where(B.id == booking.id, B.status == "checked_in", B.checked_in_at == event.received)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    if done.rowcount != 1:  # type: ignore[attr-defined]
-        return []
-    event.booking_id = None
-    policy.bump(session)
-    return [{"id": booking.id, "room_id": booking.room_id, "change": change}]
-
-
-def _let_in_since(session: Session, event: models.AccessEvent, member_ids: list[int]) -> bool:
-    """Whether any of these members was let in at the event's door after it."""
-    A = models.AccessEvent
-    opened = or_(A.result_granted.is_(True), (A.result_applied.is_(None) & A.granted.is_(True)))
-    stmt = select(A.id).where(
-        A.door_id == event.door_id,
-        A.id != event.id,
-        A.received >= event.received,
-        A.member_id.in_(member_ids),
-        opened,
-    )
-    return session.scalar(stmt.limit(1)) is not None
-
-
-def snapshot_as_of(
-    session: Session, *, site: SiteConfig, device_id: str, at: datetime
-) -> PolicySnapshot:
-    """The policy snapshot as it stood at `at`, as far as the database tells: bookings
-    released or checked in after `at` were still `booked` then. The door is in normal
-    mode: it opened, whatever its mode is now."""
-    snapshot = build_snapshot(session, site, at)
-    ids = [b.id for b in snapshot.bookings if b.status != "booked"]
-    B = models.Booking
-    later = set(
-        session.scalars(
-            select(B.id).where(
-                B.id.in_(ids),
-                ((B.status == "released") & (B.released_at > at))
-                | ((B.status == "checked_in") & (B.checked_in_at > at)),
-            )
-        )
-    )
-    bookings = [
-        b.model_copy(update={"status": "booked"}) if b.id in later else b for b in snapshot.bookings
-    ]
-    doors = dict(snapshot.doors)
-    if device_id in doors:
-        doors[device_id] = doors[device_id].model_copy(update={"mode": "normal"})
-    return snapshot.model_copy(update={"bookings": bookings, "doors": doors})
-
-
-def arrived_in_time(
-    session: Session, *, site: SiteConfig, member_id: int, room_id: str, at: datetime, now: datetime
-) -> list[dict]:
-    """A grant applied at `at` to a member at a room's door (or the entrance) inside the
-    check-in window of a booking that was released all the same (the grant was learnt
-    too late): its no-show strike is removed, and at the room's door the booking is
-    checked in again, as of `at`, if no other booking took the room meanwhile.
-
-    At the room's door anyone the booking admits counts (their tap would have checked it
-    in); at the entrance only its holder, and the booking stays released."""
-    room = site.room(room_id)
-    entrance = room is not None and room.kind == "entrance"
-    early = timedelta(seconds=site.access.early_entry)
-    grace = timedelta(seconds=site.access.no_show_grace)
-    B = models.Booking
-    whose = B.member_id == member_id if entrance else B.room_id == room_id
-    stmt = select(B).where(
-        whose, B.status == "released", B.start <= at + early, B.start > at - grace
-    )
-    changes: list[dict] = []
-    for booking in session.scalars(stmt.order_by(B.start, B.id)):
-        if booking.member_id != member_id and member_id not in booking.attendee_ids:
-            continue
-        change = None
-        if _has_strike(session, booking.id):
-            remove_strike_for_booking(session, site=site, booking_id=booking.id, now=now)
-            change = "strike_removed"
-        if not entrance and _reinstate(session, booking, at):
-            change = "check_in"
-        if change is not None:
-            changes.append({"id": booking.id, "room_id": booking.room_id, "change": change})
-    return changes
-
-
-def _has_strike(session: Session, booking_id: int) -> bool:
-    N = models.NoShow
-    stmt = select(N.id).where(N.booking_id == booking_id, N.removed_at.is_(None))
-    return session.scalar(stmt) is not None
-
-
-def _reinstate(session: Session, booking: models.Booking, at: datetime) -> bool:
-    """`released -> checked_in` as of `at`, as one conditional UPDATE, unless another
-    booking holds part of the rest of the slot."""
-    start = max(at, booking.start)
-    if start < booking.end and overlapping(
-        session, room_id=booking.room_id, start=start, end=booking.end, exclude_id=booking.id
-    ):
-        return False
-    B = models.Booking
-    done = session.execute(
-        update(B)
-        .where(B.id == booking.id, B.status == "released")
-        .values(status="checked_in", checked_in_at=at)
-        .execution_options(synchronize_session=False)
-    )
-    if done.rowcount != 1:  # type: ignore[attr-defined]
-        return False
-    policy.bump(session)
-    return True
-
-
-def _member_of(session: Session, hashed: str) -> int | None:
-    """The member holding the card of this hash (revoked or not), if it is known."""
-    return session.scalar(select(models.Card.member_id).where(models.Card.uid_hash == hashed))
-
-
-def _find(session: Session, device_id: str, event_id: str) -> models.AccessEvent | None:
-    return session.scalars(
-        select(models.AccessEvent).where(
-            models.AccessEvent.device_id == device_id, models.AccessEvent.event_id == event_id
-        )
-    ).first()
+            row, changed = devices.record_status(session, device_id, status, now=now)
+        if changed:
+            self.events.publish("device", devices.device_event(site_device, row, now=now))

@@ -30,6 +30,9 @@ KINDS = (
     "device_offline",
     "over_capacity",
     "booked_empty",
+    "too_many_attempts",  # a card went into its cooling period (protocol.attempts)
+    "unknown_card_flood",  # a door started throttling unknown cards
+    "door_mode_mismatch",  # a door applies another mode than the one asked of it
 )
 
 
@@ -104,6 +107,23 @@ def acknowledge(session: Session, *, alert_id: int, now: datetime) -> models.Ale
         alert.acknowledged_at = now
         session.flush()
     return alert
+
+
+def resolve(session: Session, *, kind: str, device_id: str, now: datetime) -> list[models.Alert]:
+    """Close the open alerts of this kind on a device whose cause is gone (a door that
+    applies its mode again): acknowledged as of `now`, marked `resolved` in the details.
+    The alerts closed, to publish after the commit."""
+    A = models.Alert
+    found = list(
+        session.scalars(
+            select(A).where(A.kind == kind, A.device_id == device_id, A.acknowledged_at.is_(None))
+        )
+    )
+    for alert in found:
+        alert.acknowledged_at = now
+        alert.details = {**(alert.details or {}), "resolved": True}
+    session.flush()
+    return found
 
 
 def alert_event(alert: models.Alert) -> dict[str, Any]:

@@ -75,7 +75,8 @@ def create_app(
 ) -> FastAPI:
     """The server application: HTTP API, and unless `mqtt=False` (API tests) the MQTT door
     path and the booking scheduler."""
-    from server.api import router  # routes import FastAPI pieces only when serving
+    # routes import FastAPI pieces only when serving
+    from server.api import router
     from server.dashboard import install as install_dashboard
     from server.sessions import Sessions
 
@@ -96,7 +97,8 @@ def create_app(
 
             ingest = DoorIngest(context)
             app.state.ingest = ingest
-            app.state.sensors = SensorIngest(context)
+            # one account of whether the database takes writes, from both consumers
+            app.state.sensors = SensorIngest(context, health=ingest.health)
             scheduler = Scheduler(
                 context,
                 start_after=ingest.backlog_applied,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Iterator
 from typing import Annotated, Literal
@@ -83,6 +84,7 @@ def caller(request: Request, ctx: CtxDep) -> Role:
                 detail=f"a signed-in browser must send the header {CSRF_HEADER}: {CSRF_VALUE}",
             )
         request.state.auth = "session"
+        request.state.actor = session_actor(request.cookies.get(COOKIE, ""))
         return "admin"
     scheme, _, token = (header or "").partition(" ")
     role = token_role(token.strip() if scheme.lower() == "bearer" else None, ctx)
@@ -93,7 +95,24 @@ def caller(request: Request, ctx: CtxDep) -> Role:
             headers={"WWW-Authenticate": "Bearer"},
         )
     request.state.auth = "bearer"
+    request.state.actor = f"{role}-token"
     return role
+
+
+def session_actor(cookie: str) -> str:
+    """Who a dashboard session is in the audit log: a short hash of its cookie, which tells
+    one session from another without being usable as one."""
+    return "session:" + hashlib.sha256(cookie.encode()).hexdigest()[:12]
+
+
+def actor(request: Request) -> str:
+    """Who made this request, for the audit log (`caller` has run): `admin-token`, or
+    `session:<hash>` for a signed-in dashboard."""
+    return getattr(request.state, "actor", "unknown")  # type: ignore[no-any-return]
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "?"
 
 
 def require_admin(role: Annotated[Role, Depends(caller)]) -> Role:

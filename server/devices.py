@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
-from protocol.messages import DoorEvent
+from protocol.messages import DoorEvent, Status
 from server import alerts, models
 from server.schemas import DeviceOut
 from server.site import Device, SiteConfig
@@ -40,6 +40,43 @@ def device_online(row: models.Device | None, now: datetime) -> bool:
         if isinstance(value, int | float) and value > 0:
             interval = float(value)
     return now - row.last_seen <= timedelta(seconds=SILENCE_FACTOR * interval)
+
+
+def reported_mode(row: models.Device | None) -> str | None:
+    """The DoorMode a door said it applies in its last Status; None when it did not say."""
+    if row is None or not isinstance(row.status, dict):
+        return None
+    mode = row.status.get("mode")
+    return mode if isinstance(mode, str) else None
+
+
+def reported_modes(session: Session, *, site: SiteConfig, now: datetime) -> dict[str, str]:
+    """Door device id -> the mode it says it applies, for the doors online that say so."""
+    rows = {r.id: r for r in session.scalars(select(models.Device))}
+    modes = {}
+    for device in site.door_devices():
+        row = rows.get(device.id)
+        mode = reported_mode(row)
+        if mode is not None and device_online(row, now):
+            modes[device.id] = mode
+    return modes
+
+
+def record_status(
+    session: Session, device_id: str, status: Status, *, now: datetime
+) -> tuple[models.Device | None, bool]:
+    """Store a device's status (online, last seen, clock synced, the whole message);
+    the row and whether that changed what staff see of it (online, or its door's mode).
+    Nothing for a device without a row."""
+    device = session.get(models.Device, device_id)
+    if device is None:
+        return None, False
+    was = device_online(device, now), reported_mode(device)
+    device.online = status.state == "online"
+    device.last_seen = min(status.ts, now)  # a retained status may be old
+    device.clock_synced = status.clock_synced
+    device.status = status.model_dump(mode="json")
+    return device, (device_online(device, now), reported_mode(device)) != was
 
 
 def _out(device: Device, row: models.Device | None, now: datetime) -> DeviceOut:

@@ -1,11 +1,12 @@
 """Emergency cards: the staff cards a door admits by itself when neither the server nor
 the gateway answers (PROTOCOL.md, EmergencyList).
 
-An EmergencyList carries `sha256(salt + canonical UID)` under a per-door salt, but the
-server keeps no card UID (only its keyed hash, `card_hash`), so it cannot compute those
-hashes when it publishes. It computes them whenever a UID is in its hands and the card
-is a staff card: when the card is registered (`card_registered`) and when it is tapped
-(`remember_tap`, which also covers a member made staff later, a door added later, and
+An EmergencyList carries a memory-hard hash (`EMERGENCY_KDF`, scrypt) of each canonical
+UID under a per-door salt, but the server keeps no card UID (only its keyed hash,
+`card_hash`), so it cannot compute those hashes when it publishes. It computes them
+whenever a UID is in its hands and the card is a staff card: when the card is registered
+(`card_registered`) and after it is tapped (`remember_tap`, off the tap's decision path:
+about 10 ms a door; it also covers a member made staff later, a door added later, and
 cards registered before this existed). They are kept per (card, door) in
 `emergency_hashes`; the published lists are built from those rows, for active cards of
 staff members who are not suspended, at most 50 a door (the newest cards).
@@ -25,11 +26,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from protocol.cards import emergency_hash
+from protocol.cards import EMERGENCY_KDF, emergency_hash
 from protocol.messages import EmergencyList
-from server import models
+from server import models, policy
 from server.site import SiteConfig
 
 log = logging.getLogger(__name__)
@@ -48,8 +49,9 @@ class DoorList:
     cards: tuple[str, ...]
     left_out: int = 0
 
-    def message(self, now: datetime) -> EmergencyList:
-        return EmergencyList(ts=now, salt=self.salt, cards=list(self.cards))
+    def message(self, now: datetime, n: int | None = None) -> EmergencyList:
+        """The retained message; `n` is the server's command counter."""
+        return EmergencyList(ts=now, salt=self.salt, cards=list(self.cards), kdf=EMERGENCY_KDF, n=n)
 
 
 def door_salts(session: Session) -> dict[str, str]:
@@ -73,18 +75,65 @@ def card_registered(session: Session, *, card: models.Card, uid: str) -> bool:
     return _store(session, card_id=card.id, uid=uid, replace=True)
 
 
-def remember_tap(session: Session, *, uid_hash: str, uid: str) -> bool:
+def remember_tap(writes: sessionmaker[Session], *, uid_hash: str, uid: str) -> bool:
     """A card was tapped (its UID is in hand): add the hashes a staff card lacks (a door
     added since, a member made staff since, a card older than this). True when any was
-    added."""
+    added.
+
+    In three steps, so that no transaction is open while the hashes are computed (about
+    10 ms a door): what is lacking, the hashes, and storing those still lacking."""
+    with writes() as session, session.begin():
+        wanted = _lacking(session, uid_hash=uid_hash)
+    if not wanted:
+        return False
+    hashes = {door: emergency_hash(salt, uid, EMERGENCY_KDF) for door, salt in wanted.items()}
+    with writes() as session, session.begin():
+        added = _add(session, uid_hash=uid_hash, hashes=hashes, salts=wanted)
+        if added:
+            policy.bump(session)  # the door path republishes the lists
+        return added
+
+
+def _staff_card(session: Session, uid_hash: str) -> int | None:
+    """The id of the active staff card of this hash, if it is one."""
     row = session.execute(
         select(models.Card.id, models.Card.active, models.Member.category)
         .join(models.Member, models.Member.id == models.Card.member_id)
         .where(models.Card.uid_hash == uid_hash)
     ).first()
     if row is None or not row.active or row.category != STAFF:
+        return None
+    return int(row.id)
+
+
+def _lacking(session: Session, *, uid_hash: str) -> dict[str, str]:
+    """The salts of the doors an active staff card has no hash for (nothing for any other
+    card); draws a salt for a door without one."""
+    card_id = _staff_card(session, uid_hash)
+    if card_id is None:
+        return {}
+    have = set(
+        session.scalars(
+            select(models.EmergencyHash.door_id).where(models.EmergencyHash.card_id == card_id)
+        )
+    )
+    return {door: salt for door, salt in door_salts(session).items() if door not in have}
+
+
+def _add(session: Session, *, uid_hash: str, hashes: dict[str, str], salts: dict[str, str]) -> bool:
+    """Store hashes computed outside a transaction, if the card is still an active staff
+    card and for doors that still lack one under the same salt."""
+    card_id = _staff_card(session, uid_hash)
+    if card_id is None:
         return False
-    return _store(session, card_id=row.id, uid=uid, replace=False)
+    lacking = _lacking(session, uid_hash=uid_hash)
+    added = False
+    for door, value in hashes.items():
+        if lacking.get(door) == salts[door]:
+            session.add(models.EmergencyHash(card_id=card_id, door_id=door, hash=value))
+            added = True
+    session.flush()
+    return added
 
 
 def forget_card(session: Session, *, card_id: int) -> bool:
@@ -120,7 +169,7 @@ def _store(session: Session, *, card_id: int, uid: str, replace: bool) -> bool:
     }
     changed = False
     for door_id, salt in door_salts(session).items():
-        value = emergency_hash(salt, uid)
+        value = emergency_hash(salt, uid, EMERGENCY_KDF)
         if door_id not in have:
             session.add(models.EmergencyHash(card_id=card_id, door_id=door_id, hash=value))
             changed = True

@@ -1,8 +1,8 @@
 """The scheduler: a daemon thread that sweeps bookings (and waitlist offers) every
 quarter of a second, so a no-show is released within a second of its grace ending.
 
-    scheduler = Scheduler(ctx, start_after=backlog_applied)
-    scheduler.start()   # first sweep once `backlog_applied` is set (or after 10 s)
+    scheduler = Scheduler(ctx, start_after=ingest.backlog_applied)
+    scheduler.start()   # first sweep once the door path's backlog is applied
     ...
     scheduler.stop()
 
@@ -13,25 +13,32 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from server import occupancy, release, waitlist
+from server.rejections import LOG_EVERY_S, LogEvery
 from server.release import SweepReport
+from server.writehealth import transient
 
 if TYPE_CHECKING:
     from server.context import ServerContext
 
 log = logging.getLogger(__name__)
 
+START_TIMEOUT_S = 60.0  # the backlog's marker never came back: sweep anyway
+
 
 class Scheduler:
     """Runs `release.sweep` (and the waitlist's `expire_offers`) every `interval` seconds.
 
-    `start_after`: the first sweep waits until this event is set (the server sets it once
-    the door path's backlog is applied, so people a gateway let in while the server was
-    away are not counted as no-shows), or until `start_timeout` has passed.
+    `start_after`: the first sweep waits until this event is set (the door path sets it
+    once its marker came back with nothing received before it still held, so people a
+    gateway let in while the server was away are not counted as no-shows). Should it never
+    be set (a broker that does not echo the marker), the sweeps start all the same after
+    `start_timeout`, with an error in the log: releasing nothing at all would be worse.
     `on_report`: called after each sweep that changed something, once it is committed
     (e.g. to push booking events to dashboards)."""
 
@@ -41,7 +48,7 @@ class Scheduler:
         *,
         interval: float = 0.25,
         start_after: threading.Event | None = None,
-        start_timeout: float = 10.0,
+        start_timeout: float = START_TIMEOUT_S,
         on_report: Callable[[SweepReport], object] | None = None,
     ) -> None:
         self.ctx = ctx
@@ -51,6 +58,7 @@ class Scheduler:
         self.on_report = on_report
         self.passes = 0  # sweeps that committed
         self._occupancy_at: datetime | None = None  # the last occupancy tick's time
+        self._db_logs = LogEvery(LOG_EVERY_S, time.monotonic)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -78,8 +86,8 @@ class Scheduler:
         try:
             with ctx.writes() as session, session.begin():
                 waitlist.expire_offers(session, site=ctx.site, now=ctx.clock())
-        except Exception:
-            log.exception("expiring waitlist offers failed")
+        except Exception as exc:
+            self._failed("expiring waitlist offers failed", exc)
         self._tick_occupancy()
         if self.on_report is not None and (report.changed_policy or report.reminded):
             self.on_report(report)
@@ -94,8 +102,8 @@ class Scheduler:
                 changes = occupancy.tick(
                     session, site=self.ctx.site, now=now, since=self._occupancy_at
                 )
-        except Exception:
-            log.exception("the occupancy tick failed")
+        except Exception as exc:
+            self._failed("the occupancy tick failed", exc)
             return
         self._occupancy_at = now
         changes.publish(self.ctx.events)
@@ -104,15 +112,29 @@ class Scheduler:
         ready = self.start_after
         waited = ready is None or _wait_either(ready, self._stop, self.start_timeout)
         if not waited and not self._stop.is_set():
-            log.warning(
-                "door-path backlog not applied within %.0f s: sweeping anyway", self.start_timeout
+            log.error(
+                "door-path backlog not applied within %.0f s (its marker never came back: may "
+                "the server publish and read its own sys/server/.../marker topic?): sweeping "
+                "anyway, and a member the gateway let in may be counted a no-show",
+                self.start_timeout,
             )
         while not self._stop.is_set():
             try:
                 self.run_once()
-            except Exception:
-                log.exception("scheduler pass failed; trying again in %.2f s", self.interval)
+            except Exception as exc:
+                self._failed(f"scheduler pass failed; trying again in {self.interval:.2f} s", exc)
             self._stop.wait(self.interval)
+
+    def _failed(self, what: str, exc: Exception) -> None:
+        """A bug is logged with its traceback each time; the database not taking writes
+        (a full disk) in one line a minute, as every pass fails alike until it does."""
+        if not transient(exc):
+            log.error("%s", what, exc_info=exc)
+            return
+        now, quiet = self._db_logs.due(what)
+        if now:
+            more = f" ({quiet} more since the last line)" if quiet else ""
+            log.warning("%s: %s%s", what, str(exc).splitlines()[0][:200], more)
 
 
 def _wait_either(ready: threading.Event, stop: threading.Event, timeout: float) -> bool:

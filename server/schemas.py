@@ -190,5 +190,21 @@ class DeviceOut(BaseModel):
 
 class Health(BaseModel):
     status: Literal["ok", "unavailable"]
-    db: Literal["ok", "error"]
+    db: Literal["ok", "error", "read_only"]  # read_only: the ingest's writes fail
     mqtt: Literal["connected", "disconnected", "disabled"]
+    door_path_lag_s: float = 0.0  # age of the oldest door-path message not yet handled
+
+
+class DeadLetterOut(BaseModel):
+    """A message the server could not apply, as staff see it (a card number hidden)."""
+
+    id: int
+    topic: str
+    device_id: str | None
+    payload: str
+    error: str
+    attempts: int
+    received: ResponseTime
+    status: Literal["held", "replayed", "discarded"]
+    handled_at: ResponseTime | None
+    handled_by: str | None

@@ -1,12 +1,19 @@
 """The MQTT adapter of the occupancy sensors: Motion and Count events, in batches.
 
 Its own connection (a burst of sensor traffic never delays a door), a persistent session
-with a fixed client id and manual acknowledgement. paho's thread only queues each message;
-a worker drains the queue in batches (up to `batch_max` messages, at most `batch_wait`
-seconds after the first, or until the stream pauses), records each batch in one writer
-transaction, publishes what changed, and only then acknowledges the batch's messages. A
-crash before that means the broker redelivers, and the (device, id) makes the second
-delivery a no-op.
+with a fixed client id and manual acknowledgement. paho's thread only opens a `Letter`
+for each message (server/inbox.py) and queues it; a worker drains the queue in batches
+(up to `batch_max` messages, at most `batch_wait` seconds after the first, or until the
+stream pauses), records each batch in one writer transaction, publishes what changed, and
+only then acknowledges the batch's messages. A crash before that means the broker
+redelivers, and the (device, id) makes the second delivery a no-op.
+
+What can never apply (a bad topic, a device that is no occupancy sensor, an invalid
+payload) is counted per device and reason and acknowledged. A batch the database does not
+take is handed to the inbox message by message, held unacknowledged and tried again with
+backoff until the database takes it: no event is dropped on a database error. A batch that
+fails otherwise is tried message by message, so only the one at fault becomes a dead
+letter.
 
     sensors = SensorIngest(ctx)
     sensors.start()
@@ -28,19 +35,22 @@ from dataclasses import dataclass
 import paho.mqtt.client as paho
 
 from protocol import topics
-from protocol.messages import Count, Motion, ProtocolError, decode
-from protocol.mqtt import MqttClient
+from protocol.messages import Count, Motion
+from protocol.mqtt import MqttClient, connection_username
 from server import occupancy
 from server.context import ServerContext
+from server.dead_letters import DeadLetterBox
+from server.errors import Rejected
+from server.inbox import Inbox, Letter
 from server.occupancy import Reading
+from server.rejections import Rejections, decoded
+from server.writehealth import WriteHealth, transient
 
 log = logging.getLogger(__name__)
 
 BATCH_MAX = 200
 BATCH_WAIT = 0.05  # seconds after a batch's first message
 IDLE_GAP = 0.005  # a stream quiet this long ends the batch early (e.g. the broker's window is full)
-ATTEMPTS = 3  # tries of a batch before its messages are tried one by one
-RETRY_S = 0.2
 
 
 @dataclass
@@ -51,18 +61,11 @@ class SensorCounters:
     recorded: int = 0
     duplicates: int = 0
     unknown_device: int = 0
-    invalid: int = 0
+    invalid: int = 0  # a bad topic or payload
     seq_gaps: int = 0  # jumps in a device's seq within one boot
     missing: int = 0  # events those jumps skipped
     batches: int = 0  # transactions committed
     largest_batch: int = 0
-    failed: int = 0  # events dropped after every attempt to record them failed
-
-
-@dataclass(frozen=True)
-class _Item:
-    msg: paho.MQTTMessage
-    connection: int  # which connection it came on: only that one may acknowledge it
 
 
 def seq_gap(last: tuple[str, int] | None, boot: str | None, seq: int | None) -> int:
@@ -89,6 +92,7 @@ class SensorIngest:
         batch_max: int = BATCH_MAX,
         batch_wait: float = BATCH_WAIT,
         idle_gap: float = IDLE_GAP,
+        health: WriteHealth | None = None,
     ) -> None:
         self.ctx = ctx
         self.batch_max = batch_max
@@ -102,39 +106,54 @@ class SensorIngest:
             client_id=f"spacehub-server-{site}-{s.instance}-sensors",
             clean_session=False,
             manual_ack=True,
-            username=s.mqtt_username,
+            username=connection_username(s.mqtt_username, "sensors", main="door"),
             password=s.mqtt_password,
             ca_file=s.mqtt_ca_file,
             on_connect=self._on_connect,
         )
+        self.health = health or WriteHealth()
+        self.rejections = Rejections("sensors")
+        self.inbox = Inbox(
+            "sensors",
+            self.handle,
+            ack=self.client.ack,
+            store=DeadLetterBox(ctx.writes, ctx.card_key),
+            rejections=self.rejections,
+            health=self.health,
+            wall=ctx.clock,
+        )
         self.client.subscribe(topics.all_events(site, "motion"), self._on_message)
         self.client.subscribe(topics.all_events(site, "count"), self._on_message)
-        self._queue: queue.Queue[_Item] = queue.Queue()
-        self._connection = 0
+        self._queue: queue.Queue[Letter] = queue.Queue()
         self._seqs: dict[str, tuple[str, int]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="server-sensors", daemon=True)
 
     def start(self) -> None:
+        self.health.watch(self.ctx.writes)
+        self.inbox.start()
         self.client.start()
         self._thread.start()
 
     def stop(self) -> None:
-        """Finish the batch under way; what is still queued is redelivered next time."""
+        """Finish the batch under way; what is still queued or held is redelivered next
+        time."""
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(5)
+        self.inbox.stop()
         self.client.stop()
+        self.health.unwatch(self.ctx.writes)
 
     # -- paho's thread: queue only ------------------------------------------------------
 
     def _on_connect(self) -> None:
-        # Packet ids belong to a connection: after a reconnect the broker redelivers what
-        # was not acknowledged, and an old id acknowledged now could be another message's.
-        self._connection += 1
+        self.inbox.new_connection()
 
     def _on_message(self, msg: paho.MQTTMessage) -> None:
-        self._queue.put(_Item(msg, self._connection))
+        letter = self.inbox.open(msg)
+        if letter is not None:
+            self._queue.put(letter)
 
     # -- the worker: parse, record, publish, ack -------------------------------------------
 
@@ -144,7 +163,7 @@ class SensorIngest:
             if batch:
                 self._handle(batch)
 
-    def _collect(self) -> list[_Item]:
+    def _collect(self) -> list[Letter]:
         try:
             batch = [self._queue.get(timeout=0.1)]
         except queue.Empty:
@@ -160,29 +179,58 @@ class SensorIngest:
                 break
         return batch
 
-    def _handle(self, batch: list[_Item]) -> None:
+    def _handle(self, batch: list[Letter]) -> None:
         self.counters.received += len(batch)
-        readings = [r for r in (self._parse(item.msg) for item in batch) if r is not None]
-        if readings and not self._record(readings):
-            return  # stopping: leave them unacknowledged, the broker redelivers them
-        for item in batch:
-            if item.connection == self._connection:
-                self.client.ack(item.msg)
-
-    def _parse(self, msg: paho.MQTTMessage) -> Reading | None:
+        letters: list[Letter] = []
+        readings: list[Reading] = []
+        for letter in batch:
+            try:
+                readings.append(self._parse(letter.topic, letter.payload))
+            except Exception as exc:  # Rejected, or a bug for that message
+                self.inbox.settle(letter, exc)
+                continue
+            letters.append(letter)
+        if not letters:
+            return
         try:
-            topic = topics.parse(msg.topic)
-            payload = bytes(msg.payload)
-            message: Motion | Count = (
-                decode(Motion, payload) if topic.kind == "motion" else decode(Count, payload)
-            )
-        except (ProtocolError, topics.TopicError) as exc:
+            self._record(readings)
+        except Exception as exc:
+            if len(letters) > 1 and not transient(exc):
+                for letter in letters:  # one at a time: only the one at fault is set aside
+                    self.inbox.attempt(letter)
+                return
+            for letter in letters:  # held, each tried again until the database takes it
+                self.inbox.settle(letter, exc)
+            return
+        for letter in letters:
+            self.inbox.settle(letter)
+
+    def handle(self, topic: str, payload: bytes) -> None:
+        """Parse and record one sensor message (a retry, a dead letter's replay)."""
+        self._record([self._parse(topic, payload)])
+
+    def _parse(self, topic: str, payload: bytes) -> Reading:
+        try:
+            where = topics.parse(topic)
+        except topics.TopicError as exc:
             self.counters.invalid += 1
-            log.warning("dropped invalid sensor message on %s: %s", msg.topic, exc)
-            return None
-        assert topic.device is not None  # the filters match device topics only
-        self._check_seq(topic.device, message)
-        return Reading(topic.device, message)
+            raise Rejected("bad_topic", str(exc)) from None
+        if where.kind not in ("motion", "count") or where.device is None:
+            self.counters.invalid += 1
+            raise Rejected("bad_topic", f"not a sensor event topic: {topic!r}")
+        device = self.ctx.site.device(where.device)
+        if device is None or device.kind != "occupancy":
+            self.counters.unknown_device += 1
+            raise Rejected("unknown_device", f"{where.device!r} is no occupancy sensor")
+        try:
+            message: Motion | Count = (
+                decoded(Motion, payload) if where.kind == "motion" else decoded(Count, payload)
+            )
+        except Rejected:
+            self.counters.invalid += 1
+            raise
+        self._check_seq(where.device, message)
+        return Reading(where.device, message)
 
     def _check_seq(self, device: str, message: Motion | Count) -> None:
         last = self._seqs.get(device)
@@ -196,30 +244,15 @@ class SensorIngest:
         if last is None or last[0] != message.boot or message.seq > last[1]:
             self._seqs[device] = (message.boot, message.seq)
 
-    def _record(self, readings: list[Reading]) -> bool:
-        """Record the readings in one transaction, retrying; a batch that keeps failing is
-        tried one reading at a time, so one bad reading cannot hold up the others. False
-        when stopping before it was recorded."""
-        for attempt in range(1, ATTEMPTS + 1):
-            try:
-                with self.ctx.writes() as session, session.begin():
-                    now = self.ctx.clock()
-                    done = occupancy.record_readings(
-                        session, site=self.ctx.site, readings=readings, now=now
-                    )
-            except Exception:
-                log.exception("recording %d sensor events failed (try %d)", len(readings), attempt)
-                if self._stop.wait(RETRY_S * attempt):
-                    return False
-                continue
-            self._count(done, len(readings))
-            done.changes.publish(self.ctx.events)
-            return True
-        if len(readings) > 1:
-            return all([self._record([r]) for r in readings])
-        self.counters.failed += 1
-        log.error("dropped sensor event %s of %s", readings[0].message.id, readings[0].device)
-        return True
+    def _record(self, readings: list[Reading]) -> None:
+        """Record the readings in one transaction and publish what changed; raises what
+        the database does."""
+        with self.ctx.writes() as session, session.begin():
+            done = occupancy.record_readings(
+                session, site=self.ctx.site, readings=readings, now=self.ctx.clock()
+            )
+        self._count(done, len(readings))
+        done.changes.publish(self.ctx.events)
 
     def _count(self, done: occupancy.Recorded, size: int) -> None:
         c = self.counters
@@ -228,5 +261,3 @@ class SensorIngest:
         c.recorded += done.new
         c.duplicates += done.duplicates
         c.unknown_device += len(done.unknown)
-        for device in set(done.unknown):
-            log.warning("sensor event from %r, which is no occupancy sensor of the site", device)

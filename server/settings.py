@@ -11,6 +11,8 @@ from typing import Any
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from protocol.files import private_file, write_private
+
 DEFAULT_DATABASE_URL = "sqlite:///var/spacehub.db"
 
 
@@ -50,10 +52,10 @@ class Settings(BaseSettings):
             return self.card_key
         db = self.sqlite_path() or Path(DEFAULT_DATABASE_URL.removeprefix("sqlite:///"))
         path = db.parent / "card.key"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_hex(32) + "\n")
-            path.chmod(0o600)
+        if path.exists():
+            private_file(path)  # an older version's may be readable by others
+        else:
+            write_private(path, (secrets.token_hex(32) + "\n").encode())
         return path.read_text().strip()
 
 

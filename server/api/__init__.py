@@ -7,8 +7,10 @@ from fastapi import APIRouter
 from server.api import (
     access,
     alerts,
+    audit,
     bookings,
     calendar,
+    dead_letters,
     health,
     members,
     noshows,
@@ -35,6 +37,8 @@ for area in (
     stream,
     alerts,
     policy,
+    audit,
+    dead_letters,
 ):
     router.include_router(area.router)
 

@@ -1,4 +1,5 @@
-"""`GET /healthz`: is the database answering and is the door path's broker connection up."""
+"""`GET /healthz`: is the database answering and taking the ingest's writes, is the door
+path's broker connection up, and is the door path keeping up."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ from server.schemas import Health
 log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["health"])
+
+# A door waits 2 s for a decision: a door path this far behind answers no door in time.
+LAG_LIMIT_S = 10.0
 
 
 def database_ok(ctx: ServerContext) -> bool:
@@ -39,9 +43,15 @@ def mqtt_state(request: Request) -> str:
 
 @router.get("/healthz", response_model=Health, responses={503: {"model": Health}})
 def healthz(request: Request, ctx: CtxDep) -> JSONResponse:
-    """`{"status":"ok","db":"ok","mqtt":...}`; 503 when the database or the broker is down."""
+    """`{"status":"ok","db":"ok","mqtt":...,"door_path_lag_s":0.0}`; 503 when the database
+    is down or does not take the ingest's writes (`read_only`), the broker is down, or the
+    door path is more than LAG_LIMIT_S behind."""
+    ingest = getattr(request.app.state, "ingest", None)
     db = "ok" if database_ok(ctx) else "error"
+    if db == "ok" and ingest is not None and not ingest.db_writable:
+        db = "read_only"
     mqtt = mqtt_state(request)
-    ok = db == "ok" and mqtt != "disconnected"
-    body = Health(status="ok" if ok else "unavailable", db=db, mqtt=mqtt)  # type: ignore[arg-type]
+    lag = round(ingest.lag_s, 3) if ingest is not None else 0.0
+    ok = db == "ok" and mqtt != "disconnected" and lag <= LAG_LIMIT_S
+    body = Health(status="ok" if ok else "unavailable", db=db, mqtt=mqtt, door_path_lag_s=lag)  # type: ignore[arg-type]
     return JSONResponse(body.model_dump(), status_code=200 if ok else 503)

@@ -1,10 +1,10 @@
 """What staff do from the dashboard: open a door remotely, lock a door down or hold it open,
-and give a booked room back now.
+and give a booked room back now; each recorded in the audit log (`server.audit`).
 
 The three small domain operations live here beside their routes, as plain functions (no
 FastAPI in them), as `server.api.access` keeps its read queries: this slice has no staff
-module of its own. Every action is logged with who asked (bearer token or signed-in
-browser) and from where."""
+module of its own. Every action is logged, and kept in the audit log, with who asked
+(bearer token or signed-in browser) and from where."""
 
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 
 from protocol import topics
 from protocol.messages import DoorCommand, new_id
-from server import models, policy
+from server import audit, models, policy
 from server.booking_schemas import BookingOut
-from server.deps import Admin, CtxDep, ReadSession, WriteSession
+from server.deps import Admin, CtxDep, WriteSession, actor, client_address
 from server.devices import device_event
 from server.errors import Conflict, NotFound
 from server.notifications import notify
@@ -150,31 +150,47 @@ def _offer(session: Session, *, site: SiteConfig, booking: models.Booking, now: 
 
 
 def _who(request: Request) -> str:
-    how = getattr(request.state, "auth", "?")
-    host = request.client.host if request.client else "?"
-    return f"admin ({how}, {host})"
+    return f"{actor(request)} from {client_address(request)}"
 
 
 @router.post("/doors/{door}/unlock", status_code=202)
-def unlock(door: DoorId, request: Request, session: ReadSession, ctx: CtxDep) -> UnlockOut:
+def unlock(door: DoorId, request: Request, session: WriteSession, ctx: CtxDep) -> UnlockOut:
     """Open a door once, remotely (202 once the broker has the command); 404 for an
     unknown door, 409 when it is locked down, 503 when the server has no broker
-    connection."""
+    connection. Recorded in the audit log before it is sent."""
     device = door_device(ctx.site, door)
-    row = session.get(models.Door, door)
-    if row is not None and row.mode == "locked":
-        raise Conflict(f"door {door!r} is locked down: set it back to normal first")
-    ingest = getattr(request.app.state, "ingest", None)
-    if ingest is None or not ingest.client.connected:
-        raise HTTPException(status_code=503, detail="the server is not connected to the broker")
-    command = unlock_command(ctx.site, now=ctx.clock())
+    now = ctx.clock()
+    with session.begin():
+        row = session.get(models.Door, door)
+        if row is not None and row.mode == "locked":
+            raise Conflict(f"door {door!r} is locked down: set it back to normal first")
+        ingest = getattr(request.app.state, "ingest", None)
+        if ingest is None or not ingest.client.connected:
+            raise HTTPException(status_code=503, detail="the server is not connected to the broker")
+        command = unlock_command(ctx.site, now=now)
+        entry = audit.record(
+            session,
+            actor=actor(request),
+            action="door.unlock",
+            target=door,
+            detail={
+                "device": device,
+                "unlock_s": command.unlock_s,
+                "command_id": command.id,
+                "client": client_address(request),
+            },
+            now=now,
+        ).id
     info = ingest.client.publish(topics.door_command(ctx.site.id, device), command)
     try:
         info.wait_for_publish(PUBLISH_WAIT_S)
+        failed = None if info.is_published() else "the broker did not take the command in time"
     except (RuntimeError, ValueError) as exc:  # paho: not connected, or the queue is full
-        raise HTTPException(status_code=503, detail=f"the command was not sent: {exc}") from None
-    if not info.is_published():
-        raise HTTPException(status_code=503, detail="the broker did not take the command in time")
+        failed = f"the command was not sent: {exc}"
+    if failed is not None:
+        with session.begin():
+            audit.amend(session, entry_id=entry, sent=False)
+        raise HTTPException(status_code=503, detail=failed)
     log.info("staff: remote unlock of door %s (%s) by %s", door, device, _who(request))
     return UnlockOut(
         door=door,
@@ -190,13 +206,23 @@ def put_mode(
     door: DoorId, body: ModeIn, request: Request, session: WriteSession, ctx: CtxDep
 ) -> DoorModeOut:
     """`{"mode": "normal"|"locked"|"unlocked"}`: lockdown, passage mode or back to normal;
-    the door follows within a second. 404 for an unknown door."""
+    the door follows within a second. 404 for an unknown door. Recorded in the audit log
+    with the change."""
+    now = ctx.clock()
     with session.begin():
         device = set_door_mode(session, site=ctx.site, door=door, mode=body.mode)
+        audit.record(
+            session,
+            actor=actor(request),
+            action="door.mode",
+            target=door,
+            detail={"device": device, "mode": body.mode, "client": client_address(request)},
+            now=now,
+        )
         shown = device_event(
             ctx.site.device(device),  # type: ignore[arg-type]
             session.get(models.Device, device),
-            now=ctx.clock(),
+            now=now,
         )
     log.info("staff: door %s (%s) set to %s by %s", door, device, body.mode, _who(request))
     ctx.events.publish("device", {**shown, "mode": body.mode})
@@ -209,9 +235,18 @@ def release(
 ) -> BookingOut:
     """Give the room of a `booked` booking back now, without a no-show strike (200 with the
     booking, now `released`); 409 when it is checked in, cancelled or over already."""
+    now = ctx.clock()
     with session.begin():
-        booking = release_now(session, site=ctx.site, booking_id=booking_id, now=ctx.clock())
+        booking = release_now(session, site=ctx.site, booking_id=booking_id, now=now)
         out = BookingOut.of(booking, currency=ctx.site.site.currency)
+        audit.record(
+            session,
+            actor=actor(request),
+            action="booking.release",
+            target=str(booking_id),
+            detail={"room_id": out.room_id, "client": client_address(request)},
+            now=now,
+        )
     log.info("staff: booking %s of %s released by %s", booking_id, out.room_id, _who(request))
     ctx.events.publish("booking", {"id": out.id, "room_id": out.room_id, "change": "released"})
     return out

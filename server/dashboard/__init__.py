@@ -9,7 +9,7 @@ that listens to `GET /api/stream` and re-fetches the fragment of whatever change
 | `GET /login?token=...` | sign in with the administrator token: session cookie, to `/` |
 | `POST /login` | the same from the sign-in form (`token=...`), keeping it out of the URL |
 | `POST /logout` | sign out |
-| `GET /dashboard/fragments/...` | rooms, rooms/{id}, alerts, feed, evacuation, devices |
+| `GET /dashboard/fragments/...` | rooms, rooms/{id}, alerts, feed, evacuation, devices, health |
 | `GET /dashboard/static/{name}` | `dashboard.css`, `dashboard.js` |
 
 Every page takes `?lang=pl|en|uk` (remembered in a cookie); Polish by default.
@@ -31,6 +31,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from server.dashboard import i18n, views
+from server.dashboard.health import door_path
 from server.dashboard.state import RoomState
 from server.deps import Admin, CtxDep, ReadSession, get_sessions, has_session, token_role
 from server.sessions import COOKIE
@@ -212,6 +213,7 @@ def page(request: Request, ctx: CtxDep, session: ReadSession, lang: LangQuery = 
         "dashboard.html",
         chosen,
         board=board,
+        health=door_path(session, getattr(request.app.state, "ingest", None)),
         config=_client_config(request, chosen),
     )
 
@@ -268,6 +270,12 @@ def devices_fragment(
     return _render(
         request, "fragments/devices.html", _lang(request, lang), devices=views.devices(session, ctx)
     )
+
+
+@router.get("/dashboard/fragments/health", dependencies=[Admin])
+def health_fragment(request: Request, session: ReadSession, lang: LangQuery = None) -> Response:
+    health = door_path(session, getattr(request.app.state, "ingest", None))
+    return _render(request, "fragments/health.html", _lang(request, lang), health=health)
 
 
 @router.get("/dashboard/static/{name}")

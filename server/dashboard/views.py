@@ -6,16 +6,15 @@ snapshot. No queries are repeated here that a domain service or an API module ha
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server import alerts as alerts_service
 from server import bookings, models, occupancy
 from server import devices as devices_service
 from server.access import access_event
@@ -23,6 +22,13 @@ from server.api import access as access_api
 from server.api import rooms as rooms_api
 from server.booking_schemas import BookingOut, RoomOut
 from server.context import ServerContext
+from server.dashboard.health import (
+    AlertView,
+    DeviceRow,
+    alerts,
+    devices,
+    member_names,
+)
 from server.dashboard.state import RoomState, room_state
 from server.doormodes import effective_modes
 
@@ -55,7 +61,12 @@ class DoorView:
     id: str
     device: str
     mode: str  # what staff set: normal, locked, unlocked
-    effective: str  # what the door follows now (a public event opens a `normal` door)
+    effective: str  # what the door is asked to follow now (a public event opens a `normal` door)
+    actual: str | None = None  # what the door says it applies (None: offline, or not said)
+
+    @property
+    def mismatch(self) -> bool:
+        return self.actual is not None and self.actual != self.effective
 
 
 @dataclass
@@ -100,24 +111,6 @@ class Evacuation:
     entered: list[Entered]
 
 
-@dataclass
-class AlertView:
-    id: int
-    kind: str
-    where: str
-    time: str  # HH:MM, or YYYY-MM-DD HH:MM when not today
-    count: int
-
-
-@dataclass
-class DeviceRow:
-    id: str
-    kind: str
-    room: str
-    online: bool
-    last_seen: str | None  # HH:MM, or YYYY-MM-DD HH:MM when not today
-
-
 # -- rooms ------------------------------------------------------------------------------
 
 
@@ -130,12 +123,13 @@ def rooms(session: Session, ctx: ServerContext, *, room_id: str | None = None) -
         else [rooms_api.get_room(room_id, session, ctx)]
     )
     upcoming = {r.id: _next_booking(session, room_id=r.id, now=now) for r in found}
-    names = _names(
+    names = member_names(
         session,
         [b.member_id for b in upcoming.values() if b]
         + [r.current_booking.member_id for r in found if r.current_booking],
     )
     modes = effective_modes(session, ctx.site, now)
+    actual = devices_service.reported_modes(session, site=ctx.site, now=now)
     zone = ZoneInfo(ctx.site.site.timezone)
     views = []
     for room in found:
@@ -167,7 +161,7 @@ def rooms(session: Session, ctx: ServerContext, *, room_id: str | None = None) -
                 ),
                 current=_booking_view(current, names, zone) if current else None,
                 next=_booking_view(later, names, zone) if later else None,
-                doors=_doors(session, ctx, room.id, modes),
+                doors=_doors(session, ctx, room.id, modes, actual),
             )
         )
     return views
@@ -205,7 +199,11 @@ def _booking_view(
 
 
 def _doors(
-    session: Session, ctx: ServerContext, room_id: str, modes: dict[str, str]
+    session: Session,
+    ctx: ServerContext,
+    room_id: str,
+    modes: dict[str, str],
+    actual: dict[str, str],
 ) -> list[DoorView]:
     views = []
     for device in ctx.site.door_devices():
@@ -218,6 +216,7 @@ def _doors(
                 device=device.id,
                 mode=door.mode if door else "normal",
                 effective=modes.get(device.id, "normal"),
+                actual=actual.get(device.id),
             )
         )
     return views
@@ -229,7 +228,7 @@ def _doors(
 def feed(session: Session, ctx: ServerContext, *, limit: int = FEED_SIZE) -> list[FeedRow]:
     """The newest taps at every door, with the member's name."""
     events = access_api.access_events(session, limit=limit)
-    names = _names(session, [e.member_id for e in events if e.member_id])
+    names = member_names(session, [e.member_id for e in events if e.member_id])
     zone = ZoneInfo(ctx.site.site.timezone)
     rows = []
     for event in events:
@@ -281,7 +280,7 @@ def evacuation(session: Session, ctx: ServerContext) -> Evacuation:
             continue
         first, _ = seen.get(event.member_id, (event.received, event.received))
         seen[event.member_id] = (first, event.received)
-    names = _names(session, list(seen))
+    names = member_names(session, list(seen))
     entered = [
         Entered(
             member_id=member_id,
@@ -293,57 +292,6 @@ def evacuation(session: Session, ctx: ServerContext) -> Evacuation:
     ]
     entered.sort(key=lambda e: e.name.casefold())
     return Evacuation(people=people, entered=entered[:EVACUATION_MAX])
-
-
-# -- devices ----------------------------------------------------------------------------
-
-
-def devices(session: Session, ctx: ServerContext) -> list[DeviceRow]:
-    """Every device of the site with whether it is online and when it was last heard."""
-    now = ctx.clock()
-    zone = ZoneInfo(ctx.site.site.timezone)
-    today = now.astimezone(zone).date()
-    rows = []
-    for d in devices_service.devices(session, site=ctx.site, now=now):
-        room = ctx.site.room(d.room)
-        rows.append(
-            DeviceRow(
-                id=d.id,
-                kind=d.kind,
-                room=room.name if room else d.room,
-                online=d.online,
-                last_seen=_when(d.last_seen, zone, today),
-            )
-        )
-    return rows
-
-
-# -- alerts -----------------------------------------------------------------------------
-
-
-def alerts(session: Session, ctx: ServerContext) -> list[AlertView]:
-    """The open (unacknowledged) alerts, newest first."""
-    zone = ZoneInfo(ctx.site.site.timezone)
-    today = ctx.clock().astimezone(zone).date()
-    views = []
-    for alert in alerts_service.list_alerts(session, open_only=True):
-        device = ctx.site.device(alert.device_id) if alert.device_id else None
-        room_id = alert.room_id or (device.room if device else None)
-        room = ctx.site.room(room_id) if room_id else None
-        where = [room.name if room else room_id] if room_id else []
-        if alert.device_id:
-            where.append(alert.device_id)
-        count = (alert.details or {}).get("count", 1)
-        views.append(
-            AlertView(
-                id=alert.id,
-                kind=alert.kind,
-                where=" · ".join(where),
-                time=_when(alert.created_at, zone, today) or "",
-                count=count if isinstance(count, int) else 1,
-            )
-        )
-    return views
 
 
 # -- the whole screen -----------------------------------------------------------------
@@ -376,21 +324,5 @@ def dashboard(session: Session, ctx: ServerContext) -> Dashboard:
 # -- helpers ----------------------------------------------------------------------------
 
 
-def _names(session: Session, member_ids: Iterable[int]) -> dict[int, str]:
-    ids = set(member_ids)
-    if not ids:
-        return {}
-    M = models.Member
-    return {row[0]: row[1] for row in session.execute(select(M.id, M.name).where(M.id.in_(ids)))}
-
-
 def _hhmm(value: datetime | None, zone: ZoneInfo) -> str | None:
     return None if value is None else value.astimezone(zone).strftime("%H:%M")
-
-
-def _when(value: datetime | None, zone: ZoneInfo, today: date) -> str | None:
-    """HH:MM for today, YYYY-MM-DD HH:MM for another day (site time)."""
-    if value is None:
-        return None
-    local = value.astimezone(zone)
-    return local.strftime("%H:%M" if local.date() == today else "%Y-%m-%d %H:%M")

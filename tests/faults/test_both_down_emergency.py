@@ -39,17 +39,17 @@ def test_both_down_an_emergency_card_opens_the_door_and_no_other_card_does(
 
     def staff_listed() -> bool:
         held = controller.emergency_list
-        return held is not None and emergency_hash(held.salt, STAFF) in held.cards
+        return held is not None and emergency_hash(held.salt, STAFF, held.kdf) in held.cards
 
     wait_until(staff_listed, 10, "the staff card in the door's emergency list")
     held = controller.emergency_list
-    assert held is not None and emergency_hash(held.salt, RESIDENT) not in held.cards
+    assert held is not None and emergency_hash(held.salt, RESIDENT, held.kdf) not in held.cards
     # Kept on the door's disk too (written just after it is taken in memory).
     store = EmergencyStore(tmp_path / DEVICE)
 
     def on_disk() -> bool:
         kept = store.load()
-        return kept is not None and emergency_hash(kept.salt, STAFF) in kept.cards
+        return kept is not None and emergency_hash(kept.salt, STAFF, kept.kdf) in kept.cards
 
     wait_until(on_disk, 5, "the staff card in the list on the door's disk")
     wait_status(broker.url, topics.gateway_status(SITE, "main"), "online")

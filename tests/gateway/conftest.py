@@ -92,7 +92,7 @@ class System:
     def start_ingest(self) -> DoorIngest:
         self.ingest = DoorIngest(self.ctx)
         self.ingest.start()
-        assert self.ingest.client.wait_connected(10)
+        assert self.ingest.wait_connected(10)
         return self.ingest
 
     def stop_ingest(self) -> None:

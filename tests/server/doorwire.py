@@ -66,7 +66,7 @@ def door_path(
         bump(s)
     ingest = DoorIngest(ctx)
     ingest.start()
-    assert ingest.client.wait_connected(10)
+    assert ingest.wait_connected(10)
     doors = wire(broker_url)
     try:
         yield ctx, doors, ids

@@ -61,16 +61,27 @@ def new_card(client: TestClient, admin: Headers, member_id: int, uid: str) -> di
 def test_healthz_ok_without_token_and_mqtt_disabled(client: TestClient) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "db": "ok", "mqtt": "disabled"}
+    assert response.json() == {
+        "status": "ok",
+        "db": "ok",
+        "mqtt": "disabled",
+        "door_path_lag_s": 0.0,
+    }
 
 
 def test_healthz_503_when_broker_disconnected(client: TestClient) -> None:
     app = client.app
-    app.state.ingest = SimpleNamespace(client=SimpleNamespace(connected=False))  # type: ignore[attr-defined]
+    ingest = SimpleNamespace(client=SimpleNamespace(connected=False), lag_s=0.0, db_writable=True)
+    app.state.ingest = ingest  # type: ignore[attr-defined]
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json() == {"status": "unavailable", "db": "ok", "mqtt": "disconnected"}
-    app.state.ingest = SimpleNamespace(client=SimpleNamespace(connected=True))  # type: ignore[attr-defined]
+    assert response.json() == {
+        "status": "unavailable",
+        "db": "ok",
+        "mqtt": "disconnected",
+        "door_path_lag_s": 0.0,
+    }
+    ingest.client.connected = True
     assert client.get("/healthz").json()["mqtt"] == "connected"
 
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from protocol import topics
-from protocol.cards import card_hash, emergency_hash
+from protocol.cards import EMERGENCY_KDF, card_hash, emergency_hash
 from protocol.messages import EmergencyList, Tap, decode, encode, new_id
 from protocol.mqtt import MqttClient
 from server import doorstate, emergency, members, models
@@ -115,7 +115,9 @@ def holding(uid: str | None, doors: list[str], ctx):
         return all(
             d in latest
             and latest[d].salt == salt_of[d]
-            and latest[d].cards == ([] if uid is None else [emergency_hash(salt_of[d], uid)])
+            and latest[d].kdf == EMERGENCY_KDF
+            and latest[d].cards
+            == ([] if uid is None else [emergency_hash(salt_of[d], uid, latest[d].kdf)])
             for d in doors
         )
 
@@ -139,8 +141,9 @@ def test_every_door_has_a_retained_list_of_staff_cards_only(hub):
     salt_of = salts(ctx)
     assert len(set(salt_of.values())) == len(doors)  # a salt of its own for each door
     for device in doors:
-        assert emergency_hash(salt_of[device], JAN) not in latest[device].cards
-        assert latest[device].model_dump()["cards"] == [emergency_hash(salt_of[device], EWA)]
+        kdf = latest[device].kdf
+        assert emergency_hash(salt_of[device], JAN, kdf) not in latest[device].cards
+        assert latest[device].model_dump()["cards"] == [emergency_hash(salt_of[device], EWA, kdf)]
     # nothing of it is a UID or the key's hash the snapshot carries
     with ctx.reads() as s:
         stored = set(s.scalars(select(models.EmergencyHash.hash)))
@@ -216,7 +219,7 @@ def test_a_tap_gives_a_staff_card_registered_without_its_uid_its_hashes(hub):
             return all(
                 d in latest
                 and sorted(latest[d].cards)
-                == sorted(emergency_hash(salt_of[d], uid) for uid in (EWA, OLD))
+                == sorted(emergency_hash(salt_of[d], uid, latest[d].kdf) for uid in (EWA, OLD))
                 for d in doors
             )
 
@@ -262,7 +265,7 @@ def test_the_lists_survive_a_server_restart_with_the_same_salts(hub):
         with again.reads() as s:
             lists = emergency.emergency_lists(s, site=again.site, now=NOW)
         assert {d: lists[d].cards for d in doors} == {
-            d: (emergency_hash(before[d], EWA),) for d in doors
+            d: (emergency_hash(before[d], EWA, EMERGENCY_KDF),) for d in doors
         }
     finally:
         again.close()
@@ -280,7 +283,7 @@ def test_a_door_keeps_the_newest_fifty_staff_cards(ctx, clock):
         lists = emergency.emergency_lists(s, site=ctx.site, now=clock.now)
     door = lists["reader-sala-a"]
     assert door.left_out == 5
-    assert set(door.cards) == {emergency_hash(door.salt, uid) for uid in uids[5:]}
+    assert set(door.cards) == {emergency_hash(door.salt, uid, EMERGENCY_KDF) for uid in uids[5:]}
     assert len(encode(door.message(clock.now))) <= 4096
 
 
@@ -297,6 +300,35 @@ def test_the_door_path_warns_when_cards_are_left_out(hub, caplog):
             )
             wait_for(lambda: "1 left out" in caplog.text)
         salt = latest["reader-main"].salt
-        assert emergency_hash(salt, EWA) not in latest["reader-main"].cards  # the oldest
+        oldest = emergency_hash(salt, EWA, latest["reader-main"].kdf)
+        assert oldest not in latest["reader-main"].cards
     finally:
         lists.client.stop()
+
+
+def test_a_staff_tap_is_answered_before_its_hashes_are_computed(ctx, clock, monkeypatch):
+    """Unit: the hashes (scrypt, ~10 ms a door) are computed off the tap's decision path,
+    after the answer."""
+    started, go_on = threading.Event(), threading.Event()
+    real = emergency.remember_tap
+
+    def held_back(writes, *, uid_hash, uid):  # type: ignore[no-untyped-def]
+        started.set()
+        assert go_on.wait(5)
+        return real(writes, uid_hash=uid_hash, uid=uid)
+
+    monkeypatch.setattr(emergency, "remember_tap", held_back)
+    with ctx.writes() as s, s.begin():
+        ewa = members.create_member(s, name="Ewa Nowak", category="staff")
+        s.add(models.Card(member_id=ewa.id, uid_hash=card_hash(ctx.card_key, OLD)))
+        bump(s)
+    answers: list = []
+    ctx.access.handle_tap("reader-main", Tap(id=new_id(), ts=clock.now, card=OLD), answers.append)
+    assert [a.reason for a in answers] == ["staff"]
+    assert started.wait(5)
+    with ctx.reads() as s:
+        assert s.scalars(select(models.EmergencyHash)).all() == []
+    go_on.set()
+    assert ctx.access.after.wait_idle(10)
+    with ctx.reads() as s:
+        assert len(s.scalars(select(models.EmergencyHash)).all()) == len(ctx.site.door_devices())

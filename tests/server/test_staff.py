@@ -223,7 +223,7 @@ def live(settings: Settings, clock, embedded_broker) -> Iterator[TestClient]:  #
     context = ServerContext.create(live_settings, clock=clock)
     try:
         with TestClient(create_app(live_settings, ctx=context)) as test_client:
-            assert test_client.app.state.ingest.client.wait_connected(10)  # type: ignore[attr-defined]
+            assert test_client.app.state.ingest.wait_connected(10)  # type: ignore[attr-defined]
             yield test_client
     finally:
         context.close()

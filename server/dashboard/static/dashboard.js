@@ -17,6 +17,9 @@
   // Some changes come with time, not with an event (a booking's start, a device falling
   // silent): the rooms and devices are read again this often as well.
   var PERIODIC_MS = 15000;
+  // The door path's health banner is read this often, stream or not (a stalled door path
+  // sends no events about itself).
+  var HEALTH_MS = 5000;
 
   function say(key, values) {
     var text = words[key] || key;
@@ -128,7 +131,7 @@
   }
 
   function refreshAll() {
-    ["rooms", "alerts", "feed", "evacuation", "devices"].forEach(refresh);
+    ["rooms", "alerts", "feed", "evacuation", "devices", "health"].forEach(refresh);
   }
 
   function roomOf(data) {
@@ -296,4 +299,5 @@
       refresh("devices");
     }
   }, PERIODIC_MS);
+  setInterval(function () { refresh("health"); }, HEALTH_MS);
 })();

@@ -1,0 +1,45 @@
+"""`GET /api/audit`: who changed what and when, newest first, a page at a time."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from server import audit, models
+from server.deps import Admin, ReadSession
+from server.schemas import MAX_ID
+from server.timefmt import ResponseTime
+
+router = APIRouter(prefix="/api", tags=["audit"], dependencies=[Admin])
+
+
+class AuditOut(BaseModel):
+    id: int
+    ts: ResponseTime
+    actor: str
+    action: str
+    target: str | None
+    detail: dict[str, Any]
+
+    @classmethod
+    def of(cls, entry: models.AuditEntry) -> AuditOut:
+        return cls(
+            id=entry.id,
+            ts=entry.ts,
+            actor=entry.actor,
+            action=entry.action,
+            target=entry.target,
+            detail=entry.detail or {},
+        )
+
+
+@router.get("/audit")
+def list_audit(
+    session: ReadSession,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    before: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+) -> list[AuditOut]:
+    """Newest first; `before` (an entry's id) gives the page after the one that ended there."""
+    return [AuditOut.of(e) for e in audit.entries(session, limit=limit, before=before)]

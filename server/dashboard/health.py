@@ -1,0 +1,169 @@
+"""What staff watch for trouble: the devices (online, and the mode each door applies
+beside the one asked of it), the open alerts, and whether the door path keeps up.
+
+Plain dataclasses of plain values (times already in the site's zone), as in `views`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from server import alerts as alerts_service
+from server import devices as devices_service
+from server import models
+from server.context import ServerContext
+from server.doormodes import effective_modes
+
+# A door waits 2 s for a decision; a door path this far behind answers no door in time.
+LAG_WARN_S = 10.0
+
+
+@dataclass
+class AlertView:
+    id: int
+    kind: str
+    where: str
+    time: str  # HH:MM, or YYYY-MM-DD HH:MM when not today
+    count: int
+    member: str | None = None  # whose card (tap limits), when known
+    requested: str | None = None  # door_mode_mismatch: the mode asked of the door
+    actual: str | None = None  # and the one it applies
+
+
+@dataclass
+class DeviceRow:
+    id: str
+    kind: str
+    room: str
+    online: bool
+    last_seen: str | None  # HH:MM, or YYYY-MM-DD HH:MM when not today
+    requested: str | None = None  # doors: the mode asked of it
+    actual: str | None = None  # doors: the mode it says it applies (when online)
+
+    @property
+    def mismatch(self) -> bool:
+        return self.actual is not None and self.actual != self.requested
+
+
+@dataclass
+class DoorPathView:
+    """How the server's door path is keeping up: staff see a banner when it is not."""
+
+    lag_s: float  # age of the oldest door-path message not yet handled
+    dead_letters: int  # messages set aside, held for staff to see and replay
+
+    @property
+    def lagging(self) -> bool:
+        return self.lag_s > LAG_WARN_S
+
+    @property
+    def trouble(self) -> bool:
+        return self.lagging or self.dead_letters > 0
+
+
+# -- devices ----------------------------------------------------------------------------
+
+
+def devices(session: Session, ctx: ServerContext) -> list[DeviceRow]:
+    """Every device of the site with whether it is online and when it was last heard."""
+    now = ctx.clock()
+    zone = ZoneInfo(ctx.site.site.timezone)
+    today = now.astimezone(zone).date()
+    requested = effective_modes(session, ctx.site, now)
+    actual = devices_service.reported_modes(session, site=ctx.site, now=now)
+    rows = []
+    for d in devices_service.devices(session, site=ctx.site, now=now):
+        room = ctx.site.room(d.room)
+        rows.append(
+            DeviceRow(
+                id=d.id,
+                kind=d.kind,
+                room=room.name if room else d.room,
+                online=d.online,
+                last_seen=when(d.last_seen, zone, today),
+                requested=requested.get(d.id),
+                actual=actual.get(d.id),
+            )
+        )
+    return rows
+
+
+# -- the door path's health -------------------------------------------------------------
+
+
+def door_path(session: Session, ingest: object | None) -> DoorPathView:
+    """The door path's lag, as the running ingest says (0 without one), and the dead
+    letters held (the table staff see at /api/dead-letters)."""
+    lag = getattr(ingest, "door_path_lag_s", None)
+    if lag is None:
+        lag = getattr(ingest, "lag_s", 0.0)
+    D = models.DeadLetter
+    held = session.scalar(select(func.count()).select_from(D).where(D.status == "held"))
+    return DoorPathView(
+        lag_s=float(lag) if isinstance(lag, int | float) else 0.0, dead_letters=int(held or 0)
+    )
+
+
+# -- alerts -----------------------------------------------------------------------------
+
+
+def alerts(session: Session, ctx: ServerContext) -> list[AlertView]:
+    """The open (unacknowledged) alerts, newest first."""
+    zone = ZoneInfo(ctx.site.site.timezone)
+    today = ctx.clock().astimezone(zone).date()
+    found = alerts_service.list_alerts(session, open_only=True)
+    names = member_names(
+        session, [m for a in found if isinstance(m := (a.details or {}).get("member_id"), int)]
+    )
+    views = []
+    for alert in found:
+        device = ctx.site.device(alert.device_id) if alert.device_id else None
+        room_id = alert.room_id or (device.room if device else None)
+        room = ctx.site.room(room_id) if room_id else None
+        where = [room.name if room else room_id] if room_id else []
+        if alert.device_id:
+            where.append(alert.device_id)
+        details = alert.details or {}
+        count = details.get("count", 1)
+        member = details.get("member_id")
+        views.append(
+            AlertView(
+                id=alert.id,
+                kind=alert.kind,
+                where=" · ".join(where),
+                time=when(alert.created_at, zone, today) or "",
+                count=count if isinstance(count, int) else 1,
+                member=names.get(member) if isinstance(member, int) else None,
+                requested=_mode(details.get("requested")),
+                actual=_mode(details.get("actual")),
+            )
+        )
+    return views
+
+
+def _mode(value: object) -> str | None:
+    return value if value in ("normal", "locked", "unlocked") else None  # type: ignore[return-value]
+
+
+# -- helpers the views share --------------------------------------------------------------
+
+
+def member_names(session: Session, member_ids: Iterable[int]) -> dict[int, str]:
+    ids = set(member_ids)
+    if not ids:
+        return {}
+    M = models.Member
+    return {row[0]: row[1] for row in session.execute(select(M.id, M.name).where(M.id.in_(ids)))}
+
+
+def when(value: datetime | None, zone: ZoneInfo, today: date) -> str | None:
+    """HH:MM for today, YYYY-MM-DD HH:MM for another day (site time)."""
+    if value is None:
+        return None
+    local = value.astimezone(zone)
+    return local.strftime("%H:%M" if local.date() == today else "%Y-%m-%d %H:%M")

@@ -1,0 +1,106 @@
+"""The doors' side of the wire and a staff member's server context, for the tests of a door
+path nothing can stall (test_poison.py, test_disk_full.py)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as paho
+from sqlalchemy import func, select
+
+from protocol import topics
+from protocol.cards import card_hash
+from protocol.messages import Decision, Message, ProtocolError, Tap, decode, new_id
+from protocol.mqtt import MqttClient
+from server import models
+from server.context import ServerContext
+from server.ingest import DoorIngest
+from server.policy import bump
+from server.settings import Settings
+
+SITE = "piaseczno"
+KEY = "test-card-key-0123456789"
+STAFF = "04A1B2C3"
+ADMIN = "ingest-admin-token-0123456789"
+
+
+class Doors:
+    """The doors' side of the wire: publishes anything, hears the server's decisions."""
+
+    def __init__(self, url: str) -> None:
+        self.answered: Counter[str] = Counter()
+        self._cond = threading.Condition()
+        self.client = MqttClient(url, client_id=f"test-doors-{new_id()[:8]}")
+        self.client.subscribe(topics.all_commands(SITE, "decision"), self._heard)
+        self.client.start()
+        assert self.client.wait_connected(10)
+
+    def _heard(self, msg: paho.MQTTMessage) -> None:
+        try:
+            decision = decode(Decision, bytes(msg.payload))
+        except ProtocolError:
+            return  # the poison this wire sent itself
+        if decision.by == "server":
+            with self._cond:
+                self.answered[decision.id] += 1
+                self._cond.notify_all()
+
+    def send(self, topic: str, payload: bytes | Message) -> paho.MQTTMessageInfo:
+        return self.client.publish(topic, payload)
+
+    def retain(self, topic: str, payload: bytes) -> None:
+        self.client.publish(topic, payload, retain=True).wait_for_publish(5)
+
+    def tap(self, device: str = "reader-main") -> Tap:
+        tap = Tap(id=new_id(), ts=datetime.now(UTC), card=STAFF)
+        self.send(topics.tap(SITE, device), tap).wait_for_publish(5)
+        return tap
+
+    def wait_answered(self, ids: list[str], timeout: float) -> None:
+        with self._cond:
+            done = self._cond.wait_for(lambda: all(self.answered[i] for i in ids), timeout)
+        missing = [i for i in ids if not self.answered[i]]
+        assert done, f"{len(missing)} of {len(ids)} taps never answered"
+
+
+def staff_context(url: str, tmp_path: Path) -> ServerContext:
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path}/spacehub.db",
+        mqtt_url=url,
+        card_key=KEY,
+        admin_token=ADMIN,
+        instance=f"t{new_id()[:6].lower().replace('-', 'x').replace('_', 'x')}",
+    )
+    ctx = ServerContext.create(settings)
+    with ctx.writes() as s, s.begin():
+        member = models.Member(name="Ewa Nowak", category="staff")
+        s.add(member)
+        s.flush()
+        s.add(models.Card(member_id=member.id, uid_hash=card_hash(KEY, STAFF)))
+        bump(s)
+    return ctx
+
+
+def started(ctx: ServerContext) -> DoorIngest:
+    ingest = DoorIngest(ctx)
+    ingest.start()
+    assert ingest.wait_connected(10)
+    return ingest
+
+
+def rows(ctx: ServerContext, model: Any) -> int:
+    with ctx.reads() as s:
+        return s.scalar(select(func.count()).select_from(model)) or 0
+
+
+def wait_for(check: Callable[[], object], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"{what}: not within {timeout:g} s"
+        time.sleep(0.02)
