@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench clean
+.PHONY: install run demo-reset test lint bench clean
 
 install: $(STAMP)
 
@@ -17,8 +17,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[pi,gateway,server,dev]'
 	touch $(STAMP)
 
+# Ctrl-C: the demo stops everything and exits 0, so make reports no error (GNU make
+# itself then ends by the same SIGINT, as it does on any Ctrl-C).
 run: install
 	$(BIN)/spacehub demo $(ARGS)
+
+# The demo from a new database: no bookings, sessions or outboxes of an earlier run.
+demo-reset: install
+	$(BIN)/spacehub demo --reset $(ARGS)
 
 test: install
 	$(BIN)/python -m pytest $(ARGS)

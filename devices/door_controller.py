@@ -219,11 +219,12 @@ class DoorController:
             if judged != "apply":
                 return None if judged == "same" else judged
             was_released = self._strike_reason(now) is not None
+            level = logging.INFO if msg.mode != self._mode else logging.DEBUG  # a re-send
             self._mode, self._mode_msg = msg.mode, msg
             if msg.mode == "locked":
                 self._unlock_until = -math.inf  # a lockdown ends any release in progress
             self._note_relock(was_released, now)
-            log.info("%s: mode %s (n=%s)", self.name, msg.mode, msg.n)
+            log.log(level, "%s: mode %s (n=%s)", self.name, msg.mode, msg.n)
             self._refresh(now)
             return None
 

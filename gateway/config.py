@@ -15,14 +15,13 @@ another). Its own: `SPACEHUB_INSTANCE`, `SPACEHUB_TAKEOVER` (500ms), `SPACEHUB_M
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from protocol.fields import Duration, Id, MqttUrl
+from protocol.fields import ConfigFileError, Duration, Id, MqttUrl, program_file
 
 # The server's default database; the card key file sits beside it (server/settings.py).
 DEFAULT_DATABASE_URL = "sqlite:///var/spacehub.db"
@@ -109,39 +108,13 @@ class GatewaySettings(BaseSettings):
         return key
 
 
-MQTT_KEYS = {
-    "url": "mqtt_url",
-    "username": "mqtt_username",
-    "password": "mqtt_password",
-    "ca_file": "mqtt_ca_file",
-}
-
-
 def settings_file(path: str | Path) -> dict[str, Any]:
     """The settings a gateway.toml (as `spacehub provision` writes it) gives: `site`,
-    `instance` and its `[mqtt]` table (`url`, `username`, `password`, and `ca_file`
-    relative to the file's folder), as GatewaySettings fields."""
-    path = Path(path)
+    `instance` and its `[mqtt]` table, as GatewaySettings fields."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise GatewayConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise GatewayConfigError(f"{path}: not valid TOML: {exc}") from None
-    mqtt = data.get("mqtt", {})
-    if not isinstance(mqtt, dict):
-        raise GatewayConfigError(f"{path}: mqtt: must be a table")
-    fields: dict[str, Any] = {}
-    for key, value in mqtt.items():
-        if key not in MQTT_KEYS:
-            raise GatewayConfigError(f"{path}: mqtt.{key}: is not a known key")
-        if not isinstance(value, str):
-            raise GatewayConfigError(f"{path}: mqtt.{key}: must be a string")
-        fields[MQTT_KEYS[key]] = value
-    if "mqtt_ca_file" in fields:
-        fields["mqtt_ca_file"] = str(path.parent.resolve() / fields["mqtt_ca_file"])
-    fields.update({key: data[key] for key in ("site", "instance") if key in data})
-    return fields
+        return program_file(path, top=("site", "instance"))
+    except ConfigFileError as exc:
+        raise GatewayConfigError(str(exc)) from None
 
 
 def load_settings(config_file: str | Path | None = None, **overrides: Any) -> GatewaySettings:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import tomllib
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from protocol.fields import ConfigFileError, program_file
 from protocol.files import private_file, write_private
 
 DEFAULT_DATABASE_URL = "sqlite:///var/spacehub.db"
@@ -68,42 +68,15 @@ class SettingsFileError(ValueError):
     """A `--config` file that cannot be read; the message names the file, the key and why."""
 
 
-MQTT_KEYS = {
-    "url": "mqtt_url",
-    "username": "mqtt_username",
-    "password": "mqtt_password",
-    "ca_file": "mqtt_ca_file",
-}
-
-
 def settings_file(path: str | Path) -> dict[str, Any]:
     """The Settings fields a server.toml (as `spacehub provision` writes it) gives: its
-    `[mqtt]` table (`url`, `username`, `password`, and `ca_file` relative to the file's
-    folder) and `instance`. Passed as `Settings(**fields)`, they take precedence over the
-    environment, which gives everything else.
+    `[mqtt]` table and `instance`. Passed as `Settings(**fields)`, they take precedence
+    over the environment, which gives everything else.
 
     >>> Settings(**settings_file("/etc/spacehub/server.toml")).mqtt_username  # doctest: +SKIP
     'piaseczno.server.main'
     """
-    path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise SettingsFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise SettingsFileError(f"{path}: not valid TOML: {exc}") from None
-    mqtt = data.get("mqtt", {})
-    if not isinstance(mqtt, dict):
-        raise SettingsFileError(f"{path}: mqtt: must be a table")
-    fields: dict[str, Any] = {}
-    for key, value in mqtt.items():
-        if key not in MQTT_KEYS:
-            raise SettingsFileError(f"{path}: mqtt.{key}: is not a known key")
-        if not isinstance(value, str):
-            raise SettingsFileError(f"{path}: mqtt.{key}: must be a string")
-        fields[MQTT_KEYS[key]] = value
-    if "mqtt_ca_file" in fields:
-        fields["mqtt_ca_file"] = str(path.parent.resolve() / fields["mqtt_ca_file"])
-    if "instance" in data:
-        fields["instance"] = data["instance"]
-    return fields
+        return program_file(path, top=("instance",))
+    except ConfigFileError as exc:
+        raise SettingsFileError(str(exc)) from None

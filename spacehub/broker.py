@@ -12,176 +12,38 @@ broker (amqtt), so that a demo needs no root and no system package.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import threading
 import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
+
+from spacehub.embedded_broker import EmbeddedBroker
+from spacehub.ports import HOST, BrokerStartError, check_port_free, free_port, wait_for_port
+
+__all__ = [
+    "HOST",
+    "BrokerKind",
+    "BrokerStartError",
+    "EmbeddedBroker",
+    "MosquittoBroker",
+    "free_port",
+    "mosquitto_path",
+    "persistence_settings",
+    "run_as_owner",
+    "run_embedded",
+    "session_settings",
+    "start_broker",
+    "wait_for_port",
+]
 
 log = logging.getLogger(__name__)
 
-HOST = "127.0.0.1"
 BrokerKind = Literal["auto", "mosquitto", "embedded"]
-
-
-class BrokerStartError(RuntimeError):
-    """A broker could not be started: port taken, binary missing, or it did not come up."""
-
-
-def free_port(host: str = HOST) -> int:
-    """A TCP port on `host` that nothing listens on right now (for tests and benchmarks)."""
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for_port(host: str, port: int, timeout: float) -> bool:
-    """Whether a TCP connection to host:port succeeds within `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with socket.create_connection((host, port), timeout=0.5):
-                return True
-        except OSError:
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.02)
-
-
-def _check_port_free(host: str, port: int) -> None:
-    # Both brokers bind with SO_REUSEADDR, so a port in TIME_WAIT is fine; one that another
-    # socket listens on is not. Checking first gives one clear message instead of a
-    # traceback from amqtt, or a Mosquitto that dies after we already reached the other
-    # program's listener.
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as exc:
-            raise BrokerStartError(
-                f"cannot listen on {host}:{port} for MQTT: {exc.strerror} "
-                "(another broker running? choose another port)"
-            ) from None
-
-
-class EmbeddedBroker:
-    """amqtt's broker on a background thread with its own asyncio loop, for showing the system.
-
-    Not for keeping promises: it speaks MQTT 3.1.1 only, keeps no queue for a disconnected
-    persistent session of an anonymous client (and every client is anonymous here, so QoS 1
-    messages published while a consumer is offline are lost), keeps nothing across a
-    restart (its persistence plugin is unreliable, so it is not used), and has no ACLs.
-    It listens on 127.0.0.1 only and accepts anonymous clients.
-
-    >>> broker = EmbeddedBroker(port=1883)  # doctest: +SKIP
-    >>> broker.start()  # doctest: +SKIP
-    >>> broker.url  # doctest: +SKIP
-    'mqtt://127.0.0.1:1883'
-    >>> broker.stop()  # doctest: +SKIP
-    """
-
-    name = "embedded"
-
-    def __init__(self, host: str = HOST, port: int = 1883) -> None:
-        self.host = host
-        self.port = port
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._broker: Any = None
-
-    @property
-    def url(self) -> str:
-        return f"mqtt://{self.host}:{self.port}"
-
-    def _config(self) -> dict[str, Any]:
-        # TCP_NODELAY needs nothing here: asyncio sets it on every accepted TCP socket.
-        return {
-            "listeners": {"default": {"type": "tcp", "bind": f"{self.host}:{self.port}"}},
-            "plugins": {
-                "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}
-            },
-        }
-
-    def start(self, timeout: float = 10.0) -> None:
-        """Start listening; return once clients can connect."""
-        if self._thread is not None:
-            raise BrokerStartError("embedded broker already started")
-        for name in ("amqtt", "transitions"):  # both log every connection and state change
-            logging.getLogger(name).setLevel(logging.WARNING)
-        _check_port_free(self.host, self.port)
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self._loop.run_forever, name=f"mqtt-broker-{self.port}", daemon=True
-        )
-        self._thread.start()
-        try:
-            asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout)
-        except Exception as exc:
-            self._close_loop()
-            raise BrokerStartError(
-                f"embedded MQTT broker did not start on {self.host}:{self.port}: {exc}"
-            ) from exc
-
-    async def _start(self) -> None:
-        from amqtt.broker import Broker  # imported here: only the server extra installs amqtt
-
-        broker = Broker(self._config())
-        amqtt_connected = broker.stream_connected
-
-        async def connected(reader: Any, writer: asyncio.StreamWriter, listener_name: str) -> None:
-            try:
-                await amqtt_connected(reader, writer, listener_name)
-            finally:
-                # amqtt's own close drains first and gives up when that raises (a reset
-                # socket), and a handler cancelled by stop() closes nothing: without this
-                # the socket would stay open until garbage collection, with a ResourceWarning.
-                writer.transport.abort()
-
-        broker.stream_connected = connected  # amqtt looks it up when it starts listening
-        await broker.start()
-        self._broker = broker
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Close every connection and the listener, then end the loop thread."""
-        if self._loop is None:
-            return
-        try:
-            asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result(timeout)
-        finally:
-            self._close_loop()
-
-    async def _stop(self) -> None:
-        if self._broker is not None:
-            await self._broker.shutdown()
-            self._broker = None
-        # Whatever amqtt left running (per-client handler tasks) ends here, not in a warning
-        # about a task destroyed while pending.
-        me = asyncio.current_task()
-        rest = [task for task in asyncio.all_tasks() if task is not me]
-        for task in rest:
-            task.cancel()
-        await asyncio.gather(*rest, return_exceptions=True)
-        await asyncio.sleep(0)  # closed transports release their sockets on the next turn
-        await asyncio.get_running_loop().shutdown_asyncgens()
-
-    def _close_loop(self) -> None:
-        assert self._loop is not None and self._thread is not None
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join()
-        self._loop.close()
-        self._loop = self._thread = None
-
-    def __enter__(self) -> EmbeddedBroker:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def mosquitto_path() -> str | None:
@@ -229,12 +91,28 @@ def run_as_owner() -> str:
     return f"user {pwd.getpwuid(os.geteuid()).pw_name}"
 
 
+# The local broker's log: errors, warnings and notices (connections, disconnections), but
+# not the "Saving in-memory database" information line that autosave_interval 1 writes
+# every second something changed (some 140 KB an hour).
+LOG_SETTINGS = (
+    "log_dest stderr",
+    "log_type error",
+    "log_type warning",
+    "log_type notice",
+    "log_timestamp_format %Y-%m-%dT%H:%M:%S",
+)
+LOG_KEEP = 1_000_000  # bytes of mosquitto.log kept at a start; the rest is mosquitto.log.1
+
+
 class MosquittoBroker:
     """Mosquitto as a child process with a generated configuration in `data_dir`.
 
     It listens on 127.0.0.1 only, accepts anonymous clients, sets TCP_NODELAY, and keeps
     persistent sessions and their queued messages in `data_dir` (saved every second and on
-    a clean stop). Its log is `data_dir/mosquitto.log`. The deployed configuration, with
+    a clean stop). Its log is `data_dir/mosquitto.log` (moved to `mosquitto.log.1` at a
+    start once it has grown past a megabyte). It runs in a process group of its own, so a
+    Ctrl-C in the terminal reaches only its parent, which stops it once the clients that
+    need it have said goodbye. The deployed configuration, with
     TLS, passwords and ACLs, is what `spacehub provision` writes; given as `config_file`
     (with `tls=True`), Mosquitto runs on that file instead, which must listen on `port`.
 
@@ -282,7 +160,7 @@ class MosquittoBroker:
             f"listener {self.port} {self.host}",
             "allow_anonymous true",
             *session_settings(),
-            "log_dest stderr",
+            *LOG_SETTINGS,
         ]
         if os.geteuid() == 0:
             # Started as root, Mosquitto switches to the `mosquitto` user, which cannot
@@ -298,16 +176,18 @@ class MosquittoBroker:
             raise BrokerStartError("mosquitto is not installed (apt install mosquitto)")
         if self._proc is not None:
             raise BrokerStartError(f"mosquitto already running (pid {self._proc.pid})")
-        _check_port_free(self.host, self.port)
+        check_port_free(self.host, self.port)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if self.generated:
             self.config_path.write_text(self.config())
+        self._rotate_log()
         with open(self.log_path, "ab") as log_file:  # the child keeps its own descriptor
             self._proc = subprocess.Popen(
                 [self.binary, "-c", str(self.config_path)],
                 stdin=subprocess.DEVNULL,
                 stdout=log_file,
                 stderr=log_file,
+                process_group=0,  # not the terminal's Ctrl-C: `stop` ends it, in its turn
             )
         deadline = time.monotonic() + timeout
         while self._proc.poll() is None and time.monotonic() < deadline:
@@ -319,6 +199,13 @@ class MosquittoBroker:
         self._proc = None
         what = f"exited with status {code}" if code is not None else f"not up in {timeout:g} s"
         raise BrokerStartError(f"mosquitto {what}; the end of {self.log_path}:\n{self.log_tail()}")
+
+    def _rotate_log(self) -> None:
+        try:
+            if self.log_path.stat().st_size > LOG_KEEP:
+                self.log_path.replace(self.log_path.with_name(self.log_path.name + ".1"))
+        except FileNotFoundError:
+            pass
 
     def log_tail(self, lines: int = 20) -> str:
         try:

@@ -6,16 +6,17 @@ Each subcommand imports only what it needs, so a Raspberry Pi with `spacehub[pi]
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import signal
 import sys
 from collections.abc import Callable, Sequence
 
 from protocol.durations import parse_duration
+from spacehub import logs
+from spacehub.errors import CliError
 
-
-class CliError(Exception):
-    """Bad arguments or a configuration that does not validate: one line, exit 2."""
+__all__ = ["CliError", "build_parser", "main"]
 
 
 def _duration(text: str) -> float:
@@ -35,10 +36,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="spacehub", description="Doors, rooms, bookings and occupancy of a community space."
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    parser.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
+    # Also after the command (`spacehub demo --verbose`); SUPPRESS keeps a -v given before it.
+    verbose = argparse.ArgumentParser(add_help=False)
+    verbose.add_argument(
+        "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add = functools.partial(sub.add_parser, parents=[verbose])
 
-    demo = sub.add_parser("demo", help="the whole system on one machine, no set-up")
+    demo = add("demo", help="the whole system on one machine, no set-up")
     demo.add_argument("--http-port", type=_port, default=8000)
     demo.add_argument("--mqtt-port", type=_port, default=1883)
     demo.add_argument("--data-dir", default="var/demo")
@@ -50,27 +57,33 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="Mosquitto on files written by `spacehub provision`: TLS, passwords, ACLs",
     )
+    demo.add_argument(
+        "--reset",
+        action="store_true",
+        help="start over: a new database, and no broker sessions, gateway snapshot or device "
+        "outboxes of an earlier run (the --secure accounts are kept)",
+    )
 
-    server = sub.add_parser("server", help="the server: HTTP API, MQTT ingest, scheduler")
+    server = add("server", help="the server: HTTP API, MQTT ingest, scheduler")
     server.add_argument("--host", default="127.0.0.1")
     server.add_argument("--port", type=_port, default=8000)
     server.add_argument("--config", metavar="FILE", help=CONFIG_HELP.format("server.toml"))
 
-    gateway = sub.add_parser("gateway", help="the on-site gateway")
+    gateway = add("gateway", help="the on-site gateway")
     gateway.add_argument("--site", help="required unless the --config file names it")
     gateway.add_argument("--data-dir", default="var/gateway")
     gateway.add_argument("--config", metavar="FILE", help=CONFIG_HELP.format("gateway.toml"))
 
-    door = sub.add_parser("door", help="a door controller, as run on a Raspberry Pi")
+    door = add("door", help="a door controller, as run on a Raspberry Pi")
     door.add_argument("--config", required=True, metavar="FILE")
 
-    sensor = sub.add_parser("sensor", help="an occupancy sensor, as run on a Raspberry Pi")
+    sensor = add("sensor", help="an occupancy sensor, as run on a Raspberry Pi")
     sensor.add_argument("--config", required=True, metavar="FILE")
 
-    broker = sub.add_parser("broker", help="the embedded MQTT broker alone")
+    broker = add("broker", help="the embedded MQTT broker alone")
     broker.add_argument("--port", type=_port, default=1883)
 
-    tap = sub.add_parser("tap", help="publish a tap as a door controller would, print the decision")
+    tap = add("tap", help="publish a tap as a door controller would, print the decision")
     tap.add_argument("--site")
     tap.add_argument("--device")
     tap.add_argument("--mqtt-url", default=None, help="default: SPACEHUB_MQTT_URL")
@@ -83,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     tap.add_argument("--timeout", type=_duration, default=3.0)
     tap.add_argument("card")
 
-    prov = sub.add_parser("provision", help="the broker's and every program's files for a site")
+    prov = add("provision", help="the broker's and every program's files for a site")
     prov.add_argument("--site-config", required=True, metavar="FILE")
     prov.add_argument("--out", required=True, metavar="DIR")
     prov.add_argument("--rotate", action="store_true", help="new passwords, CA and keys")
@@ -108,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+VERBOSE_HELP = "log debug messages, and the libraries' info messages"
 CONFIG_HELP = (
     "a {} written by `spacehub provision`: its [mqtt] table and instance take "
     "precedence over the SPACEHUB_* variables"
@@ -116,10 +130,9 @@ CONFIG_HELP = (
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    # The demo's devices are simulated: what they do is on the dashboard, not news here.
+    quiet = ("devices",) if args.command == "demo" else ()
+    logs.configure(verbose=args.verbose, quiet=quiet)
     command: Callable[[argparse.Namespace], int] = COMMANDS[args.command]
     # systemd stops a program with SIGTERM: unwind as for Ctrl-C, so devices say offline,
     # outboxes flush and the demo stops its broker, instead of dying where it stands.
@@ -153,19 +166,14 @@ def _server(args: argparse.Namespace) -> int:
     except SiteConfigError as exc:
         raise CliError(str(exc)) from None
     # The application's modules only once the configuration is known to be good.
-    import uvicorn
-
     from server.app import create_app
+    from spacehub.web import PromptServer, config
 
     if not settings.admin_token:
         logging.warning("SPACEHUB_ADMIN_TOKEN is not set: every /api call will get 401")
-    uvicorn.run(
-        create_app(settings),
-        host=args.host,
-        port=args.port,
-        log_level="info",
-        timeout_graceful_shutdown=2,  # open dashboards' event streams must not hold it
-    )
+    app = create_app(settings)
+    level = "debug" if args.verbose else "info"
+    PromptServer(config(app, args.host, args.port, log_level=level)).run()
     return 0
 
 

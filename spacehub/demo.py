@@ -3,36 +3,39 @@ door of the demo site running the real device code on gpiozero mock pins.
 
 With `--secure` it runs on what `spacehub provision` writes into `data_dir/provision`:
 Mosquitto on the provisioned mosquitto.conf (TLS, a password and ACL per device, no
-anonymous clients), and the server, the gateway and each device with its own account."""
+anonymous clients), and the server, the gateway and each device with its own account.
+
+Things start in the order they depend on each other and stop in the reverse: the broker;
+the database (seeded when new); the devices; the HTTP server with the MQTT ingest; the
+gateway with its first snapshot; the simulated visitors; and last, once the banner is
+printed, the HTTP port to the world.
+Ctrl-C, SIGTERM or SIGHUP stop it all within a couple of seconds, with the devices saying
+offline and flushing their outboxes while the broker is still there; SIGUSR1 (or Enter in
+its terminal) prints the banner again.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import secrets
+import shutil
+import time
+from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
 from pathlib import Path
 
-from gpiozero.pins.mock import MockFactory
-from sqlalchemy.orm import Session
-
-from devices.config import ConfigError, load_door_config, load_sensor_config
-from devices.door import DoorRunner, drive_idle
-from devices.readers import FakeReader
-from devices.sensor import SensorRunner, drive_idle_sensor
 from gateway.config import GatewaySettings
 from gateway.config import settings_file as gateway_file
 from gateway.gateway import Gateway
-from server import members
-from server.bookings import insert_booking
-from server.checkin import check_in
+from server.app import create_app
 from server.context import ServerContext
 from server.settings import Settings
 from server.settings import settings_file as server_file
-from server.site import SiteConfig, load_site
+from spacehub.banner import Running, banner
 from spacehub.broker import (
     BrokerStartError,
     EmbeddedBroker,
@@ -40,104 +43,166 @@ from spacehub.broker import (
     mosquitto_path,
     start_broker,
 )
-from spacehub.cli import CliError
+from spacehub.building import DEVICE_CONFIGS, Building, start_devices
+from spacehub.console import Console
+from spacehub.errors import CliError
+from spacehub.seed import DEMO_MEMBERS, SITE_CONFIG, DemoMember, demo_site, seed
+from spacehub.traffic import Traffic
+from spacehub.web import HttpServer
+
+# What tests, docs and benchmarks take from here.
+__all__ = [
+    "DEMO_MEMBERS",
+    "DEVICE_CONFIGS",
+    "SITE_CONFIG",
+    "Building",
+    "DemoMember",
+    "demo_site",
+    "reset",
+    "run_demo",
+    "seed",
+    "start_devices",
+]
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parent.parent
-SITE_CONFIG = ROOT / "firmware_configs" / "sites" / "piaseczno.toml"
-DEVICE_CONFIGS = ROOT / "firmware_configs" / "devices"
-
-
-@dataclass(frozen=True)
-class DemoMember:
-    name: str
-    category: str
-    card: str
-    plan: str | None
-    shows: str  # what the card does at the doors
-    suspended: bool = False
-
-
-DEMO_MEMBERS = [
-    DemoMember("Ewa Nowak", "staff", "04A1B2C3", None, "staff: every door, any time"),
-    DemoMember("Anna Kowalska", "business", "04B2C3D4", "coworking", "coworking, opening hours"),
-    DemoMember("Piotr Wiśniewski", "resident", "04C3D4E5", "coworking-24h", "coworking, any time"),
-    DemoMember("Olena Szewczenko", "ngo", "04D4E5F6", None, "no membership: refused"),
-    DemoMember("Jan Zieliński", "resident", "04E5F6A7", "coworking", "suspended: refused", True),
-]
+DATABASE = "spacehub.db"
+# What a run leaves in its data folder, and `--reset` removes: the database (with SQLite's
+# side files) and its card key, the broker's sessions and log (the secure broker's
+# sessions are in provision/data), the gateway's snapshot, the devices' outboxes and
+# emergency lists. The rest of `provision/` (the --secure accounts and keys) stays.
+RUN_STATE = (
+    DATABASE,
+    f"{DATABASE}-wal",
+    f"{DATABASE}-shm",
+    f"{DATABASE}-journal",
+    "card.key",
+    "broker",
+    "provision/data",
+    "gateway",
+    "devices",
+)
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    """Start everything, print how to use it, serve until Ctrl-C, then stop everything."""
-    import uvicorn
-
-    from server.app import create_app
-
+    """Start everything, print how to use it, serve until Ctrl-C, then stop everything.
+    0 after a clean stop, whatever signal asked for it."""
     data_dir = Path(args.data_dir).resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
     if args.secure and args.broker == "embedded":
         raise CliError("--secure needs Mosquitto (TLS, passwords, ACLs): not --broker embedded")
-    with ExitStack() as stack:
-        broker: EmbeddedBroker | MosquittoBroker
-        accounts: Accounts | None = None
-        try:
-            if args.secure:
-                broker, accounts = start_secure_broker(args.mqtt_port, data_dir)
-            else:
-                broker = start_broker(
-                    args.broker, port=args.mqtt_port, data_dir=data_dir / "broker"
-                )
-        except BrokerStartError as exc:
-            raise CliError(str(exc)) from None
-        stack.callback(broker.stop)
-        settings = Settings(
-            database_url=f"sqlite:///{data_dir}/spacehub.db",
-            site_config=SITE_CONFIG,
-            admin_token=os.environ.get("SPACEHUB_ADMIN_TOKEN") or secrets.token_urlsafe(24),
-            **(accounts.server if accounts else {"mqtt_url": broker.url}),
-        )
-        ctx = ServerContext.create(settings, site=demo_site(args.no_show_grace))
-        stack.callback(ctx.close)
-        seed(ctx, traffic=args.traffic)
-        if accounts:
-            building = start_devices(ctx, None, data_dir, config_dir=accounts.devices)
-        else:
-            building = start_devices(ctx, broker.url, data_dir)
-        stack.callback(building.stop)
-        gateway = Gateway(
-            GatewaySettings(
-                site=ctx.site.id,
-                server_url=f"http://127.0.0.1:{args.http_port}",
-                admin_token=settings.admin_token,
-                card_key=ctx.card_key,
-                **(accounts.gateway if accounts else {"mqtt_url": broker.url}),
-            ),
-            data_dir / "gateway",
-        )
-        gateway.start()
-        stack.callback(gateway.stop)
-        if args.traffic:
-            from spacehub.traffic import Traffic
+    if args.reset and reset(data_dir):
+        _say(f"spacehub demo: starting over in {data_dir}")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    shown: list[str] = []
 
-            traffic = Traffic(ctx, building)
-            traffic.start()
-            stack.callback(traffic.stop)  # before the devices stop: it leaves their pins idle
-        app = create_app(settings, ctx=ctx)
-        server = uvicorn.Server(
-            uvicorn.Config(
-                app,
-                host="127.0.0.1",
-                port=args.http_port,
-                log_level="warning",
-                timeout_graceful_shutdown=2,  # open dashboards' event streams must not hold it
-            )
-        )
-        print(
-            banner(args, broker.name, broker.url, settings.admin_token or "", accounts), flush=True
-        )
-        server.run()
+    def announce(running: Running) -> None:
+        shown.append(banner(running))
+        _say(shown[0])
+
+    with Console() as console:
+        with ExitStack() as stack:
+            _start(args, data_dir, stack, keys=console.keys, announce=announce)
+            console.serve(show=lambda: _say(shown[0]))
+            _say("spacehub demo: stopping ...")
+        asked = console.stop_asked_at or time.monotonic()
+    _say(
+        f"spacehub demo: stopped in {time.monotonic() - asked:.1f} s "
+        "(devices offline, outboxes flushed, broker stopped)"
+    )
     return 0
+
+
+def _say(text: str) -> None:
+    with contextlib.suppress(OSError):  # a closed terminal (SIGHUP) cannot be told
+        print(text, flush=True)
+
+
+def _start(
+    args: argparse.Namespace,
+    data_dir: Path,
+    stack: ExitStack,
+    *,
+    keys: bool,
+    announce: Callable[[Running], None],
+) -> None:
+    """Start every part, each with its stop on `stack`; `announce` what the banner tells
+    once all are up, and only then answer on the HTTP port (whoever finds the server up
+    finds the whole demo up and its banner printed)."""
+    broker: EmbeddedBroker | MosquittoBroker
+    accounts: Accounts | None = None
+    try:
+        if args.secure:
+            broker, accounts = start_secure_broker(args.mqtt_port, data_dir)
+        else:
+            broker = start_broker(args.broker, port=args.mqtt_port, data_dir=data_dir / "broker")
+    except BrokerStartError as exc:
+        raise CliError(str(exc)) from None
+    stack.callback(broker.stop)
+    settings = Settings(
+        database_url=f"sqlite:///{data_dir}/{DATABASE}",
+        site_config=SITE_CONFIG,
+        admin_token=os.environ.get("SPACEHUB_ADMIN_TOKEN") or secrets.token_urlsafe(24),
+        **(accounts.server if accounts else {"mqtt_url": broker.url}),
+    )
+    ctx = ServerContext.create(settings, site=demo_site(args.no_show_grace))
+    stack.callback(ctx.close)
+    seeded = seed(ctx, traffic=args.traffic)
+    if accounts:
+        building = start_devices(ctx, None, data_dir, config_dir=accounts.devices)
+    else:
+        building = start_devices(ctx, broker.url, data_dir)
+    stack.callback(building.stop)
+    # Stopped before the devices: a demo that stops is not nine devices gone offline to
+    # alert staff about (their goodbyes wait in the server's session for its next start).
+    http = HttpServer(create_app(settings, ctx=ctx), port=args.http_port, access_log=args.verbose)
+    stack.callback(http.stop)
+    http.start()
+    gateway = Gateway(
+        GatewaySettings(
+            site=ctx.site.id,
+            server_url=http.inner_url,  # answered before the public port opens
+            admin_token=settings.admin_token,
+            card_key=ctx.card_key,
+            **(accounts.gateway if accounts else {"mqtt_url": broker.url}),
+        ),
+        data_dir / "gateway",
+    )
+    gateway.start()
+    stack.callback(gateway.stop)
+    if not gateway.wait_for_snapshot(timeout=10):
+        log.warning("the gateway has no policy snapshot yet; it keeps asking")
+    if args.traffic:
+        traffic = Traffic(ctx, building)
+        traffic.start()
+        stack.callback(traffic.stop)  # before the devices stop: it leaves their pins idle
+    announce(
+        Running(
+            http_port=args.http_port,
+            broker_name=broker.name,
+            broker_url=broker.url,
+            token=settings.admin_token or "",
+            data_dir=data_dir,
+            earlier_data=not seeded,
+            secure_folder=accounts.folder if accounts else None,
+            keys=keys,
+        )
+    )
+    http.open()
+
+
+def reset(data_dir: Path) -> bool:
+    """Remove what an earlier run left in `data_dir` (RUN_STATE); whether there was any."""
+    found = False
+    for name in RUN_STATE:
+        path = data_dir / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.exists() or path.is_symlink():
+            path.unlink()
+        else:
+            continue
+        found = True
+    return found
 
 
 @dataclass(frozen=True)
@@ -176,171 +241,3 @@ def start_secure_broker(port: int, data_dir: Path) -> tuple[MosquittoBroker, Acc
     broker.start()
     gateway = {k: v for k, v in gateway_file(result.file_of("gateway")).items() if k != "site"}
     return broker, Accounts(result.out, server_file(result.file_of("server")), gateway)
-
-
-@dataclass
-class Building:
-    """Every demo device, running the real device code on its own mock pins."""
-
-    doors: dict[str, DoorRunner] = field(default_factory=dict)
-    sensors: dict[str, SensorRunner] = field(default_factory=dict)
-    pins: dict[str, MockFactory] = field(default_factory=dict)
-
-    def stop(self) -> None:
-        for door in self.doors.values():
-            door.stop()
-        for sensor in self.sensors.values():
-            sensor.stop()
-
-
-def start_devices(
-    ctx: ServerContext,
-    broker_url: str | None,
-    data_dir: Path,
-    kinds: tuple[str, ...] = ("door", "occupancy"),
-    config_dir: Path = DEVICE_CONFIGS,
-) -> Building:
-    """A door controller (fake reader) or occupancy sensor for every device of the site
-    whose kind is in `kinds`, from its file in `config_dir`, pointed at `broker_url`
-    (None: the broker and account of its file)."""
-    building = Building()
-    for device in ctx.site.devices:
-        if device.kind not in kinds:
-            continue
-        factory = MockFactory()
-        building.pins[device.id] = factory
-        path = config_dir / f"{device.id}.toml"
-        update = {"data_dir": data_dir / "devices" / device.id}
-        if device.kind == "door":
-            config = _load(load_door_config, path, broker_url, update)
-            door = DoorRunner(config, pin_factory=factory, reader=FakeReader())
-            drive_idle(factory, config.pins)
-            door.start()
-            building.doors[device.id] = door
-        else:
-            sensor_config = _load(load_sensor_config, path, broker_url, update)
-            drive_idle_sensor(factory, sensor_config.pins)
-            sensor = SensorRunner(sensor_config, pin_factory=factory)
-            sensor.start()
-            building.sensors[device.id] = sensor
-    return building
-
-
-def _load(loader, path: Path, broker_url: str | None, update: dict):  # type: ignore[no-untyped-def]
-    """A device's config file, pointed at the demo's broker (unless None) and data folder."""
-    try:
-        config = loader(path)
-    except ConfigError as exc:
-        raise CliError(str(exc)) from None
-    if broker_url is not None:
-        update = {**update, "mqtt": config.mqtt.model_copy(update={"url": broker_url})}
-    return config.model_copy(update=update)
-
-
-def demo_site(no_show_grace: float | None) -> SiteConfig:
-    """The demo site, with `--no-show-grace` applied."""
-    site = load_site(SITE_CONFIG)
-    if no_show_grace is None:
-        return site
-    access = site.access.model_copy(update={"no_show_grace": no_show_grace})
-    return site.model_copy(update={"access": access})
-
-
-def seed(ctx: ServerContext, *, traffic: bool) -> None:
-    """The demo members, their cards and plans, once per database; with `traffic`, a few
-    bookings of today as well."""
-    now = ctx.clock()
-    with ctx.writes() as session, session.begin():
-        if members.list_members(session, limit=1):
-            return
-        seed_members(ctx, session, now)
-        if traffic:
-            seed_bookings(ctx, session, now)
-
-
-def seed_bookings(ctx: ServerContext, session: Session, now: datetime) -> None:
-    """Bookings that make the day visible: one about to start that nobody will come to
-    (released after the no-show grace), one in progress, one this evening."""
-    ids = {m.name: m.id for m in members.list_members(session)}
-    soon = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
-    for room, holder, start, hours, title in [
-        ("sala-a", "Olena Szewczenko", soon, 1, "Spotkanie fundacji"),
-        ("sala-b", "Anna Kowalska", soon - timedelta(minutes=30), 1, "Warsztaty firmowe"),
-        ("sala-a", "Piotr Wiśniewski", soon + timedelta(hours=3), 2, "Klub planszówek"),
-    ]:
-        booking = insert_booking(
-            session,
-            site=ctx.site,
-            room_id=room,
-            member_id=ids[holder],
-            start=start,
-            end=start + timedelta(hours=hours),
-            now=now,
-            title=title,
-        )
-        if start < now:  # already under way: its holder came in before the demo started
-            check_in(session, booking_id=booking.id, now=now)
-
-
-def seed_members(ctx: ServerContext, session: Session, now: datetime) -> None:
-    """The demo members with their cards, plans and (for one) a suspension."""
-    for demo in DEMO_MEMBERS:
-        email = demo.name.split()[0].lower() + "@example.org"
-        member = members.create_member(session, name=demo.name, category=demo.category, email=email)
-        members.add_card(session, card_key=ctx.card_key, member_id=member.id, uid=demo.card)
-        if demo.plan:
-            members.add_membership(
-                session,
-                site=ctx.site,
-                member_id=member.id,
-                plan=demo.plan,
-                valid_from=now - timedelta(days=30),
-                valid_until=now + timedelta(days=365),
-            )
-        if demo.suspended:
-            members.update_member(
-                session,
-                member_id=member.id,
-                changes={"suspended_until": now + timedelta(days=7)},
-            )
-
-
-def banner(
-    args: argparse.Namespace,
-    broker_name: str,
-    broker_url: str,
-    token: str,
-    accounts: Accounts | None = None,
-) -> str:
-    base = f"http://127.0.0.1:{args.http_port}"
-    note = (
-        " (embedded: for showing the system only; it keeps no queue across a restart "
-        "and has no ACLs)"
-        if broker_name == "embedded"
-        else ""
-    )
-    tap = "spacehub tap --site piaseczno --device reader-main 04A1B2C3"
-    if accounts is not None:
-        note = (
-            "\n             secure: TLS with the site's own CA, a password and ACL per device,"
-            f"\n             no anonymous clients; files in {accounts.folder}"
-        )
-        tap = f"spacehub tap --config {accounts.devices / 'reader-main.toml'} 04A1B2C3"
-    cards = "\n".join(f"    {m.card}  {m.name:<18} {m.shows}" for m in DEMO_MEMBERS)
-    return f"""
-spacehub demo: PiasecznoHUB
-  dashboard: {base}/
-  sign in:   {base}/login?token={token}
-  token:     {token}
-  API:       {base}/docs
-  broker:    {broker_name} at {broker_url}{note}
-  data:      {Path(args.data_dir).resolve()}
-
-  demo cards:
-{cards}
-
-  try:  {tap}
-        curl -H 'Authorization: Bearer {token}' {base}/api/access-events
-
-Ctrl-C stops everything.
-"""

@@ -2,58 +2,49 @@
 would: members with bookings arrive (some late, some never), coworkers come and go, and
 now and then someone takes a free room by tapping its door.
 
-The simulation only does what people do to the building's devices: it presents cards to
-the doors' `FakeReader`s, opens and closes the door contacts, presses the exit buttons,
-breaks the counters' beams and moves in front of the PIRs, all on the demo's mock pins.
-The real device code, server and gateway do the rest; nothing here publishes a message or
-writes an access result. It also makes a few bookings as the day goes on, through
-`server.bookings.insert_booking`, as members would through the API.
+The simulation only does what people do to the building's devices (`spacehub.gestures`):
+it presents cards to the doors' `FakeReader`s, opens and closes the door contacts, presses
+the exit buttons, breaks the counters' beams and moves in front of the PIRs, all on the
+demo's mock pins. The real device code, server and gateway do the rest; nothing here
+publishes a message or writes an access result. It also makes a few bookings as the day
+goes on, through `server.bookings.insert_booking`, as members would through the API.
 
     traffic = Traffic(ctx, building, rng=random.Random(7), speed=1.0)
     traffic.start()     # one daemon thread
     ...
     traffic.stop()      # returns within a fraction of a second; the pins are left idle
 
-Every visitor is a *script*: a generator that does a step and yields how many seconds to
-wait before the next one (`arrive`, `enter_room`, `stay`, `leave_room`, `leave` are such
-scripts; `visit` strings them together). A tiny scheduler, a heap of (time, script), runs
-them all on one thread. Physical gestures (a beam crossing, a door held open, a tap
-awaiting its decision) take their real time, as the device code needs; the durations of
-life (how long a visit lasts, the time between arrivals) are divided by `speed`. Tests run
-single scripts with `perform` and drive the scheduler with `run_due`.
+Every visitor is a script (`spacehub.scheduler`): `arrive`, `enter_room`, `stay`,
+`leave_room`, `leave` are such scripts; `visit` strings them together. Physical gestures
+take their real time, as the device code needs; the durations of life (how long a visit
+lasts, the time between arrivals) are divided by `speed`. Tests run single scripts with
+`perform` and drive the scheduler with `run_due`.
 """
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import logging
 import random
-import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Generator, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from devices.door import DoorRunner
-from devices.readers import FakeReader
 from server import bookings, members
 from server.context import ServerContext
 from server.errors import Conflict, Invalid
-from spacehub.demo import DEMO_MEMBERS, Building, DemoMember
+from spacehub.building import Building
+from spacehub.gestures import Gestures, Party, Person, Place, places
+from spacehub.scheduler import Scheduler, Script
+from spacehub.seed import DEMO_MEMBERS, DemoMember
+
+__all__ = ["Party", "Person", "Place", "Script", "Traffic", "places"]
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-Script = Generator[float, None, T]
-"""A visitor's doings: yields seconds to wait (real time), returns what it came to."""
-
-POLL = 0.05  # how often a waiting script looks again at a door's strike
 TITLES = (
     "Konsultacje prawne",
     "Zebranie stowarzyszenia",
@@ -65,58 +56,7 @@ TITLES = (
 )
 
 
-@dataclass(frozen=True)
-class Person:
-    """A member of the demo with their card."""
-
-    name: str
-    card: str
-    member_id: int
-    category: str
-    plan: str | None
-    suspended: bool
-
-
-@dataclass(frozen=True)
-class Party:
-    """People walking together: members with cards (who try them in this order) and
-    guests without one (a workshop's participants), all counted by the beams."""
-
-    people: tuple[Person, ...]
-    guests: int = 0
-
-    @property
-    def size(self) -> int:
-        return len(self.people) + self.guests
-
-    @property
-    def names(self) -> set[str]:
-        return {p.name for p in self.people}
-
-
-@dataclass(frozen=True)
-class Place:
-    """A room of the site and the devices a visitor meets there."""
-
-    room: str
-    door: str | None  # the door controller's device id
-    counters: tuple[str, ...]  # people counters across its doorway
-    pirs: tuple[str, ...]
-
-
-def places(ctx: ServerContext) -> dict[str, Place]:
-    """Every room of the site with its door controller and occupancy sensors."""
-    found: dict[str, Place] = {}
-    for room in ctx.site.rooms:
-        devices = [d for d in ctx.site.devices if d.room == room.id]
-        door = next((d.id for d in devices if d.kind == "door"), None)
-        counters = tuple(d.id for d in devices if d.sensor == "counter")
-        pirs = tuple(d.id for d in devices if d.sensor == "pir")
-        found[room.id] = Place(room.id, door, counters, pirs)
-    return found
-
-
-class Traffic:
+class Traffic(Scheduler):
     """Visitors going about the demo building, on one thread, until `stop`.
 
     `rng` makes every choice (seed it for a repeatable day); `speed` divides the durations
@@ -135,24 +75,18 @@ class Traffic:
     ) -> None:
         if speed <= 0:
             raise ValueError(f"speed must be positive, got {speed}")
+        super().__init__(clock=clock, name="demo-traffic")
         self.ctx, self.building = ctx, building
         self.rng = rng or random.Random()
         self.speed = speed
-        self.clock = clock
         self.places = places(ctx)
+        self.gestures = Gestures(building, self.places, self.rng)
         self.entrance = next(r.id for r in ctx.site.rooms if r.kind == "entrance")
         self.people = self._resolve(people)
-        self._heap: list[tuple[float, int, Script[Any]]] = []
-        self._order = itertools.count()
         self._busy: set[str] = set()  # people in a visit (or on their way)
-        self._doors_in_use: set[str] = set()  # one party at a doorway at a time
         self._room_users: Counter[str] = Counter()  # simulated parties in or going to a room
-        self._moving: Counter[str] = Counter()  # PIR -> people moving in front of it
         self._seen: set[int] = set()  # bookings already given a fate
         self._first_look = True
-        self.failures = 0  # scripts that raised (logged, and the day goes on)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def _resolve(self, people: Sequence[DemoMember]) -> dict[str, Person]:
         with self.ctx.reads() as session:
@@ -163,73 +97,13 @@ class Traffic:
             if d.name in known
         }
 
-    # -- the scheduler -------------------------------------------------------------------
-
     def start(self) -> None:
         """Start the day: bookings watched, visitors arriving, bookings made now and then."""
-        if self._thread is not None:
+        if self.running:
             return
         for script in (self._watch_bookings(), self._arrivals(), self._make_bookings()):
             self.spawn(script)
-        self._thread = threading.Thread(target=self._run, name="demo-traffic", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop promptly; every script is closed, so doors close and beams and PIRs go idle."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5.0)
-        else:
-            self._close_all()
-
-    def spawn(self, script: Script[Any], delay: float = 0.0) -> None:
-        """Run `script` from `delay` seconds from now."""
-        heapq.heappush(self._heap, (self.clock() + delay, next(self._order), script))
-
-    def run_due(self) -> float:
-        """Step every script that is due; return the seconds until the next one is."""
-        while self._heap and not self._stop.is_set():
-            at, _, script = self._heap[0]
-            if at > self.clock():
-                return at - self.clock()
-            heapq.heappop(self._heap)
-            try:
-                delay = next(script)
-            except StopIteration:
-                continue
-            except Exception:
-                self.failures += 1
-                log.exception("a visitor's script failed")
-                continue
-            self.spawn(script, max(0.0, delay))
-        return 1.0
-
-    def perform(self, script: Script[T]) -> T | None:
-        """Run one script to its end on this thread, waiting in real time; its result, or
-        None if `stop` came first. For tests and tools; not alongside `start`."""
-        while True:
-            try:
-                delay = next(script)
-            except StopIteration as done:
-                return done.value  # type: ignore[no-any-return]
-            if self._stop.wait(max(0.0, delay)):
-                script.close()
-                return None
-
-    def _run(self) -> None:
-        try:
-            while not self._stop.is_set():
-                self._stop.wait(min(self.run_due(), 0.5))
-        finally:
-            self._close_all()
-
-    def _close_all(self) -> None:
-        while self._heap:
-            _, _, script = heapq.heappop(self._heap)
-            try:
-                script.close()
-            except Exception:
-                log.exception("closing a script failed")
+        super().start()
 
     def life(self, seconds: float) -> float:
         """A duration of life (not of a gesture), at the simulation's speed."""
@@ -399,7 +273,7 @@ class Traffic:
             yield wait
         while holder.name in self._busy:  # still busy elsewhere: comes when done
             yield 2.0
-        log.info("%s comes for booking %s in %s", holder.name, booking_id, room)
+        log.debug("%s comes for booking %s in %s", holder.name, booking_id, room)
         party = self._claim(Party((holder,), guests=self._guests(room)))
         yield from self.visit(party, room, self.life(self.rng.uniform(60, 300)))
 
@@ -436,7 +310,7 @@ class Traffic:
                     booking_id = booking.id
             except (Conflict, Invalid):
                 continue
-            log.info("%s booked %s at %s", holder.name, room, start)
+            log.debug("%s booked %s at %s", holder.name, room, start)
             self.ctx.events.publish("booking", {"room_id": room, "change": "booked"})
             return booking_id
         return None
@@ -459,15 +333,15 @@ class Traffic:
 
     def arrive(self, party: Party) -> Script[bool]:
         """From the street into the hall through the entrance; whether they got in."""
-        got_in = yield from self.through_door(self.entrance, party, inward=True)
+        got_in = yield from self.gestures.through_door(self.entrance, party, inward=True)
         return got_in
 
     def enter_room(self, party: Party, room: str) -> Script[bool]:
         """Walk from the hall into `room` (tapping its door); whether they got in."""
         yield self.life(self.rng.uniform(5, 20))
-        got_in = yield from self.through_door(room, party, inward=True)
+        got_in = yield from self.gestures.through_door(room, party, inward=True)
         if got_in:
-            yield from self.move(room)
+            yield from self.gestures.move(room)
         return got_in
 
     def stay(self, room: str, seconds: float) -> Script[None]:
@@ -475,146 +349,16 @@ class Traffic:
         until = self.clock() + seconds
         while self.clock() < until:
             yield min(self.life(self.rng.uniform(10, 40)), max(0.0, until - self.clock()))
-            yield from self.move(room)
+            yield from self.gestures.move(room)
 
     def leave_room(self, party: Party, room: str) -> Script[bool]:
         """Out of `room` into the hall: its exit button, then through the door."""
-        return (yield from self.through_door(room, party, inward=False))
+        return (yield from self.gestures.through_door(room, party, inward=False))
 
     def leave(self, party: Party) -> Script[bool]:
         """Out of the building: the entrance's exit button, then into the street."""
         yield self.life(self.rng.uniform(3, 10))
-        return (yield from self.through_door(self.entrance, party, inward=False))
-
-    # -- gestures at a door ---------------------------------------------------------------
-
-    def through_door(self, room: str, party: Party, *, inward: bool) -> Script[bool]:
-        """Get the door of `room` released (a card going in, the exit button going out),
-        open it, walk through the beams, close it; whether the party went through."""
-        place = self.places[room]
-        if place.door is None:  # an open doorway
-            yield from self.cross(place, party.size, inward=inward)
-            return True
-        while place.door in self._doors_in_use:
-            yield 0.3
-        self._doors_in_use.add(place.door)
-        door = self.building.doors[place.door]
-        try:
-            released = yield from (self.tap(door, party) if inward else self.exit_request(door))
-            if not released:
-                return False
-            yield self.rng.uniform(0.3, 1.0)
-            self._contact(door, closed=False)
-            yield self.rng.uniform(0.3, 0.8)
-            yield from self.cross(place, party.size, inward=inward)
-            yield self.rng.uniform(0.5, 1.5)
-            return True
-        finally:
-            self._contact(door, closed=True)
-            self._doors_in_use.discard(place.door)
-
-    def tap(self, door: DoorRunner, party: Party) -> Script[bool]:
-        """Party members present their cards in turn until the strike releases."""
-        yield from self._until(lambda: not door.controller.unlocked, door.config.timing.unlock + 1)
-        if door.controller.unlocked:  # held released (passage mode, fire): just walk in
-            return True
-        reader = door.reader
-        if not isinstance(reader, FakeReader):
-            raise TypeError(f"{door.config.device}: traffic needs a FakeReader to tap cards")
-        for person in party.people:
-            reader.present(person.card)
-            wait = door.config.timing.decision_timeout + 1.0
-            if (yield from self._until(lambda: door.controller.unlocked, wait)):
-                return True
-            yield self.rng.uniform(0.5, 1.5)  # the next one tries their card
-        return False
-
-    def exit_request(self, door: DoorRunner) -> Script[bool]:
-        """Press and release the exit button; whether the strike released."""
-        pins = door.config.pins
-        if pins.exit is None:
-            return bool(door.controller.unlocked)
-        pin = self._pin(door.config.device, pins.exit)
-        pressed = pins.exit_active_high
-        try:
-            (pin.drive_high if pressed else pin.drive_low)()
-            yield self.rng.uniform(0.1, 0.3)
-        finally:
-            (pin.drive_low if pressed else pin.drive_high)()
-        return (yield from self._until(lambda: door.controller.unlocked, 2.0))
-
-    def _contact(self, door: DoorRunner, *, closed: bool) -> None:
-        pins = door.config.pins
-        if pins.contact is None:
-            return
-        pin = self._pin(door.config.device, pins.contact)
-        # contact_active_high: the pin is high while the door is closed.
-        (pin.drive_high if closed == pins.contact_active_high else pin.drive_low)()
-
-    def _until(self, check: Callable[[], bool], timeout: float) -> Script[bool]:
-        # Real time, as the door's own timeouts run, whatever clock the scheduler is on.
-        deadline = time.monotonic() + timeout
-        while not check():
-            if time.monotonic() >= deadline:
-                return False
-            yield POLL
-        return True
-
-    # -- gestures at the sensors ----------------------------------------------------------
-
-    def cross(self, place: Place, people: int, *, inward: bool) -> Script[None]:
-        """`people` walk one after another through the beams of every counter at the
-        doorway: A then B going in, B then A going out."""
-        for i in range(people):
-            if i:
-                yield self.rng.uniform(0.3, 0.8)  # the gap between two people
-            for counter in place.counters:
-                yield from self._cross_beams(counter, inward=inward)
-        if not place.counters:
-            yield 0.5 * people
-
-    def _cross_beams(self, counter: str, *, inward: bool) -> Script[None]:
-        pins = self.building.sensors[counter].config.pins
-        if pins.beam_a is None or pins.beam_b is None:
-            return
-        first, second = (pins.beam_a, pins.beam_b) if inward else (pins.beam_b, pins.beam_a)
-        try:
-            for pin, broken in ((first, True), (second, True), (first, False), (second, False)):
-                self._beam(counter, pin, broken=broken)
-                yield self.rng.uniform(0.05, 0.2)
-        finally:
-            self._beam(counter, first, broken=False)
-            self._beam(counter, second, broken=False)
-
-    def _beam(self, counter: str, number: int, *, broken: bool) -> None:
-        pin = self._pin(counter, number)
-        # beam_active_high: the receiver's pin is high while its beam is broken.
-        active_high = self.building.sensors[counter].config.pins.beam_active_high
-        (pin.drive_high if broken == active_high else pin.drive_low)()
-
-    def move(self, room: str) -> Script[None]:
-        """Someone moves in `room` for a second or two: every PIR there sees it."""
-        pirs = self.places[room].pirs
-        for pir in pirs:
-            self._moving[pir] += 1
-            self._pir(pir, motion=True)
-        try:
-            yield self.rng.uniform(1.0, 2.5)
-        finally:
-            for pir in pirs:
-                self._moving[pir] -= 1
-                if not self._moving[pir]:  # nobody else is moving there
-                    self._pir(pir, motion=False)
-
-    def _pir(self, device: str, *, motion: bool) -> None:
-        pins = self.building.sensors[device].config.pins
-        if pins.pir is None:
-            return
-        pin = self._pin(device, pins.pir)
-        (pin.drive_high if motion == pins.pir_active_high else pin.drive_low)()
-
-    def _pin(self, device: str, number: int) -> Any:
-        return self.building.pins[device].pin(number)
+        return (yield from self.gestures.through_door(self.entrance, party, inward=False))
 
 
 def _first_free(

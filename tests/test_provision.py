@@ -134,6 +134,7 @@ def test_mosquitto_conf_is_the_production_one(tmp_path: Path) -> None:
         "persistence true",
         f"persistence_location {out}/data/",
         "autosave_interval 1",
+        "use_username_as_clientid true",
     ]:
         assert line in conf
     assert sum(line.startswith("listener ") for line in conf) == 1
@@ -146,14 +147,14 @@ def test_running_again_keeps_secrets_and_rotate_changes_them(tmp_path: Path) -> 
     files = ["passwd", "ca.crt", "ca.key", "broker.key", "broker.crt", "server.toml"]
     before = {name: (out / name).read_bytes() for name in files}
     door = mqtt_table(out / "devices" / "reader-main.toml")["password"]
-    assert len(first.new_passwords) == len(first.users) == 11 and first.new_ca
+    assert len(first.new_passwords) == len(first.users) == 12 and first.new_ca
 
     again = run_provision(out)
     assert again.new_passwords == [] and not again.new_ca and not again.new_broker_cert
     assert {name: (out / name).read_bytes() for name in files} == before
 
     rotated = run_provision(out, rotate=True)
-    assert len(rotated.new_passwords) == 11 and rotated.new_ca and rotated.new_broker_cert
+    assert len(rotated.new_passwords) == 12 and rotated.new_ca and rotated.new_broker_cert
     assert mqtt_table(out / "devices" / "reader-main.toml")["password"] != door
     for name in files:
         assert (out / name).read_bytes() != before[name], name
@@ -391,11 +392,12 @@ def test_secure_demo_grants_a_staff_tap_through_tls_and_acls(
     try:
         wait_healthy(f"http://127.0.0.1:{http_port}/healthz", demo, tmp_path / "demo.log")
         banner = (tmp_path / "demo.log").read_text()
-        reader = tmp_path / "provision" / "devices" / "reader-main.toml"
-        assert f"spacehub tap --config {reader} 04A1B2C3" in banner
+        installer = tmp_path / "provision" / "installer.toml"
+        assert f"spacehub tap --config {installer} --device reader-main 04A1B2C3" in banner
         assert f"mqtts://127.0.0.1:{mqtt_port}" in banner
 
-        assert main(["tap", "--config", str(reader), "04A1B2C3"]) == 0
+        tap = ["tap", "--config", str(installer), "--device", "reader-main", "04A1B2C3"]
+        assert main(tap) == 0
         assert capsys.readouterr().out.startswith("granted: staff (Ewa N.), by server")
     finally:
         demo.send_signal(signal.SIGINT)
@@ -411,3 +413,37 @@ def test_secure_demo_refuses_the_embedded_broker(capsys: pytest.CaptureFixture[s
     assert main(["demo", "--broker", "embedded", "--secure"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("spacehub demo: --secure needs Mosquitto") and "embedded" in err
+
+
+@pytest.mark.mosquitto
+def test_a_client_id_is_its_username_so_no_session_can_be_taken_over(
+    site_broker: Result, mqtt_client: MakeClient
+) -> None:
+    server = client(mqtt_client, account(site_broker, "server"), "test-server-ids")
+    everything = listening(server, whole_site(SITE))
+    door = connected(client(mqtt_client, account(site_broker, "door", "reader-main")))
+    # another device names reader-main's client id: the broker gives it its own instead
+    connected(client(mqtt_client, account(site_broker, "door", "reader-sala-a"), door.client_id))
+    marker = topics.tap(SITE, "reader-main")
+    door.publish(marker, b'{"v":1}').wait_for_publish(WAIT)
+
+    assert door.connected
+    assert received_until(everything, marker)[-1] == marker
+
+
+@pytest.mark.mosquitto
+def test_the_installer_taps_at_any_door_and_hears_the_answer_only(
+    site_broker: Result, mqtt_client: MakeClient
+) -> None:
+    server = client(mqtt_client, account(site_broker, "server"), "test-server-installer")
+    everything = listening(server, whole_site(SITE))
+    installer = client(mqtt_client, account(site_broker, "installer"))
+    answers = listening(installer, topics.all_commands(SITE, "decision"))
+    for forged in (topics.decision(SITE, "reader-main"), topics.mode(SITE, "reader-main")):
+        installer.publish(forged, b'{"v":1,"forged":true}').wait_for_publish(WAIT)
+    tap = topics.tap(SITE, "reader-sala-b")
+    installer.publish(tap, b'{"v":1}').wait_for_publish(WAIT)
+    assert received_until(everything, tap) == [tap]
+
+    server.publish(topics.decision(SITE, "reader-sala-b"), b'{"v":1}').wait_for_publish(WAIT)
+    assert answers.get(timeout=WAIT).topic == topics.decision(SITE, "reader-sala-b")

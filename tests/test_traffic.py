@@ -22,8 +22,11 @@ from server.context import ServerContext
 from server.ingest import DoorIngest
 from server.sensors import SensorIngest
 from server.settings import Settings
-from spacehub.demo import Building, demo_site, seed, start_devices
-from spacehub.traffic import Party, Script, Traffic
+from spacehub.building import Building, start_devices
+from spacehub.gestures import Party
+from spacehub.scheduler import Script
+from spacehub.seed import demo_site, seed
+from spacehub.traffic import Traffic
 
 
 def wait_for(check: Callable[[], bool], timeout: float = 15.0, what: str = "condition") -> None:
@@ -60,9 +63,10 @@ def demo(embedded_broker, tmp_path: Path) -> Iterator[Demo]:  # type: ignore[no-
     doors, sensors = DoorIngest(ctx), SensorIngest(ctx)
     building: Building | None = None
     try:
-        for ingest in (doors, sensors):
-            ingest.start()
-            assert ingest.client.wait_connected(10)
+        doors.start()
+        sensors.start()
+        assert doors.wait_connected(10)  # both of the door path's connections
+        assert sensors.client.wait_connected(10)
         building = start_devices(ctx, embedded_broker.url, tmp_path)
         wait_for(lambda: online(ctx) == len(ctx.site.devices), what="every device online")
         yield Demo(ctx, building)
@@ -154,7 +158,7 @@ def test_a_fast_seeded_day_moves_every_kind_of_device(
     demo: Demo, caplog: pytest.LogCaptureFixture
 ) -> None:
     ctx = demo.ctx
-    caplog.set_level(logging.ERROR, logger="spacehub.traffic")
+    caplog.set_level(logging.ERROR, logger="spacehub")
     traffic = Traffic(ctx, demo.building, rng=random.Random(7), speed=40)
     traffic.start()
     try:
@@ -173,7 +177,7 @@ def test_a_fast_seeded_day_moves_every_kind_of_device(
         stopped_in = time.monotonic() - began
     assert stopped_in < 2.0
     assert traffic.failures == 0
-    assert not [r for r in caplog.records if r.name == "spacehub.traffic"]
+    assert not [r for r in caplog.records if r.name.startswith("spacehub.")]
     assert door_alerts(ctx) == 0
     wait_for(
         lambda: all(door.controller.door_closed for door in demo.building.doors.values()),

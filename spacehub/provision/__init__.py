@@ -33,7 +33,7 @@ from devices.config import ConfigError, load_door_config, load_sensor_config
 from protocol.topics import TopicError
 from server.site import SiteConfig, SiteConfigError, load_site
 from spacehub.provision import certs
-from spacehub.provision.acl import Account, accounts, acl_text
+from spacehub.provision.acl import Account, accounts, acl_text, usernames
 from spacehub.provision.configs import device_toml, mosquitto_conf, mqtt_table, program_toml
 from spacehub.provision.files import PUBLIC, folder, read_toml, write
 from spacehub.provision.passwd import passwd_text, read_hashes
@@ -97,6 +97,7 @@ def provision(options: Options) -> Result:
     result = Result(out=out, url=url, users=users)
 
     passwords = {a.username: _password(out, a, options.rotate, result) for a in users}
+    logins = {name: passwords[a.username] for a in users for name in usernames(a)}
     templates = options.device_configs or options.site_config.parent.parent / "devices"
     tomls = {a: _toml(site, a, url, passwords[a.username], templates) for a in users}
     for account, text in tomls.items():  # a bad template stops everything before any write
@@ -109,7 +110,7 @@ def provision(options: Options) -> Result:
     write(out / "devices" / CA_FILE, certs.cert_pem(ca.cert), PUBLIC)
     write(out / "broker.key", certs.key_pem(broker_key))
     write(out / "broker.crt", certs.cert_pem(broker_cert), PUBLIC)
-    write(out / "passwd", passwd_text(passwords, read_hashes(out / "passwd")))
+    write(out / "passwd", passwd_text(logins, read_hashes(out / "passwd")))
     write(out / "acl", acl_text(site, users))
     write(out / "mosquitto.conf", mosquitto_conf(site, out, options.port, options.bind))
     for account, text in tomls.items():
@@ -180,6 +181,10 @@ def _toml(site: SiteConfig, account: Account, url: str, password: str, templates
         top = {"instance": account.name}
         command = f"spacehub server --config {account.file}"
         return program_toml(f"Server replica {account.name} of site {site.id}", command, top, mqtt)
+    if account.role == "installer":
+        command = f"spacehub tap --config {account.file} --device DOOR CARD"
+        top = {"site": site.id}
+        return program_toml(f"Test taps at the doors of site {site.id}", command, top, mqtt)
     command = f"spacehub gateway --config {account.file}"
     top = {"site": site.id, "instance": account.name}
     return program_toml(f"The gateway of site {site.id}", command, top, mqtt)

@@ -18,9 +18,16 @@ from dataclasses import dataclass
 from typing import Literal
 
 from protocol import topics
+from protocol.mqtt import connection_username
 from server.site import SiteConfig
 
-Role = Literal["door", "occupancy", "server", "gateway"]
+Role = Literal["door", "occupancy", "server", "gateway", "installer"]
+
+# The server's connections besides its door path, each with a username of its own under
+# the replica's password (protocol.mqtt.connection_username): Mosquitto binds each client
+# id to its username, and two connections of one username would take each other's
+# persistent session over.
+SERVER_CONNECTIONS = ("door", "decisions", "sensors")
 
 DEVICE_EVENTS: dict[str, tuple[str, ...]] = {
     "door": ("tap", "result", "door"),
@@ -51,7 +58,18 @@ def accounts(site: SiteConfig, servers: list[str], gateway: str) -> list[Account
         users.append(Account(f"{sid}.server.{instance}", "server", instance, file))
     topics.check_id(gateway, "gateway instance")
     users.append(Account(f"{sid}.gateway.{gateway}", "gateway", gateway, "gateway.toml"))
+    users.append(Account(f"{sid}.installer", "installer", "installer", "installer.toml"))
     return users
+
+
+def usernames(account: Account) -> list[str]:
+    """The MQTT usernames of an account: one per connection of the program."""
+    if account.role != "server":
+        return [account.username]
+    return [
+        connection_username(account.username, part, main="door") or account.username
+        for part in SERVER_CONNECTIONS
+    ]
 
 
 def grants(site: SiteConfig, account: Account) -> list[tuple[str, str]]:
@@ -66,6 +84,11 @@ def grants(site: SiteConfig, account: Account) -> list[tuple[str, str]]:
         ]
     if account.role == "server":
         return [("readwrite", whole_site(sid))]
+    if account.role == "installer":  # `spacehub tap`: a tap at any door, and its answer
+        return [
+            ("write", topics.all_events(sid, "tap")),
+            ("read", topics.all_commands(sid, "decision")),
+        ]
     doors = [topics.decision(sid, d.id) for d in site.door_devices()]
     return [
         ("read", whole_site(sid)),
@@ -86,6 +109,7 @@ def acl_text(site: SiteConfig, users: list[Account]) -> str:
         "# the site's devices. What a user may publish (write) and receive (read).",
     ]
     for account in users:
-        out += ["", f"# {account.role} {account.name}", f"user {account.username}"]
-        out += [f"topic {access} {filter_}" for access, filter_ in grants(site, account)]
+        for username in usernames(account):
+            out += ["", f"# {account.role} {account.name}", f"user {username}"]
+            out += [f"topic {access} {filter_}" for access, filter_ in grants(site, account)]
     return "\n".join(out) + "\n"

@@ -18,12 +18,6 @@ from spacehub.provision.files import toml_value
 # payload and still stops a runaway client from filling the broker's queues.
 MESSAGE_SIZE_LIMIT = 8192
 
-# Not bound yet, though PROTOCOL.md asks for it: with use_username_as_clientid the server's
-# two connections (server/ingest.py's door path and server/sensors.py's, one username)
-# take each other's persistent session over several times a second. Turn it on once each
-# of them has a username of its own. Devices already use their username as client id.
-BIND_CLIENT_IDS = False
-
 
 def mosquitto_conf(site: SiteConfig, out: Path, port: int, bind: str | None) -> str:
     """One TLS listener, passwords and ACLs, no anonymous clients, persistence in out/data."""
@@ -48,8 +42,9 @@ def mosquitto_conf(site: SiteConfig, out: Path, port: int, bind: str | None) -> 
         f"keyfile {out / 'broker.key'}",
         "tls_version tlsv1.2",
     ]
-    if BIND_CLIENT_IDS:
-        lines.append("use_username_as_clientid true")
+    # A client's id is its username: nobody can take over another client's session by
+    # naming its client id (each server connection has a username of its own).
+    lines.append("use_username_as_clientid true")
     return "\n".join(lines) + "\n"
 
 

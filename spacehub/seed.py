@@ -1,0 +1,107 @@
+"""The demo site and what `spacehub demo` puts in a new database: five members with their
+cards and plans (one suspended) and, with visitors, a few bookings of today."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from server import members
+from server.bookings import insert_booking
+from server.checkin import check_in
+from server.context import ServerContext
+from server.site import SiteConfig, load_site
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE_CONFIG = ROOT / "firmware_configs" / "sites" / "piaseczno.toml"
+
+
+@dataclass(frozen=True)
+class DemoMember:
+    name: str
+    category: str
+    card: str
+    plan: str | None
+    shows: str  # what the card does at the doors
+    suspended: bool = False
+
+
+DEMO_MEMBERS = [
+    DemoMember("Ewa Nowak", "staff", "04A1B2C3", None, "staff: every door, any time"),
+    DemoMember("Anna Kowalska", "business", "04B2C3D4", "coworking", "coworking, opening hours"),
+    DemoMember("Piotr Wiśniewski", "resident", "04C3D4E5", "coworking-24h", "coworking, any time"),
+    DemoMember("Olena Szewczenko", "ngo", "04D4E5F6", None, "no membership: refused"),
+    DemoMember("Jan Zieliński", "resident", "04E5F6A7", "coworking", "suspended: refused", True),
+]
+
+
+def demo_site(no_show_grace: float | None) -> SiteConfig:
+    """The demo site, with `--no-show-grace` applied."""
+    site = load_site(SITE_CONFIG)
+    if no_show_grace is None:
+        return site
+    access = site.access.model_copy(update={"no_show_grace": no_show_grace})
+    return site.model_copy(update={"access": access})
+
+
+def seed(ctx: ServerContext, *, traffic: bool) -> bool:
+    """The demo members, their cards and plans, once per database; with `traffic`, a few
+    bookings of today as well. Whether it seeded (False: the database had members)."""
+    now = ctx.clock()
+    with ctx.writes() as session, session.begin():
+        if members.list_members(session, limit=1):
+            return False
+        seed_members(ctx, session, now)
+        if traffic:
+            seed_bookings(ctx, session, now)
+    return True
+
+
+def seed_bookings(ctx: ServerContext, session: Session, now: datetime) -> None:
+    """Bookings that make the day visible: one about to start that nobody will come to
+    (released after the no-show grace), one in progress, one this evening."""
+    ids = {m.name: m.id for m in members.list_members(session)}
+    soon = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    for room, holder, start, hours, title in [
+        ("sala-a", "Olena Szewczenko", soon, 1, "Spotkanie fundacji"),
+        ("sala-b", "Anna Kowalska", soon - timedelta(minutes=30), 1, "Warsztaty firmowe"),
+        ("sala-a", "Piotr Wiśniewski", soon + timedelta(hours=3), 2, "Klub planszówek"),
+    ]:
+        booking = insert_booking(
+            session,
+            site=ctx.site,
+            room_id=room,
+            member_id=ids[holder],
+            start=start,
+            end=start + timedelta(hours=hours),
+            now=now,
+            title=title,
+        )
+        if start < now:  # already under way: its holder came in before the demo started
+            check_in(session, booking_id=booking.id, now=now)
+
+
+def seed_members(ctx: ServerContext, session: Session, now: datetime) -> None:
+    """The demo members with their cards, plans and (for one) a suspension."""
+    for demo in DEMO_MEMBERS:
+        email = demo.name.split()[0].lower() + "@example.org"
+        member = members.create_member(session, name=demo.name, category=demo.category, email=email)
+        members.add_card(session, card_key=ctx.card_key, member_id=member.id, uid=demo.card)
+        if demo.plan:
+            members.add_membership(
+                session,
+                site=ctx.site,
+                member_id=member.id,
+                plan=demo.plan,
+                valid_from=now - timedelta(days=30),
+                valid_until=now + timedelta(days=365),
+            )
+        if demo.suspended:
+            members.update_member(
+                session,
+                member_id=member.id,
+                changes={"suspended_until": now + timedelta(days=7)},
+            )
