@@ -279,7 +279,11 @@ def test_what_was_in_flight_when_the_broker_died_is_sent_again_once_by_the_outbo
     try:
         observer.online()
         assert wait_until(lambda: door.outbox.queued == 0)
-        time.sleep(1.2)  # the broker's autosave keeps the observer's subscription
+        # The broker's autosave (every second) has kept the observer's session, so what
+        # the door sends while the observer reconnects after the kill waits for it.
+        saved_after = time.time()
+        store = broker.data_dir / "mosquitto.db"
+        assert wait_until(lambda: store.exists() and store.stat().st_mtime > saved_after + 0.1)
         observer.drain()  # the "closed" drive_idle made, and the status
         assert broker.pid is not None
         os.kill(broker.pid, signal.SIGSTOP)  # hung: takes the bytes, answers nothing
@@ -290,9 +294,18 @@ def test_what_was_in_flight_when_the_broker_died_is_sent_again_once_by_the_outbo
         broker.start()
 
         assert wait_until(lambda: door.outbox.queued == 0)
+        # The observer may reconnect after the door: what the door sent waits in its
+        # session until then. Every arrival, repeats too: paho's copies (not replays)
+        # would come first.
+        arrived: list[Message] = []
+
+        def events() -> list[Message]:
+            arrived.extend(m for m in observer.drain() if not isinstance(m, Status))
+            return arrived
+
+        assert wait_until(lambda: len(events()) >= 2)
         time.sleep(0.5)  # a second copy, if one were coming, would be here by now
-        # Every arrival, repeats too: paho's copies (not replays) would come first.
-        tap, result = [m for m in observer.drain() if not isinstance(m, Status)]
+        tap, result = events()
         assert isinstance(tap, Tap) and isinstance(result, Result)
         assert tap.replay is True and result.tap == tap.id  # the outbox's copy, marked late
     finally:
