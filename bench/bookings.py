@@ -22,10 +22,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert, select  # noqa: E402
 
-from server import models  # noqa: E402
-from server.bookings import availability  # noqa: E402
+from server.adapters.scheduler import Scheduler  # noqa: E402
+from server.bookings.availability import availability  # noqa: E402
 from server.context import ServerContext  # noqa: E402
-from server.scheduler import Scheduler  # noqa: E402
+from server.db import models  # noqa: E402
 from server.settings import Settings  # noqa: E402
 from server.site import Room, load_site  # noqa: E402
 

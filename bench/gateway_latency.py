@@ -29,9 +29,9 @@ from gateway.gateway import Gateway  # noqa: E402
 from protocol import topics  # noqa: E402
 from protocol.messages import Decision, Tap, decode, new_id, utcnow  # noqa: E402
 from protocol.mqtt import MqttClient  # noqa: E402
-from server import members  # noqa: E402
 from server.app import create_app  # noqa: E402
 from server.context import ServerContext  # noqa: E402
+from server.people import members  # noqa: E402
 from server.settings import Settings  # noqa: E402
 from spacehub.broker import free_port, start_broker  # noqa: E402
 

@@ -25,10 +25,10 @@ from protocol import topics  # noqa: E402
 from protocol.cards import card_hash  # noqa: E402
 from protocol.messages import Tap, new_id, utcnow  # noqa: E402
 from protocol.mqtt import MqttClient  # noqa: E402
-from server import models  # noqa: E402
+from server.adapters.door_ingest import DoorIngest  # noqa: E402
 from server.context import ServerContext  # noqa: E402
-from server.ingest import DoorIngest  # noqa: E402
-from server.policy import bump  # noqa: E402
+from server.db import models  # noqa: E402
+from server.db.meta import bump  # noqa: E402
 from server.settings import Settings  # noqa: E402
 from spacehub.broker import start_broker  # noqa: E402
 

@@ -1,4 +1,4 @@
-"""Commands in time (PROTOCOL.md): which retained command (DoorMode, EmergencyList) a door
+"""Commands in time (docs/protocol.md): which retained command (DoorMode, EmergencyList) a door
 applies over the one it holds, and which command is dated too far ahead to believe.
 
 Pure functions of plain values; the door controller calls them with its wall clock.

@@ -63,7 +63,7 @@ class DoorRunner(DeviceRunner[DoorController]):
 
     Its events go through the outbox in `config.data_dir` (taps sent after the decision
     timeout are replays); its emergency list is kept there too. The MQTT client id is the
-    configured username (PROTOCOL.md binds the two), else the device id; its last will is
+    configured username (docs/protocol.md binds the two), else the device id; its last will is
     the door's offline Status, retained. Commands that it does not apply are counted in
     `rejected`.
     """

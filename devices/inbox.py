@@ -75,7 +75,7 @@ def read(
     msg: paho.MQTTMessage, site: str, device: str, models: Mapping[str, type[Message]]
 ) -> Message | Unread:
     """The command in `msg` for this device, decoded with `models[kind]`; or why there is
-    none: "bad_topic" (not a topic of PROTOCOL.md, or not UTF-8), "not_ours" (another
+    none: "bad_topic" (not a topic of docs/protocol.md, or not UTF-8), "not_ours" (another
     device's, or not a command), "unknown_kind" (a command of ours this program does not
     know) or "invalid" (payload not JSON, too large, invalid or out of range)."""
     try:

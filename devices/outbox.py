@@ -7,7 +7,7 @@ sends the rows in order with at most `window` of them unacknowledged at a time; 
 (re)connection it starts again from the oldest row, so whatever was unacknowledged when a
 link broke or the program stopped goes out again, in order. Delivery is at least once: a
 row whose PUBACK was lost is sent twice, and consumers treat a repeated `(device, id)` as
-handled (PROTOCOL.md).
+handled (docs/protocol.md).
 
 A tap sent late is marked `replay: true`, so the server records it and never decides it:
 a tap queued before this outbox was opened (the device restarted) or one sent

@@ -82,7 +82,7 @@ class DeviceRunner(Generic[D]):
     """A device connected to its broker, outbox and clock; subclasses add their inputs.
 
     `build(publish)` makes the device with the runner's `publish`. The MQTT client id is
-    the configured username (PROTOCOL.md binds the two), else the device id; its last will
+    the configured username (docs/protocol.md binds the two), else the device id; its last will
     is the device's offline Status, retained.
     """
 

@@ -4,7 +4,7 @@
 >>> settings.takeover, settings.max_age  # doctest: +SKIP
 (0.5, 604800.0)
 
-It shares its variables with the server where they mean the same thing (API.md,
+It shares its variables with the server where they mean the same thing (docs/api.md,
 Configuration): `SPACEHUB_MQTT_URL`, `SPACEHUB_SERVER_URL`, `SPACEHUB_GATEWAY_TOKEN`
 (falling back to `SPACEHUB_ADMIN_TOKEN`), `SPACEHUB_CARD_KEY` (falling back to the key
 file the server keeps beside its default database, `SPACEHUB_CARD_KEY_FILE` to name

@@ -6,7 +6,7 @@
 True
 >>> gw.stop()  # doctest: +SKIP
 
-How it decides (DESIGN.md, How a tap flows, step 4):
+How it decides (docs/architecture.md, How a tap flows, step 4):
 
 - It hears every tap of the site and every decision sent to a door. A tap that was
   replayed from a door's outbox, or that a decision was already seen for, is never

@@ -1,5 +1,5 @@
 """Messages the gateway cannot handle: counted per device and reason, logged at most once
-per device and minute, and never raised into paho's loop (PROTOCOL.md: no message, however
+per device and minute, and never raised into paho's loop (docs/protocol.md: no message, however
 malformed, may stop a consumer).
 
 >>> rejects = Rejects()

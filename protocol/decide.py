@@ -52,7 +52,7 @@ def decide(
     `too_many_attempts`.
 
     The door must be known, then the card and its member. A grant is then sought in the
-    order of DESIGN.md: the room's current booking decides who may enter it (its holder
+    order of docs/architecture.md: the room's current booking decides who may enter it (its holder
     and attendees; staff besides; anyone else `room_booked`), then a booking about to
     start (early entry), staff, walk-in into a free bookable room, and a coworking plan
     at its doors in its hours. A door in lockdown turns any grant into `locked_down`.

@@ -1,5 +1,5 @@
 """Field types that the programs' configurations share (device TOML files, the gateway's
-environment): an id as PROTOCOL.md allows it, a positive duration, a broker URL."""
+environment): an id as docs/protocol.md allows it, a positive duration, a broker URL."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Pydantic models of every payload of PROTOCOL.md v1, with `encode` and `decode`.
+"""Pydantic models of every payload of docs/protocol.md v1, with `encode` and `decode`.
 
 >>> tap = Tap(id="e1", ts=utcnow(), card="04a1b2c3")
 >>> tap.card
@@ -32,7 +32,7 @@ from protocol.cards import CardError, normalise_uid
 
 MAX_PAYLOAD = 4096
 # A command dated further ahead of the receiver's synced clock than this is ignored, so
-# that a message from the future cannot pin a door (PROTOCOL.md, "Commands in time").
+# that a message from the future cannot pin a door (docs/protocol.md, "Commands in time").
 MAX_AHEAD = timedelta(minutes=5)
 MAX_N = 2**63 - 1  # `n` counters fit a signed 64-bit integer (a database column)
 MAX_SEQ = 2**53  # JSON numbers are exact up to here in every language
@@ -40,7 +40,7 @@ EVENT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z")  # \Z: "$" would allow a tra
 
 
 class ProtocolError(ValueError):
-    """A payload that PROTOCOL.md does not allow: too large, not JSON, or invalid."""
+    """A payload that docs/protocol.md does not allow: too large, not JSON, or invalid."""
 
 
 def utcnow() -> datetime:
@@ -91,7 +91,7 @@ Short = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class Reason(StrEnum):
-    """Decision reasons of PROTOCOL.md. A new one may be added; unknown denials are plain."""
+    """Decision reasons of docs/protocol.md. A new one may be added; unknown denials are plain."""
 
     STAFF = "staff"
     MEMBERSHIP = "membership"

@@ -1,4 +1,4 @@
-"""Every MQTT topic of PROTOCOL.md v1: builders, subscription filters and one parser.
+"""Every MQTT topic of docs/protocol.md v1: builders, subscription filters and one parser.
 
 >>> tap("piaseczno", "reader-main")
 'hub/piaseczno/dev/reader-main/evt/tap'
@@ -20,7 +20,7 @@ COMMAND_KINDS = ("decision", "door", "mode", "emergency")
 
 
 class TopicError(ValueError):
-    """A topic or an id that PROTOCOL.md does not allow."""
+    """A topic or an id that docs/protocol.md does not allow."""
 
 
 def check_id(value: str, what: str = "id") -> str:
@@ -151,7 +151,7 @@ class Topic:
 
 
 def parse(topic: str) -> Topic:
-    """Parse any topic of PROTOCOL.md v1; raise TopicError for anything else."""
+    """Parse any topic of docs/protocol.md v1; raise TopicError for anything else."""
     parts = topic.split("/")
     if len(parts) < 3 or parts[0] != "hub":
         raise TopicError(f"not a spacehub topic: {topic!r}")

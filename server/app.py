@@ -78,7 +78,7 @@ def create_app(
     # routes import FastAPI pieces only when serving
     from server.api import router
     from server.dashboard import install as install_dashboard
-    from server.sessions import Sessions
+    from server.people.sessions import Sessions
 
     settings = settings or Settings()
 
@@ -90,10 +90,10 @@ def create_app(
         app.state.ingest = None
         services: list = []  # type: ignore[type-arg]
         if mqtt:
-            from server.ingest import DoorIngest
-            from server.notices import PolicyNotices
-            from server.scheduler import Scheduler
-            from server.sensors import SensorIngest
+            from server.adapters.door_ingest import DoorIngest
+            from server.adapters.policy_notices import PolicyNotices
+            from server.adapters.scheduler import Scheduler
+            from server.adapters.sensor_ingest import SensorIngest
 
             ingest = DoorIngest(context)
             app.state.ingest = ingest

@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from server.access import AccessService, Clock
-from server.db import make_engine, make_sessions, migrate
-from server.events import EventBus
-from server.inventory import sync_site
-from server.policy import PolicyCache, ensure_meta
+from server.access.service import AccessService, Clock
+from server.access.snapshot import PolicyCache
+from server.db.engine import make_engine, make_sessions, migrate
+from server.db.inventory import sync_site
+from server.db.meta import ensure_meta
+from server.live.events import EventBus
 from server.settings import Settings
 from server.site import SiteConfig, load_site
 

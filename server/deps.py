@@ -11,7 +11,7 @@ from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
 from server.context import ServerContext
-from server.sessions import COOKIE, Sessions
+from server.people.sessions import COOKIE, Sessions
 
 Role = Literal["admin", "gateway"]
 

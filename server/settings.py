@@ -17,7 +17,7 @@ DEFAULT_DATABASE_URL = "sqlite:///var/spacehub.db"
 
 
 class Settings(BaseSettings):
-    """Everything the server reads from its environment (see API.md, Configuration)."""
+    """Everything the server reads from its environment (see docs/api.md, Configuration)."""
 
     model_config = SettingsConfigDict(env_prefix="SPACEHUB_", extra="ignore")
 

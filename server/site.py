@@ -61,7 +61,10 @@ class SiteInfo(_Model):
         return value
 
 
-class AccessRules(_Model):
+class SiteAccessRules(_Model):
+    """The site file's `[access]` table. The policy snapshot carries the part a decision
+    needs of it (and of `[walk_in]`) as `protocol.policy.AccessRules`."""
+
     unlock: float = 5.0
     decision_timeout: float = 2.0
     gateway_takeover: float = 0.5
@@ -181,7 +184,7 @@ class SiteConfig(_Model):
     """One site, as written in `firmware_configs/sites/<site>.toml`."""
 
     site: SiteInfo
-    access: AccessRules = Field(default_factory=AccessRules)
+    access: SiteAccessRules = Field(default_factory=SiteAccessRules)
     walk_in: WalkIn = Field(default_factory=WalkIn)
     occupancy: OccupancyRules = Field(default_factory=OccupancyRules)
     bookings: BookingRules = Field(default_factory=BookingRules)

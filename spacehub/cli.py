@@ -1,4 +1,4 @@
-"""`spacehub`: one command with a subcommand per program (API.md, Command line).
+"""`spacehub`: one command with a subcommand per program (docs/api.md, Command line).
 
 Each subcommand imports only what it needs, so a Raspberry Pi with `spacehub[pi]` runs
 `spacehub door` without FastAPI or SQLAlchemy installed."""

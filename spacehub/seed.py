@@ -9,10 +9,10 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from server import members
-from server.bookings import insert_booking
-from server.checkin import check_in
+from server.bookings.lifecycle import check_in
+from server.bookings.store import insert_booking
 from server.context import ServerContext
+from server.people import members
 from server.site import SiteConfig, load_site
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -33,9 +33,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from server import bookings, members
+from server.bookings import store as bookings
 from server.context import ServerContext
 from server.errors import Conflict, Invalid
+from server.people import members
 from spacehub.building import Building
 from spacehub.gestures import Gestures, Party, Person, Place, places
 from spacehub.scheduler import Scheduler, Script

@@ -1,5 +1,5 @@
 """`spacehub provision`: its files, and a real Mosquitto started from them enforcing TLS,
-passwords and the per-device ACLs of PROTOCOL.md; `spacehub demo --secure` end to end."""
+passwords and the per-device ACLs of docs/protocol.md; `spacehub demo --secure` end to end."""
 
 from __future__ import annotations
 

@@ -17,10 +17,12 @@ import pytest
 from sqlalchemy import func, select
 
 from protocol.messages import new_id
-from server import bookings, models, occupancy
+from server.adapters.door_ingest import DoorIngest
+from server.adapters.sensor_ingest import SensorIngest
+from server.bookings import store as bookings
 from server.context import ServerContext
-from server.ingest import DoorIngest
-from server.sensors import SensorIngest
+from server.db import models
+from server.occupancy import state as occupancy
 from server.settings import Settings
 from spacehub.building import Building, start_devices
 from spacehub.gestures import Party

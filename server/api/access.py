@@ -1,39 +1,19 @@
-"""The access log and the devices of the site over HTTP.
-
-The access-log query lives here beside its route, as a plain function (no FastAPI in it),
-since this slice has no access-log module of its own; the devices' read functions are in
-`server.devices`."""
+"""The access log and the devices of the site over HTTP; their read functions are in
+`server.access.accesslog` and `server.monitoring.device_status`."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from server import models
+from server.access.accesslog import access_events
+from server.access.schemas import AccessEventOut
 from server.deps import Admin, CtxDep, ReadSession
-from server.devices import devices
-from server.schemas import MAX_ID, AccessEventOut, DeviceOut
+from server.monitoring.device_status import DeviceOut, devices
+from server.schemas import MAX_ID
 
 router = APIRouter(prefix="/api", tags=["access"], dependencies=[Admin])
-
-
-def access_events(
-    session: Session, *, device: str | None = None, member_id: int | None = None, limit: int = 100
-) -> list[models.AccessEvent]:
-    """The newest taps first (by when the server received them)."""
-    stmt = (
-        select(models.AccessEvent)
-        .order_by(models.AccessEvent.received.desc(), models.AccessEvent.id.desc())
-        .limit(limit)
-    )
-    if device is not None:
-        stmt = stmt.where(models.AccessEvent.device_id == device)
-    if member_id is not None:
-        stmt = stmt.where(models.AccessEvent.member_id == member_id)
-    return list(session.scalars(stmt))
 
 
 @router.get("/access-events")

@@ -7,8 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
-from server import alerts, models
+from server.db import models
 from server.deps import Admin, CtxDep, ReadSession, WriteSession
+from server.monitoring import alerts
 from server.schemas import MAX_ID
 from server.timefmt import ResponseTime
 

@@ -7,8 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from server import audit, models
+from server.db import models
 from server.deps import Admin, ReadSession
+from server.people import audit
 from server.schemas import MAX_ID
 from server.timefmt import ResponseTime
 

@@ -1,4 +1,5 @@
-"""Bookings over HTTP: parse, call `server.bookings`, return."""
+"""Bookings over HTTP: parse, call `server.bookings` (and `server.waitlist.freed` to cancel),
+return."""
 
 from __future__ import annotations
 
@@ -6,11 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from server import bookings
-from server.booking_schemas import BookingCreate, BookingOut, RoomId, SeriesOut, Status
+from server.bookings import rules, store
+from server.bookings.schemas import BookingCreate, BookingOut, RoomId, SeriesOut, Status
 from server.deps import Admin, CtxDep, ReadSession, WriteSession
 from server.schemas import MAX_ID
 from server.timefmt import RequestTime
+from server.waitlist import freed
 
 router = APIRouter(prefix="/api", tags=["bookings"], dependencies=[Admin])
 
@@ -26,7 +28,7 @@ def create_booking(
     currency = ctx.site.site.currency
     with session.begin():
         if body.repeat is None:
-            booking = bookings.create_booking(
+            booking = rules.create_booking(
                 session,
                 site=ctx.site,
                 room_id=body.room_id,
@@ -39,7 +41,7 @@ def create_booking(
                 public=body.public,
             )
             return BookingOut.of(booking, currency=currency)
-        series = bookings.create_series(
+        series = rules.create_series(
             session,
             site=ctx.site,
             room_id=body.room_id,
@@ -71,7 +73,7 @@ def list_bookings(
     offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> list[BookingOut]:
     """Bookings by start, filtered; `from`/`to` keep those overlapping [from, to)."""
-    found = bookings.list_bookings(
+    found = store.list_bookings(
         session,
         room_id=room_id,
         member_id=member_id,
@@ -87,7 +89,7 @@ def list_bookings(
 @router.get("/bookings/{booking_id}")
 def get_booking(booking_id: BookingId, session: ReadSession, ctx: CtxDep) -> BookingOut:
     """One booking; 404 when unknown."""
-    booking = bookings.get_booking(session, booking_id=booking_id)
+    booking = store.get_booking(session, booking_id=booking_id)
     return BookingOut.of(booking, currency=ctx.site.site.currency)
 
 
@@ -96,7 +98,7 @@ def cancel_booking(booking_id: BookingId, session: WriteSession, ctx: CtxDep) ->
     """Cancel a booking that is still `booked` (200 with it, now `cancelled`); 409 when it
     is checked in, released, completed or cancelled already."""
     with session.begin():
-        booking = bookings.cancel_booking(
+        booking = freed.cancel_booking(
             session, site=ctx.site, booking_id=booking_id, now=ctx.clock()
         )
     return BookingOut.of(booking, currency=ctx.site.site.currency)

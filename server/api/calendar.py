@@ -12,7 +12,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel
 
-from server import calendar, models
+from server.bookings import calendar
+from server.db import models
 from server.deps import Admin, CtxDep, ReadSession, WriteSession
 
 router = APIRouter(prefix="/api", tags=["calendar"])

@@ -8,20 +8,38 @@ from collections.abc import Callable
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
+from pydantic import BaseModel
 
 from protocol import topics
-from server import dead_letters, models
-from server.dead_letters import Unreadable, shown, unseal
+from server.adapters import dead_letters
+from server.adapters.dead_letters import Unreadable, shown, unseal
+from server.adapters.writehealth import transient
+from server.db import models
 from server.deps import Admin, CtxDep, ReadSession
 from server.errors import Conflict, Rejected
-from server.schemas import MAX_ID, DeadLetterOut
-from server.writehealth import transient
+from server.schemas import MAX_ID
+from server.timefmt import ResponseTime
 
 log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api", tags=["dead letters"], dependencies=[Admin])
 
 LetterId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+class DeadLetterOut(BaseModel):
+    """A message the server could not apply, as staff see it (a card number hidden)."""
+
+    id: int
+    topic: str
+    device_id: str | None
+    payload: str
+    error: str
+    attempts: int
+    received: ResponseTime
+    status: Literal["held", "replayed", "discarded"]
+    handled_at: ResponseTime | None
+    handled_by: str | None
 
 
 def letter_out(letter: models.DeadLetter, card_key: str) -> DeadLetterOut:

@@ -4,15 +4,16 @@ path's broker connection up, and is the door path keeping up."""
 from __future__ import annotations
 
 import logging
+from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from server.context import ServerContext
 from server.deps import CtxDep
-from server.schemas import Health
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +21,13 @@ router = APIRouter(tags=["health"])
 
 # A door waits 2 s for a decision: a door path this far behind answers no door in time.
 LAG_LIMIT_S = 10.0
+
+
+class Health(BaseModel):
+    status: Literal["ok", "unavailable"]
+    db: Literal["ok", "error", "read_only"]  # read_only: the ingest's writes fail
+    mqtt: Literal["connected", "disconnected", "disabled"]
+    door_path_lag_s: float = 0.0  # age of the oldest door-path message not yet handled
 
 
 def database_ok(ctx: ServerContext) -> bool:

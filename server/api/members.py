@@ -1,4 +1,4 @@
-"""Members, cards and memberships over HTTP: parse, call `server.members`, return."""
+"""Members, cards and memberships over HTTP: parse, call `server.people.members`, return."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from protocol.policy import Category
-from server import members
 from server.deps import Admin, CtxDep, ReadSession, WriteSession
-from server.schemas import (
-    MAX_ID,
+from server.people import members
+from server.people.schemas import (
     CardCreate,
     CardOut,
     MemberCreate,
@@ -19,6 +18,7 @@ from server.schemas import (
     MembershipCreate,
     MembershipOut,
 )
+from server.schemas import MAX_ID
 
 router = APIRouter(prefix="/api", tags=["members"], dependencies=[Admin])
 

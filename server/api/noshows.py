@@ -1,5 +1,5 @@
-"""A member's notifications and no-show strikes over HTTP: parse, call `server.release`
-(or `server.notifications`), return."""
+"""A member's notifications and no-show strikes over HTTP: parse, call
+`server.noshows.strikes` (or `server.notify.notifications`), return."""
 
 from __future__ import annotations
 
@@ -8,10 +8,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel
 
-from server import members, notifications, release
+from server.db.models import NoShow, Notification
 from server.deps import Admin, CtxDep, ReadSession, WriteSession
-from server.models import NoShow, Notification
-from server.schemas import MAX_ID, MemberOut
+from server.noshows import strikes
+from server.notify import notifications
+from server.people import members
+from server.people.schemas import MemberOut
+from server.schemas import MAX_ID
 from server.timefmt import ResponseTime
 
 router = APIRouter(prefix="/api", tags=["no-shows"], dependencies=[Admin])
@@ -77,7 +80,7 @@ def list_notifications(
 @router.get("/members/{member_id}/no-shows")
 def list_no_shows(member_id: MemberId, session: ReadSession) -> list[NoShowOut]:
     """A member's strikes, removed ones included, newest first."""
-    return [NoShowOut.of(s) for s in release.strikes(session, member_id=member_id)]
+    return [NoShowOut.of(s) for s in strikes.strikes(session, member_id=member_id)]
 
 
 @router.delete("/no-shows/{no_show_id}", status_code=204, response_class=Response)
@@ -85,7 +88,7 @@ def remove_no_show(no_show_id: NoShowId, session: WriteSession, ctx: CtxDep) -> 
     """Staff removes a strike (204; again is no error); lifts a booking suspension when
     the member is back under the limit."""
     with session.begin():
-        release.remove_strike(session, site=ctx.site, no_show_id=no_show_id, now=ctx.clock())
+        strikes.remove_strike(session, site=ctx.site, no_show_id=no_show_id, now=ctx.clock())
     return Response(status_code=204)
 
 
@@ -93,5 +96,5 @@ def remove_no_show(no_show_id: NoShowId, session: WriteSession, ctx: CtxDep) -> 
 def lift_booking_suspension(member_id: MemberId, session: WriteSession) -> MemberOut:
     """Let a member book again at once; the member."""
     with session.begin():
-        member = release.lift_booking_suspension(session, member_id=member_id)
+        member = strikes.lift_booking_suspension(session, member_id=member_id)
     return MemberOut.of(member)

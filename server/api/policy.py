@@ -18,7 +18,7 @@ SiteIdPath = Annotated[str, Path(min_length=1, max_length=64)]
 
 def etag(snapshot: PolicySnapshot) -> str:
     """`"<epoch>-<n>-<build ms>"`. The build time is in it because the server rebuilds an
-    unchanged policy every hour (server.policy.REBUILD_AFTER) to move its booking window
+    unchanged policy every hour (server.access.snapshot.REBUILD_AFTER) to move its booking window
     on; a gateway that held the old build under the same tag would never see the bookings
     that came into the window meanwhile."""
     built = int(snapshot.generated_at.timestamp() * 1000)

@@ -19,10 +19,11 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from server import reports
 from server.context import ServerContext
 from server.deps import Admin, CtxDep, ReadSession
 from server.errors import Invalid
+from server.reports import utilisation as reports
+from server.reports.weeks import default_range
 from server.timefmt import ResponseTime
 
 router = APIRouter(prefix="/api/reports", tags=["reports"], dependencies=[Admin])
@@ -35,7 +36,7 @@ Lang = Literal["pl", "en", "uk"]
 def _range(ctx: ServerContext, first: date | None, last: date | None) -> tuple[date, date]:
     if first is None and last is None:
         today = ctx.clock().astimezone(ZoneInfo(ctx.site.site.timezone)).date()
-        return reports.default_range(today)
+        return default_range(today)
     if first is None or last is None:
         raise Invalid("give both `from` and `to`, or neither")
     return first, last

@@ -1,10 +1,9 @@
 """What staff do from the dashboard: open a door remotely, lock a door down or hold it open,
-and give a booked room back now; each recorded in the audit log (`server.audit`).
+and give a booked room back now; each recorded in the audit log (`server.people.audit`).
 
 The three small domain operations live here beside their routes, as plain functions (no
-FastAPI in them), as `server.api.access` keeps its read queries: this slice has no staff
-module of its own. Every action is logged, and kept in the audit log, with who asked
-(bearer token or signed-in browser) and from where."""
+FastAPI in them): this slice has no staff module of its own. Every action is logged, and
+kept in the audit log, with who asked (bearer token or signed-in browser) and from where."""
 
 from __future__ import annotations
 
@@ -19,16 +18,19 @@ from sqlalchemy.orm import Session
 
 from protocol import topics
 from protocol.messages import DoorCommand, new_id
-from server import audit, models, policy
-from server.booking_schemas import BookingOut
+from server.bookings.lifecycle import release_booking
+from server.bookings.schemas import BookingOut
+from server.db import models
+from server.db.meta import bump
 from server.deps import Admin, CtxDep, WriteSession, actor, client_address
-from server.devices import device_event
 from server.errors import Conflict, NotFound
-from server.notifications import notify
-from server.release import release_booking
+from server.monitoring.device_status import device_event
+from server.notify.notifications import notify
+from server.people import audit
 from server.schemas import MAX_ID, Body
 from server.site import SiteConfig
 from server.timefmt import ResponseTime
+from server.waitlist.offers import offer_freed_slot
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +87,7 @@ def set_door_mode(session: Session, *, site: SiteConfig, door: str, mode: Mode) 
         raise NotFound(f"door {door!r} not found")
     if row.mode != mode:
         row.mode = mode
-        policy.bump(session)  # `locked` refuses every grant: the snapshot must say so
+        bump(session)  # `locked` refuses every grant: the snapshot must say so
     return device
 
 
@@ -102,7 +104,7 @@ def release_now(
         session.refresh(booking)
         raise Conflict(f"booking {booking_id} is {booking.status}")
     session.refresh(booking)
-    policy.bump(session)
+    bump(session)
     zone = ZoneInfo(site.site.timezone)
     room = site.room(booking.room_id)
     name = room.name if room else booking.room_id
@@ -130,8 +132,6 @@ def release_now(
 def _offer(session: Session, *, site: SiteConfig, booking: models.Booking, now: datetime) -> None:
     """Offer the freed rest of the slot; a failing offer is logged and never undoes the
     release (as in the no-show sweep)."""
-    from server.waitlist import offer_freed_slot
-
     try:
         with session.begin_nested():
             offer_freed_slot(

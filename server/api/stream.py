@@ -34,7 +34,7 @@ from protocol.messages import format_time
 from server.context import ServerContext
 from server.dashboard import views
 from server.deps import Admin
-from server.events import Event
+from server.live.events import Event
 
 router = APIRouter(prefix="/api", tags=["stream"], dependencies=[Admin])
 

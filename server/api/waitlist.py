@@ -7,11 +7,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, Field, model_validator
 
-from server import models, waitlist
-from server.booking_schemas import BookingOut, RoomId
+from server.bookings.schemas import BookingOut, RoomId
+from server.db import models
 from server.deps import Admin, CtxDep, ReadSession, WriteSession
 from server.schemas import MAX_ID, Body, Id
 from server.timefmt import RequestTime, ResponseTime
+from server.waitlist import entries, offers
 
 router = APIRouter(prefix="/api", tags=["waitlist"], dependencies=[Admin])
 
@@ -99,7 +100,7 @@ class OfferOut(BaseModel):
 def join(body: WaitlistCreate, session: WriteSession, ctx: CtxDep) -> WaitlistOut:
     """Wait for a room and time; 201 with the entry, 403 when the member may not book."""
     with session.begin():
-        entry = waitlist.join(
+        entry = entries.join(
             session,
             site=ctx.site,
             member_id=body.member_id,
@@ -121,14 +122,14 @@ def list_entries(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[WaitlistOut]:
     """Entries in the order they are served, oldest first."""
-    found = waitlist.list_entries(session, member_id=member_id, status=status, limit=limit)
+    found = entries.list_entries(session, member_id=member_id, status=status, limit=limit)
     return [WaitlistOut.of(e) for e in found]
 
 
 @router.get("/waitlist/{entry_id}")
 def get_entry(entry_id: EntryId, session: ReadSession) -> WaitlistOut:
     """One entry; 404 when unknown."""
-    return WaitlistOut.of(waitlist.get_entry(session, entry_id=entry_id))
+    return WaitlistOut.of(entries.get_entry(session, entry_id=entry_id))
 
 
 @router.delete("/waitlist/{entry_id}", status_code=204, response_class=Response)
@@ -136,7 +137,7 @@ def cancel_entry(entry_id: EntryId, session: WriteSession, ctx: CtxDep) -> Respo
     """Leave the waitlist (204); an outstanding offer passes to the next member waiting.
     409 when the entry was booked already."""
     with session.begin():
-        waitlist.cancel_entry(session, site=ctx.site, entry_id=entry_id, now=ctx.clock())
+        entries.cancel_entry(session, site=ctx.site, entry_id=entry_id, now=ctx.clock())
     return Response(status_code=204)
 
 
@@ -148,25 +149,25 @@ def list_offers(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[OfferOut]:
     """Offers, newest first."""
-    found = waitlist.list_offers(session, member_id=member_id, status=status, limit=limit)
+    found = offers.list_offers(session, member_id=member_id, status=status, limit=limit)
     return [OfferOut.of(o) for o in found]
 
 
 @router.get("/offers/{offer_id}")
 def get_offer(offer_id: OfferId, session: ReadSession) -> OfferOut:
     """One offer; 404 when unknown."""
-    return OfferOut.of(waitlist.get_offer(session, offer_id=offer_id))
+    return OfferOut.of(offers.get_offer(session, offer_id=offer_id))
 
 
 @router.post("/offers/{offer_id}/accept", status_code=201)
 def accept_offer(offer_id: OfferId, session: WriteSession, ctx: CtxDep) -> BookingOut:
     """Book the offered room: 201 with the booking (`source: "waitlist"`); 409 when the
     offer lapsed or was accepted already, or the room was booked meanwhile."""
-    taken: waitlist.RoomTaken | None = None
+    taken: offers.RoomTaken | None = None
     with session.begin():
         try:
-            booking = waitlist.accept(session, site=ctx.site, offer_id=offer_id, now=ctx.clock())
-        except waitlist.RoomTaken as exc:
+            booking = offers.accept(session, site=ctx.site, offer_id=offer_id, now=ctx.clock())
+        except offers.RoomTaken as exc:
             taken = exc  # the lapsed offer is committed with the transaction
     if taken is not None:
         raise taken

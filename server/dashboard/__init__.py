@@ -34,7 +34,7 @@ from server.dashboard import i18n, views
 from server.dashboard.health import door_path
 from server.dashboard.state import RoomState
 from server.deps import Admin, CtxDep, ReadSession, get_sessions, has_session, token_role
-from server.sessions import COOKIE
+from server.people.sessions import COOKIE
 
 log = logging.getLogger(__name__)
 

@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server import alerts as alerts_service
-from server import devices as devices_service
-from server import models
+from server.access.doormodes import effective_modes
 from server.context import ServerContext
-from server.doormodes import effective_modes
+from server.db import models
+from server.monitoring import alerts as alerts_service
+from server.monitoring import device_status
 
 # A door waits 2 s for a decision; a door path this far behind answers no door in time.
 LAG_WARN_S = 10.0
@@ -75,9 +75,9 @@ def devices(session: Session, ctx: ServerContext) -> list[DeviceRow]:
     zone = ZoneInfo(ctx.site.site.timezone)
     today = now.astimezone(zone).date()
     requested = effective_modes(session, ctx.site, now)
-    actual = devices_service.reported_modes(session, site=ctx.site, now=now)
+    actual = device_status.reported_modes(session, site=ctx.site, now=now)
     rows = []
-    for d in devices_service.devices(session, site=ctx.site, now=now):
+    for d in device_status.devices(session, site=ctx.site, now=now):
         room = ctx.site.room(d.room)
         rows.append(
             DeviceRow(

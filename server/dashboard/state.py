@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from server.occupancy import over_capacity
+from server.occupancy.live import over_capacity
 
 
 class RoomState(StrEnum):

@@ -1,8 +1,8 @@
-"""What the dashboard shows, read from the domain and the API's read functions.
+"""What the dashboard shows, read from the domain's read functions.
 
 Plain dataclasses of plain values (times already in the site's zone), so the templates
 only lay them out, and the same views feed the page, its fragments and the stream's
-snapshot. No queries are repeated here that a domain service or an API module has."""
+snapshot. No queries are repeated here that a domain service has."""
 
 from __future__ import annotations
 
@@ -15,12 +15,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server import bookings, models, occupancy
-from server import devices as devices_service
-from server.access import access_event
-from server.api import access as access_api
-from server.api import rooms as rooms_api
-from server.booking_schemas import BookingOut, RoomOut
+from server.access.accesslog import access_event, access_events
+from server.access.doormodes import effective_modes
+from server.bookings import store
+from server.bookings.schemas import BookingOut
 from server.context import ServerContext
 from server.dashboard.health import (
     AlertView,
@@ -30,7 +28,11 @@ from server.dashboard.health import (
     member_names,
 )
 from server.dashboard.state import RoomState, room_state
-from server.doormodes import effective_modes
+from server.db import models
+from server.monitoring import device_status
+from server.occupancy.rooms import get_room, list_rooms
+from server.occupancy.schemas import RoomOut
+from server.occupancy.state import building_people
 
 FEED_SIZE = 15
 EVACUATION_MAX = 500  # more than anyone reads on a screen; the API has the whole log
@@ -118,9 +120,9 @@ def rooms(session: Session, ctx: ServerContext, *, room_id: str | None = None) -
     """Every room of the site (or the one `room_id`; NotFound for an unknown one)."""
     now = ctx.clock()
     found: Sequence[RoomOut] = (
-        rooms_api.list_rooms(session, ctx)
+        list_rooms(session, site=ctx.site, now=now)
         if room_id is None
-        else [rooms_api.get_room(room_id, session, ctx)]
+        else [get_room(session, site=ctx.site, room_id=room_id, now=now)]
     )
     upcoming = {r.id: _next_booking(session, room_id=r.id, now=now) for r in found}
     names = member_names(
@@ -129,7 +131,7 @@ def rooms(session: Session, ctx: ServerContext, *, room_id: str | None = None) -
         + [r.current_booking.member_id for r in found if r.current_booking],
     )
     modes = effective_modes(session, ctx.site, now)
-    actual = devices_service.reported_modes(session, site=ctx.site, now=now)
+    actual = device_status.reported_modes(session, site=ctx.site, now=now)
     zone = ZoneInfo(ctx.site.site.timezone)
     views = []
     for room in found:
@@ -170,14 +172,14 @@ def rooms(session: Session, ctx: ServerContext, *, room_id: str | None = None) -
 def _next_booking(session: Session, *, room_id: str, now: datetime) -> models.Booking | None:
     """The first booking of the room that starts after `now` and still holds its time
     (booked, or already checked in by an early arrival)."""
-    later = bookings.list_bookings(session, room_id=room_id, start_from=now, limit=20)
-    return next((b for b in later if b.start > now and b.status in bookings.CURRENT), None)
+    later = store.list_bookings(session, room_id=room_id, start_from=now, limit=20)
+    return next((b for b in later if b.start > now and b.status in store.CURRENT), None)
 
 
 def _released_now(session: Session, *, room_id: str, now: datetime) -> bool:
     """A booking of the room whose slot holds `now` was released."""
     just = now + timedelta(microseconds=1)
-    released = bookings.list_bookings(
+    released = store.list_bookings(
         session, room_id=room_id, status="released", start_from=now, end_to=just, limit=1
     )
     return bool(released)
@@ -227,7 +229,7 @@ def _doors(
 
 def feed(session: Session, ctx: ServerContext, *, limit: int = FEED_SIZE) -> list[FeedRow]:
     """The newest taps at every door, with the member's name."""
-    events = access_api.access_events(session, limit=limit)
+    events = access_events(session, limit=limit)
     names = member_names(session, [e.member_id for e in events if e.member_id])
     zone = ZoneInfo(ctx.site.site.timezone)
     rows = []
@@ -260,7 +262,7 @@ def evacuation(session: Session, ctx: ServerContext) -> Evacuation:
     """People in the building by the entrance counter, and every member let in at an
     entrance door today (site time), with their first and last entry."""
     now = ctx.clock()
-    people = occupancy.building_people(session, site=ctx.site, now=now)
+    people = building_people(session, site=ctx.site, now=now)
     zone = ZoneInfo(ctx.site.site.timezone)
     midnight = datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
     doors = [

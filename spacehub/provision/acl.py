@@ -1,4 +1,4 @@
-"""Who is who on a site's broker, and what each may publish and read (PROTOCOL.md).
+"""Who is who on a site's broker, and what each may publish and read (docs/protocol.md).
 
 Every device has its own user `{site}.{device}`: it publishes only its own events (of its
 kind) and status and reads only its own commands; devices/door.py subscribes to its
@@ -98,7 +98,7 @@ def grants(site: SiteConfig, account: Account) -> list[tuple[str, str]]:
 
 
 def whole_site(site: str) -> str:
-    """The filter of every topic of a site: PROTOCOL.md's topics all start `hub/{site}/`."""
+    """The filter of every topic of a site: docs/protocol.md's topics all start `hub/{site}/`."""
     return f"hub/{topics.check_id(site, 'site')}/#"
 
 

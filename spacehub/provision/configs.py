@@ -14,7 +14,7 @@ from server.site import Device, SiteConfig
 from spacehub.broker import persistence_settings, run_as_owner, session_settings
 from spacehub.provision.files import toml_value
 
-# PROTOCOL.md: payloads are at most 4 KiB. Twice that leaves room for a newer, larger
+# docs/protocol.md: payloads are at most 4 KiB. Twice that leaves room for a newer, larger
 # payload and still stops a runaway client from filling the broker's queues.
 MESSAGE_SIZE_LIMIT = 8192
 
@@ -66,7 +66,7 @@ def program_toml(what: str, command: str, top: dict[str, str], mqtt: str) -> str
         f"# {what}, written by `spacehub provision`.",
         f"#   {command}",
         "# These settings take precedence over the SPACEHUB_* variables; the rest come from",
-        "# the environment (API.md, Configuration).",
+        "# the environment (docs/api.md, Configuration).",
     ]
     body = [f"{key} = {toml_value(value)}" for key, value in top.items()]
     return "\n".join([*head, *body, "", mqtt])

@@ -129,7 +129,7 @@ def test_the_language_switch(page: Any, live_site: Any) -> None:
 
 
 def test_an_alert_appears_live_and_is_acknowledged(page: Any, live_site: Any) -> None:
-    from server import alerts
+    from server.monitoring import alerts
 
     expect = _expect()
     _sign_in(page, live_site)

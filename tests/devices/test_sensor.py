@@ -15,13 +15,8 @@ import pytest
 from gpiozero.pins.mock import MockFactory
 
 from devices.config import ConfigError, SensorConfig, load_door_config, load_sensor_config
-from devices.sensor import (
-    STUCK_AFTER,
-    BeamCounter,
-    MotionWatcher,
-    OccupancySensor,
-    drive_idle_sensor,
-)
+from devices.sensor import OccupancySensor, drive_idle_sensor
+from devices.sensor_inputs import STUCK_AFTER, BeamCounter, MotionWatcher
 from protocol import topics
 from protocol.messages import Count, Message, Motion, decode, encode
 from spacehub.cli import main
@@ -214,7 +209,7 @@ def test_an_unknown_beam_is_refused(counter):
 
 
 def test_a_stuck_beam_is_logged_once(counter, caplog):
-    caplog.set_level(logging.WARNING, logger="devices.sensor")
+    caplog.set_level(logging.WARNING, logger="devices.sensor_inputs")
     counter.beam("a", True, 10.0)
     counter.tick(10.0 + STUCK_AFTER - 1)
     assert not caplog.records

@@ -1,6 +1,6 @@
 """Server and gateway both down: a staff card in the door's emergency list (the retained
 EmergencyList the server published before it went down) opens the door after the
-decision timeout; any other card does not (DESIGN.md, How a tap flows, step 3)."""
+decision timeout; any other card does not (docs/architecture.md, How a tap flows, step 3)."""
 
 from __future__ import annotations
 

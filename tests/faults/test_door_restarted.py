@@ -1,6 +1,6 @@
 """A door controller restarted while the broker is down: the events in its on-disk outbox
 reach the server once both are back, the taps as replays, which the server records as
-expired and never answers (PROTOCOL.md, Tap `replay`; issue 5, Durable devices)."""
+expired and never answers (docs/protocol.md, Tap `replay`; issue 5, Durable devices)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The server killed (its last will says offline): the gateway answers the doors within a
 second, what the doors did reaches the server's log exactly once after it returns, and
-the holder the gateway let in is checked in, not released as a no-show (DESIGN.md, How a
+the holder the gateway let in is checked in, not released as a no-show (docs/architecture.md, How a
 tap flows, step 4; issue 5, Reconciliation)."""
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The server killed with SIGKILL in the middle of 5,000 sensor events and 200 taps, then
 restarted on the same database: every event is recorded exactly once, and no tap is
-answered after its door stopped waiting (DESIGN.md, How a tap flows; PROTOCOL.md)."""
+answered after its door stopped waiting (docs/architecture.md, How a tap flows;
+docs/protocol.md)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The server slow rather than down (SIGSTOP for longer than the gateway's takeover time,
 then SIGCONT): the gateway answers, the door applies exactly one decision per tap, and the
-server's log says which one (PROTOCOL.md, Result: the access log follows Results)."""
+server's log says which one (docs/protocol.md, Result: the access log follows Results)."""
 
 from __future__ import annotations
 
@@ -99,7 +99,7 @@ def test_server_paused_one_decision_applied_per_tap_and_the_log_says_which(
             applied.granted,
             applied.reason,
         ), f"the door applied the gateway's {applied.reason}; logged {row}"
-    # PROTOCOL.md (Result): "The access log and check-ins follow Results where they
+    # docs/protocol.md (Result): "The access log and check-ins follow Results where they
     # exist": a walk-in the server booked on a grant the door did not apply is undone.
     booked = [(b["id"], b["status"], b["title"]) for b in api.get("/api/bookings")]
     assert all(status in ("cancelled", "released") for _, status, _ in booked), (

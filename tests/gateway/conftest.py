@@ -33,10 +33,10 @@ from gateway.config import GatewaySettings
 from gateway.gateway import Gateway
 from protocol.messages import new_id
 from protocol.mqtt import MqttClient
+from server.adapters.door_ingest import DoorIngest
+from server.adapters.policy_notices import PolicyNotices
 from server.app import create_app
 from server.context import ServerContext
-from server.ingest import DoorIngest
-from server.notices import PolicyNotices
 from spacehub.broker import free_port
 
 

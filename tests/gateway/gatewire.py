@@ -17,9 +17,9 @@ from protocol import topics
 from protocol.cards import card_hash
 from protocol.messages import Decision, Tap, decode, new_id
 from protocol.mqtt import MqttClient
-from server import models
 from server.context import ServerContext
-from server.policy import bump
+from server.db import models
+from server.db.meta import bump
 from server.settings import Settings
 
 SITE = "piaseczno"

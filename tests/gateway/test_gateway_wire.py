@@ -32,8 +32,8 @@ from protocol import topics
 from protocol.cards import card_hash
 from protocol.messages import Decision, Status, Tap, decode, new_id, utcnow
 from protocol.mqtt import MqttClient
-from server import models
-from server.policy import bump, version
+from server.db import models
+from server.db.meta import bump, version
 from spacehub.broker import free_port
 
 TAKEOVER = 0.5

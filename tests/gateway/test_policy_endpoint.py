@@ -7,7 +7,7 @@ from gatewire import ADMIN_TOKEN, CARDS, GATEWAY_TOKEN, KEY, SITE, Clock
 from protocol.cards import card_hash
 from protocol.policy import PolicySnapshot
 from server.context import ServerContext
-from server.policy import bump
+from server.db.meta import bump
 
 PATH = f"/api/sites/{SITE}/policy"
 GATEWAY = {"Authorization": f"Bearer {GATEWAY_TOKEN}"}

@@ -15,10 +15,10 @@ from gatewire import SITE, Clock, seed, server_settings
 from protocol import topics
 from protocol.messages import PolicyNotice, decode, new_id
 from protocol.mqtt import MqttClient
+from server.adapters.policy_notices import PolicyNotices
 from server.app import create_app
 from server.context import ServerContext
-from server.notices import PolicyNotices
-from server.policy import bump, version
+from server.db.meta import bump, version
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")

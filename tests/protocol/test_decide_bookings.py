@@ -1,13 +1,13 @@
 """decide() with bookings: check-in, early entry, walk-in, no-show release, at explicit times.
 
-The rules (DESIGN.md "Bookings, check-in and no-show release", PROTOCOL.md reasons): the
-current booking of a room decides who may enter it; its holder and attendees get `booking`
-at the room's door and at the entrance from early entry before its start until its end;
-early entry only into a room no other booking holds; anyone else at that door gets
-`room_booked` (staff: `staff`); a free bookable room admits a walk-in category with a
-walk-in booking until the next booking, at most `walk_in_max`; a booking still `booked` at
-start + grace counts as released, and its holder gets `booking_released` unless walk-in
-lets them take the free room.
+The rules (docs/architecture.md "Bookings, check-in and no-show release", docs/protocol.md
+reasons): the current booking of a room decides who may enter it; its holder and attendees
+get `booking` at the room's door and at the entrance from early entry before its start
+until its end; early entry only into a room no other booking holds; anyone else at that
+door gets `room_booked` (staff: `staff`); a free bookable room admits a walk-in category
+with a walk-in booking until the next booking, at most `walk_in_max`; a booking still
+`booked` at start + grace counts as released, and its holder gets `booking_released`
+unless walk-in lets them take the free room.
 
 Every `now` is built from a Warsaw wall-clock time with `at()`, on Monday 2026-01-12
 (winter, UTC+1), so that "10:50" below is what the people at the door see.
@@ -366,7 +366,7 @@ def test_staff_enter_a_booked_room_without_touching_the_booking() -> None:
 
 
 def test_staff_at_a_free_room_are_staff_not_a_walk_in() -> None:
-    # Staff is a walk-in category, but the precedence (DESIGN.md) puts staff first: a
+    # Staff is a walk-in category, but the precedence (docs/architecture.md) puts staff first: a
     # caretaker's tap must not book the room.
     outcome = tap(snap(), SALA_A, STAFF, at(10))
     assert outcome == Outcome(True, Reason.STAFF, STAFF, UNLOCK[SALA_A], room="sala-a")
@@ -492,7 +492,7 @@ def test_released_booking_does_not_block_others() -> None:
 
 def test_a_walk_in_after_a_release_holds_the_room() -> None:
     # Someone walked in after the release: their walk-in booking is now the current one,
-    # and it decides first (DESIGN.md precedence), also for the released holder.
+    # and it decides first (docs/architecture.md precedence), also for the released holder.
     taken = booking(63, RESIDENT2, at(10, 20), at(12), status="checked_in")
     snapshot = snap(RELEASED_RESIDENT, taken)
     assert tap(snapshot, SALA_A, RESIDENT2, at(10, 30)) == admitted(63, SALA_A, RESIDENT2)

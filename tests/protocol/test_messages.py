@@ -1,4 +1,4 @@
-"""Payload models of PROTOCOL.md v1: encode/decode, tolerance of newer senders, and limits."""
+"""Payload models of docs/protocol.md v1: encode/decode, tolerance of newer senders, and limits."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Topics of PROTOCOL.md v1: builders, id validation, parse, filters, shared subscriptions."""
+"""Topics of docs/protocol.md v1: builders, id validation, parse, filters, shared subscriptions."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from protocol.topics import Topic, TopicError
 
 SITE, DEV = "piaseczno", "reader-main"
 
-# Every row of PROTOCOL.md's topic table: builder output, the literal topic, and its parse.
+# Every row of docs/protocol.md's topic table: builder output, the literal topic, and its parse.
 TABLE = [
     (topics.status(SITE, DEV), "hub/piaseczno/dev/reader-main/status",
      Topic(SITE, DEV, "status", "status")),

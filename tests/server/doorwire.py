@@ -16,10 +16,10 @@ from protocol import topics
 from protocol.cards import card_hash
 from protocol.messages import Decision, Tap, decode, new_id
 from protocol.mqtt import MqttClient
-from server import models
+from server.adapters.door_ingest import DoorIngest
 from server.context import ServerContext
-from server.ingest import DoorIngest
-from server.policy import bump
+from server.db import models
+from server.db.meta import bump
 from server.settings import Settings
 
 SITE = "piaseczno"

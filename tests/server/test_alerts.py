@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING
 import pytest
 from fastapi.testclient import TestClient
 
-from server import alerts, models
 from server.context import ServerContext
+from server.db import models
 from server.errors import NotFound
+from server.monitoring import alerts
 
 if TYPE_CHECKING:
     from tests.server.conftest import FakeClock

@@ -13,8 +13,8 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import sessionmaker
 
 from protocol.cards import card_hash
-from server import models, policy
 from server.context import ServerContext
+from server.db import meta, models
 from server.settings import Settings
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ ADMIN_ENDPOINTS = [
 
 def policy_n(ctx: ServerContext) -> int:
     with ctx.reads() as session:
-        return policy.version(session)[1]
+        return meta.version(session)[1]
 
 
 def new_member(client: TestClient, admin: Headers, **fields: Any) -> dict[str, Any]:

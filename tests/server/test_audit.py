@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 from protocol import topics
 from protocol.messages import DoorCommand, decode
-from server import models
 from server.app import create_app
 from server.context import ServerContext
+from server.db import models
 from server.settings import Settings
 
 with warnings.catch_warnings():

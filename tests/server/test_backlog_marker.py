@@ -19,12 +19,12 @@ from sqlalchemy.exc import OperationalError
 from protocol import topics
 from protocol.cards import card_hash
 from protocol.messages import Decision, Result, Tap, new_id
-from server import models
-from server.bookings import insert_booking
+from server.adapters.door_ingest import DoorIngest
+from server.adapters.scheduler import Scheduler
+from server.bookings.store import insert_booking
 from server.context import ServerContext
-from server.ingest import DoorIngest
-from server.policy import bump
-from server.scheduler import Scheduler
+from server.db import models
+from server.db.meta import bump
 from server.settings import Settings
 
 pytestmark = pytest.mark.mosquitto

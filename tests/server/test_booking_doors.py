@@ -10,9 +10,9 @@ import pytest
 from doorwire import Clock, Device, door_path
 from sqlalchemy import select
 
-from server import models
-from server.bookings import insert_booking
-from server.release import sweep
+from server.bookings.store import insert_booking
+from server.db import models
+from server.noshows.release import sweep
 
 KEY = "test-card-key-0123456789"
 START = datetime(2026, 12, 1, 17, 0, tzinfo=UTC)  # Tuesday 18:00 in Warsaw

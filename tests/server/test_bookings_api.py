@@ -1,4 +1,4 @@
-"""The bookings and rooms HTTP API (API.md), through the app on a real SQLite file."""
+"""The bookings and rooms HTTP API (docs/api.md), through the app on a real SQLite file."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from server import models, policy
 from server.context import ServerContext
+from server.db import meta, models
 
 if TYPE_CHECKING:
     from tests.server.conftest import FakeClock
@@ -80,7 +80,7 @@ def set_status(ctx: ServerContext, booking_id: int, status: str) -> None:
 
 def policy_n(ctx: ServerContext) -> int:
     with ctx.reads() as session:
-        return policy.version(session)[1]
+        return meta.version(session)[1]
 
 
 # --- who may call ----------------------------------------------------------------------

@@ -13,10 +13,16 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from server import bookings, members, models, policy, waitlist
+from server.bookings import availability as free_time
+from server.bookings import pricing, rules, store
 from server.context import ServerContext
+from server.db import meta, models
 from server.errors import Conflict, Forbidden, Invalid, NotFound
+from server.people import members
 from server.site import Room, SiteConfig
+from server.waitlist import entries as waitlist_entries
+from server.waitlist import freed
+from server.waitlist import offers as waitlist_offers
 
 if TYPE_CHECKING:
     from tests.server.conftest import FakeClock
@@ -50,7 +56,7 @@ def book(
 ) -> int:
     """Book through `create_booking` (the API's rules) in a transaction of its own."""
     with ctx.writes() as session, session.begin():
-        booking = bookings.create_booking(
+        booking = rules.create_booking(
             session,
             site=site or ctx.site,
             room_id=room_id,
@@ -72,7 +78,7 @@ def set_status(ctx: ServerContext, booking_id: int, status: str) -> None:
 
 def policy_n(ctx: ServerContext) -> int:
     with ctx.reads() as session:
-        return policy.version(session)[1]
+        return meta.version(session)[1]
 
 
 def in_write(ctx: ServerContext, fn: Callable[[Session], Any]) -> Any:
@@ -91,18 +97,18 @@ def with_room(site: SiteConfig, room_id: str, **changes: Any) -> SiteConfig:
 def test_overlap_counts_booked_checked_in_and_completed_only(ctx: ServerContext) -> None:
     member = add_member(ctx)
     ids = {}
-    for i, status in enumerate(bookings.STATUSES):
+    for i, status in enumerate(store.STATUSES):
         ids[status] = book(ctx, member, at(3 + i, 10), at(3 + i, 12))
         set_status(ctx, ids[status], status)
     with ctx.reads() as session:
         found = {
             status: [
                 b.id
-                for b in bookings.overlapping(
+                for b in store.overlapping(
                     session, room_id="sala-a", start=at(3 + i, 11), end=at(3 + i, 13)
                 )
             ]
-            for i, status in enumerate(bookings.STATUSES)
+            for i, status in enumerate(store.STATUSES)
         }
     assert found == {
         "booked": [ids["booked"]],
@@ -119,7 +125,7 @@ def test_overlap_is_half_open_and_per_room(ctx: ServerContext) -> None:
     with ctx.reads() as session:
 
         def clash(start: datetime, end: datetime, room: str = "sala-a", **kw: Any) -> list[int]:
-            found = bookings.overlapping(session, room_id=room, start=start, end=end, **kw)
+            found = store.overlapping(session, room_id=room, start=start, end=end, **kw)
             return [b.id for b in found]
 
         assert clash(at(3, 12), at(3, 13)) == []  # touching end to start
@@ -137,7 +143,7 @@ def test_insert_booking_refuses_an_overlap_naming_it(ctx: ServerContext) -> None
     with pytest.raises(Conflict) as err:
         in_write(
             ctx,
-            lambda s: bookings.insert_booking(
+            lambda s: store.insert_booking(
                 s,
                 site=ctx.site,
                 room_id="sala-a",
@@ -156,7 +162,7 @@ def test_insert_booking_skips_the_rules_but_not_the_overlap(ctx: ServerContext) 
 
     def walk_in(session: Session) -> models.Booking:
         # In the past, in a room the API would not book: the caller's own rules apply.
-        return bookings.insert_booking(
+        return store.insert_booking(
             session,
             site=ctx.site,
             room_id="coworking",
@@ -188,7 +194,7 @@ def test_create_stores_everything(ctx: ServerContext) -> None:
     )
     assert policy_n(ctx) == before + 1
     with ctx.reads() as session:
-        b = bookings.get_booking(session, booking_id=booking_id)
+        b = store.get_booking(session, booking_id=booking_id)
         assert (b.room_id, b.member_id, b.status, b.source) == ("sala-a", holder, "booked", "api")
         assert (b.start, b.end) == (at(3, 10), at(3, 11, 30))
         assert (b.title, b.attendee_ids, b.public, b.series_id) == ("Board", [guest], True, None)
@@ -276,7 +282,7 @@ def test_room_hours_in_local_time_across_dst(ctx: ServerContext) -> None:
 def series(ctx: ServerContext, member: int, start: datetime, end: datetime, weekly: int) -> Any:
     return in_write(
         ctx,
-        lambda s: bookings.create_series(
+        lambda s: rules.create_series(
             s,
             site=ctx.site,
             room_id="sala-a",
@@ -300,7 +306,7 @@ def test_weekly_series_of_26_is_created_with_one_series_id(ctx: ServerContext) -
     # Past the 90-day horizon: only the first occurrence must start inside it.
     assert created[-1].start.astimezone(WARSAW).date().isoformat() == "2026-08-25"
     with ctx.reads() as session:
-        stored = bookings.list_bookings(session, member_id=member, limit=1000)
+        stored = store.list_bookings(session, member_id=member, limit=1000)
     assert [b.id for b in stored] == [b.id for b in created]
     assert {b.title for b in stored} == {"NGO weekly"}
 
@@ -309,16 +315,16 @@ def test_series_with_a_conflict_creates_nothing_and_names_it(ctx: ServerContext)
     member = add_member(ctx)
     other = add_member(ctx)
     blocking = book(ctx, other, at(17, 19), at(17, 21))
-    with pytest.raises(bookings.SeriesConflictError) as err:
+    with pytest.raises(rules.SeriesConflictError) as err:
         series(ctx, member, at(3, 18), at(3, 20), 4)
     assert err.value.conflicts == [
-        bookings.SeriesConflict(start=at(17, 18), end=at(17, 20), booking_id=blocking)
+        rules.SeriesConflict(start=at(17, 18), end=at(17, 20), booking_id=blocking)
     ]
     message = str(err.value)
     assert "1 of 4 occurrences conflict" in message
     assert f"2026-03-17T17:00:00Z to 2026-03-17T19:00:00Z (booking {blocking})" in message
     with ctx.reads() as session:
-        assert bookings.list_bookings(session, member_id=member) == []
+        assert store.list_bookings(session, member_id=member) == []
 
 
 def test_series_keeps_local_time_across_march_dst(ctx: ServerContext) -> None:
@@ -369,7 +375,7 @@ def test_twenty_concurrent_bookings_of_one_slot_one_wins(ctx: ServerContext) -> 
         outcomes = list(pool.map(attempt, members_))
     assert sorted(outcomes) == ["booked"] + ["conflict"] * 19
     with ctx.reads() as session:
-        assert len(bookings.list_bookings(session, room_id="sala-a")) == 1
+        assert len(store.list_bookings(session, room_id="sala-a")) == 1
 
 
 # --- cancel --------------------------------------------------------------------------------
@@ -378,7 +384,7 @@ def test_twenty_concurrent_bookings_of_one_slot_one_wins(ctx: ServerContext) -> 
 def cancel(ctx: ServerContext, booking_id: int) -> models.Booking:
     return in_write(  # type: ignore[no-any-return]
         ctx,
-        lambda s: bookings.cancel_booking(s, site=ctx.site, booking_id=booking_id, now=NOW),
+        lambda s: freed.cancel_booking(s, site=ctx.site, booking_id=booking_id, now=NOW),
     )
 
 
@@ -415,7 +421,7 @@ def test_cancel_offers_the_rest_of_the_slot_to_the_waitlist(
     booking_id = book(ctx, holder, at(2, 10), at(2, 13))  # from now (10:00 local)
     in_write(
         ctx,
-        lambda s: waitlist.join(
+        lambda s: waitlist_entries.join(
             s,
             site=ctx.site,
             member_id=waiting,
@@ -440,7 +446,7 @@ def test_cancel_passes_the_freed_part_to_offer_freed_slot(
     started = book(ctx, member, at(2, 9, 58), at(2, 11))
     future = book(ctx, member, at(3, 10), at(3, 11))
     calls: list[dict[str, Any]] = []
-    monkeypatch.setattr(waitlist, "offer_freed_slot", lambda session, **kw: calls.append(kw))
+    monkeypatch.setattr(waitlist_offers, "offer_freed_slot", lambda session, **kw: calls.append(kw))
     cancel(ctx, started)
     cancel(ctx, future)
     assert [(c["room_id"], c["start"], c["end"], c["now"]) for c in calls] == [
@@ -461,7 +467,7 @@ def test_list_filters_and_overlap_window(ctx: ServerContext) -> None:
     with ctx.reads() as session:
 
         def ids(**kw: Any) -> list[int]:
-            return [b.id for b in bookings.list_bookings(session, **kw)]
+            return [b.id for b in store.list_bookings(session, **kw)]
 
         assert ids() == [a1, a2, j1]
         assert ids(member_id=anna) == [a1, a2]
@@ -481,7 +487,7 @@ def test_current_booking(ctx: ServerContext) -> None:
     with ctx.reads() as session:
 
         def current(now: datetime, room: str = "sala-a") -> int | None:
-            b = bookings.current_booking(session, room_id=room, now=now)
+            b = store.current_booking(session, room_id=room, now=now)
             return None if b is None else b.id
 
         assert current(NOW) == booking_id
@@ -490,7 +496,7 @@ def test_current_booking(ctx: ServerContext) -> None:
         assert current(NOW, "sala-b") is None
     set_status(ctx, booking_id, "released")
     with ctx.reads() as session:
-        assert bookings.current_booking(session, room_id="sala-a", now=NOW) is None
+        assert store.current_booking(session, room_id="sala-a", now=NOW) is None
 
 
 # --- availability ----------------------------------------------------------------------------
@@ -499,7 +505,7 @@ def test_current_booking(ctx: ServerContext) -> None:
 def free(ctx: ServerContext, start: datetime, end: datetime, **kw: Any) -> list[tuple[Any, Any]]:
     with ctx.reads() as session:
         fields: dict[str, Any] = {"site": ctx.site, "room_id": "sala-a"} | kw
-        return bookings.availability(session, start=start, end=end, **fields)
+        return free_time.availability(session, start=start, end=end, **fields)
 
 
 def test_availability_of_an_empty_room_is_the_whole_range(ctx: ServerContext) -> None:
@@ -550,14 +556,14 @@ def test_availability_refusals(ctx: ServerContext) -> None:
 
 def test_subtract() -> None:
     t = [NOW + timedelta(hours=h) for h in range(10)]
-    assert bookings.subtract([(t[0], t[9])], []) == [(t[0], t[9])]
-    assert bookings.subtract([(t[0], t[9])], [(t[0], t[9])]) == []
+    assert free_time.subtract([(t[0], t[9])], []) == [(t[0], t[9])]
+    assert free_time.subtract([(t[0], t[9])], [(t[0], t[9])]) == []
     # overlapping busy intervals (a long one hiding a short one)
-    assert bookings.subtract([(t[1], t[9])], [(t[0], t[5]), (t[2], t[3]), (t[6], t[7])]) == [
+    assert free_time.subtract([(t[1], t[9])], [(t[0], t[5]), (t[2], t[3]), (t[6], t[7])]) == [
         (t[5], t[6]),
         (t[7], t[9]),
     ]
-    assert bookings.subtract([(t[0], t[2]), (t[4], t[8])], [(t[1], t[5])]) == [
+    assert free_time.subtract([(t[0], t[2]), (t[4], t[8])], [(t[1], t[5])]) == [
         (t[0], t[1]),
         (t[5], t[8]),
     ]
@@ -579,7 +585,7 @@ def test_subtract() -> None:
     ],
 )
 def test_price(ctx: ServerContext, category: str, minutes: int, expected: str) -> None:
-    price = bookings.price(ctx.site, category, NOW, NOW + timedelta(minutes=minutes))
+    price = pricing.price(ctx.site, category, NOW, NOW + timedelta(minutes=minutes))
     assert price == Decimal(expected)
     assert str(price) == expected
 
@@ -589,11 +595,11 @@ def test_price_is_stored_with_the_booking(ctx: ServerContext) -> None:
     b1 = book(ctx, business, at(3, 10), at(3, 12))
     b2 = book(ctx, resident, at(3, 12), at(3, 14))
     with ctx.reads() as session:
-        assert bookings.get_booking(session, booking_id=b1).price == Decimal("160.00")
-        assert bookings.get_booking(session, booking_id=b2).price == Decimal("0.00")
+        assert store.get_booking(session, booking_id=b1).price == Decimal("160.00")
+        assert store.get_booking(session, booking_id=b2).price == Decimal("0.00")
 
 
 def test_unknown_room_in_site_file_only(ctx: ServerContext) -> None:
-    assert isinstance(bookings.site_room(ctx.site, room_id="sala-b"), Room)
+    assert isinstance(store.site_room(ctx.site, room_id="sala-b"), Room)
     with pytest.raises(NotFound):
-        bookings.site_room(ctx.site, room_id="attic")
+        store.site_room(ctx.site, room_id="attic")

@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 from icalendar import Calendar
 
-from server import models
-from server.bookings import insert_booking
+from server.bookings.store import insert_booking
 from server.context import ServerContext
+from server.db import models
 
 if TYPE_CHECKING:
     from tests.server.conftest import FakeClock

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from server.sessions import COOKIE
+from server.people.sessions import COOKIE
 
 
 def _admin_token(client) -> str:  # type: ignore[no-untyped-def]
@@ -190,8 +190,8 @@ def test_the_sign_in_token_is_kept_out_of_the_access_log(client) -> None:  # typ
 
 
 def test_an_early_check_in_stays_the_next_booking(client, admin, ctx, clock) -> None:  # type: ignore[no-untyped-def]
-    from server import models
     from server.dashboard import views
+    from server.db import models
 
     member = client.post(
         "/api/members", json={"name": "Piotr Wiśniewski", "category": "resident"}, headers=admin

@@ -9,7 +9,7 @@ import pytest
 
 from server.dashboard import i18n
 from server.dashboard.state import RoomState, room_state
-from server.sessions import Sessions
+from server.people.sessions import Sessions
 
 S = RoomState
 

@@ -12,11 +12,11 @@ from sqlalchemy import select
 
 from protocol import topics
 from protocol.messages import Count, Tap, encode, new_id
-from server import models
+from server.adapters.dead_letters import DeadLetterBox, seal, unseal
+from server.adapters.door_ingest import DoorIngest
+from server.adapters.sensor_ingest import SensorIngest
 from server.context import ServerContext
-from server.dead_letters import DeadLetterBox, seal, unseal
-from server.ingest import DoorIngest
-from server.sensors import SensorIngest
+from server.db import models
 
 SITE = "piaseczno"
 CARD = "04A1B2C3"

@@ -18,11 +18,11 @@ from sqlalchemy import event, func, select
 
 from protocol import topics
 from protocol.messages import Count, new_id
-from server import models
+from server.adapters.door_ingest import DoorIngest
+from server.adapters.sensor_ingest import SensorIngest
 from server.app import create_app
 from server.context import ServerContext
-from server.ingest import DoorIngest
-from server.sensors import SensorIngest
+from server.db import models
 
 pytestmark = pytest.mark.mosquitto
 

@@ -11,10 +11,10 @@ from sqlalchemy import select
 from protocol import topics
 from protocol.cards import card_hash
 from protocol.messages import Result, Status, new_id
-from server import models
+from server.adapters.door_ingest import DoorIngest
 from server.context import ServerContext
-from server.ingest import DoorIngest
-from server.policy import bump
+from server.db import models
+from server.db.meta import bump
 from server.settings import Settings
 
 SITE = "piaseczno"

@@ -13,8 +13,10 @@ from sqlalchemy import select
 
 from protocol.cards import EMERGENCY_KDF
 from protocol.messages import DoorMode, EmergencyList, Message, Status
-from server import members, models, policy
-from server.doorstate import DoorState, take_numbers
+from server.adapters.door_state import DoorState
+from server.db import meta, models
+from server.db.meta import take_numbers
+from server.people import members
 
 
 class Published:
@@ -46,7 +48,7 @@ def ms(now: datetime) -> int:
 def set_mode(ctx, door: str, mode: str) -> None:
     with ctx.writes() as s, s.begin():
         s.get(models.Door, door).mode = mode  # type: ignore[union-attr]
-        policy.bump(s)
+        meta.bump(s)
 
 
 def report(ctx, device: str, mode: str, now: datetime) -> None:

@@ -15,10 +15,13 @@ from protocol import topics
 from protocol.cards import EMERGENCY_KDF, card_hash, emergency_hash
 from protocol.messages import EmergencyList, Tap, decode, encode, new_id
 from protocol.mqtt import MqttClient
-from server import doorstate, emergency, members, models
+from server.access import emergency
+from server.adapters import door_state
+from server.adapters.door_ingest import DoorIngest
 from server.context import ServerContext
-from server.ingest import DoorIngest
-from server.policy import bump
+from server.db import models
+from server.db.meta import bump
+from server.people import members
 from server.settings import Settings
 
 SITE = "piaseczno"
@@ -188,7 +191,7 @@ def test_a_member_no_longer_staff_or_suspended_leaves_the_lists(hub):
 
 def test_a_suspension_that_ends_brings_the_card_back_without_any_write(hub, monkeypatch):
     ctx, clock, broker, ids, doors = hub
-    monkeypatch.setattr(doorstate, "EMERGENCY_REFRESH_S", 0.2)
+    monkeypatch.setattr(door_state, "EMERGENCY_REFRESH_S", 0.2)
     with ctx.writes() as s, s.begin():
         until = clock.now + timedelta(hours=1)
         members.update_member(s, member_id=ids["ewa"], changes={"suspended_until": until})
@@ -294,7 +297,7 @@ def test_the_door_path_warns_when_cards_are_left_out(hub, caplog):
             members.add_card(s, card_key=KEY, member_id=ids["ewa"], uid=f"0B{i:06X}")
     lists = Lists(broker.url)
     try:
-        with caplog.at_level(logging.WARNING, logger="server.doorstate"):
+        with caplog.at_level(logging.WARNING, logger="server.adapters.door_state"):
             latest = lists.wait(
                 lambda got: all(d in got and len(got[d].cards) == 50 for d in doors)
             )

@@ -1,4 +1,4 @@
-"""The inbox fed directly (server/inbox.py): every message acknowledged exactly once; what
+"""The inbox fed directly (server/adapters/inbox.py): every message acknowledged exactly once; what
 fails on the database held and tried again with backoff without holding up other
 devices; what can never apply counted and acknowledged; bugs dead-lettered at once; a
 copy the broker sends again after a reconnect acknowledged once. A moved clock, no sleep."""
@@ -16,12 +16,12 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from protocol import topics
 from protocol.messages import Tap
-from server import models
+from server.adapters.inbox import Inbox, retry_delay
+from server.adapters.rejections import INVALID, Rejections, decoded
+from server.adapters.writehealth import WriteHealth, transient
 from server.context import ServerContext
+from server.db import models
 from server.errors import NotYet, Rejected
-from server.inbox import Inbox, retry_delay
-from server.rejections import INVALID, Rejections, decoded
-from server.writehealth import WriteHealth, transient
 
 SITE = "piaseczno"
 WALL = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -171,7 +171,7 @@ def test_what_can_never_apply_is_counted_logged_once_a_minute_and_acknowledged(
 ) -> None:
     s.handler.fail(TAP_A, *[Rejected("invalid_payload", "Tap.card: bad")] * 4)
     s.handler.fail(TAP_B, Rejected("unknown_device", "no such device"))
-    with caplog.at_level(logging.WARNING, logger="server.rejections"):
+    with caplog.at_level(logging.WARNING, logger="server.adapters.rejections"):
         mids = [s.receive(TAP_A) for _ in range(3)] + [s.receive(TAP_B)]
         s.clock.advance(61)
         mids.append(s.receive(TAP_A))

@@ -6,8 +6,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
-from server.db import migrate
-from server.models import Base
+from server.db.engine import migrate
+from server.db.models import Base
 
 
 def test_migrations_match_the_models(tmp_path):

@@ -14,10 +14,26 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from protocol.messages import Count, DoorEvent, Motion, Status, new_id
-from server import bookings, devices, models, occupancy
+from server.adapters.scheduler import Scheduler
+from server.bookings import store
 from server.context import ServerContext
-from server.occupancy import Changes, Live, Reading, derive
-from server.scheduler import Scheduler
+from server.db import models
+from server.monitoring import device_status
+from server.occupancy.live import (
+    Live,
+    RoomOccupancy,
+    derive,
+    last_closing,
+    over_capacity,
+    vacant_for,
+    with_count,
+    with_motion,
+    with_reset,
+)
+from server.occupancy.readings import Reading, Recorded, record_readings
+from server.occupancy.state import Changes, building_people
+from server.occupancy.state import view as room_view
+from server.occupancy.tick import tick as occupancy_tick
 from server.site import OccupancyRules, SiteConfig
 
 if TYPE_CHECKING:
@@ -34,8 +50,8 @@ HOURS = {d: ["08:00-21:00"] for d in ("mon", "tue", "wed", "thu", "fri")} | {"sa
 
 
 def test_motion_makes_a_room_occupied_until_the_vacancy_timeout() -> None:
-    live = occupancy.with_motion(Live(), motion=True, at=T0)
-    live = occupancy.with_motion(live, motion=False, at=T0 + MIN)
+    live = with_motion(Live(), motion=True, at=T0)
+    live = with_motion(live, motion=False, at=T0 + MIN)
     assert derive(live, now=T0 + MIN, vacancy_timeout=TIMEOUT).occupied
     assert derive(live, now=T0 + 15 * MIN, vacancy_timeout=TIMEOUT).occupied
     vacant = derive(live, now=T0 + 16 * MIN, vacancy_timeout=TIMEOUT)
@@ -43,26 +59,26 @@ def test_motion_makes_a_room_occupied_until_the_vacancy_timeout() -> None:
 
 
 def test_motion_that_goes_on_keeps_a_room_occupied() -> None:
-    live = occupancy.with_motion(Live(), motion=True, at=T0)
+    live = with_motion(Live(), motion=True, at=T0)
     assert derive(live, now=T0 + 3 * TIMEOUT, vacancy_timeout=TIMEOUT).occupied
 
 
 def test_a_late_motion_event_does_not_undo_a_newer_one() -> None:
-    live = occupancy.with_motion(Live(), motion=True, at=T0 + MIN)
-    late = occupancy.with_motion(live, motion=False, at=T0)
+    live = with_motion(Live(), motion=True, at=T0 + MIN)
+    late = with_motion(live, motion=False, at=T0)
     assert (late.motion, late.last_motion) == (True, T0 + MIN)
 
 
 def test_people_are_entered_minus_left_never_below_zero_and_never_capped() -> None:
     live = Live(people=0)
-    live = occupancy.with_count(live, entered=3, left=1, at=T0)
+    live = with_count(live, entered=3, left=1, at=T0)
     assert live.people == 2
-    live = occupancy.with_count(live, entered=0, left=5, at=T0)
+    live = with_count(live, entered=0, left=5, at=T0)
     assert live.people == 0
-    live = occupancy.with_count(live, entered=500, left=0, at=T0)
+    live = with_count(live, entered=500, left=0, at=T0)
     assert live.people == 500
-    assert occupancy.over_capacity(live.people, 40)
-    assert not occupancy.over_capacity(None, 40) and not occupancy.over_capacity(50, None)
+    assert over_capacity(live.people, 40)
+    assert not over_capacity(None, 40) and not over_capacity(50, None)
     assert derive(live, now=T0 + 10 * TIMEOUT, vacancy_timeout=TIMEOUT).occupied
     assert not derive(Live(people=0), now=T0, vacancy_timeout=TIMEOUT).occupied
 
@@ -82,28 +98,28 @@ def test_last_closing_is_the_end_of_a_day_s_opening_hours(
 ) -> None:
     now = local_now.replace(tzinfo=WARSAW).astimezone(UTC)
     expected = local_closing.replace(tzinfo=WARSAW).astimezone(UTC)
-    assert occupancy.last_closing(HOURS, WARSAW, now) == expected
-    assert occupancy.last_closing({}, WARSAW, now) is None
+    assert last_closing(HOURS, WARSAW, now) == expected
+    assert last_closing({}, WARSAW, now) is None
 
 
 def test_the_people_count_resets_once_after_closing() -> None:
     closing = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)
     counted = Live(people=7, counted_since=closing - timedelta(days=1))
-    reset = occupancy.with_reset(counted, closing=closing)
+    reset = with_reset(counted, closing=closing)
     assert (reset.people, reset.counted_since) == (0, closing)
-    assert occupancy.with_reset(reset, closing=closing) == reset
-    assert occupancy.with_reset(Live(), closing=closing) == Live()  # no counter: stays None
+    assert with_reset(reset, closing=closing) == reset
+    assert with_reset(Live(), closing=closing) == Live()  # no counter: stays None
     # A crossing from before the reset belongs to a closed day.
-    assert occupancy.with_count(reset, entered=2, left=0, at=closing - MIN).people == 0
-    assert occupancy.with_count(reset, entered=2, left=0, at=closing + MIN).people == 2
+    assert with_count(reset, entered=2, left=0, at=closing - MIN).people == 0
+    assert with_count(reset, entered=2, left=0, at=closing + MIN).people == 2
 
 
 def test_vacant_for_counts_from_the_last_sign_of_anyone() -> None:
-    live = occupancy.with_motion(Live(), motion=False, at=T0 + 2 * MIN)
-    assert not occupancy.vacant_for(live, since=T0, now=T0 + 16 * MIN, timeout=TIMEOUT)
-    assert occupancy.vacant_for(live, since=T0, now=T0 + 17 * MIN, timeout=TIMEOUT)
-    assert not occupancy.vacant_for(Live(), since=T0, now=T0 + 14 * MIN, timeout=TIMEOUT)
-    assert not occupancy.vacant_for(Live(people=1), since=T0, now=T0 + TIMEOUT, timeout=TIMEOUT)
+    live = with_motion(Live(), motion=False, at=T0 + 2 * MIN)
+    assert not vacant_for(live, since=T0, now=T0 + 16 * MIN, timeout=TIMEOUT)
+    assert vacant_for(live, since=T0, now=T0 + 17 * MIN, timeout=TIMEOUT)
+    assert not vacant_for(Live(), since=T0, now=T0 + 14 * MIN, timeout=TIMEOUT)
+    assert not vacant_for(Live(people=1), since=T0, now=T0 + TIMEOUT, timeout=TIMEOUT)
 
 
 # --- helpers of the domain tests ---------------------------------------------------------
@@ -117,27 +133,23 @@ def count(device: str, at: datetime, entered: int = 0, left: int = 0) -> Reading
     return Reading(device, Count(id=new_id(), ts=at, entered=entered, left=left))
 
 
-def record(
-    ctx: ServerContext, *readings: Reading, site: SiteConfig | None = None
-) -> occupancy.Recorded:
+def record(ctx: ServerContext, *readings: Reading, site: SiteConfig | None = None) -> Recorded:
     with ctx.writes() as s, s.begin():
-        done = occupancy.record_readings(
-            s, site=site or ctx.site, readings=readings, now=ctx.clock()
-        )
+        done = record_readings(s, site=site or ctx.site, readings=readings, now=ctx.clock())
     done.changes.publish(ctx.events)
     return done
 
 
 def tick(ctx: ServerContext, since: datetime | None = None) -> Changes:
     with ctx.writes() as s, s.begin():
-        changes = occupancy.tick(s, site=ctx.site, now=ctx.clock(), since=since)
+        changes = occupancy_tick(s, site=ctx.site, now=ctx.clock(), since=since)
     changes.publish(ctx.events)
     return changes
 
 
-def view(ctx: ServerContext, room: str) -> occupancy.RoomOccupancy:
+def view(ctx: ServerContext, room: str) -> RoomOccupancy:
     with ctx.reads() as s:
-        return occupancy.view(s, site=ctx.site, room_id=room, now=ctx.clock())
+        return room_view(s, site=ctx.site, room_id=room, now=ctx.clock())
 
 
 def new_booking(
@@ -222,7 +234,7 @@ def test_counts_in_and_out_never_below_zero(ctx: ServerContext, clock: FakeClock
 def test_the_building_count_is_the_entrance_counter(ctx: ServerContext, clock: FakeClock) -> None:
     record(ctx, count("counter-main", clock.now, entered=4, left=1))
     with ctx.reads() as s:
-        assert occupancy.building_people(s, site=ctx.site, now=clock.now) == 3
+        assert building_people(s, site=ctx.site, now=clock.now) == 3
 
 
 def test_over_capacity_is_not_capped_and_alerts_once(ctx: ServerContext, clock: FakeClock) -> None:
@@ -366,9 +378,7 @@ def test_a_walk_in_ends_once_its_room_has_been_vacant(ctx: ServerContext, clock:
     # The rest of the slot is free again.
     with ctx.reads() as s:
         assert (
-            bookings.overlapping(
-                s, room_id="sala-a", start=clock.now, end=start + timedelta(hours=3)
-            )
+            store.overlapping(s, room_id="sala-a", start=clock.now, end=start + timedelta(hours=3))
             == []
         )
 
@@ -480,10 +490,10 @@ def test_door_events_staff_must_see_raise_alerts(
 ) -> None:
     event = DoorEvent(id=new_id(), ts=clock.now, event=kind)  # type: ignore[arg-type]
     with ctx.writes() as s, s.begin():
-        alert = devices.record_door_event(
+        alert = device_status.record_door_event(
             s, site=ctx.site, device_id="reader-main", event=event, now=clock.now
         )
-        again = devices.record_door_event(
+        again = device_status.record_door_event(
             s, site=ctx.site, device_id="reader-main", event=event, now=clock.now
         )
     assert alert is not None and again is None
@@ -495,7 +505,7 @@ def test_ordinary_door_events_are_only_recorded(ctx: ServerContext, clock: FakeC
         for name in ("opened", "closed", "exit_request"):
             event = DoorEvent(id=new_id(), ts=clock.now, event=name)  # type: ignore[arg-type]
             assert (
-                devices.record_door_event(
+                device_status.record_door_event(
                     s, site=ctx.site, device_id="reader-sala-b", event=event, now=clock.now
                 )
                 is None
@@ -585,7 +595,7 @@ def test_the_scheduler_runs_the_occupancy_tick(ctx: ServerContext, clock: FakeCl
 
 
 def test_a_first_no_motion_reading_does_not_make_a_room_occupied():
-    from server.occupancy import Live, derive, with_motion
+    from server.occupancy.live import Live, derive, with_motion
 
     at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     live = with_motion(Live(), motion=False, at=at)

@@ -29,10 +29,10 @@ from protocol.messages import (
     encode,
     new_id,
 )
-from server import models
+from server.adapters.door_ingest import DoorIngest
 from server.app import create_app
 from server.context import ServerContext
-from server.ingest import DoorIngest
+from server.db import models
 
 pytestmark = pytest.mark.mosquitto
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from server import models
-from server.bookings import insert_booking
-from server.doormodes import effective_modes
-from server.release import sweep
+from server.access.doormodes import effective_modes
+from server.bookings.store import insert_booking
+from server.db import models
+from server.noshows.release import sweep
 
 
 def _workshop(ctx, clock, *, public: bool = True) -> int:

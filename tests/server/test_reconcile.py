@@ -16,12 +16,13 @@ from protocol import topics
 from protocol.cards import card_hash
 from protocol.messages import Decision, Result, Status, Tap, decode, new_id
 from protocol.mqtt import MqttClient
-from server import models
-from server.access import TapFate, access_event
-from server.bookings import insert_booking
+from server.access.accesslog import access_event
+from server.access.schemas import AccessEventOut
+from server.access.service import TapFate
+from server.bookings.store import insert_booking
 from server.context import ServerContext
-from server.release import sweep
-from server.schemas import AccessEventOut
+from server.db import models
+from server.noshows.release import sweep
 
 SITE = "piaseczno"
 KEY = "test-card-key-0123456789"

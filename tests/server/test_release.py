@@ -14,10 +14,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event, insert, select
 
-from server import models, policy, release
-from server.checkin import check_in
+from server.bookings.lifecycle import check_in
 from server.context import ServerContext
-from server.release import SweepReport, sweep
+from server.db import meta, models
+from server.noshows import release
+from server.noshows import strikes as noshow_strikes
+from server.noshows.release import SweepReport, sweep
 
 if TYPE_CHECKING:
     from tests.server.conftest import FakeClock
@@ -87,12 +89,12 @@ def notes(ctx: ServerContext, member_id: int, kind: str | None = None) -> list[m
 
 def strikes(ctx: ServerContext, member_id: int) -> list[models.NoShow]:
     with ctx.reads() as s:
-        return release.strikes(s, member_id=member_id)
+        return noshow_strikes.strikes(s, member_id=member_id)
 
 
 def policy_n(ctx: ServerContext) -> int:
     with ctx.reads() as s:
-        return policy.version(s)[1]
+        return meta.version(s)[1]
 
 
 def no_show(ctx: ServerContext, clock: FakeClock, member_id: int) -> SweepReport:
@@ -369,10 +371,12 @@ def test_removing_a_strike_lifts_the_suspension(ctx: ServerContext, clock: FakeC
         clock.advance(days=1)
     first, second = sorted(strikes(ctx, anna), key=lambda n: n.id)[:2]
     with ctx.writes() as s, s.begin():
-        release.remove_strike(s, site=ctx.site, no_show_id=first.id, now=clock.now)
+        noshow_strikes.remove_strike(s, site=ctx.site, no_show_id=first.id, now=clock.now)
     assert member(ctx, anna).booking_suspended_until is not None  # still 3 of 3
     with ctx.writes() as s, s.begin():
-        removed = release.remove_strike(s, site=ctx.site, no_show_id=second.id, now=clock.now)
+        removed = noshow_strikes.remove_strike(
+            s, site=ctx.site, no_show_id=second.id, now=clock.now
+        )
         assert removed.removed_at == clock.now
     assert member(ctx, anna).booking_suspended_until is None
     assert sum(1 for n in strikes(ctx, anna) if n.removed_at is None) == 2
@@ -385,7 +389,7 @@ def test_removing_a_strike_twice_keeps_the_first_time(ctx: ServerContext, clock:
     removed_at = clock.now
     for _ in range(2):
         with ctx.writes() as s, s.begin():
-            release.remove_strike(s, site=ctx.site, no_show_id=strike.id, now=clock.now)
+            noshow_strikes.remove_strike(s, site=ctx.site, no_show_id=strike.id, now=clock.now)
         clock.advance(minutes=1)
     assert strikes(ctx, anna)[0].removed_at == removed_at
 
@@ -394,7 +398,9 @@ def test_removed_strikes_do_not_count(ctx: ServerContext, clock: FakeClock) -> N
     anna = new_member(ctx)
     no_show(ctx, clock, anna)
     with ctx.writes() as s, s.begin():
-        release.remove_strike(s, site=ctx.site, no_show_id=strikes(ctx, anna)[0].id, now=clock.now)
+        noshow_strikes.remove_strike(
+            s, site=ctx.site, no_show_id=strikes(ctx, anna)[0].id, now=clock.now
+        )
     no_show(ctx, clock, anna)
     no_show(ctx, clock, anna)
     assert member(ctx, anna).booking_suspended_until is None
@@ -409,12 +415,14 @@ def test_remove_strike_for_booking(ctx: ServerContext, clock: FakeClock) -> None
     last = strikes(ctx, anna)[0]
     unknown = new_booking(ctx, anna, clock.now + DAY)
     with ctx.writes() as s, s.begin():
-        strike = release.remove_strike_for_booking(
+        strike = noshow_strikes.remove_strike_for_booking(
             s, site=ctx.site, booking_id=last.booking_id, now=clock.now
         )
         assert strike is not None and strike.id == last.id
         assert (
-            release.remove_strike_for_booking(s, site=ctx.site, booking_id=unknown, now=clock.now)
+            noshow_strikes.remove_strike_for_booking(
+                s, site=ctx.site, booking_id=unknown, now=clock.now
+            )
             is None
         )
     assert member(ctx, anna).booking_suspended_until is None
@@ -425,7 +433,7 @@ def test_lift_booking_suspension(ctx: ServerContext, clock: FakeClock) -> None:
     for _ in range(3):
         no_show(ctx, clock, anna)
     with ctx.writes() as s, s.begin():
-        lifted = release.lift_booking_suspension(s, member_id=anna)
+        lifted = noshow_strikes.lift_booking_suspension(s, member_id=anna)
         assert lifted.booking_suspended_until is None
     assert member(ctx, anna).booking_suspended_until is None
     assert len(strikes(ctx, anna)) == 3  # the strikes stay
@@ -436,11 +444,11 @@ def test_unknown_ids_are_not_found(ctx: ServerContext, clock: FakeClock) -> None
 
     with ctx.writes() as s, s.begin():
         with pytest.raises(NotFound):
-            release.remove_strike(s, site=ctx.site, no_show_id=999, now=clock.now)
+            noshow_strikes.remove_strike(s, site=ctx.site, no_show_id=999, now=clock.now)
         with pytest.raises(NotFound):
-            release.lift_booking_suspension(s, member_id=999)
+            noshow_strikes.lift_booking_suspension(s, member_id=999)
         with pytest.raises(NotFound):
-            release.strikes(s, member_id=999)
+            noshow_strikes.strikes(s, member_id=999)
 
 
 # --- completion and the policy version ---------------------------------------------------
@@ -489,9 +497,7 @@ def test_freed_rest_of_the_slot_is_offered(
         calls.append(kw)
         return types.SimpleNamespace(id=77)
 
-    fake = types.ModuleType("server.waitlist")
-    fake.offer_freed_slot = offer_freed_slot  # type: ignore[attr-defined]
-    monkeypatch.setitem(__import__("sys").modules, "server.waitlist", fake)
+    monkeypatch.setattr(release, "offer_freed_slot", offer_freed_slot)
     anna = new_member(ctx)
     start = clock.now
     running = new_booking(ctx, anna, start, start + 2 * HOUR)
@@ -513,9 +519,7 @@ def test_a_failing_offer_does_not_hold_back_the_release(
         session.flush()
         raise RuntimeError("waitlist broke")
 
-    fake = types.ModuleType("server.waitlist")
-    fake.offer_freed_slot = offer_freed_slot  # type: ignore[attr-defined]
-    monkeypatch.setitem(__import__("sys").modules, "server.waitlist", fake)
+    monkeypatch.setattr(release, "offer_freed_slot", offer_freed_slot)
     anna = new_member(ctx)
     bid = new_booking(ctx, anna, clock.now)
     report = run_sweep(ctx, clock.now + GRACE)

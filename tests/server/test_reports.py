@@ -14,27 +14,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from fastapi.testclient import TestClient
 
-from server import models
 from server.api.reports import CSV_COLUMNS, utilisation_csv, utilisation_svg
 from server.context import ServerContext
+from server.db import models
 from server.errors import Invalid
-from server.reports import (
-    Count,
-    Motion,
-    Span,
-    check_range,
-    clip,
-    closing_times,
-    count_intervals,
-    default_range,
-    hours,
-    intersect,
-    motion_intervals,
-    room_week,
-    union,
-    utilisation,
-    weeks,
-)
+from server.reports.intervals import clip, hours, intersect, union
+from server.reports.occupied import CountSample, MotionSample, count_intervals, motion_intervals
+from server.reports.utilisation import Span, room_week, utilisation
+from server.reports.weeks import check_range, closing_times, default_range, weeks
 
 Headers = dict[str, str]
 
@@ -147,11 +134,11 @@ def test_closing_times_follow_the_opening_hours() -> None:
 
 def test_motion_lasts_until_no_motion_plus_the_vacancy_timeout() -> None:
     samples = [
-        Motion("pir", u(10), True),
-        Motion("pir", u(11), False),  # seen from 10 to 11: occupied until 11:15
-        Motion("pir", u(13), True),  # no `no_motion` follows: seen at 13:00 only
-        Motion("pir", u(15), True),
-        Motion("pir", u(15.1), False),
+        MotionSample("pir", u(10), True),
+        MotionSample("pir", u(11), False),  # seen from 10 to 11: occupied until 11:15
+        MotionSample("pir", u(13), True),  # no `no_motion` follows: seen at 13:00 only
+        MotionSample("pir", u(15), True),
+        MotionSample("pir", u(15.1), False),
     ]
     assert motion_intervals(samples, vacancy_timeout=QUARTER) == [
         (u(10), u(11.25)),
@@ -162,33 +149,33 @@ def test_motion_lasts_until_no_motion_plus_the_vacancy_timeout() -> None:
 
 def test_motion_of_two_sensors_in_one_room_is_merged_and_paired_per_sensor() -> None:
     samples = [
-        Motion("pir-1", u(10), True),
-        Motion("pir-2", u(10.3), True),  # 10:18, before pir-1's 10:21
-        Motion("pir-1", u(10.1), False),  # given out of order
-        Motion("pir-2", u(12), False),
+        MotionSample("pir-1", u(10), True),
+        MotionSample("pir-2", u(10.3), True),  # 10:18, before pir-1's 10:21
+        MotionSample("pir-1", u(10.1), False),  # given out of order
+        MotionSample("pir-2", u(12), False),
     ]
     assert motion_intervals(samples, vacancy_timeout=QUARTER) == [(u(10), u(12.25))]
 
 
 def test_a_lone_no_motion_marks_nothing() -> None:
-    assert motion_intervals([Motion("pir", u(10), False)], vacancy_timeout=QUARTER) == []
+    assert motion_intervals([MotionSample("pir", u(10), False)], vacancy_timeout=QUARTER) == []
 
 
 def test_people_counts_mark_use_while_someone_is_in() -> None:
     samples = [
-        Count(u(9), 2),
-        Count(u(10), -1),
-        Count(u(11), -1),  # empty at 11
-        Count(u(12), -3),  # drift: never below zero
-        Count(u(13), 1),  # so one person in from 13
-        Count(u(14), 1),
+        CountSample(u(9), 2),
+        CountSample(u(10), -1),
+        CountSample(u(11), -1),  # empty at 11
+        CountSample(u(12), -3),  # drift: never below zero
+        CountSample(u(13), 1),  # so one person in from 13
+        CountSample(u(14), 1),
     ]
     got = count_intervals(samples, resets=[u(20)], until=u(24))
     assert got == [(u(9), u(11)), (u(13), u(20))]  # the closing time resets the count
 
 
 def test_people_still_in_at_the_end_count_until_then() -> None:
-    assert count_intervals([Count(u(22), 1)], resets=[], until=u(24)) == [(u(22), u(24))]
+    assert count_intervals([CountSample(u(22), 1)], resets=[], until=u(24)) == [(u(22), u(24))]
     assert count_intervals([], resets=[u(20)], until=u(24)) == []
 
 

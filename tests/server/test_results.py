@@ -1,5 +1,5 @@
 """A door's Result counts only for a tap that the same door sent, from the same boot: a
-forged one changes nothing (PROTOCOL.md, Result; issue 8, item 4)."""
+forged one changes nothing (docs/protocol.md, Result; issue 8, item 4)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from protocol import topics
 from protocol.messages import Result, Tap, new_id
-from server import models
-from server.bookings import insert_booking
+from server.bookings.store import insert_booking
+from server.db import models
 from server.errors import NotYet, Rejected
-from server.release import sweep
+from server.noshows.release import sweep
 
 SITE = "piaseczno"
 KEY = "test-card-key-0123456789"
@@ -40,7 +40,7 @@ def hub(broker, tmp_path):
 @pytest.fixture
 def service(ctx, clock):
     """The access service alone (no broker), with Anna booked into Sala A from `clock`."""
-    from server import members
+    from server.people import members
 
     with ctx.writes() as s, s.begin():
         anna = members.create_member(s, name="Anna Kowalska", category="business")

@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from server import models, release, waitlist
+from server.adapters.scheduler import Scheduler
 from server.context import ServerContext
-from server.release import SweepReport
-from server.scheduler import Scheduler
+from server.db import models
+from server.noshows import release
+from server.noshows.release import SweepReport
 from server.settings import Settings
+from server.waitlist import offers
 
 if TYPE_CHECKING:
     from tests.server.conftest import FakeClock
@@ -122,7 +124,7 @@ def test_first_pass_runs_anyway_after_the_timeout(
     bid = new_booking(ctx, clock.now - HOUR)
     scheduler = Scheduler(ctx, interval=0.01, start_after=threading.Event(), start_timeout=0.1)
     running.append(scheduler)
-    with caplog.at_level(logging.WARNING, logger="server.scheduler"):
+    with caplog.at_level(logging.WARNING, logger="server.adapters.scheduler"):
         scheduler.start()
         assert eventually(lambda: booking(ctx, bid).status == "released")
     assert "backlog not applied" in caplog.text
@@ -157,7 +159,7 @@ def test_a_failing_pass_is_logged_and_the_loop_goes_on(
     bid = new_booking(ctx, clock.now - HOUR)
     scheduler = Scheduler(ctx, interval=0.01)
     running.append(scheduler)
-    with caplog.at_level(logging.ERROR, logger="server.scheduler"):
+    with caplog.at_level(logging.ERROR, logger="server.adapters.scheduler"):
         scheduler.start()
         assert eventually(lambda: booking(ctx, bid).status == "released")
     assert len(failures) == 2
@@ -207,9 +209,9 @@ def test_a_failing_waitlist_does_not_hold_back_releases(
     def broken(session: Any, **kw: Any) -> int:
         raise RuntimeError("waitlist broke")
 
-    monkeypatch.setattr(waitlist, "expire_offers", broken)
+    monkeypatch.setattr(offers, "expire_offers", broken)
     bid = new_booking(ctx, clock.now - HOUR)
-    with caplog.at_level(logging.ERROR, logger="server.scheduler"):
+    with caplog.at_level(logging.ERROR, logger="server.adapters.scheduler"):
         assert Scheduler(ctx).run_once().released == [bid]
     assert booking(ctx, bid).status == "released"
     assert "expiring waitlist offers failed" in caplog.text

@@ -15,10 +15,12 @@ from sqlalchemy import func, select
 from protocol import topics
 from protocol.messages import Count, DoorEvent, Message, Motion, new_id
 from protocol.mqtt import MqttClient
-from server import models, occupancy
+from server.adapters.door_ingest import DoorIngest
+from server.adapters.sensor_ingest import SensorIngest, seq_gap
 from server.context import ServerContext
-from server.ingest import DoorIngest
-from server.sensors import SensorIngest, seq_gap
+from server.db import models
+from server.occupancy import state
+from server.occupancy.live import RoomOccupancy
 from server.settings import Settings
 
 SITE = "piaseczno"
@@ -91,9 +93,9 @@ def wait_for(check: Callable[[], bool], timeout: float = 10.0) -> None:
     raise AssertionError("condition not met in time")
 
 
-def view(ctx: ServerContext, room: str) -> occupancy.RoomOccupancy:
+def view(ctx: ServerContext, room: str) -> RoomOccupancy:
     with ctx.reads() as s:
-        return occupancy.view(s, site=ctx.site, room_id=room, now=ctx.clock())
+        return state.view(s, site=ctx.site, room_id=room, now=ctx.clock())
 
 
 def rows(ctx: ServerContext, device: str) -> int:

@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 from protocol import topics
 from protocol.messages import DoorCommand, DoorMode, decode
-from server import models, policy
 from server.app import create_app
 from server.context import ServerContext
+from server.db import meta, models
 from server.settings import Settings
 
 with warnings.catch_warnings():
@@ -135,16 +135,16 @@ def test_a_session_expires(client, clock) -> None:  # type: ignore[no-untyped-de
 
 def test_door_mode_is_stored_and_bumps_the_policy(client, admin, ctx: ServerContext) -> None:  # type: ignore[no-untyped-def]
     with ctx.reads() as session:
-        before = policy.version(session)[1]
+        before = meta.version(session)[1]
     response = client.put("/api/doors/main/mode", json={"mode": "unlocked"}, headers=admin)
     assert response.json() == {"door": "main", "device": "reader-main", "mode": "unlocked"}
     with ctx.reads() as session:
         assert session.get(models.Door, "main").mode == "unlocked"  # type: ignore[union-attr]
-        assert policy.version(session)[1] == before + 1
+        assert meta.version(session)[1] == before + 1
     again = client.put("/api/doors/main/mode", json={"mode": "unlocked"}, headers=admin)
     assert again.status_code == 200
     with ctx.reads() as session:
-        assert policy.version(session)[1] == before + 1  # nothing changed, nothing bumped
+        assert meta.version(session)[1] == before + 1  # nothing changed, nothing bumped
 
 
 @pytest.mark.parametrize("body", [{"mode": "open"}, {}, {"mode": "locked", "why": "x"}])

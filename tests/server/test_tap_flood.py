@@ -24,8 +24,8 @@ from sqlalchemy import func, select
 from protocol import topics
 from protocol.messages import Decision, Tap, decode, new_id
 from protocol.mqtt import MqttClient
-from server import models
-from server.limiter import COOLING, FLOOD
+from server.access.limiter import COOLING, FLOOD
+from server.db import models
 
 SITE = "piaseczno"
 KEY = "test-card-key-0123456789"

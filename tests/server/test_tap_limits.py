@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import func, select
 
 from protocol.messages import Decision, Result, Tap, new_id
-from server import members, models
-from server.access import TapFate
+from server.access.limiter import COOLING, FLOOD
+from server.access.service import TapFate
+from server.db import models
 from server.errors import Rejected
-from server.limiter import COOLING, FLOOD
+from server.people import members
 
 COWORKER, STAFF = "04B2C3D4", "04A1B2C3"
 

@@ -9,10 +9,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from server import models, waitlist
-from server.bookings import cancel_booking, insert_booking
+from server.bookings.store import insert_booking
 from server.context import ServerContext
+from server.db import models
 from server.errors import Conflict, Forbidden, Invalid
+from server.waitlist import entries as waitlist_entries
+from server.waitlist import offers as waitlist_offers
+from server.waitlist.freed import cancel_booking
 
 if TYPE_CHECKING:
     from tests.server.conftest import FakeClock
@@ -49,7 +52,7 @@ def join(ctx: ServerContext, member_id: int, span: tuple = SLOT, **kw: Any) -> i
         kw.setdefault("room_id", "sala-a")
     with ctx.writes() as s, s.begin():
         start, end = span
-        entry = waitlist.join(
+        entry = waitlist_entries.join(
             s, site=ctx.site, member_id=member_id, start=start, end=end, now=ctx.clock(), **kw
         )
         return entry.id
@@ -59,7 +62,7 @@ def free(ctx: ServerContext, room_id: str = "sala-a", span: tuple = SLOT) -> int
     """Tell the waitlist that `span` of the room freed; the offer's id, if one was made."""
     with ctx.writes() as s, s.begin():
         start, end = span
-        offer = waitlist.offer_freed_slot(
+        offer = waitlist_offers.offer_freed_slot(
             s, site=ctx.site, room_id=room_id, start=start, end=end, now=ctx.clock()
         )
         return None if offer is None else offer.id
@@ -67,12 +70,12 @@ def free(ctx: ServerContext, room_id: str = "sala-a", span: tuple = SLOT) -> int
 
 def accept(ctx: ServerContext, offer_id: int) -> models.Booking:
     with ctx.writes() as s, s.begin():
-        return waitlist.accept(s, site=ctx.site, offer_id=offer_id, now=ctx.clock())
+        return waitlist_offers.accept(s, site=ctx.site, offer_id=offer_id, now=ctx.clock())
 
 
 def expire(ctx: ServerContext) -> int:
     with ctx.writes() as s, s.begin():
-        return waitlist.expire_offers(s, site=ctx.site, now=ctx.clock())
+        return waitlist_offers.expire_offers(s, site=ctx.site, now=ctx.clock())
 
 
 def entry_status(ctx: ServerContext, entry_id: int) -> str:
@@ -283,7 +286,7 @@ def test_the_offer_is_told_in_polish_and_english(ctx: ServerContext, clock: Fake
 
 def test_offer_texts_use_summer_time_and_dates_only_where_needed(ctx: ServerContext) -> None:
     now = datetime(2026, 6, 30, 21, 55, tzinfo=UTC)  # 23:55 in Warsaw (UTC+2)
-    pl, en = waitlist.offer_texts(
+    pl, en = waitlist_offers.offer_texts(
         site=ctx.site,
         room_name="Sala konferencyjna B",
         start=datetime(2026, 6, 30, 22, 0, tzinfo=UTC),
@@ -356,8 +359,8 @@ def test_accept_when_the_room_was_booked_meanwhile(ctx: ServerContext) -> None:
     offer_id = free(ctx)
     assert offer_id is not None
     book(ctx, bob, span=(SLOT[0] + HOUR, SLOT[1]))
-    with ctx.writes() as s, s.begin(), pytest.raises(waitlist.RoomTaken, match="meanwhile"):
-        waitlist.accept(s, site=ctx.site, offer_id=offer_id, now=ctx.clock())
+    with ctx.writes() as s, s.begin(), pytest.raises(waitlist_offers.RoomTaken, match="meanwhile"):
+        waitlist_offers.accept(s, site=ctx.site, offer_id=offer_id, now=ctx.clock())
     [offer] = offers(ctx)
     assert (offer.status, offer.booking_id) == ("expired", None)
     assert entry_status(ctx, entry) == "waiting"
@@ -418,14 +421,14 @@ def test_cancelling_an_entry_with_an_offer_passes_it_on(ctx: ServerContext) -> N
     offer_id = free(ctx)
     assert offer_id is not None
     with ctx.writes() as s, s.begin():
-        waitlist.cancel_entry(s, site=ctx.site, entry_id=first, now=ctx.clock())
+        waitlist_entries.cancel_entry(s, site=ctx.site, entry_id=first, now=ctx.clock())
     assert (entry_status(ctx, first), entry_status(ctx, second)) == ("cancelled", "offered")
     with pytest.raises(Conflict, match="offer expired"):
         accept(ctx, offer_id)
     booking = accept(ctx, offers(ctx)[-1].id)
     assert booking.member_id == bob
     with ctx.writes() as s, s.begin(), pytest.raises(Conflict, match="entry is booked"):
-        waitlist.cancel_entry(s, site=ctx.site, entry_id=second, now=ctx.clock())
+        waitlist_entries.cancel_entry(s, site=ctx.site, entry_id=second, now=ctx.clock())
 
 
 # --- over HTTP ------------------------------------------------------------------------------

@@ -1,0 +1,271 @@
+"""What a door did, learnt from its Result, and the state changes a grant implies.
+
+The access service (server.access.service) calls these inside its transactions:
+`apply_effect` commits a grant's check-in or walk-in, `follow_result` makes the decision a
+door applied the one of record, `undo_effect` takes back a check-in or walk-in for a door
+that stayed shut, and `reconcile` applies what a gateway's grant the door applied implies
+(check-in, walk-in, a no-show strike removed). Plain functions over a Session, in the
+caller's transaction; they return the `booking` events to publish after the commit."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from protocol.decide import Outcome, decide
+from protocol.messages import Reason, Result
+from protocol.policy import PolicySnapshot
+from server.access.snapshot import build_snapshot
+from server.bookings.lifecycle import check_in
+from server.bookings.store import insert_booking, overlapping
+from server.db import models
+from server.db.meta import bump
+from server.errors import Conflict
+from server.noshows.strikes import remove_strike_for_booking
+from server.site import SiteConfig
+
+
+def apply_effect(
+    session: Session, *, site: SiteConfig, outcome: Outcome, at: datetime
+) -> int | None:
+    """Commit the state change a grant implies, as of `at`: check the booking in, or book
+    the free room as a walk-in from `at`; the booking's id. None when the booking is no
+    longer `booked` or the room is no longer free."""
+    if outcome.effect == "check_in" and outcome.booking_id is not None:
+        done = check_in(session, booking_id=outcome.booking_id, now=at)
+        return outcome.booking_id if done else None
+    if outcome.effect == "walk_in" and outcome.room and outcome.until and outcome.member_id:
+        try:
+            with session.begin_nested():
+                booking = insert_booking(
+                    session,
+                    site=site,
+                    room_id=outcome.room,
+                    member_id=outcome.member_id,
+                    start=at,
+                    end=outcome.until,
+                    now=at,
+                    title="Walk-in",
+                    status="checked_in",
+                    source="walk_in",
+                )
+                booking.checked_in_at = at
+        except Conflict:
+            return None
+        return booking.id
+    return None
+
+
+def reconcile(
+    session: Session,
+    *,
+    site: SiteConfig,
+    event: models.AccessEvent,
+    now: datetime,
+    applied_reason: str | None = None,
+) -> list[dict]:
+    """Apply what a grant the door applied implies, once its Result and its tap (card,
+    time) are both recorded; the `booking` events to publish after the commit.
+
+    A gateway's grant at a room's door checks the booking in, or takes the free room as a
+    walk-in (when that is what the gateway granted), as of the tap's time, as the server
+    would have (`decide()` over the state at that time, as far as the database tells);
+    the server applied its own grants already, and the entrance implies neither.
+    Any applied grant shows that a holder whose booking was released arrived in time
+    (`arrived_in_time`). `applied_reason`: the reason of the decision the door applied,
+    as its Result says."""
+    if not event.result_granted or event.result_applied not in ("server", "gateway"):
+        return []
+    if event.card_hash is None or event.ts is None:
+        return []  # done when the tap arrives
+    device = site.device(event.device_id)
+    member_id = member_of(session, event.card_hash)
+    if device is None or device.door is None or member_id is None:
+        return []
+    room = site.room(device.room)
+    changes: list[dict] = []
+    if event.result_applied == "gateway" and room is not None and room.kind != "entrance":
+        snapshot = snapshot_as_of(session, site=site, device_id=device.id, at=event.ts)
+        outcome = decide(snapshot, device.id, event.card_hash, event.ts)
+        granted_reason = applied_reason or event.reason
+        wanted = outcome.effect == "check_in" or (
+            outcome.effect == "walk_in" and granted_reason in (None, Reason.WALK_IN)
+        )
+        booking_id = None
+        if outcome.granted and wanted:
+            booking_id = apply_effect(session, site=site, outcome=outcome, at=event.ts)
+        if booking_id is not None:
+            event.booking_id = booking_id
+            changes.append({"id": booking_id, "room_id": outcome.room, "change": outcome.effect})
+    changes += arrived_in_time(
+        session, site=site, member_id=member_id, room_id=device.room, at=event.ts, now=now
+    )
+    return changes
+
+
+def follow_result(event: models.AccessEvent, result: Result) -> None:
+    """Make the decision the door applied the one of record; the other one is kept."""
+    applied = result.applied
+    if applied == "none" or event.by == applied:
+        return
+    if event.by in (None, "expired"):
+        event.by, event.granted = applied, result.granted
+        event.reason = result.reason or event.reason
+        return
+    mine = (event.by, event.granted, event.reason)
+    if event.other_by == applied:
+        event.by, event.granted, event.reason = (
+            event.other_by,
+            bool(event.other_granted),
+            event.other_reason,
+        )
+    else:  # its decision has not reached the server (yet): the door's word for it
+        event.by, event.granted, event.reason = applied, result.granted, result.reason
+    event.other_by, event.other_granted, event.other_reason = mine
+
+
+def undo_effect(session: Session, *, event: models.AccessEvent, now: datetime) -> list[dict]:
+    """The door stayed shut on a tap whose grant the server had committed a state change
+    for (a slow server's grant, while the door applied the gateway's denial, or nothing in
+    time): undo it, since check-ins follow what the doors did. A walk-in booked by that
+    grant is cancelled; a booking it checked in is `booked` again, unless someone the
+    booking admits has been let in at that door since."""
+    booking = session.get(models.Booking, event.booking_id) if event.booking_id else None
+    if booking is None or booking.checked_in_at != event.received:
+        return []  # nothing this tap did, or something changed it since
+    B = models.Booking
+    if booking.source == "walk_in" and booking.start == event.received:
+        values: dict = {"status": "cancelled", "cancelled_at": now}
+        change = "cancelled"
+    elif _let_in_since(session, event, [booking.member_id, *booking.attendee_ids]):
+        return []
+    else:
+        values, change = {"status": "booked", "checked_in_at": None}, "check_in_undone"
+    done = session.execute(
+        update(B)
+        .where(B.id == booking.id, B.status == "checked_in", B.checked_in_at == event.received)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        return []
+    event.booking_id = None
+    bump(session)
+    return [{"id": booking.id, "room_id": booking.room_id, "change": change}]
+
+
+def _let_in_since(session: Session, event: models.AccessEvent, member_ids: list[int]) -> bool:
+    """Whether any of these members was let in at the event's door after it."""
+    A = models.AccessEvent
+    opened = or_(A.result_granted.is_(True), (A.result_applied.is_(None) & A.granted.is_(True)))
+    stmt = select(A.id).where(
+        A.door_id == event.door_id,
+        A.id != event.id,
+        A.received >= event.received,
+        A.member_id.in_(member_ids),
+        opened,
+    )
+    return session.scalar(stmt.limit(1)) is not None
+
+
+def snapshot_as_of(
+    session: Session, *, site: SiteConfig, device_id: str, at: datetime
+) -> PolicySnapshot:
+    """The policy snapshot as it stood at `at`, as far as the database tells: bookings
+    released or checked in after `at` were still `booked` then. The door is in normal
+    mode: it opened, whatever its mode is now."""
+    snapshot = build_snapshot(session, site, at)
+    ids = [b.id for b in snapshot.bookings if b.status != "booked"]
+    B = models.Booking
+    later = set(
+        session.scalars(
+            select(B.id).where(
+                B.id.in_(ids),
+                ((B.status == "released") & (B.released_at > at))
+                | ((B.status == "checked_in") & (B.checked_in_at > at)),
+            )
+        )
+    )
+    bookings = [
+        b.model_copy(update={"status": "booked"}) if b.id in later else b for b in snapshot.bookings
+    ]
+    doors = dict(snapshot.doors)
+    if device_id in doors:
+        doors[device_id] = doors[device_id].model_copy(update={"mode": "normal"})
+    return snapshot.model_copy(update={"bookings": bookings, "doors": doors})
+
+
+def arrived_in_time(
+    session: Session, *, site: SiteConfig, member_id: int, room_id: str, at: datetime, now: datetime
+) -> list[dict]:
+    """A grant applied at `at` to a member at a room's door (or the entrance) inside the
+    check-in window of a booking that was released all the same (the grant was learnt
+    too late): its no-show strike is removed, and at the room's door the booking is
+    checked in again, as of `at`, if no other booking took the room meanwhile.
+
+    At the room's door anyone the booking admits counts (their tap would have checked it
+    in); at the entrance only its holder, and the booking stays released."""
+    room = site.room(room_id)
+    entrance = room is not None and room.kind == "entrance"
+    early = timedelta(seconds=site.access.early_entry)
+    grace = timedelta(seconds=site.access.no_show_grace)
+    B = models.Booking
+    whose = B.member_id == member_id if entrance else B.room_id == room_id
+    stmt = select(B).where(
+        whose, B.status == "released", B.start <= at + early, B.start > at - grace
+    )
+    changes: list[dict] = []
+    for booking in session.scalars(stmt.order_by(B.start, B.id)):
+        if booking.member_id != member_id and member_id not in booking.attendee_ids:
+            continue
+        change = None
+        if _has_strike(session, booking.id):
+            remove_strike_for_booking(session, site=site, booking_id=booking.id, now=now)
+            change = "strike_removed"
+        if not entrance and _reinstate(session, booking, at):
+            change = "check_in"
+        if change is not None:
+            changes.append({"id": booking.id, "room_id": booking.room_id, "change": change})
+    return changes
+
+
+def _has_strike(session: Session, booking_id: int) -> bool:
+    N = models.NoShow
+    stmt = select(N.id).where(N.booking_id == booking_id, N.removed_at.is_(None))
+    return session.scalar(stmt) is not None
+
+
+def _reinstate(session: Session, booking: models.Booking, at: datetime) -> bool:
+    """`released -> checked_in` as of `at`, as one conditional UPDATE, unless another
+    booking holds part of the rest of the slot."""
+    start = max(at, booking.start)
+    if start < booking.end and overlapping(
+        session, room_id=booking.room_id, start=start, end=booking.end, exclude_id=booking.id
+    ):
+        return False
+    B = models.Booking
+    done = session.execute(
+        update(B)
+        .where(B.id == booking.id, B.status == "released")
+        .values(status="checked_in", checked_in_at=at)
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    bump(session)
+    return True
+
+
+def member_of(session: Session, hashed: str) -> int | None:
+    """The member holding the card of this hash (revoked or not), if it is known."""
+    return session.scalar(select(models.Card.member_id).where(models.Card.uid_hash == hashed))
+
+
+def find_event(session: Session, device_id: str, event_id: str) -> models.AccessEvent | None:
+    return session.scalars(
+        select(models.AccessEvent).where(
+            models.AccessEvent.device_id == device_id, models.AccessEvent.event_id == event_id
+        )
+    ).first()

@@ -1,0 +1,373 @@
+"""The door path's domain service: decide a tap, record it, and record what the door did.
+
+Knows nothing of MQTT: the ingest adapter hands it parsed messages and an `answer`
+callable that publishes a Decision. A message it refuses raises `Rejected` (it can never
+apply: counted and acknowledged) or `NotYet` (it may apply once an earlier message has: a
+Result whose tap is still on its way). What a door did, and what that implies for
+bookings, is in `server.access.reconcile`; the tap limits in `server.access.limiter`."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from protocol.cards import card_hash
+from protocol.decide import Outcome, decide
+from protocol.messages import Decision, Reason, Result, Status, Tap
+from protocol.policy import PolicySnapshot
+from server.access.accesslog import access_event, display_name
+from server.access.aftertap import AfterTap
+from server.access.limiter import Limiter
+from server.access.reconcile import (
+    apply_effect,
+    find_event,
+    follow_result,
+    member_of,
+    reconcile,
+    undo_effect,
+)
+from server.access.snapshot import PolicyCache
+from server.db import models
+from server.errors import NotYet, Rejected
+from server.live.events import EventBus
+from server.monitoring import device_status
+from server.site import Device, SiteConfig
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+GATEWAY = "gateway"  # DoorPathCounters.limited: the gateway's `too_many_attempts`
+
+
+class TapFate(StrEnum):
+    ANSWERED = "answered"
+    DUPLICATE = "duplicate"
+    EXPIRED = "expired"
+    LIMITED = "limited"  # answered `too_many_attempts` from memory, with no row of its own
+
+
+@dataclass
+class DoorPathCounters:
+    unknown_device_taps: int = 0
+    duplicates: int = 0
+    expired: int = 0
+    answered: int = 0
+    invalid: int = 0
+    gateway_decisions: int = 0  # decisions of the gateway recorded (first time each)
+    # taps answered `too_many_attempts` from memory, by (device, why): `unknown_card_flood`
+    # (the door's bucket of unknown cards is empty), `cooling_period` (the card's), or
+    # `gateway` (the gateway's such decisions, not recorded)
+    limited: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+
+@dataclass(repr=False)  # its repr would show the card key in a logged traceback
+class AccessService:
+    """Decides taps from the policy snapshot and keeps the access log, one row per tap."""
+
+    site: SiteConfig
+    writes: sessionmaker[Session]
+    policy: PolicyCache
+    card_key: str
+    clock: Clock
+    events: EventBus = field(default_factory=EventBus)
+    counters: DoorPathCounters = field(default_factory=DoorPathCounters)
+    # The tap limits' clock (seconds, monotonic); tests move it.
+    monotonic: Callable[[], float] = time.monotonic
+    _clock_synced: dict[str, bool] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    # The snapshot the latest tap was decided from: the tap limits read it without the
+    # database (a card registered since counts as unknown until the next decided tap).
+    _snapshot: PolicySnapshot | None = None
+
+    def __post_init__(self) -> None:
+        self.after = AfterTap(self.writes, self.events, self.clock)
+        self.limiter = Limiter(
+            site=self.site,
+            after=self.after,
+            counts=self.counters.limited,
+            monotonic=lambda: self.monotonic(),
+        )
+
+    def handle_tap(self, device_id: str, tap: Tap, answer: Callable[[Decision], object]) -> TapFate:
+        """Decide and record one tap; `answer` publishes the decision.
+
+        A tap past the tap limits (an unknown card while its door is flooded with them, a
+        card in its cooling period) is answered `too_many_attempts` at once, from memory,
+        with no row of its own. A repeated (device, id) is a no-op, and so is a tap the
+        gateway's decision came before: it is never answered, it only completes the row
+        (card, time). A replayed tap, or one from a device whose clock is synced that is
+        too old to answer (`_stale`), is recorded as expired and never answered: the
+        door has given up on it, or will before an answer reaches it. A decision that
+        changes nothing is answered at once and recorded right after; a grant that
+        checks a booking in or creates a walk-in is committed first and answered after,
+        so a door never opens on a check-in that a release beat. Rejected for a device
+        the site does not know."""
+        now = self.clock()
+        device = self.site.device(device_id)
+        if device is None:
+            self.counters.unknown_device_taps += 1
+            raise Rejected("unknown_device", f"tap {tap.id} from unknown device {device_id!r}")
+        hashed = card_hash(self.card_key, tap.card)
+        refused = self._refused(device, tap, hashed, now)
+        if refused is not None:
+            if not tap.replay:
+                answer(refused)
+            return TapFate.LIMITED
+        outcome: Outcome | None = None
+        decision: Decision | None = None
+        changes: list[dict] = []
+        with self._lock, self.writes() as session:
+            with session.begin():
+                event = find_event(session, device_id, tap.id)
+                if event is not None:
+                    fate = TapFate.DUPLICATE
+                    completed = event.card_hash is None
+                    if completed:  # the gateway's decision came first
+                        changes = self._complete(session, event, tap, hashed, now)
+                else:
+                    event = models.AccessEvent(
+                        device_id=device_id,
+                        event_id=tap.id,
+                        door_id=device.door,
+                        ts=tap.ts,
+                        received=now,
+                        card_hash=hashed,
+                        replay=tap.replay,
+                        boot=tap.boot,
+                    )
+                    session.add(event)
+                    if tap.replay or self._stale(session, device_id, tap, now):
+                        event.by = "expired"
+                        event.member_id = member_of(session, hashed)
+                        fate = TapFate.EXPIRED
+                    else:
+                        outcome = self._decide(session, device_id, hashed, now)
+                        decision = self._decision(session, tap, outcome)
+                        if outcome.effect is None:
+                            answer(decision)
+                        event.granted = outcome.granted
+                        event.reason = outcome.reason
+                        event.member_id = outcome.member_id
+                        event.by = "server"
+                        if outcome.effect is not None:
+                            event.booking_id = outcome.booking_id
+                        fate = TapFate.ANSWERED
+            if outcome is not None and decision is not None and outcome.effect is not None:
+                answer(decision)
+        self._after_tap(device, tap, hashed, outcome)
+        if fate is TapFate.DUPLICATE:
+            self.counters.duplicates += 1
+            if completed:
+                self._publish(event, changes)
+            return fate
+        if fate is TapFate.EXPIRED:
+            self.counters.expired += 1
+            self._publish(event, [])
+            return fate
+        assert outcome is not None and decision is not None
+        self.counters.answered += 1
+        self.events.publish("access", access_event(event, member_name=decision.name))
+        if outcome.effect is not None:
+            self.events.publish("booking", {"room_id": outcome.room, "change": outcome.effect})
+        return fate
+
+    def _refused(self, device: Device, tap: Tap, hashed: str, now: datetime) -> Decision | None:
+        """`too_many_attempts` for a tap past the tap limits, decided from memory; None
+        for a tap to decide as usual."""
+        snapshot = self._snapshot
+        if snapshot is None:  # the first tap since the start
+            with self.writes() as session, session.begin():
+                snapshot = self._snapshot_now(session, now)
+        if self.limiter.refuse(snapshot, device, tap, hashed) is None:
+            return None
+        return self._decision(None, tap, decide(snapshot, device.id, hashed, now, blocked=True))
+
+    def _after_tap(self, device: Device, tap: Tap, hashed: str, outcome: Outcome | None) -> None:
+        """Once the decision is out: count it against the card's limit, and have a staff
+        card's missing emergency hashes computed off this thread (its UID is in hand only
+        now)."""
+        if outcome is not None:
+            self.limiter.count(device, hashed, outcome)
+        snapshot = self._snapshot
+        if snapshot is None:
+            return
+        card = snapshot.cards.get(hashed)
+        member = snapshot.members.get(card.member_id) if card is not None else None
+        if card is not None and card.active and member is not None and member.category == "staff":
+            self.after.staff_tapped(hashed, tap.card, version=(snapshot.epoch, snapshot.n))
+
+    def _complete(
+        self, session: Session, event: models.AccessEvent, tap: Tap, hashed: str, now: datetime
+    ) -> list[dict]:
+        """The tap of a row the gateway's decision made: fill in the card and times, then
+        apply what a Result already there implies (rows of older versions only: a Result
+        now waits for its tap)."""
+        event.ts = tap.ts
+        event.card_hash = hashed
+        event.replay = tap.replay
+        event.boot = tap.boot
+        if event.member_id is None:
+            event.member_id = member_of(session, hashed)
+        return reconcile(session, site=self.site, event=event, now=now)
+
+    def _snapshot_now(self, session: Session, now: datetime) -> PolicySnapshot:
+        """The current snapshot; a new one brings its tap limits."""
+        snapshot = self.policy.get(session, now)
+        if snapshot is not self._snapshot:
+            self.limiter.follow(snapshot.rules)
+            self._snapshot = snapshot
+        return snapshot
+
+    def _decide(self, session: Session, device_id: str, hashed: str, now: datetime) -> Outcome:
+        """Decide, and apply the state change a grant implies (the outcome's `booking_id`
+        is then the booking changed). Should the booking have changed under us (another
+        replica's release), decide again on the fresh state."""
+        for _ in range(2):
+            snapshot = self._snapshot_now(session, now)
+            outcome = decide(snapshot, device_id, hashed, now)
+            if outcome.effect is None:
+                return outcome
+            booking_id = apply_effect(session, site=self.site, outcome=outcome, at=now)
+            if booking_id is not None:
+                return replace(outcome, booking_id=booking_id)
+        log.warning("booking state kept changing under tap at %s: refused", device_id)
+        return replace(outcome, granted=False, reason=Reason.NO_ACCESS, effect=None)
+
+    def _decision(self, session: Session | None, tap: Tap, outcome: Outcome) -> Decision:
+        member = None
+        if session is not None and outcome.member_id and outcome.granted:
+            member = session.get(models.Member, outcome.member_id)
+        return Decision(
+            id=tap.id,
+            granted=outcome.granted,
+            reason=outcome.reason,
+            unlock_s=outcome.unlock_s,
+            by="server",
+            reader=tap.reader,
+            name=display_name(member.name) if member else None,
+        )
+
+    def _stale(self, session: Session, device_id: str, tap: Tap, now: datetime) -> bool:
+        """Whether a tap is older than the door's decision timeout less the gateway's
+        takeover time. A server that far behind (catching up on a backlog) might not get
+        an answer to the door before it gives up, and would commit a check-in for a door
+        that stays shut; and the gateway, if it is up, has answered the tap by then."""
+        synced = self._clock_synced.get(device_id)
+        if synced is None:
+            # Not heard since this process started (a restart, with a backlog of taps to
+            # go through before the retained statuses): what the device last said.
+            row = session.get(models.Device, device_id)
+            synced = row is not None and row.last_seen is not None and row.clock_synced
+            self._clock_synced[device_id] = synced
+        if not synced:
+            return False
+        rules = self.site.access
+        return now - tap.ts > timedelta(seconds=rules.decision_timeout - rules.gateway_takeover)
+
+    def handle_decision(self, device_id: str, decision: Decision) -> bool:
+        """Record a decision the gateway sent a door; False for the server's own (recorded
+        when made), for one already recorded, and for the gateway's `too_many_attempts`
+        (not recorded on its own, as the server's are not). Rejected for an unknown device.
+
+        When nobody had answered the tap (not seen yet, or expired), the gateway's decision
+        is the tap's; when the server had answered too (it was slow), the server's stays
+        the decision of record and the gateway's is kept beside it, until the door's
+        Result says which one it applied."""
+        if decision.by != "gateway":
+            return False
+        device = self.site.device(device_id)
+        if device is None:
+            raise Rejected("unknown_device", f"decision for unknown device {device_id!r}")
+        if decision.reason == Reason.TOO_MANY_ATTEMPTS:
+            # The gateway's tap limits answered from memory: during a flood it would cost
+            # a row a junk tap here, and the door's Result still says what it did.
+            self.counters.limited[(device_id, GATEWAY)] += 1
+            return False
+        now = self.clock()
+        with self._lock, self.writes() as session, session.begin():
+            event = find_event(session, device_id, decision.id)
+            if event is None:
+                # The tap is still to come (or lost): it will be a duplicate, unanswered.
+                event = models.AccessEvent(
+                    device_id=device_id, event_id=decision.id, door_id=device.door, received=now
+                )
+                session.add(event)
+            if event.by in (None, "expired"):
+                event.by, event.granted, event.reason = "gateway", decision.granted, decision.reason
+            elif event.by == "gateway" or event.other_by == "gateway":
+                if event.reason is not None:
+                    return False  # recorded already (or the door's Result said as much)
+                event.reason = decision.reason
+            else:
+                event.other_by = "gateway"
+                event.other_granted, event.other_reason = decision.granted, decision.reason
+        self.counters.gateway_decisions += 1
+        self._publish(event, [])
+        return True
+
+    def handle_result(self, device_id: str, result: Result) -> bool:
+        """Record what the door did with a tap it sent: the decision it applied becomes
+        the one of record, a check-in or walk-in committed for a grant it did not apply is
+        undone (`undo_effect`), and what a grant it applied implies is applied
+        (`reconcile`). False when this Result is recorded already.
+
+        A Result counts only for a tap this device sent, from the same boot when the tap
+        carried one: NotYet while the tap is not recorded (it may be on its way);
+        Rejected for another boot, for a tap whose Result says otherwise, and for an
+        unknown device. A refused Result changes nothing."""
+        now = self.clock()
+        device = self.site.device(device_id)
+        if device is None:
+            raise Rejected("unknown_device", f"result from unknown device {device_id!r}")
+        if self.limiter.refused(device_id, result.tap):
+            raise Rejected("result_of_limited_tap", f"{device_id}: tap {result.tap} has no row")
+        with self._lock, self.writes() as session, session.begin():
+            event = find_event(session, device_id, result.tap)
+            if event is None or event.card_hash is None:
+                raise NotYet("result_without_tap", f"{device_id}: no tap {result.tap} (yet)")
+            if event.boot is not None and result.boot != event.boot:
+                raise Rejected("result_other_boot", f"{device_id}: result of another boot")
+            if event.result_id is not None:
+                said = (event.result_id, event.result_applied, event.result_granted)
+                if said == (result.id, result.applied, result.granted):
+                    return False
+                raise Rejected("result_conflict", f"{device_id}: tap {result.tap} has a result")
+            follow_result(event, result)
+            event.result_id = result.id
+            event.result_applied = result.applied
+            event.result_granted = result.granted
+            event.result_at = now
+            changes = undo_effect(session, event=event, now=now) if not result.granted else []
+            changes += reconcile(
+                session, site=self.site, event=event, now=now, applied_reason=result.reason
+            )
+        self._publish(event, changes)
+        return True
+
+    def _publish(self, event: models.AccessEvent, changes: list[dict]) -> None:
+        """After the commit: the row's new state and the bookings reconciling changed."""
+        self.events.publish("access", access_event(event))
+        for change in changes:
+            self.events.publish("booking", change)
+
+    def handle_status(self, device_id: str, status: Status) -> None:
+        """A device's retained status or heartbeat: online, last seen, clock synced, the
+        mode a door applies; a `device` event when it goes on- or offline or its door
+        reports another mode. Rejected for a device the site does not know."""
+        site_device = self.site.device(device_id)
+        if site_device is None:
+            raise Rejected("unknown_device", f"status of unknown device {device_id!r}")
+        self._clock_synced[device_id] = status.clock_synced
+        now = self.clock()
+        with self.writes() as session, session.begin():
+            row, changed = device_status.record_status(session, device_id, status, now=now)
+        if changed:
+            self.events.publish("device", device_status.device_event(site_device, row, now=now))

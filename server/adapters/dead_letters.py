@@ -1,0 +1,141 @@
+"""Dead letters: MQTT messages the server accepted but could not apply, kept for staff to
+see and replay (`held`), then `replayed` or `discarded`.
+
+A tap's payload holds a raw card UID, which the server otherwise never stores: every
+payload is kept sealed (AES-GCM under a key derived from the card key), and what staff
+see of it hides the card.
+
+    box = DeadLetterBox(ctx.writes, ctx.card_key)
+    box(topic=..., payload=..., device_id=..., error=..., attempts=3, received=now)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from datetime import datetime
+from typing import Literal, Protocol
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from server.db import models
+from server.errors import Conflict, NotFound
+
+Status = Literal["held", "replayed", "discarded"]
+SEALED = b"\x01"  # version byte of a sealed payload
+HIDDEN = "(hidden)"
+
+
+class Unreadable(Exception):
+    """A sealed payload this card key cannot open (the key changed since)."""
+
+
+def _key(card_key: str) -> bytes:
+    return hashlib.sha256(b"spacehub dead letters\x00" + card_key.encode()).digest()
+
+
+def seal(card_key: str, payload: bytes) -> bytes:
+    """The payload encrypted and authenticated under the card key."""
+    nonce = os.urandom(12)
+    return SEALED + nonce + AESGCM(_key(card_key)).encrypt(nonce, payload, None)
+
+
+def unseal(card_key: str, blob: bytes) -> bytes:
+    """The payload `seal` sealed; Unreadable when this key cannot open it."""
+    if not blob.startswith(SEALED) or len(blob) < 29:
+        raise Unreadable("not a sealed payload")
+    try:
+        return AESGCM(_key(card_key)).decrypt(blob[1:13], blob[13:], None)
+    except InvalidTag:
+        raise Unreadable("sealed under another card key") from None
+
+
+def shown(payload: bytes) -> str:
+    """The payload as staff may see it: a card number is hidden."""
+    text = payload.decode("utf-8", errors="replace")
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text[:4096]
+    if isinstance(data, dict) and "card" in data:
+        data["card"] = HIDDEN
+        return json.dumps(data, ensure_ascii=False)
+    return text[:4096]
+
+
+class Store(Protocol):
+    """Keeps a message set aside (the dead-letter table); raises what the database does."""
+
+    def __call__(
+        self,
+        *,
+        topic: str,
+        payload: bytes,
+        device_id: str | None,
+        error: str,
+        attempts: int,
+        received: datetime,
+    ) -> None: ...
+
+
+class DeadLetterBox:
+    """Writes what an inbox sets aside, in its own writer transaction."""
+
+    def __init__(self, writes: sessionmaker[Session], card_key: str) -> None:
+        self.writes = writes
+        self.card_key = card_key
+
+    def __call__(
+        self,
+        *,
+        topic: str,
+        payload: bytes,
+        device_id: str | None,
+        error: str,
+        attempts: int,
+        received: datetime,
+    ) -> None:
+        with self.writes() as session, session.begin():
+            session.add(
+                models.DeadLetter(
+                    topic=topic[:300],
+                    payload=seal(self.card_key, payload),
+                    device_id=device_id,
+                    error=error[:500] or "failed",
+                    attempts=attempts,
+                    received=received,
+                    status="held",
+                )
+            )
+
+
+def listing(
+    session: Session, *, status: Status | None = "held", limit: int = 100
+) -> list[models.DeadLetter]:
+    """Newest first; of one status, or all when `status` is None."""
+    D = models.DeadLetter
+    stmt = select(D).order_by(D.received.desc(), D.id.desc()).limit(limit)
+    if status is not None:
+        stmt = stmt.where(D.status == status)
+    return list(session.scalars(stmt))
+
+
+def held(session: Session, letter_id: int) -> models.DeadLetter:
+    """A dead letter still held; NotFound, or Conflict once it was replayed or discarded."""
+    letter = session.get(models.DeadLetter, letter_id)
+    if letter is None:
+        raise NotFound(f"dead letter {letter_id} not found")
+    if letter.status != "held":
+        raise Conflict(f"dead letter {letter_id} was {letter.status} already")
+    return letter
+
+
+def close(letter: models.DeadLetter, *, status: Status, by: str, now: datetime) -> None:
+    """Mark a held letter replayed or discarded, by whom and when."""
+    letter.status = status
+    letter.handled_at = now
+    letter.handled_by = by[:200]

@@ -1,0 +1,325 @@
+"""The MQTT adapter of the door path: parse, call the access service, publish, ack.
+
+It has its own connection (sensor traffic never delays a door), a persistent session
+with a fixed client id, and acknowledges each message only after its effects are
+committed (or set aside), through its `Inbox`: a message that can never apply is
+counted and acknowledged, one that fails on the database is held and tried again
+without holding up the others, so no message can stall the door path. It hears taps,
+the decisions sent to doors (the gateway's, and its own coming back) and the doors'
+Results, so what every door did is recorded once; and it keeps each door's retained
+DoorMode and EmergencyList current.
+
+After every connect it sends a marker to itself: once that is back and nothing received
+before it is still held, the backlog queued while the server was away is applied
+(`backlog_applied`), and the first release sweep may run.
+
+    ingest = DoorIngest(ctx)
+    ingest.start()
+    ingest.lag_s, ingest.db_writable, ingest.rejections.counts()   # what health shows
+    ingest.stop()
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+import paho.mqtt.client as paho
+
+from protocol import topics
+from protocol.messages import (
+    Decision,
+    DoorEvent,
+    EventId,
+    Message,
+    ProtocolError,
+    Result,
+    Status,
+    Tap,
+    UtcTime,
+    decode,
+    new_id,
+    utcnow,
+)
+from protocol.mqtt import MqttClient, connection_username
+from server.adapters.dead_letters import DeadLetterBox
+from server.adapters.door_state import DoorState
+from server.adapters.inbox import Inbox
+from server.adapters.rejections import Rejections, decoded
+from server.adapters.writehealth import WriteHealth
+from server.context import ServerContext
+from server.errors import Rejected
+from server.monitoring import alerts, device_status
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_S = 10.0
+MODES_S = 0.5  # how often door modes are compared with bookings and staff's settings
+
+
+class Marker(Message):
+    """What the door path sends itself after connecting, on its own `server_marker` topic."""
+
+    id: EventId
+    ts: UtcTime
+
+
+class Lane:
+    """One connection of the door path: its client, its inbox and its backlog marker.
+
+    After every connect it sends a marker to itself; once that is back and nothing
+    received before it is still held, the backlog queued while the server was away is
+    applied on this connection (`applied`)."""
+
+    def __init__(
+        self,
+        ingest: DoorIngest,
+        name: str,
+        filters: list[str],
+        *,
+        will: tuple[str, Message] | None = None,
+        on_connect: Callable[[], None] | None = None,
+    ) -> None:
+        ctx, s = ingest.ctx, ingest.ctx.settings
+        self.name = name
+        self._ingest = ingest
+        self.marker_topic = topics.server_marker(ctx.site.id, s.instance)
+        self.client = MqttClient(
+            s.mqtt_url,
+            client_id=f"spacehub-server-{ctx.site.id}-{s.instance}-{name}",
+            clean_session=False,
+            manual_ack=True,
+            will=will,
+            # a username of its own, for a broker that binds client ids to usernames
+            username=connection_username(s.mqtt_username, name, main="door"),
+            password=s.mqtt_password,
+            ca_file=s.mqtt_ca_file,
+            on_connect=self._on_connect,
+        )
+        self.inbox = Inbox(
+            f"door path ({name})",
+            ingest.handle,
+            ack=self.client.ack,
+            store=DeadLetterBox(ctx.writes, ctx.card_key),
+            rejections=ingest.rejections,
+            health=ingest.health,
+            wall=ctx.clock,
+        )
+        for filter_ in filters:
+            self.client.subscribe(filter_, self.inbox.receive)
+        self.client.subscribe(self.marker_topic, self._on_marker)
+        self.marker_back = threading.Event()  # this connection's marker came back
+        self.applied = threading.Event()
+        self._then = on_connect
+        self._marker: tuple[str, float] | None = None  # (id, when sent) of the one awaited
+        self._marker_seq: int | None = None  # the arrival number it came back after
+
+    def _on_connect(self) -> None:
+        # A new connection: its packet ids start afresh, and the marker tells when the
+        # backlog queued for it is through.
+        self.inbox.new_connection()
+        if self._then is not None:
+            self._then()
+        marker = Marker(id=new_id(), ts=utcnow())
+        self.marker_back.clear()
+        self._marker, self._marker_seq = (marker.id, time.monotonic()), None
+        # Sent after MqttClient subscribed on this connection: the broker takes packets in
+        # order, so the subscription to the marker's topic is in force when it arrives.
+        self.client.publish(self.marker_topic, marker)
+
+    def _on_marker(self, msg: paho.MQTTMessage) -> None:
+        try:
+            marker: Marker | None = decode(Marker, bytes(msg.payload))
+        except ProtocolError:
+            marker = None
+        self.client.ack(msg)
+        awaited = self._marker
+        if marker is None or awaited is None or marker.id != awaited[0]:
+            return  # one sent on an earlier connection, or by the other lane
+        self._marker_seq = self.inbox.last_seq
+        self.marker_back.set()
+        log.info(
+            "door path (%s): marker back %.2f s after connecting (%d message(s) held)",
+            self.name,
+            time.monotonic() - awaited[1],
+            self.inbox.held(),
+        )
+        self._ingest.check_backlog()
+
+    def check_backlog(self) -> bool:
+        """Whether this connection's backlog is applied (noting it once it is)."""
+        seq = self._marker_seq
+        if not self.applied.is_set() and seq is not None and self.inbox.settled_through(seq):
+            self.applied.set()
+        return self.applied.is_set()
+
+
+class DoorIngest:
+    """Subscribes to taps, results, decisions, door events and device statuses of the
+    site and serves them.
+
+    Two connections: one for what doors send (taps, Results, door events, statuses) and
+    one for the decisions sent to doors (the gateway's, and the server's own coming back,
+    one for each tap it answers), so that hearing its own answers never doubles the queue
+    a tap waits in during a flood."""
+
+    def __init__(self, ctx: ServerContext, *, health: WriteHealth | None = None) -> None:
+        self.ctx = ctx
+        s = ctx.settings
+        site = ctx.site.id
+        self.status_topic = topics.server_status(site, s.instance)
+        self.health = health or WriteHealth()
+        self.rejections = Rejections("door path")
+        access = ctx.access
+        self._routes: dict[tuple[str, str], tuple[type[Message], Callable[..., object]]] = {
+            ("evt", "tap"): (Tap, self._tap),
+            ("evt", "result"): (Result, access.handle_result),
+            ("status", "status"): (Status, access.handle_status),
+            ("evt", "door"): (DoorEvent, self._door_event),
+            # the gateway's decisions, and the server's own coming back (ignored)
+            ("cmd", "decision"): (Decision, access.handle_decision),
+        }
+        door_filters = [
+            topics.all_events(site, "tap"),
+            topics.all_events(site, "result"),
+            topics.all_device_status(site),
+            topics.all_events(site, "door"),
+        ]
+        self.door = Lane(
+            self,
+            "door",
+            door_filters,
+            will=(self.status_topic, self._status("offline")),
+            on_connect=self._on_connect,
+        )
+        self.decisions = Lane(self, "decisions", [topics.all_commands(site, "decision")])
+        self.lanes = (self.door, self.decisions)
+        self.client, self.inbox = self.door.client, self.door.inbox
+        self._stop = threading.Event()
+        # Set once both connections' backlogs are applied: the release sweep waits for
+        # it, so nobody the gateway let in while the server was away is counted as a
+        # no-show.
+        self.backlog_applied = threading.Event()
+        self.marker_back = self.door.marker_back
+        self.doors = DoorState(
+            ctx, lambda topic, message: self.client.publish(topic, message, retain=True)
+        )
+        self._threads = [
+            threading.Thread(target=self._beat, name="server-heartbeat", daemon=True),
+            threading.Thread(target=self._follow, name="server-door-state", daemon=True),
+        ]
+
+    # -- what health and the dashboard read ----------------------------------------------
+
+    @property
+    def lag_s(self) -> float:
+        """Age in seconds of the oldest door-path message not yet handled (0.0 if none)."""
+        return max(lane.inbox.lag_s() for lane in self.lanes)
+
+    @property
+    def db_writable(self) -> bool:
+        """False while the latest write the ingest tried failed and none has since worked."""
+        return self.health.writable
+
+    def held(self) -> int:
+        """Messages waiting to be tried again, on both connections."""
+        return sum(lane.inbox.held() for lane in self.lanes)
+
+    def wait_connected(self, timeout: float = 10.0) -> bool:
+        """Wait until both connections are up with their subscriptions in force."""
+        deadline = time.monotonic() + timeout
+        return all(
+            lane.client.wait_connected(max(0.0, deadline - time.monotonic())) for lane in self.lanes
+        )
+
+    # -- life -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.health.watch(self.ctx.writes)
+        for lane in self.lanes:
+            lane.inbox.start()
+            lane.client.start()
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        """Finish the messages under way, then say offline and disconnect: the offline
+        status goes out after every decision and acknowledgement already sent, and its
+        PUBACK says the broker has them all."""
+        self._stop.set()
+        for lane in self.lanes:
+            lane.inbox.stop()
+        if self.client.connected:
+            self.client.publish(
+                self.status_topic, self._status("offline"), retain=True
+            ).wait_for_publish(2)
+        for lane in self.lanes:
+            lane.client.stop()
+        self.health.unwatch(self.ctx.writes)
+
+    def _status(self, state: str) -> Status:
+        return Status(state=state, kind="server", ts=utcnow(), interval_s=HEARTBEAT_S)  # type: ignore[arg-type]
+
+    def _on_connect(self) -> None:
+        # The broker may have restarted without its retained messages: every door's mode
+        # and list go out again at the follower's next pass.
+        self.doors.forget()
+        self._announce()
+
+    def _announce(self) -> None:
+        self.client.publish(self.status_topic, self._status("online"), retain=True)
+
+    def _beat(self) -> None:
+        while not self._stop.wait(HEARTBEAT_S):
+            if self.client.connected:
+                self._announce()
+
+    def _follow(self) -> None:
+        """Every MODES_S: note when the backlog is applied, and publish each door's
+        retained DoorMode and EmergencyList whenever what it should say changes."""
+        while not self._stop.wait(MODES_S):
+            self.check_backlog()
+            if self.client.connected:
+                self.doors.follow(self.ctx.clock())
+
+    def check_backlog(self) -> None:
+        """Note when both connections' backlogs are applied."""
+        if self.backlog_applied.is_set():
+            return
+        if all([lane.check_backlog() for lane in self.lanes]):
+            self.backlog_applied.set()
+            log.info("door path: backlog applied; release sweeps may run")
+
+    # -- handlers: parse, call, emit --------------------------------------------------------
+
+    def handle(self, topic: str, payload: bytes) -> None:
+        """Parse, validate and apply one door-path message (the inbox acknowledges it);
+        Rejected for what can never apply. Also what a dead letter's replay calls."""
+        try:
+            where = topics.parse(topic)
+        except topics.TopicError as exc:
+            raise Rejected("bad_topic", str(exc)) from None
+        route = self._routes.get((where.direction, where.kind))
+        if route is None or where.site != self.ctx.site.id or where.device is None:
+            raise Rejected("bad_topic", f"not a door-path topic: {topic!r}")
+        if self.ctx.site.device(where.device) is None:
+            raise Rejected("unknown_device", f"{where.device!r} is no device of the site")
+        model, call = route
+        if model is Status and not payload:
+            return  # a cleared retained status, not an invalid one
+        call(where.device, decoded(model, payload))
+
+    def _tap(self, device: str, tap: Tap) -> None:
+        decision_topic = topics.decision(self.ctx.site.id, device)
+        self.ctx.access.handle_tap(device, tap, lambda d: self.client.publish(decision_topic, d))
+
+    def _door_event(self, device: str, event: DoorEvent) -> None:
+        site, now = self.ctx.site, self.ctx.clock()
+        with self.ctx.writes() as session, session.begin():
+            alert = device_status.record_door_event(
+                session, site=site, device_id=device, event=event, now=now
+            )
+        if alert is not None:
+            self.ctx.events.publish("alert", alerts.alert_event(alert))

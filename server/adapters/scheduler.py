@@ -1,0 +1,148 @@
+"""The scheduler: a daemon thread that sweeps bookings (and waitlist offers) every
+quarter of a second, so a no-show is released within a second of its grace ending.
+
+    scheduler = Scheduler(ctx, start_after=ingest.backlog_applied)
+    scheduler.start()   # first sweep once the door path's backlog is applied
+    ...
+    scheduler.stop()
+
+Each pass is its own writer transaction; an exception is logged and the next pass runs
+as usual. Tests call `run_once()` with a moved clock instead of starting the thread."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from server.adapters.rejections import LOG_EVERY_S, LogEvery
+from server.adapters.writehealth import transient
+from server.noshows import release
+from server.noshows.release import SweepReport
+from server.occupancy.tick import tick
+from server.waitlist import offers
+
+if TYPE_CHECKING:
+    from server.context import ServerContext
+
+log = logging.getLogger(__name__)
+
+START_TIMEOUT_S = 60.0  # the backlog's marker never came back: sweep anyway
+
+
+class Scheduler:
+    """Runs `release.sweep` (and the waitlist's `expire_offers`) every `interval` seconds.
+
+    `start_after`: the first sweep waits until this event is set (the door path sets it
+    once its marker came back with nothing received before it still held, so people a
+    gateway let in while the server was away are not counted as no-shows). Should it never
+    be set (a broker that does not echo the marker), the sweeps start all the same after
+    `start_timeout`, with an error in the log: releasing nothing at all would be worse.
+    `on_report`: called after each sweep that changed something, once it is committed
+    (e.g. to push booking events to dashboards)."""
+
+    def __init__(
+        self,
+        ctx: ServerContext,
+        *,
+        interval: float = 0.25,
+        start_after: threading.Event | None = None,
+        start_timeout: float = START_TIMEOUT_S,
+        on_report: Callable[[SweepReport], object] | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.interval = interval
+        self.start_after = start_after
+        self.start_timeout = start_timeout
+        self.on_report = on_report
+        self.passes = 0  # sweeps that committed
+        self._occupancy_at: datetime | None = None  # the last occupancy tick's time
+        self._db_logs = LogEvery(LOG_EVERY_S, time.monotonic)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start the thread (once)."""
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._run, name="server-scheduler", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the thread and wait for the pass under way to finish."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def run_once(self) -> SweepReport:
+        """One pass: the release sweep, then the waitlist's offers, then occupancy's tick,
+        each committed alone so a failing waitlist never holds back a release."""
+        ctx = self.ctx
+        with ctx.writes() as session, session.begin():
+            report = release.sweep(session, site=ctx.site, now=ctx.clock())
+        self.passes += 1
+        try:
+            with ctx.writes() as session, session.begin():
+                offers.expire_offers(session, site=ctx.site, now=ctx.clock())
+        except Exception as exc:
+            self._failed("expiring waitlist offers failed", exc)
+        self._tick_occupancy()
+        if self.on_report is not None and (report.changed_policy or report.reminded):
+            self.on_report(report)
+        return report
+
+    def _tick_occupancy(self) -> None:
+        """Occupancy's pass (resets, vacant walk-ins, alerts, device health), committed
+        alone and published after; a failure is logged and never holds back a release."""
+        now = self.ctx.clock()
+        try:
+            with self.ctx.writes() as session, session.begin():
+                changes = tick(session, site=self.ctx.site, now=now, since=self._occupancy_at)
+        except Exception as exc:
+            self._failed("the occupancy tick failed", exc)
+            return
+        self._occupancy_at = now
+        changes.publish(self.ctx.events)
+
+    def _run(self) -> None:
+        ready = self.start_after
+        waited = ready is None or _wait_either(ready, self._stop, self.start_timeout)
+        if not waited and not self._stop.is_set():
+            log.error(
+                "door-path backlog not applied within %.0f s (its marker never came back: may "
+                "the server publish and read its own sys/server/.../marker topic?): sweeping "
+                "anyway, and a member the gateway let in may be counted a no-show",
+                self.start_timeout,
+            )
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except Exception as exc:
+                self._failed(f"scheduler pass failed; trying again in {self.interval:.2f} s", exc)
+            self._stop.wait(self.interval)
+
+    def _failed(self, what: str, exc: Exception) -> None:
+        """A bug is logged with its traceback each time; the database not taking writes
+        (a full disk) in one line a minute, as every pass fails alike until it does."""
+        if not transient(exc):
+            log.error("%s", what, exc_info=exc)
+            return
+        now, quiet = self._db_logs.due(what)
+        if now:
+            more = f" ({quiet} more since the last line)" if quiet else ""
+            log.warning("%s: %s%s", what, str(exc).splitlines()[0][:200], more)
+
+
+def _wait_either(ready: threading.Event, stop: threading.Event, timeout: float) -> bool:
+    """Wait for `ready` until `timeout`, waking early when `stop` is set."""
+    step = 0.05
+    waited = 0.0
+    while waited < timeout and not stop.is_set():
+        if ready.wait(step):
+            return True
+        waited += step
+    return ready.is_set()

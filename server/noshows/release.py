@@ -1,0 +1,264 @@
+"""No-show release: reminders, releases and completion of bookings.
+
+`sweep` runs inside the caller's writer transaction (the scheduler's, every quarter of a
+second). It selects only candidate rows through the `(status, start)` index and moves
+each booking with one conditional UPDATE (`... WHERE status = 'booked'`), so a check-in
+that committed first always wins and the release's UPDATE then matches nothing. A
+released holder gets a strike (server.noshows.strikes), and the rest of the slot is
+offered to the first member waiting for it."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from server.bookings.lifecycle import check_in, release_booking
+from server.db import models
+from server.db.meta import bump
+from server.noshows.strikes import active_strikes, suspend, window_words
+from server.notify.notifications import notify
+from server.site import SiteConfig
+from server.waitlist.offers import offer_freed_slot
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SweepReport:
+    """What one sweep changed, by id."""
+
+    opened: list[int] = field(default_factory=list)  # public bookings checked in at start
+    reminded: list[int] = field(default_factory=list)
+    released: list[int] = field(default_factory=list)
+    completed: list[int] = field(default_factory=list)
+    suspended: list[int] = field(default_factory=list)  # members newly suspended
+    offered: list[int] = field(default_factory=list)  # waitlist offers made
+
+    def booking_events(self) -> list[dict[str, object]]:
+        """What the live stream says of this sweep: one `booking` event per change."""
+        changes = [("checked_in", self.opened), ("released", self.released)]
+        changes.append(("completed", self.completed))
+        return [{"id": i, "change": change} for change, ids in changes for i in ids]
+
+    @property
+    def changed_policy(self) -> bool:
+        """True when doors must decide differently (a release or a completion)."""
+        return bool(self.opened or self.released or self.completed)
+
+
+def sweep(session: Session, *, site: SiteConfig, now: datetime) -> SweepReport:
+    """Remind, release no-shows (strikes, notices, suspensions, waitlist offers) and
+    complete checked-in bookings that ended; in the caller's writer transaction."""
+    report = SweepReport()
+    grace = timedelta(seconds=site.access.no_show_grace)
+    _open_public(session, now=now, report=report)
+    _remind(session, site=site, now=now, grace=grace, report=report)
+    _release(session, site=site, now=now, grace=grace, report=report)
+    _complete(session, now=now, report=report)
+    if report.changed_policy:
+        bump(session)
+    return report
+
+
+# -- the passes -----------------------------------------------------------------------
+
+
+def _open_public(session: Session, *, now: datetime, report: SweepReport) -> None:
+    """A public booking (an open workshop) holds its doors in passage mode: nobody taps
+    in, so it is checked in at its start rather than released as a no-show."""
+    B = models.Booking
+    due = session.scalars(
+        select(B.id).where(B.status == "booked", B.start <= now, B.public.is_(True))
+    ).all()
+    for booking_id in due:
+        if check_in(session, booking_id=booking_id, now=now):
+            report.opened.append(booking_id)
+
+
+def _remind(
+    session: Session, *, site: SiteConfig, now: datetime, grace: timedelta, report: SweepReport
+) -> None:
+    """Bookings whose reminder time has come but whose release is not yet due."""
+    remind_before = timedelta(seconds=site.bookings.reminder_before)
+    B = models.Booking
+    rows = session.execute(
+        select(B.id, B.member_id, B.room_id, B.start)
+        .where(
+            B.status == "booked",
+            B.start > now - grace,  # release not yet due: those get the notice instead
+            B.start <= now - grace + remind_before,
+            B.reminded_at.is_(None),
+        )
+        .order_by(B.start, B.id)
+    ).all()
+    zone = ZoneInfo(site.site.timezone)
+    for booking_id, member_id, room_id, start in rows:
+        marked = session.execute(
+            update(B)
+            .where(B.id == booking_id, B.status == "booked", B.reminded_at.is_(None))
+            .values(reminded_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if marked.rowcount != 1:  # type: ignore[attr-defined]
+            continue
+        room = _room_name(site, room_id)
+        at, release_at = _hhmm(start, zone), _hhmm(start + grace, zone)
+        notify(
+            session,
+            member_id=member_id,
+            kind="reminder",
+            booking_id=booking_id,
+            now=now,
+            text_pl=(
+                f"Przypomnienie: Twoja rezerwacja ({room}, {at}) zostanie zwolniona o "
+                f"{release_at}, jeśli nie zameldujesz się kartą przy drzwiach."
+            ),
+            text_en=(
+                f"Reminder: your booking of {room} at {at} will be released at {release_at} "
+                "unless you check in by tapping your card at the door."
+            ),
+        )
+        report.reminded.append(booking_id)
+
+
+def _release(
+    session: Session, *, site: SiteConfig, now: datetime, grace: timedelta, report: SweepReport
+) -> None:
+    """Every booking still `booked` when its grace period has ended."""
+    B = models.Booking
+    rows = session.execute(
+        select(B.id, B.member_id, B.room_id, B.start, B.end)
+        .where(B.status == "booked", B.start <= now - grace)
+        .order_by(B.start, B.id)
+    ).all()
+    for booking_id, member_id, room_id, start, end in rows:
+        if not release_booking(session, booking_id=booking_id, now=now):
+            continue  # a check-in (or a cancellation) committed first: it wins
+        report.released.append(booking_id)
+        session.add(models.NoShow(member_id=member_id, booking_id=booking_id, at=now))
+        session.flush()
+        count = active_strikes(session, site=site, member_id=member_id, now=now)
+        _released_notice(
+            session,
+            site=site,
+            booking_id=booking_id,
+            member_id=member_id,
+            room_id=room_id,
+            span=(start, end),
+            now=now,
+            grace=grace,
+            count=count,
+        )
+        if count >= site.bookings.no_show_limit and suspend(
+            session, site=site, member_id=member_id, now=now, count=count
+        ):
+            report.suspended.append(member_id)
+        if end > now:
+            freed = (max(now, start), end)
+            offer_id = _offer(session, site=site, room_id=room_id, span=freed, now=now)
+            if offer_id is not None:
+                report.offered.append(offer_id)
+
+
+def _complete(session: Session, *, now: datetime, report: SweepReport) -> None:
+    """Checked-in bookings whose end has come."""
+    B = models.Booking
+    ids = session.scalars(
+        # `start <= now` lets the (status, start) index bound the scan; end > start always.
+        select(B.id)
+        .where(B.status == "checked_in", B.start <= now, B.end <= now)
+        .order_by(B.start, B.id)
+    ).all()
+    for booking_id in ids:
+        done = session.execute(
+            update(B)
+            .where(B.id == booking_id, B.status == "checked_in")
+            .values(status="completed", completed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if done.rowcount == 1:  # type: ignore[attr-defined]
+            report.completed.append(booking_id)
+
+
+# -- the waitlist ---------------------------------------------------------------------
+
+
+def _offer(
+    session: Session,
+    *,
+    site: SiteConfig,
+    room_id: str,
+    span: tuple[datetime, datetime],
+    now: datetime,
+) -> int | None:
+    """Offer the freed rest of the slot to the first member waiting for it.
+
+    In a savepoint: a failing offer is logged and undone, and never holds back the
+    release (which would otherwise be retried, and fail, on every sweep)."""
+    start, end = span
+    try:
+        with session.begin_nested():
+            offer = offer_freed_slot(
+                session, site=site, room_id=room_id, start=start, end=end, now=now
+            )
+    except Exception:
+        log.exception("offering the freed slot of %s from %s failed", room_id, start)
+        return None
+    return None if offer is None else offer.id
+
+
+# -- wording --------------------------------------------------------------------------
+
+
+def _released_notice(
+    session: Session,
+    *,
+    site: SiteConfig,
+    booking_id: int,
+    member_id: int,
+    room_id: str,
+    span: tuple[datetime, datetime],
+    now: datetime,
+    grace: timedelta,
+    count: int,
+) -> None:
+    start, end = span
+    zone = ZoneInfo(site.site.timezone)
+    room = _room_name(site, room_id)
+    day = start.astimezone(zone)
+    hours = f"{_hhmm(start, zone)}–{_hhmm(end, zone)}"
+    release_at = _hhmm(start + grace, zone)
+    limit = site.bookings.no_show_limit
+    window_pl, window_en = window_words(site.bookings.no_show_window)
+    notify(
+        session,
+        member_id=member_id,
+        kind="released",
+        booking_id=booking_id,
+        now=now,
+        text_pl=(
+            f"Twoja rezerwacja ({room}, {day:%d.%m.%Y}, {hours}) została zwolniona, bo do "
+            f"{release_at} nikt nie zameldował się kartą przy drzwiach. Sala wraca do "
+            f"dyspozycji społeczności. Odnotowano nieobecność: {count} z {limit} "
+            f"w ciągu {window_pl}."
+        ),
+        text_en=(
+            f"Your booking of {room} ({day:%Y-%m-%d}, {hours}) was released because nobody "
+            f"checked in with a card at the door by {release_at}. The room goes back to the "
+            f"community. A no-show was counted: {count} of {limit} in {window_en}."
+        ),
+    )
+
+
+def _room_name(site: SiteConfig, room_id: str) -> str:
+    room = site.room(room_id)
+    return room.name if room is not None else room_id
+
+
+def _hhmm(at: datetime, zone: ZoneInfo) -> str:
+    return at.astimezone(zone).strftime("%H:%M")

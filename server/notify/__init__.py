@@ -1,0 +1,1 @@
+"""What members are told, in Polish and English (`notifications`)."""

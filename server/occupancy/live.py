@@ -1,0 +1,115 @@
+"""The pure derivation of a room's occupancy from what its sensors reported:
+
+>>> t = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+>>> live = with_motion(Live(), motion=False, at=t)
+>>> derive(live, now=t + timedelta(minutes=10), vacancy_timeout=timedelta(minutes=15)).occupied
+True
+>>> derive(live, now=t + timedelta(minutes=15), vacancy_timeout=timedelta(minutes=15)).occupied
+False
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from protocol.policy import WEEKDAYS, _parse_interval
+
+
+@dataclass(frozen=True)
+class Live:
+    """What a room's sensors reported, as plain values (a RoomState row)."""
+
+    people: int | None = None  # None: no counter watches the room
+    last_motion: datetime | None = None
+    motion: bool = False  # the last Motion said motion goes on
+    counted_since: datetime | None = None  # the last reset of `people`
+    last_activity: datetime | None = None  # the last sensor event applied
+
+
+@dataclass(frozen=True)
+class RoomOccupancy:
+    occupied: bool
+    people: int | None
+    last_motion: datetime | None
+
+
+def derive(live: Live, *, now: datetime, vacancy_timeout: timedelta) -> RoomOccupancy:
+    """The room's occupancy at `now`."""
+    recent = live.last_motion is not None and now - live.last_motion < vacancy_timeout
+    occupied = (live.people or 0) > 0 or live.motion or recent
+    return RoomOccupancy(occupied=occupied, people=live.people, last_motion=live.last_motion)
+
+
+def with_motion(live: Live, *, motion: bool, at: datetime) -> Live:
+    """A Motion event seen at `at`: motion was there then (until then, when it stopped).
+    An older event delivered late does not undo what a newer one said."""
+    newest = live.last_motion is None or at >= live.last_motion
+    # A no-motion report ends motion seen before it; with none before (a sensor's first
+    # reading after a start), it says nobody has been seen, and sets no time.
+    saw_motion = motion or live.motion
+    return replace(
+        live,
+        last_motion=at if newest and saw_motion else live.last_motion,
+        motion=motion if newest else live.motion,
+        last_activity=later(live.last_activity, at),
+    )
+
+
+def with_count(live: Live, *, entered: int, left: int, at: datetime) -> Live:
+    """A Count event seen at `at`: people in the room, never below zero, never capped.
+    Crossings from before the last reset belong to a day already closed."""
+    if live.counted_since is not None and at < live.counted_since:
+        return live
+    people = max(0, (live.people or 0) + entered - left)
+    return replace(live, people=people, last_activity=later(live.last_activity, at))
+
+
+def with_reset(live: Live, *, closing: datetime | None) -> Live:
+    """The people count back to zero once the site has closed since its last reset."""
+    if live.people is None or closing is None:
+        return live
+    if live.counted_since is not None and live.counted_since >= closing:
+        return live
+    return replace(live, people=0, counted_since=closing)
+
+
+def vacant_for(live: Live, *, since: datetime, now: datetime, timeout: timedelta) -> bool:
+    """Whether nobody has been seen in the room for `timeout`, counting from `since` at
+    the earliest (a walk-in's start)."""
+    if (live.people or 0) > 0 or live.motion:
+        return False
+    seen = [t for t in (since, live.last_motion, live.last_activity) if t is not None]
+    return now - max(seen) >= timeout
+
+
+def over_capacity(people: int | None, capacity: int | None) -> bool:
+    return people is not None and capacity is not None and people > capacity
+
+
+def last_closing(hours: dict[str, list[str]], zone: ZoneInfo, now: datetime) -> datetime | None:
+    """The latest daily closing time (end of a day's last opening interval) at or before
+    `now`, within the past week; None for a site without opening hours."""
+    today = now.astimezone(zone).date()
+    for back in range(8):
+        closing = _closing(hours, today - timedelta(days=back), zone)
+        if closing is not None and closing <= now:
+            return closing
+    return None
+
+
+def _closing(hours: dict[str, list[str]], day: date, zone: ZoneInfo) -> datetime | None:
+    ends = []
+    for text in hours.get(WEEKDAYS[day.weekday()], []):
+        _start, finish = _parse_interval(text)
+        if finish is None:  # "24:00": the next local midnight
+            ends.append(datetime.combine(day + timedelta(days=1), time(0), zone))
+        else:
+            ends.append(datetime.combine(day, finish, zone))
+    return max(ends).astimezone(UTC) if ends else None
+
+
+def later(a: datetime | None, b: datetime) -> datetime:
+    """The later of two times, `a` possibly unknown."""
+    return b if a is None else max(a, b)

@@ -1,0 +1,171 @@
+"""Sensor events: a batch of Motion and Count events stored once per (device, id) and
+applied, in order, to their rooms' live state; fresh motion may check a booking in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from protocol.messages import Count, Motion
+from server.bookings.lifecycle import check_in
+from server.bookings.store import current_booking
+from server.db import models
+from server.monitoring.device_status import known_events
+from server.occupancy.live import Live, later, with_count, with_motion
+from server.occupancy.state import (
+    Changes,
+    booking_event,
+    has_counter,
+    live_of,
+    room_changes,
+    room_rows,
+    store_changed,
+)
+from server.site import SiteConfig
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One sensor event: the device that sent it and its Motion or Count."""
+
+    device: str
+    message: Motion | Count
+
+
+@dataclass
+class Recorded:
+    """What `record_readings` did with a batch."""
+
+    changes: Changes = field(default_factory=Changes)
+    new: int = 0
+    duplicates: int = 0
+    unknown: list[str] = field(default_factory=list)  # devices that are no occupancy sensor
+
+
+def record_readings(
+    session: Session, *, site: SiteConfig, readings: Sequence[Reading], now: datetime
+) -> Recorded:
+    """Store a batch of sensor events once per (device, id) and apply them, in order, to
+    their rooms' live state; fresh motion may check a booking in. In the caller's writer
+    transaction."""
+    recorded = Recorded()
+    fresh = _fresh(session, site=site, readings=readings, recorded=recorded)
+    if not fresh:
+        return recorded
+    sensors = {r.device: site.device(r.device) for r in fresh}
+    rooms = {d.room for d in sensors.values() if d is not None}
+    rows = room_rows(session, site=site, room_ids=rooms, now=now)
+    before = {
+        room_id: live_of(row, counted=has_counter(site, room_id)) for room_id, row in rows.items()
+    }
+    after = dict(before)
+    synced = _clock_synced(session, sensors)
+    motion_at: dict[str, datetime] = {}
+    for reading in fresh:
+        device = sensors[reading.device]
+        assert device is not None  # _fresh kept only the site's sensors
+        # The server's clock decides; a device's own time only where its clock is synced.
+        at = min(reading.message.ts, now) if synced.get(device.id, True) else now
+        session.add(_event_row(reading, device.room, now))
+        after[device.room] = _apply(after[device.room], reading.message, device.sensor, at)
+        if isinstance(reading.message, Motion) and reading.message.motion:
+            motion_at[device.room] = later(motion_at.get(device.room), at)
+    store_changed(rows, before, after)
+    if site.occupancy.motion_check_in:
+        for room_id, at in motion_at.items():
+            _motion_check_in(session, site=site, room_id=room_id, at=at, now=now, out=recorded)
+    room_changes(
+        session, site=site, before=before, after=after, then=now, now=now, changes=recorded.changes
+    )
+    recorded.new = len(fresh)
+    return recorded
+
+
+def _fresh(
+    session: Session, *, site: SiteConfig, readings: Sequence[Reading], recorded: Recorded
+) -> list[Reading]:
+    """The readings of the site's sensors not recorded before (nor earlier in the batch)."""
+    sensors = []
+    for reading in readings:
+        device = site.device(reading.device)
+        if device is None or device.kind != "occupancy":
+            recorded.unknown.append(reading.device)
+        else:
+            sensors.append(reading)
+    known = known_events(session, ((r.device, r.message.id) for r in sensors))
+    fresh = []
+    for reading in sensors:
+        key = (reading.device, reading.message.id)
+        if key in known:
+            recorded.duplicates += 1
+            continue
+        known.add(key)
+        fresh.append(reading)
+    return fresh
+
+
+def _clock_synced(session: Session, device_ids: Iterable[str]) -> dict[str, bool]:
+    D = models.Device
+    rows = session.execute(select(D.id, D.clock_synced).where(D.id.in_(list(device_ids))))
+    return {device_id: synced for device_id, synced in rows}
+
+
+def _apply(live: Live, message: Motion | Count, sensor: str | None, at: datetime) -> Live:
+    if isinstance(message, Motion):
+        return with_motion(live, motion=message.motion, at=at)
+    if sensor != "counter":
+        return live  # recorded, but only a beam counter counts people
+    return with_count(live, entered=message.entered, left=message.left, at=at)
+
+
+def _event_row(reading: Reading, room_id: str, now: datetime) -> models.DeviceEvent:
+    m = reading.message
+    row = models.DeviceEvent(
+        device_id=reading.device,
+        event_id=m.id,
+        room_id=room_id,
+        ts=m.ts,
+        received=now,
+        boot=m.boot,
+        seq=m.seq,
+    )
+    if isinstance(m, Motion):
+        row.kind, row.event, row.entered, row.left = "motion", _motion_name(m.motion), 0, 0
+    else:
+        row.kind, row.event, row.entered, row.left = "count", "count", m.entered, m.left
+    return row
+
+
+def _motion_name(motion: bool) -> str:
+    return "motion" if motion else "no_motion"
+
+
+def _motion_check_in(
+    session: Session, *, site: SiteConfig, room_id: str, at: datetime, now: datetime, out: Recorded
+) -> None:
+    """Check in the booking whose check-in window holds motion seen at `at`: from its
+    early entry (only into a room no other booking holds then) until its grace ends."""
+    early = timedelta(seconds=site.access.early_entry)
+    grace = timedelta(seconds=site.access.no_show_grace)
+    B = models.Booking
+    candidates = session.execute(
+        select(B.id, B.start)
+        .where(B.room_id == room_id, B.status == "booked", B.start <= at + early)
+        .where(B.start > at - grace)
+        .order_by(B.start, B.id)
+    ).all()
+    for booking_id, start in candidates:
+        if at < start and _held_by_another(session, room_id=room_id, booking_id=booking_id, at=at):
+            continue
+        if check_in(session, booking_id=booking_id, now=now):
+            out.changes.bookings.append(booking_event(room_id, booking_id, "check_in", "motion"))
+            return
+
+
+def _held_by_another(session: Session, *, room_id: str, booking_id: int, at: datetime) -> bool:
+    current = current_booking(session, room_id=room_id, now=at)
+    return current is not None and current.id != booking_id

@@ -1,0 +1,189 @@
+"""Members, their cards and memberships: the domain service behind the members API.
+
+Plain functions over a Session; the caller owns the transaction. Every change that a door
+decision depends on (category, suspension, cards, memberships) calls `bump`
+(server.db.meta) in the same transaction. Card UIDs are kept only as
+`card_hash(card_key, uid)` (and, for staff cards, as the doors' salted emergency hashes:
+server.access.emergency)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from protocol.cards import CardError, card_hash, normalise_uid
+from server.access import emergency
+from server.db import models
+from server.db.meta import bump
+from server.errors import Conflict, Invalid, NotFound
+from server.site import SiteConfig
+
+# Fields of a member that a door decision depends on.
+_POLICY_FIELDS = frozenset({"category", "suspended_until"})
+_MEMBER_FIELDS = frozenset({"name", "email", "category", "suspended_until"})
+
+
+def create_member(
+    session: Session, *, name: str, category: str, email: str | None = None
+) -> models.Member:
+    """Add a member (no cards yet, so no door decision changes)."""
+    member = models.Member(name=name, email=email, category=category)
+    session.add(member)
+    session.flush()
+    return member
+
+
+def get_member(session: Session, *, member_id: int) -> models.Member:
+    """The member, or NotFound."""
+    member = session.get(models.Member, member_id)
+    if member is None:
+        raise NotFound(f"member {member_id} not found")
+    return member
+
+
+def list_members(
+    session: Session,
+    *,
+    category: str | None = None,
+    query: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[models.Member]:
+    """Members by id; `query` matches a part of the name or e-mail, in any case."""
+    stmt = select(models.Member).order_by(models.Member.id).limit(limit).offset(offset)
+    if category is not None:
+        stmt = stmt.where(models.Member.category == category)
+    if query:
+        pattern = f"%{_escape_like(query.lower())}%"
+        stmt = stmt.where(
+            or_(
+                func.lower(models.Member.name).like(pattern, escape="\\"),
+                func.lower(models.Member.email).like(pattern, escape="\\"),
+            )
+        )
+    return list(session.scalars(stmt))
+
+
+def update_member(session: Session, *, member_id: int, changes: dict[str, Any]) -> models.Member:
+    """Apply `changes` (any of name, email, category, suspended_until; None clears the
+    nullable ones); bumps the policy when category or suspension changed."""
+    unknown = set(changes) - _MEMBER_FIELDS
+    if unknown:
+        raise Invalid(f"cannot change {', '.join(sorted(unknown))}")
+    for field in ("name", "category"):
+        if field in changes and changes[field] is None:
+            raise Invalid(f"{field} cannot be null")
+    member = get_member(session, member_id=member_id)
+    changed = {k for k, v in changes.items() if getattr(member, k) != v}
+    for field in changed:
+        setattr(member, field, changes[field])
+    if "category" in changed and member.category != emergency.STAFF:
+        emergency.forget_member(session, member_id=member.id)
+    if changed & _POLICY_FIELDS:
+        bump(session)
+    session.flush()
+    return member
+
+
+def add_card(
+    session: Session, *, card_key: str, member_id: int, uid: str, label: str | None = None
+) -> models.Card:
+    """Register a card for a member, by the keyed hash of its canonical UID.
+
+    An active card with the same UID, whoever holds it, is a Conflict. A revoked card is
+    reissued: the same record becomes active again, now held by `member_id` (cards are
+    handed out again after being returned or found)."""
+    get_member(session, member_id=member_id)
+    try:
+        uid = normalise_uid(uid)
+    except CardError:
+        # Not CardError's message: it quotes what was given, and a UID is never echoed.
+        raise Invalid("uid must be a card UID: 8-20 hexadecimal digits, whole bytes") from None
+    uid_hash = card_hash(card_key, uid)
+    card = session.scalars(select(models.Card).where(models.Card.uid_hash == uid_hash)).first()
+    if card is not None and card.active:
+        raise Conflict("card already registered")
+    if card is None:
+        card = models.Card(member_id=member_id, uid_hash=uid_hash, label=label, active=True)
+        session.add(card)
+    else:
+        card.member_id = member_id
+        card.label = label
+        card.active = True
+        card.revoked_at = None
+    try:
+        session.flush()
+    except IntegrityError:
+        # Another transaction registered the same card first (possible on PostgreSQL).
+        raise Conflict("card already registered") from None
+    # The UID is in hand now and is never stored: a staff card's emergency hashes are
+    # made from it here.
+    emergency.card_registered(session, card=card, uid=uid)
+    bump(session)
+    return card
+
+
+def list_cards(session: Session, *, member_id: int) -> list[models.Card]:
+    """A member's cards, active and revoked, oldest first."""
+    get_member(session, member_id=member_id)
+    stmt = select(models.Card).where(models.Card.member_id == member_id).order_by(models.Card.id)
+    return list(session.scalars(stmt))
+
+
+def revoke_card(session: Session, *, card_id: int, now: datetime) -> models.Card:
+    """Revoke a card: it stops opening doors at once. Revoking it again changes nothing."""
+    card = session.get(models.Card, card_id)
+    if card is None:
+        raise NotFound(f"card {card_id} not found")
+    if card.active:
+        card.active = False
+        card.revoked_at = now
+        emergency.forget_card(session, card_id=card.id)
+        bump(session)
+        session.flush()
+    return card
+
+
+def add_membership(
+    session: Session,
+    *,
+    site: SiteConfig,
+    member_id: int,
+    plan: str,
+    valid_from: datetime,
+    valid_until: datetime,
+) -> models.Membership:
+    """Give a member a plan of the site for [valid_from, valid_until)."""
+    if site.plan(plan) is None:
+        known = ", ".join(p.id for p in site.plans) or "none"
+        raise Invalid(f"unknown plan {plan!r} (plans of this site: {known})")
+    if valid_until <= valid_from:
+        raise Invalid("valid_until must be after valid_from")
+    if session.get(models.Member, member_id) is None:
+        raise Invalid(f"member {member_id} does not exist")
+    membership = models.Membership(
+        member_id=member_id, plan=plan, valid_from=valid_from, valid_until=valid_until
+    )
+    session.add(membership)
+    session.flush()
+    bump(session)
+    return membership
+
+
+def list_memberships(session: Session, *, member_id: int) -> list[models.Membership]:
+    """A member's memberships, past, present and future, by start."""
+    get_member(session, member_id=member_id)
+    stmt = (
+        select(models.Membership)
+        .where(models.Membership.member_id == member_id)
+        .order_by(models.Membership.valid_from, models.Membership.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

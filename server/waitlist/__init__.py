@@ -1,0 +1,15 @@
+"""The waitlist: members waiting for a room and a time, and the offers made when it frees.
+
+A member waits for one room, or for any bookable room of a kind that holds at least
+`min_capacity` people (`entries`). When a booking is released or cancelled, the freed
+room is held for the first member waiting for a range inside it (oldest entry first), for
+`bookings.offer_hold`; nobody is booked until they accept (`offers`). An offer not
+accepted in time passes to the next member waiting (`expire_offers`, run by the
+scheduler). Bookings know nothing of the waitlist: whatever frees a slot offers it
+(`freed`, the no-show sweep, staff's release).
+
+Entry: `waiting -> offered -> booked`; `offered -> expired` (the offer lapsed: it had its
+chance), `offered -> waiting` (the room was taken before the offer was accepted),
+`waiting|offered -> cancelled`. Offer: `offered -> accepted | expired`. Every transition
+that can race is one conditional UPDATE. Plain functions over a Session; the caller owns
+the transaction."""

@@ -1,0 +1,158 @@
+"""Waitlist entries: joining the waitlist, leaving it, and reading it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from server.db import models
+from server.errors import Conflict, Invalid, NotFound
+from server.site import Room, SiteConfig
+from server.waitlist.offers import check_may_book, offer_freed_slot
+
+# A start this far in the past still counts as "now" (a form submitted a moment late).
+START_TOLERANCE = timedelta(minutes=1)
+
+
+def join(
+    session: Session,
+    *,
+    site: SiteConfig,
+    member_id: int,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    room_id: str | None = None,
+    kind: str | None = None,
+    min_capacity: int | None = None,
+) -> models.WaitlistEntry:
+    """Put a member on the waitlist for a room, or for any bookable room of a kind."""
+    if (room_id is None) == (kind is None):
+        raise Invalid("give exactly one of room_id and kind")
+    if room_id is not None:
+        if min_capacity is not None:
+            raise Invalid("min_capacity goes with kind, not with room_id")
+        room = site.room(room_id)
+        if room is None:
+            raise Invalid(f"room {room_id!r} does not exist")
+        if not room.bookable:
+            raise Invalid(f"room {room_id!r} is not bookable")
+    elif not any(_fits(room, kind, min_capacity) for room in site.rooms):
+        size = f" for {min_capacity} people" if min_capacity is not None else ""
+        raise Invalid(f"no bookable room of kind {kind!r}{size}")
+    if end <= start:
+        raise Invalid("end must be after start")
+    if start < now - START_TOLERANCE:
+        raise Invalid("start must be in the future")
+    if (end - start).total_seconds() > site.bookings.max_length:
+        raise Invalid(f"longer than the longest booking ({_hours(site.bookings.max_length)})")
+    if (start - now).total_seconds() > site.bookings.horizon:
+        raise Invalid(f"starts later than bookings may ({_days(site.bookings.horizon)} ahead)")
+    member = session.get(models.Member, member_id)
+    if member is None:
+        raise Invalid(f"member {member_id} does not exist")
+    check_may_book(member, now)
+    Entry = models.WaitlistEntry
+    same = session.scalars(
+        select(Entry.id).where(
+            Entry.member_id == member_id,
+            Entry.status.in_(("waiting", "offered")),
+            Entry.room_id.is_(None) if room_id is None else Entry.room_id == room_id,
+            Entry.kind.is_(None) if kind is None else Entry.kind == kind,
+            Entry.start < end,
+            Entry.end > start,
+        )
+    ).first()
+    if same is not None:
+        raise Conflict(f"member {member_id} already waits for that time (entry {same})")
+    entry = models.WaitlistEntry(
+        member_id=member_id,
+        room_id=room_id,
+        kind=kind,
+        min_capacity=min_capacity,
+        start=start,
+        end=end,
+        status="waiting",
+        created_at=now,
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def cancel_entry(
+    session: Session, *, site: SiteConfig, entry_id: int, now: datetime
+) -> models.WaitlistEntry:
+    """Leave the waitlist. An outstanding offer is withdrawn and passed to the next member
+    waiting. A booked entry is a Conflict (cancel the booking); a lapsed or cancelled one
+    stays as it is."""
+    entry = get_entry(session, entry_id=entry_id)
+    if entry.status not in ("waiting", "offered"):
+        if entry.status == "booked":
+            raise Conflict("entry is booked; cancel the booking instead")
+        return entry
+    Offer = models.Offer
+    withdrawn = []
+    outstanding = session.scalars(
+        select(Offer).where(Offer.waitlist_id == entry.id, Offer.status == "offered")
+    ).all()
+    for offer in outstanding:
+        result = session.execute(
+            update(Offer)
+            .where(Offer.id == offer.id, Offer.status == "offered")
+            .values(status="expired")
+        )
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            withdrawn.append(offer)
+    Entry = models.WaitlistEntry
+    result = session.execute(
+        update(Entry)
+        .where(Entry.id == entry.id, Entry.status.in_(("waiting", "offered")))
+        .values(status="cancelled")
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.refresh(entry)
+        if entry.status == "booked":
+            raise Conflict("entry is booked; cancel the booking instead")
+    for offer in withdrawn:
+        offer_freed_slot(
+            session, site=site, room_id=offer.room_id, start=offer.start, end=offer.end, now=now
+        )
+    return entry
+
+
+def get_entry(session: Session, *, entry_id: int) -> models.WaitlistEntry:
+    """The waitlist entry, or NotFound."""
+    entry = session.get(models.WaitlistEntry, entry_id)
+    if entry is None:
+        raise NotFound(f"waitlist entry {entry_id} not found")
+    return entry
+
+
+def list_entries(
+    session: Session, *, member_id: int | None = None, status: str | None = None, limit: int = 100
+) -> list[models.WaitlistEntry]:
+    """Waitlist entries in the order they are served (oldest first)."""
+    Entry = models.WaitlistEntry
+    stmt = select(Entry).order_by(Entry.created_at, Entry.id).limit(limit)
+    if member_id is not None:
+        stmt = stmt.where(Entry.member_id == member_id)
+    if status is not None:
+        stmt = stmt.where(Entry.status == status)
+    return list(session.scalars(stmt))
+
+
+def _fits(room: Room, kind: str | None, min_capacity: int | None) -> bool:
+    if not room.bookable or room.kind != kind:
+        return False
+    return min_capacity is None or (room.capacity or 0) >= min_capacity
+
+
+def _hours(seconds: float) -> str:
+    return f"{seconds / 3600:g}h"
+
+
+def _days(seconds: float) -> str:
+    return f"{seconds / 86400:g}d"

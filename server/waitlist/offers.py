@@ -1,0 +1,264 @@
+"""Waitlist offers: a freed room held for the first member waiting for it, accepted (then
+booked) or lapsed (then passed to the next member waiting)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from server.bookings.store import insert_booking, overlapping
+from server.db import models
+from server.errors import Conflict, Forbidden, NotFound
+from server.notify.notifications import notify
+from server.site import Room, SiteConfig
+from server.timefmt import format_utc
+
+
+class RoomTaken(Conflict):
+    """An offer could not be accepted: its room was booked meanwhile. The offer lapsed
+    and the entry waits again; unlike other refusals, those changes are to be committed."""
+
+
+def offer_freed_slot(
+    session: Session,
+    *,
+    site: SiteConfig,
+    room_id: str,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+) -> models.Offer | None:
+    """Offer a freed [start, end) of a room to the first member waiting for a range in it.
+
+    The entry's range must lie inside the freed one, not be over yet, be free of bookings
+    and of other offers right now. The member is told (in Polish and English); nothing is
+    booked until they accept. None when nobody waits for it."""
+    room = site.room(room_id)
+    if room is None or not room.bookable:
+        return None
+    Entry = models.WaitlistEntry
+    wants_room = Entry.room_id == room_id
+    wants_kind = and_(
+        Entry.room_id.is_(None),
+        Entry.kind == room.kind,
+        or_(Entry.min_capacity.is_(None), Entry.min_capacity <= (room.capacity or 0)),
+    )
+    stmt = (
+        select(Entry)
+        .where(
+            Entry.status == "waiting",
+            Entry.start >= start,
+            Entry.end <= end,
+            Entry.end > now,
+            or_(wants_room, wants_kind),
+        )
+        .order_by(Entry.created_at, Entry.id)
+    )
+    for entry in session.scalars(stmt).all():
+        member = session.get(models.Member, entry.member_id)
+        if member is None or _suspended(member, now):
+            continue
+        if overlapping(session, room_id=room_id, start=entry.start, end=entry.end):
+            continue
+        if _held(session, room_id=room_id, start=entry.start, end=entry.end):
+            continue
+        return _make_offer(session, site=site, room=room, entry=entry, now=now)
+    return None
+
+
+def accept(session: Session, *, site: SiteConfig, offer_id: int, now: datetime) -> models.Booking:
+    """Book the offered room for the member: Conflict when the offer lapsed, was accepted
+    already, or the room was taken meanwhile.
+
+    When the room was taken, the offer is marked expired and the entry waits again, and
+    RoomTaken is raised: the caller commits those changes before answering."""
+    offer = get_offer(session, offer_id=offer_id)
+    if offer.status == "accepted":
+        raise Conflict("offer already accepted")
+    if offer.status != "offered" or offer.expires_at <= now:
+        raise Conflict("offer expired")
+    member = session.get(models.Member, offer.member_id)
+    if member is not None:
+        check_may_book(member, now)
+    taken = session.execute(
+        update(models.Offer)
+        .where(models.Offer.id == offer.id, models.Offer.status == "offered")
+        .values(status="accepted")
+    )
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("offer already accepted")
+    entry = session.get(models.WaitlistEntry, offer.waitlist_id)
+    try:
+        # A savepoint, so a refused booking leaves the rest of the transaction usable.
+        with session.begin_nested():
+            booking = insert_booking(
+                session,
+                site=site,
+                room_id=offer.room_id,
+                member_id=offer.member_id,
+                start=offer.start,
+                end=offer.end,
+                now=now,
+                source="waitlist",
+            )
+    except Conflict:
+        offer.status = "expired"
+        if entry is not None and entry.status == "offered":
+            entry.status = "waiting"
+        session.flush()
+        raise RoomTaken("the room was booked meanwhile; still on the waitlist") from None
+    offer.status = "accepted"
+    offer.booking_id = booking.id
+    if entry is not None:
+        entry.status = "booked"
+    session.flush()
+    return booking
+
+
+def expire_offers(session: Session, *, site: SiteConfig, now: datetime) -> int:
+    """Lapse offers not accepted by their deadline and pass each slot to the next member
+    waiting; how many lapsed. One indexed query when none is due (run every 250 ms)."""
+    Offer = models.Offer
+    due = session.scalars(
+        select(Offer)
+        .where(Offer.status == "offered", Offer.expires_at <= now)
+        .order_by(Offer.expires_at, Offer.id)
+    ).all()
+    lapsed = 0
+    for offer in due:
+        result = session.execute(
+            update(Offer)
+            .where(Offer.id == offer.id, Offer.status == "offered")
+            .values(status="expired")
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            continue
+        lapsed += 1
+        session.execute(
+            update(models.WaitlistEntry)
+            .where(
+                models.WaitlistEntry.id == offer.waitlist_id,
+                models.WaitlistEntry.status == "offered",
+            )
+            .values(status="expired")
+        )
+        offer_freed_slot(
+            session, site=site, room_id=offer.room_id, start=offer.start, end=offer.end, now=now
+        )
+    return lapsed
+
+
+def get_offer(session: Session, *, offer_id: int) -> models.Offer:
+    """The offer, or NotFound."""
+    offer = session.get(models.Offer, offer_id)
+    if offer is None:
+        raise NotFound(f"offer {offer_id} not found")
+    return offer
+
+
+def list_offers(
+    session: Session, *, member_id: int | None = None, status: str | None = None, limit: int = 100
+) -> list[models.Offer]:
+    """Offers, newest first."""
+    Offer = models.Offer
+    stmt = select(Offer).order_by(Offer.created_at.desc(), Offer.id.desc()).limit(limit)
+    if member_id is not None:
+        stmt = stmt.where(Offer.member_id == member_id)
+    if status is not None:
+        stmt = stmt.where(Offer.status == status)
+    return list(session.scalars(stmt))
+
+
+def offer_texts(
+    *,
+    site: SiteConfig,
+    room_name: str,
+    start: datetime,
+    end: datetime,
+    deadline: datetime,
+    now: datetime,
+) -> tuple[str, str]:
+    """The offer message in Polish and English, times local to the site; a date is
+    written only where it is not today's (the range's end, the deadline)."""
+    zone = ZoneInfo(site.site.timezone)
+    lstart, lend, ldeadline, today = (t.astimezone(zone) for t in (start, end, deadline, now))
+    span = f"{lstart:%d.%m %H:%M}–{lend:%H:%M}"
+    if lend.date() != lstart.date():
+        span = f"{lstart:%d.%m %H:%M}–{lend:%d.%m %H:%M}"
+    by = f"{ldeadline:%H:%M}"
+    if ldeadline.date() != today.date():
+        by = f"{ldeadline:%d.%m %H:%M}"
+    # "termin" (a slot), so the sentence agrees with any room's name in gender.
+    text_pl = f"Zwolnił się termin: {room_name}, {span}. Potwierdź do {by}, aby go zarezerwować."
+    text_en = f"{room_name} is free {span}. Accept by {by} to book it."
+    return text_pl, text_en
+
+
+def _make_offer(
+    session: Session, *, site: SiteConfig, room: Room, entry: models.WaitlistEntry, now: datetime
+) -> models.Offer:
+    offer = models.Offer(
+        waitlist_id=entry.id,
+        member_id=entry.member_id,
+        room_id=room.id,
+        start=entry.start,
+        end=entry.end,
+        expires_at=now + timedelta(seconds=site.bookings.offer_hold),
+        status="offered",
+        created_at=now,
+    )
+    session.add(offer)
+    entry.status = "offered"
+    session.flush()
+    text_pl, text_en = offer_texts(
+        site=site,
+        room_name=room.name,
+        start=entry.start,
+        end=entry.end,
+        deadline=offer.expires_at,
+        now=now,
+    )
+    notify(
+        session,
+        member_id=entry.member_id,
+        kind="offer",
+        text_pl=text_pl,
+        text_en=text_en,
+        now=now,
+        offer_id=offer.id,
+    )
+    session.flush()
+    return offer
+
+
+def _held(session: Session, *, room_id: str, start: datetime, end: datetime) -> bool:
+    """Whether an outstanding offer already holds part of [start, end) of the room."""
+    Offer = models.Offer
+    stmt = select(Offer.id).where(
+        Offer.room_id == room_id, Offer.status == "offered", Offer.start < end, Offer.end > start
+    )
+    return session.scalars(stmt.limit(1)).first() is not None
+
+
+def _suspended(member: models.Member, now: datetime) -> bool:
+    """Suspended (doors and bookings) or suspended from booking after no-shows."""
+    return any(
+        until is not None and until > now
+        for until in (member.suspended_until, member.booking_suspended_until)
+    )
+
+
+def check_may_book(member: models.Member, now: datetime) -> None:
+    """Forbidden for a member suspended, or suspended from booking after no-shows."""
+    if member.suspended_until is not None and member.suspended_until > now:
+        raise Forbidden(
+            f"member {member.id} is suspended until {format_utc(member.suspended_until)}"
+        )
+    if member.booking_suspended_until is not None and member.booking_suspended_until > now:
+        raise Forbidden(
+            f"member {member.id} may not book until "
+            f"{format_utc(member.booking_suspended_until)}: booking suspended after no-shows"
+        )
