@@ -249,6 +249,9 @@ class DoorIngest:
         status goes out after every decision and acknowledgement already sent, and its
         PUBACK says the broker has them all."""
         self._stop.set()
+        for thread in self._threads:  # nothing publishes on a client being closed
+            if thread.is_alive():
+                thread.join(2.0)
         for lane in self.lanes:
             lane.inbox.stop()
         if self.client.connected:
@@ -282,7 +285,10 @@ class DoorIngest:
         while not self._stop.wait(MODES_S):
             self.check_backlog()
             if self.client.connected:
-                self.doors.follow(self.ctx.clock())
+                try:
+                    self.doors.follow(self.ctx.clock())
+                except Exception:  # e.g. the connection closing under it: next pass
+                    log.exception("door path: could not bring the doors' commands up to date")
 
     def check_backlog(self) -> None:
         """Note when both connections' backlogs are applied."""
