@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run demo-reset test lint bench clean
+.PHONY: install run demo-reset test test-fast lint bench clean
 
 install: $(STAMP)
 
@@ -28,6 +28,10 @@ demo-reset: install
 
 test: install
 	$(BIN)/python -m pytest $(ARGS)
+
+# Only the tests marked `unit`: no broker, browser, subprocess or fault injection.
+test-fast: install
+	$(BIN)/python -m pytest -m unit $(ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -9,8 +9,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.context import ServerContext
@@ -65,6 +67,14 @@ async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
     await response(scope, receive, send)
 
 
+def invalid(request: Request, message: str) -> JSONResponse:
+    """The domain's 422, in the shape of FastAPI's: a list of `{loc, msg, type}`, located in
+    the body of a request that may have one, else in the query."""
+    where = "query" if request.method in {"GET", "HEAD", "DELETE"} else "body"
+    detail = [{"loc": [where], "msg": message, "type": "value_error"}]
+    return JSONResponse({"detail": detail}, status_code=422)
+
+
 def publish_all(ctx: ServerContext, kind: str, events: list[dict[str, object]]) -> None:
     for event in events:
         ctx.events.publish(kind, event)
@@ -78,6 +88,7 @@ def create_app(
     # routes import FastAPI pieces only when serving
     from server.api import router
     from server.dashboard import install as install_dashboard
+    from server.openapi import install as install_openapi
     from server.people.sessions import Sessions
 
     settings = settings or Settings()
@@ -116,18 +127,33 @@ def create_app(
             if ctx is None:
                 context.close()
 
-    app = FastAPI(title="spacehub", version="0.1.0", lifespan=lifespan)
+    # /docs is Swagger UI from a package (server.openapi), not from a CDN
+    app = FastAPI(
+        title="spacehub", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     app.add_middleware(BodyLimit)
     app.include_router(router)
     install_dashboard(app)
+    install_openapi(app)
 
     @app.exception_handler(DomainError)
     async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
+        if exc.status == 422:
+            return invalid(request, str(exc))
         return JSONResponse({"detail": str(exc)}, status_code=exc.status)
 
     @app.exception_handler(ValueError)
     async def _value_error(request: Request, exc: ValueError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=422)
+        return invalid(request, str(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # A JSON body that is not UTF-8 is invalid input like any other bad JSON (FastAPI
+        # says 400 for it, and 422 for a JSON syntax error)
+        if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+            detail = [{"loc": ["body"], "msg": "JSON decode error", "type": "json_invalid"}]
+            return JSONResponse({"detail": detail}, status_code=422)
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:

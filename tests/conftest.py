@@ -1,4 +1,4 @@
-"""Fixtures shared by the whole suite: MQTT brokers and MQTT clients.
+"""Fixtures shared by the whole suite: MQTT brokers and MQTT clients; the test markers.
 
 Test modules import helpers from `spacehub.broker` (`free_port`, `mosquitto_path`), never
 from here: several directories have a conftest.py, and `import conftest` gets any of them.
@@ -7,6 +7,7 @@ from here: several directories have a conftest.py, and `import conftest` gets an
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +23,28 @@ from spacehub.broker import (
 )
 
 Broker = EmbeddedBroker | MosquittoBroker
+
+TESTS = Path(__file__).resolve().parent
+# A test that uses one of these, directly or through another fixture, talks to a real broker.
+BROKER_FIXTURES = frozenset({"broker", "embedded_broker", "mosquitto_broker"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Give every test one of `faults`, `browser`, `broker` or `unit` (`make test-fast`)."""
+    for item in items:
+        parts = item.path.resolve().relative_to(TESTS).parts
+        if parts[0] == "faults":
+            item.add_marker(pytest.mark.faults)
+        elif parts[0] == "browser" or item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.browser)
+        elif (
+            item.get_closest_marker("broker")
+            or item.get_closest_marker("mosquitto")
+            or BROKER_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+        ):
+            item.add_marker(pytest.mark.broker)
+        else:
+            item.add_marker(pytest.mark.unit)
 
 
 @pytest.fixture(

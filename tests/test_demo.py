@@ -29,6 +29,9 @@ from spacehub.banner import Running, banner, program, tap_hint
 from spacehub.broker import MosquittoBroker, free_port, mosquitto_path
 from spacehub.demo import RUN_STATE, reset
 
+# The demo runs as a subprocess with its own broker: not for `make test-fast`.
+pytestmark = pytest.mark.broker
+
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "demo-test-token-0123456789"
 SITE = "piaseczno"

@@ -8,13 +8,17 @@ import itertools
 import logging
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from support import waiting
+from support.clock import MonotonicClock as Clock
+from support.database import migrated_database
 
 from protocol.messages import new_id
 from server.adapters.door_ingest import DoorIngest
@@ -30,19 +34,12 @@ from spacehub.scheduler import Script
 from spacehub.seed import demo_site, seed
 from spacehub.traffic import Traffic
 
-
-def wait_for(check: Callable[[], bool], timeout: float = 15.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"{what}: not met within {timeout} s")
+wait_for = partial(waiting.wait_for, timeout=15.0, every=0.05)
 
 
 def _settings(tmp_path: Path, mqtt_url: str = "mqtt://127.0.0.1:1") -> Settings:
     return Settings(
-        database_url=f"sqlite:///{tmp_path}/spacehub.db",
+        database_url=migrated_database(tmp_path / "spacehub.db"),
         mqtt_url=mqtt_url,
         admin_token="admin-token-0123456789abcdef",
         card_key="test-card-key-0123456789",
@@ -191,14 +188,6 @@ def test_a_fast_seeded_day_moves_every_kind_of_device(
 # -- the scheduler alone, on a hand-moved clock ------------------------------------------
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def quiet(tmp_path: Path) -> Iterator[ServerContext]:
     """A seeded demo database, no broker and no devices."""
@@ -213,7 +202,7 @@ def quiet(tmp_path: Path) -> Iterator[ServerContext]:
 def test_the_scheduler_steps_scripts_in_time_order_and_closes_them_on_stop(
     quiet: ServerContext,
 ) -> None:
-    clock = Clock()
+    clock = Clock(0.0)
     traffic = Traffic(quiet, Building(), rng=random.Random(3), clock=clock)
     assert set(traffic.people) >= {"Anna Kowalska", "Piotr Wiśniewski"}
     done: list[str] = []

@@ -17,6 +17,7 @@ from server.adapters.writehealth import transient
 from server.db import models
 from server.deps import Admin, CtxDep, ReadSession
 from server.errors import Conflict, Rejected
+from server.openapi import unavailable
 from server.schemas import MAX_ID
 from server.timefmt import ResponseTime
 
@@ -92,7 +93,10 @@ def list_dead_letters(
     return [letter_out(letter, ctx.card_key) for letter in found]
 
 
-@router.post("/dead-letters/{letter_id}/replay")
+@router.post(
+    "/dead-letters/{letter_id}/replay",
+    responses=unavailable("no MQTT ingest here, or the database did not take it"),
+)
 def replay(letter_id: LetterId, request: Request, ctx: CtxDep) -> DeadLetterOut:
     """Feed a held letter through the handler it came to: `replayed` when it applies; 409
     (still held) when it can never apply or fails again, 503 when the database does not

@@ -26,6 +26,7 @@ from server.deps import Admin, CtxDep, WriteSession, actor, client_address
 from server.errors import Conflict, NotFound
 from server.monitoring.device_status import device_event
 from server.notify.notifications import notify
+from server.openapi import unavailable
 from server.people import audit
 from server.schemas import MAX_ID, Body
 from server.site import SiteConfig
@@ -153,7 +154,11 @@ def _who(request: Request) -> str:
     return f"{actor(request)} from {client_address(request)}"
 
 
-@router.post("/doors/{door}/unlock", status_code=202)
+@router.post(
+    "/doors/{door}/unlock",
+    status_code=202,
+    responses=unavailable("the server is not connected to the broker"),
+)
 def unlock(door: DoorId, request: Request, session: WriteSession, ctx: CtxDep) -> UnlockOut:
     """Open a door once, remotely (202 once the broker has the command); 404 for an
     unknown door, 409 when it is locked down, 503 when the server has no broker

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -53,9 +56,23 @@ def make_sessions(engine: Engine, *, writer: bool = False) -> sessionmaker[Sessi
 
 
 def migrate(engine: Engine) -> None:
-    """Apply every Alembic migration (run at start)."""
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
+    """Apply every Alembic migration (run at start); nothing to do at the head revision."""
+    with engine.connect() as conn:
+        if MigrationContext.configure(conn).get_current_revision() == _head():
+            return
+    cfg = _config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+
+
+def _config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+@cache
+def _head() -> str | None:
+    # Reading the migration scripts costs more than the check itself: once per process.
+    return ScriptDirectory.from_config(_config()).get_current_head()

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.database import migrated_database
 
 from server.context import ServerContext
 from server.settings import Settings
@@ -86,7 +87,7 @@ def live_site(tmp_path: Path) -> Iterator[LiveSite]:
     thread: threading.Thread | None = None
     try:
         settings = Settings(
-            database_url=f"sqlite:///{tmp_path}/spacehub.db",
+            database_url=migrated_database(tmp_path / "spacehub.db"),
             mqtt_url=broker.url,
             site_config=SITE_CONFIG,
             admin_token=TOKEN,

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import pytest
+from support.waiting import eventually
 
 from protocol import topics
 from protocol.messages import Motion, new_id, utcnow
@@ -30,15 +31,6 @@ def _sign_in(page: Any, site: Any) -> None:
     assert page.url == f"{site.url}/"
     # Live once the event stream has delivered its snapshot.
     _expect()(page.locator("#live-status")).to_have_attribute("data-state", "on", timeout=5000)
-
-
-def _wait_for(condition: Any, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return bool(condition())
 
 
 def test_sign_in_and_see_every_room(page: Any, live_site: Any) -> None:
@@ -93,7 +85,7 @@ def test_remote_unlock_releases_the_strike(page: Any, live_site: Any) -> None:
     button = page.get_by_role("button", name="Otwórz zdalnie: Sala warsztatowa A")
     button.focus()
     page.keyboard.press("Enter")  # keyboard operable
-    assert _wait_for(lambda: live_site.strike("reader-sala-a")), "the strike never released"
+    assert eventually(lambda: live_site.strike("reader-sala-a")), "the strike never released"
     assert not live_site.strike("reader-sala-b")
     expect(page.locator("#announcer")).to_have_text(
         "Wysłano polecenie otwarcia: Sala warsztatowa A."

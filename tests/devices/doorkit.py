@@ -3,11 +3,12 @@ and paho messages as the broker would hand them to a handler."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as paho
+from support.clock import MonotonicClock as Clock  # noqa: F401  (for the tests)
 
 from devices.config import DoorConfig
 from protocol.messages import Message, Result, decode, encode
@@ -39,19 +40,6 @@ def door_config(data_dir: Path, **extra: Any) -> DoorConfig:
             **extra,
         }
     )
-
-
-class Clock:
-    """A monotonic clock that moves only when a test says so; `wall()` follows it."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def wall(self) -> datetime:
-        return EPOCH + timedelta(seconds=self.now)
 
 
 class Sent(list[tuple[str, Message, bool]]):

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from gpiozero.pins.mock import MockFactory
+from support.clock import MonotonicClock as Clock
 
 from devices.config import DoorConfig
 from devices.door import DoorController, drive_idle
@@ -45,19 +46,6 @@ CONFIG = DoorConfig.model_validate(
         "clock_synced": True,
     }
 )
-
-
-class Clock:
-    """A monotonic clock that moves only when a test says so; `wall()` follows it."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def wall(self) -> datetime:
-        return EPOCH + timedelta(seconds=self.now)
 
 
 class Sent(list[tuple[str, Message, bool]]):

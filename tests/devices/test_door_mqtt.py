@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import queue
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from functools import partial
 
 import paho.mqtt.client as paho
 import pytest
 from gpiozero.pins.mock import MockFactory
+from support.waiting import eventually
 
 from devices.config import DoorConfig
 from devices.door import DoorRunner, drive_idle
@@ -17,18 +19,12 @@ from devices.readers import FakeReader
 from protocol import topics
 from protocol.messages import Decision, DoorMode, Result, Status, Tap, decode, encode, utcnow
 
+wait_until = partial(eventually, timeout=10.0)
+
+
 pytestmark = pytest.mark.mosquitto
 
 SITE, DEVICE, STRIKE = "piaseczno", "reader-main", 17
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
 
 
 @pytest.fixture

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from gpiozero.pins.mock import MockFactory
+from support.clock import MonotonicClock as Clock
 
 from devices.config import ConfigError, DoorConfig, SensorConfig, load_door_config
 from devices.door import DoorRunner
@@ -27,19 +28,6 @@ TAP, RESULT, DOOR = (
     topics.door_event(SITE, DEVICE),
 )
 EPOCH = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-class Clock:
-    """A monotonic clock that moves only when a test says so; `wall()` follows it."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def wall(self) -> datetime:
-        return EPOCH + timedelta(seconds=self.now)
 
 
 class Delivery:

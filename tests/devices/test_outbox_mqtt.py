@@ -9,11 +9,13 @@ import queue
 import signal
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 
 import paho.mqtt.client as paho
 import pytest
 from gpiozero.pins.mock import MockFactory
+from support.waiting import eventually
 
 from devices.config import DoorConfig
 from devices.door import DoorRunner, drive_idle
@@ -21,6 +23,9 @@ from devices.readers import FakeReader
 from protocol import topics
 from protocol.messages import Decision, DoorEvent, Message, Result, Status, Tap, decode, encode
 from spacehub.broker import MosquittoBroker, free_port, mosquitto_path
+
+wait_until = partial(eventually, timeout=15.0)
+
 
 pytestmark = pytest.mark.mosquitto
 
@@ -32,15 +37,6 @@ KINDS: dict[str, type[Message]] = {
     topics.door_event(SITE, DEVICE): DoorEvent,
     topics.status(SITE, DEVICE): Status,
 }
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 15.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
 
 
 class Observer:

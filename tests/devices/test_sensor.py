@@ -7,12 +7,15 @@ import logging
 import threading
 import time
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
 from gpiozero.pins.mock import MockFactory
+from support.clock import MonotonicClock as Clock
+from support.waiting import eventually
 
 from devices.config import ConfigError, SensorConfig, load_door_config, load_sensor_config
 from devices.sensor import OccupancySensor, drive_idle_sensor
@@ -20,6 +23,10 @@ from devices.sensor_inputs import STUCK_AFTER, BeamCounter, MotionWatcher
 from protocol import topics
 from protocol.messages import Count, Message, Motion, decode, encode
 from spacehub.cli import main
+
+# For gpiozero's own sampling thread only (MotionSensor polls at 10 Hz).
+wait_until = partial(eventually, timeout=3.0)
+
 
 PIR, BEAM_A, BEAM_B = 6, 16, 26
 EPOCH = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -47,19 +54,6 @@ def config(sensor: str | list[str] = "counter", **pins: object) -> SensorConfig:
     )
 
 
-class Clock:
-    """A monotonic clock that moves only when a test says so; `wall()` follows it."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def wall(self) -> datetime:
-        return EPOCH + timedelta(seconds=self.now)
-
-
 class Sent(list[tuple[str, Message, bool]]):
     """What the sensor published, in order (from any thread)."""
 
@@ -72,16 +66,6 @@ class Sent(list[tuple[str, Message, bool]]):
 
     def motions(self) -> list[bool]:
         return [m.motion for _, m, _ in self if isinstance(m, Motion)]
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 3.0) -> bool:
-    """For gpiozero's own sampling thread only (MotionSensor polls at 10 Hz)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
 
 
 @pytest.fixture

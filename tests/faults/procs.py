@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 import httpx
 import paho.mqtt.client as paho
+from support.waiting import wait_for as wait_until
 
 from devices.config import DoorConfig
 from protocol import topics
@@ -43,21 +44,7 @@ COUNTERS = ("counter-main", "counter-sala-b")
 STRIKE = 17  # the door controllers' pins, on gpiozero's mock pins
 PINS = {"strike": STRIKE, "green": 27, "red": 22, "contact": 24, "exit": 25, "fire": 5}
 
-T = TypeVar("T")
 M = TypeVar("M", bound=Message)
-
-
-def wait_until(condition: Callable[[], T], timeout: float, what: str, *, every: float = 0.02) -> T:
-    """Poll `condition` until it returns something true; AssertionError naming `what`
-    when `timeout` seconds pass first. Returns what the condition returned."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"{what}: not within {timeout:g} s")
-        time.sleep(every)
 
 
 def site_file(tmp_path: Path, **access: str) -> Path:

@@ -7,11 +7,15 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import paho.mqtt.client as paho
 import uvicorn
 from fastapi import FastAPI
+from support import waiting
+from support.clock import Clock  # noqa: F401  (for the tests)
+from support.database import migrated_database
 
 from protocol import topics
 from protocol.cards import card_hash
@@ -22,6 +26,10 @@ from server.db import models
 from server.db.meta import bump
 from server.settings import Settings
 
+# Wait until a predicate holds (for state with no event to wait on).
+wait_for = partial(waiting.wait_for, timeout=10.0, every=0.01)
+
+
 SITE = "piaseczno"
 KEY = "gateway-test-card-key-0123"
 ADMIN_TOKEN = "admin-token-0123456789abcdef"
@@ -30,19 +38,6 @@ GATEWAY_TOKEN = "gateway-token-0123456789abcdef"
 MONDAY_NOON = datetime(2026, 11, 30, 11, 0, tzinfo=UTC)
 CARDS = {"staff": "04A1B2C3", "coworker": "04B2C3D4", "resident": "04C3D4E5"}
 UNKNOWN_CARD = "0DEADBEEF0"
-
-
-class Clock:
-    """A wall clock that stands still until a test moves it."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 class Ticker:
@@ -69,7 +64,7 @@ def message(topic: str, payload: bytes, *, retain: bool = False) -> paho.MQTTMes
 def server_settings(tmp_path: Path, mqtt_url: str = "mqtt://127.0.0.1:1") -> Settings:
     """The server's settings for a test: a SQLite file in `tmp_path`, both tokens, the key."""
     return Settings(
-        database_url=f"sqlite:///{tmp_path}/spacehub.db",
+        database_url=migrated_database(tmp_path / "spacehub.db"),
         mqtt_url=mqtt_url,
         site_config=Path("firmware_configs/sites/piaseczno.toml"),
         admin_token=ADMIN_TOKEN,
@@ -149,14 +144,6 @@ class Doors:
 
     def stop(self) -> None:
         self.client.stop()
-
-
-def wait_for(predicate, timeout: float = 10.0) -> None:
-    """Wait until `predicate()` holds (for state with no event to wait on)."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.01)
 
 
 def sync(doors: Doors, counted, timeout: float = 10.0) -> None:

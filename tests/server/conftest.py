@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,9 @@ with warnings.catch_warnings():
     # Starlette would rather drive its TestClient with httpx2; httpx is what is installed.
     warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
+
+from support.clock import Clock as FakeClock
+from support.database import migrated_database
 
 from server.app import create_app
 from server.context import ServerContext
@@ -24,19 +27,6 @@ GATEWAY_TOKEN = "gateway-token-0123456789abcdef"
 CARD_KEY = "k" * 32
 
 
-class FakeClock:
-    """A clock that stands still until a test moves it."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))  # a Monday, 10:00 in Warsaw
@@ -45,7 +35,7 @@ def clock() -> FakeClock:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(
-        database_url=f"sqlite:///{tmp_path}/db.sqlite",
+        database_url=migrated_database(tmp_path / "db.sqlite"),
         site_config=Path("firmware_configs/sites/piaseczno.toml"),
         admin_token=ADMIN_TOKEN,
         gateway_token=GATEWAY_TOKEN,

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.clock import Clock
+from support.database import migrated_database
 
 from protocol import topics
 from protocol.cards import card_hash
@@ -23,16 +25,6 @@ from server.db.meta import bump
 from server.settings import Settings
 
 SITE = "piaseczno"
-
-
-class Clock:
-    """The server's clock, moved by the test."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @contextmanager
@@ -49,7 +41,7 @@ def door_path(
     (category, card)) and their cards, and `wire(url)` playing the doors; yields the
     context, the wire and the members' ids."""
     settings = Settings(
-        database_url=f"sqlite:///{tmp_path}/spacehub.db",
+        database_url=migrated_database(tmp_path / "spacehub.db"),
         mqtt_url=broker_url,
         card_key=key,
         instance=f"t{new_id()[:6].lower().replace('-', 'x').replace('_', 'x')}",

@@ -4,15 +4,15 @@ path nothing can stall (test_poison.py, test_disk_full.py)."""
 from __future__ import annotations
 
 import threading
-import time
 from collections import Counter
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as paho
 from sqlalchemy import func, select
+from support.database import migrated_database
+from support.waiting import wait_for  # noqa: F401  (the tests import it from here)
 
 from protocol import topics
 from protocol.cards import card_hash
@@ -71,7 +71,7 @@ class Doors:
 
 def staff_context(url: str, tmp_path: Path) -> ServerContext:
     settings = Settings(
-        database_url=f"sqlite:///{tmp_path}/spacehub.db",
+        database_url=migrated_database(tmp_path / "spacehub.db"),
         mqtt_url=url,
         card_key=KEY,
         admin_token=ADMIN,
@@ -97,10 +97,3 @@ def started(ctx: ServerContext) -> DoorIngest:
 def rows(ctx: ServerContext, model: Any) -> int:
     with ctx.reads() as s:
         return s.scalar(select(func.count()).select_from(model)) or 0
-
-
-def wait_for(check: Callable[[], object], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"{what}: not within {timeout:g} s"
-        time.sleep(0.02)

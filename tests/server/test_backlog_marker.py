@@ -15,6 +15,7 @@ import pytest
 from doorwire import Clock
 from ingestwire import SITE, STAFF, Doors, wait_for
 from sqlalchemy.exc import OperationalError
+from support.database import migrated_database
 
 from protocol import topics
 from protocol.cards import card_hash
@@ -50,7 +51,7 @@ class Hub:
     def __init__(self, url: str, tmp_path: Path) -> None:
         self.clock = Clock(START - timedelta(hours=1))
         settings = Settings(
-            database_url=f"sqlite:///{tmp_path}/spacehub.db",
+            database_url=migrated_database(tmp_path / "spacehub.db"),
             mqtt_url=url,
             card_key=KEY,
             instance=f"t{new_id()[:6].lower().replace('-', 'x').replace('_', 'x')}",

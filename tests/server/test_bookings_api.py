@@ -220,7 +220,7 @@ def test_domain_validation_is_422_with_a_reason(
         body = body | {"attendees": [holder]}
     response = post_booking(client, admin, **({"member_id": holder} | body))
     assert response.status_code == 422, response.text
-    assert detail in response.json()["detail"]
+    assert detail in response.json()["detail"][0]["msg"]
     assert client.get("/api/bookings", headers=admin).json() == []
 
 
@@ -250,7 +250,7 @@ def test_duplicate_attendees_are_422(client: TestClient, admin: Headers) -> None
     holder, guest = new_member(client, admin), new_member(client, admin, name="Jan")
     response = post_booking(client, admin, member_id=holder, attendees=[guest, guest])
     assert response.status_code == 422
-    assert "must not repeat" in response.json()["detail"]
+    assert "must not repeat" in response.json()["detail"][0]["msg"]
 
 
 def test_member_suspended_from_booking_is_403(
@@ -523,7 +523,9 @@ def test_availability_range_is_checked(
     response = client.get("/api/rooms/sala-a/availability", params=params, headers=admin)
     assert response.status_code == 422
     if detail is not None:
-        assert response.json() == {"detail": detail}
+        assert response.json() == {
+            "detail": [{"loc": ["query"], "msg": detail, "type": "value_error"}]
+        }
 
 
 def test_booking_created_via_api_shows_up_as_busy_time(

@@ -7,6 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from doorwire import Device
 from sqlalchemy import select
+from support.clock import Clock
+from support.database import migrated_database
+from support.waiting import wait_for
 
 from protocol import topics
 from protocol.cards import card_hash
@@ -28,14 +31,6 @@ CARDS = {
     "suspended": "04D4E5F6",
     "revoked": "04E5F6A7",
 }
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def _seed(ctx: ServerContext) -> None:
@@ -78,7 +73,7 @@ def running(broker, tmp_path):
     """(ctx, clock, the doors' wire, the door path) on the broker."""
     clock = Clock(MONDAY_NOON)
     settings = Settings(
-        database_url=f"sqlite:///{tmp_path}/spacehub.db",
+        database_url=migrated_database(tmp_path / "spacehub.db"),
         mqtt_url=broker.url,
         card_key=KEY,
         instance=f"t{new_id()[:6].lower().replace('-', 'x').replace('_', 'x')}",
@@ -193,7 +188,7 @@ def test_stale_tap_from_synced_device_is_expired(system):
     ctx, clock, wire = system
     status = Status(state="online", kind="door", ts=clock.now, clock_synced=True)
     wire.client.publish(topics.status(SITE, "reader-main"), status, retain=True).wait_for_publish(5)
-    _wait_for(lambda: ctx.access._clock_synced.get("reader-main") is True)
+    wait_for(lambda: ctx.access._clock_synced.get("reader-main") is True)
     stale = wire.tap("reader-main", CARDS["staff"], ts=clock.now - timedelta(seconds=3))
     wire.no_decision()
     assert _wait_event(ctx, stale.id).by == "expired"
@@ -212,7 +207,7 @@ def test_unknown_device_gets_no_answer_and_is_counted(system, ingest):
     ctx, _clock, wire = system
     tap = wire.tap("reader-ghost", CARDS["staff"])
     wire.no_decision()
-    _wait_for(lambda: ingest.rejections.counts() == {("reader-ghost", "unknown_device"): 1})
+    wait_for(lambda: ingest.rejections.counts() == {("reader-ghost", "unknown_device"): 1})
     assert _events(ctx, tap.id) == []
 
 
@@ -223,7 +218,7 @@ def test_result_is_recorded_against_its_tap_once(system):
     result = Result(id=new_id(), tap=tap.id, applied="server", granted=True)
     for _ in range(2):
         wire.client.publish(topics.result(SITE, "reader-main"), result).wait_for_publish(5)
-    _wait_for(lambda: _events(ctx, tap.id)[0].result_id == result.id)
+    wait_for(lambda: _events(ctx, tap.id)[0].result_id == result.id)
     [event] = _events(ctx, tap.id)
     assert (event.result_applied, event.result_granted) == ("server", True)
 
@@ -238,14 +233,3 @@ def test_invalid_payload_is_dropped_and_the_loop_goes_on(system, ingest):
         ("reader-main", "invalid_payload"): 1,
         ("reader-main", "not_json"): 1,
     }
-
-
-def _wait_for(predicate, timeout: float = 5.0) -> None:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError("condition not met in time")

@@ -10,6 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
+from support.clock import Clock
+from support.database import migrated_database
+from support.waiting import wait_for
 
 from protocol import topics
 from protocol.cards import EMERGENCY_KDF, card_hash, emergency_hash
@@ -28,14 +31,6 @@ SITE = "piaseczno"
 KEY = "test-card-key-0123456789"
 NOW = datetime(2026, 11, 30, 11, 0, tzinfo=UTC)
 EWA, JAN, OLD = "04A1B2C3", "04C3D4E5", "04E5F6A7B8C9D0"
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 class Lists:
@@ -71,7 +66,7 @@ class Lists:
 def hub(broker, tmp_path, mqtt_client):
     clock = Clock(NOW)
     settings = Settings(
-        database_url=f"sqlite:///{tmp_path}/spacehub.db",
+        database_url=migrated_database(tmp_path / "spacehub.db"),
         mqtt_url=broker.url,
         card_key=KEY,
         instance=f"e{new_id()[:6].lower().replace('-', 'x').replace('_', 'x')}",
@@ -92,15 +87,6 @@ def hub(broker, tmp_path, mqtt_client):
     finally:
         running.stop()
         ctx.close()
-
-
-def wait_for(predicate, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError("condition not met in time")
 
 
 def salts(ctx) -> dict[str, str]:

@@ -6,13 +6,14 @@ copy the broker sends again after a reconnect acknowledged once. A moved clock, 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import paho.mqtt.client as paho
 import pytest
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from support.clock import MonotonicClock as Clock
+from support.waiting import wait_for
 
 from protocol import topics
 from protocol.messages import Tap
@@ -26,19 +27,6 @@ from server.errors import NotYet, Rejected
 SITE = "piaseczno"
 WALL = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 FULL = OperationalError("INSERT ...", {}, Exception("database or disk is full"))
-
-
-class Clock:
-    """time.monotonic for the inbox, moved by the test."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 class Handler:
@@ -80,7 +68,7 @@ class Store:
 
 class Setup:
     def __init__(self, **kwargs: Any) -> None:
-        self.clock = Clock()
+        self.clock = Clock(1000.0)
         self.handler = Handler()
         self.store = Store()
         self.acks: list[int] = []
@@ -378,12 +366,3 @@ def test_write_health_follows_the_commits_that_wrote(ctx: ServerContext) -> None
     with ctx.writes() as session, session.begin():
         session.get(models.Device, "reader-main").online = False  # type: ignore[union-attr]
     assert not health.writable  # no longer watching
-
-
-def wait_for(check: Callable[[], bool], timeout: float = 5.0) -> None:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.01)

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from doorwire import Clock, door_path
 from sqlalchemy import select
+from support.waiting import wait_for
 
 from protocol import topics
 from protocol.cards import card_hash
@@ -124,15 +125,6 @@ def events(ctx, tap: Tap) -> list[models.AccessEvent]:
     with ctx.reads() as s:
         stmt = select(models.AccessEvent).where(models.AccessEvent.event_id == tap.id)
         return list(s.scalars(stmt))
-
-
-def wait_for(predicate, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError("condition not met in time")
 
 
 def recorded(ctx, tap: Tap, **fields) -> models.AccessEvent:

@@ -3,12 +3,12 @@ forged one changes nothing (docs/protocol.md, Result; issue 8, item 4)."""
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from doorwire import Clock, Device, door_path
 from sqlalchemy import select
+from support.waiting import wait_for
 
 from protocol import topics
 from protocol.messages import Result, Tap, new_id
@@ -84,15 +84,6 @@ def booking_status(ctx, booking_id: int) -> str:
 def strikes(ctx) -> list[models.NoShow]:
     with ctx.reads() as s:
         return list(s.scalars(select(models.NoShow)))
-
-
-def wait_for(predicate, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError("condition not met in time")
 
 
 # -- the access service -----------------------------------------------------------------

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from support import waiting
+from support.clock import Clock
+from support.database import migrated_database
 
 from protocol import topics
 from protocol.messages import Count, DoorEvent, Message, Motion, new_id
@@ -23,16 +27,11 @@ from server.occupancy import state
 from server.occupancy.live import RoomOccupancy
 from server.settings import Settings
 
+wait_for = partial(waiting.wait_for, timeout=10.0)
+
+
 SITE = "piaseczno"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # Monday 10:00 in Warsaw
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 class Sensors:
@@ -66,7 +65,7 @@ def _instance() -> str:
 def system(broker, tmp_path) -> Iterator[tuple[ServerContext, Clock, SensorIngest, Sensors]]:  # type: ignore[no-untyped-def]
     clock = Clock(T0)
     settings = Settings(
-        database_url=f"sqlite:///{tmp_path}/spacehub.db",
+        database_url=migrated_database(tmp_path / "spacehub.db"),
         mqtt_url=broker.url,
         card_key="test-card-key-0123456789",
         instance=_instance(),
@@ -82,15 +81,6 @@ def system(broker, tmp_path) -> Iterator[tuple[ServerContext, Clock, SensorInges
         wire.client.stop()
         ingest.stop()
         ctx.close()
-
-
-def wait_for(check: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.02)
-    raise AssertionError("condition not met in time")
 
 
 def view(ctx: ServerContext, room: str) -> RoomOccupancy:
@@ -225,7 +215,7 @@ def test_room_events_reach_the_event_bus(system) -> None:  # type: ignore[no-unt
 def test_a_forced_door_on_the_door_path_raises_an_alert(broker, tmp_path) -> None:  # type: ignore[no-untyped-def]
     clock = Clock(T0)
     settings = Settings(
-        database_url=f"sqlite:///{tmp_path}/spacehub.db",
+        database_url=migrated_database(tmp_path / "spacehub.db"),
         mqtt_url=broker.url,
         card_key="test-card-key-0123456789",
         instance=_instance(),

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from doorwire import Clock, door_path
 from sqlalchemy import func, select
+from support.waiting import wait_for
 
 from protocol import topics
 from protocol.messages import Decision, Tap, decode, new_id
@@ -53,13 +54,6 @@ class Doors:
         decision = decode(Decision, msg.payload)
         with self._lock:
             self.answered[decision.id] = (time.monotonic(), decision)
-
-
-def wait_until(predicate, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.02)
 
 
 def flood(url: str, cards: str) -> subprocess.Popen[str]:
@@ -106,7 +100,7 @@ def test_a_known_card_is_answered_in_time_through_a_junk_flood(mosquitto_broker,
         # hashes stored (a first tap does both).
         warm = Tap(id=new_id(), ts=NOW, card=STAFF)
         doors.client.publish(topics.tap(SITE, "reader-main"), warm)
-        wait_until(lambda: warm.id in doors.answered)
+        wait_for(lambda: warm.id in doors.answered)
         assert ctx.access.after.wait_idle(10)
         doors.answered.clear()
         flooder = flood(mosquitto_broker.url, cards)

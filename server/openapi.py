@@ -1,0 +1,136 @@
+"""The OpenAPI document's shared parts: the bearer (or session cookie) security scheme, the
+`Error` schema and, for every route, the error statuses it can answer; and `/docs`, Swagger
+UI served from the `swagger-ui-bundle` package so that it works without the internet."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse
+from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
+from pydantic import BaseModel
+from starlette.staticfiles import StaticFiles
+
+from server.people.sessions import COOKIE
+
+DOCS_STATIC = "/docs/static"
+ERROR_REF = {"$ref": "#/components/schemas/Error"}
+INVALID_REF = {"$ref": "#/components/schemas/HTTPValidationError"}
+CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class Error(BaseModel):
+    """Every error but 422: why the request was refused."""
+
+    detail: str
+
+
+def unavailable(why: str) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route that can answer 503."""
+    return {503: {"model": Error, "description": why}}
+
+
+def _needs_auth(dependant: Dependant) -> bool:
+    from server.deps import caller
+
+    return any(d.call is caller or _needs_auth(d) for d in dependant.dependencies)
+
+
+def _takes_input(dependant: Dependant) -> bool:
+    if dependant.path_params or dependant.query_params or dependant.body_params:
+        return True
+    if dependant.header_params or dependant.cookie_params:
+        return True
+    return any(_takes_input(d) for d in dependant.dependencies)
+
+
+def _errors(route: RouteContext, method: str) -> dict[int, str]:
+    """The error statuses a route can answer, and why."""
+    dependant = route.dependant
+    errors: dict[int, str] = {}
+    if _needs_auth(dependant):
+        errors[401] = "no token or session, or an invalid one"
+        errors[403] = "a token that may not do this (or a browser without the CSRF header)"
+    if dependant.path_params:
+        errors[404] = "unknown id"
+    if method in CHANGES:
+        errors[409] = "it conflicts with what is stored"
+        errors[413] = "a body over 64 KiB"
+    if _takes_input(dependant) or method in CHANGES:
+        errors[422] = "invalid input"
+    return errors
+
+
+def install(app: FastAPI) -> None:
+    """Serve `/docs` offline and make `app.openapi()` document security and errors."""
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount(DOCS_STATIC, StaticFiles(directory=str(swagger_ui_path)), name="swagger-ui")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} API",
+            swagger_js_url=f"{DOCS_STATIC}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_STATIC}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_STATIC}/favicon-32x32.png",
+        )
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document(app)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def document(app: FastAPI) -> dict[str, Any]:
+    schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+    components = schema.setdefault("components", {})
+    schemas = components.setdefault("schemas", {})
+    schemas["Error"] = Error.model_json_schema()
+    if "HTTPValidationError" not in schemas:
+        # FastAPI adds these only when some route validates input; every route here does
+        from fastapi.openapi.utils import (
+            validation_error_definition,
+            validation_error_response_definition,
+        )
+
+        schemas["ValidationError"] = validation_error_definition
+        schemas["HTTPValidationError"] = validation_error_response_definition
+    components["securitySchemes"] = {
+        "bearer": {"type": "http", "scheme": "bearer", "description": "an API token"},
+        "session": {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": COOKIE,
+            "description": "the dashboard's session (after `GET /login?token=...`)",
+        },
+    }
+    # FastAPI includes routers lazily: their routes, with the router's dependencies, are
+    # found through `iter_route_contexts`
+    for route in iter_route_contexts(app.routes):
+        if not isinstance(route.original_route, APIRoute) or not route.include_in_schema:
+            continue
+        path = schema["paths"].get(route.path_format)
+        if path is None:
+            continue
+        for method in route.methods or ():
+            operation = path.get(method.lower())
+            if operation is None:
+                continue
+            if _needs_auth(route.dependant):
+                operation["security"] = [{"bearer": []}, {"session": []}]
+            responses = operation.setdefault("responses", {})
+            for status, why in _errors(route, method).items():
+                ref = INVALID_REF if status == 422 else ERROR_REF
+                responses.setdefault(
+                    str(status),
+                    {"description": why, "content": {"application/json": {"schema": ref}}},
+                )
+    return schema
