@@ -24,20 +24,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.tap_latency import free_port  # noqa: E402
+from bench.tap_latency import CARD, free_port, staff_door_path  # noqa: E402
 from protocol import topics  # noqa: E402
-from protocol.cards import card_hash  # noqa: E402
 from protocol.messages import Tap, encode, new_id, utcnow  # noqa: E402
 from protocol.mqtt import MqttClient  # noqa: E402
-from server.adapters.door_ingest import DoorIngest  # noqa: E402
-from server.context import ServerContext  # noqa: E402
-from server.db import models  # noqa: E402
-from server.db.meta import bump  # noqa: E402
-from server.settings import Settings  # noqa: E402
 from spacehub.broker import start_broker  # noqa: E402
 
 SITE, KNOWN_DOOR, JUNK_DOOR = "piaseczno", "reader-sala-a", "reader-main"
-CARD, KEY = "04A1B2C3", "bench-card-key-0123456789"
+
 TIMEOUT_S = 2.0  # the door's decision timeout
 
 
@@ -105,18 +99,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         broker = start_broker(args.broker, port=free_port(), data_dir=Path(tmp) / "broker")
-        settings = Settings(
-            database_url=f"sqlite:///{tmp}/bench.db", mqtt_url=broker.url, card_key=KEY
-        )
-        ctx = ServerContext.create(settings)
-        with ctx.writes() as s, s.begin():
-            member = models.Member(name="Ewa Nowak", category="staff")
-            s.add(member)
-            s.flush()
-            s.add(models.Card(member_id=member.id, uid_hash=card_hash(KEY, CARD)))
-            bump(s)
-        ingest = DoorIngest(ctx)
-        ingest.start()
+        ctx, ingest = staff_door_path(broker.url, tmp)
         door = Door(broker.url)
         door.client.start()
         door.client.wait_connected(10)

@@ -41,6 +41,22 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def staff_door_path(broker_url: str, tmp: str) -> tuple[ServerContext, DoorIngest]:
+    """A server's door path on a fresh database in `tmp` whose one member, Ewa, is staff
+    with the card CARD (granted at every door), started."""
+    settings = Settings(database_url=f"sqlite:///{tmp}/bench.db", mqtt_url=broker_url, card_key=KEY)
+    ctx = ServerContext.create(settings)
+    with ctx.writes() as s, s.begin():
+        member = models.Member(name="Ewa Nowak", category="staff")
+        s.add(member)
+        s.flush()
+        s.add(models.Card(member_id=member.id, uid_hash=card_hash(KEY, CARD)))
+        bump(s)
+    ingest = DoorIngest(ctx)
+    ingest.start()
+    return ctx, ingest
+
+
 def round_trips(client: MqttClient, publish_topic: str, reply: threading.Event, n: int, make):  # type: ignore[no-untyped-def]
     samples = []
     for _ in range(n):
@@ -68,18 +84,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         broker = start_broker(args.broker, port=free_port(), data_dir=Path(tmp) / "broker")
-        settings = Settings(
-            database_url=f"sqlite:///{tmp}/bench.db", mqtt_url=broker.url, card_key=KEY
-        )
-        ctx = ServerContext.create(settings)
-        with ctx.writes() as s, s.begin():
-            member = models.Member(name="Ewa Nowak", category="staff")
-            s.add(member)
-            s.flush()
-            s.add(models.Card(member_id=member.id, uid_hash=card_hash(KEY, CARD)))
-            bump(s)
-        ingest = DoorIngest(ctx)
-        ingest.start()
+        ctx, ingest = staff_door_path(broker.url, tmp)
 
         reply = threading.Event()
         device = MqttClient(broker.url, client_id="bench-device")

@@ -5,7 +5,7 @@ flood of junk must neither stop the door nor fill its SD card with logs).
 
 >>> rejected = Rejects("reader-main")
 >>> read(msg, "piaseczno", "reader-main", {"mode": DoorMode})  # doctest: +SKIP
-Unread(reason='invalid', detail="'hub/piaseczno/dev/reader-main/cmd/mode': not JSON ...")
+Unread(reason='invalid', detail="...cmd/mode': not JSON ...")
 >>> rejected.count("invalid", "cmd/mode: not JSON", now=12.0)
 >>> rejected.counts["invalid"]
 1

@@ -42,18 +42,21 @@ def private_file(path: str | Path) -> Path:
     return path
 
 
-def write_private(path: str | Path, data: bytes) -> None:
-    """Replace the file's content atomically (a temporary file renamed over it), 0600."""
+def write_private(path: str | Path, data: bytes, mode: int = FILE_MODE) -> None:
+    """Replace the file's content atomically (a temporary file renamed over it, so a
+    reader sees the old file or the new one), created with `mode` (0600 unless it holds
+    nothing secret), in a 0700 folder."""
     path = Path(path)
     private_dir(path.parent)
     tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, FILE_MODE)
+        os.chmod(tmp, mode)  # the umask may have taken bits away
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -6,39 +6,24 @@ reads it meanwhile sees the old file or the new one, never half of one.
 
 from __future__ import annotations
 
-import os
 import tomllib
 from pathlib import Path
 from typing import Any
 
-SECRET = 0o600
+from protocol.files import FILE_MODE, private_dir, write_private
+
+SECRET = FILE_MODE
 PUBLIC = 0o644  # certificates: nothing secret in them
-FOLDER = 0o700
 
 
 def folder(path: Path) -> Path:
     """Make `path` (and missing parents) and keep it 0700."""
-    path.mkdir(parents=True, exist_ok=True)
-    path.chmod(FOLDER)
-    return path
+    return private_dir(path)
 
 
 def write(path: Path, data: str | bytes, mode: int = SECRET) -> None:
     """Replace `path` with `data`, created with `mode` (never readable by others first)."""
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.unlink(missing_ok=True)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(raw)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)  # the umask may have taken bits away
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_private(path, data.encode("utf-8") if isinstance(data, str) else data, mode)
 
 
 def read_toml(path: Path) -> dict[str, Any] | None:
