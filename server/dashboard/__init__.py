@@ -120,7 +120,9 @@ def _render(
         )
     )
     response = HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
-    if request.query_params.get("lang") == lang:
+    # Only a page the reader opened remembers its language: a fragment still loading for
+    # the page being left (it names that page's language) must not undo the choice.
+    if request.query_params.get("lang") == lang and not template.startswith("fragments/"):
         response.set_cookie(
             LANG_COOKIE, lang, max_age=LANG_MAX_AGE, httponly=True, samesite="lax", path="/"
         )
