@@ -144,6 +144,10 @@ class AccessService:
                         boot=tap.boot,
                     )
                     session.add(event)
+                    # Judge the tap's age once this transaction holds the write lock (the
+                    # insert takes it): a wait for another writer counts against the door.
+                    session.flush()
+                    now = self.clock()
                     if tap.replay or self._stale(session, device_id, tap, now):
                         event.by = "expired"
                         event.member_id = member_of(session, hashed)
