@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from protocol import bookingrules
 from server.bookings.lifecycle import check_in, release_booking
 from server.db import models
 from server.db.meta import bump
@@ -85,13 +86,14 @@ def _remind(
 ) -> None:
     """Bookings whose reminder time has come but whose release is not yet due."""
     remind_before = timedelta(seconds=site.bookings.reminder_before)
+    due_before = bookingrules.release_due_before(now, grace)
     B = models.Booking
     rows = session.execute(
         select(B.id, B.member_id, B.room_id, B.start)
         .where(
             B.status == "booked",
-            B.start > now - grace,  # release not yet due: those get the notice instead
-            B.start <= now - grace + remind_before,
+            B.start > due_before,  # release not yet due: those get the notice instead
+            B.start <= due_before + remind_before,
             B.reminded_at.is_(None),
         )
         .order_by(B.start, B.id)
@@ -107,7 +109,7 @@ def _remind(
         if marked.rowcount != 1:  # type: ignore[attr-defined]
             continue
         room = _room_name(site, room_id)
-        at, release_at = _hhmm(start, zone), _hhmm(start + grace, zone)
+        at, release_at = _hhmm(start, zone), _hhmm(bookingrules.release_at(start, grace), zone)
         notify(
             session,
             member_id=member_id,
@@ -129,11 +131,12 @@ def _remind(
 def _release(
     session: Session, *, site: SiteConfig, now: datetime, grace: timedelta, report: SweepReport
 ) -> None:
-    """Every booking still `booked` when its grace period has ended."""
+    """Every booking still `booked` when its grace period has ended (a no-show, by
+    `protocol.bookingrules.no_show_due`)."""
     B = models.Booking
     rows = session.execute(
         select(B.id, B.member_id, B.room_id, B.start, B.end)
-        .where(B.status == "booked", B.start <= now - grace)
+        .where(B.status == "booked", B.start <= bookingrules.release_due_before(now, grace))
         .order_by(B.start, B.id)
     ).all()
     for booking_id, member_id, room_id, start, end in rows:
@@ -232,7 +235,7 @@ def _released_notice(
     room = _room_name(site, room_id)
     day = start.astimezone(zone)
     hours = f"{_hhmm(start, zone)}–{_hhmm(end, zone)}"
-    release_at = _hhmm(start + grace, zone)
+    release_at = _hhmm(bookingrules.release_at(start, grace), zone)
     limit = site.bookings.no_show_limit
     window_pl, window_en = window_words(site.bookings.no_show_window)
     notify(
