@@ -12,16 +12,14 @@ from server.context import ServerContext
 from server.db import models
 from server.occupancy.evacuation import evacuation_list, first_and_last
 from server.occupancy.readings import Reading, record_readings
+from server.people.members import create_member
 
 MIDNIGHT = datetime(2026, 3, 1, 23, 0, tzinfo=UTC)  # 00:00 CET on Monday 2 March (Warsaw)
 
 
 def member(ctx: ServerContext, name: str) -> int:
     with ctx.writes() as s, s.begin():
-        row = models.Member(name=name, category="resident")
-        s.add(row)
-        s.flush()
-        return row.id
+        return create_member(s, name=name, category="resident").id
 
 
 def tap(
