@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from protocol.bookingrules import no_show_due
 from server.bookings import store as bookings
 from server.context import ServerContext
 from server.errors import Conflict, Invalid
@@ -238,7 +239,7 @@ class Traffic(Scheduler):
                 party = self._claim(Party((holder,), guests=self._guests(booking.room_id)))
                 stay = self.life(self.rng.uniform(120, 400))
                 self.spawn(self.visit(party, booking.room_id, stay), self.life(5))
-            elif booking.status == "booked" and now < booking.start + grace:
+            elif booking.status == "booked" and not no_show_due(booking.start, grace, now):
                 # As `seed_bookings` promises, the first booking to start is a no-show.
                 never = first_look and not no_show_given and booking.start > now
                 no_show_given |= never

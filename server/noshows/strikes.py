@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from protocol.bookingrules import suspended
 from server.db import models
 from server.errors import NotFound
 from server.notify.notifications import notify
@@ -89,8 +90,7 @@ def remove_strike(
     member = session.get(models.Member, strike.member_id)
     if (
         member is not None
-        and member.booking_suspended_until is not None
-        and member.booking_suspended_until > now
+        and suspended(member.booking_suspended_until, now)
         and active_strikes(session, site=site, member_id=member.id, now=now)
         < site.bookings.no_show_limit
     ):
