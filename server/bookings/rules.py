@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from protocol.durations import format_duration
 from protocol.policy import WEEKDAYS
 from server.bookings.availability import inside_hours
 from server.bookings.store import Interval, insert_booking, lock_room, overlapping
@@ -182,7 +183,7 @@ def _check_times(site: SiteConfig, room: Room, start: datetime, end: datetime) -
         raise Invalid("end must be after start")
     longest = timedelta(seconds=site.bookings.max_length)
     if end - start > longest:
-        raise Invalid(f"a booking may last at most {_hours_text(longest)}")
+        raise Invalid(f"a booking may last at most {format_duration(longest.total_seconds())}")
     if room.hours is not None and not inside_hours(room.hours, site.site.timezone, start, end):
         raise Invalid(
             f"room {room.id!r} may be booked only inside its hours ({_hours_listed(room.hours)}, "
@@ -229,11 +230,6 @@ def _check_people(
 def _check_title(title: str | None) -> None:
     if title is not None and len(title) > MAX_TITLE:
         raise Invalid(f"title may be at most {MAX_TITLE} characters")
-
-
-def _hours_text(span: timedelta) -> str:
-    minutes = int(span.total_seconds() // 60)
-    return f"{minutes // 60}h" + (f"{minutes % 60:02d}m" if minutes % 60 else "")
 
 
 def _hours_listed(hours: dict[str, list[str]]) -> str:

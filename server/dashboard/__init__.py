@@ -93,7 +93,7 @@ def _lang(request: Request, lang: str | None) -> str:
     cookie = request.cookies.get(LANG_COOKIE)
     if cookie in texts.LANGS:
         return cookie  # type: ignore[return-value]
-    return request.app.state.ctx.site.site.language  # type: ignore[no-any-return]
+    return request.app.state.ctx.site.site.language
 
 
 def _render(

@@ -37,10 +37,12 @@ def create_member(
     site: SiteConfig | None = None,
 ) -> models.Member:
     """Add a member (no cards yet, so no door decision changes), told things in `lang`,
-    else in the site's language."""
+    else in the site's language (Polish when no site is given)."""
     member = models.Member(name=name, email=email, category=category)
-    if lang is not None or site is not None:
-        member.lang = lang or site.site.language  # type: ignore[union-attr]
+    if lang is not None:
+        member.lang = lang
+    elif site is not None:
+        member.lang = site.site.language
     session.add(member)
     session.flush()
     return member
