@@ -129,6 +129,17 @@ TEXTS: dict[str, str] = {
     "reason.locked_down": "door locked down",
     "reason.too_many_attempts": "too many attempts",
     "reason.policy_stale": "gateway's rules out of date",
+    # -- pages: the utilisation chart (`GET /api/reports/utilisation.svg`)
+    "chart.title": "Room utilisation {first} – {last}",
+    "chart.desc": (
+        "Bar chart: for each room, hours booked, hours used as the sensors saw it, "
+        "and no-show hours (bookings released because nobody came), {first} – {last}."
+    ),
+    "chart.booked": "Booked",
+    "chart.used": "Used (sensors)",
+    "chart.no_show": "No-show",
+    "chart.unit": "h",
+    "chart.decimal": ".",
     # -- notices to members: `notice.<kind>`
     "notice.reminder": (
         "Reminder: your booking of {room} at {start:%H:%M} will be released at "

@@ -132,6 +132,18 @@ TEXTS: dict[str, str] = {
     "reason.locked_down": "blokada drzwi",
     "reason.too_many_attempts": "zbyt wiele prób",
     "reason.policy_stale": "nieaktualne uprawnienia bramki",
+    # -- pages: the utilisation chart (`GET /api/reports/utilisation.svg`)
+    "chart.title": "Wykorzystanie sal {first} – {last}",
+    "chart.desc": (
+        "Wykres słupkowy: dla każdej sali godziny zarezerwowane, wykorzystane według "
+        "czujników i nieobecności (rezerwacje zwolnione, bo nikt nie przyszedł), "
+        "{first} – {last}."
+    ),
+    "chart.booked": "Zarezerwowane",
+    "chart.used": "Wykorzystane (czujniki)",
+    "chart.no_show": "Nieobecności",
+    "chart.unit": "h",
+    "chart.decimal": ",",
     # -- notices to members: `notice.<kind>`
     "notice.reminder": (
         "Przypomnienie: Twoja rezerwacja ({room}, {start:%H:%M}) zostanie zwolniona o "

@@ -131,6 +131,18 @@ TEXTS: dict[str, str] = {
     "reason.locked_down": "двері заблоковано",
     "reason.too_many_attempts": "забагато спроб",
     "reason.policy_stale": "правила шлюзу застаріли",
+    # -- pages: the utilisation chart (`GET /api/reports/utilisation.svg`)
+    "chart.title": "Використання залів {first} – {last}",
+    "chart.desc": (
+        "Стовпчикова діаграма: для кожного залу години бронювання, години "
+        "використання за даними датчиків і години неявок (бронювання, звільнені, бо ніхто "
+        "не прийшов), {first} – {last}."
+    ),
+    "chart.booked": "Заброньовано",
+    "chart.used": "Використано (датчики)",
+    "chart.no_show": "Неявки",
+    "chart.unit": "год",
+    "chart.decimal": ",",
     # -- notices to members: `notice.<kind>`
     "notice.reminder": (
         "Нагадування: ваше бронювання ({room}, {start:%H:%M}) буде знято о "
