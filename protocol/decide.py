@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
+from protocol.bookingrules import checkin_window, in_checkin_window, no_show_due, suspended
 from protocol.messages import Reason
 from protocol.policy import BookingPolicy, DoorPolicy, PolicySnapshot
 
@@ -71,7 +72,7 @@ def decide(
     member = snapshot.members.get(member_id)
     if member is None:
         return Outcome(False, Reason.UNKNOWN_CARD, member_id)
-    if member.suspended_until is not None and member.suspended_until > now:
+    if suspended(member.suspended_until, now):
         return Outcome(False, Reason.MEMBER_SUSPENDED, member_id)
 
     if door_policy.kind == "entrance":
@@ -94,13 +95,21 @@ def decide(
     )
 
 
+def _grace(snapshot: PolicySnapshot) -> timedelta:
+    return timedelta(seconds=snapshot.rules.no_show_grace_s)
+
+
+def _early(snapshot: PolicySnapshot) -> timedelta:
+    return timedelta(seconds=snapshot.rules.early_entry_s)
+
+
 def _live(snapshot: PolicySnapshot, booking: BookingPolicy, now: datetime) -> bool:
-    """Whether a booking still holds its room: checked in, or booked and inside its grace
-    period (a booking past its grace is released, whether or not the sweep has run)."""
+    """Whether a booking still holds its room: checked in, or booked and not yet due for
+    release as a no-show (a booking past its grace is released, whether or not the sweep
+    has run)."""
     if booking.status == "checked_in":
         return True
-    grace = timedelta(seconds=snapshot.rules.no_show_grace_s)
-    return booking.status == "booked" and now < booking.start + grace
+    return booking.status == "booked" and not no_show_due(booking.start, _grace(snapshot), now)
 
 
 def _released(snapshot: PolicySnapshot, booking: BookingPolicy, now: datetime) -> bool:
@@ -114,8 +123,19 @@ def _holds(snapshot: PolicySnapshot, booking: BookingPolicy, now: datetime) -> b
         return False
     if booking.start <= now:
         return True
-    early = timedelta(seconds=snapshot.rules.early_entry_s)
-    return booking.status == "checked_in" and booking.start - early <= now
+    return booking.status == "checked_in" and _opens(snapshot, booking) <= now
+
+
+def _opens(snapshot: PolicySnapshot, booking: BookingPolicy) -> datetime:
+    """When the booking's check-in window opens (its early entry)."""
+    opens, _closes = checkin_window(booking.start, booking.end, _early(snapshot), _grace(snapshot))
+    return opens
+
+
+def _early_check_in(snapshot: PolicySnapshot, booking: BookingPolicy, now: datetime) -> bool:
+    """Whether `now` is in the booking's check-in window before its start (early entry)."""
+    window = (booking.start, booking.end, _early(snapshot), _grace(snapshot))
+    return now < booking.start and in_checkin_window(*window, now) and _live(snapshot, booking, now)
 
 
 def _bookings(snapshot: PolicySnapshot, room: str | None = None) -> list[BookingPolicy]:
@@ -141,9 +161,8 @@ def _room(
         if current.admits(member_id):
             return _check_in(snapshot, current)
         return _Why(Reason.STAFF if category == "staff" else Reason.ROOM_BOOKED)
-    early = timedelta(seconds=snapshot.rules.early_entry_s)
     for b in bookings:
-        if b.admits(member_id) and b.start - early <= now < b.start and _live(snapshot, b, now):
+        if b.admits(member_id) and _early_check_in(snapshot, b, now):
             return _check_in(snapshot, b)
     if category == "staff":
         return _Why(Reason.STAFF)
@@ -165,12 +184,11 @@ def _room(
 def _entrance(
     snapshot: PolicySnapshot, door: DoorPolicy, member_id: int, category: str, now: datetime
 ) -> _Why:
-    early = timedelta(seconds=snapshot.rules.early_entry_s)
     released = None
     for b in _bookings(snapshot):
         if not b.admits(member_id):
             continue
-        if b.start - early <= now < b.end and _live(snapshot, b, now):
+        if _opens(snapshot, b) <= now < b.end and _live(snapshot, b, now):
             return _Why(Reason.BOOKING, b.id)
         if released is None and b.member_id == member_id and _released(snapshot, b, now):
             released = b

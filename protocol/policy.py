@@ -7,36 +7,22 @@ never raw UIDs, and no names.
 
 from __future__ import annotations
 
-import re
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from protocol import hours as site_hours
 from protocol.messages import UtcTime
-
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_INTERVAL = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-3]|24):([0-5][0-9])\Z")
 
 Category = Literal["resident", "ngo", "business", "staff"]
 DoorModeName = Literal["normal", "locked", "unlocked"]
 
 
-def _parse_interval(text: str) -> tuple[time, time | None]:
-    m = _INTERVAL.match(text)
-    if not m or (m.group(3) == "24" and m.group(4) != "00"):
-        raise ValueError(f"{text!r} is not an interval like 08:00-21:00")
-    start = time(int(m.group(1)), int(m.group(2)))
-    end = None if m.group(3) == "24" else time(int(m.group(3)), int(m.group(4)))
-    if end is not None and end <= start:
-        raise ValueError(f"{text!r} ends before it starts")
-    return start, end
-
-
 class WeeklyHours(BaseModel):
     """Opening hours per weekday, e.g. `{"mon": ["08:00-21:00"], "sat": ["10:00-16:00"]}`;
-    a day that is not listed is closed."""
+    a day that is not listed is closed (the rules are `protocol.hours`)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -45,21 +31,12 @@ class WeeklyHours(BaseModel):
     @field_validator("days")
     @classmethod
     def _check(cls, days: dict[str, list[str]]) -> dict[str, list[str]]:
-        for day, intervals in days.items():
-            if day not in WEEKDAYS:
-                raise ValueError(f"unknown weekday {day!r} (use {', '.join(WEEKDAYS)})")
-            for interval in intervals:
-                _parse_interval(interval)
+        site_hours.check_hours(days)
         return days
 
     def is_open(self, local: datetime) -> bool:
         """Whether a local (site time zone) wall-clock time is inside the hours."""
-        t = local.time().replace(tzinfo=None)
-        for interval in self.days.get(WEEKDAYS[local.weekday()], []):
-            start, end = _parse_interval(interval)
-            if start <= t and (end is None or t < end):
-                return True
-        return False
+        return site_hours.open_at_wall_clock(self.days, local)
 
 
 class DoorPolicy(BaseModel):
@@ -172,8 +149,7 @@ class PolicySnapshot(BaseModel):
 
     def is_open(self, now: datetime) -> bool:
         """Whether the site is open at `now`: inside opening hours and not a closed day."""
-        local = self.local(now)
-        return local.date() not in self.closed_dates and self.opening_hours.is_open(local)
+        return site_hours.is_open(self.opening_hours.days, self.closed_dates, self.zone, now)
 
     def age(self, now: datetime) -> timedelta:
         return now - self.generated_at

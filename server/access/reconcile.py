@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from protocol.bookingrules import checkin_starts
 from protocol.decide import Outcome, decide
 from protocol.messages import Reason, Result
 from protocol.policy import PolicySnapshot
@@ -211,10 +212,11 @@ def arrived_in_time(
     entrance = room is not None and room.kind == "entrance"
     early = timedelta(seconds=site.access.early_entry)
     grace = timedelta(seconds=site.access.no_show_grace)
+    after, until = checkin_starts(at, early, grace)  # the check-in window holds `at`
     B = models.Booking
     whose = B.member_id == member_id if entrance else B.room_id == room_id
     stmt = select(B).where(
-        whose, B.status == "released", B.start <= at + early, B.start > at - grace
+        whose, B.status == "released", B.start > after, B.start <= until, B.end > at
     )
     changes: list[dict] = []
     for booking in session.scalars(stmt.order_by(B.start, B.id)):

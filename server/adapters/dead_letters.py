@@ -15,7 +15,7 @@ import hashlib
 import json
 import os
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypedDict, Unpack
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -67,19 +67,22 @@ def shown(payload: bytes) -> str:
     return text[:4096]
 
 
+class Letter(TypedDict):
+    """A message set aside: its topic and payload, the device it came from (if known),
+    why it failed, after how many attempts, and when it was received."""
+
+    topic: str
+    payload: bytes
+    device_id: str | None
+    error: str
+    attempts: int
+    received: datetime
+
+
 class Store(Protocol):
     """Keeps a message set aside (the dead-letter table); raises what the database does."""
 
-    def __call__(
-        self,
-        *,
-        topic: str,
-        payload: bytes,
-        device_id: str | None,
-        error: str,
-        attempts: int,
-        received: datetime,
-    ) -> None: ...
+    def __call__(self, **letter: Unpack[Letter]) -> None: ...
 
 
 class DeadLetterBox:
@@ -89,25 +92,16 @@ class DeadLetterBox:
         self.writes = writes
         self.card_key = card_key
 
-    def __call__(
-        self,
-        *,
-        topic: str,
-        payload: bytes,
-        device_id: str | None,
-        error: str,
-        attempts: int,
-        received: datetime,
-    ) -> None:
+    def __call__(self, **letter: Unpack[Letter]) -> None:
         with self.writes() as session, session.begin():
             session.add(
                 models.DeadLetter(
-                    topic=topic[:300],
-                    payload=seal(self.card_key, payload),
-                    device_id=device_id,
-                    error=error[:500] or "failed",
-                    attempts=attempts,
-                    received=received,
+                    topic=letter["topic"][:300],
+                    payload=seal(self.card_key, letter["payload"]),
+                    device_id=letter["device_id"],
+                    error=letter["error"][:500] or "failed",
+                    attempts=letter["attempts"],
+                    received=letter["received"],
                     status="held",
                 )
             )

@@ -26,33 +26,13 @@ def create_booking(
     """Book a room (201 with the booking), or with `repeat` a weekly series (201 with
     `series_id` and every booking); 409 when it overlaps, naming what is in the way."""
     currency = ctx.site.site.currency
+    request = rules.BookingRequest(**body.model_dump(exclude={"repeat"}))
     with session.begin():
         if body.repeat is None:
-            booking = rules.create_booking(
-                session,
-                site=ctx.site,
-                room_id=body.room_id,
-                member_id=body.member_id,
-                start=body.start,
-                end=body.end,
-                now=ctx.clock(),
-                title=body.title,
-                attendees=body.attendees,
-                public=body.public,
-            )
+            booking = rules.create_booking(session, site=ctx.site, request=request, now=ctx.clock())
             return BookingOut.of(booking, currency=currency)
         series = rules.create_series(
-            session,
-            site=ctx.site,
-            room_id=body.room_id,
-            member_id=body.member_id,
-            start=body.start,
-            end=body.end,
-            now=ctx.clock(),
-            weekly=body.repeat.weekly,
-            title=body.title,
-            attendees=body.attendees,
-            public=body.public,
+            session, site=ctx.site, request=request, weekly=body.repeat.weekly, now=ctx.clock()
         )
         return SeriesOut(
             series_id=series[0].series_id or "",

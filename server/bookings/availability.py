@@ -4,13 +4,13 @@ hold it."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from protocol.policy import WEEKDAYS, _parse_interval
+from protocol.hours import day_spans
 from server.bookings.store import OCCUPYING, Interval, site_room
 from server.db import models
 from server.errors import Invalid
@@ -21,26 +21,6 @@ MAX_AVAILABILITY_RANGE = timedelta(days=31)
 
 
 # --- a room's bookable hours -----------------------------------------------------------
-
-
-def day_intervals(hours: dict[str, list[str]], day: date, tz: ZoneInfo) -> list[Interval]:
-    """The bookable intervals of one local day, in UTC."""
-    out = []
-    for text in hours.get(WEEKDAYS[day.weekday()], []):
-        begin, finish = _parse_interval(text)
-        lo = datetime.combine(day, begin, tz)
-        if finish is None:  # "24:00": the next local midnight
-            hi = datetime.combine(day + timedelta(days=1), time(0), tz)
-        else:
-            hi = datetime.combine(day, finish, tz)
-        out.append((lo.astimezone(UTC), hi.astimezone(UTC)))
-    return out
-
-
-def inside_hours(hours: dict[str, list[str]], zone: str, start: datetime, end: datetime) -> bool:
-    tz = ZoneInfo(zone)
-    day = start.astimezone(tz).date()
-    return any(lo <= start and end <= hi for lo, hi in day_intervals(hours, day, tz))
 
 
 def bookable_windows(
@@ -54,7 +34,7 @@ def bookable_windows(
     last = end.astimezone(tz).date()
     out = []
     while day <= last:
-        for lo, hi in day_intervals(room.hours, day, tz):
+        for lo, hi in day_spans(room.hours, day, tz):
             lo, hi = max(lo, start), min(hi, end)
             if lo < hi:
                 out.append((lo, hi))

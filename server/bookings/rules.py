@@ -2,7 +2,9 @@
 
 The rules (length, horizon, hours, suspension, attendees, title) are checked here, then
 the booking is inserted through `server.bookings.store`, in the caller's transaction. A
-room's bookable hours and the weekly repeat are reasoned about in the site's time zone."""
+room's bookable hours and the weekly repeat are reasoned about in the site's time zone;
+the rules a door shares (hours, may-book, how far in the past a start may lie) are
+`protocol.hours` and `protocol.bookingrules`."""
 
 from __future__ import annotations
 
@@ -15,54 +17,43 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from protocol.bookingrules import Bar, booking_bar, past_horizon, start_in_past
 from protocol.durations import format_duration
-from protocol.policy import WEEKDAYS
-from server.bookings.availability import inside_hours
+from protocol.hours import WEEKDAYS, within_one_span
 from server.bookings.store import Interval, insert_booking, lock_room, overlapping
 from server.db import models
 from server.errors import Conflict, Forbidden, Invalid
 from server.site import Room, SiteConfig
 from server.timefmt import format_utc
 
-# A start this far in the past is still accepted (a form filled in slowly, clocks apart).
-PAST_TOLERANCE = timedelta(minutes=5)
 MAX_TITLE = 200
 
 
+@dataclass(frozen=True)
+class BookingRequest:
+    """What a member asks to book: a room for [start, end), and what the booking says."""
+
+    room_id: str
+    member_id: int
+    start: datetime
+    end: datetime
+    title: str | None = None
+    attendees: Sequence[int] = ()
+    public: bool = False
+
+
 def create_booking(
-    session: Session,
-    *,
-    site: SiteConfig,
-    room_id: str,
-    member_id: int,
-    start: datetime,
-    end: datetime,
-    now: datetime,
-    title: str | None = None,
-    attendees: Sequence[int] = (),
-    public: bool = False,
+    session: Session, *, site: SiteConfig, request: BookingRequest, now: datetime
 ) -> models.Booking:
     """Book a room for a member after checking the site's booking rules.
 
     Invalid (422) for a bad time, room, member, attendee or title; Forbidden (403) for a
     member who is suspended or may not book; Conflict (409) when it overlaps."""
-    room = _check_room(site, room_id)
-    _check_times(site, room, start, end)
-    _check_window(site, start, now)
-    _check_people(session, member_id=member_id, attendees=attendees, now=now)
-    _check_title(title)
-    return insert_booking(
-        session,
-        site=site,
-        room_id=room_id,
-        member_id=member_id,
-        start=start,
-        end=end,
-        now=now,
-        title=title,
-        attendees=attendees,
-        public=public,
-    )
+    room = _check_room(site, request.room_id)
+    _check_times(site, room, request.start, request.end)
+    _check_window(site, request.start, now)
+    _check_request(session, request, now=now)
+    return _insert(session, site=site, request=request, span=(request.start, request.end), now=now)
 
 
 @dataclass(frozen=True)
@@ -83,18 +74,7 @@ class SeriesConflictError(Conflict):
 
 
 def create_series(
-    session: Session,
-    *,
-    site: SiteConfig,
-    room_id: str,
-    member_id: int,
-    start: datetime,
-    end: datetime,
-    now: datetime,
-    weekly: int,
-    title: str | None = None,
-    attendees: Sequence[int] = (),
-    public: bool = False,
+    session: Session, *, site: SiteConfig, request: BookingRequest, weekly: int, now: datetime
 ) -> list[models.Booking]:
     """Book `weekly` occurrences, a week apart at the same local time, all or nothing.
 
@@ -105,19 +85,18 @@ def create_series(
     limit = site.bookings.max_occurrences
     if not 2 <= weekly <= limit:
         raise Invalid(f"repeat.weekly must be from 2 to {limit}")
-    room = _check_room(site, room_id)
-    _check_window(site, start, now)
-    occurrences = weekly_occurrences(site, start, end, weekly)
+    room = _check_room(site, request.room_id)
+    _check_window(site, request.start, now)
+    occurrences = weekly_occurrences(site, request.start, request.end, weekly)
     for occ_start, occ_end in occurrences:
         _check_times(site, room, occ_start, occ_end)
-    _check_people(session, member_id=member_id, attendees=attendees, now=now)
-    _check_title(title)
+    _check_request(session, request, now=now)
 
-    lock_room(session, room_id=room_id)
+    lock_room(session, room_id=room.id)
     conflicts = [
         SeriesConflict(start=s, end=e, booking_id=b.id)
         for s, e in occurrences
-        for b in overlapping(session, room_id=room_id, start=s, end=e)
+        for b in overlapping(session, room_id=room.id, start=s, end=e)
     ]
     if conflicts:
         listed = "; ".join(
@@ -131,21 +110,33 @@ def create_series(
         )
     series_id = secrets.token_hex(8)
     return [
-        insert_booking(
-            session,
-            site=site,
-            room_id=room_id,
-            member_id=member_id,
-            start=s,
-            end=e,
-            now=now,
-            title=title,
-            attendees=attendees,
-            public=public,
-            series_id=series_id,
-        )
-        for s, e in occurrences
+        _insert(session, site=site, request=request, span=span, now=now, series_id=series_id)
+        for span in occurrences
     ]
+
+
+def _insert(
+    session: Session,
+    *,
+    site: SiteConfig,
+    request: BookingRequest,
+    span: Interval,
+    now: datetime,
+    series_id: str | None = None,
+) -> models.Booking:
+    return insert_booking(
+        session,
+        site=site,
+        room_id=request.room_id,
+        member_id=request.member_id,
+        start=span[0],
+        end=span[1],
+        now=now,
+        title=request.title,
+        attendees=request.attendees,
+        public=request.public,
+        series_id=series_id,
+    )
 
 
 def weekly_occurrences(
@@ -184,7 +175,8 @@ def _check_times(site: SiteConfig, room: Room, start: datetime, end: datetime) -
     longest = timedelta(seconds=site.bookings.max_length)
     if end - start > longest:
         raise Invalid(f"a booking may last at most {format_duration(longest.total_seconds())}")
-    if room.hours is not None and not inside_hours(room.hours, site.site.timezone, start, end):
+    tz = ZoneInfo(site.site.timezone)
+    if room.hours is not None and not within_one_span(room.hours, tz, start, end):
         raise Invalid(
             f"room {room.id!r} may be booked only inside its hours ({_hours_listed(room.hours)}, "
             f"{site.site.timezone}); the whole booking must fall inside one interval"
@@ -192,28 +184,34 @@ def _check_times(site: SiteConfig, room: Room, start: datetime, end: datetime) -
 
 
 def _check_window(site: SiteConfig, start: datetime, now: datetime) -> None:
-    if start < now - PAST_TOLERANCE:
+    if start_in_past(start, now):
         raise Invalid("start is in the past")
     horizon = timedelta(seconds=site.bookings.horizon)
-    if start > now + horizon:
+    if past_horizon(start, now, horizon):
         raise Invalid(f"start may be at most {horizon.days} days ahead")
 
 
-def _check_people(
-    session: Session, *, member_id: int, attendees: Sequence[int], now: datetime
-) -> None:
+def check_may_book(member: models.Member, now: datetime) -> None:
+    """Forbidden (403) for a member who may not book at `now`: suspended, or suspended
+    from booking after repeated no-shows (`protocol.bookingrules.booking_bar`)."""
+    barred = booking_bar(member.suspended_until, member.booking_suspended_until, now)
+    if barred is None:
+        return
+    until = format_utc(barred.until)
+    if barred.bar is Bar.SUSPENDED:
+        raise Forbidden(f"member {member.id} is suspended until {until}")
+    raise Forbidden(
+        f"member {member.id} may not book until {until}: booking suspended after repeated no-shows"
+    )
+
+
+def _check_request(session: Session, request: BookingRequest, *, now: datetime) -> None:
+    """The holder exists and may book, the attendees exist, the title fits."""
+    member_id, attendees = request.member_id, request.attendees
     member = session.get(models.Member, member_id)
     if member is None:
         raise Invalid(f"member {member_id} does not exist")
-    if member.suspended_until is not None and member.suspended_until > now:
-        raise Forbidden(
-            f"member {member_id} is suspended until {format_utc(member.suspended_until)}"
-        )
-    if member.booking_suspended_until is not None and member.booking_suspended_until > now:
-        raise Forbidden(
-            f"member {member_id} may not book until {format_utc(member.booking_suspended_until)}"
-            ": booking suspended after repeated no-shows"
-        )
+    check_may_book(member, now)
     if len(set(attendees)) != len(attendees):
         raise Invalid("attendees must not repeat a member")
     if member_id in attendees:
@@ -225,10 +223,7 @@ def _check_people(
         missing = [a for a in attendees if a not in found]
         if missing:
             raise Invalid(f"attendee {', '.join(map(str, missing))} does not exist")
-
-
-def _check_title(title: str | None) -> None:
-    if title is not None and len(title) > MAX_TITLE:
+    if request.title is not None and len(request.title) > MAX_TITLE:
         raise Invalid(f"title may be at most {MAX_TITLE} characters")
 
 

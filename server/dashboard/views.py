@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.access.accesslog import access_event, access_events
@@ -30,12 +29,11 @@ from server.dashboard.health import (
 from server.dashboard.state import RoomState, room_state
 from server.db import models
 from server.monitoring import device_status
+from server.occupancy.evacuation import evacuation_list
 from server.occupancy.rooms import get_room, list_rooms
 from server.occupancy.schemas import RoomOut
-from server.occupancy.state import building_people
 
 FEED_SIZE = 15
-EVACUATION_MAX = 500  # more than anyone reads on a screen; the API has the whole log
 
 
 @dataclass
@@ -259,41 +257,19 @@ def _door_name(ctx: ServerContext, device_id: str) -> str:
 
 
 def evacuation(session: Session, ctx: ServerContext) -> Evacuation:
-    """People in the building by the entrance counter, and every member let in at an
-    entrance door today (site time), with their first and last entry."""
-    now = ctx.clock()
-    people = building_people(session, site=ctx.site, now=now)
+    """The evacuation list (server.occupancy.evacuation), with times in the site's zone."""
+    found = evacuation_list(session, site=ctx.site, now=ctx.clock())
     zone = ZoneInfo(ctx.site.site.timezone)
-    midnight = datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
-    doors = [
-        d.id
-        for d in ctx.site.door_devices()
-        if (room := ctx.site.room(d.room)) is not None and room.kind == "entrance"
-    ]
-    A = models.AccessEvent
-    events = session.scalars(
-        select(A)
-        .where(A.device_id.in_(doors), A.received >= midnight, A.member_id.is_not(None))
-        .order_by(A.received, A.id)
-    )
-    seen: dict[int, tuple[datetime, datetime]] = {}
-    for event in events:
-        if not access_event(event)["granted"] or event.member_id is None:
-            continue
-        first, _ = seen.get(event.member_id, (event.received, event.received))
-        seen[event.member_id] = (first, event.received)
-    names = member_names(session, list(seen))
     entered = [
         Entered(
-            member_id=member_id,
-            name=names.get(member_id, f"#{member_id}"),
-            first=first.astimezone(zone).strftime("%H:%M"),
-            last=last.astimezone(zone).strftime("%H:%M"),
+            member_id=e.member_id,
+            name=e.name,
+            first=e.first.astimezone(zone).strftime("%H:%M"),
+            last=e.last.astimezone(zone).strftime("%H:%M"),
         )
-        for member_id, (first, last) in seen.items()
+        for e in found.entered
     ]
-    entered.sort(key=lambda e: e.name.casefold())
-    return Evacuation(people=people, entered=entered[:EVACUATION_MAX])
+    return Evacuation(people=found.people, entered=entered)
 
 
 # -- the whole screen -----------------------------------------------------------------

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from protocol import bookingrules
 from server.bookings.lifecycle import check_in, release_booking
 from server.db import models
 from server.db.meta import bump
@@ -86,13 +87,14 @@ def _remind(
 ) -> None:
     """Bookings whose reminder time has come but whose release is not yet due."""
     remind_before = timedelta(seconds=site.bookings.reminder_before)
+    due_before = bookingrules.release_due_before(now, grace)
     B = models.Booking
     rows = session.execute(
         select(B.id, B.member_id, B.room_id, B.start)
         .where(
             B.status == "booked",
-            B.start > now - grace,  # release not yet due: those get the notice instead
-            B.start <= now - grace + remind_before,
+            B.start > due_before,  # release not yet due: those get the notice instead
+            B.start <= due_before + remind_before,
             B.reminded_at.is_(None),
         )
         .order_by(B.start, B.id)
@@ -116,7 +118,7 @@ def _remind(
             params={
                 "room": _room_name(site, room_id),
                 "start": start.astimezone(zone),
-                "release_at": (start + grace).astimezone(zone),
+                "release_at": bookingrules.release_at(start, grace).astimezone(zone),
             },
         )
         report.reminded.append(booking_id)
@@ -125,11 +127,12 @@ def _remind(
 def _release(
     session: Session, *, site: SiteConfig, now: datetime, grace: timedelta, report: SweepReport
 ) -> None:
-    """Every booking still `booked` when its grace period has ended."""
+    """Every booking still `booked` when its grace period has ended (a no-show, by
+    `protocol.bookingrules.no_show_due`)."""
     B = models.Booking
     rows = session.execute(
         select(B.id, B.member_id, B.room_id, B.start, B.end)
-        .where(B.status == "booked", B.start <= now - grace)
+        .where(B.status == "booked", B.start <= bookingrules.release_due_before(now, grace))
         .order_by(B.start, B.id)
     ).all()
     for booking_id, member_id, room_id, start, end in rows:
@@ -235,7 +238,7 @@ def _released_notice(
             "room": _room_name(site, room_id),
             "start": start.astimezone(zone),
             "end": end.astimezone(zone),
-            "release_at": (start + grace).astimezone(zone),
+            "release_at": bookingrules.release_at(start, grace).astimezone(zone),
             "count": count,
             "limit": site.bookings.no_show_limit,
             "window": last_period(site.bookings.no_show_window),

@@ -11,10 +11,10 @@ False
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from protocol.policy import WEEKDAYS, _parse_interval
+from protocol.hours import closing as daily_closing
 
 
 @dataclass(frozen=True)
@@ -93,21 +93,10 @@ def last_closing(hours: dict[str, list[str]], zone: ZoneInfo, now: datetime) -> 
     `now`, within the past week; None for a site without opening hours."""
     today = now.astimezone(zone).date()
     for back in range(8):
-        closing = _closing(hours, today - timedelta(days=back), zone)
+        closing = daily_closing(hours, today - timedelta(days=back), zone)
         if closing is not None and closing <= now:
             return closing
     return None
-
-
-def _closing(hours: dict[str, list[str]], day: date, zone: ZoneInfo) -> datetime | None:
-    ends = []
-    for text in hours.get(WEEKDAYS[day.weekday()], []):
-        _start, finish = _parse_interval(text)
-        if finish is None:  # "24:00": the next local midnight
-            ends.append(datetime.combine(day + timedelta(days=1), time(0), zone))
-        else:
-            ends.append(datetime.combine(day, finish, zone))
-    return max(ends).astimezone(UTC) if ends else None
 
 
 def later(a: datetime | None, b: datetime) -> datetime:

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from protocol.bookingrules import checkin_starts
 from protocol.messages import Count, Motion
 from server.bookings.lifecycle import check_in
 from server.bookings.store import current_booking
@@ -147,15 +148,17 @@ def _motion_name(motion: bool) -> str:
 def _motion_check_in(
     session: Session, *, site: SiteConfig, room_id: str, at: datetime, now: datetime, out: Recorded
 ) -> None:
-    """Check in the booking whose check-in window holds motion seen at `at`: from its
-    early entry (only into a room no other booking holds then) until its grace ends."""
+    """Check in the booking whose check-in window (`protocol.bookingrules`) holds motion
+    seen at `at`: from its early entry (only into a room no other booking holds then)
+    until its grace ends."""
     early = timedelta(seconds=site.access.early_entry)
     grace = timedelta(seconds=site.access.no_show_grace)
+    after, until = checkin_starts(at, early, grace)
     B = models.Booking
     candidates = session.execute(
         select(B.id, B.start)
-        .where(B.room_id == room_id, B.status == "booked", B.start <= at + early)
-        .where(B.start > at - grace)
+        .where(B.room_id == room_id, B.status == "booked", B.start > after, B.start <= until)
+        .where(B.end > at)
         .order_by(B.start, B.id)
     ).all()
     for booking_id, start in candidates:

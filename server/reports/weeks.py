@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from protocol.policy import WEEKDAYS, _parse_interval
+from protocol.hours import closing
 from server.errors import Invalid
 from server.reports.intervals import hours
 
@@ -82,14 +82,5 @@ def closing_times(
     """When the site closes on the days of `[first_day, last_day]` (UTC): the end of each
     open day's last opening interval; a closed day has none. The people counts start again
     from zero then, because beam counters drift (as `server.occupancy.live` does live)."""
-    out: list[datetime] = []
-    day = first_day
-    while day <= last_day:
-        ends = [_parse_interval(i)[1] for i in opening.get(WEEKDAYS[day.weekday()], [])]
-        if None in ends:  # open until midnight
-            out.append(local_midnight(day + timedelta(days=1), tz))
-        elif ends:
-            last = max(e for e in ends if e is not None)
-            out.append(datetime.combine(day, last, tz).astimezone(UTC))
-        day += timedelta(days=1)
-    return out
+    days = (first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1))
+    return [c for day in days if (c := closing(opening, day, tz)) is not None]

@@ -7,14 +7,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from protocol.bookingrules import past_horizon, start_in_past
 from protocol.durations import format_duration
+from server.bookings.rules import check_may_book
 from server.db import models
 from server.errors import Conflict, Invalid, NotFound
 from server.site import Room, SiteConfig
-from server.waitlist.offers import check_may_book, offer_freed_slot
-
-# A start this far in the past still counts as "now" (a form submitted a moment late).
-START_TOLERANCE = timedelta(minutes=1)
+from server.waitlist.offers import offer_freed_slot
 
 
 def join(
@@ -45,12 +44,12 @@ def join(
         raise Invalid(f"no bookable room of kind {kind!r}{size}")
     if end <= start:
         raise Invalid("end must be after start")
-    if start < now - START_TOLERANCE:
+    if start_in_past(start, now):
         raise Invalid("start must be in the future")
     if (end - start).total_seconds() > site.bookings.max_length:
         longest = format_duration(site.bookings.max_length)
         raise Invalid(f"longer than the longest booking ({longest})")
-    if (start - now).total_seconds() > site.bookings.horizon:
+    if past_horizon(start, now, timedelta(seconds=site.bookings.horizon)):
         horizon = format_duration(site.bookings.horizon)
         raise Invalid(f"starts later than bookings may ({horizon} ahead)")
     member = session.get(models.Member, member_id)

@@ -9,12 +9,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from protocol.bookingrules import may_book
+from server.bookings.rules import check_may_book
 from server.bookings.store import insert_booking, overlapping
 from server.db import models
-from server.errors import Conflict, Forbidden, NotFound
+from server.errors import Conflict, NotFound
 from server.notify.notifications import notify
 from server.site import Room, SiteConfig
-from server.timefmt import format_utc
 
 
 class RoomTaken(Conflict):
@@ -59,7 +60,9 @@ def offer_freed_slot(
     )
     for entry in session.scalars(stmt).all():
         member = session.get(models.Member, entry.member_id)
-        if member is None or _suspended(member, now):
+        if member is None or not may_book(
+            member.suspended_until, member.booking_suspended_until, now
+        ):
             continue
         if overlapping(session, room_id=room_id, start=entry.start, end=entry.end):
             continue
@@ -237,24 +240,3 @@ def _held(session: Session, *, room_id: str, start: datetime, end: datetime) -> 
         Offer.room_id == room_id, Offer.status == "offered", Offer.start < end, Offer.end > start
     )
     return session.scalars(stmt.limit(1)).first() is not None
-
-
-def _suspended(member: models.Member, now: datetime) -> bool:
-    """Suspended (doors and bookings) or suspended from booking after no-shows."""
-    return any(
-        until is not None and until > now
-        for until in (member.suspended_until, member.booking_suspended_until)
-    )
-
-
-def check_may_book(member: models.Member, now: datetime) -> None:
-    """Forbidden for a member suspended, or suspended from booking after no-shows."""
-    if member.suspended_until is not None and member.suspended_until > now:
-        raise Forbidden(
-            f"member {member.id} is suspended until {format_utc(member.suspended_until)}"
-        )
-    if member.booking_suspended_until is not None and member.booking_suspended_until > now:
-        raise Forbidden(
-            f"member {member.id} may not book until "
-            f"{format_utc(member.booking_suspended_until)}: booking suspended after no-shows"
-        )

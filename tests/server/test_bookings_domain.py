@@ -56,15 +56,9 @@ def book(
 ) -> int:
     """Book through `create_booking` (the API's rules) in a transaction of its own."""
     with ctx.writes() as session, session.begin():
+        request = rules.BookingRequest(room_id, member_id, start, end, **kw)
         booking = rules.create_booking(
-            session,
-            site=site or ctx.site,
-            room_id=room_id,
-            member_id=member_id,
-            start=start,
-            end=end,
-            now=ctx.clock(),
-            **kw,
+            session, site=site or ctx.site, request=request, now=ctx.clock()
         )
         return booking.id
 
@@ -285,13 +279,9 @@ def series(ctx: ServerContext, member: int, start: datetime, end: datetime, week
         lambda s: rules.create_series(
             s,
             site=ctx.site,
-            room_id="sala-a",
-            member_id=member,
-            start=start,
-            end=end,
-            now=ctx.clock(),
+            request=rules.BookingRequest("sala-a", member, start, end, title="NGO weekly"),
             weekly=weekly,
-            title="NGO weekly",
+            now=ctx.clock(),
         ),
     )
 

@@ -139,11 +139,15 @@ def test_join_refuses_bad_requests(
         join(ctx, anna, span, **kw)
 
 
-def test_join_accepts_a_start_a_moment_ago(ctx: ServerContext, clock: FakeClock) -> None:
+def test_join_accepts_a_start_as_far_back_as_a_booking_may(
+    ctx: ServerContext, clock: FakeClock
+) -> None:
+    # The tolerance is the booking's (protocol.bookingrules.PAST_TOLERANCE, 5 minutes).
     anna = add_member(ctx)
     join(ctx, anna, (clock.now - timedelta(seconds=30), clock.now + HOUR))
+    join(ctx, anna, (clock.now - timedelta(minutes=5), clock.now + 2 * HOUR), room_id="sala-b")
     with pytest.raises(Invalid, match="in the future"):
-        join(ctx, anna, (clock.now - timedelta(minutes=2), clock.now + HOUR))
+        join(ctx, anna, (clock.now - timedelta(minutes=5, seconds=1), clock.now + HOUR))
 
 
 def test_join_twice_for_the_same_time_is_a_conflict(ctx: ServerContext) -> None:
