@@ -50,7 +50,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -85,10 +85,6 @@ REMEMBER_S = 120.0
 MAX_BACKOFF_S = 30.0
 
 
-def system_clock() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass
 class GatewayCounters:
     taps: int = 0
@@ -120,7 +116,7 @@ class Gateway:
         settings: GatewaySettings,
         data_dir: Path | str,
         *,
-        clock: Clock = system_clock,
+        clock: Clock = utcnow,
         limits_clock: Monotonic = time.monotonic,
         http: httpx.Client | None = None,
     ) -> None:

@@ -4,6 +4,8 @@
 900.0
 >>> parse_duration("1h30m")
 5400.0
+>>> format_duration(5400)
+'90m'
 """
 
 from __future__ import annotations
@@ -41,8 +43,9 @@ def parse_duration(text: str | int | float) -> float:
 
 
 def format_duration(seconds: float) -> str:
-    """The shortest of `2h`, `15m`, `90s` that says `seconds` exactly."""
-    for unit, size in (("h", 3600), ("m", 60)):
+    """The shortest of `90d`, `2h`, `15m`, `90s` that says `seconds` exactly: how every
+    program writes a duration for people (and `parse_duration` reads it back)."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds and seconds % size == 0:
             return f"{int(seconds // size)}{unit}"
     return f"{seconds:g}s"

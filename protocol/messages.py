@@ -44,6 +44,7 @@ class ProtocolError(ValueError):
 
 
 def utcnow() -> datetime:
+    """Now, aware and in UTC: every program's wall clock (tests pass their own instead)."""
     return datetime.now(UTC)
 
 

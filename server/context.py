@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from protocol.messages import utcnow
 from server.access.service import AccessService, Clock
 from server.access.snapshot import PolicyCache
 from server.db.engine import make_engine, make_sessions, migrate
@@ -16,10 +16,6 @@ from server.db.meta import ensure_meta
 from server.live.events import EventBus
 from server.settings import Settings
 from server.site import SiteConfig, load_site
-
-
-def system_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -37,7 +33,7 @@ class ServerContext:
 
     @classmethod
     def create(
-        cls, settings: Settings, *, clock: Clock = system_clock, site: SiteConfig | None = None
+        cls, settings: Settings, *, clock: Clock = utcnow, site: SiteConfig | None = None
     ) -> ServerContext:
         """Load the site (unless given), migrate the database and bring its inventory in
         line."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tomllib
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -13,6 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from protocol.durations import parse_duration
 from protocol.policy import Category, WeeklyHours
 from protocol.topics import ID_RE
+
+# The languages of pages and notices (server.notify.texts has every text in each).
+Language = Literal["pl", "en", "uk"]
+LANGUAGES: tuple[Language, ...] = get_args(Language)
 
 
 class SiteConfigError(ValueError):
@@ -38,7 +42,7 @@ class SiteInfo(_Model):
     id: str
     name: str = Field(max_length=200)
     timezone: str = "UTC"
-    locale: str = "pl"
+    locale: str = "pl"  # its language (before any `-`) is one of LANGUAGES
     currency: str = "PLN"
     hours: dict[str, list[str]] = Field(default_factory=dict)
     closures: dict[str, list[date]] = Field(default_factory=dict)
@@ -53,6 +57,18 @@ class SiteInfo(_Model):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r}") from None
         return value
+
+    @field_validator("locale")
+    @classmethod
+    def _locale(cls, value: str) -> str:
+        if _language_of(value) not in LANGUAGES:
+            raise ValueError(f"the language of {value!r} must be one of {', '.join(LANGUAGES)}")
+        return value
+
+    @property
+    def language(self) -> Language:
+        """The site's language: of its pages by default, and of a member unless they chose."""
+        return _language_of(self.locale)  # type: ignore[return-value]
 
     @field_validator("hours")
     @classmethod
@@ -238,6 +254,11 @@ class SiteConfig(_Model):
 
     def door_devices(self) -> list[Device]:
         return [d for d in self.devices if d.kind == "door"]
+
+
+def _language_of(locale: str) -> str:
+    """`pl` of `pl`, `pl-PL` or `pl_PL`."""
+    return locale.replace("_", "-").split("-")[0].lower()
 
 
 def _unique(what: str, ids: list[str]) -> None:

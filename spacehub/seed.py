@@ -88,7 +88,9 @@ def seed_members(ctx: ServerContext, session: Session, now: datetime) -> None:
     """The demo members with their cards, plans and (for one) a suspension."""
     for demo in DEMO_MEMBERS:
         email = demo.name.split()[0].lower() + "@example.org"
-        member = members.create_member(session, name=demo.name, category=demo.category, email=email)
+        member = members.create_member(
+            session, name=demo.name, category=demo.category, email=email, site=ctx.site
+        )
         members.add_card(session, card_key=ctx.card_key, member_id=member.id, uid=demo.card)
         if demo.plan:
             members.add_membership(

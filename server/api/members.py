@@ -27,11 +27,17 @@ CardId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 @router.post("/members", status_code=201)
-def create_member(body: MemberCreate, session: WriteSession) -> MemberOut:
-    """Add a member; 201 with the whole member."""
+def create_member(body: MemberCreate, session: WriteSession, ctx: CtxDep) -> MemberOut:
+    """Add a member (told things in the site's language unless `lang` is given); 201 with
+    the whole member."""
     with session.begin():
         member = members.create_member(
-            session, name=body.name, email=body.email, category=body.category
+            session,
+            name=body.name,
+            email=body.email,
+            category=body.category,
+            lang=body.lang,
+            site=ctx.site,
         )
     return MemberOut.of(member)
 

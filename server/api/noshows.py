@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel
@@ -15,6 +15,7 @@ from server.notify import notifications
 from server.people import members
 from server.people.schemas import MemberOut
 from server.schemas import MAX_ID
+from server.site import Language
 from server.timefmt import ResponseTime
 
 router = APIRouter(prefix="/api", tags=["no-shows"], dependencies=[Admin])
@@ -24,7 +25,8 @@ NoShowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 class NotificationOut(BaseModel):
-    """A message to a member in both languages; `text` only when `lang` was asked for."""
+    """A message to a member: `text` in `lang` (the member's, or the one asked for), and
+    as ever in Polish and English."""
 
     id: int
     kind: str
@@ -33,22 +35,23 @@ class NotificationOut(BaseModel):
     text_pl: str
     text_en: str
     created_at: ResponseTime
-    text: str | None = None
+    text: str
+    lang: Language
 
     @classmethod
-    def of(cls, note: Notification, lang: Literal["pl", "en"] | None) -> NotificationOut:
-        fields: dict[str, object] = {
-            "id": note.id,
-            "kind": note.kind,
-            "booking_id": note.booking_id,
-            "offer_id": note.offer_id,
-            "text_pl": note.text_pl,
-            "text_en": note.text_en,
-            "created_at": note.created_at,
-        }
-        if lang is not None:
-            fields["text"] = note.text_pl if lang == "pl" else note.text_en
-        return cls.model_validate(fields)
+    def of(cls, note: Notification, lang: str) -> NotificationOut:
+        text, told_in = notifications.worded(note, lang)
+        return cls(
+            id=note.id,
+            kind=note.kind,
+            booking_id=note.booking_id,
+            offer_id=note.offer_id,
+            text_pl=note.text_pl,
+            text_en=note.text_en,
+            created_at=note.created_at,
+            text=text,
+            lang=told_in,
+        )
 
 
 class NoShowOut(BaseModel):
@@ -64,17 +67,17 @@ class NoShowOut(BaseModel):
         )
 
 
-@router.get("/members/{member_id}/notifications", response_model_exclude_unset=True)
+@router.get("/members/{member_id}/notifications")
 def list_notifications(
     member_id: MemberId,
     session: ReadSession,
-    lang: Literal["pl", "en"] | None = None,
+    lang: Language | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[NotificationOut]:
-    """A member's messages, newest first; `lang=pl|en` adds `text` in that language."""
-    members.get_member(session, member_id=member_id)
+    """A member's messages, newest first, worded in the member's language or `lang`."""
+    member = members.get_member(session, member_id=member_id)
     notes = notifications.for_member(session, member_id=member_id, limit=limit)
-    return [NotificationOut.of(n, lang) for n in notes]
+    return [NotificationOut.of(n, lang or member.lang) for n in notes]
 
 
 @router.get("/members/{member_id}/no-shows")

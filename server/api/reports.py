@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date
-from typing import Annotated, Literal, get_args
+from typing import Annotated
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
@@ -22,15 +22,16 @@ from sqlalchemy.orm import Session
 from server.context import ServerContext
 from server.deps import Admin, CtxDep, ReadSession
 from server.errors import Invalid
+from server.notify.texts import text
 from server.reports import utilisation as reports
 from server.reports.weeks import default_range
+from server.site import Language
 from server.timefmt import ResponseTime
 
 router = APIRouter(prefix="/api/reports", tags=["reports"], dependencies=[Admin])
 
 FromDay = Annotated[date | None, Query(alias="from")]
 ToDay = Annotated[date | None, Query(alias="to")]
-Lang = Literal["pl", "en", "uk"]
 
 
 def _range(ctx: ServerContext, first: date | None, last: date | None) -> tuple[date, date]:
@@ -214,41 +215,6 @@ def utilisation_csv_download(
 
 # --- SVG ----------------------------------------------------------------------------------
 
-LABELS: dict[str, dict[str, str]] = {
-    "pl": {
-        "title": "Wykorzystanie sal {first} – {last}",
-        "desc": "Wykres słupkowy: dla każdej sali godziny zarezerwowane, wykorzystane według "
-        "czujników i nieobecności (rezerwacje zwolnione, bo nikt nie przyszedł), "
-        "{first} – {last}.",
-        "booked": "Zarezerwowane",
-        "used": "Wykorzystane (czujniki)",
-        "no_show": "Nieobecności",
-        "unit": "h",
-        "decimal": ",",
-    },
-    "en": {
-        "title": "Room utilisation {first} – {last}",
-        "desc": "Bar chart: for each room, hours booked, hours used as the sensors saw it, "
-        "and no-show hours (bookings released because nobody came), {first} – {last}.",
-        "booked": "Booked",
-        "used": "Used (sensors)",
-        "no_show": "No-show",
-        "unit": "h",
-        "decimal": ".",
-    },
-    "uk": {
-        "title": "Використання залів {first} – {last}",
-        "desc": "Стовпчикова діаграма: для кожного залу години бронювання, години "
-        "використання за даними датчиків і години неявок (бронювання, звільнені, бо ніхто "
-        "не прийшов), {first} – {last}.",
-        "booked": "Заброньовано",
-        "used": "Використано (датчики)",
-        "no_show": "Неявки",
-        "unit": "год",
-        "decimal": ",",
-    },
-}
-
 # Each series has its own fill pattern as well as its own colour, and every bar its label
 # and number, so nothing is told by colour alone (WCAG 1.4.1). The colours reach 3:1
 # against white (1.4.11).
@@ -272,14 +238,8 @@ TOP = 90  # below the title and the legend
 ROOM_H = 24 + 3 * (BAR_H + BAR_GAP) + 12
 
 
-def _lang_of(locale: str) -> Lang:
-    """The chart's language for a site locale ("pl", "pl-PL", ...); English otherwise."""
-    base = locale.split("-")[0].split("_")[0].lower()
-    return next((lang for lang in get_args(Lang) if lang == base), "en")  # type: ignore[no-any-return]
-
-
-def _number(value: float, labels: dict[str, str]) -> str:
-    return f"{value:.2f}".replace(".", labels["decimal"]) + " " + labels["unit"]
+def _number(value: float, lang: str) -> str:
+    return f"{value:.2f}".replace(".", text(lang, "chart.decimal")) + " " + text(lang, "chart.unit")
 
 
 def _text(x: float, y: float, text: str, *, size: int = 13, bold: bool = False) -> str:
@@ -287,10 +247,11 @@ def _text(x: float, y: float, text: str, *, size: int = 13, bold: bool = False) 
     return f'<text x="{x:g}" y="{y:g}" font-size="{size}"{weight}>{escape(text)}</text>'
 
 
-def utilisation_svg(report: reports.Utilisation, *, lang: Lang = "pl") -> str:
+def utilisation_svg(report: reports.Utilisation, *, lang: Language = "pl") -> str:
     """A bar chart of booked, used and no-show hours per room over the whole range."""
-    labels = LABELS[lang]
-    period = {"first": report.first_day.isoformat(), "last": report.last_day.isoformat()}
+    labels = {key: text(lang, f"chart.{key}") for key, _, _ in SERIES}
+    title = text(lang, "chart.title", first=report.first_day, last=report.last_day)
+    desc = text(lang, "chart.desc", first=report.first_day, last=report.last_day)
     totals: dict[str, dict[str, float]] = {}
     names: dict[str, str] = {}
     for w in report.weeks:
@@ -306,7 +267,7 @@ def utilisation_svg(report: reports.Utilisation, *, lang: Lang = "pl") -> str:
 
     summary = " ".join(
         f"{names[room_id]}: "
-        + ", ".join(f"{labels[key]} {_number(t[key], labels)}" for key, _, _ in SERIES)
+        + ", ".join(f"{labels[key]} {_number(t[key], lang)}" for key, _, _ in SERIES)
         + "."
         for room_id, t in totals.items()
     )
@@ -315,11 +276,11 @@ def utilisation_svg(report: reports.Utilisation, *, lang: Lang = "pl") -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
         f'viewBox="0 0 {WIDTH} {height}" role="img" aria-labelledby="title desc" '
         f'lang="{lang}" font-family="sans-serif" fill="#1a1a1a">',
-        f'<title id="title">{escape(labels["title"].format(**period))}</title>',
-        f'<desc id="desc">{escape(labels["desc"].format(**period) + " " + summary)}</desc>',
+        f'<title id="title">{escape(title)}</title>',
+        f'<desc id="desc">{escape(desc + " " + summary)}</desc>',
         PATTERNS,
         f'<rect width="{WIDTH}" height="{height}" fill="#ffffff"/>',
-        _text(MARGIN, 30, labels["title"].format(**period), size=18, bold=True),
+        _text(MARGIN, 30, title, size=18, bold=True),
     ]
     x = MARGIN
     for key, colour, fill in SERIES:  # the legend
@@ -339,7 +300,7 @@ def utilisation_svg(report: reports.Utilisation, *, lang: Lang = "pl") -> str:
                     f'<rect x="{MARGIN}" y="{bar_y}" width="{length:.1f}" height="{BAR_H}" '
                     f'fill="{fill}" stroke="{colour}"/>'
                 )
-            label = f"{labels[key]}: {_number(t[key], labels)}"
+            label = f"{labels[key]}: {_number(t[key], lang)}"
             parts.append(_text(MARGIN + length + 8, bar_y + 14, label))
             bar_y += BAR_H + BAR_GAP
         y += ROOM_H
@@ -353,10 +314,10 @@ def utilisation_chart(
     ctx: CtxDep,
     first: FromDay = None,
     last: ToDay = None,
-    lang: Lang | None = None,
+    lang: Language | None = None,
 ) -> Response:
     """Booked, used and no-show hours per room over the range, as an SVG bar chart;
-    labels in `lang` (default: the site's locale)."""
+    labels in `lang` (default: the site's language)."""
     report = _load(session, ctx, first, last)
-    body = utilisation_svg(report, lang=lang or _lang_of(ctx.site.site.locale))
+    body = utilisation_svg(report, lang=lang or ctx.site.site.language)
     return Response(body, media_type="image/svg+xml; charset=utf-8")

@@ -108,22 +108,17 @@ def release_now(
     bump(session)
     zone = ZoneInfo(site.site.timezone)
     room = site.room(booking.room_id)
-    name = room.name if room else booking.room_id
-    start, end = booking.start.astimezone(zone), booking.end.astimezone(zone)
     notify(
         session,
         member_id=booking.member_id,
         kind="released_by_staff",
         booking_id=booking.id,
         now=now,
-        text_pl=(
-            f"Obsługa zwolniła Twoją rezerwację sali {name} ({start:%d.%m.%Y}, "
-            f"{start:%H:%M}–{end:%H:%M}). Nie liczy się ona jako nieobecność."
-        ),
-        text_en=(
-            f"Staff released your booking of {name} ({start:%Y-%m-%d}, "
-            f"{start:%H:%M}–{end:%H:%M}). It does not count as a no-show."
-        ),
+        params={
+            "room": room.name if room else booking.room_id,
+            "start": booking.start.astimezone(zone),
+            "end": booking.end.astimezone(zone),
+        },
     )
     if booking.end > now:
         _offer(session, site=site, booking=booking, now=now)

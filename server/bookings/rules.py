@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from protocol.bookingrules import Bar, booking_bar, past_horizon, start_in_past
+from protocol.durations import format_duration
 from protocol.hours import WEEKDAYS, within_one_span
 from server.bookings.store import Interval, insert_booking, lock_room, overlapping
 from server.db import models
@@ -173,7 +174,7 @@ def _check_times(site: SiteConfig, room: Room, start: datetime, end: datetime) -
         raise Invalid("end must be after start")
     longest = timedelta(seconds=site.bookings.max_length)
     if end - start > longest:
-        raise Invalid(f"a booking may last at most {_hours_text(longest)}")
+        raise Invalid(f"a booking may last at most {format_duration(longest.total_seconds())}")
     tz = ZoneInfo(site.site.timezone)
     if room.hours is not None and not within_one_span(room.hours, tz, start, end):
         raise Invalid(
@@ -224,11 +225,6 @@ def _check_request(session: Session, request: BookingRequest, *, now: datetime) 
             raise Invalid(f"attendee {', '.join(map(str, missing))} does not exist")
     if request.title is not None and len(request.title) > MAX_TITLE:
         raise Invalid(f"title may be at most {MAX_TITLE} characters")
-
-
-def _hours_text(span: timedelta) -> str:
-    minutes = int(span.total_seconds() // 60)
-    return f"{minutes // 60}h" + (f"{minutes % 60:02d}m" if minutes % 60 else "")
 
 
 def _hours_listed(hours: dict[str, list[str]]) -> str:

@@ -34,6 +34,7 @@ from server.dashboard import i18n, views
 from server.dashboard.health import door_path
 from server.dashboard.state import RoomState
 from server.deps import Admin, CtxDep, ReadSession, get_sessions, has_session, token_role
+from server.notify import texts
 from server.people.sessions import COOKIE
 
 log = logging.getLogger(__name__)
@@ -86,13 +87,13 @@ def _static(name: str) -> tuple[bytes, str]:
 
 
 def _lang(request: Request, lang: str | None) -> str:
-    """`?lang=` when given and known, else the cookie, else the site's locale."""
-    if lang in i18n.LANGS:
+    """`?lang=` when given and known, else the cookie, else the site's language."""
+    if lang in texts.LANGS:
         return lang  # type: ignore[return-value]
     cookie = request.cookies.get(LANG_COOKIE)
-    if cookie in i18n.LANGS:
+    if cookie in texts.LANGS:
         return cookie  # type: ignore[return-value]
-    return i18n.pick(request.app.state.ctx.site.site.locale)
+    return request.app.state.ctx.site.site.language
 
 
 def _render(
@@ -101,10 +102,10 @@ def _render(
     ctx = request.app.state.ctx
 
     def tr(key: str, **kw: object) -> str:
-        return i18n.t(lang, key, **kw)
+        return texts.text(lang, key, **kw)
 
     def tr_or(key: str, fallback: str) -> str:
-        return i18n.t(lang, key) if i18n.known(key) else fallback
+        return texts.text(lang, key) if texts.known(key) else fallback
 
     html = (
         _templates()
@@ -114,7 +115,7 @@ def _render(
             tr=tr,
             tr_or=tr_or,
             site=ctx.site.site,
-            langs=i18n.LANG_NAMES,
+            langs=texts.LANG_NAMES,
             version=_static("dashboard.js")[1] + _static("dashboard.css")[1],
             **values,
         )
@@ -150,15 +151,17 @@ def _sign_in(request: Request, token: str | None) -> Response:
     sessions = get_sessions(request)
     if not sessions.enabled:
         return _render(
-            request, "signin.html", lang, status=401, error=i18n.t(lang, "signin.disabled")
+            request, "signin.html", lang, status=401, error=texts.text(lang, "signin.disabled")
         )
     if token_role(token, ctx) != "admin":
         log.warning(
             "dashboard sign-in refused from %s", request.client.host if request.client else "?"
         )
-        return _render(request, "signin.html", lang, status=401, error=i18n.t(lang, "signin.bad"))
+        return _render(
+            request, "signin.html", lang, status=401, error=texts.text(lang, "signin.bad")
+        )
     chosen = request.query_params.get("lang")
-    target = f"/?lang={chosen}" if chosen in i18n.LANGS else "/"
+    target = f"/?lang={chosen}" if chosen in texts.LANGS else "/"
     response = RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
     response.set_cookie(
         COOKIE,

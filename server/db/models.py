@@ -22,6 +22,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from protocol.messages import utcnow
+
 
 class UtcDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes in, aware UTC datetimes out, on every database."""
@@ -38,10 +40,6 @@ class UtcDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def new_salt() -> str:
@@ -122,6 +120,7 @@ class Member(Base):
     suspended_until: Mapped[datetime | None]
     # Set after too many no-shows: the member may not book until then (doors unaffected).
     booking_suspended_until: Mapped[datetime | None]
+    lang: Mapped[str] = mapped_column(String(2), default="pl")  # of what the member is told
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -222,7 +221,7 @@ class NoShow(Base):
 
 
 class Notification(Base):
-    """A message to a member, in Polish and English (reminder, release notice, offer)."""
+    """A message to a member: the text `notice.<kind>` and its `params` (server.notify)."""
 
     __tablename__ = "notifications"
 
@@ -231,6 +230,7 @@ class Notification(Base):
     kind: Mapped[str] = mapped_column(String(32))
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"))
     offer_id: Mapped[int | None] = mapped_column(ForeignKey("offers.id"))
+    params: Mapped[dict | None] = mapped_column(JSON)  # None before the catalogue
     text_pl: Mapped[str] = mapped_column(String(1000))
     text_en: Mapped[str] = mapped_column(String(1000))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -21,8 +21,9 @@ from protocol import bookingrules
 from server.bookings.lifecycle import check_in, release_booking
 from server.db import models
 from server.db.meta import bump
-from server.noshows.strikes import active_strikes, suspend, window_words
+from server.noshows.strikes import active_strikes, suspend
 from server.notify.notifications import notify
+from server.notify.texts import last_period
 from server.site import SiteConfig
 from server.waitlist.offers import offer_freed_slot
 
@@ -108,22 +109,17 @@ def _remind(
         )
         if marked.rowcount != 1:  # type: ignore[attr-defined]
             continue
-        room = _room_name(site, room_id)
-        at, release_at = _hhmm(start, zone), _hhmm(bookingrules.release_at(start, grace), zone)
         notify(
             session,
             member_id=member_id,
             kind="reminder",
             booking_id=booking_id,
             now=now,
-            text_pl=(
-                f"Przypomnienie: Twoja rezerwacja ({room}, {at}) zostanie zwolniona o "
-                f"{release_at}, jeśli nie zameldujesz się kartą przy drzwiach."
-            ),
-            text_en=(
-                f"Reminder: your booking of {room} at {at} will be released at {release_at} "
-                "unless you check in by tapping your card at the door."
-            ),
+            params={
+                "room": _room_name(site, room_id),
+                "start": start.astimezone(zone),
+                "release_at": bookingrules.release_at(start, grace).astimezone(zone),
+            },
         )
         report.reminded.append(booking_id)
 
@@ -232,36 +228,24 @@ def _released_notice(
 ) -> None:
     start, end = span
     zone = ZoneInfo(site.site.timezone)
-    room = _room_name(site, room_id)
-    day = start.astimezone(zone)
-    hours = f"{_hhmm(start, zone)}–{_hhmm(end, zone)}"
-    release_at = _hhmm(bookingrules.release_at(start, grace), zone)
-    limit = site.bookings.no_show_limit
-    window_pl, window_en = window_words(site.bookings.no_show_window)
     notify(
         session,
         member_id=member_id,
         kind="released",
         booking_id=booking_id,
         now=now,
-        text_pl=(
-            f"Twoja rezerwacja ({room}, {day:%d.%m.%Y}, {hours}) została zwolniona, bo do "
-            f"{release_at} nikt nie zameldował się kartą przy drzwiach. Sala wraca do "
-            f"dyspozycji społeczności. Odnotowano nieobecność: {count} z {limit} "
-            f"w ciągu {window_pl}."
-        ),
-        text_en=(
-            f"Your booking of {room} ({day:%Y-%m-%d}, {hours}) was released because nobody "
-            f"checked in with a card at the door by {release_at}. The room goes back to the "
-            f"community. A no-show was counted: {count} of {limit} in {window_en}."
-        ),
+        params={
+            "room": _room_name(site, room_id),
+            "start": start.astimezone(zone),
+            "end": end.astimezone(zone),
+            "release_at": bookingrules.release_at(start, grace).astimezone(zone),
+            "count": count,
+            "limit": site.bookings.no_show_limit,
+            "window": last_period(site.bookings.no_show_window),
+        },
     )
 
 
 def _room_name(site: SiteConfig, room_id: str) -> str:
     room = site.room(room_id)
     return room.name if room is not None else room_id
-
-
-def _hhmm(at: datetime, zone: ZoneInfo) -> str:
-    return at.astimezone(zone).strftime("%H:%M")

@@ -17,6 +17,7 @@ from protocol.bookingrules import suspended
 from server.db import models
 from server.errors import NotFound
 from server.notify.notifications import notify
+from server.notify.texts import last_period
 from server.site import SiteConfig
 
 
@@ -47,22 +48,16 @@ def suspend(
     member.booking_suspended_until = until
     if current is not None and current > now:
         return False
-    zone = ZoneInfo(site.site.timezone)
-    local = until.astimezone(zone)
-    window_pl, window_en = window_words(site.bookings.no_show_window)
     notify(
         session,
         member_id=member_id,
         kind="booking_suspended",
         now=now,
-        text_pl=(
-            f"Po {count} nieobecnościach w ciągu {window_pl} nie możesz rezerwować sal do "
-            f"{local:%d.%m.%Y %H:%M}. Twoje karty i członkostwa nadal otwierają drzwi."
-        ),
-        text_en=(
-            f"After {count} no-shows in {window_en} you may not book rooms until "
-            f"{local:%Y-%m-%d %H:%M}. Your cards and memberships still open doors."
-        ),
+        params={
+            "count": count,
+            "window": last_period(site.bookings.no_show_window),
+            "until": until.astimezone(ZoneInfo(site.site.timezone)),
+        },
     )
     return True
 
@@ -119,16 +114,3 @@ def lift_booking_suspension(session: Session, *, member_id: int) -> models.Membe
     member.booking_suspended_until = None
     session.flush()
     return member
-
-
-def window_words(seconds: float) -> tuple[str, str]:
-    """The strike window in words, as (Polish, English): `30 dni` / `the last 30 days`."""
-    days, hours, minutes = seconds / 86400, seconds / 3600, seconds / 60
-    if days >= 1 and days == int(days):
-        d = int(days)
-        if d == 1:
-            return "ostatniej doby", "the last day"
-        return f"ostatnich {d} dni", f"the last {d} days"
-    if hours >= 1 and hours == int(hours):
-        return f"ostatnich {int(hours)} godz.", f"the last {int(hours)} h"
-    return f"ostatnich {round(minutes)} min", f"the last {round(minutes)} min"

@@ -1,1 +1,2 @@
-"""What members are told, in Polish and English (`notifications`)."""
+"""What members and staff read: the text catalogue in Polish, English and Ukrainian
+(`texts`), and the messages to members (`notifications`)."""

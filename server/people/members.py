@@ -20,18 +20,29 @@ from server.access import emergency
 from server.db import models
 from server.db.meta import bump
 from server.errors import Conflict, Invalid, NotFound
-from server.site import SiteConfig
+from server.site import Language, SiteConfig
 
 # Fields of a member that a door decision depends on.
 _POLICY_FIELDS = frozenset({"category", "suspended_until"})
-_MEMBER_FIELDS = frozenset({"name", "email", "category", "suspended_until"})
+_MEMBER_FIELDS = frozenset({"name", "email", "category", "suspended_until", "lang"})
 
 
 def create_member(
-    session: Session, *, name: str, category: str, email: str | None = None
+    session: Session,
+    *,
+    name: str,
+    category: str,
+    email: str | None = None,
+    lang: Language | None = None,
+    site: SiteConfig | None = None,
 ) -> models.Member:
-    """Add a member (no cards yet, so no door decision changes)."""
+    """Add a member (no cards yet, so no door decision changes), told things in `lang`,
+    else in the site's language (Polish when no site is given)."""
     member = models.Member(name=name, email=email, category=category)
+    if lang is not None:
+        member.lang = lang
+    elif site is not None:
+        member.lang = site.site.language
     session.add(member)
     session.flush()
     return member
@@ -69,12 +80,12 @@ def list_members(
 
 
 def update_member(session: Session, *, member_id: int, changes: dict[str, Any]) -> models.Member:
-    """Apply `changes` (any of name, email, category, suspended_until; None clears the
-    nullable ones); bumps the policy when category or suspension changed."""
+    """Apply `changes` (any of name, email, category, suspended_until, lang; None clears
+    the nullable ones); bumps the policy when category or suspension changed."""
     unknown = set(changes) - _MEMBER_FIELDS
     if unknown:
         raise Invalid(f"cannot change {', '.join(sorted(unknown))}")
-    for field in ("name", "category"):
+    for field in ("name", "category", "lang"):
         if field in changes and changes[field] is None:
             raise Invalid(f"{field} cannot be null")
     member = get_member(session, member_id=member_id)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from protocol.policy import Category
 from server.db import models
 from server.schemas import Body, Email, Id, Label, Name
+from server.site import Language
 from server.timefmt import RequestTime, ResponseTime
 
 
@@ -16,6 +17,7 @@ class MemberCreate(Body):
     name: Name
     email: Email | None = None
     category: Category
+    lang: Language | None = None  # what the member is told in; the site's language if not given
 
 
 class MemberPatch(Body):
@@ -25,6 +27,7 @@ class MemberPatch(Body):
     email: Email | None = None
     category: Category | None = None
     suspended_until: RequestTime | None = None
+    lang: Language | None = None
 
     def changes(self) -> dict[str, object]:
         return {field: getattr(self, field) for field in self.model_fields_set}
@@ -35,6 +38,7 @@ class MemberOut(BaseModel):
     name: str
     email: str | None
     category: str
+    lang: str
     suspended_until: ResponseTime | None
     booking_suspended_until: ResponseTime | None  # after too many no-shows
     created_at: ResponseTime
@@ -46,6 +50,7 @@ class MemberOut(BaseModel):
             name=member.name,
             email=member.email,
             category=member.category,
+            lang=member.lang,
             suspended_until=member.suspended_until,
             booking_suspended_until=member.booking_suspended_until,
             created_at=member.created_at,

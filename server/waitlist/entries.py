@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from protocol.bookingrules import past_horizon, start_in_past
+from protocol.durations import format_duration
 from server.bookings.rules import check_may_book
 from server.db import models
 from server.errors import Conflict, Invalid, NotFound
@@ -46,9 +47,11 @@ def join(
     if start_in_past(start, now):
         raise Invalid("start must be in the future")
     if (end - start).total_seconds() > site.bookings.max_length:
-        raise Invalid(f"longer than the longest booking ({_hours(site.bookings.max_length)})")
+        longest = format_duration(site.bookings.max_length)
+        raise Invalid(f"longer than the longest booking ({longest})")
     if past_horizon(start, now, timedelta(seconds=site.bookings.horizon)):
-        raise Invalid(f"starts later than bookings may ({_days(site.bookings.horizon)} ahead)")
+        horizon = format_duration(site.bookings.horizon)
+        raise Invalid(f"starts later than bookings may ({horizon} ahead)")
     member = session.get(models.Member, member_id)
     if member is None:
         raise Invalid(f"member {member_id} does not exist")
@@ -147,11 +150,3 @@ def _fits(room: Room, kind: str | None, min_capacity: int | None) -> bool:
     if not room.bookable or room.kind != kind:
         return False
     return min_capacity is None or (room.capacity or 0) >= min_capacity
-
-
-def _hours(seconds: float) -> str:
-    return f"{seconds / 3600:g}h"
-
-
-def _days(seconds: float) -> str:
-    return f"{seconds / 86400:g}d"

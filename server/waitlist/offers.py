@@ -35,7 +35,7 @@ def offer_freed_slot(
     """Offer a freed [start, end) of a room to the first member waiting for a range in it.
 
     The entry's range must lie inside the freed one, not be over yet, be free of bookings
-    and of other offers right now. The member is told (in Polish and English); nothing is
+    and of other offers right now. The member is told (server.notify); nothing is
     booked until they accept. None when nobody waits for it."""
     room = site.room(room_id)
     if room is None or not room.bookable:
@@ -175,7 +175,7 @@ def list_offers(
     return list(session.scalars(stmt))
 
 
-def offer_texts(
+def offer_params(
     *,
     site: SiteConfig,
     room_name: str,
@@ -183,8 +183,8 @@ def offer_texts(
     end: datetime,
     deadline: datetime,
     now: datetime,
-) -> tuple[str, str]:
-    """The offer message in Polish and English, times local to the site; a date is
+) -> dict[str, object]:
+    """What the offer message says (`notice.offer`), times local to the site; a date is
     written only where it is not today's (the range's end, the deadline)."""
     zone = ZoneInfo(site.site.timezone)
     lstart, lend, ldeadline, today = (t.astimezone(zone) for t in (start, end, deadline, now))
@@ -194,10 +194,7 @@ def offer_texts(
     by = f"{ldeadline:%H:%M}"
     if ldeadline.date() != today.date():
         by = f"{ldeadline:%d.%m %H:%M}"
-    # "termin" (a slot), so the sentence agrees with any room's name in gender.
-    text_pl = f"Zwolnił się termin: {room_name}, {span}. Potwierdź do {by}, aby go zarezerwować."
-    text_en = f"{room_name} is free {span}. Accept by {by} to book it."
-    return text_pl, text_en
+    return {"room": room_name, "span": span, "by": by}
 
 
 def _make_offer(
@@ -216,7 +213,7 @@ def _make_offer(
     session.add(offer)
     entry.status = "offered"
     session.flush()
-    text_pl, text_en = offer_texts(
+    params = offer_params(
         site=site,
         room_name=room.name,
         start=entry.start,
@@ -228,8 +225,7 @@ def _make_offer(
         session,
         member_id=entry.member_id,
         kind="offer",
-        text_pl=text_pl,
-        text_en=text_en,
+        params=params,
         now=now,
         offer_id=offer.id,
     )

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from protocol.messages import utcnow
 
 CA_DAYS = 10 * 365
 BROKER_DAYS = 2 * 365
@@ -41,7 +43,7 @@ def new_key() -> Key:
 def new_ca(site: str, now: datetime | None = None) -> Authority:
     """A self-signed CA for `site`, allowed to sign server certificates only."""
     key = new_key()
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"spacehub {site} CA")])
     ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
     cert = (
@@ -59,7 +61,7 @@ def issue_broker_cert(
     ca: Authority, key: Key, hosts: list[str], now: datetime | None = None
 ) -> x509.Certificate:
     """The broker's certificate for `key`, signed by `ca`, naming `hosts` and ALWAYS."""
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     names = list(dict.fromkeys([*hosts, *ALWAYS]))  # the first --host is the common name
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
     ca_ski = ca.cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
@@ -82,7 +84,7 @@ def broker_cert_fits(
 ) -> bool:
     """Whether an existing broker certificate can stay: signed by `ca`, for `key`, naming
     exactly the wanted hosts, and not about to expire."""
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     try:
         cert.verify_directly_issued_by(ca.cert)
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value

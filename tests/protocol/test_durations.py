@@ -54,7 +54,17 @@ def test_parse_rejects_bad_numbers(value: float) -> None:
 
 @pytest.mark.parametrize(
     ("seconds", "text"),
-    [(7200, "2h"), (900, "15m"), (90, "90s"), (5400, "90m"), (0.5, "0.5s"), (0, "0s")],
+    [
+        (7200, "2h"),
+        (900, "15m"),
+        (90, "90s"),
+        (5400, "90m"),
+        (0.5, "0.5s"),
+        (0, "0s"),
+        (86400, "1d"),
+        (90 * 86400, "90d"),
+        (36 * 3600, "36h"),
+    ],
 )
 def test_format(seconds: float, text: str) -> None:
     assert format_duration(seconds) == text

@@ -145,12 +145,14 @@ def test_create_read_patch_member(client: TestClient, admin: Headers) -> None:
         "name",
         "email",
         "category",
+        "lang",
         "suspended_until",
         "booking_suspended_until",
         "created_at",
     }
     assert created["name"] == "Jan Nowak"
     assert created["category"] == "ngo"
+    assert created["lang"] == "pl"  # the site's language
     assert created["suspended_until"] is None
     assert created["created_at"].endswith("Z")
 
@@ -167,6 +169,22 @@ def test_create_read_patch_member(client: TestClient, admin: Headers) -> None:
     cleared = client.patch(f"/api/members/{created['id']}", json={"email": None}, headers=admin)
     assert cleared.json()["email"] is None
     assert cleared.json()["name"] == "Jan Nowak"
+
+
+def test_a_member_has_a_language(client: TestClient, admin: Headers, ctx: ServerContext) -> None:
+    olena = new_member(client, admin, name="Olena", category="ngo", lang="uk")
+    assert olena["lang"] == "uk"
+    assert client.get(f"/api/members/{olena['id']}", headers=admin).json()["lang"] == "uk"
+    before = policy_n(ctx)
+    patched = client.patch(f"/api/members/{olena['id']}", json={"lang": "en"}, headers=admin)
+    assert patched.status_code == 200 and patched.json() == olena | {"lang": "en"}
+    assert policy_n(ctx) == before  # no door decides by it
+    with ctx.reads() as session:
+        assert session.get(models.Member, olena["id"]).lang == "en"  # type: ignore[union-attr]
+    for bad in ({"lang": "de"}, {"lang": "PL"}, {"lang": None}, {"lang": 1}):
+        response = client.patch(f"/api/members/{olena['id']}", json=bad, headers=admin)
+        assert response.status_code == 422, (bad, response.text)
+        assert isinstance(response.json()["detail"], list), response.text
 
 
 def test_member_without_email(client: TestClient, admin: Headers) -> None:
@@ -246,6 +264,8 @@ def test_list_members_with_filters(client: TestClient, admin: Headers) -> None:
         {"name": "Anna", "category": "resident", "email": "a" * 250 + "@example.org"},
         {"name": "Anna", "category": "resident", "nmae": "typo"},
         {"name": 5, "category": "resident"},
+        {"name": "Anna", "category": "resident", "lang": "de"},
+        {"name": "Anna", "category": "resident", "lang": ""},
         ["not", "an", "object"],
     ],
 )

@@ -1,14 +1,14 @@
-"""The room state words, the dashboard's three languages and the session cookie's value."""
+"""The room state words, the page script's share of them, and the session cookie's value."""
 
 from __future__ import annotations
 
-import string
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from server.dashboard import i18n
 from server.dashboard.state import RoomState, room_state
+from server.notify import texts
 from server.people.sessions import Sessions
 
 S = RoomState
@@ -73,34 +73,20 @@ def test_an_early_check_in_holds_the_room() -> None:
     assert state(True, False) is S.IN_USE_UNBOOKED
 
 
-def test_every_language_has_every_word_and_the_same_placeholders() -> None:
-    keys = set(i18n.STRINGS[i18n.DEFAULT])
-    fields = {
-        k: {f for _, f, _, _ in string.Formatter().parse(v) if f}
-        for k, v in i18n.STRINGS[i18n.DEFAULT].items()
-    }
-    for lang in i18n.LANGS:
-        table = i18n.STRINGS[lang]
-        assert set(table) == keys, lang
-        for key, text in table.items():
-            assert text.strip(), (lang, key)
-            assert {f for _, f, _, _ in string.Formatter().parse(text) if f} == fields[key]
-
-
 def test_every_state_and_reason_has_words() -> None:
     from protocol.messages import Reason
 
     for state in RoomState:
-        assert i18n.known(f"state.{state}")
+        assert texts.known(f"state.{state}")
     for reason in Reason:
-        assert i18n.known(f"reason.{reason}")
+        assert texts.known(f"reason.{reason}")
 
 
-def test_words() -> None:
-    assert i18n.t("pl", "state.in_use_unbooked") == "W użyciu bez rezerwacji"
-    assert i18n.t("uk", "room.people_of", people=3, capacity=12) == "3 з 12"
-    assert i18n.t("en", "no.such.key") == "no.such.key"
-    assert i18n.pick("de") == "pl" and i18n.pick(None) == "pl" and i18n.pick("uk") == "uk"
+def test_the_page_script_gets_its_words_in_the_page_language() -> None:
+    uk = i18n.client_strings("uk")
+    assert uk["live.on"] == "Наживо" and uk["failed"] == "Не вдалося: {detail}"
+    assert i18n.client_strings("de") == i18n.client_strings("pl")
+    assert not any(key.startswith(("state.", "notice.")) for key in uk)
 
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

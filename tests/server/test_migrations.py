@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine
+from sqlalchemy import Engine, create_engine, inspect, text
 
-from server.db.engine import migrate
+from server.db.engine import MIGRATIONS, migrate
 from server.db.models import Base
 
 
@@ -23,4 +25,49 @@ def test_migrating_twice_changes_nothing(tmp_path):
     engine = create_engine(f"sqlite:///{tmp_path}/m.db")
     migrate(engine)
     migrate(engine)
+    engine.dispose()
+
+
+def _alembic(engine: Engine, action: str, revision: str) -> None:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        getattr(command, action)(cfg, revision)
+
+
+def _columns(engine: Engine, table: str) -> set[str]:
+    return {c["name"] for c in inspect(engine).get_columns(table)}
+
+
+def test_member_language_up_and_down(tmp_path):
+    """0005 gives members so far Polish and messages so far no parameters; and undoes it."""
+    engine = create_engine(f"sqlite:///{tmp_path}/m.db")
+    _alembic(engine, "upgrade", "0004")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO members (id, name, category, created_at) "
+                "VALUES (1, 'Anna', 'resident', '2026-03-02 09:00:00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO notifications (member_id, kind, text_pl, text_en, created_at) "
+                "VALUES (1, 'reminder', 'Przypomnienie', 'Reminder', '2026-03-02 09:00:00')"
+            )
+        )
+    _alembic(engine, "upgrade", "0005")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT lang FROM members")).scalar_one() == "pl"
+        assert conn.execute(text("SELECT params FROM notifications")).scalar_one() is None
+    _alembic(engine, "downgrade", "0004")
+    assert "lang" not in _columns(engine, "members")
+    assert "params" not in _columns(engine, "notifications")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT text_pl FROM notifications")).scalar_one() == (
+            "Przypomnienie"
+        )
+    migrate(engine)
+    assert "lang" in _columns(engine, "members") and "params" in _columns(engine, "notifications")
     engine.dispose()

@@ -653,17 +653,72 @@ def test_api_notifications_newest_first(
     body = response.json()
     assert [n["kind"] for n in body] == ["released", "reminder"]
     fields = {"id", "kind", "booking_id", "offer_id", "text_pl", "text_en", "created_at"}
-    assert set(body[0]) == fields
+    assert set(body[0]) == fields | {"text", "lang"}
     assert body[0]["booking_id"] == bid and body[0]["offer_id"] is None
     assert body[0]["created_at"] == "2026-03-02T09:15:00Z"
+    # in the member's language (Polish, the site's, unless they chose another)
+    assert (body[0]["lang"], body[0]["text"]) == ("pl", body[0]["text_pl"])
 
     pl = client.get(f"/api/members/{anna}/notifications?lang=pl", headers=admin).json()
     en = client.get(f"/api/members/{anna}/notifications?lang=en", headers=admin).json()
     assert pl[0]["text"] == pl[0]["text_pl"] and en[0]["text"] == en[0]["text_en"]
+    assert (pl[0]["lang"], en[0]["lang"]) == ("pl", "en")
+    uk = client.get(f"/api/members/{anna}/notifications?lang=uk", headers=admin).json()
+    assert uk[0]["lang"] == "uk" and "Зараховано неявку: 1 з 3" in uk[0]["text"]
     german = client.get(f"/api/members/{anna}/notifications?lang=de", headers=admin)
     assert german.status_code == 422
     one = client.get(f"/api/members/{anna}/notifications?limit=1", headers=admin).json()
     assert [n["kind"] for n in one] == ["released"]
+
+
+def test_a_member_told_in_ukrainian_gets_the_release_notice_in_ukrainian(
+    client: TestClient, admin: Headers, ctx: ServerContext, clock: FakeClock
+) -> None:
+    body = {"name": "Olena Szewczenko", "category": "ngo", "lang": "uk"}
+    olena = client.post("/api/members", json=body, headers=admin).json()["id"]
+    start = clock.now + HOUR  # 11:00 in Warsaw
+    new_booking(ctx, olena, start, start + 2 * HOUR)
+    run_sweep(ctx, start + GRACE - REMIND)
+    assert run_sweep(ctx, start + GRACE).released != []
+
+    released, reminder = client.get(f"/api/members/{olena}/notifications", headers=admin).json()
+    assert (released["kind"], released["lang"], reminder["lang"]) == ("released", "uk", "uk")
+    assert released["text"] == (
+        "Ваше бронювання (Sala warsztatowa A, 02.03.2026, 11:00–13:00) знято, бо до 11:15 "
+        "ніхто не відмітився карткою біля дверей. Зала знову доступна для спільноти. "
+        "Зараховано неявку: 1 з 3 протягом останніх 30 днів."
+    )
+    assert reminder["text"].startswith("Нагадування: ваше бронювання (Sala warsztatowa A, 11:00)")
+    # Polish and English as ever, beside it
+    assert "1 z 3 w ciągu ostatnich 30 dni" in released["text_pl"]
+    assert "1 of 3 in the last 30 days" in released["text_en"]
+    # a member who changes language reads the same messages in the new one
+    client.patch(f"/api/members/{olena}", json={"lang": "en"}, headers=admin)
+    [en, _] = client.get(f"/api/members/{olena}/notifications", headers=admin).json()
+    assert (en["lang"], en["text"]) == ("en", en["text_en"])
+
+
+def test_api_a_message_from_before_the_catalogue_keeps_its_own_words(
+    client: TestClient, admin: Headers, ctx: ServerContext, clock: FakeClock
+) -> None:
+    """Messages recorded before 0005 have no parameters: Polish (or English) it is."""
+    olena = new_member(ctx)
+    with ctx.writes() as s, s.begin():
+        s.get(models.Member, olena).lang = "uk"  # type: ignore[union-attr]
+        s.add(
+            models.Notification(
+                member_id=olena,
+                kind="reminder",
+                text_pl="Stare",
+                text_en="Old",
+                created_at=clock.now,
+            )
+        )
+    url = f"/api/members/{olena}/notifications"
+    [note] = client.get(url, headers=admin).json()
+    assert (note["lang"], note["text"]) == ("pl", "Stare")
+    [note] = client.get(url + "?lang=en", headers=admin).json()
+    assert (note["lang"], note["text"]) == ("en", "Old")
 
 
 def test_api_no_shows_and_removing_one(

@@ -13,6 +13,7 @@ from server.bookings.store import insert_booking
 from server.context import ServerContext
 from server.db import models
 from server.errors import Conflict, Forbidden, Invalid
+from server.notify.texts import text
 from server.waitlist import entries as waitlist_entries
 from server.waitlist import offers as waitlist_offers
 from server.waitlist.freed import cancel_booking
@@ -290,7 +291,7 @@ def test_the_offer_is_told_in_polish_and_english(ctx: ServerContext, clock: Fake
 
 def test_offer_texts_use_summer_time_and_dates_only_where_needed(ctx: ServerContext) -> None:
     now = datetime(2026, 6, 30, 21, 55, tzinfo=UTC)  # 23:55 in Warsaw (UTC+2)
-    pl, en = waitlist_offers.offer_texts(
+    params = waitlist_offers.offer_params(
         site=ctx.site,
         room_name="Sala konferencyjna B",
         start=datetime(2026, 6, 30, 22, 0, tzinfo=UTC),
@@ -298,8 +299,10 @@ def test_offer_texts_use_summer_time_and_dates_only_where_needed(ctx: ServerCont
         deadline=now + timedelta(minutes=10),
         now=now,
     )
+    pl, en, uk = (text(lang, "notice.offer", **params) for lang in ("pl", "en", "uk"))
     assert en == "Sala konferencyjna B is free 01.07 00:00–03:00. Accept by 01.07 00:05 to book it."
     assert "01.07 00:00–03:00" in pl and "Potwierdź do 01.07 00:05" in pl
+    assert "01.07 00:00–03:00" in uk and "Підтвердьте до 01.07 00:05" in uk
 
 
 def test_cancelling_a_booking_offers_the_rest_of_its_time(

@@ -1,0 +1,172 @@
+"""The texts in Polish, the default language: pages first, then notices to members.
+
+The keys and placeholders are those of `en` and `uk` (server.notify.texts)."""
+
+from __future__ import annotations
+
+TEXTS: dict[str, str] = {
+    # -- pages: the staff dashboard
+    "title": "Panel recepcji",
+    "skip": "Przejdź do treści",
+    "lang": "Język",
+    "signin.title": "Logowanie do panelu recepcji",
+    "signin.intro": "Wpisz token administratora, aby zobaczyć sale, drzwi i alerty.",
+    "signin.token": "Token administratora",
+    "signin.submit": "Zaloguj się",
+    "signin.bad": "Ten token jest nieprawidłowy. Spróbuj ponownie.",
+    "signin.disabled": "Serwer nie ma tokenu administratora (SPACEHUB_ADMIN_TOKEN).",
+    "signout": "Wyloguj się",
+    "live.on": "Na żywo",
+    "live.connecting": "Łączenie…",
+    "live.lost": "Brak połączenia – ponawiam…",
+    "live.expired": "Sesja wygasła – zaloguj się ponownie.",
+    "section.alerts": "Alerty",
+    "section.rooms": "Sale",
+    "section.feed": "Wejścia na żywo",
+    "section.evacuation": "Ewakuacja",
+    "section.devices": "Urządzenia",
+    "state.free": "Wolna",
+    "state.booked_waiting": "Zarezerwowana, czeka na gości",
+    "state.in_use": "W użyciu",
+    "state.in_use_unbooked": "W użyciu bez rezerwacji",
+    "state.released": "Zwolniona",
+    "state.over_capacity": "Przekroczona pojemność",
+    "room.people": "Osoby",
+    "room.people_of": "{people} z {capacity}",
+    "room.no_counter": "brak licznika",
+    "room.motion": "Ruch",
+    "room.no_motion": "nie wykryto",
+    "room.last_motion": "ostatnio {time}",
+    "room.current": "Teraz",
+    "room.next": "Następna",
+    "room.none": "brak",
+    "booking.booked": "zarezerwowana",
+    "booking.checked_in": "goście na miejscu",
+    "booking.walk_in": "bez rezerwacji z wyprzedzeniem",
+    "door": "Drzwi",
+    "door.mode": "Tryb drzwi",
+    "door.reports": "drzwi zgłaszają: {mode}",
+    "mode.normal": "normalny",
+    "mode.locked": "blokada",
+    "mode.unlocked": "otwarte (tryb przejścia)",
+    "mode.public": "otwarte na wydarzenie publiczne",
+    "action.unlock": "Otwórz zdalnie",
+    "action.locked": "Zablokuj",
+    "action.unlocked": "Tryb przejścia",
+    "action.normal": "Tryb normalny",
+    "action.cancel": "Anuluj rezerwację",
+    "action.release": "Zwolnij salę teraz",
+    "action.ack": "Potwierdź",
+    "confirm.locked": "Zablokować drzwi „{door}”? Nikt nie wejdzie kartą.",
+    "confirm.unlocked": "Otworzyć drzwi „{door}” na stałe (tryb przejścia)?",
+    "confirm.cancel": "Anulować rezerwację „{title}”?",
+    "confirm.release": "Zwolnić salę z rezerwacji „{title}”? Bez kary za nieobecność.",
+    "done.unlock": "Wysłano polecenie otwarcia: {door}.",
+    "done.mode": "Zmieniono tryb drzwi: {door}.",
+    "done.cancel": "Rezerwacja anulowana.",
+    "done.release": "Sala zwolniona.",
+    "done.ack": "Alert potwierdzony.",
+    "failed": "Nie udało się: {detail}",
+    "feed.time": "Godzina",
+    "feed.door": "Drzwi",
+    "feed.who": "Kto",
+    "feed.result": "Wynik",
+    "feed.granted": "Wpuszczono",
+    "feed.denied": "Odmowa",
+    "feed.unknown": "nieznana karta",
+    "feed.by_gateway": "decyzja bramki",
+    "feed.by_expired": "brak odpowiedzi",
+    "feed.empty": "Nikt jeszcze nie przyłożył karty.",
+    "evac.in_building": "Osoby w budynku (licznik przy wejściu)",
+    "evac.unknown": "brak danych z licznika",
+    "evac.entered": "Weszli dziś (karta przy wejściu)",
+    "evac.name": "Osoba",
+    "evac.first": "Pierwsze wejście",
+    "evac.last": "Ostatnie wejście",
+    "evac.none": "Dziś nikt jeszcze nie wszedł kartą.",
+    "evac.print": "Drukuj listę",
+    "dev.device": "Urządzenie",
+    "dev.kind": "Rodzaj",
+    "dev.room": "Miejsce",
+    "dev.state": "Stan",
+    "dev.last_seen": "Ostatni sygnał",
+    "dev.mode": "Tryb drzwi",
+    "dev.mode_requested": "zadany: {mode}",
+    "dev.mode_actual": "stosowany: {mode}",
+    "dev.online": "działa",
+    "dev.offline": "nie odpowiada",
+    "dev.never": "nigdy",
+    "kind.door": "czytnik drzwi",
+    "kind.occupancy": "czujnik obecności",
+    "alerts.none": "Brak otwartych alertów.",
+    "alert.forced": "Drzwi otwarte siłą",
+    "alert.held_open": "Drzwi otwarte zbyt długo",
+    "alert.fire_release": "Alarm pożarowy – drzwi zwolnione",
+    "alert.device_offline": "Urządzenie nie odpowiada",
+    "alert.over_capacity": "Przekroczona pojemność sali",
+    "alert.booked_empty": "Zarezerwowana sala wciąż pusta",
+    "alert.tamper": "Naruszenie czytnika",
+    "alert.too_many_attempts": "Karta zablokowana po zbyt wielu próbach",
+    "alert.unknown_card_flood": "Lawina nieznanych kart przy czytniku",
+    "alert.door_mode_mismatch": "Drzwi nie stosują zadanego trybu",
+    "alert.modes": "zadany: {requested}, stosowany: {actual}",
+    "health.lag": (
+        "Serwer nie nadąża z obsługą drzwi: opóźnienie {lag} s. "
+        "Drzwi mogą nie dostać odpowiedzi na czas."
+    ),
+    "health.dead": "Wiadomości od urządzeń, których nie udało się zapisać: {count}.",
+    "health.link": "Zobacz listę",
+    "reason.staff": "personel",
+    "reason.membership": "członkostwo",
+    "reason.booking": "rezerwacja",
+    "reason.walk_in": "wolna sala zajęta kartą",
+    "reason.unknown_card": "nieznana karta",
+    "reason.card_revoked": "karta unieważniona",
+    "reason.member_suspended": "konto zawieszone",
+    "reason.outside_hours": "poza godzinami otwarcia",
+    "reason.no_membership": "brak członkostwa",
+    "reason.room_booked": "sala zarezerwowana przez kogoś innego",
+    "reason.booking_released": "rezerwacja zwolniona",
+    "reason.no_access": "brak uprawnień",
+    "reason.unknown_door": "nieznane drzwi",
+    "reason.locked_down": "blokada drzwi",
+    "reason.too_many_attempts": "zbyt wiele prób",
+    "reason.policy_stale": "nieaktualne uprawnienia bramki",
+    # -- pages: the utilisation chart (`GET /api/reports/utilisation.svg`)
+    "chart.title": "Wykorzystanie sal {first} – {last}",
+    "chart.desc": (
+        "Wykres słupkowy: dla każdej sali godziny zarezerwowane, wykorzystane według "
+        "czujników i nieobecności (rezerwacje zwolnione, bo nikt nie przyszedł), "
+        "{first} – {last}."
+    ),
+    "chart.booked": "Zarezerwowane",
+    "chart.used": "Wykorzystane (czujniki)",
+    "chart.no_show": "Nieobecności",
+    "chart.unit": "h",
+    "chart.decimal": ",",
+    # -- notices to members: `notice.<kind>`
+    "notice.reminder": (
+        "Przypomnienie: Twoja rezerwacja ({room}, {start:%H:%M}) zostanie zwolniona o "
+        "{release_at:%H:%M}, jeśli nie zameldujesz się kartą przy drzwiach."
+    ),
+    "notice.released": (
+        "Twoja rezerwacja ({room}, {start:%d.%m.%Y}, {start:%H:%M}–{end:%H:%M}) została "
+        "zwolniona, bo do {release_at:%H:%M} nikt nie zameldował się kartą przy drzwiach. "
+        "Sala wraca do dyspozycji społeczności. Odnotowano nieobecność: {count} z {limit} "
+        "w ciągu {window}."
+    ),
+    "notice.released_by_staff": (
+        "Obsługa zwolniła Twoją rezerwację sali {room} ({start:%d.%m.%Y}, "
+        "{start:%H:%M}–{end:%H:%M}). Nie liczy się ona jako nieobecność."
+    ),
+    "notice.booking_suspended": (
+        "Po {count} nieobecnościach w ciągu {window} nie możesz rezerwować sal do "
+        "{until:%d.%m.%Y %H:%M}. Twoje karty i członkostwa nadal otwierają drzwi."
+    ),
+    # "termin" (a slot), so the sentence agrees with any room's name in gender.
+    "notice.offer": "Zwolnił się termin: {room}, {span}. Potwierdź do {by}, aby go zarezerwować.",
+    "period.last_day": "ostatniej doby",
+    "period.last_days": "ostatnich {n} dni",
+    "period.last_hours": "ostatnich {n} godz.",
+    "period.last_minutes": "ostatnich {n} min",
+}
