@@ -58,5 +58,5 @@ def acknowledge(alert_id: AlertId, session: WriteSession, ctx: CtxDep) -> AlertO
     """Mark an alert seen (again is no error); 404 for an unknown id."""
     with session.begin():
         alert = alerts.acknowledge(session, alert_id=alert_id, now=ctx.clock())
-    ctx.events.publish("alert", alerts.alert_event(alert))
+    ctx.events.publish(alerts.alert_event(alert))
     return AlertOut.of(alert)

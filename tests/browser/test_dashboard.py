@@ -130,7 +130,7 @@ def test_an_alert_appears_live_and_is_acknowledged(page: Any, live_site: Any) ->
     with ctx.writes() as session, session.begin():
         alert = alerts.raise_alert(session, kind="forced", device_id="reader-main", now=ctx.clock())
         event = alerts.alert_event(alert)
-    ctx.events.publish("alert", event)
+    ctx.events.publish(event)
     item = page.locator("#alerts-body li")
     expect(item).to_contain_text("Drzwi otwarte siłą", timeout=3000)
     expect(item).to_contain_text("Wejście główne · reader-main")
