@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, computed_field
+from pydantic import BaseModel, ConfigDict, computed_field, model_validator
 
 # What happened to a booking. `check_in` (a tap, motion, the sweep opening a public event,
 # or a reinstated release), `walk_in` (a free room taken by a tap), `check_in_undone` (the
@@ -87,6 +87,16 @@ class BookingEvent(_Live):
         """The booking's id again: the name older readers of the stream know it by."""
         return self.booking_id
 
+    @model_validator(mode="before")
+    @classmethod
+    def _read_id(cls, data: Any) -> Any:
+        """Read back from its JSON: `id` must be the booking's id."""
+        if isinstance(data, dict) and "id" in data:
+            data = dict(data)
+            if data.pop("id") != data.get("booking_id"):
+                raise ValueError("`id` is not the booking's id")
+        return data
+
 
 class DeviceStatusEvent(_Live):
     """A device went on- or offline, or a door's mode changed (staff's `mode`)."""
@@ -116,6 +126,9 @@ class AlertEvent(_Live):
 
 
 LiveEvent = RoomEvent | AccessEvent | BookingEvent | DeviceStatusEvent | AlertEvent
-KINDS = tuple(
-    model.KIND for model in (RoomEvent, AccessEvent, BookingEvent, DeviceStatusEvent, AlertEvent)
-)
+# The model of each kind, to read an event back from its JSON.
+MODELS: dict[str, type[LiveEvent]] = {
+    model.KIND: model
+    for model in (RoomEvent, AccessEvent, BookingEvent, DeviceStatusEvent, AlertEvent)
+}
+KINDS = tuple(MODELS)
