@@ -2,7 +2,7 @@
 
 The kind of an event follows from its model (`KIND`); every event that concerns a room
 names it (`id` of a room event, `room` of a device's, `room_id` of the others'). Times are
-ISO 8601 strings in UTC, as the rest of the HTTP API writes them.
+written in UTC with `Z`, as the rest of the HTTP API writes them.
 
 >>> BookingEvent(booking_id=7, room_id="sala-a", change="released", status="released",
 ...              by="sweep").model_dump()["id"]
@@ -14,6 +14,8 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, computed_field, model_validator
+
+from server.timefmt import ResponseTime
 
 # What happened to a booking. `check_in` (a tap, motion, the sweep opening a public event,
 # or a reinstated release), `walk_in` (a free room taken by a tap), `check_in_undone` (the
@@ -49,7 +51,7 @@ class RoomEvent(_Live):
     id: str
     occupied: bool
     people: int | None
-    last_motion: str | None
+    last_motion: ResponseTime | None
     over_capacity: bool
 
 
@@ -121,8 +123,8 @@ class AlertEvent(_Live):
     device_id: str | None
     booking_id: int | None
     details: dict[str, Any]
-    created_at: str
-    acknowledged_at: str | None
+    created_at: ResponseTime
+    acknowledged_at: ResponseTime | None
 
 
 LiveEvent = RoomEvent | AccessEvent | BookingEvent | DeviceStatusEvent | AlertEvent

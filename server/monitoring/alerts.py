@@ -128,7 +128,7 @@ def resolve(session: Session, *, kind: str, device_id: str, now: datetime) -> li
 
 
 def alert_event(alert: models.Alert) -> AlertEvent:
-    """An alert as the live stream shows it (and `GET /api/alerts` lists it)."""
+    """An alert as the live stream shows it and `GET /api/alerts` lists it."""
     return AlertEvent(
         id=alert.id,
         kind=alert.kind,
@@ -136,6 +136,6 @@ def alert_event(alert: models.Alert) -> AlertEvent:
         device_id=alert.device_id,
         booking_id=alert.booking_id,
         details=alert.details or {},
-        created_at=format_utc(alert.created_at),
-        acknowledged_at=format_utc(alert.acknowledged_at) if alert.acknowledged_at else None,
+        created_at=alert.created_at,
+        acknowledged_at=alert.acknowledged_at,
     )

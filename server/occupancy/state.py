@@ -17,7 +17,6 @@ from server.live.kinds import BookingEvent, DeviceStatusEvent, RoomEvent
 from server.monitoring import alerts
 from server.occupancy.live import Live, RoomOccupancy, derive, last_closing, over_capacity
 from server.site import Room, SiteConfig
-from server.timefmt import format_utc
 
 # -- what to publish -----------------------------------------------------------------------
 
@@ -40,12 +39,11 @@ class Changes:
 
 def room_event(room: Room, occupancy: RoomOccupancy) -> RoomEvent:
     """A room's occupancy as the live stream shows it (the rooms API's, with id)."""
-    last = occupancy.last_motion
     return RoomEvent(
         id=room.id,
         occupied=occupancy.occupied,
         people=occupancy.people,
-        last_motion=format_utc(last) if last else None,
+        last_motion=occupancy.last_motion,
         over_capacity=over_capacity(occupancy.people, room.capacity),
     )
 
