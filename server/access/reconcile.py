@@ -36,15 +36,7 @@ def apply_effect(
     if outcome.effect == "check_in" and outcome.booking_id is not None:
         return lifecycle.check_in(session, booking_id=outcome.booking_id, now=at, by=by)
     if outcome.effect == "walk_in" and outcome.room and outcome.until and outcome.member_id:
-        return lifecycle.start_walk_in(
-            session,
-            site=site,
-            room_id=outcome.room,
-            member_id=outcome.member_id,
-            start=at,
-            end=outcome.until,
-            by=by,
-        )
+        return lifecycle.start_walk_in(session, site=site, outcome=outcome, at=at, by=by)
     return None
 
 

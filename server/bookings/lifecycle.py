@@ -1,10 +1,11 @@
 """A booking's lifecycle: every change of its status goes through `transition`.
 
-`transition` makes one conditional UPDATE (`... WHERE id = :id AND status IN (:from)`,
-plus any other condition the change needs), checks that it changed the one row, bumps
-the policy once in the transaction (the doors decide from bookings: server.db.meta) and
-returns the one `BookingEvent` the change makes, for the caller to publish once its
-transaction has committed; None when the UPDATE matched nothing. The changes:
+`transition` makes one `Move` as one conditional UPDATE (`... WHERE id = :id AND status
+IN (:from)`, plus any other condition the change needs), checks that it changed the one
+row, bumps the policy once in the transaction (the doors decide from bookings:
+server.db.meta) and returns the one `BookingEvent` the change makes, for the caller to
+publish once its transaction has committed; None when the UPDATE matched nothing. The
+changes:
 
 | from | to | function | who |
 | --- | --- | --- | --- |
@@ -24,12 +25,14 @@ decided here: whoever frees one offers it (server.waitlist.freed.free_slot)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, update
 from sqlalchemy.orm import Session
 
+from protocol.decide import Outcome
 from server.bookings.store import insert_booking
 from server.db import models
 from server.db.meta import bump
@@ -41,31 +44,48 @@ B = models.Booking
 _BUMPED = "lifecycle.bumped"  # session.info: the transaction whose policy is bumped already
 
 
+@dataclass(frozen=True)
+class Move:
+    """A change of status: from one of `source` to `to`, told as `change`."""
+
+    source: tuple[Status, ...]
+    to: Status
+    change: Change
+
+
+CHECK_IN = Move(("booked",), "checked_in", "check_in")
+CANCEL = Move(("booked",), "cancelled", "cancelled")
+RELEASE = Move(("booked",), "released", "released")
+COMPLETE = Move(("checked_in",), "completed", "completed")
+UNDO_CHECK_IN = Move(("checked_in",), "booked", "check_in_undone")
+UNDO_WALK_IN = Move(("checked_in",), "cancelled", "cancelled")
+REINSTATE = Move(("released",), "checked_in", "check_in")
+
+
 def transition(
     session: Session,
+    move: Move,
     *,
     booking_id: int,
-    source: Sequence[Status],
-    to: Status,
-    change: Change,
     by: By,
     values: dict[str, Any] | None = None,
     where: Sequence[ColumnElement[bool]] = (),
 ) -> BookingEvent | None:
-    """Move a booking from one of `source` to `to` (with `values` besides, if `where`
-    holds too) in the caller's transaction: its event, or None when it matched nothing."""
+    """Make `move` on a booking (setting `values` besides, if `where` holds too) in the
+    caller's transaction: its event, or None when the UPDATE matched nothing."""
     rows = session.execute(
         update(B)
-        .where(B.id == booking_id, B.status.in_(source), *where)
-        .values(status=to, **(values or {}))
+        .where(B.id == booking_id, B.status.in_(move.source), *where)
+        .values(status=move.to, **(values or {}))
         .returning(B.room_id)
         .execution_options(synchronize_session=False)
     ).all()
     if len(rows) != 1:
         return None
     _bump_once(session)
+    room_id = rows[0].room_id
     return BookingEvent(
-        booking_id=booking_id, room_id=rows[0].room_id, change=change, status=to, by=by
+        booking_id=booking_id, room_id=room_id, change=move.change, status=move.to, by=by
     )
 
 
@@ -94,15 +114,8 @@ def changed(session: Session, *, booking_id: int, event: BookingEvent | None) ->
 
 def check_in(session: Session, *, booking_id: int, now: datetime, by: By) -> BookingEvent | None:
     """`booked -> checked_in` as of `now`; None when it is no longer `booked`."""
-    return transition(
-        session,
-        booking_id=booking_id,
-        source=("booked",),
-        to="checked_in",
-        change="check_in",
-        by=by,
-        values={"checked_in_at": now},
-    )
+    stamp = {"checked_in_at": now}
+    return transition(session, CHECK_IN, booking_id=booking_id, by=by, values=stamp)
 
 
 def cancel_booking(
@@ -111,15 +124,8 @@ def cancel_booking(
     """`booked -> cancelled`: the booking and its event; NotFound for no booking,
     Conflict for one no longer `booked`. The time it frees is for the caller to offer
     (server.waitlist.freed.cancel_booking)."""
-    event = transition(
-        session,
-        booking_id=booking_id,
-        source=("booked",),
-        to="cancelled",
-        change="cancelled",
-        by=by,
-        values={"cancelled_at": now},
-    )
+    stamp = {"cancelled_at": now}
+    event = transition(session, CANCEL, booking_id=booking_id, by=by, values=stamp)
     booking = changed(session, booking_id=booking_id, event=event)
     assert event is not None
     return booking, event
@@ -130,76 +136,52 @@ def release_booking(
 ) -> BookingEvent | None:
     """`booked -> released`; None when the booking is no longer `booked` (a check-in or
     a cancellation committed first)."""
-    return transition(
-        session,
-        booking_id=booking_id,
-        source=("booked",),
-        to="released",
-        change="released",
-        by=by,
-        values={"released_at": now},
-    )
+    stamp = {"released_at": now}
+    return transition(session, RELEASE, booking_id=booking_id, by=by, values=stamp)
 
 
 def complete(session: Session, *, booking_id: int, now: datetime) -> BookingEvent | None:
     """`checked_in -> completed` once its end has come (the sweep)."""
-    return transition(
-        session,
-        booking_id=booking_id,
-        source=("checked_in",),
-        to="completed",
-        change="completed",
-        by="sweep",
-        values={"completed_at": now},
-    )
+    stamp = {"completed_at": now}
+    return transition(session, COMPLETE, booking_id=booking_id, by="sweep", values=stamp)
 
 
 def end_walk_in(session: Session, *, booking_id: int, now: datetime) -> BookingEvent | None:
     """A walk-in `checked_in -> completed` with its end moved to `now`, so the rest of its
     slot is free (its room stands vacant); None when it is no longer a running walk-in."""
+    stamp = {"end": now, "completed_at": now}
+    running = (B.source == "walk_in", B.end > now)
     return transition(
-        session,
-        booking_id=booking_id,
-        source=("checked_in",),
-        to="completed",
-        change="completed",
-        by="vacancy",
-        values={"end": now, "completed_at": now},
-        where=(B.source == "walk_in", B.end > now),
+        session, COMPLETE, booking_id=booking_id, by="vacancy", values=stamp, where=running
     )
 
 
 def start_walk_in(
-    session: Session,
-    *,
-    site: SiteConfig,
-    room_id: str,
-    member_id: int,
-    start: datetime,
-    end: datetime,
-    by: By,
+    session: Session, *, site: SiteConfig, outcome: Outcome, at: datetime, by: By
 ) -> BookingEvent | None:
-    """Book the free room for the member from `start`, checked in at once, in a savepoint;
-    None when the room is no longer free (the rest of the transaction stands)."""
+    """Book the free room a walk-in grant (`outcome`) admits to for its member, from `at`
+    until the grant's `until`, checked in at once, in a savepoint; None when the room is
+    no longer free (the rest of the transaction stands)."""
+    assert outcome.room and outcome.until and outcome.member_id
     try:
         with session.begin_nested():
             booking = insert_booking(
                 session,
                 site=site,
-                room_id=room_id,
-                member_id=member_id,
-                start=start,
-                end=end,
-                now=start,
+                room_id=outcome.room,
+                member_id=outcome.member_id,
+                start=at,
+                end=outcome.until,
+                now=at,
                 title="Walk-in",
                 status="checked_in",
                 source="walk_in",
             )
-            booking.checked_in_at = start
+            booking.checked_in_at = at
     except Conflict:
         return None
     return BookingEvent(
-        booking_id=booking.id, room_id=room_id, change="walk_in", status="checked_in", by=by
+        booking_id=booking.id, room_id=outcome.room, change="walk_in", status="checked_in", by=by
     )
 
 
@@ -208,15 +190,10 @@ def undo_check_in(
 ) -> BookingEvent | None:
     """`checked_in -> booked` again, if it is still the check-in made at `checked_in_at`
     (the door stayed shut on the tap that made it)."""
+    same = (B.checked_in_at == checked_in_at,)
+    undone = {"checked_in_at": None}
     return transition(
-        session,
-        booking_id=booking_id,
-        source=("checked_in",),
-        to="booked",
-        change="check_in_undone",
-        by="result",
-        values={"checked_in_at": None},
-        where=(B.checked_in_at == checked_in_at,),
+        session, UNDO_CHECK_IN, booking_id=booking_id, by="result", values=undone, where=same
     )
 
 
@@ -224,26 +201,14 @@ def undo_walk_in(
     session: Session, *, booking_id: int, checked_in_at: datetime, now: datetime
 ) -> BookingEvent | None:
     """A walk-in booked at `checked_in_at` by a tap whose door stayed shut: cancelled."""
+    same = (B.checked_in_at == checked_in_at,)
+    stamp = {"cancelled_at": now}
     return transition(
-        session,
-        booking_id=booking_id,
-        source=("checked_in",),
-        to="cancelled",
-        change="cancelled",
-        by="result",
-        values={"cancelled_at": now},
-        where=(B.checked_in_at == checked_in_at,),
+        session, UNDO_WALK_IN, booking_id=booking_id, by="result", values=stamp, where=same
     )
 
 
 def reinstate(session: Session, *, booking_id: int, at: datetime) -> BookingEvent | None:
     """`released -> checked_in` as of `at`: its holder was let in in time after all."""
-    return transition(
-        session,
-        booking_id=booking_id,
-        source=("released",),
-        to="checked_in",
-        change="check_in",
-        by="result",
-        values={"checked_in_at": at},
-    )
+    stamp = {"checked_in_at": at}
+    return transition(session, REINSTATE, booking_id=booking_id, by="result", values=stamp)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, computed_field, model_validator
+from pydantic import BaseModel, ConfigDict, computed_field, field_validator, model_validator
 
 from server.timefmt import ResponseTime
 
@@ -125,6 +125,11 @@ class AlertEvent(_Live):
     details: dict[str, Any]
     created_at: ResponseTime
     acknowledged_at: ResponseTime | None
+
+    @field_validator("details", mode="before")
+    @classmethod
+    def _no_details(cls, value: Any) -> Any:
+        return {} if value is None else value
 
 
 LiveEvent = RoomEvent | AccessEvent | BookingEvent | DeviceStatusEvent | AlertEvent

@@ -129,13 +129,4 @@ def resolve(session: Session, *, kind: str, device_id: str, now: datetime) -> li
 
 def alert_event(alert: models.Alert) -> AlertEvent:
     """An alert as the live stream shows it and `GET /api/alerts` lists it."""
-    return AlertEvent(
-        id=alert.id,
-        kind=alert.kind,
-        room_id=alert.room_id,
-        device_id=alert.device_id,
-        booking_id=alert.booking_id,
-        details=alert.details or {},
-        created_at=alert.created_at,
-        acknowledged_at=alert.acknowledged_at,
-    )
+    return AlertEvent.model_validate(alert, from_attributes=True)

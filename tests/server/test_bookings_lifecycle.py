@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from protocol.messages import Motion, Tap, new_id
+from protocol.decide import Outcome
+from protocol.messages import Motion, Reason, Tap, new_id
 from server.adapters.scheduler import Scheduler
 from server.bookings import lifecycle
 from server.context import ServerContext
@@ -41,25 +43,14 @@ def add_member(ctx: ServerContext, name: str = "Anna Kowalska", card: str | None
         return member.id
 
 
-def add_booking(
-    ctx: ServerContext,
-    member_id: int,
-    start: datetime,
-    *,
-    status: str = "booked",
-    room: str = "sala-a",
-    source: str = "api",
-    checked_in_at: datetime | None = None,
-) -> int:
+def add_booking(ctx: ServerContext, member_id: int, start: datetime, **row: Any) -> int:
+    """A booking of Sala A for an hour from `start`, `booked` unless `row` says otherwise."""
     with ctx.writes() as s, s.begin():
         booking = models.Booking(
-            room_id=room,
+            **{"room_id": "sala-a", "status": "booked", **row},
             member_id=member_id,
             start=start,
             end=start + HOUR,
-            status=status,
-            source=source,
-            checked_in_at=checked_in_at,
         )
         s.add(booking)
         s.flush()
@@ -80,58 +71,18 @@ def status_of(ctx: ServerContext, booking_id: int) -> str:
 
 # -- each change ----------------------------------------------------------------------
 
-Change = Callable[[Any, int, datetime, datetime], BookingEvent | None]
-CHANGES: dict[str, tuple[dict[str, Any], Change, str, str, str]] = {
-    # name: (the booking before, the change, its `change`, the status after, `by`)
-    "check_in": (
-        {},
-        lambda s, b, now, at: lifecycle.check_in(s, booking_id=b, now=now, by="tap"),
-        "check_in",
-        "checked_in",
-        "tap",
-    ),
-    "release": (
-        {},
-        lambda s, b, now, at: lifecycle.release_booking(s, booking_id=b, now=now, by="sweep"),
-        "released",
-        "released",
-        "sweep",
-    ),
-    "complete": (
-        {"status": "checked_in"},
-        lambda s, b, now, at: lifecycle.complete(s, booking_id=b, now=now),
-        "completed",
-        "completed",
-        "sweep",
-    ),
-    "end_walk_in": (
-        {"status": "checked_in", "source": "walk_in"},
-        lambda s, b, now, at: lifecycle.end_walk_in(s, booking_id=b, now=now),
-        "completed",
-        "completed",
-        "vacancy",
-    ),
-    "undo_check_in": (
-        {"status": "checked_in", "checked_in_at": "at"},
-        lambda s, b, now, at: lifecycle.undo_check_in(s, booking_id=b, checked_in_at=at),
-        "check_in_undone",
-        "booked",
-        "result",
-    ),
-    "undo_walk_in": (
-        {"status": "checked_in", "source": "walk_in", "checked_in_at": "at"},
-        lambda s, b, now, at: lifecycle.undo_walk_in(s, booking_id=b, checked_in_at=at, now=now),
-        "cancelled",
-        "cancelled",
-        "result",
-    ),
-    "reinstate": (
-        {"status": "released"},
-        lambda s, b, now, at: lifecycle.reinstate(s, booking_id=b, at=at),
-        "check_in",
-        "checked_in",
-        "result",
-    ),
+RUNNING = {"status": "checked_in"}
+WALK_IN = {"status": "checked_in", "source": "walk_in"}
+# The change: (the booking before, its keywords besides the booking's id, what its event
+# says: `change`, the status after, `by`).
+CHANGES: dict[str, tuple[dict[str, str], set[str], tuple[str, str, str]]] = {
+    "check_in": ({}, {"now", "by"}, ("check_in", "checked_in", "tap")),
+    "release_booking": ({}, {"now", "by"}, ("released", "released", "sweep")),
+    "complete": (RUNNING, {"now"}, ("completed", "completed", "sweep")),
+    "end_walk_in": (WALK_IN, {"now"}, ("completed", "completed", "vacancy")),
+    "undo_check_in": (RUNNING, {"checked_in_at"}, ("check_in_undone", "booked", "result")),
+    "undo_walk_in": (WALK_IN, {"checked_in_at", "now"}, ("cancelled", "cancelled", "result")),
+    "reinstate": ({"status": "released"}, {"at"}, ("check_in", "checked_in", "result")),
 }
 
 
@@ -139,13 +90,21 @@ CHANGES: dict[str, tuple[dict[str, Any], Change, str, str, str]] = {
 def test_a_change_is_one_event_and_one_bump_and_never_twice(
     ctx: ServerContext, clock: FakeClock, name: str
 ) -> None:
-    before, change, said, after, by = CHANGES[name]
-    at = clock.now - timedelta(minutes=1)
-    row = {k: (at if v == "at" else v) for k, v in before.items()}
-    booking_id = add_booking(ctx, add_member(ctx), clock.now - timedelta(minutes=5), **row)
+    before, keywords, (said, after, by) = CHANGES[name]
+    at = clock.now - timedelta(minutes=1)  # when it was checked in (or is to be)
+    start = clock.now - timedelta(minutes=5)
+    booking_id = add_booking(ctx, add_member(ctx), start, checked_in_at=at, **before)
+    given = {"now": clock.now, "at": at, "checked_in_at": at, "by": by}
+
+    def change(s: Session) -> BookingEvent | None:
+        made: BookingEvent | None = getattr(lifecycle, name)(
+            s, booking_id=booking_id, **{k: given[k] for k in keywords}
+        )
+        return made
+
     n = policy_n(ctx)
     with ctx.writes() as s, s.begin():
-        event = change(s, booking_id, clock.now, at)
+        event = change(s)
     assert event == BookingEvent(
         booking_id=booking_id,
         room_id="sala-a",
@@ -157,7 +116,7 @@ def test_a_change_is_one_event_and_one_bump_and_never_twice(
     assert status_of(ctx, booking_id) == after
     assert policy_n(ctx) == n + 1
     with ctx.writes() as s, s.begin():  # the same change again: its UPDATE matches nothing
-        assert change(s, booking_id, clock.now, at) is None
+        assert change(s) is None
     assert status_of(ctx, booking_id) == after
     assert policy_n(ctx) == n + 1
 
@@ -181,36 +140,30 @@ def test_cancel_and_what_refuses_it(ctx: ServerContext, clock: FakeClock) -> Non
 def test_a_walk_in_is_booked_checked_in_unless_the_room_is_taken(
     ctx: ServerContext, clock: FakeClock
 ) -> None:
-    anna = add_member(ctx)
+    grant = Outcome(
+        granted=True,
+        reason=Reason.WALK_IN,
+        member_id=add_member(ctx),
+        effect="walk_in",
+        room="sala-b",
+        until=clock.now + HOUR,
+    )
     with ctx.writes() as s, s.begin():
-        event = lifecycle.start_walk_in(
-            s,
-            site=ctx.site,
-            room_id="sala-b",
-            member_id=anna,
-            start=clock.now,
-            end=clock.now + HOUR,
-            by="tap",
-        )
+        event = lifecycle.start_walk_in(s, site=ctx.site, outcome=grant, at=clock.now, by="tap")
         assert event is not None
-        again = lifecycle.start_walk_in(
-            s,
-            site=ctx.site,
-            room_id="sala-b",
-            member_id=anna,
-            start=clock.now,
-            end=clock.now + HOUR,
-            by="tap",
+        # The room is taken now (by the first): None, and the transaction stands.
+        assert (
+            lifecycle.start_walk_in(s, site=ctx.site, outcome=grant, at=clock.now, by="tap") is None
         )
-    assert again is None  # the room is taken (by the first): the transaction stands
     assert (event.room_id, event.change, event.status) == ("sala-b", "walk_in", "checked_in")
     with ctx.reads() as s:
         walk_in = s.get(models.Booking, event.booking_id)
         assert walk_in is not None
-        assert (walk_in.status, walk_in.source, walk_in.checked_in_at) == (
+        assert (walk_in.status, walk_in.source, walk_in.checked_in_at, walk_in.end) == (
             "checked_in",
             "walk_in",
             clock.now,
+            clock.now + HOUR,
         )
 
 
@@ -255,10 +208,10 @@ def test_every_path_publishes_one_event_per_change_and_each_is_its_model(
     anna = add_member(ctx, card=ANNA)
     bob = add_member(ctx, "Bob Nowak")
     tapped = add_booking(ctx, anna, clock.now)  # Anna taps in at Sala A
-    moved = add_booking(ctx, bob, clock.now - 10 * timedelta(minutes=1), room="sala-b")
+    moved = add_booking(ctx, bob, clock.now - 10 * timedelta(minutes=1), room_id="sala-b")
     cancelled = add_booking(ctx, bob, clock.now + 3 * HOUR)
     released = add_booking(ctx, bob, clock.now + 4 * HOUR)
-    no_show = add_booking(ctx, bob, clock.now - GRACE - timedelta(minutes=1), room="coworking")
+    no_show = add_booking(ctx, bob, clock.now - GRACE - timedelta(minutes=1), room_id="coworking")
 
     def scenario() -> None:
         tap = Tap(id=new_id(), ts=clock.now, card=ANNA)
