@@ -75,11 +75,6 @@ def invalid(request: Request, message: str) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=422)
 
 
-def publish_all(ctx: ServerContext, kind: str, events: list[dict[str, object]]) -> None:
-    for event in events:
-        ctx.events.publish(kind, event)
-
-
 def create_app(
     settings: Settings | None = None, *, ctx: ServerContext | None = None, mqtt: bool = True
 ) -> FastAPI:
@@ -113,7 +108,7 @@ def create_app(
             scheduler = Scheduler(
                 context,
                 start_after=ingest.backlog_applied,
-                on_report=lambda report: publish_all(context, "booking", report.booking_events()),
+                on_report=lambda report: context.events.publish_all(report.booking_events()),
             )
             notices = PolicyNotices(context, ingest.client)
             services = [ingest, notices, app.state.sensors, scheduler]

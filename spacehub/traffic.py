@@ -37,6 +37,7 @@ from protocol.bookingrules import no_show_due
 from server.bookings import store as bookings
 from server.context import ServerContext
 from server.errors import Conflict, Invalid
+from server.live.kinds import BookingEvent
 from server.people import members
 from spacehub.building import Building
 from spacehub.gestures import Gestures, Party, Person, Place, places
@@ -313,7 +314,15 @@ class Traffic(Scheduler):
             except (Conflict, Invalid):
                 continue
             log.debug("%s booked %s at %s", holder.name, room, start)
-            self.ctx.events.publish("booking", {"room_id": room, "change": "booked"})
+            self.ctx.events.publish(
+                BookingEvent(
+                    booking_id=booking_id,
+                    room_id=room,
+                    change="booked",
+                    status="booked",
+                    by="traffic",
+                )
+            )
             return booking_id
         return None
 

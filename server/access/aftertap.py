@@ -161,4 +161,4 @@ class AfterTap:
                 details=job.details,
             )
             shown = alerts.alert_event(alert)
-        self.events.publish("alert", shown)
+        self.events.publish(shown)

@@ -5,13 +5,14 @@ The access service (server.access.service) calls these inside its transactions:
 door applied the one of record, `undo_effect` takes back a check-in or walk-in for a door
 that stayed shut, and `reconcile` applies what a gateway's grant the door applied implies
 (check-in, walk-in, a no-show strike removed). Plain functions over a Session, in the
-caller's transaction; they return the `booking` events to publish after the commit."""
+caller's transaction. Every booking they change goes through server.bookings.lifecycle,
+and they return its events, to publish after the commit."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from protocol.bookingrules import checkin_starts
@@ -19,43 +20,24 @@ from protocol.decide import Outcome, decide
 from protocol.messages import Reason, Result
 from protocol.policy import PolicySnapshot
 from server.access.snapshot import build_snapshot
-from server.bookings.lifecycle import check_in
-from server.bookings.store import insert_booking, overlapping
+from server.bookings import lifecycle
+from server.bookings.store import overlapping
 from server.db import models
-from server.db.meta import bump
-from server.errors import Conflict
+from server.live.kinds import BookingEvent, By
 from server.noshows.strikes import remove_strike_for_booking
 from server.site import SiteConfig
 
 
 def apply_effect(
-    session: Session, *, site: SiteConfig, outcome: Outcome, at: datetime
-) -> int | None:
+    session: Session, *, site: SiteConfig, outcome: Outcome, at: datetime, by: By
+) -> BookingEvent | None:
     """Commit the state change a grant implies, as of `at`: check the booking in, or book
-    the free room as a walk-in from `at`; the booking's id. None when the booking is no
-    longer `booked` or the room is no longer free."""
+    the free room as a walk-in from `at`; the change's event (its `booking_id` the
+    booking's). None when the booking is no longer `booked` or the room is no longer free."""
     if outcome.effect == "check_in" and outcome.booking_id is not None:
-        done = check_in(session, booking_id=outcome.booking_id, now=at)
-        return outcome.booking_id if done else None
+        return lifecycle.check_in(session, booking_id=outcome.booking_id, now=at, by=by)
     if outcome.effect == "walk_in" and outcome.room and outcome.until and outcome.member_id:
-        try:
-            with session.begin_nested():
-                booking = insert_booking(
-                    session,
-                    site=site,
-                    room_id=outcome.room,
-                    member_id=outcome.member_id,
-                    start=at,
-                    end=outcome.until,
-                    now=at,
-                    title="Walk-in",
-                    status="checked_in",
-                    source="walk_in",
-                )
-                booking.checked_in_at = at
-        except Conflict:
-            return None
-        return booking.id
+        return lifecycle.start_walk_in(session, site=site, outcome=outcome, at=at, by=by)
     return None
 
 
@@ -66,7 +48,7 @@ def reconcile(
     event: models.AccessEvent,
     now: datetime,
     applied_reason: str | None = None,
-) -> list[dict]:
+) -> list[BookingEvent]:
     """Apply what a grant the door applied implies, once its Result and its tap (card,
     time) are both recorded; the `booking` events to publish after the commit.
 
@@ -86,7 +68,7 @@ def reconcile(
     if device is None or device.door is None or member_id is None:
         return []
     room = site.room(device.room)
-    changes: list[dict] = []
+    changes: list[BookingEvent] = []
     if event.result_applied == "gateway" and room is not None and room.kind != "entrance":
         snapshot = snapshot_as_of(session, site=site, device_id=device.id, at=event.ts)
         outcome = decide(snapshot, device.id, event.card_hash, event.ts)
@@ -94,12 +76,12 @@ def reconcile(
         wanted = outcome.effect == "check_in" or (
             outcome.effect == "walk_in" and granted_reason in (None, Reason.WALK_IN)
         )
-        booking_id = None
+        done = None
         if outcome.granted and wanted:
-            booking_id = apply_effect(session, site=site, outcome=outcome, at=event.ts)
-        if booking_id is not None:
-            event.booking_id = booking_id
-            changes.append({"id": booking_id, "room_id": outcome.room, "change": outcome.effect})
+            done = apply_effect(session, site=site, outcome=outcome, at=event.ts, by="gateway")
+        if done is not None:
+            event.booking_id = done.booking_id
+            changes.append(done)
     changes += arrived_in_time(
         session, site=site, member_id=member_id, room_id=device.room, at=event.ts, now=now
     )
@@ -127,7 +109,9 @@ def follow_result(event: models.AccessEvent, result: Result) -> None:
     event.other_by, event.other_granted, event.other_reason = mine
 
 
-def undo_effect(session: Session, *, event: models.AccessEvent, now: datetime) -> list[dict]:
+def undo_effect(
+    session: Session, *, event: models.AccessEvent, now: datetime
+) -> list[BookingEvent]:
     """The door stayed shut on a tap whose grant the server had committed a state change
     for (a slow server's grant, while the door applied the gateway's denial, or nothing in
     time): undo it, since check-ins follow what the doors did. A walk-in booked by that
@@ -136,25 +120,18 @@ def undo_effect(session: Session, *, event: models.AccessEvent, now: datetime) -
     booking = session.get(models.Booking, event.booking_id) if event.booking_id else None
     if booking is None or booking.checked_in_at != event.received:
         return []  # nothing this tap did, or something changed it since
-    B = models.Booking
     if booking.source == "walk_in" and booking.start == event.received:
-        values: dict = {"status": "cancelled", "cancelled_at": now}
-        change = "cancelled"
+        done = lifecycle.undo_walk_in(
+            session, booking_id=booking.id, checked_in_at=event.received, now=now
+        )
     elif _let_in_since(session, event, [booking.member_id, *booking.attendee_ids]):
         return []
     else:
-        values, change = {"status": "booked", "checked_in_at": None}, "check_in_undone"
-    done = session.execute(
-        update(B)
-        .where(B.id == booking.id, B.status == "checked_in", B.checked_in_at == event.received)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    if done.rowcount != 1:  # type: ignore[attr-defined]
+        done = lifecycle.undo_check_in(session, booking_id=booking.id, checked_in_at=event.received)
+    if done is None:
         return []
     event.booking_id = None
-    bump(session)
-    return [{"id": booking.id, "room_id": booking.room_id, "change": change}]
+    return [done]
 
 
 def _let_in_since(session: Session, event: models.AccessEvent, member_ids: list[int]) -> bool:
@@ -200,7 +177,7 @@ def snapshot_as_of(
 
 def arrived_in_time(
     session: Session, *, site: SiteConfig, member_id: int, room_id: str, at: datetime, now: datetime
-) -> list[dict]:
+) -> list[BookingEvent]:
     """A grant applied at `at` to a member at a room's door (or the entrance) inside the
     check-in window of a booking that was released all the same (the grant was learnt
     too late): its no-show strike is removed, and at the room's door the booking is
@@ -218,18 +195,24 @@ def arrived_in_time(
     stmt = select(B).where(
         whose, B.status == "released", B.start > after, B.start <= until, B.end > at
     )
-    changes: list[dict] = []
+    changes: list[BookingEvent] = []
     for booking in session.scalars(stmt.order_by(B.start, B.id)):
         if booking.member_id != member_id and member_id not in booking.attendee_ids:
             continue
-        change = None
-        if _has_strike(session, booking.id):
+        removed = _has_strike(session, booking.id)
+        if removed:
             remove_strike_for_booking(session, site=site, booking_id=booking.id, now=now)
-            change = "strike_removed"
-        if not entrance and _reinstate(session, booking, at):
-            change = "check_in"
-        if change is not None:
-            changes.append({"id": booking.id, "room_id": booking.room_id, "change": change})
+        done = None if entrance else _reinstate(session, booking, at)
+        if done is None and removed:
+            done = BookingEvent(
+                booking_id=booking.id,
+                room_id=booking.room_id,
+                change="strike_removed",
+                status="released",
+                by="result",
+            )
+        if done is not None:
+            changes.append(done)
     return changes
 
 
@@ -239,25 +222,15 @@ def _has_strike(session: Session, booking_id: int) -> bool:
     return session.scalar(stmt) is not None
 
 
-def _reinstate(session: Session, booking: models.Booking, at: datetime) -> bool:
-    """`released -> checked_in` as of `at`, as one conditional UPDATE, unless another
-    booking holds part of the rest of the slot."""
+def _reinstate(session: Session, booking: models.Booking, at: datetime) -> BookingEvent | None:
+    """`released -> checked_in` as of `at`, unless another booking holds part of the rest
+    of the slot."""
     start = max(at, booking.start)
     if start < booking.end and overlapping(
         session, room_id=booking.room_id, start=start, end=booking.end, exclude_id=booking.id
     ):
-        return False
-    B = models.Booking
-    done = session.execute(
-        update(B)
-        .where(B.id == booking.id, B.status == "released")
-        .values(status="checked_in", checked_in_at=at)
-        .execution_options(synchronize_session=False)
-    )
-    if done.rowcount != 1:  # type: ignore[attr-defined]
-        return False
-    bump(session)
-    return True
+        return None
+    return lifecycle.reinstate(session, booking_id=booking.id, at=at)
 
 
 def member_of(session: Session, hashed: str) -> int | None:

@@ -38,6 +38,7 @@ from server.access.snapshot import PolicyCache
 from server.db import models
 from server.errors import NotYet, Rejected
 from server.live.events import EventBus
+from server.live.kinds import AccessEvent, BookingEvent, DeviceStatusEvent
 from server.monitoring import device_status
 from server.site import Device, SiteConfig
 
@@ -123,7 +124,7 @@ class AccessService:
             return TapFate.LIMITED
         outcome: Outcome | None = None
         decision: Decision | None = None
-        changes: list[dict] = []
+        changes: list[BookingEvent] = []
         with self._lock, self.writes() as session:
             with session.begin():
                 event = find_event(session, device_id, tap.id)
@@ -153,7 +154,8 @@ class AccessService:
                         event.member_id = member_of(session, hashed)
                         fate = TapFate.EXPIRED
                     else:
-                        outcome = self._decide(session, device_id, hashed, now)
+                        outcome, changed = self._decide(session, device_id, hashed, now)
+                        changes = [changed] if changed is not None else []
                         decision = self._decision(session, tap, outcome)
                         if outcome.effect is None:
                             answer(decision)
@@ -178,9 +180,7 @@ class AccessService:
             return fate
         assert outcome is not None and decision is not None
         self.counters.answered += 1
-        self.events.publish("access", access_event(event, member_name=decision.name))
-        if outcome.effect is not None:
-            self.events.publish("booking", {"room_id": outcome.room, "change": outcome.effect})
+        self._publish(event, changes, member_name=decision.name)
         return fate
 
     def _refused(self, device: Device, tap: Tap, hashed: str, now: datetime) -> Decision | None:
@@ -210,7 +210,7 @@ class AccessService:
 
     def _complete(
         self, session: Session, event: models.AccessEvent, tap: Tap, hashed: str, now: datetime
-    ) -> list[dict]:
+    ) -> list[BookingEvent]:
         """The tap of a row the gateway's decision made: fill in the card and times, then
         apply what a Result already there implies (rows of older versions only: a Result
         now waits for its tap)."""
@@ -230,20 +230,23 @@ class AccessService:
             self._snapshot = snapshot
         return snapshot
 
-    def _decide(self, session: Session, device_id: str, hashed: str, now: datetime) -> Outcome:
+    def _decide(
+        self, session: Session, device_id: str, hashed: str, now: datetime
+    ) -> tuple[Outcome, BookingEvent | None]:
         """Decide, and apply the state change a grant implies (the outcome's `booking_id`
-        is then the booking changed). Should the booking have changed under us (another
-        replica's release), decide again on the fresh state."""
+        is then the booking changed, and the change's event comes with it). Should the
+        booking have changed under us (another replica's release), decide again on the
+        fresh state."""
         for _ in range(2):
             snapshot = self._snapshot_now(session, now)
             outcome = decide(snapshot, device_id, hashed, now)
             if outcome.effect is None:
-                return outcome
-            booking_id = apply_effect(session, site=self.site, outcome=outcome, at=now)
-            if booking_id is not None:
-                return replace(outcome, booking_id=booking_id)
+                return outcome, None
+            done = apply_effect(session, site=self.site, outcome=outcome, at=now, by="tap")
+            if done is not None:
+                return replace(outcome, booking_id=done.booking_id), done
         log.warning("booking state kept changing under tap at %s: refused", device_id)
-        return replace(outcome, granted=False, reason=Reason.NO_ACCESS, effect=None)
+        return replace(outcome, granted=False, reason=Reason.NO_ACCESS, effect=None), None
 
     def _decision(self, session: Session | None, tap: Tap, outcome: Outcome) -> Decision:
         member = None
@@ -356,11 +359,18 @@ class AccessService:
         self._publish(event, changes)
         return True
 
-    def _publish(self, event: models.AccessEvent, changes: list[dict]) -> None:
-        """After the commit: the row's new state and the bookings reconciling changed."""
-        self.events.publish("access", access_event(event))
-        for change in changes:
-            self.events.publish("booking", change)
+    def _publish(
+        self,
+        event: models.AccessEvent,
+        changes: list[BookingEvent],
+        *,
+        member_name: str | None = None,
+    ) -> None:
+        """After the commit: the row's new state, then the bookings the tap changed."""
+        device = self.site.device(event.device_id)
+        shown = access_event(event, member_name=member_name)
+        self.events.publish(AccessEvent(**shown, room_id=device.room if device else None))
+        self.events.publish_all(changes)
 
     def handle_status(self, device_id: str, status: Status) -> None:
         """A device's retained status or heartbeat: online, last seen, clock synced, the
@@ -374,4 +384,5 @@ class AccessService:
         with self.writes() as session, session.begin():
             row, changed = device_status.record_status(session, device_id, status, now=now)
         if changed:
-            self.events.publish("device", device_status.device_event(site_device, row, now=now))
+            shown = device_status.device_event(site_device, row, now=now)
+            self.events.publish(DeviceStatusEvent(**shown))

@@ -328,4 +328,4 @@ class DoorIngest:
                 session, site=site, device_id=device, event=event, now=now
             )
         if alert is not None:
-            self.ctx.events.publish("alert", alerts.alert_event(alert))
+            self.ctx.events.publish(alerts.alert_event(alert))

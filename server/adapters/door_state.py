@@ -149,8 +149,7 @@ class DoorState:
         except Exception:
             log.exception("could not record the door mode alert of %s", device_id)
             return False
-        for event in shown:
-            self.ctx.events.publish("alert", event)
+        self.ctx.events.publish_all(shown)
         return True
 
     def _follow_emergency(self, now: datetime) -> None:

@@ -78,7 +78,8 @@ def cancel_booking(booking_id: BookingId, session: WriteSession, ctx: CtxDep) ->
     """Cancel a booking that is still `booked` (200 with it, now `cancelled`); 409 when it
     is checked in, released, completed or cancelled already."""
     with session.begin():
-        booking = freed.cancel_booking(
-            session, site=ctx.site, booking_id=booking_id, now=ctx.clock()
+        booking, event = freed.cancel_booking(
+            session, site=ctx.site, booking_id=booking_id, now=ctx.clock(), by="api"
         )
+    ctx.events.publish(event)
     return BookingOut.of(booking, currency=ctx.site.site.currency)

@@ -18,12 +18,13 @@ from sqlalchemy.orm import Session
 
 from protocol import topics
 from protocol.messages import DoorCommand, new_id
-from server.bookings.lifecycle import release_booking
+from server.bookings import lifecycle
 from server.bookings.schemas import BookingOut
 from server.db import models
 from server.db.meta import bump
 from server.deps import Admin, CtxDep, WriteSession, actor, client_address
 from server.errors import Conflict, NotFound
+from server.live.kinds import BookingEvent, DeviceStatusEvent
 from server.monitoring.device_status import device_event
 from server.notify.notifications import notify
 from server.openapi import unavailable
@@ -31,7 +32,7 @@ from server.people import audit
 from server.schemas import MAX_ID, Body
 from server.site import SiteConfig
 from server.timefmt import ResponseTime
-from server.waitlist.offers import offer_freed_slot
+from server.waitlist.freed import free_slot
 
 log = logging.getLogger(__name__)
 
@@ -94,18 +95,15 @@ def set_door_mode(session: Session, *, site: SiteConfig, door: str, mode: Mode) 
 
 def release_now(
     session: Session, *, site: SiteConfig, booking_id: int, now: datetime
-) -> models.Booking:
+) -> tuple[models.Booking, BookingEvent]:
     """Staff give a booked room back now (the holder called to say they will not come):
     `booked -> released` with no no-show strike, the holder is told, and the rest of the
-    slot is offered to the first member waiting for it. Conflict unless still `booked`."""
-    booking = session.get(models.Booking, booking_id)
-    if booking is None:
-        raise NotFound(f"booking {booking_id} not found")
-    if not release_booking(session, booking_id=booking_id, now=now):
-        session.refresh(booking)
-        raise Conflict(f"booking {booking_id} is {booking.status}")
-    session.refresh(booking)
-    bump(session)
+    slot is offered to the first member waiting for it (server.waitlist.freed.free_slot).
+    The booking and the event to publish after the commit; NotFound, or Conflict unless
+    still `booked`."""
+    event = lifecycle.release_booking(session, booking_id=booking_id, now=now, by="staff")
+    booking = lifecycle.changed(session, booking_id=booking_id, event=event)
+    assert event is not None
     zone = ZoneInfo(site.site.timezone)
     room = site.room(booking.room_id)
     notify(
@@ -120,26 +118,10 @@ def release_now(
             "end": booking.end.astimezone(zone),
         },
     )
-    if booking.end > now:
-        _offer(session, site=site, booking=booking, now=now)
-    return booking
-
-
-def _offer(session: Session, *, site: SiteConfig, booking: models.Booking, now: datetime) -> None:
-    """Offer the freed rest of the slot; a failing offer is logged and never undoes the
-    release (as in the no-show sweep)."""
-    try:
-        with session.begin_nested():
-            offer_freed_slot(
-                session,
-                site=site,
-                room_id=booking.room_id,
-                start=max(now, booking.start),
-                end=booking.end,
-                now=now,
-            )
-    except Exception:
-        log.exception("offering the slot freed by releasing booking %s failed", booking.id)
+    free_slot(
+        session, site=site, room_id=booking.room_id, span=(booking.start, booking.end), now=now
+    )
+    return booking, event
 
 
 # -- routes -----------------------------------------------------------------------------
@@ -225,7 +207,7 @@ def put_mode(
             now=now,
         )
     log.info("staff: door %s (%s) set to %s by %s", door, device, body.mode, _who(request))
-    ctx.events.publish("device", {**shown, "mode": body.mode})
+    ctx.events.publish(DeviceStatusEvent(**shown, mode=body.mode))
     return DoorModeOut(door=door, device=device, mode=body.mode)
 
 
@@ -237,7 +219,7 @@ def release(
     booking, now `released`); 409 when it is checked in, cancelled or over already."""
     now = ctx.clock()
     with session.begin():
-        booking = release_now(session, site=ctx.site, booking_id=booking_id, now=now)
+        booking, event = release_now(session, site=ctx.site, booking_id=booking_id, now=now)
         out = BookingOut.of(booking, currency=ctx.site.site.currency)
         audit.record(
             session,
@@ -248,5 +230,5 @@ def release(
             now=now,
         )
     log.info("staff: booking %s of %s released by %s", booking_id, out.room_id, _who(request))
-    ctx.events.publish("booking", {"id": out.id, "room_id": out.room_id, "change": "released"})
+    ctx.events.publish(event)
     return out

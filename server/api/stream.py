@@ -10,7 +10,7 @@ What a client reads, in order:
    `over_capacity`; `alerts` are the open ones);
 3. then every live event as it happens: `event:` one of `room`, `access`, `booking`,
    `device`, `alert`; `id:` a number that grows within one server process; `data:` the
-   event as one line of JSON;
+   event's model (server.live.kinds, one per kind) as one line of JSON;
 4. a comment line (`: heartbeat`) after every 15 seconds without an event, so proxies
    and clients know the connection is alive.
 

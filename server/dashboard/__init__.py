@@ -10,6 +10,7 @@ that listens to `GET /api/stream` and re-fetches the fragment of whatever change
 | `POST /login` | the same from the sign-in form (`token=...`), keeping it out of the URL |
 | `POST /logout` | sign out |
 | `GET /dashboard/fragments/...` | rooms, rooms/{id}, alerts, feed, evacuation, devices, health |
+| `GET /dashboard/fragments/devices/{id}` | one row of the devices table |
 | `GET /dashboard/static/{name}` | `dashboard.css`, `dashboard.js` |
 
 Every page takes `?lang=pl|en|uk` (remembered in a cookie); Polish by default.
@@ -34,6 +35,7 @@ from server.dashboard import i18n, views
 from server.dashboard.health import door_path
 from server.dashboard.state import RoomState
 from server.deps import Admin, CtxDep, ReadSession, get_sessions, has_session, token_role
+from server.errors import NotFound
 from server.notify import texts
 from server.people.sessions import COOKIE
 
@@ -64,6 +66,7 @@ STATE_ICONS = {
     RoomState.OVER_CAPACITY: "▲",
 }
 RoomIdPath = Annotated[str, PathParam(min_length=1, max_length=64)]
+DeviceIdPath = Annotated[str, PathParam(min_length=1, max_length=64)]
 LangQuery = Annotated[str | None, Query(max_length=8)]
 
 
@@ -137,6 +140,8 @@ def _client_config(request: Request, lang: str) -> dict[str, Any]:
         "lang": lang,
         "strings": i18n.client_strings(lang),
         "rooms": [r.id for r in site.rooms],
+        # the rooms whose people count is the building's (the evacuation list shows it)
+        "entrances": [r.id for r in site.rooms if r.kind == "entrance"],
         "doors": {d.door: d.room for d in site.door_devices() if d.door},
         "devices": {d.id: d.room for d in site.devices},
     }
@@ -275,6 +280,21 @@ def devices_fragment(
     return _render(
         request, "fragments/devices.html", _lang(request, lang), devices=views.devices(session, ctx)
     )
+
+
+@router.get("/dashboard/fragments/devices/{device_id}", dependencies=[Admin])
+def device_fragment(
+    device_id: DeviceIdPath,
+    request: Request,
+    ctx: CtxDep,
+    session: ReadSession,
+    lang: LangQuery = None,
+) -> Response:
+    """One row of the devices table (a `device` event names the device); 404 unknown."""
+    found = [d for d in views.devices(session, ctx) if d.id == device_id]
+    if not found:
+        raise NotFound(f"device {device_id!r} not found")
+    return _render(request, "fragments/device.html", _lang(request, lang), device=found[0])
 
 
 @router.get("/dashboard/fragments/health", dependencies=[Admin])

@@ -1,2 +1,3 @@
-"""Live events for dashboards (`events`): published by the domain and the adapters from any
-thread, read by each Server-Sent Events connection on the event loop."""
+"""Live events for dashboards: one typed model per kind (`kinds`), and the bus (`events`)
+they are published on by the domain and the adapters from any thread, read by each
+Server-Sent Events connection on the event loop."""

@@ -1,4 +1,5 @@
-"""Live events for dashboards: `room`, `access`, `booking`, `device` and `alert`.
+"""Live events for dashboards: `room`, `access`, `booking`, `device` and `alert`, one
+model each (server.live.kinds); `publish` takes the model and the kind follows from it.
 
 Domain services and MQTT handlers publish from any thread; each Server-Sent Events
 connection reads its own queue on the event loop. A slow client loses its oldest events
@@ -6,7 +7,8 @@ rather than holding anyone up (it gets the current state again when it reconnect
 
 >>> bus = EventBus()
 >>> sub = bus.subscribe()   # on the event loop          # doctest: +SKIP
->>> bus.publish("room", {"id": "sala-a", "occupied": True})  # from any thread
+>>> bus.publish(RoomEvent(id="sala-a", occupied=True, people=None, last_motion=None,
+...                       over_capacity=False))  # from any thread  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -14,15 +16,19 @@ from __future__ import annotations
 import asyncio
 import itertools
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-KINDS = ("room", "access", "booking", "device", "alert")
+from server.live.kinds import KINDS, LiveEvent
+
 QUEUE_SIZE = 1000
 
 
 @dataclass(frozen=True)
 class Event:
+    """One published event: its number, its kind and its model's JSON (`data`)."""
+
     id: int
     kind: str
     data: dict[str, Any]
@@ -72,10 +78,18 @@ class EventBus:
             if sub in self._subs:
                 self._subs.remove(sub)
 
-    def publish(self, kind: str, data: dict[str, Any]) -> None:
+    def publish(self, event: LiveEvent) -> None:
+        """Hand the event to every subscriber (call after the commit that made it true)."""
+        kind = getattr(event, "KIND", None)
         if kind not in KINDS:
-            raise ValueError(f"unknown event kind {kind!r}")
-        event = Event(next(self._ids), kind, data)
+            raise TypeError(f"not a live event: {event!r}")
+        self._fan_out(Event(next(self._ids), event.KIND, event.model_dump(mode="json")))
+
+    def publish_all(self, events: Iterable[LiveEvent]) -> None:
+        for event in events:
+            self.publish(event)
+
+    def _fan_out(self, event: Event) -> None:
         with self._lock:
             subs = list(self._subs)
         for sub in subs:

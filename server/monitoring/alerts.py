@@ -7,7 +7,7 @@ the open one counts the repeat (`details["count"]`, `details["last_at"]`).
 
     with ctx.writes() as session, session.begin():
         alert = raise_alert(session, kind="forced", device_id="reader-main", now=now)
-    ctx.events.publish("alert", alert_event(alert))
+    ctx.events.publish(alert_event(alert))
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from server.db import models
 from server.errors import NotFound
+from server.live.kinds import AlertEvent
 from server.timefmt import format_utc
 
 KINDS = (
@@ -126,15 +127,6 @@ def resolve(session: Session, *, kind: str, device_id: str, now: datetime) -> li
     return found
 
 
-def alert_event(alert: models.Alert) -> dict[str, Any]:
-    """An alert as the API and the live stream show it."""
-    return {
-        "id": alert.id,
-        "kind": alert.kind,
-        "room_id": alert.room_id,
-        "device_id": alert.device_id,
-        "booking_id": alert.booking_id,
-        "details": alert.details or {},
-        "created_at": format_utc(alert.created_at),
-        "acknowledged_at": alert.acknowledged_at and format_utc(alert.acknowledged_at),
-    }
+def alert_event(alert: models.Alert) -> AlertEvent:
+    """An alert as the live stream shows it and `GET /api/alerts` lists it."""
+    return AlertEvent.model_validate(alert, from_attributes=True)

@@ -5,11 +5,11 @@ second). It selects only candidate rows through the `(status, start)` index and 
 each booking with one conditional UPDATE (`... WHERE status = 'booked'`), so a check-in
 that committed first always wins and the release's UPDATE then matches nothing. A
 released holder gets a strike (server.noshows.strikes), and the rest of the slot is
-offered to the first member waiting for it."""
+offered to the first member waiting for it (server.waitlist.freed.free_slot). Every status
+change goes through server.bookings.lifecycle; the sweep's report carries their events."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -18,16 +18,14 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from protocol import bookingrules
-from server.bookings.lifecycle import check_in, release_booking
+from server.bookings import lifecycle
 from server.db import models
-from server.db.meta import bump
+from server.live.kinds import BookingEvent
 from server.noshows.strikes import active_strikes, suspend
 from server.notify.notifications import notify
 from server.notify.texts import last_period
 from server.site import SiteConfig
-from server.waitlist.offers import offer_freed_slot
-
-log = logging.getLogger(__name__)
+from server.waitlist.freed import free_slot
 
 
 @dataclass
@@ -40,12 +38,12 @@ class SweepReport:
     completed: list[int] = field(default_factory=list)
     suspended: list[int] = field(default_factory=list)  # members newly suspended
     offered: list[int] = field(default_factory=list)  # waitlist offers made
+    # one `booking` event per status change, to publish once the sweep has committed
+    events: list[BookingEvent] = field(default_factory=list, compare=False)
 
-    def booking_events(self) -> list[dict[str, object]]:
+    def booking_events(self) -> list[BookingEvent]:
         """What the live stream says of this sweep: one `booking` event per change."""
-        changes = [("checked_in", self.opened), ("released", self.released)]
-        changes.append(("completed", self.completed))
-        return [{"id": i, "change": change} for change, ids in changes for i in ids]
+        return list(self.events)
 
     @property
     def changed_policy(self) -> bool:
@@ -62,8 +60,6 @@ def sweep(session: Session, *, site: SiteConfig, now: datetime) -> SweepReport:
     _remind(session, site=site, now=now, grace=grace, report=report)
     _release(session, site=site, now=now, grace=grace, report=report)
     _complete(session, now=now, report=report)
-    if report.changed_policy:
-        bump(session)
     return report
 
 
@@ -78,8 +74,10 @@ def _open_public(session: Session, *, now: datetime, report: SweepReport) -> Non
         select(B.id).where(B.status == "booked", B.start <= now, B.public.is_(True))
     ).all()
     for booking_id in due:
-        if check_in(session, booking_id=booking_id, now=now):
+        event = lifecycle.check_in(session, booking_id=booking_id, now=now, by="sweep")
+        if event is not None:
             report.opened.append(booking_id)
+            report.events.append(event)
 
 
 def _remind(
@@ -136,9 +134,11 @@ def _release(
         .order_by(B.start, B.id)
     ).all()
     for booking_id, member_id, room_id, start, end in rows:
-        if not release_booking(session, booking_id=booking_id, now=now):
+        event = lifecycle.release_booking(session, booking_id=booking_id, now=now, by="sweep")
+        if event is None:
             continue  # a check-in (or a cancellation) committed first: it wins
         report.released.append(booking_id)
+        report.events.append(event)
         session.add(models.NoShow(member_id=member_id, booking_id=booking_id, at=now))
         session.flush()
         count = active_strikes(session, site=site, member_id=member_id, now=now)
@@ -157,11 +157,9 @@ def _release(
             session, site=site, member_id=member_id, now=now, count=count
         ):
             report.suspended.append(member_id)
-        if end > now:
-            freed = (max(now, start), end)
-            offer_id = _offer(session, site=site, room_id=room_id, span=freed, now=now)
-            if offer_id is not None:
-                report.offered.append(offer_id)
+        offer = free_slot(session, site=site, room_id=room_id, span=(start, end), now=now)
+        if offer is not None:
+            report.offered.append(offer.id)
 
 
 def _complete(session: Session, *, now: datetime, report: SweepReport) -> None:
@@ -174,41 +172,10 @@ def _complete(session: Session, *, now: datetime, report: SweepReport) -> None:
         .order_by(B.start, B.id)
     ).all()
     for booking_id in ids:
-        done = session.execute(
-            update(B)
-            .where(B.id == booking_id, B.status == "checked_in")
-            .values(status="completed", completed_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if done.rowcount == 1:  # type: ignore[attr-defined]
+        event = lifecycle.complete(session, booking_id=booking_id, now=now)
+        if event is not None:
             report.completed.append(booking_id)
-
-
-# -- the waitlist ---------------------------------------------------------------------
-
-
-def _offer(
-    session: Session,
-    *,
-    site: SiteConfig,
-    room_id: str,
-    span: tuple[datetime, datetime],
-    now: datetime,
-) -> int | None:
-    """Offer the freed rest of the slot to the first member waiting for it.
-
-    In a savepoint: a failing offer is logged and undone, and never holds back the
-    release (which would otherwise be retried, and fail, on every sweep)."""
-    start, end = span
-    try:
-        with session.begin_nested():
-            offer = offer_freed_slot(
-                session, site=site, room_id=room_id, start=start, end=end, now=now
-            )
-    except Exception:
-        log.exception("offering the freed slot of %s from %s failed", room_id, start)
-        return None
-    return None if offer is None else offer.id
+            report.events.append(event)
 
 
 # -- wording --------------------------------------------------------------------------

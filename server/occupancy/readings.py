@@ -19,7 +19,6 @@ from server.monitoring.device_status import known_events
 from server.occupancy.live import Live, later, with_count, with_motion
 from server.occupancy.state import (
     Changes,
-    booking_event,
     has_counter,
     live_of,
     room_changes,
@@ -164,8 +163,9 @@ def _motion_check_in(
     for booking_id, start in candidates:
         if at < start and _held_by_another(session, room_id=room_id, booking_id=booking_id, at=at):
             continue
-        if check_in(session, booking_id=booking_id, now=now):
-            out.changes.bookings.append(booking_event(room_id, booking_id, "check_in", "motion"))
+        event = check_in(session, booking_id=booking_id, now=now, by="motion")
+        if event is not None:
+            out.changes.bookings.append(event)
             return
 
 

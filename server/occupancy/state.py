@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -14,10 +13,10 @@ from sqlalchemy.orm import Session
 
 from server.db import models
 from server.live.events import EventBus
+from server.live.kinds import BookingEvent, DeviceStatusEvent, RoomEvent
 from server.monitoring import alerts
 from server.occupancy.live import Live, RoomOccupancy, derive, last_closing, over_capacity
 from server.site import Room, SiteConfig
-from server.timefmt import format_utc
 
 # -- what to publish -----------------------------------------------------------------------
 
@@ -26,37 +25,27 @@ from server.timefmt import format_utc
 class Changes:
     """What a transaction changed, to publish on the event bus once it has committed."""
 
-    rooms: dict[str, dict[str, Any]] = field(default_factory=dict)
-    bookings: list[dict[str, Any]] = field(default_factory=list)
+    rooms: dict[str, RoomEvent] = field(default_factory=dict)
+    bookings: list[BookingEvent] = field(default_factory=list)  # from server.bookings.lifecycle
     alerts: list[models.Alert] = field(default_factory=list)
-    devices: list[dict[str, Any]] = field(default_factory=list)
+    devices: list[DeviceStatusEvent] = field(default_factory=list)
 
     def publish(self, bus: EventBus) -> None:
-        for booking in self.bookings:
-            bus.publish("booking", booking)
-        for alert in {id(a): a for a in self.alerts}.values():
-            bus.publish("alert", alerts.alert_event(alert))
-        for device in self.devices:
-            bus.publish("device", device)
-        for room in self.rooms.values():
-            bus.publish("room", room)
+        bus.publish_all(self.bookings)
+        bus.publish_all(alerts.alert_event(a) for a in {id(a): a for a in self.alerts}.values())
+        bus.publish_all(self.devices)
+        bus.publish_all(self.rooms.values())
 
 
-def booking_event(room_id: str, booking_id: int, change: str, by: str) -> dict[str, Any]:
-    """A `booking` event, as the tap path publishes them, saying which booking and why."""
-    return {"room_id": room_id, "change": change, "booking_id": booking_id, "by": by}
-
-
-def room_event(room: Room, occupancy: RoomOccupancy) -> dict[str, Any]:
+def room_event(room: Room, occupancy: RoomOccupancy) -> RoomEvent:
     """A room's occupancy as the live stream shows it (the rooms API's, with id)."""
-    last = occupancy.last_motion
-    return {
-        "id": room.id,
-        "occupied": occupancy.occupied,
-        "people": occupancy.people,
-        "last_motion": last and format_utc(last),
-        "over_capacity": over_capacity(occupancy.people, room.capacity),
-    }
+    return RoomEvent(
+        id=room.id,
+        occupied=occupancy.occupied,
+        people=occupancy.people,
+        last_motion=occupancy.last_motion,
+        over_capacity=over_capacity(occupancy.people, room.capacity),
+    )
 
 
 # -- the room_states rows ----------------------------------------------------------------
@@ -157,7 +146,7 @@ def room_changes(
         new = room_event(room, derive(live, now=now, vacancy_timeout=timeout))
         if old != new:
             changes.rooms[room_id] = new
-        if new["over_capacity"] and not old["over_capacity"]:
+        if new.over_capacity and not old.over_capacity:
             changes.alerts.append(
                 alerts.raise_alert(
                     session,

@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session
 
 from server.bookings.lifecycle import end_walk_in
 from server.db import models
+from server.live.kinds import DeviceStatusEvent
 from server.monitoring import alerts
 from server.monitoring.device_status import check_health
 from server.occupancy.live import Live, derive, last_closing, vacant_for, with_reset
 from server.occupancy.state import (
     Changes,
-    booking_event,
     has_counter,
     has_sensor,
     live_of,
@@ -43,7 +43,7 @@ def tick(
     changes = Changes()
     health = check_health(session, site=site, now=now, since=since)
     changes.alerts += health.alerts
-    changes.devices += health.changed
+    changes.devices += [DeviceStatusEvent(**device) for device in health.changed]
     rows = room_rows(session, site=site, room_ids=[r.id for r in site.rooms], now=now)
     before = {
         room_id: live_of(row, counted=has_counter(site, room_id)) for room_id, row in rows.items()
@@ -91,8 +91,9 @@ def _end_vacant_walk_ins(
             continue  # nothing watches the room: the walk-in runs to its end
         if not vacant_for(live, since=start, now=now, timeout=timeout):
             continue
-        if end_walk_in(session, booking_id=booking_id, now=now):
-            changes.bookings.append(booking_event(room_id, booking_id, "completed", "vacancy"))
+        event = end_walk_in(session, booking_id=booking_id, now=now)
+        if event is not None:
+            changes.bookings.append(event)
 
 
 def _alert_booked_empty(

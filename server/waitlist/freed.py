@@ -1,34 +1,63 @@
-"""A slot freed before its end goes to the waitlist.
+"""A slot freed before its end goes to the waitlist: `free_slot`, the one place that says
+what freeing a slot means, and the cancellation that frees one.
 
 `server.bookings` changes a booking's status and stops there: it never calls the waitlist,
-so the waitlist may book through it. What frees a slot calls here (or `offer_freed_slot`
-itself, as the no-show sweep and staff's release do, each in a savepoint of its own)."""
+so the waitlist may book through it. Whatever frees a slot (a cancellation, a no-show
+release, staff's release) calls `free_slot` in the same transaction.
+
+The offer is made in a savepoint, so the release or cancellation stands whatever becomes
+of it: a failing offer is logged and undone, and the change that freed the slot commits
+without it. (Offering after the commit instead would lose the offer to a crash between
+the two transactions, and the slot would wait for nobody.)"""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from server.bookings import lifecycle
 from server.db import models
+from server.live.kinds import BookingEvent, By
 from server.site import SiteConfig
 from server.waitlist import offers
 
+log = logging.getLogger(__name__)
+
+
+def free_slot(
+    session: Session,
+    *,
+    site: SiteConfig,
+    room_id: str,
+    span: tuple[datetime, datetime],
+    now: datetime,
+) -> models.Offer | None:
+    """What is left after `now` of a booking's [start, end) of a room is free: offer it to
+    the first member waiting for it. The offer made, or None (nothing left, nobody
+    waiting, or the offer failed: logged, undone, and the caller's change stands)."""
+    start, end = max(span[0], now), span[1]
+    if end <= start:
+        return None
+    try:
+        with session.begin_nested():
+            return offers.offer_freed_slot(
+                session, site=site, room_id=room_id, start=start, end=end, now=now
+            )
+    except Exception:
+        log.exception("offering the freed slot of %s from %s to %s failed", room_id, start, end)
+        return None
+
 
 def cancel_booking(
-    session: Session, *, site: SiteConfig, booking_id: int, now: datetime
-) -> models.Booking:
+    session: Session, *, site: SiteConfig, booking_id: int, now: datetime, by: By
+) -> tuple[models.Booking, BookingEvent]:
     """Cancel a booking that is still `booked` (Conflict otherwise) and offer the freed
-    time, if any is left, to the first member waiting for the room."""
-    booking = lifecycle.cancel_booking(session, booking_id=booking_id, now=now)
-    if booking.end > now:
-        offers.offer_freed_slot(
-            session,
-            site=site,
-            room_id=booking.room_id,
-            start=max(now, booking.start),
-            end=booking.end,
-            now=now,
-        )
-    return booking
+    time, if any is left, to the first member waiting for the room: the booking and the
+    event to publish once the transaction has committed."""
+    booking, event = lifecycle.cancel_booking(session, booking_id=booking_id, now=now, by=by)
+    free_slot(
+        session, site=site, room_id=booking.room_id, span=(booking.start, booking.end), now=now
+    )
+    return booking, event

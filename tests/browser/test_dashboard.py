@@ -11,7 +11,7 @@ import pytest
 from support.waiting import eventually
 
 from protocol import topics
-from protocol.messages import Motion, new_id, utcnow
+from protocol.messages import Motion, Status, new_id, utcnow
 from protocol.mqtt import MqttClient
 
 pytestmark = pytest.mark.browser
@@ -130,10 +130,97 @@ def test_an_alert_appears_live_and_is_acknowledged(page: Any, live_site: Any) ->
     with ctx.writes() as session, session.begin():
         alert = alerts.raise_alert(session, kind="forced", device_id="reader-main", now=ctx.clock())
         event = alerts.alert_event(alert)
-    ctx.events.publish("alert", event)
+    ctx.events.publish(event)
     item = page.locator("#alerts-body li")
     expect(item).to_contain_text("Drzwi otwarte siłą", timeout=3000)
     expect(item).to_contain_text("Wejście główne · reader-main")
     item.get_by_role("button", name="Potwierdź: Drzwi otwarte siłą").click()
     expect(page.locator("#alerts-body")).to_contain_text("Brak otwartych alertów")
     expect(page.locator("#announcer")).to_have_text("Alert potwierdzony.")
+
+
+def _fragments(page: Any) -> list[str]:
+    """The paths of the dashboard fragments the page fetches from now on (finished)."""
+    seen: list[str] = []
+
+    def finished(request: Any) -> None:
+        path = request.url.split("//", 1)[1].split("/", 1)[1].split("?", 1)[0]
+        if path.startswith("dashboard/fragments/"):
+            seen.append(path.removeprefix("dashboard/fragments/"))
+
+    page.on("requestfinished", finished)
+    return seen
+
+
+def _until(page: Any, condition: Any, timeout_ms: int = 5000) -> bool:
+    """Whether `condition` holds within the time, letting the page run meanwhile."""
+    for _ in range(timeout_ms // 20):
+        if condition():
+            return True
+        page.wait_for_timeout(20)
+    return bool(condition())
+
+
+def test_a_change_refetches_only_what_it_is_about(page: Any, live_site: Any) -> None:
+    """A booking event for Sala A fetches Sala A's card and nothing else; a device event
+    fetches that device's row of the table, not the table; a room event its card."""
+    import json
+    import urllib.request
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from server.db import models
+    from server.live.kinds import RoomEvent
+
+    expect = _expect()
+    ctx = live_site.ctx
+    now = utcnow()
+    with ctx.writes() as session, session.begin():
+        member = session.scalars(select(models.Member.id).limit(1)).one()
+        booking = models.Booking(
+            room_id="sala-a",
+            member_id=member,
+            start=now + timedelta(minutes=30),
+            end=now + timedelta(minutes=90),
+            status="booked",
+            title="Próba chóru",
+        )
+        session.add(booking)
+        session.flush()
+        booking_id = booking.id
+    fetched = _fragments(page)
+    _sign_in(page, live_site)
+    card = page.locator("#room-sala-a")
+    expect(card).to_contain_text("Próba chóru")
+    first = {"rooms", "alerts", "feed", "evacuation", "devices", "health"}
+    assert _until(page, lambda: first <= set(fetched)), fetched
+    page.wait_for_timeout(200)  # anything else the snapshot asked for
+    fetched.clear()
+
+    request = urllib.request.Request(
+        f"{live_site.url}/api/bookings/{booking_id}/cancel",
+        method="POST",
+        headers={"Authorization": f"Bearer {live_site.token}"},
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert json.load(response)["status"] == "cancelled"
+    expect(card).not_to_contain_text("Próba chóru", timeout=3000)
+    page.wait_for_timeout(300)
+    assert fetched == ["rooms/sala-a"]
+
+    fetched.clear()
+    status = Status(state="online", kind="occupancy", ts=utcnow())
+    ctx.access.handle_status("pir-sala-b", status)  # a `device` event: now online
+    row = page.locator("#device-pir-sala-b .health")
+    expect(row).to_contain_text("działa", timeout=3000)
+    page.wait_for_timeout(300)
+    assert fetched == ["devices/pir-sala-b"]
+
+    fetched.clear()  # a room other than the entrance: its card, not the evacuation list
+    ctx.events.publish(
+        RoomEvent(id="sala-b", occupied=True, people=3, last_motion=None, over_capacity=False)
+    )
+    assert _until(page, lambda: "rooms/sala-b" in fetched), fetched
+    page.wait_for_timeout(300)
+    assert fetched == ["rooms/sala-b"]

@@ -139,19 +139,31 @@ def test_the_language_switch_is_remembered(client) -> None:  # type: ignore[no-u
 
 
 @pytest.mark.parametrize(
-    "part", ["rooms", "rooms/sala-a", "alerts", "feed", "evacuation", "devices"]
+    "part",
+    ["rooms", "rooms/sala-a", "alerts", "feed", "evacuation", "devices", "devices/reader-sala-a"],
 )
 def test_fragments_need_a_session_and_render(client, part: str) -> None:  # type: ignore[no-untyped-def]
     assert client.get(f"/dashboard/fragments/{part}").status_code == 401
     _sign_in(client)
     response = client.get(f"/dashboard/fragments/{part}?lang=en")
     assert response.status_code == 200
-    assert re.match(r'\s*<(li|ul|div) [^>]*id="[a-z-]+"', response.text)
+    assert re.match(r'\s*<(li|ul|div|tr) [^>]*id="[a-z-]+"', response.text)
 
 
 def test_an_unknown_room_fragment_is_404(client) -> None:  # type: ignore[no-untyped-def]
     _sign_in(client)
     assert client.get("/dashboard/fragments/rooms/nope").status_code == 404
+    assert client.get("/dashboard/fragments/devices/nope").status_code == 404
+
+
+def test_a_device_fragment_is_its_row_of_the_devices_table(client) -> None:  # type: ignore[no-untyped-def]
+    _sign_in(client)
+    table = client.get("/dashboard/fragments/devices?lang=en").text
+    row = client.get("/dashboard/fragments/devices/pir-sala-b?lang=en").text.strip()
+    assert row.startswith('<tr class="offline" id="device-pir-sala-b" data-device="pir-sala-b">')
+    assert row in table  # the same markup the table has, so a swap changes nothing else
+    devices = client.app.state.ctx.site.devices
+    assert table.count("<tr ") == table.count('id="device-') == len(devices)  # a row each
 
 
 def test_the_two_static_files(client) -> None:  # type: ignore[no-untyped-def]

@@ -18,6 +18,7 @@ from server.adapters.scheduler import Scheduler
 from server.bookings import store
 from server.context import ServerContext
 from server.db import models
+from server.live.kinds import BookingEvent
 from server.monitoring import device_status
 from server.occupancy.live import (
     Live,
@@ -285,7 +286,9 @@ def test_motion_checks_in_a_booking_inside_its_window(ctx: ServerContext, clock:
     assert booking(ctx, early).checked_in_at == clock.now
     assert policy_n(ctx) > before
     assert done.changes.bookings == [
-        {"room_id": "sala-a", "change": "check_in", "booking_id": early, "by": "motion"}
+        BookingEvent(
+            room_id="sala-a", change="check_in", booking_id=early, status="checked_in", by="motion"
+        )
     ]
 
 
@@ -348,7 +351,7 @@ def test_the_people_count_resets_at_closing_time(ctx: ServerContext, clock: Fake
     clock.now = datetime(2026, 3, 2, 20, 0, 1, tzinfo=UTC)  # 21:00:01, closed
     changes = tick(ctx, since=clock.now - timedelta(seconds=1))
     assert view(ctx, "main").people == 0
-    assert changes.rooms["main"]["people"] == 0
+    assert changes.rooms["main"].people == 0
     record(ctx, count("counter-main", clock.now - 2 * MIN, entered=3))  # late, from before
     assert view(ctx, "main").people == 0
     record(ctx, count("counter-main", clock.now, entered=1, left=0))
@@ -373,7 +376,13 @@ def test_a_walk_in_ends_once_its_room_has_been_vacant(ctx: ServerContext, clock:
     assert (ended.status, ended.end, ended.completed_at) == ("completed", clock.now, clock.now)
     assert policy_n(ctx) > before
     assert changes.bookings == [
-        {"room_id": "sala-a", "change": "completed", "booking_id": walk_in, "by": "vacancy"}
+        BookingEvent(
+            room_id="sala-a",
+            change="completed",
+            booking_id=walk_in,
+            status="completed",
+            by="vacancy",
+        )
     ]
     # The rest of the slot is free again.
     with ctx.reads() as s:
@@ -452,8 +461,8 @@ def test_a_silent_device_is_offline_and_alerts_once_per_outage(
         "sala-a",
         "silent",
     )
-    assert [d["id"] for d in changes.devices] == ["reader-sala-a"]
-    assert changes.devices[0]["online"] is False
+    assert [d.id for d in changes.devices] == ["reader-sala-a"]
+    assert changes.devices[0].online is False
     with ctx.writes() as s, s.begin():
         s.get(models.Alert, alert.id).acknowledged_at = clock.now  # type: ignore[union-attr]
     for _ in range(3):

@@ -14,12 +14,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event, insert, select
 
-from server.bookings.lifecycle import check_in
+from server.bookings import lifecycle
 from server.context import ServerContext
 from server.db import meta, models
-from server.noshows import release
 from server.noshows import strikes as noshow_strikes
 from server.noshows.release import SweepReport, sweep
+from server.waitlist import offers as waitlist_offers
 
 if TYPE_CHECKING:
     from tests.server.conftest import FakeClock
@@ -159,7 +159,7 @@ def test_checked_in_booking_is_never_released(ctx: ServerContext, clock: FakeClo
     start = clock.now
     bid = new_booking(ctx, anna, start, start + 2 * HOUR)
     with ctx.writes() as s, s.begin():
-        assert check_in(s, booking_id=bid, now=start + timedelta(minutes=14))
+        assert lifecycle.check_in(s, booking_id=bid, now=start + timedelta(minutes=14), by="tap")
     for minutes in (15, 16, 60, 119):
         assert run_sweep(ctx, start + timedelta(minutes=minutes)).released == []
     assert booking(ctx, bid).status == "checked_in"
@@ -180,9 +180,11 @@ def test_release_update_matches_nothing_after_a_check_in(
     anna = new_member(ctx)
     bid = new_booking(ctx, anna, clock.now)
     with ctx.writes() as s, s.begin():
-        assert check_in(s, booking_id=bid, now=clock.now + GRACE - timedelta(seconds=1))
+        assert lifecycle.check_in(
+            s, booking_id=bid, now=clock.now + GRACE - timedelta(seconds=1), by="tap"
+        )
     with ctx.writes() as s, s.begin():
-        assert not release.release_booking(s, booking_id=bid, now=clock.now + GRACE)
+        assert not lifecycle.release_booking(s, booking_id=bid, now=clock.now + GRACE, by="sweep")
     assert booking(ctx, bid).status == "checked_in"
 
 
@@ -193,13 +195,13 @@ def test_check_in_between_selection_and_update_wins(
     (on PostgreSQL another transaction may commit there): no release, no strike, no notice."""
     anna = new_member(ctx)
     bid = new_booking(ctx, anna, clock.now)
-    real = release.release_booking
+    real = lifecycle.release_booking
 
-    def check_in_first(session: Any, *, booking_id: int, now: datetime) -> bool:
-        assert check_in(session, booking_id=booking_id, now=now)
-        return real(session, booking_id=booking_id, now=now)
+    def check_in_first(session: Any, *, booking_id: int, now: datetime, by: Any) -> Any:
+        assert lifecycle.check_in(session, booking_id=booking_id, now=now, by="tap")
+        return real(session, booking_id=booking_id, now=now, by=by)
 
-    monkeypatch.setattr(release, "release_booking", check_in_first)
+    monkeypatch.setattr(lifecycle, "release_booking", check_in_first)
     before = policy_n(ctx)
     report = run_sweep(ctx, clock.now + GRACE)
     assert report.released == []
@@ -220,7 +222,8 @@ def race(
         gate.wait()
         with ctx.writes() as s, s.begin():
             # UPDATE bookings SET status='checked_in' ... WHERE id=? AND status='booked'
-            outcome["checked_in"] = check_in(s, booking_id=booking_id, now=due)
+            done = lifecycle.check_in(s, booking_id=booking_id, now=due, by="tap")
+            outcome["checked_in"] = done is not None
 
     def sweeper() -> None:
         gate.wait()
@@ -294,7 +297,7 @@ def test_no_reminder_after_check_in(ctx: ServerContext, clock: FakeClock) -> Non
     anna = new_member(ctx)
     bid = new_booking(ctx, anna, clock.now)
     with ctx.writes() as s, s.begin():
-        check_in(s, booking_id=bid, now=clock.now)
+        lifecycle.check_in(s, booking_id=bid, now=clock.now, by="tap")
     assert run_sweep(ctx, clock.now + GRACE - REMIND).reminded == []
 
 
@@ -497,7 +500,7 @@ def test_freed_rest_of_the_slot_is_offered(
         calls.append(kw)
         return types.SimpleNamespace(id=77)
 
-    monkeypatch.setattr(release, "offer_freed_slot", offer_freed_slot)
+    monkeypatch.setattr(waitlist_offers, "offer_freed_slot", offer_freed_slot)
     anna = new_member(ctx)
     start = clock.now
     running = new_booking(ctx, anna, start, start + 2 * HOUR)
@@ -519,7 +522,7 @@ def test_a_failing_offer_does_not_hold_back_the_release(
         session.flush()
         raise RuntimeError("waitlist broke")
 
-    monkeypatch.setattr(release, "offer_freed_slot", offer_freed_slot)
+    monkeypatch.setattr(waitlist_offers, "offer_freed_slot", offer_freed_slot)
     anna = new_member(ctx)
     bid = new_booking(ctx, anna, clock.now)
     report = run_sweep(ctx, clock.now + GRACE)

@@ -14,6 +14,7 @@ import pytest
 
 from server.api import stream
 from server.context import ServerContext
+from server.live.kinds import AlertEvent, RoomEvent
 
 
 @dataclass
@@ -106,10 +107,34 @@ def test_snapshot_first_then_live_events(client, admin, ctx: ServerContext, cloc
         assert rooms["sala-b"]["state"] == "free"
         assert {"alerts", "feed", "evacuation", "devices"} <= set(snapshot.data)
 
-        ctx.events.publish("room", {"id": "sala-a", "occupied": True, "people": None})
-        ctx.events.publish("alert", {"id": 7, "kind": "forced", "device_id": "reader-main"})
+        ctx.events.publish(
+            RoomEvent(
+                id="sala-a", occupied=True, people=None, last_motion=None, over_capacity=False
+            )
+        )
+        ctx.events.publish(
+            AlertEvent(
+                id=7,
+                kind="forced",
+                room_id="main",
+                device_id="reader-main",
+                booking_id=None,
+                details={},
+                created_at="2026-03-02T09:00:00Z",
+                acknowledged_at=None,
+            )
+        )
         room, alert = read_events(lines, want=2)
-    assert (room.kind, room.data) == ("room", {"id": "sala-a", "occupied": True, "people": None})
+    assert (room.kind, room.data) == (
+        "room",
+        {
+            "id": "sala-a",
+            "occupied": True,
+            "people": None,
+            "last_motion": None,
+            "over_capacity": False,
+        },
+    )
     assert alert.kind == "alert" and alert.data["kind"] == "forced"
     assert room.id is not None and alert.id is not None and int(alert.id) > int(room.id)
 

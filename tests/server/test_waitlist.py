@@ -312,7 +312,7 @@ def test_cancelling_a_booking_offers_the_rest_of_its_time(
     booking_id = book(ctx, bob)
     join(ctx, anna)
     with ctx.writes() as s, s.begin():
-        cancel_booking(s, site=ctx.site, booking_id=booking_id, now=clock.now)
+        cancel_booking(s, site=ctx.site, booking_id=booking_id, now=clock.now, by="api")
     [offer] = offers(ctx)
     assert (offer.member_id, offer.start, offer.end) == (anna, *SLOT)
 

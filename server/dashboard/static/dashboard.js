@@ -1,9 +1,11 @@
 // The staff dashboard's live updates and staff actions. Plain JavaScript, no build step.
 //
 // The page is rendered on the server. This script listens to GET /api/stream and, for
-// each event, fetches the server-rendered fragment of what changed (a room card, the door
-// feed, the evacuation list, the devices, the alerts) and swaps it in, keeping keyboard
-// focus where it was. Buttons call the JSON API with the X-Requested-With header that
+// each event, fetches the server-rendered fragment of only what changed (one room card,
+// one device row, the door feed, the evacuation list, the alerts) and swaps it in,
+// keeping keyboard focus where it was. Each event names what it is about (docs/api.md):
+// a room event its room (`id`), a booking event its `room_id`, a device event the device
+// (`id`) and its `door`, an access event its `device`. Buttons call the JSON API with the X-Requested-With header that
 // cookie-authenticated requests must carry.
 (function () {
   "use strict";
@@ -49,15 +51,20 @@
 
   // -- fragments: fetch and swap, at most one request per fragment at a time ------------
 
+  // A key is a whole fragment ("rooms", "devices", "feed"...) or one item of a list
+  // ("room:<id>", "device:<id>"), fetched from the list's URL + "/<id>".
   var parts = {}; // key -> {url, id, running, again}
   var timer = null;
   var due = new Set();
+  var LISTS = { room: { url: "rooms", all: "rooms" }, device: { url: "devices", all: "devices" } };
 
   function part(key) {
     if (!parts[key]) {
-      var room = key.indexOf("room:") === 0 ? key.slice(5) : null;
-      parts[key] = room
-        ? { url: "/dashboard/fragments/rooms/" + encodeURIComponent(room), id: "room-" + room }
+      var colon = key.indexOf(":");
+      var list = colon > 0 ? LISTS[key.slice(0, colon)] : null;
+      var item = list ? key.slice(colon + 1) : null;
+      parts[key] = list
+        ? { url: "/dashboard/fragments/" + list.url + "/" + encodeURIComponent(item), id: key.slice(0, colon) + "-" + item }
         : { url: "/dashboard/fragments/" + key, id: key === "rooms" ? "rooms-list" : key + "-body" };
     }
     return parts[key];
@@ -74,9 +81,11 @@
     timer = null;
     var keys = Array.from(due);
     due.clear();
-    if (keys.indexOf("rooms") >= 0) {
-      keys = keys.filter(function (k) { return k.indexOf("room:") !== 0; });
-    }
+    Object.keys(LISTS).forEach(function (kind) {
+      if (keys.indexOf(LISTS[kind].all) >= 0) { // the whole list is due: its items come with it
+        keys = keys.filter(function (k) { return k.indexOf(kind + ":") !== 0; });
+      }
+    });
     keys.forEach(load);
   }
 
@@ -134,9 +143,9 @@
     ["rooms", "alerts", "feed", "evacuation", "devices", "health"].forEach(refresh);
   }
 
-  function roomOf(data) {
-    var id = data && (data.id || data.room_id || data.room);
-    return typeof id === "string" && config.rooms.indexOf(id) >= 0 ? id : null;
+  // One room's card, or every room's when the event names none the page knows.
+  function refreshRoom(room) {
+    refresh(typeof room === "string" && config.rooms.indexOf(room) >= 0 ? "room:" + room : "rooms");
   }
 
   // -- the stream -------------------------------------------------------------------------
@@ -160,30 +169,25 @@
       refreshAll();
     });
     source.addEventListener("room", function (event) {
-      var room = roomOf(parse(event));
-      refresh(room ? "room:" + room : "rooms");
-      refresh("evacuation");
+      var room = parse(event).id;
+      refreshRoom(room);
+      if (config.entrances.indexOf(room) >= 0) {
+        refresh("evacuation"); // the building's people count is the entrance's
+      }
     });
     source.addEventListener("booking", function (event) {
-      var data = parse(event);
-      var room = typeof data.room_id === "string" ? data.room_id : null;
-      refresh(room && config.rooms.indexOf(room) >= 0 ? "room:" + room : "rooms");
+      refreshRoom(parse(event).room_id);
     });
-    source.addEventListener("access", function (event) {
-      var data = parse(event);
+    source.addEventListener("access", function () {
+      // The feed, and who has entered; what a tap did to a booking comes as a booking event.
       refresh("feed");
       refresh("evacuation");
-      var room = config.devices[data.device];
-      if (room) {
-        refresh("room:" + room);
-      }
     });
     source.addEventListener("device", function (event) {
       var data = parse(event);
-      refresh("devices");
-      var room = data.door ? config.doors[data.door] : null;
-      if (room) {
-        refresh("room:" + room);
+      refresh(typeof data.id === "string" && config.devices[data.id] ? "device:" + data.id : "devices");
+      if (data.door && config.doors[data.door]) {
+        refresh("room:" + config.doors[data.door]); // its door's mode shows on the room card
       }
     });
     source.addEventListener("alert", function () { refresh("alerts"); });
@@ -250,7 +254,7 @@
         return null;
       }
       return call("POST", "/api/bookings/" + encodeURIComponent(b.dataset.booking) + "/cancel").then(function (booking) {
-        refresh(booking.room_id ? "room:" + booking.room_id : "rooms");
+        refreshRoom(booking.room_id);
         return say("done.cancel");
       });
     },
@@ -259,7 +263,7 @@
         return null;
       }
       return call("POST", "/api/bookings/" + encodeURIComponent(b.dataset.booking) + "/release").then(function (booking) {
-        refresh(booking.room_id ? "room:" + booking.room_id : "rooms");
+        refreshRoom(booking.room_id);
         return say("done.release");
       });
     },
