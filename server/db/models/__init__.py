@@ -1,6 +1,14 @@
 """The database: SQLAlchemy 2.0 typed models, one module a domain. Alembic migrations in
 server/db/migrations. Import them from here: `from server.db import models; models.Booking`."""
 
+from server.db.models.accounts import (
+    ApiToken,
+    AuthSession,
+    LoginFailure,
+    Mail,
+    SignInLink,
+    User,
+)
 from server.db.models.base import Base, Meta, UtcDateTime, new_salt
 from server.db.models.bookings import (
     Booking,
@@ -39,4 +47,10 @@ __all__ = [
     "RoomState",
     "Alert",
     "DeadLetter",
+    "User",
+    "AuthSession",
+    "ApiToken",
+    "SignInLink",
+    "LoginFailure",
+    "Mail",
 ]

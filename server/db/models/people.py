@@ -28,6 +28,11 @@ class Member(Base):
     # Set after too many no-shows: the member may not book until then (doors unaffected).
     booking_suspended_until: Mapped[datetime | None]
     lang: Mapped[str] = mapped_column(String(2), default="pl")  # of what the member is told
+    # Under 18: the hub needs a guardian's consent (who gave it, and when) to hold their data.
+    minor: Mapped[bool] = mapped_column(Boolean, default=False)
+    guardian_name: Mapped[str | None] = mapped_column(String(200))
+    guardian_consent_at: Mapped[datetime | None]
+    erased_at: Mapped[datetime | None]  # GDPR erasure: personal data removed, events kept
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
