@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from server.context import ServerContext
 from server.people.sessions import COOKIE, Sessions
 
-Role = Literal["admin", "gateway"]
+Role = Literal["admin", "staff", "member", "gateway"]
 
 # A browser signed in with the session cookie must send this header with every request that
 # changes something. A page of another site cannot add it without a CORS preflight, which
@@ -121,9 +121,17 @@ def require_admin(role: Annotated[Role, Depends(caller)]) -> Role:
     return role
 
 
+def require_staff(role: Annotated[Role, Depends(caller)]) -> Role:
+    """Staff's routes: running the site (administrators may do everything staff may)."""
+    if role not in ("admin", "staff"):
+        raise HTTPException(status_code=403, detail="this token may not do this")
+    return role
+
+
 def require_gateway(role: Annotated[Role, Depends(caller)]) -> Role:
     """The policy snapshot is for gateways (and administrators)."""
     return role
 
 
 Admin = Depends(require_admin)
+Staff = Depends(require_staff)

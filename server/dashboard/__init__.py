@@ -18,22 +18,26 @@ Every page takes `?lang=pl|en|uk` (remembered in a cookie); Polish by default.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
-from functools import cache
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import parse_qs
 
-import jinja2
 from fastapi import APIRouter, FastAPI, Query, Request
-from fastapi import Path as PathParam
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 
-from server.dashboard import i18n, views
+from server.dashboard import views
 from server.dashboard.health import door_path
-from server.dashboard.state import RoomState
+from server.dashboard.pages import (
+    STATIC,
+    DeviceIdPath,
+    LangQuery,
+    RoomIdPath,
+    client_config,
+    page_lang,
+    render,
+    static_file,
+)
 from server.deps import Admin, CtxDep, ReadSession, get_sessions, has_session, token_role
 from server.errors import NotFound
 from server.notify import texts
@@ -43,126 +47,22 @@ log = logging.getLogger(__name__)
 
 router = APIRouter(include_in_schema=False)
 
-HERE = Path(__file__).parent
-LANG_COOKIE = "spacehub_lang"
-LANG_MAX_AGE = 365 * 86400
-STATIC = {"dashboard.css": "text/css", "dashboard.js": "text/javascript"}
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
-        "frame-ancestors 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-}
-STATE_ICONS = {
-    RoomState.FREE: "○",
-    RoomState.BOOKED_WAITING: "◔",
-    RoomState.IN_USE: "●",
-    RoomState.IN_USE_UNBOOKED: "⚠",
-    RoomState.RELEASED: "↺",
-    RoomState.OVER_CAPACITY: "▲",
-}
-RoomIdPath = Annotated[str, PathParam(min_length=1, max_length=64)]
-DeviceIdPath = Annotated[str, PathParam(min_length=1, max_length=64)]
-LangQuery = Annotated[str | None, Query(max_length=8)]
-
-
-@cache
-def _templates() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(HERE / "templates"),
-        autoescape=jinja2.select_autoescape(["html"]),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.globals["icons"] = STATE_ICONS
-    return env
-
-
-@cache
-def _static(name: str) -> tuple[bytes, str]:
-    body = (HERE / "static" / name).read_bytes()
-    return body, hashlib.sha256(body).hexdigest()[:16]
-
-
-def _lang(request: Request, lang: str | None) -> str:
-    """`?lang=` when given and known, else the cookie, else the site's language."""
-    if lang in texts.LANGS:
-        return lang  # type: ignore[return-value]
-    cookie = request.cookies.get(LANG_COOKIE)
-    if cookie in texts.LANGS:
-        return cookie  # type: ignore[return-value]
-    return request.app.state.ctx.site.site.language
-
-
-def _render(
-    request: Request, template: str, lang: str, status: int = 200, **values: Any
-) -> HTMLResponse:
-    ctx = request.app.state.ctx
-
-    def tr(key: str, **kw: object) -> str:
-        return texts.text(lang, key, **kw)
-
-    def tr_or(key: str, fallback: str) -> str:
-        return texts.text(lang, key) if texts.known(key) else fallback
-
-    html = (
-        _templates()
-        .get_template(template)
-        .render(
-            lang=lang,
-            tr=tr,
-            tr_or=tr_or,
-            site=ctx.site.site,
-            langs=texts.LANG_NAMES,
-            version=_static("dashboard.js")[1] + _static("dashboard.css")[1],
-            **values,
-        )
-    )
-    response = HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
-    # Only a page the reader opened remembers its language: a fragment still loading for
-    # the page being left (it names that page's language) must not undo the choice.
-    if request.query_params.get("lang") == lang and not template.startswith("fragments/"):
-        response.set_cookie(
-            LANG_COOKIE, lang, max_age=LANG_MAX_AGE, httponly=True, samesite="lax", path="/"
-        )
-    return response
-
-
-def _client_config(request: Request, lang: str) -> dict[str, Any]:
-    """What the script reads from the page (written with `tojson`, safe inside <script>)."""
-    site = request.app.state.ctx.site
-    return {
-        "lang": lang,
-        "strings": i18n.client_strings(lang),
-        "rooms": [r.id for r in site.rooms],
-        # the rooms whose people count is the building's (the evacuation list shows it)
-        "entrances": [r.id for r in site.rooms if r.kind == "entrance"],
-        "doors": {d.door: d.room for d in site.door_devices() if d.door},
-        "devices": {d.id: d.room for d in site.devices},
-    }
-
-
 # -- sign-in ----------------------------------------------------------------------------
 
 
 def _sign_in(request: Request, token: str | None) -> Response:
     ctx = request.app.state.ctx
-    lang = _lang(request, request.query_params.get("lang"))
+    lang = page_lang(request, request.query_params.get("lang"))
     sessions = get_sessions(request)
     if not sessions.enabled:
-        return _render(
+        return render(
             request, "signin.html", lang, status=401, error=texts.text(lang, "signin.disabled")
         )
     if token_role(token, ctx) != "admin":
         log.warning(
             "dashboard sign-in refused from %s", request.client.host if request.client else "?"
         )
-        return _render(
+        return render(
             request, "signin.html", lang, status=401, error=texts.text(lang, "signin.bad")
         )
     chosen = request.query_params.get("lang")
@@ -214,17 +114,17 @@ def logout(request: Request) -> Response:
 @router.get("/")
 def page(request: Request, ctx: CtxDep, session: ReadSession, lang: LangQuery = None) -> Response:
     """The dashboard, or the sign-in page without a session."""
-    chosen = _lang(request, lang)
+    chosen = page_lang(request, lang)
     if not has_session(request, ctx):
-        return _render(request, "signin.html", chosen, error=None)
+        return render(request, "signin.html", chosen, error=None)
     board = views.dashboard(session, ctx)
-    return _render(
+    return render(
         request,
         "dashboard.html",
         chosen,
         board=board,
         health=door_path(session, getattr(request.app.state, "ingest", None)),
-        config=_client_config(request, chosen),
+        config=client_config(request, chosen),
     )
 
 
@@ -232,8 +132,8 @@ def page(request: Request, ctx: CtxDep, session: ReadSession, lang: LangQuery = 
 def rooms_fragment(
     request: Request, ctx: CtxDep, session: ReadSession, lang: LangQuery = None
 ) -> Response:
-    return _render(
-        request, "fragments/rooms.html", _lang(request, lang), rooms=views.rooms(session, ctx)
+    return render(
+        request, "fragments/rooms.html", page_lang(request, lang), rooms=views.rooms(session, ctx)
     )
 
 
@@ -242,15 +142,18 @@ def room_fragment(
     room_id: RoomIdPath, request: Request, ctx: CtxDep, session: ReadSession, lang: LangQuery = None
 ) -> Response:
     room = views.rooms(session, ctx, room_id=room_id)[0]
-    return _render(request, "fragments/room.html", _lang(request, lang), room=room)
+    return render(request, "fragments/room.html", page_lang(request, lang), room=room)
 
 
 @router.get("/dashboard/fragments/alerts", dependencies=[Admin])
 def alerts_fragment(
     request: Request, ctx: CtxDep, session: ReadSession, lang: LangQuery = None
 ) -> Response:
-    return _render(
-        request, "fragments/alerts.html", _lang(request, lang), alerts=views.alerts(session, ctx)
+    return render(
+        request,
+        "fragments/alerts.html",
+        page_lang(request, lang),
+        alerts=views.alerts(session, ctx),
     )
 
 
@@ -258,8 +161,8 @@ def alerts_fragment(
 def feed_fragment(
     request: Request, ctx: CtxDep, session: ReadSession, lang: LangQuery = None
 ) -> Response:
-    return _render(
-        request, "fragments/feed.html", _lang(request, lang), feed=views.feed(session, ctx)
+    return render(
+        request, "fragments/feed.html", page_lang(request, lang), feed=views.feed(session, ctx)
     )
 
 
@@ -268,8 +171,8 @@ def evacuation_fragment(
     request: Request, ctx: CtxDep, session: ReadSession, lang: LangQuery = None
 ) -> Response:
     evacuation = views.evacuation(session, ctx)
-    return _render(
-        request, "fragments/evacuation.html", _lang(request, lang), evacuation=evacuation
+    return render(
+        request, "fragments/evacuation.html", page_lang(request, lang), evacuation=evacuation
     )
 
 
@@ -277,8 +180,11 @@ def evacuation_fragment(
 def devices_fragment(
     request: Request, ctx: CtxDep, session: ReadSession, lang: LangQuery = None
 ) -> Response:
-    return _render(
-        request, "fragments/devices.html", _lang(request, lang), devices=views.devices(session, ctx)
+    return render(
+        request,
+        "fragments/devices.html",
+        page_lang(request, lang),
+        devices=views.devices(session, ctx),
     )
 
 
@@ -294,13 +200,13 @@ def device_fragment(
     found = [d for d in views.devices(session, ctx) if d.id == device_id]
     if not found:
         raise NotFound(f"device {device_id!r} not found")
-    return _render(request, "fragments/device.html", _lang(request, lang), device=found[0])
+    return render(request, "fragments/device.html", page_lang(request, lang), device=found[0])
 
 
 @router.get("/dashboard/fragments/health", dependencies=[Admin])
 def health_fragment(request: Request, session: ReadSession, lang: LangQuery = None) -> Response:
     health = door_path(session, getattr(request.app.state, "ingest", None))
-    return _render(request, "fragments/health.html", _lang(request, lang), health=health)
+    return render(request, "fragments/health.html", page_lang(request, lang), health=health)
 
 
 @router.get("/dashboard/static/{name}")
@@ -308,7 +214,7 @@ def static(name: str, request: Request) -> Response:
     """The stylesheet and the script (public, cached; the page links them by content)."""
     if name not in STATIC:
         return Response(status_code=404)
-    body, etag = _static(name)
+    body, etag = static_file(name)
     headers = {
         "ETag": f'"{etag}"',
         "Cache-Control": "public, max-age=3600",
