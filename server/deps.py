@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterator
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
 from server.context import ServerContext
+from server.db import models
+from server.people import audit
 from server.people.sessions import COOKIE, Sessions
 
 Role = Literal["admin", "staff", "member", "gateway"]
@@ -109,6 +111,26 @@ def actor(request: Request) -> str:
     """Who made this request, for the audit log (`caller` has run): `admin-token`, or
     `session:<hash>` for a signed-in dashboard."""
     return getattr(request.state, "actor", "unknown")  # type: ignore[no-any-return]
+
+
+def audited(
+    request: Request,
+    session: Session,
+    action: str,
+    target: str | int | None,
+    detail: dict[str, Any] | None = None,
+) -> models.AuditEntry:
+    """Record in the audit log, in the caller's transaction, that this request's caller
+    did `action` to `target` (server.people.audit.ACTIONS)."""
+    ctx: ServerContext = request.app.state.ctx
+    return audit.record(
+        session,
+        actor=actor(request),
+        action=action,
+        target=None if target is None else str(target),
+        detail=detail,
+        now=ctx.clock(),
+    )
 
 
 def client_address(request: Request) -> str:

@@ -21,7 +21,47 @@ from sqlalchemy.orm import Session
 
 from server.db import models
 
-ACTIONS = ("door.unlock", "door.mode", "booking.release")
+# Every action a person or a token can take that changes something, by what it acts on.
+ACTIONS = (
+    # doors
+    "door.unlock",
+    "door.mode",
+    # bookings and the waitlist
+    "booking.create",
+    "booking.cancel",
+    "booking.release",
+    "booking.end",
+    "waitlist.join",
+    "waitlist.leave",
+    "offer.accept",
+    "noshow.remove",
+    # members, their cards and memberships
+    "member.create",
+    "member.update",
+    "member.suspend",
+    "member.export",
+    "member.erase",
+    "card.create",
+    "card.revoke",
+    "membership.create",
+    "membership.update",
+    "membership.delete",
+    # accounts
+    "user.create",
+    "user.update",
+    "user.delete",
+    "token.create",
+    "token.revoke",
+    "auth.sign_in",
+    "auth.sign_in_failed",
+    "auth.sign_out",
+    "auth.link_sent",
+    # the site
+    "alert.ack",
+    "dead_letter.replay",
+    "dead_letter.discard",
+    "data.purge",
+)
 
 
 def record(
