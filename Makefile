@@ -29,9 +29,10 @@ demo-reset: install
 test: install
 	$(BIN)/python -m pytest $(ARGS)
 
-# Only the tests marked `unit`: no broker, browser, subprocess or fault injection.
+# Only the tests marked `unit`: no broker, browser, subprocess or fault injection; one
+# worker a CPU (pytest-xdist), since each test has its own database and temporary files.
 test-fast: install
-	$(BIN)/python -m pytest -m unit $(ARGS)
+	$(BIN)/python -m pytest -m unit -n auto $(ARGS)
 
 lint: install
 	$(BIN)/ruff check .

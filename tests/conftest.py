@@ -30,7 +30,10 @@ BROKER_FIXTURES = frozenset({"broker", "embedded_broker", "mosquitto_broker"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Give every test one of `faults`, `browser`, `broker` or `unit` (`make test-fast`)."""
+    """Give every test one of `faults`, `browser`, `broker` or `unit` (`make test-fast`).
+
+    A test marked `slow` gets none of them: it is in no fault, browser or broker run and
+    too slow for `make test-fast`; `make test` runs it with the rest."""
     for item in items:
         parts = item.path.resolve().relative_to(TESTS).parts
         if parts[0] == "faults":
@@ -43,7 +46,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             or BROKER_FIXTURES.intersection(getattr(item, "fixturenames", ()))
         ):
             item.add_marker(pytest.mark.broker)
-        else:
+        elif not item.get_closest_marker("slow"):
             item.add_marker(pytest.mark.unit)
 
 

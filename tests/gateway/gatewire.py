@@ -63,10 +63,11 @@ def message(topic: str, payload: bytes, *, retain: bool = False) -> paho.MQTTMes
 
 def server_settings(tmp_path: Path, mqtt_url: str = "mqtt://127.0.0.1:1") -> Settings:
     """The server's settings for a test: a SQLite file in `tmp_path`, both tokens, the key."""
+    site_config = Path("firmware_configs/sites/piaseczno.toml")
     return Settings(
-        database_url=migrated_database(tmp_path / "spacehub.db"),
+        database_url=migrated_database(tmp_path / "spacehub.db", site_config),
         mqtt_url=mqtt_url,
-        site_config=Path("firmware_configs/sites/piaseczno.toml"),
+        site_config=site_config,
         admin_token=ADMIN_TOKEN,
         gateway_token=GATEWAY_TOKEN,
         card_key=KEY,

@@ -260,6 +260,7 @@ def test_the_lists_survive_a_server_restart_with_the_same_salts(hub):
         again.close()
 
 
+@pytest.mark.slow  # some 300 scrypt hashes: seconds of CPU
 def test_a_door_keeps_the_newest_fifty_staff_cards(ctx, clock):
     """Unit: 55 staff cards, one list of 50 (the newest), which fits in a payload."""
     with ctx.writes() as s, s.begin():
