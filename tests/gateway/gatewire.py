@@ -16,13 +16,12 @@ from fastapi import FastAPI
 from support import waiting
 from support.clock import Clock  # noqa: F401  (for the tests)
 from support.database import migrated_database
+from support.factories import card, member, membership
 
 from protocol import topics
-from protocol.cards import card_hash
 from protocol.messages import Decision, Tap, decode, new_id
 from protocol.mqtt import MqttClient
 from server.context import ServerContext
-from server.db import models
 from server.db.meta import bump
 from server.settings import Settings
 
@@ -77,20 +76,17 @@ def server_settings(tmp_path: Path, mqtt_url: str = "mqtt://127.0.0.1:1") -> Set
 def seed(ctx: ServerContext) -> None:
     """A staff member, a coworker with a plan, a resident without one."""
     with ctx.writes() as s, s.begin():
-        staff = models.Member(name="Ewa Nowak", category="staff")
-        coworker = models.Member(name="Anna Kowalska", category="business")
-        resident = models.Member(name="Jan Zieliński", category="resident")
-        s.add_all([staff, coworker, resident])
-        s.flush()
-        for member, key in [(staff, "staff"), (coworker, "coworker"), (resident, "resident")]:
-            s.add(models.Card(member_id=member.id, uid_hash=card_hash(KEY, CARDS[key])))
-        s.add(
-            models.Membership(
-                member_id=coworker.id,
-                plan="coworking",
-                valid_from=MONDAY_NOON - timedelta(days=10),
-                valid_until=MONDAY_NOON + timedelta(days=20),
-            )
+        staff = member(s, "Ewa Nowak", "staff")
+        coworker = member(s, "Anna Kowalska", "business")
+        resident = member(s, "Jan Zieliński", "resident")
+        for who, key in [(staff, "staff"), (coworker, "coworker"), (resident, "resident")]:
+            card(s, who.id, CARDS[key], KEY)
+        membership(
+            s,
+            coworker.id,
+            "coworking",
+            MONDAY_NOON - timedelta(days=10),
+            MONDAY_NOON + timedelta(days=20),
         )
         bump(s)
 
