@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from doorwire import Clock, Device, door_path
 from sqlalchemy import select
+from support.factories import add_booking
 
 from server.bookings.store import insert_booking
 from server.db import models
@@ -33,19 +34,8 @@ def hub(broker, tmp_path):
         yield ctx, clock, wire, ids
 
 
-def book(ctx, member_id, room="sala-a", start=START, hours=1.0, attendees=()) -> int:
-    with ctx.writes() as s, s.begin():
-        booking = insert_booking(
-            s,
-            site=ctx.site,
-            room_id=room,
-            member_id=member_id,
-            start=start,
-            end=start + timedelta(hours=hours),
-            now=start - timedelta(days=1),
-            attendees=attendees,
-        )
-        return booking.id
+def book(ctx, member_id, start=START, attendees=()) -> int:
+    return add_booking(ctx, member_id, start, now=start - timedelta(days=1), attendees=attendees)
 
 
 def status(ctx, booking_id) -> str:
