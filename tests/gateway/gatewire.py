@@ -81,13 +81,8 @@ def seed(ctx: ServerContext) -> None:
         resident = member(s, "Jan Zieliński", "resident")
         for who, key in [(staff, "staff"), (coworker, "coworker"), (resident, "resident")]:
             card(s, who.id, CARDS[key], KEY)
-        membership(
-            s,
-            coworker.id,
-            "coworking",
-            MONDAY_NOON - timedelta(days=10),
-            MONDAY_NOON + timedelta(days=20),
-        )
+        plan = (MONDAY_NOON - timedelta(days=10), MONDAY_NOON + timedelta(days=20))
+        membership(s, coworker.id, "coworking", *plan)
         bump(s)
 
 

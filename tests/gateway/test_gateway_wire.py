@@ -152,13 +152,8 @@ def test_policy_change_reaches_the_gateway_through_a_notice(system, make_gateway
     hashed = card_hash(KEY, CARDS["resident"])
     with ctx.writes() as s, s.begin():
         held = s.scalars(select(models.Card).where(models.Card.uid_hash == hashed)).one()
-        membership(
-            s,
-            held.member_id,
-            "coworking",
-            MONDAY_NOON - timedelta(days=1),
-            MONDAY_NOON + timedelta(days=30),
-        )
+        plan = (MONDAY_NOON - timedelta(days=1), MONDAY_NOON + timedelta(days=30))
+        membership(s, held.member_id, "coworking", *plan)
         bump(s)
     with ctx.reads() as s:
         now_version = version(s)

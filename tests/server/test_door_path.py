@@ -48,13 +48,8 @@ def _seed(ctx: ServerContext) -> None:
         ]:
             card(s, who.id, CARDS[key], KEY)
         card(s, coworker.id, CARDS["revoked"], KEY, active=False)
-        membership(
-            s,
-            coworker.id,
-            "coworking",
-            MONDAY_NOON - timedelta(days=10),
-            MONDAY_NOON + timedelta(days=20),
-        )
+        plan = (MONDAY_NOON - timedelta(days=10), MONDAY_NOON + timedelta(days=20))
+        membership(s, coworker.id, "coworking", *plan)
         bump(s)
 
 
