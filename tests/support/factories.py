@@ -17,11 +17,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
-from support.database import migrated_database
 
 from protocol.cards import card_hash
 from protocol.messages import new_id
@@ -30,6 +28,10 @@ from server.context import ServerContext
 from server.db import models
 from server.settings import Settings
 from server.site import SiteConfig
+from support.database import migrated_database
+
+if TYPE_CHECKING:  # importing it warns unless tests/server/conftest.py filters the warning
+    from fastapi.testclient import TestClient
 
 HOUR = timedelta(hours=1)
 Headers = dict[str, str]
