@@ -25,8 +25,8 @@ from spacehub.broker import (
 Broker = EmbeddedBroker | MosquittoBroker
 
 TESTS = Path(__file__).resolve().parent
-# A test that uses one of these, directly or through another fixture, talks to a real broker.
-BROKER_FIXTURES = frozenset({"broker", "embedded_broker", "mosquitto_broker"})
+# A test that uses one of these, directly or through another fixture, starts a real broker.
+BROKER_FIXTURES = frozenset({"broker", "broker_kind", "embedded_broker", "mosquitto_broker"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

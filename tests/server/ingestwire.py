@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,15 @@ def staff_context(url: str, tmp_path: Path) -> ServerContext:
         card(s, member(s, "Ewa Nowak", "staff").id, STAFF, KEY)
         bump(s)
     return ctx
+
+
+def staff_contexts(url: str, tmp_path: Path) -> Iterator[ServerContext]:
+    """`staff_context` for a fixture: yields it, closes it afterwards."""
+    ctx = staff_context(url, tmp_path)
+    try:
+        yield ctx
+    finally:
+        ctx.close()
 
 
 def started(ctx: ServerContext) -> DoorIngest:

@@ -11,7 +11,6 @@ from doorwire import Clock, Device, door_path
 from sqlalchemy import select
 from support.factories import add_booking
 
-from server.bookings.store import insert_booking
 from server.db import models
 from server.noshows.release import sweep
 
@@ -149,17 +148,8 @@ def test_public_booking_puts_its_doors_in_passage_mode_on_the_wire(hub):
         topics.all_commands("piaseczno", "mode"),
         lambda m: modes.put((topics.parse(m.topic).device, decode(DoorMode, m.payload).mode)),
     )
-    with ctx.writes() as s, s.begin():
-        insert_booking(
-            s,
-            site=ctx.site,
-            room_id="sala-b",
-            member_id=ids["olena"],
-            start=START,
-            end=START + timedelta(hours=2),
-            now=clock.now,
-            public=True,
-        )
+    end = START + timedelta(hours=2)
+    add_booking(ctx, ids["olena"], START, end, now=clock.now, room_id="sala-b", public=True)
     clock.now = START + timedelta(minutes=1)
 
     latest: dict[str, str] = {}
