@@ -313,28 +313,28 @@ def test_the_page_filters_by_local_evening_door_name_and_result(client, admin, c
 
 
 @pytest.mark.parametrize(
-    ("params", "message"),
+    ("params", "message", "field"),
     [
-        ({"day": "03.03.2026"}, "The date is not valid"),
-        ({"day": "2026-03-03", "since": "25:00"}, "The time is not valid"),
-        (
-            {"day": "2026-03-03", "since": "20:00", "until": "18:00"},
-            "The start time must be before",
-        ),
-        ({"door": "reader-main"}, "There is no such door"),
-        ({"result": "maybe"}, "Unknown result"),
-        ({"before": "x"}, "That link to a page of the list is not valid"),
+        ({"day": "03.03.2026"}, "The date is not valid", "f-day"),
+        ({"day": "2026-03-03", "since": "25:00"}, "The time is not valid", "f-since"),
+        ({"day": "2026-03-03", "since": "20:00", "until": "18:00"}, "The start time", "f-until"),
+        ({"door": "reader-main"}, "There is no such door", "f-door"),
+        ({"result": "maybe"}, "Unknown result", "f-result"),
+        ({"before": "x"}, "That link to a page of the list is not valid", None),
     ],
 )
-def test_bad_filters_on_the_page_are_said_in_the_readers_language(
-    client, ctx, params, message
-) -> None:  # type: ignore[no-untyped-def]
+def test_bad_filters_on_the_page_are_said_in_the_readers_language(  # type: ignore[no-untyped-def]
+    client, ctx, params, message, field
+) -> None:
     add_taps(ctx, [{"received": T0}])
     sign_in(client)
     page = client.get("/reception/access-log", params=params | {"lang": "en"})
     assert page.status_code == 422
     assert re.search(rf'<p class="error" role="alert"[^>]*>{re.escape(message)}', page.text)
     assert "<time" not in page.text  # nothing listed
+    invalid = r'id="(f-[a-z]+)"[^>]*aria-invalid="true" aria-describedby="filter-error"'
+    marked = re.findall(invalid, page.text)
+    assert (field in marked) if field else not marked
 
 
 def test_the_page_goes_to_older_taps_and_back_to_the_newest(client, ctx) -> None:  # type: ignore[no-untyped-def]

@@ -18,13 +18,14 @@ from fastapi.responses import HTMLResponse
 from server.access.accesslog import LogFilter, access_page, local_start, outcome
 from server.context import ServerContext
 from server.dashboard.pages import page_lang
-from server.dashboard.reception.listing import Filters, cursor, refuse, show
+from server.dashboard.reception.listing import Filters, cursor, list_texts, refuse, show
 from server.deps import CtxDep, ReadSession, Staff
 from server.errors import Invalid
 
 router = APIRouter(include_in_schema=False, dependencies=[Staff])
 
 PAGE = 50
+LIST = list_texts("log", "/reception/access-log")
 RESULTS = {"": None, "granted": True, "refused": False}
 MAX_WHO = 200
 
@@ -142,7 +143,7 @@ def access_log(request: Request, ctx: CtxDep, session: ReadSession) -> HTMLRespo
     lang = page_lang(request, request.query_params.get("lang"))
     form = Form.of(request)
     zone = ZoneInfo(ctx.site.site.timezone)
-    values = {"doors": doors(ctx), "page_id": "access-log", "zone": zone.key}
+    values = {"doors": doors(ctx), "page_id": "access-log", "zone": zone.key} | LIST
     template = "reception/accesslog.html"
     try:
         where, before = read_form(ctx, form), cursor(request)

@@ -17,7 +17,7 @@ from server.context import ServerContext
 from server.dashboard.health import member_names
 from server.dashboard.pages import page_lang
 from server.dashboard.reception.accesslog import doors
-from server.dashboard.reception.listing import Filters, cursor, refuse, show
+from server.dashboard.reception.listing import Filters, cursor, list_texts, refuse, show
 from server.db import models
 from server.deps import CtxDep, ReadSession, Staff
 from server.errors import Invalid
@@ -27,6 +27,7 @@ from server.people import audit
 router = APIRouter(include_in_schema=False, dependencies=[Staff])
 
 PAGE = 50
+LIST = list_texts("audit", "/reception/audit")
 DETAIL_CHARS = 120
 MAX_ACTOR = 200
 
@@ -132,7 +133,7 @@ def audit_page(request: Request, ctx: CtxDep, session: ReadSession) -> HTMLRespo
         "zone": ctx.site.site.timezone,
         "actions": [(a, texts.text(lang, f"audit.action.{a}")) for a in audit.ACTIONS],
         "actors": [(a, actor_words(lang, who[a], a)) for a in known],
-    }
+    } | LIST
     template = "reception/audit.html"
     try:
         read_form(form)

@@ -36,6 +36,13 @@ class Filters:
         return any(getattr(self, f.name) for f in fields(self))
 
 
+def list_texts(area: str, path: str) -> dict[str, str]:
+    """What templates/reception/_list.html takes of a list: its address and the catalogue
+    keys of its title, introduction, rows heading and empty list (`<area>.title`, ...)."""
+    keys = {f"{part}_key": f"{area}.{part}" for part in ("title", "intro", "rows", "empty")}
+    return keys | {"path": path}
+
+
 def cursor(request: Request) -> int | None:
     """The page's `before` (a row id), None for the newest; Invalid when it is not one."""
     before = request.query_params.get("before", "").strip()
