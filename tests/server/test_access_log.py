@@ -207,6 +207,8 @@ def test_door_member_and_result_filters_and_names(client, admin, ctx) -> None:  
         "granted=maybe",
         "limit=1001",
         "member_id=0",
+        "from=0001-01-01",  # before the first instant there is
+        "to=9999-12-31",  # its end is after the last
         f"from={'9' * 50}",
     ],
 )

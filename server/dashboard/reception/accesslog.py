@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from server.access.accesslog import LogFilter, access_page, local_start, outcome
+from server.access.accesslog import LogFilter, LogRow, access_page, local_start, outcome
 from server.context import ServerContext
 from server.dashboard.pages import page_lang
 from server.dashboard.reception.listing import Filters, cursor, list_texts, refuse, show
@@ -116,7 +116,8 @@ def _time(text: str) -> time | None:
         raise Invalid("log.bad_time") from None
 
 
-def lines(ctx: ServerContext, rows: list, zone: ZoneInfo) -> list[Line]:  # type: ignore[type-arg]
+def lines(ctx: ServerContext, rows: list[LogRow], zone: ZoneInfo) -> list[Line]:
+    """The rows as the table shows them."""
     named = doors(ctx)
     shown = []
     for row in rows:
