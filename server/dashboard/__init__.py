@@ -38,6 +38,8 @@ from server.dashboard.pages import (
     render,
     static_file,
 )
+from server.dashboard.reception import accesslog as reception_accesslog
+from server.dashboard.reception import audit as reception_audit
 from server.deps import Admin, CtxDep, ReadSession, get_sessions, has_session, token_role
 from server.errors import NotFound
 from server.notify import texts
@@ -245,6 +247,8 @@ class RedactTokens(logging.Filter):
 def install(app: FastAPI) -> None:
     """Add the dashboard's routes to the app and keep sign-in tokens out of access logs."""
     app.include_router(router)
+    app.include_router(reception_accesslog.router)
+    app.include_router(reception_audit.router)
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, RedactTokens) for f in access.filters):
         access.addFilter(RedactTokens())
