@@ -86,7 +86,7 @@ def test_a_staff_release_is_recorded(client, admin, ctx, clock) -> None:  # type
         headers=admin,
     ).json()
     assert client.post(f"/api/bookings/{booking['id']}/release", headers=admin).is_success
-    [entry] = entries(ctx)
+    [entry] = [e for e in entries(ctx) if e.action != "member.create"]
     assert (entry.action, entry.target, entry.detail["room_id"]) == (
         "booking.release",
         str(booking["id"]),
