@@ -27,6 +27,7 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from server.dashboard import views
+from server.dashboard.reception import cards, members, memberships, privacy, strikes
 from server.dashboard.health import door_path
 from server.dashboard.pages import (
     STATIC,
@@ -245,6 +246,11 @@ class RedactTokens(logging.Filter):
 def install(app: FastAPI) -> None:
     """Add the dashboard's routes to the app and keep sign-in tokens out of access logs."""
     app.include_router(router)
+    app.include_router(members.router)
+    app.include_router(cards.router)
+    app.include_router(memberships.router)
+    app.include_router(strikes.router)
+    app.include_router(privacy.router)
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, RedactTokens) for f in access.filters):
         access.addFilter(RedactTokens())

@@ -213,11 +213,17 @@ def list_cards(session: Session, *, member_id: int) -> list[models.Card]:
     return list(session.scalars(stmt))
 
 
-def revoke_card(session: Session, *, card_id: int, now: datetime) -> models.Card:
-    """Revoke a card: it stops opening doors at once. Revoking it again changes nothing."""
+def get_card(session: Session, *, card_id: int) -> models.Card:
+    """The card, or NotFound."""
     card = session.get(models.Card, card_id)
     if card is None:
         raise NotFound(f"card {card_id} not found")
+    return card
+
+
+def revoke_card(session: Session, *, card_id: int, now: datetime) -> models.Card:
+    """Revoke a card: it stops opening doors at once. Revoking it again changes nothing."""
+    card = get_card(session, card_id=card_id)
     if card.active:
         card.active = False
         card.revoked_at = now

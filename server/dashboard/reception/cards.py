@@ -1,0 +1,207 @@
+"""The reception desk's cards: enrol a member's card by typing its UID, or by tapping it
+at a door's reader (the next unknown card tapped there after the page was opened is
+offered: server.access.unknown_cards), and revoke a lost one.
+
+| route | what |
+| --- | --- |
+| `POST /reception/members/{id}/cards` | enrol by UID (`uid`, `label`) |
+| `GET /reception/members/{id}/cards/tap?device=&since=` | choose a reader, wait for a tap |
+| `GET /reception/members/{id}/cards/tap/fragment?device=&since=` | what was tapped (polled) |
+| `POST /reception/members/{id}/cards/tapped` | enrol the card tapped (`device`, `card`) |
+| `POST /reception/cards/{id}/revoke` | revoke a card |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
+
+from server.access.unknown_cards import UnknownTap
+from server.context import ServerContext
+from server.dashboard.pages import LangQuery, page_lang, render
+from server.dashboard.reception.forms import Form, csrf_token, local, url
+from server.dashboard.reception.members import MemberId, member_change, zone_of
+from server.deps import CtxDep, ReadSession, Staff, WriteSession, audited
+from server.people import members
+from server.people.members import Refusal
+from server.schemas import MAX_ID
+from server.timefmt import format_utc
+
+router = APIRouter(include_in_schema=False, dependencies=[Staff])
+
+CardId = Annotated[int, Path(ge=1, le=MAX_ID)]
+DeviceQuery = Annotated[str | None, Query(max_length=64)]
+SinceQuery = Annotated[str | None, Query(max_length=40)]
+
+
+@router.post("/reception/members/{member_id}/cards")
+def add_card(
+    member_id: MemberId,
+    request: Request,
+    form: Form,
+    session: WriteSession,
+    ctx: CtxDep,
+    lang: LangQuery = None,
+) -> Response:
+    def change() -> None:
+        card = members.add_card(
+            session,
+            card_key=ctx.card_key,
+            member_id=member_id,
+            uid=form.get("uid", ""),
+            label=form.get("label") or None,
+        )
+        audited(request, session, "card.create", card.id, {"member_id": member_id})
+
+    return member_change(request, session, ctx, member_id, page_lang(request, lang), change)
+
+
+@router.post("/reception/cards/{card_id}/revoke")
+def revoke_card(
+    card_id: CardId,
+    request: Request,
+    form: Form,
+    reads: ReadSession,
+    session: WriteSession,
+    ctx: CtxDep,
+    lang: LangQuery = None,
+) -> Response:
+    member_id = members.get_card(reads, card_id=card_id).member_id
+
+    def change() -> None:
+        members.revoke_card(session, card_id=card_id, now=ctx.clock())
+        audited(request, session, "card.revoke", card_id, {"member_id": member_id})
+
+    return member_change(request, session, ctx, member_id, page_lang(request, lang), change)
+
+
+# -- enrolment by a tap ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tapped:
+    """An unknown card tapped at a reader, as the page offers it."""
+
+    device_id: str
+    reader: str
+    at: str  # HH:MM:SS, local
+    card: str  # the card's keyed hash: what enrolment registers
+
+
+def _since(since: str | None, ctx: ServerContext) -> datetime:
+    """When the page was opened (`since`, UTC), or now."""
+    if since:
+        try:
+            return datetime.fromisoformat(since).astimezone(UTC)
+        except ValueError:
+            pass
+    return ctx.clock()
+
+
+def _reader(ctx: ServerContext, device_id: str | None) -> str | None:
+    """A door reader's name for people: its room (and door); None for no such reader."""
+    device = ctx.site.device(device_id) if device_id else None
+    if device is None or device.kind != "door":
+        return None
+    room = ctx.site.room(device.room)
+    return room.name if room else device.id
+
+
+def _tapped(ctx: ServerContext, device_id: str, tap: UnknownTap | None) -> Tapped | None:
+    if tap is None:
+        return None
+    return Tapped(
+        device_id=device_id,
+        reader=_reader(ctx, device_id) or device_id,
+        at=local(tap.at, zone_of(ctx), "%H:%M:%S"),
+        card=tap.card_hash,
+    )
+
+
+@router.get("/reception/members/{member_id}/cards/tap")
+def tap_page(
+    member_id: MemberId,
+    request: Request,
+    session: ReadSession,
+    ctx: CtxDep,
+    device: DeviceQuery = None,
+    since: SinceQuery = None,
+    lang: LangQuery = None,
+) -> Response:
+    chosen = page_lang(request, lang)
+    found = members.get_member(session, member_id=member_id)
+    opened = _since(since, ctx)
+    reader = _reader(ctx, device)
+    seen = ctx.access.unknown_cards.latest(device, since=opened, now=ctx.clock()) if reader else None
+    return render(
+        request,
+        "reception/card_tap.html",
+        chosen,
+        m=found,
+        readers=[(d.id, _reader(ctx, d.id)) for d in ctx.site.door_devices()],
+        device=device if reader else None,
+        reader=reader,
+        since=format_utc(opened),
+        tapped=_tapped(ctx, device, seen) if reader and device else None,
+        csrf=csrf_token(request),
+        url=url,
+    )
+
+
+@router.get("/reception/members/{member_id}/cards/tap/fragment")
+def tap_fragment(
+    member_id: MemberId,
+    request: Request,
+    session: ReadSession,
+    ctx: CtxDep,
+    device: DeviceQuery = None,
+    since: SinceQuery = None,
+    lang: LangQuery = None,
+) -> Response:
+    """What the tap page shows while it waits: the card tapped, or still waiting."""
+    found = members.get_member(session, member_id=member_id)
+    reader = _reader(ctx, device)
+    if reader is None or device is None:
+        return Response(status_code=404)
+    seen = ctx.access.unknown_cards.latest(device, since=_since(since, ctx), now=ctx.clock())
+    return render(
+        request,
+        "reception/card_tapped.html",
+        page_lang(request, lang),
+        m=found,
+        reader=reader,
+        tapped=_tapped(ctx, device, seen),
+        csrf=csrf_token(request),
+        url=url,
+    )
+
+
+@router.post("/reception/members/{member_id}/cards/tapped")
+def enrol_tapped(
+    member_id: MemberId,
+    request: Request,
+    form: Form,
+    session: WriteSession,
+    ctx: CtxDep,
+    lang: LangQuery = None,
+) -> Response:
+    recent = ctx.access.unknown_cards
+
+    def change() -> None:
+        device, card = form.get("device", ""), form.get("card", "")
+        tap = recent.find(device, card, now=ctx.clock())
+        if tap is None:
+            raise Refusal("error.tap_gone", "no such card tapped lately at that reader")
+        enrolled = members.add_card_by_hash(
+            session, member_id=member_id, uid_hash=tap.card_hash, label=form.get("label") or None
+        )
+        audited(
+            request, session, "card.create", enrolled.id, {"member_id": member_id, "by": "tap"}
+        )
+        recent.taken(tap.card_hash)
+
+    return member_change(request, session, ctx, member_id, page_lang(request, lang), change)
