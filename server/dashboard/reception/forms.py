@@ -15,7 +15,7 @@ import hmac
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Annotated
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, HTTPException, Request
@@ -52,9 +52,14 @@ def check_csrf(request: Request, fields: dict[str, str]) -> None:
 
 
 async def read_form(request: Request) -> dict[str, str]:
-    """The posted fields (the last of each name, stripped), CSRF checked."""
-    form = await request.form(max_fields=MAX_FIELDS, max_files=0)
-    fields = {k: v.strip() for k, v in form.items() if isinstance(v, str)}
+    """The posted fields of an `application/x-www-form-urlencoded` form (the last of each
+    name, stripped), CSRF checked; 422 for too many fields."""
+    body = (await request.body()).decode("utf-8", errors="replace")
+    try:
+        parsed = parse_qs(body, keep_blank_values=True, max_num_fields=MAX_FIELDS)
+    except ValueError:
+        raise HTTPException(status_code=422, detail="too many form fields") from None
+    fields = {k: v[-1].strip() for k, v in parsed.items()}
     check_csrf(request, fields)
     return fields
 
