@@ -76,7 +76,8 @@ def update_member(
     changes = body.changes()
     with session.begin():
         member = members.update_member(session, member_id=member_id, changes=changes)
-        audited(request, session, *members.change_action(changes), member_id)
+        action, detail = members.change_action(changes)
+        audited(request, session, action, member_id, detail)
     return MemberOut.of(member)
 
 

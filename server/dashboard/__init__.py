@@ -27,7 +27,6 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from server.dashboard import views
-from server.dashboard.reception import cards, members, memberships, privacy, strikes
 from server.dashboard.health import door_path
 from server.dashboard.pages import (
     STATIC,
@@ -39,6 +38,7 @@ from server.dashboard.pages import (
     render,
     static_file,
 )
+from server.dashboard.reception import cards, members, memberships, privacy, strikes
 from server.deps import Admin, CtxDep, ReadSession, get_sessions, has_session, token_role
 from server.errors import NotFound
 from server.notify import texts

@@ -30,7 +30,10 @@ from server.timefmt import format_utc
 from server.waitlist import freed
 
 BATCH = 500  # rows of one table deleted in one purge transaction
-PURGED = {"access_events": models.AccessEvent, "device_events": models.DeviceEvent}
+PURGED: dict[str, type[models.AccessEvent] | type[models.DeviceEvent]] = {
+    "access_events": models.AccessEvent,
+    "device_events": models.DeviceEvent,
+}
 
 
 # -- retention ----------------------------------------------------------------------------

@@ -28,7 +28,9 @@ def new_member(client, admin, **fields):  # type: ignore[no-untyped-def]
 
 def actions(ctx) -> list[str]:  # type: ignore[no-untyped-def]
     with ctx.reads() as session:
-        return list(session.scalars(select(models.AuditEntry.action).order_by(models.AuditEntry.id)))
+        return list(
+            session.scalars(select(models.AuditEntry.action).order_by(models.AuditEntry.id))
+        )
 
 
 def tap(ctx, clock, uid: str = UID):  # type: ignore[no-untyped-def]
@@ -74,7 +76,9 @@ def test_guardian_fields_are_created_read_and_patched(client, admin) -> None:  #
     assert cleared.status_code == 422
     assert client.get(path, headers=admin).json()["guardian_name"] == "Maria Kowalska"
     grown_up = client.patch(
-        path, json={"minor": False, "guardian_name": None, "guardian_consent_at": None}, headers=admin
+        path,
+        json={"minor": False, "guardian_name": None, "guardian_consent_at": None},
+        headers=admin,
     )
     assert grown_up.status_code == 200 and grown_up.json()["minor"] is False
 
@@ -105,6 +109,12 @@ def test_member_changes_over_the_api_are_audited(client, admin, ctx, clock) -> N
         "card.revoke",
         "membership.create",
     ]
+    with ctx.reads() as session:
+        update = session.scalars(
+            select(models.AuditEntry).where(models.AuditEntry.action == "member.update")
+        ).one()
+    assert (update.target, update.detail) == (str(anna["id"]), {"fields": ["name"]})
+    assert "Anna" not in str(update.detail)  # names the field, not the personal data
 
 
 # -- export ---------------------------------------------------------------------------
@@ -174,7 +184,7 @@ def test_the_export_holds_everything_about_the_member(client, admin, ctx, clock)
 # -- erasure --------------------------------------------------------------------------
 
 
-def test_erasure_forgets_the_member_and_the_doors_refuse_their_card(client, admin, ctx, clock) -> None:  # type: ignore[no-untyped-def]
+def test_erasure_forgets_the_member_and_doors_refuse_the_card(client, admin, ctx, clock) -> None:  # type: ignore[no-untyped-def]
     anna = new_member(client, admin)  # staff: her card is on the doors' emergency lists too
     path = f"/api/members/{anna['id']}"
     assert client.post(f"{path}/cards", json={"uid": UID}, headers=admin).status_code == 201

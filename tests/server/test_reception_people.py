@@ -14,7 +14,6 @@ from sqlalchemy import select
 from protocol.cards import card_hash
 from protocol.messages import Tap, new_id
 from server.db import models
-from server.people.sessions import COOKIE
 
 # The dashboard's script sends this on every change it makes; a plain form post will not
 # need it once the session's own CSRF check takes the form's `csrf_token` in its place.
@@ -44,7 +43,9 @@ def post(desk, path: str, page: str, **fields: str):  # type: ignore[no-untyped-
 
 def audit_actions(ctx) -> list[str]:  # type: ignore[no-untyped-def]
     with ctx.reads() as session:
-        return list(session.scalars(select(models.AuditEntry.action).order_by(models.AuditEntry.id)))
+        return list(
+            session.scalars(select(models.AuditEntry.action).order_by(models.AuditEntry.id))
+        )
 
 
 def add_member(desk, name: str = "Anna Kowalska", **fields: str) -> int:  # type: ignore[no-untyped-def]
@@ -146,6 +147,12 @@ def test_suspend_through_a_local_day_and_lift_it(desk, ctx, clock) -> None:  # t
     assert post(desk, f"/reception/members/{anna}/unsuspend", page).is_redirect
     assert member_row(ctx, anna).suspended_until is None
     assert audit_actions(ctx)[-2:] == ["member.suspend", "member.suspend"]
+    with ctx.reads() as session:
+        last = session.scalars(
+            select(models.AuditEntry).order_by(models.AuditEntry.id.desc())
+        ).first()
+    assert last is not None and last.target == str(anna)
+    assert last.detail == {"fields": ["suspended_until"], "suspended_until": None}
 
 
 def test_a_form_without_the_csrf_token_is_refused(desk, ctx) -> None:  # type: ignore[no-untyped-def]

@@ -136,7 +136,10 @@ def tap_page(
     found = members.get_member(session, member_id=member_id)
     opened = _since(since, ctx)
     reader = _reader(ctx, device)
-    seen = ctx.access.unknown_cards.latest(device, since=opened, now=ctx.clock()) if reader else None
+    tapped = None
+    if reader is not None and device is not None:
+        seen = ctx.access.unknown_cards.latest(device, since=opened, now=ctx.clock())
+        tapped = _tapped(ctx, device, seen)
     return render(
         request,
         "reception/card_tap.html",
@@ -146,7 +149,7 @@ def tap_page(
         device=device if reader else None,
         reader=reader,
         since=format_utc(opened),
-        tapped=_tapped(ctx, device, seen) if reader and device else None,
+        tapped=tapped,
         csrf=csrf_token(request),
         url=url,
     )
@@ -199,9 +202,7 @@ def enrol_tapped(
         enrolled = members.add_card_by_hash(
             session, member_id=member_id, uid_hash=tap.card_hash, label=form.get("label") or None
         )
-        audited(
-            request, session, "card.create", enrolled.id, {"member_id": member_id, "by": "tap"}
-        )
+        audited(request, session, "card.create", enrolled.id, {"member_id": member_id, "by": "tap"})
         recent.taken(tap.card_hash)
 
     return member_change(request, session, ctx, member_id, page_lang(request, lang), change)

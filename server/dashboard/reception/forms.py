@@ -89,7 +89,9 @@ def refusal(lang: str, exc: DomainError) -> str:
     key = getattr(exc, "key", None)
     if isinstance(key, str) and texts.known(key):
         return texts.text(lang, key)
-    return texts.text(lang, f"error.status_{exc.status}" if exc.status in (404, 409) else "error.invalid")
+    return texts.text(
+        lang, f"error.status_{exc.status}" if exc.status in (404, 409) else "error.invalid"
+    )
 
 
 def url(path: str, lang: str, **query: object) -> str:

@@ -122,9 +122,7 @@ def _member_fields(form: dict[str, str], ctx: ServerContext) -> dict[str, Any]:
     """A member's fields from the form, checked as the API checks them (MemberCreate)."""
     minor = form.get("minor") == "on"
     consent = form.get("guardian_consent_at", "")
-    consent_at = (
-        day_start(parse_date(consent, "error.date"), zone_of(ctx)) if consent else None
-    )
+    consent_at = day_start(parse_date(consent, "error.date"), zone_of(ctx)) if consent else None
     try:
         body = MemberCreate(
             name=form.get("name", ""),
@@ -199,6 +197,13 @@ def _values(member: models.Member, zone: ZoneInfo) -> dict[str, Any]:
     }
 
 
+def _audit_change(
+    request: Request, session: Session, member_id: int, changes: dict[str, Any]
+) -> None:
+    action, detail = members.change_action(changes)
+    audited(request, session, action, member_id, detail)
+
+
 def member_change(
     request: Request,
     session: Session,
@@ -231,7 +236,7 @@ def edit_member(
     def change() -> None:
         changes = _member_fields(form, ctx)
         members.update_member(session, member_id=member_id, changes=changes)
-        audited(request, session, *members.change_action(changes), member_id)
+        _audit_change(request, session, member_id, changes)
 
     return member_change(request, session, ctx, member_id, page_lang(request, lang), change)
 
@@ -250,7 +255,7 @@ def suspend(
         # suspended through that day: until the start of the next, local time
         changes = {"suspended_until": day_start(last + timedelta(days=1), zone_of(ctx))}
         members.update_member(session, member_id=member_id, changes=changes)
-        audited(request, session, *members.change_action(changes), member_id)
+        _audit_change(request, session, member_id, changes)
 
     return member_change(request, session, ctx, member_id, page_lang(request, lang), change)
 
@@ -267,6 +272,6 @@ def unsuspend(
     def change() -> None:
         changes = {"suspended_until": None}
         members.update_member(session, member_id=member_id, changes=changes)
-        audited(request, session, *members.change_action(changes), member_id)
+        _audit_change(request, session, member_id, changes)
 
     return member_change(request, session, ctx, member_id, page_lang(request, lang), change)

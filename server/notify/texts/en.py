@@ -204,7 +204,9 @@ TEXTS: dict[str, str] = {
     "tap.enrol": "Add the card for {name}",
     "tap.check": "Check again",
     "memberships.title": "Memberships",
-    "memberships.hint": "Dates are local; a membership is valid from its first day to the end of its last.",
+    "memberships.hint": (
+        "Dates are local; a membership is valid from its first day to the end of its last."
+    ),
     "memberships.one": "Membership: {plan}",
     "memberships.plan": "Plan",
     "memberships.from": "First day",
@@ -240,26 +242,43 @@ TEXTS: dict[str, str] = {
     "error.field_guardian_consent_at": "Enter the date of the guardian's consent.",
     "privacy.link": "Privacy: what we record and why",
     "privacy.title": "Privacy notice",
-    "privacy.intro": "{site} records some data about the people who use the hub. This notice says what, why, for how long, and what your rights are.",
+    "privacy.intro": (
+        "{site} records some data about the people who use the hub. This notice says what, "
+        "why, for how long, and what your rights are."
+    ),
     "privacy.what_h": "What we record",
     "privacy.what_taps": "Card taps at the doors: which door, when, and whether it opened.",
     "privacy.what_bookings": "Room bookings: who booked which room and when, and who checked in.",
     "privacy.what_counts": "How many people are in each room (counts and motion only, never who).",
-    "privacy.what_member": "Members' names, e-mail, category, language and memberships; for members under 18, the guardian's name and date of consent.",
-    "privacy.no_numbers": "Card numbers are never stored: only a keyed hash of each card, which cannot be turned back into the number.",
+    "privacy.what_member": (
+        "Members' names, e-mail, category, language and memberships; for members under 18, "
+        "the guardian's name and date of consent."
+    ),
+    "privacy.no_numbers": (
+        "Card numbers are never stored: only a keyed hash of each card, which cannot be "
+        "turned back into the number."
+    ),
     "privacy.why_h": "Why",
     "privacy.why_access": "To open rooms to the people allowed in.",
-    "privacy.why_release": "To give unused bookings back to the community (a booking nobody checks in to is released).",
+    "privacy.why_release": (
+        "To give unused bookings back to the community (a booking nobody checks in to is released)."
+    ),
     "privacy.why_safety": "For safety: to know who is in the building in an emergency.",
     "privacy.how_long_h": "For how long",
-    "privacy.how_long": "Card taps, door events and room counts are deleted after {days} days. Members' details are kept while they are members, and erased on request.",
+    "privacy.how_long": (
+        "Card taps, door events and room counts are deleted after {days} days. Members' "
+        "details are kept while they are members, and erased on request."
+    ),
     "privacy.ask_h": "Whom to ask",
     "privacy.ask": "Write to:",
     "privacy.ask_desk": "Ask at the reception desk.",
     "privacy.rights_h": "Your rights",
     "privacy.right_access": "Access: you may receive a copy of everything we hold about you.",
     "privacy.right_erasure": "Erasure: you may ask us to delete your personal data and cards.",
-    "privacy.right_objection": "Objection: you may object to how we use your data, and complain to the supervisory authority (in Poland the UODO).",
+    "privacy.right_objection": (
+        "Objection: you may object to how we use your data, and complain to the supervisory "
+        "authority (in Poland the UODO)."
+    ),
     "privacy.minors": "For members under 18 we need the consent of a parent or guardian.",
     # -- notices to members: `notice.<kind>`
     "notice.reminder": (

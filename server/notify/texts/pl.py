@@ -203,12 +203,16 @@ TEXTS: dict[str, str] = {
     "tap.reader": "Czytnik",
     "tap.wait": "Czekaj na kartę",
     "tap.at": "Czytnik: {reader}",
-    "tap.waiting": "Czekam na nową kartę przy czytniku: {reader}… Poproś członka, by ją teraz przyłożył.",
+    "tap.waiting": (
+        "Czekam na nową kartę przy czytniku: {reader}… Poproś członka, by ją teraz przyłożył."
+    ),
     "tap.seen": "Karta przyłożona do czytnika: {reader} o {time}. Dodać ją dla: {name}?",
     "tap.enrol": "Dodaj kartę dla: {name}",
     "tap.check": "Sprawdź ponownie",
     "memberships.title": "Członkostwa",
-    "memberships.hint": "Daty są lokalne; członkostwo obowiązuje od pierwszego dnia do końca ostatniego.",
+    "memberships.hint": (
+        "Daty są lokalne; członkostwo obowiązuje od pierwszego dnia do końca ostatniego."
+    ),
     "memberships.one": "Członkostwo: {plan}",
     "memberships.plan": "Plan",
     "memberships.from": "Pierwszy dzień",
@@ -231,7 +235,9 @@ TEXTS: dict[str, str] = {
     "error.card_taken": "Ta karta jest już przypisana do członka.",
     "error.tap_gone": "To przyłożenie karty już wygasło: przyłóż kartę jeszcze raz.",
     "error.member_erased": "Dane tego członka usunięto: nie można nic dodać.",
-    "error.guardian_needed": "Członek poniżej 18 lat wymaga imienia i nazwiska opiekuna oraz daty zgody.",
+    "error.guardian_needed": (
+        "Członek poniżej 18 lat wymaga imienia i nazwiska opiekuna oraz daty zgody."
+    ),
     "error.plan_unknown": "Wybierz jeden z planów tego miejsca.",
     "error.end_before_start": "Ostatni dzień nie może być przed pierwszym.",
     "error.date": "Podaj datę w formacie RRRR-MM-DD.",
@@ -244,27 +250,53 @@ TEXTS: dict[str, str] = {
     "error.field_guardian_consent_at": "Podaj datę zgody opiekuna.",
     "privacy.link": "Prywatność: co zapisujemy i po co",
     "privacy.title": "Informacja o przetwarzaniu danych",
-    "privacy.intro": "{site} zapisuje niektóre dane osób korzystających z centrum. Tu opisujemy jakie, po co, jak długo i jakie masz prawa.",
+    "privacy.intro": (
+        "{site} zapisuje niektóre dane osób korzystających z centrum. Tu opisujemy jakie, po "
+        "co, jak długo i jakie masz prawa."
+    ),
     "privacy.what_h": "Co zapisujemy",
     "privacy.what_taps": "Przyłożenia kart przy drzwiach: które drzwi, kiedy i czy się otworzyły.",
-    "privacy.what_bookings": "Rezerwacje sal: kto zarezerwował którą salę i kiedy oraz kto przyszedł.",
+    "privacy.what_bookings": (
+        "Rezerwacje sal: kto zarezerwował którą salę i kiedy oraz kto przyszedł."
+    ),
     "privacy.what_counts": "Liczbę osób w każdej sali (tylko liczby i ruch, nigdy kto).",
-    "privacy.what_member": "Imię i nazwisko, e-mail, kategorię, język i członkostwa członków; dla osób poniżej 18 lat imię i nazwisko opiekuna oraz datę zgody.",
-    "privacy.no_numbers": "Nie przechowujemy numerów kart: tylko skrót każdej karty obliczony z tajnym kluczem, z którego nie da się odtworzyć numeru.",
+    "privacy.what_member": (
+        "Imię i nazwisko, e-mail, kategorię, język i członkostwa członków; dla osób poniżej "
+        "18 lat imię i nazwisko opiekuna oraz datę zgody."
+    ),
+    "privacy.no_numbers": (
+        "Nie przechowujemy numerów kart: tylko skrót każdej karty obliczony z tajnym kluczem,"
+        " z którego nie da się odtworzyć numeru."
+    ),
     "privacy.why_h": "Po co",
     "privacy.why_access": "Aby otwierać sale osobom, które mają do nich dostęp.",
-    "privacy.why_release": "Aby oddawać społeczności niewykorzystane rezerwacje (rezerwacja, na którą nikt nie przyszedł, jest zwalniana).",
-    "privacy.why_safety": "Dla bezpieczeństwa: aby wiedzieć, kto jest w budynku w razie zagrożenia.",
+    "privacy.why_release": (
+        "Aby oddawać społeczności niewykorzystane rezerwacje (rezerwacja, na którą nikt nie "
+        "przyszedł, jest zwalniana)."
+    ),
+    "privacy.why_safety": (
+        "Dla bezpieczeństwa: aby wiedzieć, kto jest w budynku w razie zagrożenia."
+    ),
     "privacy.how_long_h": "Jak długo",
-    "privacy.how_long": "Przyłożenia kart, zdarzenia drzwi i liczby osób w salach usuwamy po {days} dniach. Dane członków przechowujemy, dopóki są członkami, i usuwamy na żądanie.",
+    "privacy.how_long": (
+        "Przyłożenia kart, zdarzenia drzwi i liczby osób w salach usuwamy po {days} dniach. "
+        "Dane członków przechowujemy, dopóki są członkami, i usuwamy na żądanie."
+    ),
     "privacy.ask_h": "Kogo pytać",
     "privacy.ask": "Napisz na adres:",
     "privacy.ask_desk": "Zapytaj w recepcji.",
     "privacy.rights_h": "Twoje prawa",
     "privacy.right_access": "Dostęp: możesz otrzymać kopię wszystkich danych, które o Tobie mamy.",
-    "privacy.right_erasure": "Usunięcie: możesz poprosić o usunięcie Twoich danych osobowych i kart.",
-    "privacy.right_objection": "Sprzeciw: możesz sprzeciwić się sposobowi wykorzystania Twoich danych i złożyć skargę do Prezesa UODO.",
-    "privacy.minors": "W przypadku członków poniżej 18 lat potrzebujemy zgody rodzica lub opiekuna.",
+    "privacy.right_erasure": (
+        "Usunięcie: możesz poprosić o usunięcie Twoich danych osobowych i kart."
+    ),
+    "privacy.right_objection": (
+        "Sprzeciw: możesz sprzeciwić się sposobowi wykorzystania Twoich danych i złożyć "
+        "skargę do Prezesa UODO."
+    ),
+    "privacy.minors": (
+        "W przypadku członków poniżej 18 lat potrzebujemy zgody rodzica lub opiekuna."
+    ),
     # -- notices to members: `notice.<kind>`
     "notice.reminder": (
         "Przypomnienie: Twoja rezerwacja ({room}, {start:%H:%M}) zostanie zwolniona o "
