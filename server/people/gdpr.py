@@ -170,13 +170,11 @@ def erase(session: Session, *, site: SiteConfig, member_id: int, now: datetime) 
     member = get_member(session, member_id=member_id)
     if member.erased_at is not None:
         return False
-    member.name = f"#{member.id}"
-    member.email = None
-    member.minor = False
-    member.guardian_name = None
-    member.guardian_consent_at = None
-    member.suspended_until = None
-    member.erased_at = now
+    forgotten = {"name": f"#{member.id}", "minor": False, "erased_at": now}
+    for field in ("email", "guardian_name", "guardian_consent_at", "suspended_until"):
+        forgotten[field] = None
+    for field, value in forgotten.items():
+        setattr(member, field, value)
     for card in session.scalars(select(models.Card).where(models.Card.member_id == member_id)):
         emergency.forget_card(session, card_id=card.id)
         session.delete(card)

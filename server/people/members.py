@@ -9,7 +9,7 @@ server.access.emergency)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +21,8 @@ from server.db import models
 from server.db.meta import bump
 from server.errors import Conflict, Invalid, NotFound
 from server.site import Language, SiteConfig
+
+_Row = TypeVar("_Row", models.Member, models.Card, models.Membership)
 
 # Fields of a member that a door decision depends on.
 _POLICY_FIELDS = frozenset({"category", "suspended_until"})
@@ -90,10 +92,14 @@ def create_member(
 
 def get_member(session: Session, *, member_id: int) -> models.Member:
     """The member, or NotFound."""
-    member = session.get(models.Member, member_id)
-    if member is None:
-        raise NotFound(f"member {member_id} not found")
-    return member
+    return _get(session, models.Member, member_id, "member")
+
+
+def _get(session: Session, model: type[_Row], row_id: int, what: str) -> _Row:
+    row = session.get(model, row_id)
+    if row is None:
+        raise NotFound(f"{what} {row_id} not found")
+    return row
 
 
 def list_members(
@@ -215,10 +221,7 @@ def list_cards(session: Session, *, member_id: int) -> list[models.Card]:
 
 def get_card(session: Session, *, card_id: int) -> models.Card:
     """The card, or NotFound."""
-    card = session.get(models.Card, card_id)
-    if card is None:
-        raise NotFound(f"card {card_id} not found")
-    return card
+    return _get(session, models.Card, card_id, "card")
 
 
 def revoke_card(session: Session, *, card_id: int, now: datetime) -> models.Card:
@@ -259,10 +262,7 @@ def add_membership(
 
 def get_membership(session: Session, *, membership_id: int) -> models.Membership:
     """The membership, or NotFound."""
-    membership = session.get(models.Membership, membership_id)
-    if membership is None:
-        raise NotFound(f"membership {membership_id} not found")
-    return membership
+    return _get(session, models.Membership, membership_id, "membership")
 
 
 def update_membership(

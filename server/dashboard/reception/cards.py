@@ -23,9 +23,9 @@ from fastapi.responses import Response
 from server.access.unknown_cards import UnknownTap
 from server.context import ServerContext
 from server.dashboard.pages import LangQuery, page_lang, render
-from server.dashboard.reception.forms import Form, csrf_token, local, url
+from server.dashboard.reception.forms import PostDep, csrf_token, local, url
 from server.dashboard.reception.members import MemberId, member_change, zone_of
-from server.deps import CtxDep, ReadSession, Staff, WriteSession, audited
+from server.deps import CtxDep, ReadSession, Staff
 from server.people import members
 from server.people.members import Refusal
 from server.schemas import MAX_ID
@@ -39,44 +39,29 @@ SinceQuery = Annotated[str | None, Query(max_length=40)]
 
 
 @router.post("/reception/members/{member_id}/cards")
-def add_card(
-    member_id: MemberId,
-    request: Request,
-    form: Form,
-    session: WriteSession,
-    ctx: CtxDep,
-    lang: LangQuery = None,
-) -> Response:
+def add_card(member_id: MemberId, post: PostDep) -> Response:
     def change() -> None:
         card = members.add_card(
-            session,
-            card_key=ctx.card_key,
+            post.session,
+            card_key=post.ctx.card_key,
             member_id=member_id,
-            uid=form.get("uid", ""),
-            label=form.get("label") or None,
+            uid=post.form.get("uid", ""),
+            label=post.form.get("label") or None,
         )
-        audited(request, session, "card.create", card.id, {"member_id": member_id})
+        post.audited("card.create", card.id, {"member_id": member_id})
 
-    return member_change(request, session, ctx, member_id, page_lang(request, lang), change)
+    return member_change(post, member_id, change)
 
 
 @router.post("/reception/cards/{card_id}/revoke")
-def revoke_card(
-    card_id: CardId,
-    request: Request,
-    form: Form,
-    reads: ReadSession,
-    session: WriteSession,
-    ctx: CtxDep,
-    lang: LangQuery = None,
-) -> Response:
+def revoke_card(card_id: CardId, post: PostDep, reads: ReadSession) -> Response:
     member_id = members.get_card(reads, card_id=card_id).member_id
 
     def change() -> None:
-        members.revoke_card(session, card_id=card_id, now=ctx.clock())
-        audited(request, session, "card.revoke", card_id, {"member_id": member_id})
+        members.revoke_card(post.session, card_id=card_id, now=post.ctx.clock())
+        post.audited("card.revoke", card_id, {"member_id": member_id})
 
-    return member_change(request, session, ctx, member_id, page_lang(request, lang), change)
+    return member_change(post, member_id, change)
 
 
 # -- enrolment by a tap ---------------------------------------------------------------
@@ -184,25 +169,21 @@ def tap_fragment(
 
 
 @router.post("/reception/members/{member_id}/cards/tapped")
-def enrol_tapped(
-    member_id: MemberId,
-    request: Request,
-    form: Form,
-    session: WriteSession,
-    ctx: CtxDep,
-    lang: LangQuery = None,
-) -> Response:
-    recent = ctx.access.unknown_cards
+def enrol_tapped(member_id: MemberId, post: PostDep) -> Response:
+    recent = post.ctx.access.unknown_cards
 
     def change() -> None:
-        device, card = form.get("device", ""), form.get("card", "")
-        tap = recent.find(device, card, now=ctx.clock())
+        device, card = post.form.get("device", ""), post.form.get("card", "")
+        tap = recent.find(device, card, now=post.ctx.clock())
         if tap is None:
             raise Refusal("error.tap_gone", "no such card tapped lately at that reader")
         enrolled = members.add_card_by_hash(
-            session, member_id=member_id, uid_hash=tap.card_hash, label=form.get("label") or None
+            post.session,
+            member_id=member_id,
+            uid_hash=tap.card_hash,
+            label=post.form.get("label") or None,
         )
-        audited(request, session, "card.create", enrolled.id, {"member_id": member_id, "by": "tap"})
+        post.audited("card.create", enrolled.id, {"member_id": member_id, "by": "tap"})
         recent.taken(tap.card_hash)
 
-    return member_change(request, session, ctx, member_id, page_lang(request, lang), change)
+    return member_change(post, member_id, change)

@@ -13,8 +13,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import parse_qs, urlencode
 from zoneinfo import ZoneInfo
 
@@ -22,6 +23,9 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from server.context import ServerContext
+from server.dashboard.pages import LangQuery, page_lang
+from server.deps import CtxDep, WriteSession, audited
 from server.errors import DomainError
 from server.notify import texts
 from server.people.members import Refusal
@@ -65,6 +69,31 @@ async def read_form(request: Request) -> dict[str, str]:
 
 
 Form = Annotated[dict[str, str], Depends(read_form)]
+
+
+@dataclass(frozen=True)
+class Post:
+    """What a form's handler works with: the request, the fields posted, a writer
+    session, the server and the reader's language."""
+
+    request: Request
+    form: dict[str, str]
+    session: Session
+    ctx: ServerContext
+    lang: str
+
+    def audited(self, action: str, target: int, detail: dict[str, Any] | None = None) -> None:
+        """Record in the audit log, in the change's transaction, what the caller did."""
+        audited(self.request, self.session, action, target, detail)
+
+
+def _post(
+    request: Request, form: Form, session: WriteSession, ctx: CtxDep, lang: LangQuery = None
+) -> Post:
+    return Post(request, form, session, ctx, page_lang(request, lang))
+
+
+PostDep = Annotated[Post, Depends(_post)]
 
 
 def submit(

@@ -14,6 +14,7 @@ post here or to the cards, memberships and strikes modules beside this one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, Any, get_args
 from zoneinfo import ZoneInfo
@@ -27,7 +28,8 @@ from protocol.policy import Category
 from server.context import ServerContext
 from server.dashboard.pages import LangQuery, page_lang, render
 from server.dashboard.reception.forms import (
-    Form,
+    Post,
+    PostDep,
     csrf_token,
     day_start,
     last_day,
@@ -38,7 +40,7 @@ from server.dashboard.reception.forms import (
     url,
 )
 from server.db import models
-from server.deps import CtxDep, ReadSession, Staff, WriteSession, audited
+from server.deps import CtxDep, ReadSession, Staff
 from server.errors import DomainError
 from server.noshows import strikes
 from server.people import members
@@ -101,21 +103,21 @@ def list_page(
 
 
 @router.post("/reception/members")
-def add_member(
-    request: Request, form: Form, session: WriteSession, ctx: CtxDep, lang: LangQuery = None
-) -> Response:
-    chosen = page_lang(request, lang)
-
+def add_member(post: PostDep) -> Response:
     def change() -> str:
-        member = members.create_member(session, site=ctx.site, **_member_fields(form, ctx))
-        audited(request, session, "member.create", member.id)
-        return url(f"/reception/members/{member.id}", chosen)
+        member = members.create_member(
+            post.session, site=post.ctx.site, **_member_fields(post.form, post.ctx)
+        )
+        post.audited("member.create", member.id)
+        return url(f"/reception/members/{member.id}", post.lang)
 
     def failed(exc: DomainError) -> Response:
-        error = refusal(chosen, exc)
-        return list_page(request, session, ctx, chosen, error=error, values=form)
+        error = refusal(post.lang, exc)
+        return list_page(
+            post.request, post.session, post.ctx, post.lang, error=error, values=post.form
+        )
 
-    return submit(session, change, failed)
+    return submit(post.session, change, failed)
 
 
 def _member_fields(form: dict[str, str], ctx: ServerContext) -> dict[str, Any]:
@@ -197,81 +199,48 @@ def _values(member: models.Member, zone: ZoneInfo) -> dict[str, Any]:
     }
 
 
-def _audit_change(
-    request: Request, session: Session, member_id: int, changes: dict[str, Any]
-) -> None:
-    action, detail = members.change_action(changes)
-    audited(request, session, action, member_id, detail)
-
-
-def member_change(
-    request: Request,
-    session: Session,
-    ctx: CtxDep,
-    member_id: int,
-    lang: str,
-    change: Any,
-) -> Response:
+def member_change(post: Post, member_id: int, change: Callable[[], object]) -> Response:
     """Make a change on a member's page: back to the page, or the page with the error."""
 
     def done() -> str:
         change()
-        return url(f"/reception/members/{member_id}", lang)
+        return url(f"/reception/members/{member_id}", post.lang)
 
     def failed(exc: DomainError) -> Response:
-        return member_page(request, session, ctx, lang, member_id, error=refusal(lang, exc))
+        error = refusal(post.lang, exc)
+        return member_page(post.request, post.session, post.ctx, post.lang, member_id, error=error)
 
-    return submit(session, done, failed)
+    return submit(post.session, done, failed)
+
+
+def _update(post: Post, member_id: int, changes: Callable[[], dict[str, Any]]) -> Response:
+    """Change a member's fields (`changes` read from the form), audited as
+    members.change_action says."""
+
+    def change() -> None:
+        fields = changes()
+        members.update_member(post.session, member_id=member_id, changes=fields)
+        action, detail = members.change_action(fields)
+        post.audited(action, member_id, detail)
+
+    return member_change(post, member_id, change)
 
 
 @router.post("/reception/members/{member_id}")
-def edit_member(
-    member_id: MemberId,
-    request: Request,
-    form: Form,
-    session: WriteSession,
-    ctx: CtxDep,
-    lang: LangQuery = None,
-) -> Response:
-    def change() -> None:
-        changes = _member_fields(form, ctx)
-        members.update_member(session, member_id=member_id, changes=changes)
-        _audit_change(request, session, member_id, changes)
-
-    return member_change(request, session, ctx, member_id, page_lang(request, lang), change)
+def edit_member(member_id: MemberId, post: PostDep) -> Response:
+    return _update(post, member_id, lambda: _member_fields(post.form, post.ctx))
 
 
 @router.post("/reception/members/{member_id}/suspend")
-def suspend(
-    member_id: MemberId,
-    request: Request,
-    form: Form,
-    session: WriteSession,
-    ctx: CtxDep,
-    lang: LangQuery = None,
-) -> Response:
-    def change() -> None:
-        last = parse_date(form.get("until", ""), "error.date")
+def suspend(member_id: MemberId, post: PostDep) -> Response:
+    def changes() -> dict[str, Any]:
+        last = parse_date(post.form.get("until", ""), "error.date")
         # suspended through that day: until the start of the next, local time
-        changes = {"suspended_until": day_start(last + timedelta(days=1), zone_of(ctx))}
-        members.update_member(session, member_id=member_id, changes=changes)
-        _audit_change(request, session, member_id, changes)
+        return {"suspended_until": day_start(last + timedelta(days=1), zone_of(post.ctx))}
 
-    return member_change(request, session, ctx, member_id, page_lang(request, lang), change)
+    return _update(post, member_id, changes)
 
 
 @router.post("/reception/members/{member_id}/unsuspend")
-def unsuspend(
-    member_id: MemberId,
-    request: Request,
-    form: Form,
-    session: WriteSession,
-    ctx: CtxDep,
-    lang: LangQuery = None,
-) -> Response:
-    def change() -> None:
-        changes = {"suspended_until": None}
-        members.update_member(session, member_id=member_id, changes=changes)
-        _audit_change(request, session, member_id, changes)
-
-    return member_change(request, session, ctx, member_id, page_lang(request, lang), change)
+def unsuspend(member_id: MemberId, post: PostDep) -> Response:
+    return _update(post, member_id, lambda: {"suspended_until": None})

@@ -12,17 +12,16 @@ after the last day).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path
 from fastapi.responses import Response
 
 from server.context import ServerContext
-from server.dashboard.pages import LangQuery, page_lang
-from server.dashboard.reception.forms import Form, day_start, parse_date
+from server.dashboard.reception.forms import Post, PostDep, day_start, parse_date
 from server.dashboard.reception.members import MemberId, member_change, zone_of
 from server.db.models import Membership
-from server.deps import CtxDep, ReadSession, Staff, WriteSession, audited
+from server.deps import ReadSession, Staff
 from server.people import members
 from server.schemas import MAX_ID
 
@@ -39,75 +38,49 @@ def _span(form: dict[str, str], ctx: ServerContext) -> tuple[datetime, datetime]
     return day_start(first, zone), day_start(last + timedelta(days=1), zone)
 
 
-def _detail(membership: Membership) -> dict[str, object]:
-    return {"member_id": membership.member_id, "plan": membership.plan}
+def _terms(post: Post) -> dict[str, Any]:
+    """The plan and the span of a membership's form."""
+    start, end = _span(post.form, post.ctx)
+    return {"plan": post.form.get("plan", ""), "valid_from": start, "valid_until": end}
+
+
+def _audit(post: Post, action: str, membership: Membership) -> None:
+    detail = {"member_id": membership.member_id, "plan": membership.plan}
+    post.audited(action, membership.id, detail)
 
 
 @router.post("/reception/members/{member_id}/memberships")
-def add_membership(
-    member_id: MemberId,
-    request: Request,
-    form: Form,
-    session: WriteSession,
-    ctx: CtxDep,
-    lang: LangQuery = None,
-) -> Response:
+def add_membership(member_id: MemberId, post: PostDep) -> Response:
     def change() -> None:
-        start, end = _span(form, ctx)
+        terms = _terms(post)
         added = members.add_membership(
-            session,
-            site=ctx.site,
-            member_id=member_id,
-            plan=form.get("plan", ""),
-            valid_from=start,
-            valid_until=end,
+            post.session, site=post.ctx.site, member_id=member_id, **terms
         )
-        audited(request, session, "membership.create", added.id, _detail(added))
+        _audit(post, "membership.create", added)
 
-    return member_change(request, session, ctx, member_id, page_lang(request, lang), change)
+    return member_change(post, member_id, change)
 
 
 @router.post("/reception/memberships/{membership_id}")
-def edit_membership(
-    membership_id: MembershipId,
-    request: Request,
-    form: Form,
-    reads: ReadSession,
-    session: WriteSession,
-    ctx: CtxDep,
-    lang: LangQuery = None,
-) -> Response:
+def edit_membership(membership_id: MembershipId, post: PostDep, reads: ReadSession) -> Response:
     member_id = members.get_membership(reads, membership_id=membership_id).member_id
 
     def change() -> None:
-        start, end = _span(form, ctx)
+        terms = _terms(post)
         changed = members.update_membership(
-            session,
-            site=ctx.site,
-            membership_id=membership_id,
-            plan=form.get("plan", ""),
-            valid_from=start,
-            valid_until=end,
+            post.session, site=post.ctx.site, membership_id=membership_id, **terms
         )
-        audited(request, session, "membership.update", membership_id, _detail(changed))
+        _audit(post, "membership.update", changed)
 
-    return member_change(request, session, ctx, member_id, page_lang(request, lang), change)
+    return member_change(post, member_id, change)
 
 
 @router.post("/reception/memberships/{membership_id}/delete")
-def delete_membership(
-    membership_id: MembershipId,
-    request: Request,
-    form: Form,
-    reads: ReadSession,
-    session: WriteSession,
-    ctx: CtxDep,
-    lang: LangQuery = None,
-) -> Response:
+def delete_membership(membership_id: MembershipId, post: PostDep, reads: ReadSession) -> Response:
     member_id = members.get_membership(reads, membership_id=membership_id).member_id
 
     def change() -> None:
-        gone = members.delete_membership(session, membership_id=membership_id)
-        audited(request, session, "membership.delete", membership_id, _detail(gone))
+        gone = members.delete_membership(post.session, membership_id=membership_id)
+        _audit(post, "membership.delete", gone)
 
-    return member_change(request, session, ctx, member_id, page_lang(request, lang), change)
+    return member_change(post, member_id, change)

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path
 from fastapi.responses import Response
 
-from server.dashboard.pages import LangQuery, page_lang
-from server.dashboard.reception.forms import Form
+from server.dashboard.reception.forms import PostDep
 from server.dashboard.reception.members import MemberId, member_change
 from server.db.models import NoShow
-from server.deps import CtxDep, ReadSession, Staff, WriteSession, audited
+from server.deps import ReadSession, Staff
 from server.errors import NotFound
 from server.noshows import strikes
 from server.schemas import MAX_ID
@@ -28,38 +27,24 @@ NoShowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 @router.post("/reception/no-shows/{no_show_id}/remove")
-def remove_strike(
-    no_show_id: NoShowId,
-    request: Request,
-    form: Form,
-    reads: ReadSession,
-    session: WriteSession,
-    ctx: CtxDep,
-    lang: LangQuery = None,
-) -> Response:
+def remove_strike(no_show_id: NoShowId, post: PostDep, reads: ReadSession) -> Response:
     strike = reads.get(NoShow, no_show_id)
     if strike is None:
         raise NotFound(f"no-show {no_show_id} not found")
     member_id = strike.member_id
 
     def change() -> None:
-        strikes.remove_strike(session, site=ctx.site, no_show_id=no_show_id, now=ctx.clock())
-        audited(request, session, "noshow.remove", no_show_id, {"member_id": member_id})
+        now = post.ctx.clock()
+        strikes.remove_strike(post.session, site=post.ctx.site, no_show_id=no_show_id, now=now)
+        post.audited("noshow.remove", no_show_id, {"member_id": member_id})
 
-    return member_change(request, session, ctx, member_id, page_lang(request, lang), change)
+    return member_change(post, member_id, change)
 
 
 @router.post("/reception/members/{member_id}/lift-booking-suspension")
-def lift_booking_suspension(
-    member_id: MemberId,
-    request: Request,
-    form: Form,
-    session: WriteSession,
-    ctx: CtxDep,
-    lang: LangQuery = None,
-) -> Response:
+def lift_booking_suspension(member_id: MemberId, post: PostDep) -> Response:
     def change() -> None:
-        strikes.lift_booking_suspension(session, member_id=member_id)
-        audited(request, session, "member.update", member_id, {"booking_suspended_until": None})
+        strikes.lift_booking_suspension(post.session, member_id=member_id)
+        post.audited("member.update", member_id, {"booking_suspended_until": None})
 
-    return member_change(request, session, ctx, member_id, page_lang(request, lang), change)
+    return member_change(post, member_id, change)
