@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from server.access.unknown_cards import UnknownTap
@@ -25,6 +25,7 @@ from server.context import ServerContext
 from server.dashboard.pages import LangQuery, page_lang, render
 from server.dashboard.reception.forms import PostDep, csrf_token, local, url
 from server.dashboard.reception.members import MemberId, member_change, zone_of
+from server.db import models
 from server.deps import CtxDep, ReadSession, Staff
 from server.people import members
 from server.people.members import Refusal
@@ -107,8 +108,21 @@ def _tapped(ctx: ServerContext, device_id: str, tap: UnknownTap | None) -> Tappe
     )
 
 
-@router.get("/reception/members/{member_id}/cards/tap")
-def tap_page(
+@dataclass(frozen=True)
+class TapView:
+    """What the tap page and its fragment show: the member, the reader chosen (None for
+    none, or one that is not a door's), since when, and the card tapped there since."""
+
+    request: Request
+    member: models.Member
+    device: str | None
+    reader: str | None
+    since: datetime
+    tapped: Tapped | None
+    lang: str
+
+
+def _tap_view(
     member_id: MemberId,
     request: Request,
     session: ReadSession,
@@ -116,8 +130,7 @@ def tap_page(
     device: DeviceQuery = None,
     since: SinceQuery = None,
     lang: LangQuery = None,
-) -> Response:
-    chosen = page_lang(request, lang)
+) -> TapView:
     found = members.get_member(session, member_id=member_id)
     opened = _since(since, ctx)
     reader = _reader(ctx, device)
@@ -125,47 +138,42 @@ def tap_page(
     if reader is not None and device is not None:
         seen = ctx.access.unknown_cards.latest(device, since=opened, now=ctx.clock())
         tapped = _tapped(ctx, device, seen)
+    chosen = device if reader is not None else None
+    return TapView(request, found, chosen, reader, opened, tapped, page_lang(request, lang))
+
+
+TapViewDep = Annotated[TapView, Depends(_tap_view)]
+
+
+def _render_tap(view: TapView, template: str, **values: Any) -> Response:
     return render(
-        request,
-        "reception/card_tap.html",
-        chosen,
-        m=found,
-        readers=[(d.id, _reader(ctx, d.id)) for d in ctx.site.door_devices()],
-        device=device if reader else None,
-        reader=reader,
-        since=format_utc(opened),
-        tapped=tapped,
-        csrf=csrf_token(request),
+        view.request,
+        template,
+        view.lang,
+        m=view.member,
+        device=view.device,
+        reader=view.reader,
+        since=format_utc(view.since),
+        tapped=view.tapped,
+        csrf=csrf_token(view.request),
         url=url,
+        **values,
     )
+
+
+@router.get("/reception/members/{member_id}/cards/tap")
+def tap_page(view: TapViewDep, ctx: CtxDep) -> Response:
+    readers = [(d.id, _reader(ctx, d.id)) for d in ctx.site.door_devices()]
+    return _render_tap(view, "reception/card_tap.html", readers=readers)
 
 
 @router.get("/reception/members/{member_id}/cards/tap/fragment")
-def tap_fragment(
-    member_id: MemberId,
-    request: Request,
-    session: ReadSession,
-    ctx: CtxDep,
-    device: DeviceQuery = None,
-    since: SinceQuery = None,
-    lang: LangQuery = None,
-) -> Response:
-    """What the tap page shows while it waits: the card tapped, or still waiting."""
-    found = members.get_member(session, member_id=member_id)
-    reader = _reader(ctx, device)
-    if reader is None or device is None:
+def tap_fragment(view: TapViewDep) -> Response:
+    """What the tap page shows while it waits: the card tapped, or still waiting; 404
+    without a reader."""
+    if view.device is None:
         return Response(status_code=404)
-    seen = ctx.access.unknown_cards.latest(device, since=_since(since, ctx), now=ctx.clock())
-    return render(
-        request,
-        "reception/card_tapped.html",
-        page_lang(request, lang),
-        m=found,
-        reader=reader,
-        tapped=_tapped(ctx, device, seen),
-        csrf=csrf_token(request),
-        url=url,
-    )
+    return _render_tap(view, "reception/card_tapped.html")
 
 
 @router.post("/reception/members/{member_id}/cards/tapped")
