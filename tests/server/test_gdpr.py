@@ -26,6 +26,16 @@ def new_member(client, admin, **fields):  # type: ignore[no-untyped-def]
     return created.json()
 
 
+def add_membership(client, admin, clock, member_id: int) -> None:  # type: ignore[no-untyped-def]
+    body = {
+        "member_id": member_id,
+        "plan": "coworking",
+        "valid_from": clock.now.isoformat(),
+        "valid_until": (clock.now + timedelta(days=30)).isoformat(),
+    }
+    assert client.post("/api/memberships", json=body, headers=admin).status_code == 201
+
+
 def actions(ctx) -> list[str]:  # type: ignore[no-untyped-def]
     with ctx.reads() as session:
         return list(
@@ -91,16 +101,7 @@ def test_member_changes_over_the_api_are_audited(client, admin, ctx, clock) -> N
     client.patch(path, json={"suspended_until": until}, headers=admin)
     card = client.post(f"{path}/cards", json={"uid": UID}, headers=admin).json()
     client.delete(f"/api/cards/{card['id']}", headers=admin)
-    client.post(
-        "/api/memberships",
-        json={
-            "member_id": anna["id"],
-            "plan": "coworking",
-            "valid_from": clock.now.isoformat(),
-            "valid_until": (clock.now + timedelta(days=30)).isoformat(),
-        },
-        headers=admin,
-    )
+    add_membership(client, admin, clock, anna["id"])
     assert actions(ctx) == [
         "member.create",
         "member.update",
@@ -125,16 +126,7 @@ def test_the_export_holds_everything_about_the_member(client, admin, ctx, clock)
     other = new_member(client, admin, name="Jan", email="jan@example.org")
     path = f"/api/members/{anna['id']}"
     client.post(f"{path}/cards", json={"uid": UID, "label": "blue"}, headers=admin)
-    client.post(
-        "/api/memberships",
-        json={
-            "member_id": anna["id"],
-            "plan": "coworking",
-            "valid_from": clock.now.isoformat(),
-            "valid_until": (clock.now + timedelta(days=30)).isoformat(),
-        },
-        headers=admin,
-    )
+    add_membership(client, admin, clock, anna["id"])
     start = clock.now + timedelta(days=1)
     booked = client.post(
         "/api/bookings",

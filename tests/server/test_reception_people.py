@@ -259,29 +259,18 @@ def test_a_tap_before_the_page_was_opened_is_not_offered(desk, ctx, clock) -> No
 def test_a_membership_in_local_dates(desk, ctx, clock) -> None:  # type: ignore[no-untyped-def]
     anna = add_member(desk)
     page = desk.get(f"/reception/members/{anna}").text
-    bad = post(
-        desk,
-        f"/reception/members/{anna}/memberships?lang=en",
-        page,
-        plan="coworking",
-        **{"from": "2026-03-10", "until": "2026-03-01"},
-    )
-    assert bad.status_code == 422 and "cannot be before the first day" in bad.text
-    unknown = post(
-        desk,
-        f"/reception/members/{anna}/memberships?lang=en",
-        page,
-        plan="gold",
-        **{"from": "2026-03-01", "until": "2026-03-31"},
-    )
-    assert unknown.status_code == 422 and "Choose one of the site" in unknown.text
-    added = post(
-        desk,
-        f"/reception/members/{anna}/memberships",
-        page,
-        plan="coworking",
-        **{"from": "2026-03-01", "until": "2026-03-31"},
-    )
+    add = f"/reception/members/{anna}/memberships?lang=en"
+    refusals = [
+        ("coworking", "2026-03-10", "2026-03-01", "cannot be before the first day"),
+        ("gold", "2026-03-01", "2026-03-31", "Choose one of the site"),
+        ("coworking", "2026-03-01", "31.03.2026", "Enter a date as YYYY-MM-DD"),
+    ]
+    for plan, first, last, why in refusals:
+        bad = post(desk, add, page, plan=plan, **{"from": first, "until": last})
+        assert bad.status_code == 422 and why in bad.text
+    with ctx.reads() as session:
+        assert session.scalars(select(models.Membership)).first() is None
+    added = post(desk, add, page, plan="coworking", **{"from": "2026-03-01", "until": "2026-03-31"})
     assert added.is_redirect
     with ctx.reads() as session:
         [ms] = session.scalars(select(models.Membership))

@@ -52,10 +52,8 @@ def _audit(post: Post, action: str, membership: Membership) -> None:
 @router.post("/reception/members/{member_id}/memberships")
 def add_membership(member_id: MemberId, post: PostDep) -> Response:
     def change() -> None:
-        terms = _terms(post)
-        added = members.add_membership(
-            post.session, site=post.ctx.site, member_id=member_id, **terms
-        )
+        site, terms = post.ctx.site, _terms(post)
+        added = members.add_membership(post.session, site=site, member_id=member_id, **terms)
         _audit(post, "membership.create", added)
 
     return member_change(post, member_id, change)
@@ -66,9 +64,9 @@ def edit_membership(membership_id: MembershipId, post: PostDep, reads: ReadSessi
     member_id = members.get_membership(reads, membership_id=membership_id).member_id
 
     def change() -> None:
-        terms = _terms(post)
+        site, terms = post.ctx.site, _terms(post)
         changed = members.update_membership(
-            post.session, site=post.ctx.site, membership_id=membership_id, **terms
+            post.session, site=site, membership_id=membership_id, **terms
         )
         _audit(post, "membership.update", changed)
 
