@@ -224,6 +224,29 @@ def test_erasure_forgets_the_member_and_doors_refuse_the_card(client, admin, ctx
     assert again.status_code == 409
 
 
+def test_erasure_disables_the_members_accounts(client, admin, ctx, clock) -> None:  # type: ignore[no-untyped-def]
+    anna = new_member(client, admin, category="resident")
+    with ctx.writes() as session, session.begin():
+        user = models.User(
+            email="anna@example.org", name="Anna", role="member", member_id=anna["id"]
+        )
+        session.add(user)
+        session.flush()
+        session.add(
+            models.ApiToken(
+                user_id=user.id, name="phone", token_hash="h" * 64, created_at=clock.now
+            )
+        )
+        user_id = user.id
+    assert client.delete(f"/api/members/{anna['id']}", headers=admin).status_code == 204
+    with ctx.reads() as session:
+        user = session.get(models.User, user_id)
+        assert user is not None and user.disabled_at == clock.now
+        assert "anna" not in user.email and user.name == f"#{anna['id']}"
+        [token] = session.scalars(select(models.ApiToken))
+        assert token.revoked_at == clock.now
+
+
 # -- the retention purge --------------------------------------------------------------
 
 
