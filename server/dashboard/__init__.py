@@ -40,6 +40,7 @@ from server.dashboard.pages import (
 )
 from server.dashboard.reception import accesslog as reception_accesslog
 from server.dashboard.reception import audit as reception_audit
+from server.dashboard.reception import cards, members, memberships, privacy, strikes
 from server.deps import Admin, CtxDep, ReadSession, get_sessions, has_session, token_role
 from server.errors import NotFound
 from server.notify import texts
@@ -249,6 +250,11 @@ def install(app: FastAPI) -> None:
     app.include_router(router)
     app.include_router(reception_accesslog.router)
     app.include_router(reception_audit.router)
+    app.include_router(members.router)
+    app.include_router(cards.router)
+    app.include_router(memberships.router)
+    app.include_router(strikes.router)
+    app.include_router(privacy.router)
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, RedactTokens) for f in access.filters):
         access.addFilter(RedactTokens())

@@ -25,7 +25,11 @@ from server.notify import texts
 HERE = Path(__file__).parent
 LANG_COOKIE = "spacehub_lang"
 LANG_MAX_AGE = 365 * 86400
-STATIC = {"dashboard.css": "text/css", "dashboard.js": "text/javascript"}
+STATIC = {
+    "dashboard.css": "text/css",
+    "dashboard.js": "text/javascript",
+    "reception.js": "text/javascript",
+}
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -148,6 +148,10 @@ def test_create_read_patch_member(client: TestClient, admin: Headers) -> None:
         "lang",
         "suspended_until",
         "booking_suspended_until",
+        "minor",
+        "guardian_name",
+        "guardian_consent_at",
+        "erased_at",
         "created_at",
     }
     assert created["name"] == "Jan Nowak"
