@@ -42,6 +42,37 @@ def derive(live: Live, *, now: datetime, vacancy_timeout: timedelta) -> RoomOccu
     return RoomOccupancy(occupied=occupied, people=live.people, last_motion=live.last_motion)
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """What shows that somebody is in a room now: people its counter counts inside, or
+    motion its sensor saw (`motion_minutes` ago; 0 while motion goes on)."""
+
+    people: int | None = None
+    motion_minutes: int | None = None
+
+
+def in_use_evidence(
+    *, occupied: bool, people: int | None, last_motion: datetime | None, now: datetime
+) -> Evidence | None:
+    """Why a room counts as in use now, or None when nothing shows anybody there: a
+    booking checked in is no evidence by itself (its holders may have gone), nor a
+    capacity. People counted come first; otherwise the motion that keeps it occupied.
+
+    >>> t = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    >>> in_use_evidence(occupied=True, people=3, last_motion=None, now=t)
+    Evidence(people=3, motion_minutes=None)
+    >>> in_use_evidence(occupied=True, people=0, last_motion=t - timedelta(minutes=2), now=t)
+    Evidence(people=None, motion_minutes=2)
+    >>> in_use_evidence(occupied=False, people=0, last_motion=None, now=t) is None
+    True
+    """
+    if people:
+        return Evidence(people=people)
+    if occupied and last_motion is not None:
+        return Evidence(motion_minutes=max(0, int((now - last_motion).total_seconds() // 60)))
+    return None
+
+
 def with_motion(live: Live, *, motion: bool, at: datetime) -> Live:
     """A Motion event seen at `at`: motion was there then (until then, when it stopped).
     An older event delivered late does not undo what a newer one said."""

@@ -7,13 +7,15 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from support.waiting import eventually
 
 from server.db import models
+from support.waiting import eventually
 
-# Ewa Nowak (staff: let in anywhere) and Olena Szewczenko (no membership: refused).
+# Ewa Nowak (staff: let in anywhere), Olena Szewczenko (no membership: a free room is
+# hers as a walk-in) and Jan Zieliński (suspended: refused).
 LET_IN = ("reader-main", "04A1B2C3")
-REFUSED = ("reader-sala-a", "04D4E5F6")
+WALK_IN = ("reader-sala-a", "04D4E5F6")
+REFUSED = ("reader-cowork", "04E5F6A7")
 
 
 def tap(site: Any, device: str, uid: str) -> None:
@@ -47,8 +49,28 @@ def book_now(site: Any, room_id: str, title: str = "Spotkanie rady osiedla") -> 
         return booking.id
 
 
+def raise_alerts(site: Any) -> None:
+    """An alert of each urgency: a door forced, a sensor offline, a booked room empty."""
+    from server.monitoring import alerts
+
+    ctx = site.ctx
+    with ctx.writes() as session, session.begin():
+        raised = [
+            alerts.raise_alert(session, kind="forced", now=ctx.clock(), device_id="reader-main"),
+            alerts.raise_alert(
+                session, kind="device_offline", now=ctx.clock(), device_id="counter-sala-b"
+            ),
+            alerts.raise_alert(session, kind="booked_empty", now=ctx.clock(), room_id="sala-b"),
+        ]
+        events = [alerts.alert_event(a) for a in raised]
+    ctx.events.publish_all(events)
+
+
 def busy_day(site: Any) -> None:
-    """A tap let in at the entrance, one refused at Sala A, and Sala B booked now."""
+    """A tap let in at the entrance, a walk-in at Sala A, one refused at the coworking
+    zone, Sala B booked now, and an alert of each urgency."""
     tap(site, *LET_IN)
+    tap(site, *WALK_IN)
     tap(site, *REFUSED)
     book_now(site, "sala-b")
+    raise_alerts(site)

@@ -140,12 +140,17 @@
   }
 
   function refreshAll() {
-    ["rooms", "alerts", "feed", "evacuation", "devices", "health"].forEach(refresh);
+    ["building", "rooms", "alerts", "feed", "evacuation", "devices", "health"].forEach(refresh);
   }
 
-  // One room's card, or every room's when the event names none the page knows.
+  // One room's card (the entrance's is the building's), or every room's when the event
+  // names none the page knows.
   function refreshRoom(room) {
-    refresh(typeof room === "string" && config.rooms.indexOf(room) >= 0 ? "room:" + room : "rooms");
+    if (config.entrances.indexOf(room) >= 0) {
+      refresh("building");
+    } else {
+      refresh(typeof room === "string" && config.rooms.indexOf(room) >= 0 ? "room:" + room : "rooms");
+    }
   }
 
   // -- the stream -------------------------------------------------------------------------
@@ -187,7 +192,7 @@
       var data = parse(event);
       refresh(typeof data.id === "string" && config.devices[data.id] ? "device:" + data.id : "devices");
       if (data.door && config.doors[data.door]) {
-        refresh("room:" + config.doors[data.door]); // its door's mode shows on the room card
+        refreshRoom(config.doors[data.door]); // its door's mode shows on the room card
       }
     });
     source.addEventListener("alert", function () { refresh("alerts"); });
@@ -216,17 +221,30 @@
 
   // -- staff actions ----------------------------------------------------------------------
 
+  // What went wrong, in the reader's language: the API's `detail` is English, for
+  // developers, so the page words the answer's status from its own catalogue instead.
+  var ERRORS = { 401: "error.session", 403: "error.forbidden", 404: "error.not_found",
+    409: "error.conflict", 400: "error.invalid", 422: "error.invalid", 429: "error.busy" };
+
+  function failure(status) {
+    if (status === 401) {
+      setLive("expired");
+    }
+    return new Error(say(ERRORS[status] || (status >= 500 ? "error.server" : "error.invalid")));
+  }
+
   function call(method, url, body) {
     var init = { method: method, headers: Object.assign({}, HEADERS), credentials: "same-origin" };
     if (body !== undefined) {
       init.headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
     }
-    return fetch(url, init).then(function (response) {
+    return fetch(url, init).catch(function () {
+      throw new Error(say("error.network"));
+    }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
         if (!response.ok) {
-          var detail = data && data.detail;
-          throw new Error(typeof detail === "string" ? detail : response.status + " " + response.statusText);
+          throw failure(response.status);
         }
         return data;
       });
@@ -245,7 +263,7 @@
         return null;
       }
       return call("PUT", "/api/doors/" + encodeURIComponent(b.dataset.door) + "/mode", { mode: mode }).then(function () {
-        refresh("room:" + config.doors[b.dataset.door]);
+        refreshRoom(config.doors[b.dataset.door]);
         return say("done.mode", { door: b.dataset.name });
       });
     },
@@ -299,6 +317,7 @@
   connect();
   setInterval(function () {
     if (source && source.readyState === EventSource.OPEN) {
+      refresh("building");
       refresh("rooms");
       refresh("devices");
     }

@@ -1,13 +1,13 @@
-"""The dashboard's layout as a receptionist meets it: on a phone every column of the door
-feed is on screen; at a desktop's width, in Polish (long words), a room card's buttons stay
-inside their card."""
+"""The dashboard as a receptionist meets it: on a phone every column of the door feed is
+on screen; at a desktop's width, in Polish (long words), a room card's buttons stay inside
+their card; a refused action is told in the page's language, not the API's English."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-from support.livedata import busy_day
+from support.livedata import book_now, busy_day
 
 pytestmark = pytest.mark.browser
 
@@ -35,7 +35,7 @@ def test_the_feed_is_readable_on_a_phone(chromium: Any, live_site: Any) -> None:
     context, page = _open(chromium, live_site, 390, 844)
     try:
         rows = page.locator("#feed-body tbody tr")
-        assert rows.count() >= 2
+        assert rows.count() >= 3
         for i in range(rows.count()):
             for cell in rows.nth(i).locator("td").all():
                 box = cell.bounding_box()
@@ -63,5 +63,28 @@ def test_a_waiting_rooms_buttons_stay_in_its_card(chromium: Any, live_site: Any)
             box = button.bounding_box()
             assert box is not None and outer is not None
             assert _inside(box, outer), f"{button.inner_text()!r} at {box} spills out of {outer}"
+    finally:
+        context.close()
+
+
+def test_a_refused_action_is_told_in_the_readers_language(chromium: Any, live_site: Any) -> None:
+    from playwright.sync_api import expect
+
+    from server.db import models
+
+    booking_id = book_now(live_site, "sala-a", title="Próba chóru")
+    context, page = _open(chromium, live_site, 1440, 900)
+    try:
+        page.on("dialog", lambda dialog: dialog.accept())
+        button = page.locator(f"#cancel-{booking_id}")
+        expect(button).to_be_visible()
+        # Cancelled behind the page's back, with no event: the button is still there.
+        with live_site.ctx.writes() as session, session.begin():
+            session.get(models.Booking, booking_id).status = "cancelled"
+        button.click()
+        announcer = page.locator("#announcer")
+        expect(announcer).to_have_class("announcer failed")
+        expect(announcer).to_contain_text("Nie udało się: stan już się zmienił")
+        assert "booking" not in announcer.inner_text()
     finally:
         context.close()
