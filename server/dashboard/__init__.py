@@ -9,7 +9,7 @@ that listens to `GET /api/stream` and re-fetches the fragment of whatever change
 | `GET /login?token=...` | sign in with the administrator token: session cookie, to `/` |
 | `POST /login` | the same from the sign-in form (`token=...`), keeping it out of the URL |
 | `POST /logout` | sign out |
-| `GET /dashboard/fragments/{part}` | building, rooms, alerts, feed, evacuation, devices, health |
+| `GET /dashboard/fragments/{part}` | rooms, alerts, feed, evacuation, devices, health |
 | `GET /dashboard/fragments/rooms/{id}` | one room's card (the entrance's: the building's) |
 | `GET /dashboard/fragments/devices/{id}` | one row of the devices table |
 | `GET /dashboard/static/{name}` | `dashboard.css`, `dashboard.js` |
@@ -135,19 +135,6 @@ def rooms_fragment(
 ) -> Response:
     return render(
         request, "fragments/rooms.html", page_lang(request, lang), rooms=views.rooms(session, ctx)
-    )
-
-
-@router.get("/dashboard/fragments/building", dependencies=[Admin])
-def building_fragment(
-    request: Request, ctx: CtxDep, session: ReadSession, lang: LangQuery = None
-) -> Response:
-    """The entrance's card: the people in the building and its door."""
-    return render(
-        request,
-        "fragments/building.html",
-        page_lang(request, lang),
-        rooms=views.rooms(session, ctx),
     )
 
 

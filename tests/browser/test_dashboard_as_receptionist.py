@@ -88,3 +88,30 @@ def test_a_refused_action_is_told_in_the_readers_language(chromium: Any, live_si
         assert "booking" not in announcer.inner_text()
     finally:
         context.close()
+
+
+def test_the_building_card_and_the_evacuation_count_agree_live(
+    chromium: Any, live_site: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    from protocol.messages import Count, new_id
+    from server.live.kinds import RoomEvent
+    from server.occupancy.readings import Reading, record_readings
+
+    context, page = _open(chromium, live_site, 1440, 900)
+    try:
+        expect(page.locator("#building-body #room-main .count")).to_have_text("0")
+        ctx = live_site.ctx
+        count = Count(id=new_id(), ts=ctx.clock(), entered=4, left=0)
+        with ctx.writes() as session, session.begin():
+            reading = Reading("counter-main", count)
+            record_readings(session, site=ctx.site, readings=[reading], now=ctx.clock())
+        ctx.events.publish(
+            RoomEvent(id="main", occupied=True, people=4, last_motion=None, over_capacity=False)
+        )
+        expect(page.locator("#room-main .count")).to_have_text("4", timeout=3000)
+        expect(page.locator("#evacuation-body .count")).to_have_text("4", timeout=3000)
+        assert page.locator("#rooms-list #room-main").count() == 0
+    finally:
+        context.close()

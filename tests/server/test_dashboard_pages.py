@@ -142,7 +142,6 @@ def test_the_language_switch_is_remembered(client) -> None:  # type: ignore[no-u
 @pytest.mark.parametrize(
     "part",
     [
-        "building",
         "rooms",
         "rooms/sala-a",
         "rooms/main",

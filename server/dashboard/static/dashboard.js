@@ -57,6 +57,8 @@
   var timer = null;
   var due = new Set();
   var LISTS = { room: { url: "rooms", all: "rooms" }, device: { url: "devices", all: "devices" } };
+  // The entrance's card is the building's, outside the rooms' list: it comes on its own.
+  var ENTRANCES = config.entrances.map(function (id) { return "room:" + id; });
 
   function part(key) {
     if (!parts[key]) {
@@ -83,7 +85,7 @@
     due.clear();
     Object.keys(LISTS).forEach(function (kind) {
       if (keys.indexOf(LISTS[kind].all) >= 0) { // the whole list is due: its items come with it
-        keys = keys.filter(function (k) { return k.indexOf(kind + ":") !== 0; });
+        keys = keys.filter(function (k) { return k.indexOf(kind + ":") !== 0 || ENTRANCES.indexOf(k) >= 0; });
       }
     });
     keys.forEach(load);
@@ -140,17 +142,12 @@
   }
 
   function refreshAll() {
-    ["building", "rooms", "alerts", "feed", "evacuation", "devices", "health"].forEach(refresh);
+    ["rooms", "alerts", "feed", "evacuation", "devices", "health"].concat(ENTRANCES).forEach(refresh);
   }
 
-  // One room's card (the entrance's is the building's), or every room's when the event
-  // names none the page knows.
+  // One room's card, or every room's when the event names none the page knows.
   function refreshRoom(room) {
-    if (config.entrances.indexOf(room) >= 0) {
-      refresh("building");
-    } else {
-      refresh(typeof room === "string" && config.rooms.indexOf(room) >= 0 ? "room:" + room : "rooms");
-    }
+    refresh(typeof room === "string" && config.rooms.indexOf(room) >= 0 ? "room:" + room : "rooms");
   }
 
   // -- the stream -------------------------------------------------------------------------
@@ -317,7 +314,7 @@
   connect();
   setInterval(function () {
     if (source && source.readyState === EventSource.OPEN) {
-      refresh("building");
+      ENTRANCES.forEach(refresh);
       refresh("rooms");
       refresh("devices");
     }
