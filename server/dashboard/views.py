@@ -33,6 +33,7 @@ from server.occupancy.evacuation import evacuation_list
 from server.occupancy.live import Evidence, in_use_evidence
 from server.occupancy.rooms import get_room, list_rooms
 from server.occupancy.schemas import RoomOut
+from server.occupancy.state import vacancy
 
 FEED_SIZE = 15
 
@@ -140,13 +141,18 @@ def rooms(session: Session, ctx: ServerContext, *, room_id: str | None = None) -
     modes = effective_modes(session, ctx.site, now)
     actual = device_status.reported_modes(session, site=ctx.site, now=now)
     zone = ZoneInfo(ctx.site.site.timezone)
+    timeout = vacancy(ctx.site)
     views = []
     for room in found:
         current = room.current_booking
         later = upcoming[room.id]
         seen = room.occupancy
         evidence = in_use_evidence(
-            occupied=seen.occupied, people=seen.people, last_motion=seen.last_motion, now=now
+            occupied=seen.occupied,
+            people=seen.people,
+            last_motion=seen.last_motion,
+            now=now,
+            vacancy_timeout=timeout,
         )
         views.append(
             RoomView(

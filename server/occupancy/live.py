@@ -52,25 +52,32 @@ class Evidence:
 
 
 def in_use_evidence(
-    *, occupied: bool, people: int | None, last_motion: datetime | None, now: datetime
+    *,
+    occupied: bool,
+    people: int | None,
+    last_motion: datetime | None,
+    now: datetime,
+    vacancy_timeout: timedelta,
 ) -> Evidence | None:
     """Why a room counts as in use now, or None when nothing shows anybody there: a
     booking checked in is no evidence by itself (its holders may have gone), nor a
-    capacity. People counted come first; otherwise the motion that keeps it occupied.
+    capacity. People counted come first; otherwise the motion that keeps it occupied
+    (still occupied past the vacancy timeout: the sensor says motion goes on, so now).
 
-    >>> t = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-    >>> in_use_evidence(occupied=True, people=3, last_motion=None, now=t)
+    >>> t, quarter = datetime(2026, 3, 2, 9, 0, tzinfo=UTC), timedelta(minutes=15)
+    >>> in_use_evidence(occupied=True, people=3, last_motion=None, now=t, vacancy_timeout=quarter)
     Evidence(people=3, motion_minutes=None)
-    >>> in_use_evidence(occupied=True, people=0, last_motion=t - timedelta(minutes=2), now=t)
+    >>> two = t - timedelta(minutes=2)
+    >>> in_use_evidence(occupied=True, people=0, last_motion=two, now=t, vacancy_timeout=quarter)
     Evidence(people=None, motion_minutes=2)
-    >>> in_use_evidence(occupied=False, people=0, last_motion=None, now=t) is None
-    True
     """
     if people:
         return Evidence(people=people)
-    if occupied and last_motion is not None:
-        return Evidence(motion_minutes=max(0, int((now - last_motion).total_seconds() // 60)))
-    return None
+    if not occupied or last_motion is None:
+        return None
+    ago = now - last_motion
+    going_on = ago >= vacancy_timeout
+    return Evidence(motion_minutes=0 if going_on else max(0, int(ago.total_seconds() // 60)))
 
 
 def with_motion(live: Live, *, motion: bool, at: datetime) -> Live:

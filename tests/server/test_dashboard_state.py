@@ -87,14 +87,21 @@ T = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
         (True, 3, None, Evidence(people=3)),
         (True, 3, 1, Evidence(people=3)),  # people counted say more than motion
         (True, 0, 2, Evidence(motion_minutes=2)),
-        (True, None, 0, Evidence(motion_minutes=0)),  # motion goes on
+        (True, None, 0, Evidence(motion_minutes=0)),  # motion just now
+        (True, 0, 40, Evidence(motion_minutes=0)),  # still occupied after 40 min: it goes on
     ],
 )
 def test_in_use_needs_evidence(
     occupied: bool, people: int | None, motion_ago: int | None, expected: Evidence | None
 ) -> None:
     last = None if motion_ago is None else T - timedelta(minutes=motion_ago, seconds=5)
-    found = in_use_evidence(occupied=occupied, people=people, last_motion=last, now=T)
+    found = in_use_evidence(
+        occupied=occupied,
+        people=people,
+        last_motion=last,
+        now=T,
+        vacancy_timeout=timedelta(minutes=15),
+    )
     assert found == expected
 
 
