@@ -9,7 +9,8 @@ that listens to `GET /api/stream` and re-fetches the fragment of whatever change
 | `GET /login?token=...` | sign in with the administrator token: session cookie, to `/` |
 | `POST /login` | the same from the sign-in form (`token=...`), keeping it out of the URL |
 | `POST /logout` | sign out |
-| `GET /dashboard/fragments/...` | rooms, rooms/{id}, alerts, feed, evacuation, devices, health |
+| `GET /dashboard/fragments/{part}` | rooms, alerts, feed, evacuation, devices, health |
+| `GET /dashboard/fragments/rooms/{id}` | one room's card (the entrance's: the building's) |
 | `GET /dashboard/fragments/devices/{id}` | one row of the devices table |
 | `GET /dashboard/static/{name}` | `dashboard.css`, `dashboard.js` |
 

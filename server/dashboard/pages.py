@@ -45,6 +45,7 @@ STATE_ICONS = {
     RoomState.BOOKED_WAITING: "◔",
     RoomState.IN_USE: "●",
     RoomState.IN_USE_UNBOOKED: "⚠",
+    RoomState.CHECKED_IN_UNSEEN: "◑",
     RoomState.RELEASED: "↺",
     RoomState.OVER_CAPACITY: "▲",
 }
