@@ -27,6 +27,11 @@ class Checked:
 PAGES = [
     Checked("sign-in", "/", signed_in=False, ready="form"),
     Checked("dashboard", "/", signed_in=True, ready='#live-status[data-state="on"]'),
+    Checked("members", "/reception/members", signed_in=True, ready="main h2"),
+    Checked("member", "/reception/members/1", signed_in=True, ready="main h2"),
+    Checked("access-log", "/reception/access-log", signed_in=True, ready="main h2"),
+    Checked("audit", "/reception/audit", signed_in=True, ready="main h2"),
+    Checked("privacy", "/privacy", signed_in=False, ready="main h2"),
 ]
 
 

@@ -119,7 +119,7 @@ def refusal(lang: str, exc: DomainError) -> str:
     if isinstance(key, str) and texts.known(key):
         return texts.text(lang, key)
     return texts.text(
-        lang, f"error.status_{exc.status}" if exc.status in (404, 409) else "error.invalid"
+        lang, f"error.status_{exc.status}" if exc.status in (404, 409) else "error.form_invalid"
     )
 
 

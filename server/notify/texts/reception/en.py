@@ -165,7 +165,7 @@ TEXTS: dict[str, str] = {
     "strikes.remove": "Remove the no-show",
     "strikes.none": "No no-shows.",
     "strikes.lift": "Let the member book again",
-    "error.invalid": "That was not accepted. Please check the form.",
+    "error.form_invalid": "That was not accepted. Please check the form.",
     "error.status_404": "That no longer exists. Please reload the page.",
     "error.status_409": "That clashes with what is stored already.",
     "error.card_uid": "A card number is 8 to 20 hexadecimal digits (0-9, A-F), whole bytes.",

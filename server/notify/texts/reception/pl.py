@@ -171,7 +171,7 @@ TEXTS: dict[str, str] = {
     "strikes.remove": "Usuń nieobecność",
     "strikes.none": "Brak nieobecności.",
     "strikes.lift": "Pozwól znowu rezerwować",
-    "error.invalid": "Tego nie przyjęto. Sprawdź formularz.",
+    "error.form_invalid": "Tego nie przyjęto. Sprawdź formularz.",
     "error.status_404": "To już nie istnieje. Odśwież stronę.",
     "error.status_409": "To koliduje z tym, co już zapisano.",
     "error.card_uid": "Numer karty to od 8 do 20 cyfr szesnastkowych (0-9, A-F), pełne bajty.",
