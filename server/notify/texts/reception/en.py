@@ -49,7 +49,7 @@ TEXTS: dict[str, str] = {
     "audit.bad_action": "Unknown action.",
     "audit.bad_actor": "Not a valid person or token.",
     "audit.actor.admin_token": "administrator (token)",
-    "audit.actor.gateway_token": "door network gateway (token)",
+    "audit.actor.gateway_token": "building controller (token)",
     "audit.actor.session": "administrator's browser ({label})",
     "audit.actor.token": "{name}, token “{label}”",
     "audit.action.door.unlock": "Opened a door remotely",

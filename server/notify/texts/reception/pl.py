@@ -53,7 +53,7 @@ TEXTS: dict[str, str] = {
     "audit.bad_action": "Nieznane działanie.",
     "audit.bad_actor": "Nieprawidłowa osoba lub token.",
     "audit.actor.admin_token": "administrator (token)",
-    "audit.actor.gateway_token": "gateway sieci drzwi (token)",
+    "audit.actor.gateway_token": "sterownik w budynku (token)",
     "audit.actor.session": "przeglądarka administratora ({label})",
     "audit.actor.token": "{name}, token „{label}”",
     "audit.action.door.unlock": "Zdalne otwarcie drzwi",

@@ -53,7 +53,7 @@ TEXTS: dict[str, str] = {
     "audit.bad_action": "Невідома дія.",
     "audit.bad_actor": "Недійсна особа або токен.",
     "audit.actor.admin_token": "адміністратор (токен)",
-    "audit.actor.gateway_token": "шлюз мережі дверей (токен)",
+    "audit.actor.gateway_token": "контролер у будівлі (токен)",
     "audit.actor.session": "браузер адміністратора ({label})",
     "audit.actor.token": "{name}, токен «{label}»",
     "audit.action.door.unlock": "Дистанційне відчинення дверей",
