@@ -47,7 +47,9 @@ def _load(
     session: Session, ctx: ServerContext, first: date | None, last: date | None
 ) -> reports.Utilisation:
     first, last = _range(ctx, first, last)
-    return reports.load_utilisation(session, site=ctx.site, first_day=first, last_day=last)
+    return reports.load_utilisation(
+        session, site=ctx.site, first_day=first, last_day=last, now=ctx.clock()
+    )
 
 
 # --- JSON ---------------------------------------------------------------------------------
