@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.bookings import lifecycle
@@ -60,4 +61,19 @@ def cancel_booking(
     free_slot(
         session, site=site, room_id=booking.room_id, span=(booking.start, booking.end), now=now
     )
+    return booking, event
+
+
+def end_booking(
+    session: Session, *, site: SiteConfig, booking_id: int, now: datetime, by: By
+) -> tuple[models.Booking, BookingEvent]:
+    """End a checked-in booking now (Conflict unless it is checked in and running) and
+    offer the rest of its slot to the first member waiting for the room: the booking, as
+    it ended, and the event to publish once the transaction has committed."""
+    slot_end = session.scalar(select(models.Booking.end).where(models.Booking.id == booking_id))
+    event = lifecycle.end_early(session, booking_id=booking_id, now=now, by=by)
+    booking = lifecycle.changed(session, booking_id=booking_id, event=event)
+    assert event is not None
+    if slot_end is not None:
+        free_slot(session, site=site, room_id=booking.room_id, span=(now, slot_end), now=now)
     return booking, event
