@@ -10,9 +10,8 @@ from fastapi import APIRouter, Path, Query, Request
 from server.bookings import rules, store
 from server.bookings.schemas import BookingCreate, BookingOut, RoomId, SeriesOut, Status
 from server.deps import Admin, CtxDep, ReadSession, WriteSession, audited
-from server.db import models
 from server.schemas import MAX_ID
-from server.timefmt import RequestTime, format_utc
+from server.timefmt import RequestTime
 from server.waitlist import freed
 
 router = APIRouter(prefix="/api", tags=["bookings"], dependencies=[Admin])
@@ -32,12 +31,12 @@ def create_booking(
     with session.begin():
         if body.repeat is None:
             booking = rules.create_booking(session, site=ctx.site, request=asked, now=ctx.clock())
-            audited(request, session, "booking.create", booking.id, created_detail([booking]))
+            audited(request, session, "booking.create", booking.id, rules.audit_detail([booking]))
             return BookingOut.of(booking, currency=currency)
         series = rules.create_series(
             session, site=ctx.site, request=asked, weekly=body.repeat.weekly, now=ctx.clock()
         )
-        audited(request, session, "booking.create", series[0].id, created_detail(series))
+        audited(request, session, "booking.create", series[0].id, rules.audit_detail(series))
         return SeriesOut(
             series_id=series[0].series_id or "",
             bookings=[BookingOut.of(b, currency=currency) for b in series],
@@ -107,14 +106,3 @@ def end_booking(
     ctx.events.publish(event)
     return BookingOut.of(booking, currency=ctx.site.site.currency)
 
-
-def created_detail(made: list[models.Booking]) -> dict[str, object]:
-    """What the audit log keeps of a booking made (or a series: every booking's id)."""
-    first = made[0]
-    return {
-        "room_id": first.room_id,
-        "member_id": first.member_id,
-        "start": format_utc(first.start),
-        "end": format_utc(first.end),
-        "bookings": [b.id for b in made],
-    }

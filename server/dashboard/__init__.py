@@ -27,6 +27,9 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from server.dashboard import views
+from server.dashboard.reception import bookings as desk_bookings
+from server.dashboard.reception import reports as desk_reports
+from server.dashboard.reception import waitlist as desk_waitlist
 from server.dashboard.health import door_path
 from server.dashboard.pages import (
     STATIC,
@@ -245,6 +248,9 @@ class RedactTokens(logging.Filter):
 def install(app: FastAPI) -> None:
     """Add the dashboard's routes to the app and keep sign-in tokens out of access logs."""
     app.include_router(router)
+    app.include_router(desk_bookings.router)
+    app.include_router(desk_waitlist.router)
+    app.include_router(desk_reports.router)
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, RedactTokens) for f in access.filters):
         access.addFilter(RedactTokens())
