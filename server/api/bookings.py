@@ -105,4 +105,3 @@ def end_booking(
         audited(request, session, "booking.end", booking_id, {"room_id": booking.room_id})
     ctx.events.publish(event)
     return BookingOut.of(booking, currency=ctx.site.site.currency)
-

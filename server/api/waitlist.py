@@ -97,9 +97,7 @@ class OfferOut(BaseModel):
 
 
 @router.post("/waitlist", status_code=201)
-def join(
-    body: WaitlistCreate, request: Request, session: WriteSession, ctx: CtxDep
-) -> WaitlistOut:
+def join(body: WaitlistCreate, request: Request, session: WriteSession, ctx: CtxDep) -> WaitlistOut:
     """Wait for a room and time; 201 with the entry, 403 when the member may not book.
     Audited (`waitlist.join`)."""
     with session.begin():

@@ -27,9 +27,6 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from server.dashboard import views
-from server.dashboard.reception import bookings as desk_bookings
-from server.dashboard.reception import reports as desk_reports
-from server.dashboard.reception import waitlist as desk_waitlist
 from server.dashboard.health import door_path
 from server.dashboard.pages import (
     STATIC,
@@ -41,6 +38,9 @@ from server.dashboard.pages import (
     render,
     static_file,
 )
+from server.dashboard.reception import bookings as desk_bookings
+from server.dashboard.reception import reports as desk_reports
+from server.dashboard.reception import waitlist as desk_waitlist
 from server.deps import Admin, CtxDep, ReadSession, get_sessions, has_session, token_role
 from server.errors import NotFound
 from server.notify import texts

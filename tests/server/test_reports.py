@@ -615,4 +615,3 @@ def test_motion_seen_a_minute_ago_counts_until_now_not_the_vacancy_timeout(
     assert sala_a["used_hours"]["total"] == round(10 / 60, 2)
     assert sala_a["used_hours"]["in_bookings"]["ngo"] == round(10 / 60, 2)
     assert sala_a["booked_hours"]["ngo"] == round(130 / 60, 2)  # booked time is a plan: all
-

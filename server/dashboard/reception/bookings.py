@@ -24,7 +24,6 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.api.staff import release_now
 from server.bookings import rules, store
 from server.dashboard.pages import LangQuery, page_lang, render
 from server.dashboard.reception import refusals
@@ -252,7 +251,11 @@ def create(
         with session.begin():
             if asked.weeks > 1:
                 made = rules.create_series(
-                    session, site=ctx.site, request=asked.booking, weekly=asked.weeks, now=ctx.clock()
+                    session,
+                    site=ctx.site,
+                    request=asked.booking,
+                    weekly=asked.weeks,
+                    now=ctx.clock(),
                 )
             else:
                 made = [
@@ -346,7 +349,9 @@ def act(
                     session, site=ctx.site, booking_id=booking_id, now=now, by="staff"
                 )
             elif action == "release":
-                booking, event = release_now(session, site=ctx.site, booking_id=booking_id, now=now)
+                booking, event = freed.release_now(
+                    session, site=ctx.site, booking_id=booking_id, now=now
+                )
             else:
                 booking, event = freed.end_booking(
                     session, site=ctx.site, booking_id=booking_id, now=now, by="staff"
@@ -361,6 +366,4 @@ def act(
             )
     ctx.events.publish(event)
     day = booking.start.astimezone(site_zone(request)).date().isoformat()
-    return redirect(
-        "/reception/bookings", room=booking.room_id, day=day, done=action, lang=lang
-    )
+    return redirect("/reception/bookings", room=booking.room_id, day=day, done=action, lang=lang)

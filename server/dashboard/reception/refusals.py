@@ -77,13 +77,17 @@ def explain(lang: str, exc: Exception, *, site: SiteConfig, zone: ZoneInfo) -> s
     """The refusal in `lang`: what was wrong, and what to do."""
     limit = site.bookings.max_occurrences
     if isinstance(exc, FormError):
-        return text(lang, exc.key, max=limit) if exc.key == "desk.err.weeks" else text(lang, exc.key)
+        return (
+            text(lang, exc.key, max=limit) if exc.key == "desk.err.weeks" else text(lang, exc.key)
+        )
     if isinstance(exc, SeriesConflictError):
         times = ", ".join(
             f"{c.start.astimezone(zone):%d.%m %H:%M}–{c.end.astimezone(zone):%H:%M}"
             for c in exc.conflicts
         )
-        return text(lang, "desk.err.series", count=len({c.start for c in exc.conflicts}), times=times)
+        return text(
+            lang, "desk.err.series", count=len({c.start for c in exc.conflicts}), times=times
+        )
     message = str(exc)
     now_is = _NOW_IS.match(message)
     if isinstance(exc, Conflict) and now_is:

@@ -17,7 +17,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from markupsafe import Markup
 
-from server.api.reports import utilisation_svg
 from server.dashboard.pages import LangQuery, page_lang, render
 from server.dashboard.reception import refusals
 from server.dashboard.reception.forms import site_zone
@@ -25,6 +24,7 @@ from server.deps import CtxDep, ReadSession, Staff
 from server.errors import Invalid
 from server.notify.texts import text
 from server.reports import utilisation as reports
+from server.reports.chart import utilisation_svg
 from server.reports.weeks import default_range
 
 router = APIRouter(prefix="/reception", include_in_schema=False, dependencies=[Staff])

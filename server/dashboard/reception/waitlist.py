@@ -52,7 +52,11 @@ class Line:
 
 def _span(start: datetime, end: datetime, zone: ZoneInfo) -> tuple[str, str, str]:
     local = start.astimezone(zone)
-    return local.strftime("%d.%m.%Y"), local.strftime("%H:%M"), end.astimezone(zone).strftime("%H:%M")
+    return (
+        local.strftime("%d.%m.%Y"),
+        local.strftime("%H:%M"),
+        end.astimezone(zone).strftime("%H:%M"),
+    )
 
 
 def _room_name(request: Request, room_id: str | None, kind: str | None) -> str:
@@ -61,7 +65,13 @@ def _room_name(request: Request, room_id: str | None, kind: str | None) -> str:
 
 
 def _page(
-    request: Request, session: Session, lang: str, *, error: str | None = None, done: str | None = None, status: int = 200
+    request: Request,
+    session: Session,
+    lang: str,
+    *,
+    error: str | None = None,
+    done: str | None = None,
+    status: int = 200,
 ) -> Response:
     zone = site_zone(request)
     waiting = [
@@ -69,9 +79,13 @@ def _page(
         for state in ("waiting", "offered")
         for e in entries.list_entries(session, status=state, limit=LISTED)
     ]
-    waiting.sort(key=lambda e: (_room_name(request, e.room_id, e.kind), e.start, e.created_at))
+    waiting.sort(
+        key=lambda e: (_room_name(request, e.room_id, e.kind), e.start, e.created_at, e.id)
+    )
     open_offers = offers.list_offers(session, status="offered", limit=LISTED)
-    names = member_names(session, {e.member_id for e in waiting} | {o.member_id for o in open_offers})
+    names = member_names(
+        session, {e.member_id for e in waiting} | {o.member_id for o in open_offers}
+    )
     lines = [
         Line(
             e.id,

@@ -184,9 +184,16 @@ TEXTS: dict[str, str] = {
     "desk.bk.ask.cancel": "Cancel this booking?",
     "desk.bk.ask.release": "Release the room now?",
     "desk.bk.ask.end": "End this booking now?",
-    "desk.bk.means.cancel": "The booking is cancelled and its time is offered to whoever waits for it.",
-    "desk.bk.means.release": "The holder is not coming: the room is free again, without a no-show strike, and the holder is told.",
-    "desk.bk.means.end": "The guests have left: the booking ends now and the rest of its time is free.",
+    "desk.bk.means.cancel": (
+        "The booking is cancelled and its time is offered to whoever waits for it."
+    ),
+    "desk.bk.means.release": (
+        "The holder is not coming: the room is free again, without a no-show strike, and the "
+        "holder is told."
+    ),
+    "desk.bk.means.end": (
+        "The guests have left: the booking ends now and the rest of its time is free."
+    ),
     "desk.bk.done.created": "Booked ({n} bookings made).",
     "desk.bk.done.cancel": "The booking is cancelled.",
     "desk.bk.done.release": "The room is released.",
@@ -205,22 +212,33 @@ TEXTS: dict[str, str] = {
     "desk.bk.err.when": "Give the day and the start and end times.",
     "desk.bk.err.holder": "Choose who the booking is for.",
     "desk.bk.err.repeat_both": "Give the number of weeks or the last day, not both.",
-    "desk.bk.err.until": "The last day of the repeat must be a date no earlier than the booking's day.",
+    "desk.bk.err.until": (
+        "The last day of the repeat must be a date no earlier than the booking's day."
+    ),
     "desk.err.conflict": "The room is already booked at that time. Nothing was booked.",
-    "desk.err.series": "{count} of the weeks clash with other bookings ({times}). Nothing was booked.",
+    "desk.err.series": (
+        "{count} of the weeks clash with other bookings ({times}). Nothing was booked."
+    ),
     "desk.err.waits": "This member is already waiting for that time.",
     "desk.err.entry_booked": "This entry has become a booking: cancel the booking instead.",
     "desk.err.offer_taken": "This offer has already been accepted.",
     "desk.err.offer_expired": "This offer has expired.",
-    "desk.err.room_taken": "The room was booked in the meantime; the member is still on the waitlist.",
-    "desk.err.changed": "Someone changed this in the meantime. Nothing was changed; reload the page.",
+    "desk.err.room_taken": (
+        "The room was booked in the meantime; the member is still on the waitlist."
+    ),
+    "desk.err.changed": (
+        "Someone changed this in the meantime. Nothing was changed; reload the page."
+    ),
     "desk.err.now_is": "This booking is now {status}. Nothing was changed.",
     "desk.err.suspended": "This member is suspended and may not book.",
     "desk.err.barred": "This member may not book for now, after repeated no-shows.",
     "desk.err.range_order": "The last day is before the first.",
     "desk.err.range": "Choose a first and last day, at most a year apart.",
     "desk.err.past": "The start is in the past.",
-    "desk.err.hours": "The room cannot be booked at that time: the whole booking must fall within its opening hours.",
+    "desk.err.hours": (
+        "The room cannot be booked at that time: the whole booking must fall within its opening"
+        " hours."
+    ),
     "desk.err.order": "The end must be after the start.",
     "desk.err.too_long": "The booking is longer than a booking may be.",
     "desk.err.horizon": "That is too far ahead to book.",

@@ -188,9 +188,16 @@ TEXTS: dict[str, str] = {
     "desk.bk.ask.cancel": "Anulować tę rezerwację?",
     "desk.bk.ask.release": "Zwolnić salę teraz?",
     "desk.bk.ask.end": "Zakończyć tę rezerwację teraz?",
-    "desk.bk.means.cancel": "Rezerwacja zostanie anulowana, a jej czas zaproponowany osobom oczekującym.",
-    "desk.bk.means.release": "Rezerwujący nie przyjdzie: sala wraca do dyspozycji bez odnotowania nieobecności, a rezerwujący dostanie powiadomienie.",
-    "desk.bk.means.end": "Goście wyszli: rezerwacja kończy się teraz, a reszta jej czasu jest wolna.",
+    "desk.bk.means.cancel": (
+        "Rezerwacja zostanie anulowana, a jej czas zaproponowany osobom oczekującym."
+    ),
+    "desk.bk.means.release": (
+        "Rezerwujący nie przyjdzie: sala wraca do dyspozycji bez odnotowania nieobecności, a "
+        "rezerwujący dostanie powiadomienie."
+    ),
+    "desk.bk.means.end": (
+        "Goście wyszli: rezerwacja kończy się teraz, a reszta jej czasu jest wolna."
+    ),
     "desk.bk.done.created": "Zarezerwowano (liczba rezerwacji: {n}).",
     "desk.bk.done.cancel": "Rezerwacja została anulowana.",
     "desk.bk.done.release": "Sala została zwolniona.",
@@ -209,22 +216,33 @@ TEXTS: dict[str, str] = {
     "desk.bk.err.when": "Podaj dzień oraz godzinę rozpoczęcia i zakończenia.",
     "desk.bk.err.holder": "Wybierz, dla kogo jest rezerwacja.",
     "desk.bk.err.repeat_both": "Podaj liczbę tygodni albo ostatni dzień, nie oba naraz.",
-    "desk.bk.err.until": "Ostatni dzień powtórzeń musi być datą nie wcześniejszą niż dzień rezerwacji.",
+    "desk.bk.err.until": (
+        "Ostatni dzień powtórzeń musi być datą nie wcześniejszą niż dzień rezerwacji."
+    ),
     "desk.err.conflict": "Sala jest już zarezerwowana w tym czasie. Niczego nie zarezerwowano.",
-    "desk.err.series": "Tygodnie kolidujące z innymi rezerwacjami: {count} ({times}). Niczego nie zarezerwowano.",
+    "desk.err.series": (
+        "Tygodnie kolidujące z innymi rezerwacjami: {count} ({times}). Niczego nie zarezerwowano."
+    ),
     "desk.err.waits": "Ta osoba już czeka na ten termin.",
     "desk.err.entry_booked": "Ten wpis stał się rezerwacją: anuluj rezerwację.",
     "desk.err.offer_taken": "Ta propozycja została już przyjęta.",
     "desk.err.offer_expired": "Ta propozycja wygasła.",
-    "desk.err.room_taken": "W międzyczasie ktoś zarezerwował salę; osoba pozostaje na liście oczekujących.",
+    "desk.err.room_taken": (
+        "W międzyczasie ktoś zarezerwował salę; osoba pozostaje na liście oczekujących."
+    ),
     "desk.err.changed": "Ktoś zmienił to w międzyczasie. Niczego nie zmieniono; odśwież stronę.",
     "desk.err.now_is": "Stan tej rezerwacji to teraz: {status}. Niczego nie zmieniono.",
     "desk.err.suspended": "Ta osoba jest zawieszona i nie może rezerwować.",
-    "desk.err.barred": "Ta osoba nie może na razie rezerwować z powodu powtarzających się nieobecności.",
+    "desk.err.barred": (
+        "Ta osoba nie może na razie rezerwować z powodu powtarzających się nieobecności."
+    ),
     "desk.err.range_order": "Ostatni dzień jest wcześniejszy niż pierwszy.",
     "desk.err.range": "Wybierz pierwszy i ostatni dzień, najwyżej rok od siebie.",
     "desk.err.past": "Początek jest w przeszłości.",
-    "desk.err.hours": "Tej sali nie można zarezerwować w tym czasie: cała rezerwacja musi mieścić się w godzinach otwarcia.",
+    "desk.err.hours": (
+        "Tej sali nie można zarezerwować w tym czasie: cała rezerwacja musi mieścić się w "
+        "godzinach otwarcia."
+    ),
     "desk.err.order": "Koniec musi być po początku.",
     "desk.err.too_long": "Rezerwacja jest dłuższa, niż pozwala regulamin.",
     "desk.err.horizon": "To zbyt odległy termin, by go rezerwować.",
@@ -251,8 +269,12 @@ TEXTS: dict[str, str] = {
     "desk.rep.from": "Od (dzień)",
     "desk.rep.to": "Do (dzień, włącznie)",
     "desk.rep.csv": "Pobierz jako CSV (arkusz kalkulacyjny)",
-    "desk.rep.note": "Godziny. Wykorzystanie liczone z czujników w salach do chwili obecnej, nigdy naprzód.",
-    "desk.rep.chart": "Godziny zarezerwowane, wykorzystane i nieobecności w każdej sali w całym okresie.",
+    "desk.rep.note": (
+        "Godziny. Wykorzystanie liczone z czujników w salach do chwili obecnej, nigdy naprzód."
+    ),
+    "desk.rep.chart": (
+        "Godziny zarezerwowane, wykorzystane i nieobecności w każdej sali w całym okresie."
+    ),
     "desk.rep.week": "Tydzień {week} ({first} – {last})",
     "desk.rep.booked": "Zarezerwowane (godz.)",
     "desk.rep.used": "Wykorzystane (godz.)",
