@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from server.context import ServerContext
 from server.db import models
+from server.people import members
 from server.waitlist import entries as waitlist_entries
 from server.waitlist import offers as waitlist_offers
 
@@ -22,10 +23,7 @@ SLOT = (datetime(2026, 3, 2, 12, 0, tzinfo=UTC), datetime(2026, 3, 2, 14, 0, tzi
 
 def add_member(ctx: ServerContext, name: str) -> int:
     with ctx.writes() as s, s.begin():
-        member = models.Member(name=name, category="resident")
-        s.add(member)
-        s.flush()
-        return member.id
+        return members.create_member(s, name=name, category="resident").id
 
 
 def join(ctx: ServerContext, member_id: int) -> int:

@@ -14,31 +14,25 @@ the reader's language (server.dashboard.reception.refusals)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.bookings import rules, store
-from server.dashboard.pages import LangQuery, page_lang, render
 from server.dashboard.reception import refusals
-from server.dashboard.reception.forms import (
-    FormDep,
-    check_csrf,
-    csrf_token,
-    local_day,
-    local_instant,
-    redirect,
-    site_zone,
-)
+from server.dashboard.reception.forms import Checked, Desk, DeskDep, FormDep, local_instant
 from server.db import models
-from server.deps import CtxDep, ReadSession, Staff, WriteSession, audited
+from server.deps import ReadSession, Staff, WriteSession, audited
 from server.errors import DomainError
+from server.live.kinds import BookingEvent
 from server.people import members
 from server.reports.weeks import local_midnight
 from server.schemas import MAX_ID
@@ -103,52 +97,42 @@ def _rows(
     ]
 
 
-def _rooms(request: Request) -> list[tuple[str, str]]:
-    return [(r.id, r.name) for r in request.app.state.ctx.site.rooms if r.bookable]
+def _rooms(desk: Desk) -> list[tuple[str, str]]:
+    return [(r.id, r.name) for r in desk.ctx.site.rooms if r.bookable]
 
 
-def _room(request: Request, room: str | None) -> str:
-    ids = [room_id for room_id, _ in _rooms(request)]
+def _room(desk: Desk, room: str | None) -> str:
+    ids = [room_id for room_id, _ in _rooms(desk)]
     return room if room in ids else ids[0]
 
 
 @router.get("")
 def schedule(
-    request: Request,
+    desk: DeskDep,
     session: ReadSession,
     room: Text = None,
     day: Text = None,
     view: Literal["day", "week"] = "day",
     done: Text = None,
     n: Annotated[int, Query(ge=0, le=1000)] = 1,
-    lang: LangQuery = None,
 ) -> Response:
     """A room's day, or the week (Monday to Sunday) of that day, as a table."""
-    zone = site_zone(request)
-    room_id = _room(request, room)
-    shown = local_day(request, day)
+    zone = desk.zone
+    room_id = _room(desk, room)
+    shown = desk.day(day)
     first = shown - timedelta(days=shown.weekday()) if view == "week" else shown
-    length = 7 if view == "week" else 1
-    step = timedelta(days=length)
-    rows = _rows(
-        session,
-        room_id=room_id,
-        start=local_midnight(first, zone),
-        end=local_midnight(first + step, zone),
-        zone=zone,
-    )
-    return render(
-        request,
+    step = timedelta(days=7 if view == "week" else 1)
+    start, end = local_midnight(first, zone), local_midnight(first + step, zone)
+    return desk.render(
         "reception/bookings.html",
-        page_lang(request, lang),
-        rooms=_rooms(request),
+        rooms=_rooms(desk),
         room_id=room_id,
         view=view,
         day=shown,
-        days=[first + timedelta(days=i) for i in range(length)],
+        days=[first + timedelta(days=i) for i in range(step.days)],
         prev=shown - step,
         next=shown + step,
-        rows=rows,
+        rows=_rows(session, room_id=room_id, start=start, end=end, zone=zone),
         done=done if done in DONE else None,
         n=n,
     )
@@ -158,9 +142,8 @@ def schedule(
 
 
 def _form_page(
-    request: Request,
+    desk: Desk,
     session: Session,
-    lang: str,
     values: dict[str, object],
     *,
     error: str | None = None,
@@ -169,38 +152,30 @@ def _form_page(
     query = str(values.get("q") or "")
     found = members.list_members(session, query=query or None, limit=MEMBER_CHOICES)
     chosen = {str(a) for a in values.get("attendees", [])}  # type: ignore[attr-defined]
-    return render(
-        request,
+    return desk.render(
         "reception/booking_new.html",
-        lang,
         status=status,
-        rooms=_rooms(request),
+        rooms=_rooms(desk),
         members=[(m.id, m.name) for m in found],
         values=values,
         chosen=chosen,
         error=error,
-        csrf_token=csrf_token(request),
-        max_weeks=request.app.state.ctx.site.bookings.max_occurrences,
+        max_weeks=desk.ctx.site.bookings.max_occurrences,
     )
 
 
 @router.get("/new")
 def new_booking(
-    request: Request,
-    session: ReadSession,
-    room: Text = None,
-    day: Text = None,
-    q: Text = None,
-    lang: LangQuery = None,
+    desk: DeskDep, session: ReadSession, room: Text = None, day: Text = None, q: Text = None
 ) -> Response:
     """The booking form; `q` narrows the members to choose from (name or e-mail)."""
     values: dict[str, object] = dict.fromkeys(FIELDS, "") | {
-        "room": _room(request, room),
-        "day": local_day(request, day).isoformat(),
+        "room": _room(desk, room),
+        "day": desk.day(day).isoformat(),
         "q": q or "",
         "attendees": [],
     }
-    return _form_page(request, session, page_lang(request, lang), values)
+    return _form_page(desk, session, values)
 
 
 @dataclass(frozen=True)
@@ -236,47 +211,38 @@ def _parse(form: dict[str, object], zone: ZoneInfo) -> Asked:
     return Asked(booking=asked, weeks=weeks)
 
 
-@router.post("/new")
-def create(
-    request: Request, form: FormDep, session: WriteSession, ctx: CtxDep, lang: LangQuery = None
-) -> Response:
+def _book(desk: Desk, session: Session, asked: Asked) -> list[models.Booking]:
+    """Book once, or weekly, in the caller's transaction; audited (`booking.create`)."""
+    site, now = desk.ctx.site, desk.ctx.clock()
+    if asked.weeks > 1:
+        made = rules.create_series(
+            session, site=site, request=asked.booking, weekly=asked.weeks, now=now
+        )
+    else:
+        made = [rules.create_booking(session, site=site, request=asked.booking, now=now)]
+    audited(desk.request, session, "booking.create", made[0].id, rules.audit_detail(made))
+    return made
+
+
+@router.post("/new", dependencies=[Checked])
+def create(desk: DeskDep, form: FormDep, session: WriteSession) -> Response:
     """Book (or book weekly); back to the room's day, or the form again with the error."""
-    check_csrf(request, form)
-    chosen = page_lang(request, lang)
     values: dict[str, object] = {f: form.get(f) for f in FIELDS}
     values["attendees"] = form.getlist("attendees")
-    zone = site_zone(request)
     try:
-        asked = _parse(values, zone)
+        asked = _parse(values, desk.zone)
         with session.begin():
-            if asked.weeks > 1:
-                made = rules.create_series(
-                    session,
-                    site=ctx.site,
-                    request=asked.booking,
-                    weekly=asked.weeks,
-                    now=ctx.clock(),
-                )
-            else:
-                made = [
-                    rules.create_booking(
-                        session, site=ctx.site, request=asked.booking, now=ctx.clock()
-                    )
-                ]
-            audited(request, session, "booking.create", made[0].id, rules.audit_detail(made))
+            made = _book(desk, session, asked)
     except (refusals.FormError, DomainError) as exc:
-        error = refusals.explain(chosen, exc, site=ctx.site, zone=zone)
-        status = 422 if isinstance(exc, refusals.FormError) else exc.status
-        return _form_page(request, session, chosen, values, error=error, status=status)
-    day = asked.booking.start.astimezone(zone).date()
-    return redirect(
+        status = exc.status if isinstance(exc, DomainError) else 422
+        return _form_page(desk, session, values, error=desk.explain(exc), status=status)
+    return desk.redirect(
         "/reception/bookings",
         room=asked.booking.room_id,
-        day=day.isoformat(),
+        day=asked.booking.start.astimezone(desk.zone).date().isoformat(),
         view="week" if len(made) > 1 else None,
         done="created",
         n=len(made),
-        lang=lang,
     )
 
 
@@ -284,86 +250,61 @@ def create(
 
 
 def _confirm_page(
-    request: Request,
+    desk: Desk,
     session: Session,
     booking_id: int,
     action: Action,
-    lang: str,
     *,
     error: str | None = None,
     status: int = 200,
 ) -> Response:
     booking = store.get_booking(session, booking_id=booking_id)
-    zone = site_zone(request)
-    (row,) = [
-        r
-        for r in _rows(
-            session, room_id=booking.room_id, start=booking.start, end=booking.end, zone=zone
-        )
-        if r.id == booking_id
-    ]
-    room = request.app.state.ctx.site.room(booking.room_id)
-    return render(
-        request,
+    found = _rows(
+        session, room_id=booking.room_id, start=booking.start, end=booking.end, zone=desk.zone
+    )
+    (row,) = [r for r in found if r.id == booking_id]
+    room = desk.ctx.site.room(booking.room_id)
+    return desk.render(
         "reception/booking_confirm.html",
-        lang,
         status=status,
         row=row,
         room_id=booking.room_id,
         room_name=room.name if room else booking.room_id,
         action=action,
         error=error,
-        csrf_token=csrf_token(request),
     )
 
 
 @router.get("/{booking_id}/{action}")
-def confirm(
-    booking_id: BookingId,
-    action: Action,
-    request: Request,
-    session: ReadSession,
-    lang: LangQuery = None,
-) -> Response:
+def confirm(booking_id: BookingId, action: Action, desk: DeskDep, session: ReadSession) -> Response:
     """Are you sure? A page with the booking and one button (no script needed)."""
-    return _confirm_page(request, session, booking_id, action, page_lang(request, lang))
+    return _confirm_page(desk, session, booking_id, action)
 
 
-@router.post("/{booking_id}/{action}")
-def act(
-    booking_id: BookingId,
-    action: Action,
-    request: Request,
-    form: FormDep,
-    session: WriteSession,
-    ctx: CtxDep,
-    lang: LangQuery = None,
-) -> Response:
+# What each action does to a booking (the domain's), made by staff.
+CHANGES: dict[str, Callable[..., tuple[models.Booking, BookingEvent]]] = {
+    "cancel": partial(freed.cancel_booking, by="staff"),
+    "release": freed.release_now,
+    "end": partial(freed.end_booking, by="staff"),
+}
+
+
+@router.post("/{booking_id}/{action}", dependencies=[Checked])
+def act(booking_id: BookingId, action: Action, desk: DeskDep, session: WriteSession) -> Response:
     """Cancel, release or end the booking (audited), then back to its day."""
-    check_csrf(request, form)
-    now = ctx.clock()
+    ctx = desk.ctx
     try:
         with session.begin():
-            if action == "cancel":
-                booking, event = freed.cancel_booking(
-                    session, site=ctx.site, booking_id=booking_id, now=now, by="staff"
-                )
-            elif action == "release":
-                booking, event = freed.release_now(
-                    session, site=ctx.site, booking_id=booking_id, now=now
-                )
-            else:
-                booking, event = freed.end_booking(
-                    session, site=ctx.site, booking_id=booking_id, now=now, by="staff"
-                )
-            audited(request, session, f"booking.{action}", booking_id, {"room_id": booking.room_id})
-    except DomainError as exc:
-        chosen = page_lang(request, lang)
-        error = refusals.explain(chosen, exc, site=ctx.site, zone=site_zone(request))
-        with ctx.reads() as reader:
-            return _confirm_page(
-                request, reader, booking_id, action, chosen, error=error, status=exc.status
+            booking, event = CHANGES[action](
+                session, site=ctx.site, booking_id=booking_id, now=ctx.clock()
             )
+            audited(
+                desk.request, session, f"booking.{action}", booking_id, {"room_id": booking.room_id}
+            )
+    except DomainError as exc:
+        with ctx.reads() as reader:
+            error = desk.explain(exc)
+            return _confirm_page(desk, reader, booking_id, action, error=error, status=exc.status)
     ctx.events.publish(event)
-    day = booking.start.astimezone(site_zone(request)).date().isoformat()
-    return redirect("/reception/bookings", room=booking.room_id, day=day, done=action, lang=lang)
+    day = booking.start.astimezone(desk.zone).date().isoformat()
+    return desk.redirect("/reception/bookings", room=booking.room_id, day=day, done=action)

@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Annotated
 from urllib.parse import parse_qs, urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, HTTPException, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 
+from server.context import ServerContext
+from server.dashboard.pages import LangQuery, page_lang, render
+from server.dashboard.reception import refusals
+from server.deps import CtxDep
 from server.people.sessions import COOKIE
 
 CSRF_FIELD = "csrf_token"
@@ -51,6 +56,59 @@ async def posted(request: Request) -> Form:
 FormDep = Annotated[Form, Depends(posted)]
 
 
+@dataclass(frozen=True)
+class Desk:
+    """What a reception page's handler needs besides its own parameters: the request, the
+    server, the page's language (`asked`: `?lang=` as given, kept across a redirect)."""
+
+    request: Request
+    ctx: ServerContext
+    lang: str
+    asked: str | None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.ctx.site.site.timezone)
+
+    @property
+    def today(self) -> date:
+        return self.ctx.clock().astimezone(self.zone).date()
+
+    def day(self, value: str | None) -> date:
+        """A `YYYY-MM-DD` day, or today in the site's zone when absent or malformed."""
+        try:
+            return date.fromisoformat(value or "")
+        except ValueError:
+            return self.today
+
+    def render(self, template: str, *, status: int = 200, **values: object) -> Response:
+        """The page, with the CSRF token its forms carry."""
+        token = csrf_token(self.request)
+        return render(self.request, template, self.lang, status, csrf_token=token, **values)
+
+    def explain(self, exc: Exception) -> str:
+        """A refusal in the page's language."""
+        return refusals.explain(self.lang, exc, site=self.ctx.site, zone=self.zone)
+
+    def redirect(self, path: str, **query: object) -> RedirectResponse:
+        return redirect(path, **query, lang=self.asked)
+
+
+def _desk(request: Request, ctx: CtxDep, lang: LangQuery = None) -> Desk:
+    return Desk(request=request, ctx=ctx, lang=page_lang(request, lang), asked=lang)
+
+
+DeskDep = Annotated[Desk, Depends(_desk)]
+
+
+def _checked(request: Request, form: FormDep) -> None:
+    check_csrf(request, form)
+
+
+# A form post's route dependency: its `csrf_token` is checked before anything else runs.
+Checked = Depends(_checked)
+
+
 def csrf_token(request: Request) -> str:
     """The token a page's forms carry as the hidden field `csrf_token`: derived from the
     browser's session cookie, so another site's page cannot know it ('' signed out)."""
@@ -69,18 +127,6 @@ def check_csrf(request: Request, form: Form) -> None:
     given = form.get(CSRF_FIELD).encode()
     if not expected or not hmac.compare_digest(given, expected.encode()):
         raise HTTPException(status_code=403, detail="the form is out of date; reload the page")
-
-
-def site_zone(request: Request) -> ZoneInfo:
-    return ZoneInfo(request.app.state.ctx.site.site.timezone)
-
-
-def local_day(request: Request, value: str | None) -> date:
-    """A `YYYY-MM-DD` day, or today in the site's zone when absent or malformed."""
-    try:
-        return date.fromisoformat(value or "")
-    except ValueError:
-        return request.app.state.ctx.clock().astimezone(site_zone(request)).date()
 
 
 def local_instant(day: date, at: time, zone: ZoneInfo) -> datetime:

@@ -13,14 +13,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from markupsafe import Markup
 
-from server.dashboard.pages import LangQuery, page_lang, render
-from server.dashboard.reception import refusals
-from server.dashboard.reception.forms import site_zone
-from server.deps import CtxDep, ReadSession, Staff
+from server.dashboard.reception.forms import Desk, DeskDep
+from server.deps import ReadSession, Staff
 from server.errors import Invalid
 from server.notify.texts import text
 from server.reports import utilisation as reports
@@ -59,11 +57,10 @@ def _line(room: reports.RoomWeek, lang: str) -> RoomLine:
     )
 
 
-def _days(request: Request, first: str | None, last: str | None) -> tuple[date, date]:
+def _days(desk: Desk, first: str | None, last: str | None) -> tuple[date, date]:
     """The range asked for; the last four full weeks when neither day is given."""
     if not first and not last:
-        today = request.app.state.ctx.clock().astimezone(site_zone(request)).date()
-        return default_range(today)
+        return default_range(desk.today)
     try:
         return date.fromisoformat(first or ""), date.fromisoformat(last or "")
     except ValueError:
@@ -72,44 +69,40 @@ def _days(request: Request, first: str | None, last: str | None) -> tuple[date, 
 
 @router.get("/reports")
 def report_page(
-    request: Request,
+    desk: DeskDep,
     session: ReadSession,
-    ctx: CtxDep,
     first: Annotated[Day, Query(alias="from")] = None,
     last: Annotated[Day, Query(alias="to")] = None,
-    lang: LangQuery = None,
 ) -> Response:
     """The utilisation report of a range of local days, as tables and a chart."""
-    chosen = page_lang(request, lang)
     try:
-        first_day, last_day = _days(request, first, last)
+        first_day, last_day = _days(desk, first, last)
         report = reports.load_utilisation(
-            session, site=ctx.site, first_day=first_day, last_day=last_day, now=ctx.clock()
+            session,
+            site=desk.ctx.site,
+            first_day=first_day,
+            last_day=last_day,
+            now=desk.ctx.clock(),
         )
     except Invalid as exc:
-        error = refusals.explain(chosen, exc, site=ctx.site, zone=site_zone(request))
-        return render(
-            request,
+        return desk.render(
             "reception/reports.html",
-            chosen,
-            status=422,
-            error=error,
+            status=exc.status,
+            error=desk.explain(exc),
             first=first or "",
             last=last or "",
             weeks=[],
             chart=None,
             csv=None,
         )
-    svg = utilisation_svg(report, lang=chosen)  # type: ignore[arg-type]
+    svg = utilisation_svg(report, lang=desk.lang)  # type: ignore[arg-type]
     query = f"from={first_day.isoformat()}&to={last_day.isoformat()}"
-    return render(
-        request,
+    return desk.render(
         "reception/reports.html",
-        chosen,
         error=None,
         first=first_day.isoformat(),
         last=last_day.isoformat(),
-        weeks=[(w.week, [_line(r, chosen) for r in w.rooms]) for w in report.weeks],
+        weeks=[(w.week, [_line(r, desk.lang) for r in w.rooms]) for w in report.weeks],
         # the SVG escapes every text it writes; the XML declaration stays out of HTML
         chart=Markup(svg.split("\n", 1)[1]),  # noqa: S704
         csv=f"/api/reports/utilisation.csv?{query}",
