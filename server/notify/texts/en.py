@@ -161,7 +161,7 @@ TEXTS: dict[str, str] = {
     "desk.bk.title": "Bookings",
     "desk.bk.room": "Room",
     "desk.bk.day": "Day",
-    "desk.bk.view": "Show",
+    "desk.bk.view": "View",
     "desk.bk.view_day": "one day",
     "desk.bk.view_week": "the whole week",
     "desk.bk.show": "Show",

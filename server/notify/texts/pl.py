@@ -165,7 +165,7 @@ TEXTS: dict[str, str] = {
     "desk.bk.title": "Rezerwacje",
     "desk.bk.room": "Sala",
     "desk.bk.day": "Dzień",
-    "desk.bk.view": "Pokaż",
+    "desk.bk.view": "Widok",
     "desk.bk.view_day": "jeden dzień",
     "desk.bk.view_week": "cały tydzień",
     "desk.bk.show": "Pokaż",

@@ -164,7 +164,7 @@ TEXTS: dict[str, str] = {
     "desk.bk.title": "Бронювання",
     "desk.bk.room": "Зала",
     "desk.bk.day": "День",
-    "desk.bk.view": "Показати",
+    "desk.bk.view": "Вигляд",
     "desk.bk.view_day": "один день",
     "desk.bk.view_week": "увесь тиждень",
     "desk.bk.show": "Показати",
