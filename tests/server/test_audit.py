@@ -86,7 +86,7 @@ def test_a_staff_release_is_recorded(client, admin, ctx, clock) -> None:  # type
         headers=admin,
     ).json()
     assert client.post(f"/api/bookings/{booking['id']}/release", headers=admin).is_success
-    [entry, created] = entries(ctx)  # newest first: making the booking is recorded too
+    [created, entry] = entries(ctx)  # making the booking is recorded too
     assert (created.action, created.target) == ("booking.create", str(booking["id"]))
     assert (entry.action, entry.target, entry.detail["room_id"]) == (
         "booking.release",
