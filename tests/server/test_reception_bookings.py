@@ -83,6 +83,11 @@ def test_the_week_and_the_day_show_names_and_local_times_across_a_dst_change(
     assert 'href="?room=sala-a&amp;day=2026-03-28&amp;view=day&amp;lang=en" rel="prev"' in day.text
     assert 'href="?room=sala-a&amp;day=2026-03-30&amp;view=day&amp;lang=en" rel="next"' in day.text
     assert '<th scope="col">Booked by</th>' in day.text
+    book(ctx, anna, local(30, 23), local(31, 1))  # into Tuesday: shown on Tuesday too
+    tuesday = client.get("/reception/bookings?room=sala-a&day=2026-03-31&lang=pl", headers=admin)
+    assert [r.split(" Anuluj")[0] for r in rows_of(tuesday.text)] == [
+        "23:00–01:00 Anna Kowalska – zarezerwowana 0"
+    ]
 
 
 def form(**fields: Any) -> dict[str, Any]:

@@ -85,7 +85,7 @@ def _rows(
     return [
         Row(
             id=b.id,
-            day=b.start.astimezone(zone).date(),
+            day=max(b.start, start).astimezone(zone).date(),  # one begun before: the first day
             start=hhmm(b.start),
             end=hhmm(b.end),
             holder=names.get(b.member_id, f"#{b.member_id}"),
