@@ -10,13 +10,17 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from fastapi import HTTPException
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from starlette.requests import Request
 
 from server.bookings import rules
 from server.context import ServerContext
+from server.dashboard.reception.forms import Form, check_csrf, csrf_token
 from server.db import models
 from server.people import members
+from server.people.sessions import COOKIE
 
 if TYPE_CHECKING:
     from tests.server.conftest import FakeClock
@@ -241,25 +245,31 @@ def test_cancel_release_and_end_early_after_a_confirmation_are_audited(
     assert len(audit_actions(ctx)) == 1
 
 
-def test_a_form_posted_with_the_session_cookie_needs_its_csrf_token(
-    client: TestClient, ctx: ServerContext
-) -> None:
-    from starlette.requests import Request
-
-    from server.dashboard.reception.forms import Form, check_csrf
-
+def test_a_form_posted_with_the_session_cookie_needs_its_csrf_token() -> None:
     def request(cookie: str | None) -> Request:
-        headers = [(b"cookie", f"spacehub_session={cookie}".encode())] if cookie else []
-        return Request({"type": "http", "headers": headers, "method": "POST", "app": client.app})
+        headers = [(b"cookie", f"{COOKIE}={cookie}".encode())] if cookie else []
+        return Request({"type": "http", "headers": headers, "method": "POST"})
 
-    from fastapi import HTTPException
-
-    signed_in = request("abc")
-    token = signed_in and __import__(
-        "server.dashboard.reception.forms", fromlist=["csrf_token"]
-    ).csrf_token(signed_in)
-    check_csrf(signed_in, Form({"csrf_token": [token]}))
-    for req, given in ((signed_in, "wrong"), (signed_in, ""), (request(None), "")):
+    signed_in, other = request("session-a"), request("session-b")
+    check_csrf(signed_in, Form({"csrf_token": [csrf_token(signed_in)]}))
+    for req, given in (
+        (signed_in, "wrong"),
+        (signed_in, ""),
+        (signed_in, csrf_token(other)),  # another session's token
+        (request(None), ""),
+    ):
         with pytest.raises(HTTPException) as refused:
             check_csrf(req, Form({"csrf_token": [given]}))
         assert refused.value.status_code == 403
+
+
+def test_a_signed_in_browser_gets_the_pages_with_its_forms_token(
+    client: TestClient, ctx: ServerContext
+) -> None:
+    token = ctx.settings.admin_token
+    assert client.get(f"/login?token={token}", follow_redirects=False).status_code == 303
+    page = client.get("/reception/bookings/new")
+    assert page.status_code == 200
+    (value,) = re.findall(r'name="csrf_token" value="([^"]*)"', page.text)
+    assert len(value) == 64
+    assert 'href="/reception/bookings?lang=pl">Rezerwacje</a>' in page.text  # the navigation
