@@ -29,9 +29,12 @@ demo-reset: install
 test: install
 	$(BIN)/python -m pytest $(ARGS)
 
-# Only the tests marked `unit`: no broker, browser, subprocess or fault injection.
+# Only the tests marked `unit`: no broker, browser, subprocess or fault injection; one
+# worker a CPU (pytest-xdist), since each test has its own database and temporary files.
+# Bytecode is cached (in the ignored __pycache__) even where PYTHONDONTWRITEBYTECODE is
+# set: compiling the packages and rewriting the tests' asserts again costs each worker ~5 s.
 test-fast: install
-	$(BIN)/python -m pytest -m unit $(ARGS)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -m unit -n auto $(ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -38,6 +38,8 @@ from server.dashboard.pages import (
     render,
     static_file,
 )
+from server.dashboard.reception import accesslog as reception_accesslog
+from server.dashboard.reception import audit as reception_audit
 from server.dashboard.reception import bookings as desk_bookings
 from server.dashboard.reception import reports as desk_reports
 from server.dashboard.reception import waitlist as desk_waitlist
@@ -248,6 +250,8 @@ class RedactTokens(logging.Filter):
 def install(app: FastAPI) -> None:
     """Add the dashboard's routes to the app and keep sign-in tokens out of access logs."""
     app.include_router(router)
+    app.include_router(reception_accesslog.router)
+    app.include_router(reception_audit.router)
     app.include_router(desk_bookings.router)
     app.include_router(desk_waitlist.router)
     app.include_router(desk_reports.router)

@@ -272,4 +272,5 @@ def test_a_signed_in_browser_gets_the_pages_with_its_forms_token(
     assert page.status_code == 200
     (value,) = re.findall(r'name="csrf_token" value="([^"]*)"', page.text)
     assert len(value) == 64
-    assert 'href="/reception/bookings?lang=pl">Rezerwacje</a>' in page.text  # the navigation
+    # the pages' navigation, the page itself marked
+    assert '<a href="/reception/bookings" aria-current="page">Rezerwacje</a>' in page.text
