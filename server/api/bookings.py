@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 
 from server.bookings import rules, store
 from server.bookings.schemas import BookingCreate, BookingOut, RoomId, SeriesOut, Status
-from server.deps import Admin, CtxDep, ReadSession, WriteSession
+from server.deps import Admin, CtxDep, ReadSession, WriteSession, audited
 from server.schemas import MAX_ID
 from server.timefmt import RequestTime
 from server.waitlist import freed
@@ -21,19 +21,22 @@ BookingId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 @router.post("/bookings", status_code=201)
 def create_booking(
-    body: BookingCreate, session: WriteSession, ctx: CtxDep
+    body: BookingCreate, request: Request, session: WriteSession, ctx: CtxDep
 ) -> BookingOut | SeriesOut:
     """Book a room (201 with the booking), or with `repeat` a weekly series (201 with
-    `series_id` and every booking); 409 when it overlaps, naming what is in the way."""
+    `series_id` and every booking); 409 when it overlaps, naming what is in the way.
+    Recorded in the audit log (`booking.create`, one entry for a series)."""
     currency = ctx.site.site.currency
-    request = rules.BookingRequest(**body.model_dump(exclude={"repeat"}))
+    asked = rules.BookingRequest(**body.model_dump(exclude={"repeat"}))
     with session.begin():
         if body.repeat is None:
-            booking = rules.create_booking(session, site=ctx.site, request=request, now=ctx.clock())
+            booking = rules.create_booking(session, site=ctx.site, request=asked, now=ctx.clock())
+            audited(request, session, "booking.create", booking.id, rules.audit_detail([booking]))
             return BookingOut.of(booking, currency=currency)
         series = rules.create_series(
-            session, site=ctx.site, request=request, weekly=body.repeat.weekly, now=ctx.clock()
+            session, site=ctx.site, request=asked, weekly=body.repeat.weekly, now=ctx.clock()
         )
+        audited(request, session, "booking.create", series[0].id, rules.audit_detail(series))
         return SeriesOut(
             series_id=series[0].series_id or "",
             bookings=[BookingOut.of(b, currency=currency) for b in series],
@@ -74,12 +77,31 @@ def get_booking(booking_id: BookingId, session: ReadSession, ctx: CtxDep) -> Boo
 
 
 @router.post("/bookings/{booking_id}/cancel")
-def cancel_booking(booking_id: BookingId, session: WriteSession, ctx: CtxDep) -> BookingOut:
+def cancel_booking(
+    booking_id: BookingId, request: Request, session: WriteSession, ctx: CtxDep
+) -> BookingOut:
     """Cancel a booking that is still `booked` (200 with it, now `cancelled`); 409 when it
-    is checked in, released, completed or cancelled already."""
+    is checked in, released, completed or cancelled already. Audited (`booking.cancel`)."""
     with session.begin():
         booking, event = freed.cancel_booking(
             session, site=ctx.site, booking_id=booking_id, now=ctx.clock(), by="api"
         )
+        audited(request, session, "booking.cancel", booking_id, {"room_id": booking.room_id})
+    ctx.events.publish(event)
+    return BookingOut.of(booking, currency=ctx.site.site.currency)
+
+
+@router.post("/bookings/{booking_id}/end")
+def end_booking(
+    booking_id: BookingId, request: Request, session: WriteSession, ctx: CtxDep
+) -> BookingOut:
+    """End a checked-in booking now (200 with it, now `completed`, its `end` now); the rest
+    of its slot is offered to the waitlist. 409 unless it is checked in and running.
+    Audited (`booking.end`)."""
+    with session.begin():
+        booking, event = freed.end_booking(
+            session, site=ctx.site, booking_id=booking_id, now=ctx.clock(), by="staff"
+        )
+        audited(request, session, "booking.end", booking_id, {"room_id": booking.room_id})
     ctx.events.publish(event)
     return BookingOut.of(booking, currency=ctx.site.site.currency)

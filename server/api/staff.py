@@ -1,8 +1,9 @@
 """What staff do from the dashboard: open a door remotely, lock a door down or hold it open,
 and give a booked room back now; each recorded in the audit log (`server.people.audit`).
 
-The three small domain operations live here beside their routes, as plain functions (no
-FastAPI in them): this slice has no staff module of its own. Every action is logged, and
+The two small door operations live here beside their routes, as plain functions (no
+FastAPI in them); giving a room back is `server.waitlist.freed.release_now`, which the
+reception desk's pages call too. Every action is logged, and
 kept in the audit log, with who asked (bearer token or signed-in browser) and from where."""
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Path, Request
 from pydantic import BaseModel
@@ -18,21 +18,19 @@ from sqlalchemy.orm import Session
 
 from protocol import topics
 from protocol.messages import DoorCommand, new_id
-from server.bookings import lifecycle
 from server.bookings.schemas import BookingOut
 from server.db import models
 from server.db.meta import bump
 from server.deps import Admin, CtxDep, WriteSession, actor, client_address
 from server.errors import Conflict, NotFound
-from server.live.kinds import BookingEvent, DeviceStatusEvent
+from server.live.kinds import DeviceStatusEvent
 from server.monitoring.device_status import device_event
-from server.notify.notifications import notify
 from server.openapi import unavailable
 from server.people import audit
 from server.schemas import MAX_ID, Body
 from server.site import SiteConfig
 from server.timefmt import ResponseTime
-from server.waitlist.freed import free_slot
+from server.waitlist.freed import release_now
 
 log = logging.getLogger(__name__)
 
@@ -91,37 +89,6 @@ def set_door_mode(session: Session, *, site: SiteConfig, door: str, mode: Mode) 
         row.mode = mode
         bump(session)  # `locked` refuses every grant: the snapshot must say so
     return device
-
-
-def release_now(
-    session: Session, *, site: SiteConfig, booking_id: int, now: datetime
-) -> tuple[models.Booking, BookingEvent]:
-    """Staff give a booked room back now (the holder called to say they will not come):
-    `booked -> released` with no no-show strike, the holder is told, and the rest of the
-    slot is offered to the first member waiting for it (server.waitlist.freed.free_slot).
-    The booking and the event to publish after the commit; NotFound, or Conflict unless
-    still `booked`."""
-    event = lifecycle.release_booking(session, booking_id=booking_id, now=now, by="staff")
-    booking = lifecycle.changed(session, booking_id=booking_id, event=event)
-    assert event is not None
-    zone = ZoneInfo(site.site.timezone)
-    room = site.room(booking.room_id)
-    notify(
-        session,
-        member_id=booking.member_id,
-        kind="released_by_staff",
-        booking_id=booking.id,
-        now=now,
-        params={
-            "room": room.name if room else booking.room_id,
-            "start": booking.start.astimezone(zone),
-            "end": booking.end.astimezone(zone),
-        },
-    )
-    free_slot(
-        session, site=site, room_id=booking.room_id, span=(booking.start, booking.end), now=now
-    )
-    return booking, event
 
 
 # -- routes -----------------------------------------------------------------------------

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, Field, model_validator
 
 from server.bookings.schemas import BookingOut, RoomId
 from server.db import models
-from server.deps import Admin, CtxDep, ReadSession, WriteSession
+from server.deps import Admin, CtxDep, ReadSession, WriteSession, audited
 from server.schemas import MAX_ID, Body, Id
 from server.timefmt import RequestTime, ResponseTime
 from server.waitlist import entries, offers
@@ -97,8 +97,9 @@ class OfferOut(BaseModel):
 
 
 @router.post("/waitlist", status_code=201)
-def join(body: WaitlistCreate, session: WriteSession, ctx: CtxDep) -> WaitlistOut:
-    """Wait for a room and time; 201 with the entry, 403 when the member may not book."""
+def join(body: WaitlistCreate, request: Request, session: WriteSession, ctx: CtxDep) -> WaitlistOut:
+    """Wait for a room and time; 201 with the entry, 403 when the member may not book.
+    Audited (`waitlist.join`)."""
     with session.begin():
         entry = entries.join(
             session,
@@ -111,6 +112,7 @@ def join(body: WaitlistCreate, session: WriteSession, ctx: CtxDep) -> WaitlistOu
             kind=body.kind,
             min_capacity=body.min_capacity,
         )
+        audited(request, session, "waitlist.join", entry.id, {"member_id": body.member_id})
     return WaitlistOut.of(entry)
 
 
@@ -133,11 +135,14 @@ def get_entry(entry_id: EntryId, session: ReadSession) -> WaitlistOut:
 
 
 @router.delete("/waitlist/{entry_id}", status_code=204, response_class=Response)
-def cancel_entry(entry_id: EntryId, session: WriteSession, ctx: CtxDep) -> Response:
+def cancel_entry(
+    entry_id: EntryId, request: Request, session: WriteSession, ctx: CtxDep
+) -> Response:
     """Leave the waitlist (204); an outstanding offer passes to the next member waiting.
-    409 when the entry was booked already."""
+    409 when the entry was booked already. Audited (`waitlist.leave`)."""
     with session.begin():
-        entries.cancel_entry(session, site=ctx.site, entry_id=entry_id, now=ctx.clock())
+        entry = entries.cancel_entry(session, site=ctx.site, entry_id=entry_id, now=ctx.clock())
+        audited(request, session, "waitlist.leave", entry_id, {"member_id": entry.member_id})
     return Response(status_code=204)
 
 
@@ -160,15 +165,16 @@ def get_offer(offer_id: OfferId, session: ReadSession) -> OfferOut:
 
 
 @router.post("/offers/{offer_id}/accept", status_code=201)
-def accept_offer(offer_id: OfferId, session: WriteSession, ctx: CtxDep) -> BookingOut:
+def accept_offer(
+    offer_id: OfferId, request: Request, session: WriteSession, ctx: CtxDep
+) -> BookingOut:
     """Book the offered room: 201 with the booking (`source: "waitlist"`); 409 when the
-    offer lapsed or was accepted already, or the room was booked meanwhile."""
-    taken: offers.RoomTaken | None = None
+    offer lapsed or was accepted already, or the room was booked meanwhile. Audited
+    (`offer.accept`)."""
     with session.begin():
-        try:
-            booking = offers.accept(session, site=ctx.site, offer_id=offer_id, now=ctx.clock())
-        except offers.RoomTaken as exc:
-            taken = exc  # the lapsed offer is committed with the transaction
-    if taken is not None:
-        raise taken
-    return BookingOut.of(booking, currency=ctx.site.site.currency)
+        got = offers.accept_or_lapse(session, site=ctx.site, offer_id=offer_id, now=ctx.clock())
+        if isinstance(got, models.Booking):
+            audited(request, session, "offer.accept", offer_id, {"booking_id": got.id})
+    if isinstance(got, offers.RoomTaken):
+        raise got  # the lapsed offer is committed with the transaction
+    return BookingOut.of(got, currency=ctx.site.site.currency)

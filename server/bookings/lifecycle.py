@@ -14,6 +14,7 @@ changes:
 | `booked` | `cancelled` | `cancel_booking` | the bookings API |
 | `booked` | `released` | `release_booking` | the no-show sweep, staff |
 | `checked_in` | `completed` | `complete`, `end_walk_in` | the sweep at its end; vacancy |
+| `checked_in` | `completed` | `end_early` | staff: it ends now (`end` moved to now) |
 | `checked_in` | `booked` | `undo_check_in` | a door that stayed shut on the tap |
 | `checked_in` | `cancelled` | `undo_walk_in` | a door that stayed shut on the tap |
 | `released` | `checked_in` | `reinstate` | a holder let in in time after all |
@@ -154,6 +155,15 @@ def end_walk_in(session: Session, *, booking_id: int, now: datetime) -> BookingE
     return transition(
         session, COMPLETE, booking_id=booking_id, by="vacancy", values=stamp, where=running
     )
+
+
+def end_early(session: Session, *, booking_id: int, now: datetime, by: By) -> BookingEvent | None:
+    """A running booking `checked_in -> completed` now, its `end` moved to `now` so the
+    rest of its slot is free; None unless it is checked in, begun and not yet over (a
+    release, a cancellation or the sweep came first)."""
+    stamp = {"end": now, "completed_at": now}
+    running = (B.start < now, B.end > now)
+    return transition(session, COMPLETE, booking_id=booking_id, by=by, values=stamp, where=running)
 
 
 def start_walk_in(

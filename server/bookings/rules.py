@@ -115,6 +115,18 @@ def create_series(
     ]
 
 
+def audit_detail(made: Sequence[models.Booking]) -> dict[str, object]:
+    """What the audit log keeps of a booking made, or of a series (every booking's id)."""
+    first = made[0]
+    return {
+        "room_id": first.room_id,
+        "member_id": first.member_id,
+        "start": format_utc(first.start),
+        "end": format_utc(first.end),
+        "bookings": [b.id for b in made],
+    }
+
+
 def _insert(
     session: Session,
     *,

@@ -41,7 +41,10 @@ from server.dashboard.pages import (
 )
 from server.dashboard.reception import accesslog as reception_accesslog
 from server.dashboard.reception import audit as reception_audit
+from server.dashboard.reception import bookings as desk_bookings
 from server.dashboard.reception import cards, members, memberships, privacy, strikes
+from server.dashboard.reception import reports as desk_reports
+from server.dashboard.reception import waitlist as desk_waitlist
 from server.deps import Admin, CtxDep, ReadSession, get_sessions, has_session, token_role
 from server.errors import NotFound
 from server.notify import texts
@@ -256,6 +259,9 @@ def install(app: FastAPI) -> None:
     app.include_router(memberships.router)
     app.include_router(strikes.router)
     app.include_router(privacy.router)
+    app.include_router(desk_bookings.router)
+    app.include_router(desk_waitlist.router)
+    app.include_router(desk_reports.router)
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, RedactTokens) for f in access.filters):
         access.addFilter(RedactTokens())

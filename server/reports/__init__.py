@@ -10,7 +10,8 @@ Pure functions over plain values (intervals, sensor samples, booking spans) do t
   `released`), each clipped to the week; a completed booking counts until it ended.
 - used: when the room's sensors saw it occupied (motion within the site's vacancy timeout,
   or a people count above zero); the room's total, and the part inside each booking that
-  holds the room, for that booking holder's category.
+  holds the room, for that booking holder's category; never past the report's `now`
+  (people still in, or motion within its timeout, are use until now, not until closing).
 - no-show: released bookings, from start to end.
 - re-taken: the part of a released booking's slot covered by a walk-in or waitlist booking
   of the same room; counted for the released holder's category, so that it reads as

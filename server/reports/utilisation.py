@@ -169,10 +169,14 @@ def utilisation(
 
 
 def load_utilisation(
-    session: Session, *, site: SiteConfig, first_day: date, last_day: date
+    session: Session, *, site: SiteConfig, first_day: date, last_day: date, now: datetime
 ) -> Utilisation:
-    """The report of the site's bookable rooms over the local days `[first_day, last_day]`;
-    Invalid for a range `check_range` refuses."""
+    """The report of the site's bookable rooms over the local days `[first_day, last_day]`
+    as of `now`; Invalid for a range `check_range` refuses.
+
+    A room is used only up to `now`: people counted in and not yet out, or motion whose
+    vacancy timeout has not run out, are use until now, never until the closing time or
+    the timeout (the future is not known yet). Booked hours are the plan, future ones too."""
     check_range(first_day, last_day)
     tz = ZoneInfo(site.site.timezone)
     start = local_midnight(first_day, tz)
@@ -184,6 +188,7 @@ def load_utilisation(
     resets = closing_times(site.site.hours, first_day - timedelta(days=7), last_day, tz)
     counted_from = max((r for r in resets if r <= start), default=start)
     timeout = timedelta(seconds=site.walk_in.vacancy_timeout)
+    known_until = max(start, min(end, now))
     occupied: dict[str, list[Interval]] = {}
     for room_id in room_ids:
         motion = motion_intervals(
@@ -192,9 +197,9 @@ def load_utilisation(
         counts = count_intervals(
             _counts(session, room_id=room_id, start=counted_from, end=end),
             resets=resets,
-            until=end,
+            until=known_until,
         )
-        occupied[room_id] = union(motion + counts)
+        occupied[room_id] = clip(union(motion + counts), start, known_until)
     return utilisation(
         timezone=site.site.timezone,
         first_day=first_day,

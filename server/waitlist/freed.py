@@ -1,5 +1,6 @@
 """A slot freed before its end goes to the waitlist: `free_slot`, the one place that says
-what freeing a slot means, and the cancellation that frees one.
+what freeing a slot means, and the changes that free one: a cancellation, staff's release
+(`release_now`) and a booking ended early (`end_booking`).
 
 `server.bookings` changes a booking's status and stops there: it never calls the waitlist,
 so the waitlist may book through it. Whatever frees a slot (a cancellation, a no-show
@@ -14,12 +15,15 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.bookings import lifecycle
 from server.db import models
 from server.live.kinds import BookingEvent, By
+from server.notify.notifications import notify
 from server.site import SiteConfig
 from server.waitlist import offers
 
@@ -57,6 +61,52 @@ def cancel_booking(
     time, if any is left, to the first member waiting for the room: the booking and the
     event to publish once the transaction has committed."""
     booking, event = lifecycle.cancel_booking(session, booking_id=booking_id, now=now, by=by)
+    free_slot(
+        session, site=site, room_id=booking.room_id, span=(booking.start, booking.end), now=now
+    )
+    return booking, event
+
+
+def end_booking(
+    session: Session, *, site: SiteConfig, booking_id: int, now: datetime, by: By
+) -> tuple[models.Booking, BookingEvent]:
+    """End a checked-in booking now (Conflict unless it is checked in and running) and
+    offer the rest of its slot to the first member waiting for the room: the booking, as
+    it ended, and the event to publish once the transaction has committed."""
+    slot_end = session.scalar(select(models.Booking.end).where(models.Booking.id == booking_id))
+    event = lifecycle.end_early(session, booking_id=booking_id, now=now, by=by)
+    booking = lifecycle.changed(session, booking_id=booking_id, event=event)
+    assert event is not None
+    if slot_end is not None:
+        free_slot(session, site=site, room_id=booking.room_id, span=(now, slot_end), now=now)
+    return booking, event
+
+
+def release_now(
+    session: Session, *, site: SiteConfig, booking_id: int, now: datetime
+) -> tuple[models.Booking, BookingEvent]:
+    """Staff give a booked room back now (the holder called to say they will not come):
+    `booked -> released` with no no-show strike, the holder is told, and the rest of the
+    slot is offered to the first member waiting for it (server.waitlist.freed.free_slot).
+    The booking and the event to publish after the commit; NotFound, or Conflict unless
+    still `booked`."""
+    event = lifecycle.release_booking(session, booking_id=booking_id, now=now, by="staff")
+    booking = lifecycle.changed(session, booking_id=booking_id, event=event)
+    assert event is not None
+    zone = ZoneInfo(site.site.timezone)
+    room = site.room(booking.room_id)
+    notify(
+        session,
+        member_id=booking.member_id,
+        kind="released_by_staff",
+        booking_id=booking.id,
+        now=now,
+        params={
+            "room": room.name if room else booking.room_id,
+            "start": booking.start.astimezone(zone),
+            "end": booking.end.astimezone(zone),
+        },
+    )
     free_slot(
         session, site=site, room_id=booking.room_id, span=(booking.start, booking.end), now=now
     )

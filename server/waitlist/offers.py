@@ -121,6 +121,17 @@ def accept(session: Session, *, site: SiteConfig, offer_id: int, now: datetime) 
     return booking
 
 
+def accept_or_lapse(
+    session: Session, *, site: SiteConfig, offer_id: int, now: datetime
+) -> models.Booking | RoomTaken:
+    """`accept`, but a room taken meanwhile is returned rather than raised: the caller
+    commits the lapsed offer (the entry waits again), then raises it."""
+    try:
+        return accept(session, site=site, offer_id=offer_id, now=now)
+    except RoomTaken as exc:
+        return exc
+
+
 def expire_offers(session: Session, *, site: SiteConfig, now: datetime) -> int:
     """Lapse offers not accepted by their deadline and pass each slot to the next member
     waiting; how many lapsed. One indexed query when none is due (run every 250 ms)."""

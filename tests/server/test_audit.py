@@ -77,7 +77,8 @@ def test_a_staff_release_is_recorded(client, admin, ctx, clock) -> None:  # type
     member = api_member(client, admin, name="Olena", category="ngo")
     booking = api_booking(client, admin, member["id"], clock.now - timedelta(minutes=5))
     assert client.post(f"/api/bookings/{booking['id']}/release", headers=admin).is_success
-    [entry] = [e for e in entries(ctx) if e.action != "member.create"]
+    [created, entry] = [e for e in entries(ctx) if e.action != "member.create"]
+    assert (created.action, created.target) == ("booking.create", str(booking["id"]))
     assert (entry.action, entry.target, entry.detail["room_id"]) == (
         "booking.release",
         str(booking["id"]),

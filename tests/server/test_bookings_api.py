@@ -43,6 +43,7 @@ ENDPOINTS = [
     ("GET", "/api/bookings"),
     ("GET", "/api/bookings/1"),
     ("POST", "/api/bookings/1/cancel"),
+    ("POST", "/api/bookings/1/end"),
     ("GET", "/api/rooms"),
     ("GET", "/api/rooms/sala-a"),
     ("GET", "/api/rooms/sala-a/availability?from=2026-03-03T00:00:00Z&to=2026-03-04T00:00:00Z"),
@@ -138,6 +139,55 @@ def test_create_read_cancel(client: TestClient, admin: Headers, ctx: ServerConte
     again = client.post(f"/api/bookings/{created['id']}/cancel", headers=admin)
     assert again.status_code == 409
     assert again.json() == {"detail": f"booking {created['id']} is cancelled"}
+
+
+def audit_of(ctx: ServerContext, target: int) -> list[tuple[str, str, dict[str, Any]]]:
+    """The audit entries of booking `target` (a member may have the same id)."""
+    with ctx.reads() as session:
+        rows = session.query(models.AuditEntry).filter_by(target=str(target))
+        rows = rows.filter(models.AuditEntry.action.startswith("booking."))
+        return [(e.actor, e.action, e.detail or {}) for e in rows.order_by(models.AuditEntry.id)]
+
+
+def test_create_and_cancel_are_audited(client: TestClient, admin: Headers) -> None:
+    created = booked(client, admin, member_id=new_member(client, admin))
+    assert client.post(f"/api/bookings/{created['id']}/cancel", headers=admin).status_code == 200
+    (made, cancelled) = audit_of(client.app.state.ctx, created["id"])  # type: ignore[attr-defined]
+    assert made[:2] == ("admin-token", "booking.create")
+    assert made[2]["bookings"] == [created["id"]]
+    assert made[2]["start"] == "2026-03-03T09:00:00Z"
+    assert cancelled == ("admin-token", "booking.cancel", {"room_id": "sala-a"})
+
+
+def test_end_early_ends_a_checked_in_booking_now(
+    client: TestClient, admin: Headers, ctx: ServerContext, clock: FakeClock
+) -> None:
+    created = booked(
+        client,
+        admin,
+        member_id=new_member(client, admin),
+        start="2026-03-02T10:00:00+01:00",
+        end="2026-03-02T13:00:00+01:00",
+    )
+    path = f"/api/bookings/{created['id']}/end"
+    refused = client.post(path, headers=admin)  # booked, not checked in
+    assert (refused.status_code, refused.json()) == (
+        409,
+        {"detail": f"booking {created['id']} is booked"},
+    )
+    set_status(ctx, created["id"], "checked_in")
+    clock.advance(minutes=20)
+    before = policy_n(ctx)
+    ended = client.post(path, headers=admin)
+    assert ended.status_code == 200, ended.text
+    assert (ended.json()["status"], ended.json()["end"], ended.json()["completed_at"]) == (
+        "completed",
+        "2026-03-02T09:20:00Z",
+        "2026-03-02T09:20:00Z",
+    )
+    assert policy_n(ctx) == before + 1
+    assert [a for _, a, _ in audit_of(ctx, created["id"])] == ["booking.create", "booking.end"]
+    assert client.post(path, headers=admin).status_code == 409
 
 
 def test_unknown_booking_is_404(client: TestClient, admin: Headers) -> None:

@@ -80,6 +80,7 @@ CHANGES: dict[str, tuple[dict[str, str], set[str], tuple[str, str, str]]] = {
     "release_booking": ({}, {"now", "by"}, ("released", "released", "sweep")),
     "complete": (RUNNING, {"now"}, ("completed", "completed", "sweep")),
     "end_walk_in": (WALK_IN, {"now"}, ("completed", "completed", "vacancy")),
+    "end_early": (RUNNING, {"now", "by"}, ("completed", "completed", "staff")),
     "undo_check_in": (RUNNING, {"checked_in_at"}, ("check_in_undone", "booked", "result")),
     "undo_walk_in": (WALK_IN, {"checked_in_at", "now"}, ("cancelled", "cancelled", "result")),
     "reinstate": ({"status": "released"}, {"at"}, ("check_in", "checked_in", "result")),
@@ -135,6 +136,55 @@ def test_cancel_and_what_refuses_it(ctx: ServerContext, clock: FakeClock) -> Non
     with ctx.writes() as s, s.begin(), pytest.raises(NotFound):
         lifecycle.cancel_booking(s, booking_id=booking_id + 100, now=clock.now, by="api")
     assert policy_n(ctx) == n
+
+
+def test_end_early_ends_a_running_booking_now(ctx: ServerContext, clock: FakeClock) -> None:
+    booking_id = add_booking(ctx, add_member(ctx), clock.now - HOUR / 2, status="checked_in")
+    with ctx.writes() as s, s.begin():
+        event = lifecycle.end_early(s, booking_id=booking_id, now=clock.now, by="staff")
+    assert event is not None
+    with ctx.reads() as s:
+        booking = s.get(models.Booking, booking_id)
+        assert booking is not None
+        assert (booking.status, booking.completed_at, booking.end) == (
+            "completed",
+            clock.now,
+            clock.now,
+        )
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        {"status": "booked"},  # not checked in
+        {"status": "checked_in", "start": "later"},  # not begun
+        {"status": "checked_in", "start": "over"},  # its end has come: the sweep's
+    ],
+)
+def test_end_early_refuses_what_is_not_running(
+    ctx: ServerContext, clock: FakeClock, row: dict[str, str]
+) -> None:
+    start = {"later": clock.now + HOUR, "over": clock.now - 2 * HOUR}.get(
+        row.get("start", ""), clock.now - HOUR / 2
+    )
+    booking_id = add_booking(ctx, add_member(ctx), start, status=row["status"])
+    n = policy_n(ctx)
+    with ctx.writes() as s, s.begin():
+        assert lifecycle.end_early(s, booking_id=booking_id, now=clock.now, by="staff") is None
+    assert (status_of(ctx, booking_id), policy_n(ctx)) == (row["status"], n)
+
+
+def test_a_release_first_then_end_early_is_refused(ctx: ServerContext, clock: FakeClock) -> None:
+    from server.errors import Conflict
+    from server.waitlist import freed
+
+    booking_id = add_booking(ctx, add_member(ctx), clock.now - GRACE)
+    with ctx.writes() as s, s.begin():
+        assert lifecycle.release_booking(s, booking_id=booking_id, now=clock.now, by="sweep")
+    n = policy_n(ctx)
+    with ctx.writes() as s, s.begin(), pytest.raises(Conflict, match="is released"):
+        freed.end_booking(s, site=ctx.site, booking_id=booking_id, now=clock.now, by="staff")
+    assert (status_of(ctx, booking_id), policy_n(ctx)) == ("released", n)
 
 
 def test_a_walk_in_is_booked_checked_in_unless_the_room_is_taken(

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
+from support.clock import Clock as FakeClock
 from support.factories import booking_row, member
 
 from server.api.reports import CSV_COLUMNS, utilisation_csv, utilisation_svg
@@ -313,8 +314,14 @@ def add_count(
 
 
 @pytest.fixture
-def week_of_use(ctx: ServerContext) -> None:
-    """Week 10 of 2026 (2-8 March, CET) in both bookable rooms."""
+def a_month_later(clock: FakeClock) -> None:
+    """The report is read on 1 April, after the weeks it covers (use is counted up to now)."""
+    clock.now = datetime(2026, 4, 1, 12, tzinfo=UTC)
+
+
+@pytest.fixture
+def week_of_use(ctx: ServerContext, a_month_later: None) -> None:
+    """Week 10 of 2026 (2-8 March, CET) in both bookable rooms, read a month later."""
     m = add_members(ctx)
     # Sala A: a resident's meeting on Monday, an NGO's workshop on Tuesday, a business
     # that never came on Wednesday (its slot partly taken again by a resident's walk-in)
@@ -403,6 +410,7 @@ def test_weeks_at_the_ends_of_a_range_are_cut_to_it(client: TestClient, admin: H
     assert w11["rooms"][1]["booked_hours"]["staff"] == 1  # Monday 00:00-01:00
 
 
+@pytest.mark.usefixtures("a_month_later")
 def test_motion_across_the_range_edges_counts_inside_it(
     ctx: ServerContext, client: TestClient, admin: Headers
 ) -> None:
@@ -581,3 +589,29 @@ def test_an_unknown_chart_language_is_422(client: TestClient, admin: Headers) ->
     response = client.get("/api/reports/utilisation.svg?lang=de", headers=admin)
     assert response.status_code == 422, response.text
     assert "lang" in response.text
+
+
+# --- the report never counts the future (issue 10: 17 hours "used" three minutes in) --------
+
+
+def test_a_room_occupied_since_three_minutes_ago_counts_three_minutes(
+    ctx: ServerContext, client: TestClient, admin: Headers
+) -> None:
+    now = ctx.clock()  # Monday 2 March, 10:00 in Warsaw; the hub closes at 21:00
+    add_count(ctx, now - 3 * MIN, 4, 0)  # four people came into Sala B and are still in
+    report = get_report(client, admin, "from=2026-03-02&to=2026-03-02")
+    assert report["weeks"][0]["rooms"][1]["used_hours"]["total"] == round(3 / 60, 2)
+
+
+def test_motion_seen_a_minute_ago_counts_until_now_not_the_vacancy_timeout(
+    ctx: ServerContext, client: TestClient, admin: Headers
+) -> None:
+    now = ctx.clock()
+    m = add_members(ctx)
+    add_booking(ctx, m["ngo"], now - 10 * MIN, now + timedelta(hours=2), status="checked_in")
+    add_motion(ctx, (now - 10 * MIN, True), (now - MIN, False))
+    (week,) = get_report(client, admin, "from=2026-03-02&to=2026-03-02")["weeks"]
+    sala_a = week["rooms"][0]
+    assert sala_a["used_hours"]["total"] == round(10 / 60, 2)
+    assert sala_a["used_hours"]["in_bookings"]["ngo"] == round(10 / 60, 2)
+    assert sala_a["booked_hours"]["ngo"] == round(130 / 60, 2)  # booked time is a plan: all
