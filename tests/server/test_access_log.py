@@ -229,7 +229,7 @@ def test_the_access_log_is_for_staff(client, gateway) -> None:  # type: ignore[n
 WORDS = {
     "pl": ("Dziennik wejść", "Wpuszczono", "Starsze"),
     "en": ("Access log", "Admitted", "Older"),
-    "uk": ("Журнал входів", "Пропущено", "Старіші"),
+    "uk": ("Журнал входів", "Впущено", "Старіші"),
 }
 
 
