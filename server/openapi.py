@@ -15,6 +15,7 @@ from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from pydantic import BaseModel
 from starlette.staticfiles import StaticFiles
 
+from server.deps import CSRF_HEADER, caller
 from server.people.sessions import COOKIE
 
 DOCS_STATIC = "/docs/static"
@@ -35,9 +36,16 @@ def unavailable(why: str) -> dict[int | str, dict[str, Any]]:
 
 
 def _needs_auth(dependant: Dependant) -> bool:
-    from server.deps import caller
-
     return any(d.call is caller or _needs_auth(d) for d in dependant.dependencies)
+
+
+def _roles(dependant: Dependant) -> list[str]:
+    """The roles a route's dependencies allow (server.deps.allow), in a fixed order."""
+    found: set[str] = set()
+    for d in dependant.dependencies:
+        found.update(getattr(d.call, "roles", ()))
+        found.update(_roles(d))
+    return [r for r in ("admin", "staff", "member", "gateway") if r in found]
 
 
 def _takes_input(dependant: Dependant) -> bool:
@@ -54,7 +62,7 @@ def _errors(route: RouteContext, method: str) -> dict[int, str]:
     errors: dict[int, str] = {}
     if _needs_auth(dependant):
         errors[401] = "no token or session, or an invalid one"
-        errors[403] = "a token that may not do this (or a browser without the CSRF header)"
+        errors[403] = "a role that may not do this (or a browser without its X-CSRF-Token)"
     if dependant.path_params:
         errors[404] = "unknown id"
     if method in CHANGES:
@@ -109,7 +117,16 @@ def document(app: FastAPI) -> dict[str, Any]:
             "type": "apiKey",
             "in": "cookie",
             "name": COOKIE,
-            "description": "the dashboard's session (after `GET /login?token=...`)",
+            "description": "a signed-in browser's session (`POST /api/auth/login`); a request "
+            "that changes something sends the session's CSRF token as well",
+        },
+        "csrf": {
+            "type": "apiKey",
+            "in": "header",
+            "name": CSRF_HEADER,
+            "description": "the session's CSRF token (`csrf_token` of the sign-in, or the "
+            'page\'s `<meta name="csrf-token">`): required with the cookie on POST, PUT, '
+            "PATCH and DELETE",
         },
     }
     # FastAPI includes routers lazily: their routes, with the router's dependencies, are
@@ -125,7 +142,14 @@ def document(app: FastAPI) -> dict[str, Any]:
             if operation is None:
                 continue
             if _needs_auth(route.dependant):
-                operation["security"] = [{"bearer": []}, {"session": []}]
+                cookie = {"session": [], "csrf": []} if method in CHANGES else {"session": []}
+                operation["security"] = [{"bearer": []}, cookie]
+                roles = _roles(route.dependant)
+                if roles:
+                    operation["x-roles"] = roles
+                    operation["description"] = (
+                        operation.get("description", "") + f"\n\nRoles: {', '.join(roles)}."
+                    ).strip()
             responses = operation.setdefault("responses", {})
             for status, why in _errors(route, method).items():
                 ref = INVALID_REF if status == 422 else ERROR_REF

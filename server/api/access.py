@@ -9,21 +9,25 @@ from fastapi import APIRouter, Query
 
 from server.access.accesslog import access_events
 from server.access.schemas import AccessEventOut
-from server.deps import Admin, CtxDep, ReadSession
+from server.deps import CallerDep, CtxDep, Members, ReadSession, Staff, own_filter
 from server.monitoring.device_status import DeviceOut, devices
 from server.schemas import MAX_ID
 
-router = APIRouter(prefix="/api", tags=["access"], dependencies=[Admin])
+router = APIRouter(prefix="/api", tags=["access"], dependencies=[Staff])
+# what a member may call too, for their own only (server.deps.own)
+member_router = APIRouter(prefix="/api", tags=["access"], dependencies=[Members])
 
 
-@router.get("/access-events")
+@member_router.get("/access-events")
 def list_access_events(
+    principal: CallerDep,
     session: ReadSession,
     device: Annotated[str | None, Query(max_length=64)] = None,
     member_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[AccessEventOut]:
     """Newest first; filter by device id and member."""
+    member_id = own_filter(principal, member_id)
     events = access_events(session, device=device, member_id=member_id, limit=limit)
     return [AccessEventOut.of(e) for e in events]
 

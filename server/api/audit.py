@@ -8,12 +8,12 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from server.db import models
-from server.deps import Admin, ReadSession
+from server.deps import ReadSession, Staff
 from server.people import audit
 from server.schemas import MAX_ID
 from server.timefmt import ResponseTime
 
-router = APIRouter(prefix="/api", tags=["audit"], dependencies=[Admin])
+router = APIRouter(prefix="/api", tags=["audit"], dependencies=[Staff])
 
 
 class AuditOut(BaseModel):

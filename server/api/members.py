@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from protocol.policy import Category
-from server.deps import Admin, CtxDep, ReadSession, WriteSession
+from server.deps import CallerDep, CtxDep, Members, ReadSession, Staff, WriteSession, own
 from server.people import members
 from server.people.schemas import (
     CardCreate,
@@ -20,7 +20,9 @@ from server.people.schemas import (
 )
 from server.schemas import MAX_ID
 
-router = APIRouter(prefix="/api", tags=["members"], dependencies=[Admin])
+router = APIRouter(prefix="/api", tags=["members"], dependencies=[Staff])
+# what a member may call too, for their own only (server.deps.own)
+member_router = APIRouter(prefix="/api", tags=["members"], dependencies=[Members])
 
 MemberId = Annotated[int, Path(ge=1, le=MAX_ID)]
 CardId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -55,9 +57,10 @@ def list_members(
     return [MemberOut.of(m) for m in found]
 
 
-@router.get("/members/{member_id}")
-def get_member(member_id: MemberId, session: ReadSession) -> MemberOut:
+@member_router.get("/members/{member_id}")
+def get_member(member_id: MemberId, principal: CallerDep, session: ReadSession) -> MemberOut:
     """One member; 404 when unknown."""
+    own(principal, member_id)
     return MemberOut.of(members.get_member(session, member_id=member_id))
 
 

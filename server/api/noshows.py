@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel
 
 from server.db.models import NoShow, Notification
-from server.deps import Admin, CtxDep, ReadSession, WriteSession
+from server.deps import CallerDep, CtxDep, Members, ReadSession, Staff, WriteSession, own
 from server.noshows import strikes
 from server.notify import notifications
 from server.people import members
@@ -18,7 +18,9 @@ from server.schemas import MAX_ID
 from server.site import Language
 from server.timefmt import ResponseTime
 
-router = APIRouter(prefix="/api", tags=["no-shows"], dependencies=[Admin])
+router = APIRouter(prefix="/api", tags=["no-shows"], dependencies=[Staff])
+# what a member may call too, for their own only (server.deps.own)
+member_router = APIRouter(prefix="/api", tags=["no-shows"], dependencies=[Members])
 
 MemberId = Annotated[int, Path(ge=1, le=MAX_ID)]
 NoShowId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -67,14 +69,16 @@ class NoShowOut(BaseModel):
         )
 
 
-@router.get("/members/{member_id}/notifications")
+@member_router.get("/members/{member_id}/notifications")
 def list_notifications(
     member_id: MemberId,
+    principal: CallerDep,
     session: ReadSession,
     lang: Language | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[NotificationOut]:
     """A member's messages, newest first, worded in the member's language or `lang`."""
+    own(principal, member_id)
     member = members.get_member(session, member_id=member_id)
     notes = notifications.for_member(session, member_id=member_id, limit=limit)
     return [NotificationOut.of(n, lang or member.lang) for n in notes]

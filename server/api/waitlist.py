@@ -9,12 +9,23 @@ from pydantic import BaseModel, Field, model_validator
 
 from server.bookings.schemas import BookingOut, RoomId
 from server.db import models
-from server.deps import Admin, CtxDep, ReadSession, WriteSession
+from server.deps import (
+    CallerDep,
+    CtxDep,
+    Members,
+    ReadSession,
+    Staff,
+    WriteSession,
+    own,
+    own_filter,
+)
 from server.schemas import MAX_ID, Body, Id
 from server.timefmt import RequestTime, ResponseTime
 from server.waitlist import entries, offers
 
-router = APIRouter(prefix="/api", tags=["waitlist"], dependencies=[Admin])
+router = APIRouter(prefix="/api", tags=["waitlist"], dependencies=[Staff])
+# what a member may call too, for their own only (server.deps.own)
+member_router = APIRouter(prefix="/api", tags=["waitlist"], dependencies=[Members])
 
 EntryId = Annotated[int, Path(ge=1, le=MAX_ID)]
 OfferId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -96,9 +107,12 @@ class OfferOut(BaseModel):
         )
 
 
-@router.post("/waitlist", status_code=201)
-def join(body: WaitlistCreate, session: WriteSession, ctx: CtxDep) -> WaitlistOut:
+@member_router.post("/waitlist", status_code=201)
+def join(
+    body: WaitlistCreate, principal: CallerDep, session: WriteSession, ctx: CtxDep
+) -> WaitlistOut:
     """Wait for a room and time; 201 with the entry, 403 when the member may not book."""
+    own(principal, body.member_id)
     with session.begin():
         entry = entries.join(
             session,
@@ -114,57 +128,71 @@ def join(body: WaitlistCreate, session: WriteSession, ctx: CtxDep) -> WaitlistOu
     return WaitlistOut.of(entry)
 
 
-@router.get("/waitlist")
+@member_router.get("/waitlist")
 def list_entries(
+    principal: CallerDep,
     session: ReadSession,
     member_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     status: EntryStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[WaitlistOut]:
     """Entries in the order they are served, oldest first."""
+    member_id = own_filter(principal, member_id)
     found = entries.list_entries(session, member_id=member_id, status=status, limit=limit)
     return [WaitlistOut.of(e) for e in found]
 
 
-@router.get("/waitlist/{entry_id}")
-def get_entry(entry_id: EntryId, session: ReadSession) -> WaitlistOut:
+@member_router.get("/waitlist/{entry_id}")
+def get_entry(entry_id: EntryId, principal: CallerDep, session: ReadSession) -> WaitlistOut:
     """One entry; 404 when unknown."""
-    return WaitlistOut.of(entries.get_entry(session, entry_id=entry_id))
+    entry = entries.get_entry(session, entry_id=entry_id)
+    own(principal, entry.member_id)
+    return WaitlistOut.of(entry)
 
 
-@router.delete("/waitlist/{entry_id}", status_code=204, response_class=Response)
-def cancel_entry(entry_id: EntryId, session: WriteSession, ctx: CtxDep) -> Response:
+@member_router.delete("/waitlist/{entry_id}", status_code=204, response_class=Response)
+def cancel_entry(
+    entry_id: EntryId, principal: CallerDep, session: WriteSession, ctx: CtxDep
+) -> Response:
     """Leave the waitlist (204); an outstanding offer passes to the next member waiting.
     409 when the entry was booked already."""
     with session.begin():
+        own(principal, entries.get_entry(session, entry_id=entry_id).member_id)
         entries.cancel_entry(session, site=ctx.site, entry_id=entry_id, now=ctx.clock())
     return Response(status_code=204)
 
 
-@router.get("/offers")
+@member_router.get("/offers")
 def list_offers(
+    principal: CallerDep,
     session: ReadSession,
     member_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     status: OfferStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[OfferOut]:
     """Offers, newest first."""
+    member_id = own_filter(principal, member_id)
     found = offers.list_offers(session, member_id=member_id, status=status, limit=limit)
     return [OfferOut.of(o) for o in found]
 
 
-@router.get("/offers/{offer_id}")
-def get_offer(offer_id: OfferId, session: ReadSession) -> OfferOut:
+@member_router.get("/offers/{offer_id}")
+def get_offer(offer_id: OfferId, principal: CallerDep, session: ReadSession) -> OfferOut:
     """One offer; 404 when unknown."""
-    return OfferOut.of(offers.get_offer(session, offer_id=offer_id))
+    offer = offers.get_offer(session, offer_id=offer_id)
+    own(principal, offer.member_id)
+    return OfferOut.of(offer)
 
 
-@router.post("/offers/{offer_id}/accept", status_code=201)
-def accept_offer(offer_id: OfferId, session: WriteSession, ctx: CtxDep) -> BookingOut:
+@member_router.post("/offers/{offer_id}/accept", status_code=201)
+def accept_offer(
+    offer_id: OfferId, principal: CallerDep, session: WriteSession, ctx: CtxDep
+) -> BookingOut:
     """Book the offered room: 201 with the booking (`source: "waitlist"`); 409 when the
     offer lapsed or was accepted already, or the room was booked meanwhile."""
     taken: offers.RoomTaken | None = None
     with session.begin():
+        own(principal, offers.get_offer(session, offer_id=offer_id).member_id)
         try:
             booking = offers.accept(session, site=ctx.site, offer_id=offer_id, now=ctx.clock())
         except offers.RoomTaken as exc:
