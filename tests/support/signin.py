@@ -28,3 +28,42 @@ def sign_in(client: Any, email: str, password: str) -> dict[str, str]:
     response = client.post("/api/auth/login", json={"email": email, "password": password})
     assert response.status_code == 200, response.text
     return {"X-CSRF-Token": response.json()["csrf_token"]}
+
+
+def make_user(
+    ctx: Any,
+    role: str,
+    email: str,
+    *,
+    password: str | None = "correct horse battery",
+    member_id: int | None = None,
+    category: str | None = None,
+) -> Any:
+    """A user made straight in the database (as `POST /api/users` would)."""
+    from server.people import accounts
+
+    with ctx.writes() as session, session.begin():
+        user = accounts.create_user(
+            session,
+            email=email,
+            name=email.split("@")[0],
+            role=role,
+            password=password,
+            member_id=member_id,
+            category=category if role == "member" and member_id is None else None,
+            site=ctx.site,
+            now=ctx.clock(),
+        )
+        session.expunge(user)
+        return user
+
+
+def bearer_of(ctx: Any, user_id: int) -> dict[str, str]:
+    """The Authorization header of a new personal token of the user."""
+    from server.people import tokens
+
+    with ctx.writes() as session, session.begin():
+        secret, _ = tokens.create(
+            session, user_id=user_id, name="test", expires=None, now=ctx.clock()
+        )
+    return {"Authorization": f"Bearer {secret}"}
