@@ -142,7 +142,9 @@ def document(app: FastAPI) -> dict[str, Any]:
             if operation is None:
                 continue
             if _needs_auth(route.dependant):
-                cookie = {"session": [], "csrf": []} if method in CHANGES else {"session": []}
+                cookie: dict[str, list[str]] = (
+                    {"session": [], "csrf": []} if method in CHANGES else {"session": []}
+                )
                 operation["security"] = [{"bearer": []}, cookie]
                 roles = _roles(route.dependant)
                 if roles:
