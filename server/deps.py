@@ -146,6 +146,7 @@ def caller(request: Request, ctx: CtxDep) -> Principal:
         )
     request.state.principal = principal
     request.state.actor = principal.actor
+    request.state.auth = "session" if header is None else "bearer"
     return principal
 
 
