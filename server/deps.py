@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs
 
-from fastapi import Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from sqlalchemy.orm import Session
 
 from server.context import ServerContext
@@ -95,13 +95,7 @@ def token_principal(token: str | None, ctx: ServerContext) -> Principal | None:
         row = tokens.find(session, token, ctx.clock())
         if row is None:
             return None
-        user = accounts.get_user(session, user_id=row.user_id)
-        return Principal(
-            role=user.role,  # type: ignore[arg-type]
-            actor=f"token:{row.id}",
-            user_id=user.id,
-            member_id=user.member_id,
-        )
+        return _of_user(accounts.get_user(session, user_id=row.user_id), f"token:{row.id}")
 
 
 def session_principal(request: Request, ctx: ServerContext) -> Principal | None:
@@ -117,13 +111,18 @@ def session_principal(request: Request, ctx: ServerContext) -> Principal | None:
         if row.user_id is None:
             return Principal(role="admin", actor="admin-token", csrf_token=row.csrf_token)
         user = accounts.get_user(session, user_id=row.user_id)
-        return Principal(
-            role=user.role,  # type: ignore[arg-type]
-            actor=f"user:{user.id}",
-            user_id=user.id,
-            member_id=user.member_id,
-            csrf_token=row.csrf_token,
-        )
+        return _of_user(user, f"user:{user.id}", row.csrf_token)
+
+
+def _of_user(user: models.User, actor: str, csrf_token: str | None = None) -> Principal:
+    """A user acting now: with their role as it is now, and their member."""
+    return Principal(
+        role=user.role,  # type: ignore[arg-type]
+        actor=actor,
+        user_id=user.id,
+        member_id=user.member_id,
+        csrf_token=csrf_token,
+    )
 
 
 def caller(request: Request, ctx: CtxDep) -> Principal:
@@ -171,6 +170,13 @@ Admin = allow()
 Staff = allow("staff")
 Gateway = allow("gateway")
 Members = allow("staff", "member")  # and, for a member, only what is their own
+
+
+def routers(tag: str) -> tuple[APIRouter, APIRouter]:
+    """An area's two routers: staff's (`Staff`), and its members' (`Members`), whose
+    routes a member may call as well, for their own only (`own`, `own_filter`)."""
+    staff = APIRouter(prefix="/api", tags=[tag], dependencies=[Staff])
+    return staff, APIRouter(prefix="/api", tags=[tag], dependencies=[Members])
 
 
 async def check_csrf(request: Request, principal: Principal) -> None:

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from server.access.accesslog import access_events
 from server.access.schemas import AccessEventOut
-from server.deps import CallerDep, CtxDep, Members, ReadSession, Staff, own_filter
+from server.deps import CallerDep, CtxDep, ReadSession, own_filter, routers
 from server.monitoring.device_status import DeviceOut, devices
 from server.schemas import MAX_ID
 
-router = APIRouter(prefix="/api", tags=["access"], dependencies=[Staff])
-# what a member may call too, for their own only (server.deps.own)
-member_router = APIRouter(prefix="/api", tags=["access"], dependencies=[Members])
+# staff's routes, and those a member may call too, for their own only
+router, member_router = routers("access")
 
 
 @member_router.get("/access-events")

@@ -5,27 +5,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 
 from server.bookings import rules, store
 from server.bookings.schemas import BookingCreate, BookingOut, RoomId, SeriesOut, Status
-from server.deps import (
-    CallerDep,
-    CtxDep,
-    Members,
-    ReadSession,
-    Staff,
-    WriteSession,
-    own,
-    own_filter,
-)
+from server.deps import CallerDep, CtxDep, ReadSession, WriteSession, own, own_filter, routers
 from server.schemas import MAX_ID
 from server.timefmt import RequestTime
 from server.waitlist import freed
 
-router = APIRouter(prefix="/api", tags=["bookings"], dependencies=[Staff])
-# what a member may call too, for their own only (server.deps.own)
-member_router = APIRouter(prefix="/api", tags=["bookings"], dependencies=[Members])
+# staff's routes, and those a member may call too, for their own only
+router, member_router = routers("bookings")
 
 BookingId = Annotated[int, Path(ge=1, le=MAX_ID)]
 

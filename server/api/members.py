@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import Path, Query, Response
 
 from protocol.policy import Category
-from server.deps import CallerDep, CtxDep, Members, ReadSession, Staff, WriteSession, own
+from server.deps import CallerDep, CtxDep, ReadSession, WriteSession, own, routers
 from server.people import members
 from server.people.schemas import (
     CardCreate,
@@ -20,9 +20,8 @@ from server.people.schemas import (
 )
 from server.schemas import MAX_ID
 
-router = APIRouter(prefix="/api", tags=["members"], dependencies=[Staff])
-# what a member may call too, for their own only (server.deps.own)
-member_router = APIRouter(prefix="/api", tags=["members"], dependencies=[Members])
+# staff's routes, and those a member may call too, for their own only
+router, member_router = routers("members")
 
 MemberId = Annotated[int, Path(ge=1, le=MAX_ID)]
 CardId = Annotated[int, Path(ge=1, le=MAX_ID)]

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import Path, Query, Response
 from pydantic import BaseModel
 
 from server.db.models import NoShow, Notification
-from server.deps import CallerDep, CtxDep, Members, ReadSession, Staff, WriteSession, own
+from server.deps import CallerDep, CtxDep, ReadSession, WriteSession, own, routers
 from server.noshows import strikes
 from server.notify import notifications
 from server.people import members
@@ -18,9 +18,8 @@ from server.schemas import MAX_ID
 from server.site import Language
 from server.timefmt import ResponseTime
 
-router = APIRouter(prefix="/api", tags=["no-shows"], dependencies=[Staff])
-# what a member may call too, for their own only (server.deps.own)
-member_router = APIRouter(prefix="/api", tags=["no-shows"], dependencies=[Members])
+# staff's routes, and those a member may call too, for their own only
+router, member_router = routers("no-shows")
 
 MemberId = Annotated[int, Path(ge=1, le=MAX_ID)]
 NoShowId = Annotated[int, Path(ge=1, le=MAX_ID)]

@@ -4,28 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import Path, Query, Response
 from pydantic import BaseModel, Field, model_validator
 
 from server.bookings.schemas import BookingOut, RoomId
 from server.db import models
-from server.deps import (
-    CallerDep,
-    CtxDep,
-    Members,
-    ReadSession,
-    Staff,
-    WriteSession,
-    own,
-    own_filter,
-)
+from server.deps import CallerDep, CtxDep, ReadSession, WriteSession, own, own_filter, routers
 from server.schemas import MAX_ID, Body, Id
 from server.timefmt import RequestTime, ResponseTime
 from server.waitlist import entries, offers
 
-router = APIRouter(prefix="/api", tags=["waitlist"], dependencies=[Staff])
-# what a member may call too, for their own only (server.deps.own)
-member_router = APIRouter(prefix="/api", tags=["waitlist"], dependencies=[Members])
+# staff's routes, and those a member may call too, for their own only
+router, member_router = routers("waitlist")
 
 EntryId = Annotated[int, Path(ge=1, le=MAX_ID)]
 OfferId = Annotated[int, Path(ge=1, le=MAX_ID)]

@@ -7,11 +7,13 @@ each carries the session's `csrf_token`, which the route's `Staff` dependency ch
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.orm import Session
 
 from server.dashboard.pages import LangQuery, page_lang, render
 from server.deps import CallerDep, Principal, Staff, audited, get_ctx, read_form
@@ -65,6 +67,19 @@ def _page(
     )
 
 
+def _change(
+    request: Request, principal: Principal, lang: str | None, change: Callable[[Session], None]
+) -> Response:
+    """Make a change in one transaction, then back to the page; or the page again, saying
+    why not in the reader's language (and nothing changed)."""
+    try:
+        with get_ctx(request).writes() as session, session.begin():
+            change(session)
+    except DomainError as exc:
+        return _page(request, principal, lang, status=exc.status, error=_error_key(exc))
+    return RedirectResponse(PAGE, status_code=303)
+
+
 @router.get("")
 def accounts_page(request: Request, principal: CallerDep, lang: LangQuery = None) -> Response:
     """Users, my API tokens and pending sign-in mail."""
@@ -78,6 +93,8 @@ async def create_user(request: Request, principal: CallerDep, lang: LangQuery = 
     ctx = get_ctx(request)
     role = form.get("role", "")
     member = form.get("member_id", "").strip()
+    # a new member's category, for a member user not linked to an existing member
+    category = (form.get("category") or None) if role == "member" and not member else None
     try:
         email, name = (
             EMAIL.validate_python(form.get("email", "")),
@@ -85,43 +102,38 @@ async def create_user(request: Request, principal: CallerDep, lang: LangQuery = 
         )
     except ValidationError:
         return _page(request, principal, lang, status=422, error="accounts.error.invalid")
-    try:
+
+    def create(session: Session) -> None:
         accounts.may_manage(principal.role, role)
-        with ctx.writes() as session, session.begin():
-            user = accounts.create_user(
-                session,
-                email=email,
-                name=name,
-                role=role,
-                password=form.get("password") or None,
-                member_id=int(member) if member.isdigit() else None,
-                category=(form.get("category") or None)
-                if role == "member" and not member
-                else None,
-                site=ctx.site,
-                now=ctx.clock(),
-            )
-            audited(request, session, "user.create", user.id, {"role": user.role})
-    except DomainError as exc:
-        return _page(request, principal, lang, status=exc.status, error=_error_key(exc))
-    return RedirectResponse(PAGE, status_code=303)
+        user = accounts.create_user(
+            session,
+            email=email,
+            name=name,
+            role=role,
+            password=form.get("password") or None,
+            member_id=int(member) if member.isdigit() else None,
+            category=category,
+            site=ctx.site,
+            now=ctx.clock(),
+        )
+        audited(request, session, "user.create", user.id, {"role": user.role})
+
+    return _change(request, principal, lang, create)
 
 
 @router.post("/{user_id}/disable")
-async def disable_user(
+def disable_user(
     user_id: Id, request: Request, principal: CallerDep, lang: LangQuery = None
 ) -> Response:
     """Disable a user (their sessions and tokens stop at once)."""
-    ctx = get_ctx(request)
-    try:
-        with ctx.writes() as session, session.begin():
-            user = accounts.get_user(session, user_id=user_id)
-            accounts.may_manage(principal.role, user.role)
-            accounts.disable_user(session, user_id=user_id, now=ctx.clock())
-            audited(request, session, "user.delete", user_id)
-    except DomainError as exc:
-        return _page(request, principal, lang, status=exc.status, error=_error_key(exc))
-    return RedirectResponse(PAGE, status_code=303)
+    now = get_ctx(request).clock()
+
+    def disable(session: Session) -> None:
+        accounts.may_manage(principal.role, accounts.get_user(session, user_id=user_id).role)
+        accounts.disable_user(session, user_id=user_id, now=now)
+        audited(request, session, "user.delete", user_id)
+
+    return _change(request, principal, lang, disable)
 
 
 @router.post("/tokens")
@@ -141,17 +153,16 @@ async def create_token(request: Request, principal: CallerDep, lang: LangQuery =
 
 
 @router.post("/tokens/{token_id}/revoke")
-async def revoke_token(
+def revoke_token(
     token_id: Id, request: Request, principal: CallerDep, lang: LangQuery = None
 ) -> Response:
     """Revoke one of the signed-in user's tokens."""
-    ctx = get_ctx(request)
-    try:
+    now = get_ctx(request).clock()
+
+    def revoke(session: Session) -> None:
         if principal.user_id is None:
-            raise Forbidden("no user")
-        with ctx.writes() as session, session.begin():
-            tokens.revoke(session, user_id=principal.user_id, token_id=token_id, now=ctx.clock())
-            audited(request, session, "token.revoke", token_id)
-    except DomainError as exc:
-        return _page(request, principal, lang, status=exc.status, error=_error_key(exc))
-    return RedirectResponse(PAGE, status_code=303)
+            raise Forbidden("the administrator token has no tokens")
+        tokens.revoke(session, user_id=principal.user_id, token_id=token_id, now=now)
+        audited(request, session, "token.revoke", token_id)
+
+    return _change(request, principal, lang, revoke)
