@@ -6,9 +6,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
-from server.db import models
 from server.deps import CallerDep, CtxDep, Principal, ReadSession, WriteSession, allow, audited
 from server.errors import Forbidden
 from server.people import tokens
@@ -35,21 +34,13 @@ class TokenCreated(BaseModel):
 
 
 class TokenOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     name: str
     created_at: ResponseTime
-    expires: ResponseTime | None
+    expires_at: ResponseTime | None
     revoked_at: ResponseTime | None
-
-    @classmethod
-    def of(cls, row: models.ApiToken) -> TokenOut:
-        return cls(
-            id=row.id,
-            name=row.name,
-            created_at=row.created_at,
-            expires=row.expires_at,
-            revoked_at=row.revoked_at,
-        )
 
 
 def user_of(principal: Principal) -> int:
@@ -78,7 +69,7 @@ def list_tokens(principal: CallerDep, session: ReadSession) -> list[TokenOut]:
     """The caller's tokens, revoked ones included, newest first (never the secrets)."""
     if principal.user_id is None:
         return []
-    return [TokenOut.of(t) for t in tokens.of_user(session, user_id=principal.user_id)]
+    return [TokenOut.model_validate(t) for t in tokens.of_user(session, user_id=principal.user_id)]
 
 
 @router.delete("/tokens/{token_id}", status_code=204, response_class=Response)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from protocol.policy import Category
 from server.db import models
@@ -47,6 +47,8 @@ class UserPatch(Body):
 
 
 class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     email: str
     name: str
@@ -58,16 +60,7 @@ class UserOut(BaseModel):
 
     @classmethod
     def of(cls, user: models.User) -> UserOut:
-        return cls(
-            id=user.id,
-            email=user.email,
-            name=user.name,
-            role=user.role,
-            member_id=user.member_id,
-            created_at=user.created_at,
-            last_login_at=user.last_login_at,
-            disabled_at=user.disabled_at,
-        )
+        return cls.model_validate(user)
 
 
 @router.post("/users", status_code=201)
