@@ -271,6 +271,7 @@ def start_session(
     cookie on `response`, and `auth.sign_in` in the audit log."""
     ctx = get_ctx(request)
     now = ctx.clock()
+    sessions.revoke(session, request.cookies.get(COOKIE), now)  # a sign-in starts afresh
     role = user.role if user is not None else "admin"
     value, row = sessions.issue(
         session,

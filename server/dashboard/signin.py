@@ -44,19 +44,21 @@ def landing(role: str, request: Request) -> str:
     return f"{path}?lang={chosen}" if chosen in texts.LANGS else path
 
 
-def _refused(request: Request, key: str, status: int = 401) -> Response:
+def _refused(request: Request, key: str, status: int = 401, *, token: bool = False) -> Response:
+    """The sign-in page again, saying why (with the token form open for a bad token)."""
     lang = page_lang(request, request.query_params.get("lang"))
-    return render(request, "signin.html", lang, status=status, error=texts.text(lang, key))
+    error = texts.text(lang, key)
+    return render(request, "signin.html", lang, status=status, error=error, token_open=token)
 
 
 def _with_token(request: Request, token: str | None) -> Response:
     ctx = get_ctx(request)
     if not ctx.settings.admin_token:
-        return _refused(request, "signin.disabled")
+        return _refused(request, "signin.disabled", token=True)
     principal = token_principal(token, ctx)
     if principal is None or principal.actor != "admin-token":
         log.warning("dashboard sign-in refused from %s", client_address(request))
-        return _refused(request, "signin.bad")
+        return _refused(request, "signin.bad", token=True)
     response = RedirectResponse(
         landing("admin", request), status_code=303, headers={"Cache-Control": "no-store"}
     )

@@ -347,3 +347,14 @@ def test_a_sign_in_link_expires_after_15_minutes(client, admin, ctx, clock) -> N
     with TestClient(client.app) as browser:
         assert browser.get(f"/auth/magic?token={token}", follow_redirects=False).status_code == 410
         assert browser.get("/api/me").status_code == 401
+
+
+def test_signing_in_again_ends_the_browser_s_earlier_session(client, ctx) -> None:  # type: ignore[no-untyped-def]
+    make_user(ctx, "staff", "staff@example.org")
+    sign_in(client, "staff@example.org", PASSWORD)
+    first = client.cookies["spacehub_session"]
+    sign_in(client, "staff@example.org", PASSWORD)
+    assert client.cookies["spacehub_session"] != first
+    assert client.get("/api/me").status_code == 200
+    client.cookies.set("spacehub_session", first)
+    assert client.get("/api/me").status_code == 401

@@ -95,3 +95,10 @@ def test_a_member_s_page_is_in_their_language(client, ctx, admin) -> None:  # ty
     page = client.get("/me/")
     assert '<html lang="uk">' in page.text and "Oksana" in page.text
     assert client.get("/reception/accounts").status_code == 403
+
+
+def test_a_bad_administrator_token_reopens_its_form(client) -> None:  # type: ignore[no-untyped-def]
+    refused = client.post("/login?lang=en", data={"token": "not the token"})
+    assert refused.status_code == 401
+    assert '<details class="admin-token" open>' in refused.text
+    assert '<details class="admin-token">' in client.get("/?lang=en").text
