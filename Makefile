@@ -5,10 +5,12 @@ PY ?= $(shell for p in python3 python3.14 python3.13 python3.12 python3.11; do \
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# axe-core for the browser tests' accessibility checks, from npm when npm is here.
+NPM_STAMP := node_modules/.installed
 
 .PHONY: install run demo-reset test test-fast lint bench clean
 
-install: $(STAMP)
+install: $(STAMP) $(if $(shell command -v npm 2>/dev/null),$(NPM_STAMP))
 
 $(STAMP): pyproject.toml
 	@test -n "$(PY)" || { echo "make: no Python 3.11 or newer found (spacehub needs one)"; exit 1; }
@@ -16,6 +18,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[pi,gateway,server,dev]'
 	touch $(STAMP)
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error >/dev/null
+	touch $(NPM_STAMP)
 
 # Ctrl-C: the demo stops everything and exits 0, so make reports no error (GNU make
 # itself then ends by the same SIGINT, as it does on any Ctrl-C).
@@ -29,9 +35,12 @@ demo-reset: install
 test: install
 	$(BIN)/python -m pytest $(ARGS)
 
-# Only the tests marked `unit`: no broker, browser, subprocess or fault injection.
+# Only the tests marked `unit`: no broker, browser, subprocess or fault injection; one
+# worker a CPU (pytest-xdist), since each test has its own database and temporary files.
+# Bytecode is cached (in the ignored __pycache__) even where PYTHONDONTWRITEBYTECODE is
+# set: compiling the packages and rewriting the tests' asserts again costs each worker ~5 s.
 test-fast: install
-	$(BIN)/python -m pytest -m unit $(ARGS)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -m unit -n auto $(ARGS)
 
 lint: install
 	$(BIN)/ruff check .
@@ -46,4 +55,4 @@ bench: install
 	$(BIN)/python bench/tap_flood.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache node_modules

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from gpiozero import LED, Button, Buzzer, DigitalInputDevice, OutputDevice
+from gpiozero import LED, Buzzer, DigitalInputDevice, OutputDevice
 
 from devices.config import PinsConfig
 
@@ -122,10 +122,10 @@ class DoorPins:
             if p.buzzer is not None
             else None
         )
-        # The contact is a DigitalInputDevice (active = closed), not a Button: a Button's
-        # hold thread makes close() wait a second while it is "pressed", i.e. the door shut.
+        # Plain DigitalInputDevices (active = closed, pressed), not Buttons: nothing here
+        # uses a Button's hold thread, which makes close() wait while it is "pressed".
         self.contact = self._input(DigitalInputDevice, p.contact, p.contact_active_high)
-        self.exit_button = self._input(Button, p.exit, p.exit_active_high)
+        self.exit_button = self._input(DigitalInputDevice, p.exit, p.exit_active_high)
         self.fire_input = self._input(DigitalInputDevice, p.fire, p.fire_active_high)
 
     def _add(self, device: Any) -> Any:

@@ -14,7 +14,6 @@ Unread(reason='invalid', detail="...cmd/mode': not JSON ...")
 from __future__ import annotations
 
 import logging
-import math
 from collections import Counter
 from collections.abc import Mapping
 from typing import NamedTuple
@@ -23,10 +22,10 @@ import paho.mqtt.client as paho
 
 from protocol import topics
 from protocol.messages import Message, ProtocolError, decode
+from protocol.rejections import Tally
 
 log = logging.getLogger(__name__)
 
-LOG_EVERY = 60.0  # seconds between two log lines of one reason
 # Commands a working system sends now and then (the second answer to a tap, the retained
 # mode of an older server): worth a count, not a warning.
 ORDINARY = frozenset({"not_pending", "stale", "expired", "locked_down"})
@@ -35,29 +34,30 @@ _DETAIL_CHARS = 200  # a junk topic or payload is quoted this far at most
 
 class Rejects:
     """Messages a device received and did not apply, counted per reason (`counts`);
-    each reason is logged at its first occurrence, then at most once per `LOG_EVERY`
-    seconds with how many came meanwhile. `now` is the runner's monotonic clock."""
+    each reason is logged at its first occurrence, then at most once a minute
+    (protocol.rejections.LOG_EVERY_S) with how many came meanwhile. `now` is the runner's
+    monotonic clock."""
 
     def __init__(self, device: str) -> None:
         self.device = device
-        self.counts: Counter[str] = Counter()
-        self._since_logged: Counter[str] = Counter()
-        self._next_log: dict[str, float] = {}
+        self._tally = Tally(per_reason=True)
+
+    @property
+    def counts(self) -> Counter[str]:
+        """How many messages were not applied, per reason."""
+        return Counter({reason: n for (_, reason), n in self._tally.counts().items()})
 
     def count(self, reason: str, detail: str, now: float, *, exc_info: bool = False) -> None:
         """Count one message not applied, and log it unless `reason` was logged less than
         a minute ago."""
-        self.counts[reason] += 1
-        self._since_logged[reason] += 1
-        if now < self._next_log.get(reason, -math.inf):
+        counted = self._tally.add(self.device, reason, now)
+        if not counted.due:
             return
-        self._next_log[reason] = now + LOG_EVERY
-        n = self._since_logged.pop(reason)
         log.log(
             logging.INFO if reason in ORDINARY else logging.WARNING,
             "%s: %d message(s) not applied (%s) since this was last logged; the latest: %s",
             self.device,
-            n,
+            counted.quiet + 1,
             reason,
             detail[:_DETAIL_CHARS],
             exc_info=exc_info,

@@ -17,24 +17,20 @@ its traceback, still at most once a minute per device).
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import paho.mqtt.client as paho
 
 from protocol import topics
 from protocol.messages import ProtocolError
+from protocol.rejections import LOG_EVERY_S, MAX_DEVICES, Tally
 
 log = logging.getLogger(__name__)
 
 TopicHandler = Callable[[topics.Topic, paho.MQTTMessage], None]
 
-LOG_EVERY_S = 60.0
-# Junk may name a new device in every message: past this many, the rest share one entry.
-MAX_DEVICES = 1000
+# Junk may name a new device in every message: past MAX_DEVICES, the rest share one entry.
 OTHERS = "*others*"
 
 
@@ -45,12 +41,6 @@ class Rejected(Exception):
         super().__init__(detail or reason)
         self.reason = reason
         self.detail = detail or reason
-
-
-@dataclass
-class _Device:
-    logged_at: float
-    unlogged: int = 0  # rejected since the last log line
 
 
 def sender(topic: str) -> str:
@@ -84,42 +74,34 @@ class Rejects:
         log_every_s: float = LOG_EVERY_S,
         max_devices: int = MAX_DEVICES,
     ) -> None:
-        self._clock = clock
-        self._every = log_every_s
-        self._max_devices = max_devices
-        self._lock = threading.Lock()
-        self._counts: Counter[tuple[str, str]] = Counter()
-        self._devices: dict[str, _Device] = {}
+        self._tally = Tally(
+            clock=clock, log_every=log_every_s, max_devices=max_devices, others=OTHERS
+        )
 
     def count(self, device: str, reason: str, detail: str, *, trace: bool = False) -> bool:
         """Count one rejected message of `device`; log it unless that device was logged
         within the last minute. Returns whether it was logged."""
-        now = self._clock()
-        with self._lock:
-            if device not in self._devices and len(self._devices) >= self._max_devices:
-                device = OTHERS
-            self._counts[(device, reason)] += 1
-            seen = self._devices.get(device)
-            if seen is not None and now - seen.logged_at < self._every:
-                seen.unlogged += 1
-                return False
-            before = seen.unlogged if seen is not None else 0
-            self._devices[device] = _Device(logged_at=now)
-        also = f" ({before} more since the last report)" if before else ""
+        counted = self._tally.add(device, reason)
+        if not counted.due:
+            return False
+        also = f" ({counted.quiet} more since the last report)" if counted.quiet else ""
         log.warning(
-            "dropped a message from %r: %s: %s%s", device, reason, detail, also, exc_info=trace
+            "dropped a message from %r: %s: %s%s",
+            counted.device,
+            reason,
+            detail,
+            also,
+            exc_info=trace,
         )
         return True
 
     def counts(self) -> dict[tuple[str, str], int]:
         """Rejected messages so far, per (device, reason)."""
-        with self._lock:
-            return dict(self._counts)
+        return self._tally.counts()
 
     def total(self, reason: str | None = None) -> int:
         """Rejected messages so far, of one reason or of all."""
-        with self._lock:
-            return sum(n for (_, r), n in self._counts.items() if reason in (None, r))
+        return self._tally.total(reason=reason)
 
     def guard(self, handler: TopicHandler) -> Callable[[paho.MQTTMessage], None]:
         """`handler(topic, msg)` as an MQTT handler that parses the topic first and counts

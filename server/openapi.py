@@ -22,6 +22,7 @@ DOCS_STATIC = "/docs/static"
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
 INVALID_REF = {"$ref": "#/components/schemas/HTTPValidationError"}
 CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+ROLES = ("admin", "staff", "member", "gateway")
 
 
 class Error(BaseModel):
@@ -40,12 +41,15 @@ def _needs_auth(dependant: Dependant) -> bool:
 
 
 def _roles(dependant: Dependant) -> list[str]:
-    """The roles a route's dependencies allow (server.deps.allow), in a fixed order."""
-    found: set[str] = set()
-    for d in dependant.dependencies:
-        found.update(getattr(d.call, "roles", ()))
-        found.update(_roles(d))
-    return [r for r in ("admin", "staff", "member", "gateway") if r in found]
+    """The roles every one of a route's `allow` dependencies (server.deps) lets through."""
+    found = set(ROLES)
+    for d in _all(dependant):
+        found &= getattr(d.call, "roles", found)
+    return [r for r in ROLES if r in found]
+
+
+def _all(dependant: Dependant) -> list[Dependant]:
+    return [d for sub in dependant.dependencies for d in (sub, *_all(sub))]
 
 
 def _takes_input(dependant: Dependant) -> bool:

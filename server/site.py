@@ -150,6 +150,14 @@ class BookingRules(_Model):
     )(classmethod(lambda cls, v: _seconds(v)))
 
 
+class Privacy(_Model):
+    """The site file's `[privacy]` table: how long events are kept, and whom to ask."""
+
+    # Access events, device events (the occupancy history) older than this are purged daily.
+    retention_days: int = Field(default=90, ge=1, le=3650)
+    contact: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
+
+
 class Room(_Model):
     id: str
     name: str = Field(max_length=200)
@@ -204,6 +212,7 @@ class SiteConfig(_Model):
     walk_in: WalkIn = Field(default_factory=WalkIn)
     occupancy: OccupancyRules = Field(default_factory=OccupancyRules)
     bookings: BookingRules = Field(default_factory=BookingRules)
+    privacy: Privacy = Field(default_factory=Privacy)
     rates: dict[Category, float] = Field(default_factory=dict)
     rooms: list[Room]
     devices: list[Device] = Field(default_factory=list)

@@ -1,4 +1,5 @@
-"""Fixtures shared by the whole suite: MQTT brokers and MQTT clients; the test markers.
+"""Fixtures shared by the whole suite: MQTT brokers and MQTT clients; the test markers; the
+memory each test's FastAPI application would otherwise keep.
 
 Test modules import helpers from `spacehub.broker` (`free_port`, `mosquitto_path`), never
 from here: several directories have a conftest.py, and `import conftest` gets any of them.
@@ -6,6 +7,7 @@ from here: several directories have a conftest.py, and `import conftest` gets an
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,12 +27,15 @@ from spacehub.broker import (
 Broker = EmbeddedBroker | MosquittoBroker
 
 TESTS = Path(__file__).resolve().parent
-# A test that uses one of these, directly or through another fixture, talks to a real broker.
-BROKER_FIXTURES = frozenset({"broker", "embedded_broker", "mosquitto_broker"})
+# A test that uses one of these, directly or through another fixture, starts a real broker.
+BROKER_FIXTURES = frozenset({"broker", "broker_kind", "embedded_broker", "mosquitto_broker"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Give every test one of `faults`, `browser`, `broker` or `unit` (`make test-fast`)."""
+    """Give every test one of `faults`, `browser`, `broker` or `unit` (`make test-fast`).
+
+    A test marked `slow` gets none of them: it is in no fault, browser or broker run and
+    too slow for `make test-fast`; `make test` runs it with the rest."""
     for item in items:
         parts = item.path.resolve().relative_to(TESTS).parts
         if parts[0] == "faults":
@@ -43,8 +48,27 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             or BROKER_FIXTURES.intersection(getattr(item, "fixturenames", ()))
         ):
             item.add_marker(pytest.mark.broker)
-        else:
+        elif not item.get_closest_marker("slow"):
             item.add_marker(pytest.mark.unit)
+
+
+# FastAPI keeps the last 4,096 dependency callables it classified (sync, coroutine or
+# generator) in these caches; each test's app has its own closures, so the caches hold on to
+# about a hundred whole applications, some two million objects that every full garbage
+# collection then walks (about a tenth of a run's time). Emptied after each test.
+_FASTAPI_CALLABLE_CACHES = (
+    "_is_gen_callable_cached",
+    "_is_async_gen_callable_cached",
+    "_is_coroutine_callable_cached",
+)
+
+
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    models = sys.modules.get("fastapi.dependencies.models")
+    for name in _FASTAPI_CALLABLE_CACHES:
+        cache = getattr(models, name, None)
+        if cache is not None:
+            cache.cache_clear()
 
 
 @pytest.fixture(

@@ -219,6 +219,7 @@ def test_auto_picks_mosquitto_when_installed(tmp_path) -> None:
         broker.stop()
 
 
+@pytest.mark.broker  # starts the embedded broker
 def test_auto_falls_back_to_embedded(tmp_path, monkeypatch) -> None:
     pytest.importorskip("amqtt")
     monkeypatch.setattr(broker_module, "mosquitto_path", lambda: None)

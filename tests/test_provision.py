@@ -91,6 +91,7 @@ def account(result: Result, role: str, name: str | None = None) -> Account:
 # -- the files ------------------------------------------------------------------------
 
 
+@pytest.mark.mosquitto  # runs mosquitto_passwd
 def test_hash_is_what_mosquitto_passwd_writes(tmp_path: Path) -> None:
     hashed = hash_password("s3cret", salt=bytes(range(12)))
     assert hashed.startswith("$7$101$AAECAwQFBgcICQoL$") and verify(hashed, "s3cret")

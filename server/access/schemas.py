@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from server.access.accesslog import outcome
 from server.db import models
 from server.timefmt import ResponseTime
 
 
 class AccessEventOut(BaseModel):
     """One tap: `id` is the door controller's event id; `by` is `server`, `gateway` or
-    `expired`. What the door reported doing (its result) wins over the decision sent."""
+    `expired`. What the door reported doing (its result) wins over the decision sent.
+    `member_name` is the member's name (None for an unknown card)."""
 
     id: str
     device: str
@@ -21,13 +23,11 @@ class AccessEventOut(BaseModel):
     reason: str | None
     by: str | None
     member_id: int | None
+    member_name: str | None
 
     @classmethod
-    def of(cls, event: models.AccessEvent) -> AccessEventOut:
-        granted, by = event.granted, event.by
-        if event.result_applied is not None:
-            granted = bool(event.result_granted)
-            by = "expired" if event.result_applied == "none" else event.result_applied
+    def of(cls, event: models.AccessEvent, member_name: str | None = None) -> AccessEventOut:
+        granted, by = outcome(event)
         return cls(
             id=event.event_id,
             device=event.device_id,
@@ -38,4 +38,5 @@ class AccessEventOut(BaseModel):
             reason=event.reason,
             by=by,
             member_id=event.member_id,
+            member_name=member_name,
         )

@@ -35,6 +35,7 @@ from server.access.reconcile import (
     undo_effect,
 )
 from server.access.snapshot import PolicyCache
+from server.access.unknown_cards import RecentUnknownCards
 from server.db import models
 from server.errors import NotYet, Rejected
 from server.live.events import EventBus
@@ -80,6 +81,8 @@ class AccessService:
     clock: Clock
     events: EventBus = field(default_factory=EventBus)
     counters: DoorPathCounters = field(default_factory=DoorPathCounters)
+    # Unknown cards tapped lately, per reader: the reception desk offers them for enrolment.
+    unknown_cards: RecentUnknownCards = field(default_factory=RecentUnknownCards)
     # The tap limits' clock (seconds, monotonic); tests move it.
     monotonic: Callable[[], float] = time.monotonic
     _clock_synced: dict[str, bool] = field(default_factory=dict)
@@ -200,6 +203,8 @@ class AccessService:
         now)."""
         if outcome is not None:
             self.limiter.count(device, hashed, outcome)
+            if outcome.reason == Reason.UNKNOWN_CARD:
+                self.unknown_cards.add(device.id, hashed, at=self.clock())
         snapshot = self._snapshot
         if snapshot is None:
             return

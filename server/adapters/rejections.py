@@ -10,18 +10,19 @@ and logged at most once per device a minute, so a flood of junk is cheap and qui
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 
 from protocol import topics
 from protocol.messages import M, ProtocolError, decode
+from protocol.rejections import LOG_EVERY_S, LogEvery, Tally
 from server.errors import Rejected
+
+# LogEvery and LOG_EVERY_S: the inbox and the scheduler pace their own lines with them.
+__all__ = ["INVALID", "LOG_EVERY_S", "LogEvery", "Rejections", "decoded", "device_of"]
 
 log = logging.getLogger(__name__)
 
-LOG_EVERY_S = 60.0  # at most one log line per device (and per kind of trouble) this often
-MAX_KEYS = 1000  # devices counted by name; more (junk ids) are counted together
 INVALID = "(invalid)"  # the device of a topic that names none validly
 OTHER = "(other)"
 
@@ -51,55 +52,22 @@ def decoded(model: type[M], payload: bytes) -> M:
         raise Rejected(reason, text) from None
 
 
-class LogEvery:
-    """Says yes to a key at most once every `every` seconds; the keys are bounded."""
-
-    def __init__(self, every: float, clock: Callable[[], float]) -> None:
-        self.every = every
-        self.clock = clock
-        self._last: dict[str, float] = {}
-        self._quiet: dict[str, int] = {}
-
-    def due(self, key: str) -> tuple[bool, int]:
-        """(whether to log now, how many were not logged since the last time)."""
-        now = self.clock()
-        last = self._last.get(key)
-        if last is not None and now - last < self.every:
-            self._quiet[key] = self._quiet.get(key, 0) + 1
-            return False, 0
-        if last is None and len(self._last) >= MAX_KEYS:
-            self._last.clear()  # a flood of junk ids: start over rather than grow
-            self._quiet.clear()
-        self._last[key] = now
-        return True, self._quiet.pop(key, 0)
-
-
 class Rejections:
     """Messages that can never apply, counted per (device, reason), and logged at most
     once per device a minute. The health endpoint and /metrics read `counts()`."""
 
     def __init__(self, name: str, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.name = name
-        self._counts: dict[tuple[str, str], int] = {}
-        self._devices: set[str] = set()
-        self._logs = LogEvery(LOG_EVERY_S, clock)
-        self._lock = threading.Lock()
+        self._tally = Tally(clock=clock, others=OTHER)
 
     def reject(self, device: str, reason: str, detail: str = "") -> None:
-        with self._lock:
-            if device not in self._devices:
-                if len(self._devices) >= MAX_KEYS:
-                    device = OTHER
-                self._devices.add(device)
-            key = (device, reason)
-            self._counts[key] = self._counts.get(key, 0) + 1
-            now, quiet = self._logs.due(device)
-        if now:
-            more = f" ({quiet} more from it since the last line)" if quiet else ""
+        counted = self._tally.add(device, reason)
+        if counted.due:
+            more = f" ({counted.quiet} more from it since the last line)" if counted.quiet else ""
             log.warning(
                 "%s: ignored a message from %s: %s: %.200r%s",
                 self.name,
-                device,
+                counted.device,
                 reason,
                 detail,
                 more,
@@ -107,13 +75,8 @@ class Rejections:
 
     def counts(self) -> dict[tuple[str, str], int]:
         """{(device, reason): how many}"""
-        with self._lock:
-            return dict(self._counts)
+        return self._tally.counts()
 
     def count(self, *, device: str | None = None, reason: str | None = None) -> int:
         """How many, of one device and/or one reason (every one without either)."""
-        return sum(
-            n
-            for (d, r), n in self.counts().items()
-            if (device is None or d == device) and (reason is None or r == reason)
-        )
+        return self._tally.total(device=device, reason=reason)

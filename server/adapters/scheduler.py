@@ -1,5 +1,6 @@
 """The scheduler: a daemon thread that sweeps bookings (and waitlist offers) every
-quarter of a second, so a no-show is released within a second of its grace ending.
+quarter of a second, so a no-show is released within a second of its grace ending, and
+once a day purges events past the site's retention (server.people.gdpr).
 
     scheduler = Scheduler(ctx, start_after=ingest.backlog_applied)
     scheduler.start()   # first sweep once the door path's backlog is applied
@@ -14,8 +15,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from server.adapters.rejections import LOG_EVERY_S, LogEvery
@@ -23,6 +25,7 @@ from server.adapters.writehealth import transient
 from server.noshows import release
 from server.noshows.release import SweepReport
 from server.occupancy.tick import tick
+from server.people import gdpr
 from server.waitlist import offers
 
 if TYPE_CHECKING:
@@ -60,6 +63,7 @@ class Scheduler:
         self.on_report = on_report
         self.passes = 0  # sweeps that committed
         self._occupancy_at: datetime | None = None  # the last occupancy tick's time
+        self._purged_on: date | None = None  # the day of the last retention purge (UTC)
         self._db_logs = LogEvery(LOG_EVERY_S, time.monotonic)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -91,6 +95,7 @@ class Scheduler:
         except Exception as exc:
             self._failed("expiring waitlist offers failed", exc)
         self._tick_occupancy()
+        self._purge_daily()
         if self.on_report is not None and (report.changed_policy or report.reminded):
             self.on_report(report)
         return report
@@ -107,6 +112,34 @@ class Scheduler:
             return
         self._occupancy_at = now
         changes.publish(self.ctx.events)
+
+    def _purge_daily(self) -> dict[str, int] | None:
+        """Once a day: delete the events past the site's retention, a batch a transaction
+        (a writer is never held for long), then audit the counts as `data.purge` when any
+        row went. The counts, or None when today's purge is done already (or failed: tried
+        next pass)."""
+        now = self.ctx.clock()
+        if self._purged_on == now.date():
+            return None
+        before = gdpr.cutoff(self.ctx.site, now)
+        totals: Counter[str] = Counter()
+        try:
+            while True:
+                with self.ctx.writes() as session, session.begin():
+                    counts = gdpr.purge_batch(session, before=before)
+                totals.update(counts)
+                if max(counts.values()) < gdpr.BATCH:
+                    break
+            if any(totals.values()):
+                with self.ctx.writes() as session, session.begin():
+                    gdpr.record_purge(session, counts=dict(totals), before=before, now=now)
+        except Exception as exc:
+            self._failed("purging events past the retention failed", exc)
+            return None
+        self._purged_on = now.date()
+        if any(totals.values()):
+            log.info("purged events received before %s: %s", before, dict(totals))
+        return dict(totals)
 
     def _run(self) -> None:
         ready = self.start_after

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Path, Query, Response
+from fastapi import Path, Query, Request, Response
 from pydantic import BaseModel
 
 from server.db.models import NoShow, Notification
-from server.deps import CallerDep, CtxDep, ReadSession, WriteSession, own, routers
+from server.deps import CallerDep, CtxDep, ReadSession, WriteSession, audited, own, routers
 from server.noshows import strikes
 from server.notify import notifications
 from server.people import members
@@ -90,17 +90,25 @@ def list_no_shows(member_id: MemberId, session: ReadSession) -> list[NoShowOut]:
 
 
 @router.delete("/no-shows/{no_show_id}", status_code=204, response_class=Response)
-def remove_no_show(no_show_id: NoShowId, session: WriteSession, ctx: CtxDep) -> Response:
+def remove_no_show(
+    no_show_id: NoShowId, request: Request, session: WriteSession, ctx: CtxDep
+) -> Response:
     """Staff removes a strike (204; again is no error); lifts a booking suspension when
     the member is back under the limit."""
     with session.begin():
-        strikes.remove_strike(session, site=ctx.site, no_show_id=no_show_id, now=ctx.clock())
+        strike = strikes.remove_strike(
+            session, site=ctx.site, no_show_id=no_show_id, now=ctx.clock()
+        )
+        audited(request, session, "noshow.remove", no_show_id, {"member_id": strike.member_id})
     return Response(status_code=204)
 
 
 @router.post("/members/{member_id}/lift-booking-suspension")
-def lift_booking_suspension(member_id: MemberId, session: WriteSession) -> MemberOut:
+def lift_booking_suspension(
+    member_id: MemberId, request: Request, session: WriteSession
+) -> MemberOut:
     """Let a member book again at once; the member."""
     with session.begin():
         member = strikes.lift_booking_suspension(session, member_id=member_id)
+        audited(request, session, "member.update", member_id, {"booking_suspended_until": None})
     return MemberOut.of(member)

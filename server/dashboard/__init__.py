@@ -7,7 +7,8 @@ that listens to `GET /api/stream` and re-fetches the fragment of whatever change
 | --- | --- |
 | `GET /` | the dashboard with a session, else the sign-in page |
 | `/login`, `/login/link`, `/auth/magic`, `/logout` | signing in and out (server.dashboard.signin) |
-| `GET /dashboard/fragments/...` | rooms, rooms/{id}, alerts, feed, evacuation, devices, health |
+| `GET /dashboard/fragments/{part}` | rooms, alerts, feed, evacuation, devices, health |
+| `GET /dashboard/fragments/rooms/{id}` | one room's card (the entrance's: the building's) |
 | `GET /dashboard/fragments/devices/{id}` | one row of the devices table |
 | `GET /dashboard/static/{name}` | `dashboard.css`, `dashboard.js` |
 
@@ -34,7 +35,9 @@ from server.dashboard.pages import (
     render,
     static_file,
 )
-from server.dashboard.reception import accounts
+from server.dashboard.reception import accesslog as reception_accesslog
+from server.dashboard.reception import accounts, cards, members, memberships, privacy, strikes
+from server.dashboard.reception import audit as reception_audit
 from server.deps import CtxDep, ReadSession, Staff, session_principal
 from server.errors import NotFound
 
@@ -184,6 +187,13 @@ def install(app: FastAPI) -> None:
     app.include_router(signin.router)
     app.include_router(accounts.router)
     app.include_router(router)
+    app.include_router(reception_accesslog.router)
+    app.include_router(reception_audit.router)
+    app.include_router(members.router)
+    app.include_router(cards.router)
+    app.include_router(memberships.router)
+    app.include_router(strikes.router)
+    app.include_router(privacy.router)
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, RedactTokens) for f in access.filters):
         access.addFilter(RedactTokens())

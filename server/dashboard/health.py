@@ -27,7 +27,9 @@ LAG_WARN_S = 10.0
 class AlertView:
     id: int
     kind: str
-    where: str
+    severity: str  # critical, warning, notice (server.monitoring.alerts)
+    where: str  # the room's name
+    device: str | None  # what the device is (`door`, `pir`, `counter`), worded as kind.<it>
     time: str  # HH:MM, or YYYY-MM-DD HH:MM when not today
     count: int
     member: str | None = None  # whose card (tap limits), when known
@@ -38,7 +40,7 @@ class AlertView:
 @dataclass
 class DeviceRow:
     id: str
-    kind: str
+    kind: str  # door, pir or counter (`device_word`)
     room: str
     online: bool
     last_seen: str | None  # HH:MM, or YYYY-MM-DD HH:MM when not today
@@ -82,7 +84,7 @@ def devices(session: Session, ctx: ServerContext) -> list[DeviceRow]:
         rows.append(
             DeviceRow(
                 id=d.id,
-                kind=d.kind,
+                kind=device_word(ctx, d.id) or d.kind,
                 room=room.name if room else d.room,
                 online=d.online,
                 last_seen=when(d.last_seen, zone, today),
@@ -113,10 +115,11 @@ def door_path(session: Session, ingest: object | None) -> DoorPathView:
 
 
 def alerts(session: Session, ctx: ServerContext) -> list[AlertView]:
-    """The open (unacknowledged) alerts, newest first."""
+    """The open (unacknowledged) alerts, the most urgent first, each where it is by the
+    room's name and what the device is (a receptionist knows no device ids)."""
     zone = ZoneInfo(ctx.site.site.timezone)
     today = ctx.clock().astimezone(zone).date()
-    found = alerts_service.list_alerts(session, open_only=True)
+    found = alerts_service.by_severity(alerts_service.list_alerts(session, open_only=True))
     names = member_names(
         session, [m for a in found if isinstance(m := (a.details or {}).get("member_id"), int)]
     )
@@ -125,9 +128,6 @@ def alerts(session: Session, ctx: ServerContext) -> list[AlertView]:
         device = ctx.site.device(alert.device_id) if alert.device_id else None
         room_id = alert.room_id or (device.room if device else None)
         room = ctx.site.room(room_id) if room_id else None
-        where = [room.name if room else room_id] if room_id else []
-        if alert.device_id:
-            where.append(alert.device_id)
         details = alert.details or {}
         count = details.get("count", 1)
         member = details.get("member_id")
@@ -135,7 +135,9 @@ def alerts(session: Session, ctx: ServerContext) -> list[AlertView]:
             AlertView(
                 id=alert.id,
                 kind=alert.kind,
-                where=" · ".join(where),
+                severity=alerts_service.severity(alert.kind),
+                where=(room.name if room else room_id or alert.device_id or ""),
+                device=device_word(ctx, alert.device_id) if alert.device_id else None,
                 time=when(alert.created_at, zone, today) or "",
                 count=count if isinstance(count, int) else 1,
                 member=names.get(member) if isinstance(member, int) else None,
@@ -151,6 +153,15 @@ def _mode(value: object) -> str | None:
 
 
 # -- helpers the views share --------------------------------------------------------------
+
+
+def device_word(ctx: ServerContext, device_id: str) -> str | None:
+    """What a device is, as staff name it: `door` (a card reader), `pir` (a motion sensor)
+    or `counter` (an entry counter); None for a device the site file does not know."""
+    device = ctx.site.device(device_id)
+    if device is None:
+        return None
+    return device.sensor or device.kind
 
 
 def member_names(session: Session, member_ids: Iterable[int]) -> dict[int, str]:

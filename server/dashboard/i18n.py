@@ -8,5 +8,5 @@ from server.notify.texts import CATALOGUE, pick
 
 def client_strings(lang: str) -> dict[str, str]:
     """What the page's script needs: the live status, confirmations and outcomes."""
-    prefixes = ("live.", "confirm.", "done.", "failed", "signin.submit")
+    prefixes = ("live.", "confirm.", "done.", "failed", "error.", "signin.submit")
     return {k: v for k, v in CATALOGUE[pick(lang)].items() if k.startswith(prefixes)}

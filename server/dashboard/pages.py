@@ -26,7 +26,11 @@ from server.notify import texts
 HERE = Path(__file__).parent
 LANG_COOKIE = "spacehub_lang"
 LANG_MAX_AGE = 365 * 86400
-STATIC = {"dashboard.css": "text/css", "dashboard.js": "text/javascript"}
+STATIC = {
+    "dashboard.css": "text/css",
+    "dashboard.js": "text/javascript",
+    "reception.js": "text/javascript",
+}
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -42,6 +46,7 @@ STATE_ICONS = {
     RoomState.BOOKED_WAITING: "◔",
     RoomState.IN_USE: "●",
     RoomState.IN_USE_UNBOOKED: "⚠",
+    RoomState.CHECKED_IN_UNSEEN: "◑",
     RoomState.RELEASED: "↺",
     RoomState.OVER_CAPACITY: "▲",
 }

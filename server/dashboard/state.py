@@ -20,13 +20,14 @@ class RoomState(StrEnum):
     BOOKED_WAITING = "booked_waiting"
     IN_USE = "in_use"
     IN_USE_UNBOOKED = "in_use_unbooked"
+    CHECKED_IN_UNSEEN = "checked_in_unseen"
     RELEASED = "released"
     OVER_CAPACITY = "over_capacity"
 
 
 def room_state(
     *,
-    occupied: bool,
+    occupied: bool,  # server.occupancy.live.in_use_evidence found people or motion
     people: int | None,
     capacity: int | None,
     bookable: bool,
@@ -43,7 +44,8 @@ def room_state(
       there), or occupied and not bookable (the coworking zone, the entrance: nobody books
       them, so being in use without a booking is normal there);
     - in use without booking: occupied, bookable, and no booking holds it;
-    - in use: a checked-in booking holds it and nobody is seen right now (a break);
+    - checked in, nobody seen: a checked-in booking holds it and neither people nor
+      motion are seen now (a break, or they left): never "in use" without evidence;
     - booked and waiting: a booking holds it and its holder has not arrived;
     - released: empty, and a booking of this time was released (a no-show, or given back);
     - free: empty and not held.
@@ -57,7 +59,7 @@ def room_state(
             return RoomState.IN_USE
         return RoomState.IN_USE_UNBOOKED
     if current == "checked_in":
-        return RoomState.IN_USE
+        return RoomState.CHECKED_IN_UNSEEN
     if current == "booked":
         return RoomState.BOOKED_WAITING
     if released_now:

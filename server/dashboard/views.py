@@ -30,8 +30,10 @@ from server.dashboard.state import RoomState, room_state
 from server.db import models
 from server.monitoring import device_status
 from server.occupancy.evacuation import evacuation_list
+from server.occupancy.live import Evidence, in_use_evidence
 from server.occupancy.rooms import get_room, list_rooms
 from server.occupancy.schemas import RoomOut
+from server.occupancy.state import vacancy
 
 FEED_SIZE = 15
 
@@ -81,9 +83,15 @@ class RoomView:
     motion_sensor: bool  # a PIR watches the room
     last_motion: str | None
     state: RoomState
+    evidence: Evidence | None = None  # why it counts as in use: people counted, or motion
     current: BookingView | None = None
     next: BookingView | None = None
     doors: list[DoorView] = field(default_factory=list)
+
+    @property
+    def entrance(self) -> bool:
+        """The building's entrance: its counter counts the building, not a room."""
+        return self.kind == "entrance"
 
 
 @dataclass
@@ -107,7 +115,9 @@ class Entered:
 
 @dataclass
 class Evacuation:
-    people: int | None  # by the entrance counter; None when there is none or no data
+    # by the entrance counter (the building card's number, from the same read); None when
+    # there is none or no data
+    people: int | None
     entered: list[Entered]
 
 
@@ -131,11 +141,19 @@ def rooms(session: Session, ctx: ServerContext, *, room_id: str | None = None) -
     modes = effective_modes(session, ctx.site, now)
     actual = device_status.reported_modes(session, site=ctx.site, now=now)
     zone = ZoneInfo(ctx.site.site.timezone)
+    timeout = vacancy(ctx.site)
     views = []
     for room in found:
         current = room.current_booking
         later = upcoming[room.id]
         seen = room.occupancy
+        evidence = in_use_evidence(
+            occupied=seen.occupied,
+            people=seen.people,
+            last_motion=seen.last_motion,
+            now=now,
+            vacancy_timeout=timeout,
+        )
         views.append(
             RoomView(
                 id=room.id,
@@ -149,8 +167,9 @@ def rooms(session: Session, ctx: ServerContext, *, room_id: str | None = None) -
                     d.room == room.id and d.sensor == "pir" for d in ctx.site.devices
                 ),
                 last_motion=_hhmm(seen.last_motion, zone),
+                evidence=evidence,
                 state=room_state(
-                    occupied=seen.occupied,
+                    occupied=evidence is not None,
                     people=seen.people,
                     capacity=room.capacity,
                     bookable=room.bookable,

@@ -14,6 +14,12 @@ def sync_site(session: Session, site: SiteConfig) -> None:
 
     Rooms, doors and devices that left the file are kept, since access events and
     bookings refer to them, but no longer appear in the snapshot or the API."""
+    # One query a table: the merges below then find their rows in the session (held here,
+    # as the session keeps only weak references).
+    held = [
+        session.scalars(select(model)).all()
+        for model in (models.Site, models.Room, models.Door, models.Device)
+    ]
     session.merge(models.Site(id=site.id, name=site.site.name, timezone=site.site.timezone))
     for room in site.rooms:
         session.merge(
@@ -44,3 +50,4 @@ def sync_site(session: Session, site: SiteConfig) -> None:
         row.kind = device.kind
         row.room_id = device.room
         row.door_id = device.door
+    del held

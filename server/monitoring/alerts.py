@@ -35,6 +35,32 @@ KINDS = (
     "unknown_card_flood",  # a door started throttling unknown cards
     "door_mode_mismatch",  # a door applies another mode than the one asked of it
 )
+# How urgent each kind is, most urgent first: `critical` (someone may be in danger or a
+# door is not secure now), `warning` (something needs a look soon), `notice`.
+SEVERITIES = ("critical", "warning", "notice")
+SEVERITY = {
+    "fire_release": "critical",
+    "forced": "critical",
+    "tamper": "critical",
+    "held_open": "warning",
+    "over_capacity": "warning",
+    "device_offline": "warning",
+    "door_mode_mismatch": "warning",
+    "unknown_card_flood": "warning",
+    "booked_empty": "notice",
+    "too_many_attempts": "notice",
+}
+
+
+def severity(kind: str) -> str:
+    """How urgent an alert of this kind is (`notice` for a kind not rated)."""
+    return SEVERITY.get(kind, "notice")
+
+
+def by_severity(found: list[models.Alert]) -> list[models.Alert]:
+    """The most urgent first, and within the same urgency the newest first."""
+    newest = sorted(found, key=lambda a: (a.created_at, a.id), reverse=True)
+    return sorted(newest, key=lambda a: SEVERITIES.index(severity(a.kind)))
 
 
 def raise_alert(

@@ -6,7 +6,8 @@ vacancy timeout. `people` is entered minus left, never below zero and never capp
 capacity (over it raises an alert), back to zero at each daily closing time since counters
 drift; it is None for a room without a counter.
 
-- `live`: the pure derivation, over plain values and an explicit `now`;
+- `live`: the pure derivation, over plain values and an explicit `now`, and the evidence
+  that a room is in use (people counted, or motion and how long ago);
 - `state`: the `room_states` rows, a room's view now, and the `Changes` to publish;
 - `readings`: a batch of Motion and Count events recorded and applied (`record_readings`);
 - `tick`: the scheduler's pass (the nightly reset, walk-ins ended by vacancy, booked rooms

@@ -42,6 +42,44 @@ def derive(live: Live, *, now: datetime, vacancy_timeout: timedelta) -> RoomOccu
     return RoomOccupancy(occupied=occupied, people=live.people, last_motion=live.last_motion)
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """What shows that somebody is in a room now: people its counter counts inside, or
+    motion its sensor saw (`motion_minutes` ago; 0 while motion goes on)."""
+
+    people: int | None = None
+    motion_minutes: int | None = None
+
+
+def in_use_evidence(
+    *,
+    occupied: bool,
+    people: int | None,
+    last_motion: datetime | None,
+    now: datetime,
+    vacancy_timeout: timedelta,
+) -> Evidence | None:
+    """Why a room counts as in use now, or None when nothing shows anybody there: a
+    booking checked in is no evidence by itself (its holders may have gone), nor a
+    capacity. People counted come first; otherwise the motion that keeps it occupied
+    (still occupied past the vacancy timeout: the sensor says motion goes on, so now).
+
+    >>> t, quarter = datetime(2026, 3, 2, 9, 0, tzinfo=UTC), timedelta(minutes=15)
+    >>> in_use_evidence(occupied=True, people=3, last_motion=None, now=t, vacancy_timeout=quarter)
+    Evidence(people=3, motion_minutes=None)
+    >>> two = t - timedelta(minutes=2)
+    >>> in_use_evidence(occupied=True, people=0, last_motion=two, now=t, vacancy_timeout=quarter)
+    Evidence(people=None, motion_minutes=2)
+    """
+    if people:
+        return Evidence(people=people)
+    if not occupied or last_motion is None:
+        return None
+    ago = now - last_motion
+    going_on = ago >= vacancy_timeout
+    return Evidence(motion_minutes=0 if going_on else max(0, int(ago.total_seconds() // 60)))
+
+
 def with_motion(live: Live, *, motion: bool, at: datetime) -> Live:
     """A Motion event seen at `at`: motion was there then (until then, when it stopped).
     An older event delivered late does not undo what a newer one said."""

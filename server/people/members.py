@@ -9,7 +9,7 @@ server.access.emergency)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -22,9 +22,39 @@ from server.db.meta import bump
 from server.errors import Conflict, Invalid, NotFound
 from server.site import Language, SiteConfig
 
+_Row = TypeVar("_Row", models.Member, models.Card, models.Membership)
+
 # Fields of a member that a door decision depends on.
 _POLICY_FIELDS = frozenset({"category", "suspended_until"})
-_MEMBER_FIELDS = frozenset({"name", "email", "category", "suspended_until", "lang"})
+_MEMBER_FIELDS = frozenset(
+    {
+        "name",
+        "email",
+        "category",
+        "suspended_until",
+        "lang",
+        "minor",
+        "guardian_name",
+        "guardian_consent_at",
+    }
+)
+
+
+class Refusal(Invalid):
+    """Invalid input whose `key` names its words in the text catalogues (server.notify.
+    texts), so a page can say it in the reader's language; the API says `message`."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+class Clash(Conflict):
+    """A Conflict with a `key`, as Refusal."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 def create_member(
@@ -35,10 +65,22 @@ def create_member(
     email: str | None = None,
     lang: Language | None = None,
     site: SiteConfig | None = None,
+    minor: bool = False,
+    guardian_name: str | None = None,
+    guardian_consent_at: datetime | None = None,
 ) -> models.Member:
     """Add a member (no cards yet, so no door decision changes), told things in `lang`,
-    else in the site's language (Polish when no site is given)."""
-    member = models.Member(name=name, email=email, category=category)
+    else in the site's language (Polish when no site is given). A minor needs a guardian's
+    name and the time of their consent."""
+    member = models.Member(
+        name=name,
+        email=email,
+        category=category,
+        minor=minor,
+        guardian_name=guardian_name,
+        guardian_consent_at=guardian_consent_at,
+    )
+    _check_guardian(member)
     if lang is not None:
         member.lang = lang
     elif site is not None:
@@ -50,10 +92,14 @@ def create_member(
 
 def get_member(session: Session, *, member_id: int) -> models.Member:
     """The member, or NotFound."""
-    member = session.get(models.Member, member_id)
-    if member is None:
-        raise NotFound(f"member {member_id} not found")
-    return member
+    return _get(session, models.Member, member_id, "member")
+
+
+def _get(session: Session, model: type[_Row], row_id: int, what: str) -> _Row:
+    row = session.get(model, row_id)
+    if row is None:
+        raise NotFound(f"{what} {row_id} not found")
+    return row
 
 
 def list_members(
@@ -80,24 +126,39 @@ def list_members(
 
 
 def update_member(session: Session, *, member_id: int, changes: dict[str, Any]) -> models.Member:
-    """Apply `changes` (any of name, email, category, suspended_until, lang; None clears
-    the nullable ones); bumps the policy when category or suspension changed."""
+    """Apply `changes` (any of name, email, category, suspended_until, lang, minor,
+    guardian_name, guardian_consent_at; None clears the nullable ones); bumps the policy
+    when category or suspension changed. An erased member changes no more (Conflict)."""
     unknown = set(changes) - _MEMBER_FIELDS
     if unknown:
         raise Invalid(f"cannot change {', '.join(sorted(unknown))}")
-    for field in ("name", "category", "lang"):
+    for field in ("name", "category", "lang", "minor"):
         if field in changes and changes[field] is None:
             raise Invalid(f"{field} cannot be null")
     member = get_member(session, member_id=member_id)
+    _not_erased(member)
     changed = {k for k, v in changes.items() if getattr(member, k) != v}
     for field in changed:
         setattr(member, field, changes[field])
+    _check_guardian(member)
     if "category" in changed and member.category != emergency.STAFF:
         emergency.forget_member(session, member_id=member.id)
     if changed & _POLICY_FIELDS:
         bump(session)
     session.flush()
     return member
+
+
+def change_action(changes: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """How a change of a member is audited: `member.suspend` when it sets or lifts the
+    suspension, else `member.update`; the detail names the fields (never their values,
+    personal data, but the suspension's end)."""
+    detail: dict[str, Any] = {"fields": sorted(changes)}
+    if "suspended_until" not in changes:
+        return "member.update", detail
+    until = changes["suspended_until"]
+    detail["suspended_until"] = until.isoformat() if until is not None else None
+    return "member.suspend", detail
 
 
 def add_card(
@@ -108,16 +169,32 @@ def add_card(
     An active card with the same UID, whoever holds it, is a Conflict. A revoked card is
     reissued: the same record becomes active again, now held by `member_id` (cards are
     handed out again after being returned or found)."""
-    get_member(session, member_id=member_id)
     try:
         uid = normalise_uid(uid)
     except CardError:
         # Not CardError's message: it quotes what was given, and a UID is never echoed.
-        raise Invalid("uid must be a card UID: 8-20 hexadecimal digits, whole bytes") from None
-    uid_hash = card_hash(card_key, uid)
+        raise Refusal(
+            "error.card_uid", "uid must be a card UID: 8-20 hexadecimal digits, whole bytes"
+        ) from None
+    card = add_card_by_hash(
+        session, member_id=member_id, uid_hash=card_hash(card_key, uid), label=label
+    )
+    # The UID is in hand now and is never stored: a staff card's emergency hashes are
+    # made from it here.
+    emergency.card_registered(session, card=card, uid=uid)
+    return card
+
+
+def add_card_by_hash(
+    session: Session, *, member_id: int, uid_hash: str, label: str | None = None
+) -> models.Card:
+    """Register a card known only by its keyed hash (a card just tapped at a reader:
+    server.access.unknown_cards), as `add_card` does. A staff card's emergency hashes
+    follow at its next tap, when its UID is in hand (server.access.service)."""
+    _not_erased(get_member(session, member_id=member_id))
     card = session.scalars(select(models.Card).where(models.Card.uid_hash == uid_hash)).first()
     if card is not None and card.active:
-        raise Conflict("card already registered")
+        raise Clash("error.card_taken", "card already registered")
     if card is None:
         card = models.Card(member_id=member_id, uid_hash=uid_hash, label=label, active=True)
         session.add(card)
@@ -130,10 +207,7 @@ def add_card(
         session.flush()
     except IntegrityError:
         # Another transaction registered the same card first (possible on PostgreSQL).
-        raise Conflict("card already registered") from None
-    # The UID is in hand now and is never stored: a staff card's emergency hashes are
-    # made from it here.
-    emergency.card_registered(session, card=card, uid=uid)
+        raise Clash("error.card_taken", "card already registered") from None
     bump(session)
     return card
 
@@ -145,11 +219,14 @@ def list_cards(session: Session, *, member_id: int) -> list[models.Card]:
     return list(session.scalars(stmt))
 
 
+def get_card(session: Session, *, card_id: int) -> models.Card:
+    """The card, or NotFound."""
+    return _get(session, models.Card, card_id, "card")
+
+
 def revoke_card(session: Session, *, card_id: int, now: datetime) -> models.Card:
     """Revoke a card: it stops opening doors at once. Revoking it again changes nothing."""
-    card = session.get(models.Card, card_id)
-    if card is None:
-        raise NotFound(f"card {card_id} not found")
+    card = get_card(session, card_id=card_id)
     if card.active:
         card.active = False
         card.revoked_at = now
@@ -169,13 +246,11 @@ def add_membership(
     valid_until: datetime,
 ) -> models.Membership:
     """Give a member a plan of the site for [valid_from, valid_until)."""
-    if site.plan(plan) is None:
-        known = ", ".join(p.id for p in site.plans) or "none"
-        raise Invalid(f"unknown plan {plan!r} (plans of this site: {known})")
-    if valid_until <= valid_from:
-        raise Invalid("valid_until must be after valid_from")
-    if session.get(models.Member, member_id) is None:
+    _check_membership(site, plan=plan, valid_from=valid_from, valid_until=valid_until)
+    member = session.get(models.Member, member_id)
+    if member is None:
         raise Invalid(f"member {member_id} does not exist")
+    _not_erased(member)
     membership = models.Membership(
         member_id=member_id, plan=plan, valid_from=valid_from, valid_until=valid_until
     )
@@ -183,6 +258,64 @@ def add_membership(
     session.flush()
     bump(session)
     return membership
+
+
+def get_membership(session: Session, *, membership_id: int) -> models.Membership:
+    """The membership, or NotFound."""
+    return _get(session, models.Membership, membership_id, "membership")
+
+
+def update_membership(
+    session: Session,
+    *,
+    site: SiteConfig,
+    membership_id: int,
+    plan: str,
+    valid_from: datetime,
+    valid_until: datetime,
+) -> models.Membership:
+    """Change a membership's plan and dates (checked as `add_membership` does)."""
+    _check_membership(site, plan=plan, valid_from=valid_from, valid_until=valid_until)
+    membership = get_membership(session, membership_id=membership_id)
+    membership.plan = plan
+    membership.valid_from = valid_from
+    membership.valid_until = valid_until
+    session.flush()
+    bump(session)
+    return membership
+
+
+def delete_membership(session: Session, *, membership_id: int) -> models.Membership:
+    """Delete a membership (it stops opening doors at once); the deleted membership."""
+    membership = get_membership(session, membership_id=membership_id)
+    session.delete(membership)
+    session.flush()
+    bump(session)
+    return membership
+
+
+def _check_membership(
+    site: SiteConfig, *, plan: str, valid_from: datetime, valid_until: datetime
+) -> None:
+    if site.plan(plan) is None:
+        known = ", ".join(p.id for p in site.plans) or "none"
+        raise Refusal("error.plan_unknown", f"unknown plan {plan!r} (plans of this site: {known})")
+    if valid_until <= valid_from:
+        raise Refusal("error.end_before_start", "valid_until must be after valid_from")
+
+
+def _check_guardian(member: models.Member) -> None:
+    """A minor's data is held with a guardian's consent: who gave it, and when."""
+    if member.minor and (not member.guardian_name or member.guardian_consent_at is None):
+        raise Refusal(
+            "error.guardian_needed",
+            "a minor needs guardian_name and guardian_consent_at (the guardian's consent)",
+        )
+
+
+def _not_erased(member: models.Member) -> None:
+    if member.erased_at is not None:
+        raise Clash("error.member_erased", f"member {member.id} has been erased")
 
 
 def list_memberships(session: Session, *, member_id: int) -> list[models.Membership]:

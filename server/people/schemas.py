@@ -18,6 +18,10 @@ class MemberCreate(Body):
     email: Email | None = None
     category: Category
     lang: Language | None = None  # what the member is told in; the site's language if not given
+    # Under 18: a guardian's name and the time of their consent are required (422 without).
+    minor: bool = False
+    guardian_name: Name | None = None
+    guardian_consent_at: RequestTime | None = None
 
 
 class MemberPatch(Body):
@@ -28,6 +32,9 @@ class MemberPatch(Body):
     category: Category | None = None
     suspended_until: RequestTime | None = None
     lang: Language | None = None
+    minor: bool | None = None
+    guardian_name: Name | None = None
+    guardian_consent_at: RequestTime | None = None
 
     def changes(self) -> dict[str, object]:
         return {field: getattr(self, field) for field in self.model_fields_set}
@@ -41,6 +48,10 @@ class MemberOut(BaseModel):
     lang: str
     suspended_until: ResponseTime | None
     booking_suspended_until: ResponseTime | None  # after too many no-shows
+    minor: bool
+    guardian_name: str | None
+    guardian_consent_at: ResponseTime | None
+    erased_at: ResponseTime | None  # GDPR erasure: the name is then `#<id>`, nothing else kept
     created_at: ResponseTime
 
     @classmethod
@@ -53,6 +64,10 @@ class MemberOut(BaseModel):
             lang=member.lang,
             suspended_until=member.suspended_until,
             booking_suspended_until=member.booking_suspended_until,
+            minor=member.minor,
+            guardian_name=member.guardian_name,
+            guardian_consent_at=member.guardian_consent_at,
+            erased_at=member.erased_at,
             created_at=member.created_at,
         )
 

@@ -42,7 +42,7 @@ def issue(
         token_hash=digest(value),
         user_id=user_id,
         role=role,
-        csrf_token=secrets.token_urlsafe(32),
+        csrf_token=secrets.token_hex(32),
         created_at=now,
         expires_at=now + TTL,
         client=(client or "")[:200] or None,

@@ -1,4 +1,5 @@
-"""Fixtures of the device tests: gpiozero mock pins and a Mosquitto broker of their own."""
+"""Fixtures of the device tests: gpiozero mock pins, a monotonic clock the test moves, and
+a Mosquitto broker of their own."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from gpiozero.pins.mock import MockFactory
+from support.clock import MonotonicClock
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 
@@ -23,6 +25,12 @@ def factory() -> Iterator[MockFactory]:
         yield pins
     finally:
         pins.reset()
+
+
+@pytest.fixture
+def clock() -> MonotonicClock:
+    """The devices' `time.monotonic`, standing at 100 s until the test moves it."""
+    return MonotonicClock()
 
 
 def _free_port() -> int:

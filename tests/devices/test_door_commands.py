@@ -21,11 +21,6 @@ from protocol.messages import DoorCommand, DoorMode, decode
 FROM_2099 = json.dumps({"v": 1, "ts": "2099-01-01T00:00:00Z", "mode": "unlocked"})
 
 
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
 def start(config: DoorConfig, factory: MockFactory, clock: Clock) -> DoorController:
     door = DoorController(
         config, pin_factory=factory, publish=Sent(), clock=clock, wallclock=clock.wall

@@ -67,11 +67,6 @@ class Sent(list[tuple[str, Message, bool]]):
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
 def sent() -> Sent:
     return Sent()
 

@@ -25,11 +25,6 @@ EMERGENCY = topics.emergency(SITE, DEVICE)
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
 def runner(factory: MockFactory, clock: Clock, tmp_path: Path) -> Iterator[DoorRunner]:
     """A door runner that is never connected: the test is its broker."""
     made = DoorRunner(

@@ -37,11 +37,6 @@ def staff_list(
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
 def sent() -> Sent:
     return Sent()
 

@@ -69,11 +69,6 @@ class FakeLink:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
 def link() -> FakeLink:
     return FakeLink()
 

@@ -16,13 +16,12 @@ from fastapi import FastAPI
 from support import waiting
 from support.clock import Clock  # noqa: F401  (for the tests)
 from support.database import migrated_database
+from support.factories import card, member, membership
 
 from protocol import topics
-from protocol.cards import card_hash
 from protocol.messages import Decision, Tap, decode, new_id
 from protocol.mqtt import MqttClient
 from server.context import ServerContext
-from server.db import models
 from server.db.meta import bump
 from server.settings import Settings
 
@@ -63,10 +62,11 @@ def message(topic: str, payload: bytes, *, retain: bool = False) -> paho.MQTTMes
 
 def server_settings(tmp_path: Path, mqtt_url: str = "mqtt://127.0.0.1:1") -> Settings:
     """The server's settings for a test: a SQLite file in `tmp_path`, both tokens, the key."""
+    site_config = Path("firmware_configs/sites/piaseczno.toml")
     return Settings(
-        database_url=migrated_database(tmp_path / "spacehub.db"),
+        database_url=migrated_database(tmp_path / "spacehub.db", site_config),
         mqtt_url=mqtt_url,
-        site_config=Path("firmware_configs/sites/piaseczno.toml"),
+        site_config=site_config,
         admin_token=ADMIN_TOKEN,
         gateway_token=GATEWAY_TOKEN,
         card_key=KEY,
@@ -76,21 +76,13 @@ def server_settings(tmp_path: Path, mqtt_url: str = "mqtt://127.0.0.1:1") -> Set
 def seed(ctx: ServerContext) -> None:
     """A staff member, a coworker with a plan, a resident without one."""
     with ctx.writes() as s, s.begin():
-        staff = models.Member(name="Ewa Nowak", category="staff")
-        coworker = models.Member(name="Anna Kowalska", category="business")
-        resident = models.Member(name="Jan Zieliński", category="resident")
-        s.add_all([staff, coworker, resident])
-        s.flush()
-        for member, key in [(staff, "staff"), (coworker, "coworker"), (resident, "resident")]:
-            s.add(models.Card(member_id=member.id, uid_hash=card_hash(KEY, CARDS[key])))
-        s.add(
-            models.Membership(
-                member_id=coworker.id,
-                plan="coworking",
-                valid_from=MONDAY_NOON - timedelta(days=10),
-                valid_until=MONDAY_NOON + timedelta(days=20),
-            )
-        )
+        staff = member(s, "Ewa Nowak", "staff")
+        coworker = member(s, "Anna Kowalska", "business")
+        resident = member(s, "Jan Zieliński", "resident")
+        for who, key in [(staff, "staff"), (coworker, "coworker"), (resident, "resident")]:
+            card(s, who.id, CARDS[key], KEY)
+        plan = (MONDAY_NOON - timedelta(days=10), MONDAY_NOON + timedelta(days=20))
+        membership(s, coworker.id, "coworking", *plan)
         bump(s)
 
 

@@ -26,6 +26,7 @@ from gatewire import (
     wait_for,
 )
 from sqlalchemy import select
+from support.factories import membership
 
 from gateway.gateway import run_gateway
 from protocol import topics
@@ -150,15 +151,9 @@ def test_policy_change_reaches_the_gateway_through_a_notice(system, make_gateway
     ctx = system.ctx
     hashed = card_hash(KEY, CARDS["resident"])
     with ctx.writes() as s, s.begin():
-        card = s.scalars(select(models.Card).where(models.Card.uid_hash == hashed)).one()
-        s.add(
-            models.Membership(
-                member_id=card.member_id,
-                plan="coworking",
-                valid_from=MONDAY_NOON - timedelta(days=1),
-                valid_until=MONDAY_NOON + timedelta(days=30),
-            )
-        )
+        held = s.scalars(select(models.Card).where(models.Card.uid_hash == hashed)).one()
+        plan = (MONDAY_NOON - timedelta(days=1), MONDAY_NOON + timedelta(days=30))
+        membership(s, held.member_id, "coworking", *plan)
         bump(s)
     with ctx.reads() as s:
         now_version = version(s)

@@ -25,6 +25,7 @@ from server.settings import Settings
 ADMIN_TOKEN = "admin-token-0123456789abcdef"
 GATEWAY_TOKEN = "gateway-token-0123456789abcdef"
 CARD_KEY = "k" * 32
+SITE_CONFIG = Path("firmware_configs/sites/piaseczno.toml")
 
 
 @pytest.fixture
@@ -35,8 +36,8 @@ def clock() -> FakeClock:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(
-        database_url=migrated_database(tmp_path / "db.sqlite"),
-        site_config=Path("firmware_configs/sites/piaseczno.toml"),
+        database_url=migrated_database(tmp_path / "db.sqlite", SITE_CONFIG),
+        site_config=SITE_CONFIG,
         admin_token=ADMIN_TOKEN,
         gateway_token=GATEWAY_TOKEN,
         card_key=CARD_KEY,

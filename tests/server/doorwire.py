@@ -12,17 +12,14 @@ from typing import Any
 
 import pytest
 from support.clock import Clock
-from support.database import migrated_database
+from support.factories import card, live_settings, member
 
 from protocol import topics
-from protocol.cards import card_hash
 from protocol.messages import Decision, Tap, decode, new_id
 from protocol.mqtt import MqttClient
 from server.adapters.door_ingest import DoorIngest
 from server.context import ServerContext
-from server.db import models
 from server.db.meta import bump
-from server.settings import Settings
 
 SITE = "piaseczno"
 
@@ -40,21 +37,12 @@ def door_path(
     """A server context whose door path runs on the broker, with `members` (who ->
     (category, card)) and their cards, and `wire(url)` playing the doors; yields the
     context, the wire and the members' ids."""
-    settings = Settings(
-        database_url=migrated_database(tmp_path / "spacehub.db"),
-        mqtt_url=broker_url,
-        card_key=key,
-        instance=f"t{new_id()[:6].lower().replace('-', 'x').replace('_', 'x')}",
-    )
-    ctx = ServerContext.create(settings, clock=clock)
+    ctx = ServerContext.create(live_settings(tmp_path, broker_url, key), clock=clock)
     ids = {}
     with ctx.writes() as s, s.begin():
-        for who, (category, card) in members.items():
-            member = models.Member(name=who.title() + " Testowa", category=category)
-            s.add(member)
-            s.flush()
-            s.add(models.Card(member_id=member.id, uid_hash=card_hash(key, card)))
-            ids[who] = member.id
+        for who, (category, uid) in members.items():
+            ids[who] = member(s, who.title() + " Testowa", category).id
+            card(s, ids[who], uid, key)
         bump(s)
     ingest = DoorIngest(ctx)
     ingest.start()

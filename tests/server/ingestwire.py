@@ -5,24 +5,22 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as paho
 from sqlalchemy import func, select
-from support.database import migrated_database
+from support.factories import card, live_settings, member
 from support.waiting import wait_for  # noqa: F401  (the tests import it from here)
 
 from protocol import topics
-from protocol.cards import card_hash
 from protocol.messages import Decision, Message, ProtocolError, Tap, decode, new_id
 from protocol.mqtt import MqttClient
 from server.adapters.door_ingest import DoorIngest
 from server.context import ServerContext
-from server.db import models
 from server.db.meta import bump
-from server.settings import Settings
 
 SITE = "piaseczno"
 KEY = "test-card-key-0123456789"
@@ -70,21 +68,20 @@ class Doors:
 
 
 def staff_context(url: str, tmp_path: Path) -> ServerContext:
-    settings = Settings(
-        database_url=migrated_database(tmp_path / "spacehub.db"),
-        mqtt_url=url,
-        card_key=KEY,
-        admin_token=ADMIN,
-        instance=f"t{new_id()[:6].lower().replace('-', 'x').replace('_', 'x')}",
-    )
-    ctx = ServerContext.create(settings)
+    ctx = ServerContext.create(live_settings(tmp_path, url, KEY, admin_token=ADMIN))
     with ctx.writes() as s, s.begin():
-        member = models.Member(name="Ewa Nowak", category="staff")
-        s.add(member)
-        s.flush()
-        s.add(models.Card(member_id=member.id, uid_hash=card_hash(KEY, STAFF)))
+        card(s, member(s, "Ewa Nowak", "staff").id, STAFF, KEY)
         bump(s)
     return ctx
+
+
+def staff_contexts(url: str, tmp_path: Path) -> Iterator[ServerContext]:
+    """`staff_context` for a fixture: yields it, closes it afterwards."""
+    ctx = staff_context(url, tmp_path)
+    try:
+        yield ctx
+    finally:
+        ctx.close()
 
 
 def started(ctx: ServerContext) -> DoorIngest:

@@ -148,6 +148,10 @@ def test_create_read_patch_member(client: TestClient, admin: Headers) -> None:
         "lang",
         "suspended_until",
         "booking_suspended_until",
+        "minor",
+        "guardian_name",
+        "guardian_consent_at",
+        "erased_at",
         "created_at",
     }
     assert created["name"] == "Jan Nowak"
@@ -626,7 +630,9 @@ def test_access_events_newest_first_with_result_precedence(
         "reason": "membership",
         "by": "server",
         "member_id": member["id"],
+        "member_name": "Anna Kowalska",
     }
+    assert tap0["member_name"] is None  # an unknown card
     # What the door reported doing wins over the decision on the row.
     assert (tap2["granted"], tap2["by"]) == (True, "gateway")
     assert (tap3["granted"], tap3["by"]) == (False, "expired")

@@ -15,18 +15,15 @@ import pytest
 from doorwire import Clock
 from ingestwire import SITE, STAFF, Doors, wait_for
 from sqlalchemy.exc import OperationalError
-from support.database import migrated_database
+from support import factories
 
 from protocol import topics
-from protocol.cards import card_hash
 from protocol.messages import Decision, Result, Tap, new_id
 from server.adapters.door_ingest import DoorIngest
 from server.adapters.scheduler import Scheduler
-from server.bookings.store import insert_booking
 from server.context import ServerContext
 from server.db import models
 from server.db.meta import bump
-from server.settings import Settings
 
 pytestmark = pytest.mark.mosquitto
 
@@ -50,29 +47,15 @@ class Hub:
 
     def __init__(self, url: str, tmp_path: Path) -> None:
         self.clock = Clock(START - timedelta(hours=1))
-        settings = Settings(
-            database_url=migrated_database(tmp_path / "spacehub.db"),
-            mqtt_url=url,
-            card_key=KEY,
-            instance=f"t{new_id()[:6].lower().replace('-', 'x').replace('_', 'x')}",
-        )
+        settings = factories.live_settings(tmp_path, url, KEY)
         self.ctx = ServerContext.create(settings, clock=self.clock)
         with self.ctx.writes() as s, s.begin():
-            staff = models.Member(name="Ewa Nowak", category="staff")
-            holder = models.Member(name="Jan Zieliński", category="resident")
-            s.add_all([staff, holder])
-            s.flush()
-            s.add(models.Card(member_id=staff.id, uid_hash=card_hash(KEY, STAFF)))
-            s.add(models.Card(member_id=holder.id, uid_hash=card_hash(KEY, HOLDER)))
-            self.booking = insert_booking(
-                s,
-                site=self.ctx.site,
-                room_id="sala-a",
-                member_id=holder.id,
-                start=START,
-                end=START + timedelta(hours=1),
-                now=START - timedelta(days=1),
-            ).id
+            staff = factories.member(s, "Ewa Nowak", "staff")
+            holder = factories.member(s, "Jan Zieliński", "resident")
+            factories.card(s, staff.id, STAFF, KEY)
+            factories.card(s, holder.id, HOLDER, KEY)
+            made = START - timedelta(days=1)
+            self.booking = factories.booking(s, self.ctx.site, holder.id, START, now=made).id
             bump(s)
         self.doors = Doors(url)
         self.ingest: DoorIngest | None = None

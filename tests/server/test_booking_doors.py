@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from doorwire import Clock, Device, door_path
 from sqlalchemy import select
+from support.factories import add_booking
 
-from server.bookings.store import insert_booking
 from server.db import models
 from server.noshows.release import sweep
 
@@ -33,19 +33,8 @@ def hub(broker, tmp_path):
         yield ctx, clock, wire, ids
 
 
-def book(ctx, member_id, room="sala-a", start=START, hours=1.0, attendees=()) -> int:
-    with ctx.writes() as s, s.begin():
-        booking = insert_booking(
-            s,
-            site=ctx.site,
-            room_id=room,
-            member_id=member_id,
-            start=start,
-            end=start + timedelta(hours=hours),
-            now=start - timedelta(days=1),
-            attendees=attendees,
-        )
-        return booking.id
+def book(ctx, member_id, start=START, attendees=()) -> int:
+    return add_booking(ctx, member_id, start, now=start - timedelta(days=1), attendees=attendees)
 
 
 def status(ctx, booking_id) -> str:
@@ -159,17 +148,8 @@ def test_public_booking_puts_its_doors_in_passage_mode_on_the_wire(hub):
         topics.all_commands("piaseczno", "mode"),
         lambda m: modes.put((topics.parse(m.topic).device, decode(DoorMode, m.payload).mode)),
     )
-    with ctx.writes() as s, s.begin():
-        insert_booking(
-            s,
-            site=ctx.site,
-            room_id="sala-b",
-            member_id=ids["olena"],
-            start=START,
-            end=START + timedelta(hours=2),
-            now=clock.now,
-            public=True,
-        )
+    end = START + timedelta(hours=2)
+    add_booking(ctx, ids["olena"], START, end, now=clock.now, room_id="sala-b", public=True)
     clock.now = START + timedelta(minutes=1)
 
     latest: dict[str, str] = {}

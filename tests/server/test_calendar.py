@@ -8,10 +8,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from fastapi.testclient import TestClient
 from icalendar import Calendar
+from support.factories import add_booking, add_member
 
-from server.bookings.store import insert_booking
 from server.context import ServerContext
-from server.db import models
 
 if TYPE_CHECKING:
     from tests.server.conftest import FakeClock
@@ -21,31 +20,6 @@ Headers = dict[str, str]
 START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # the clock stands at 09:00 UTC that day
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
-
-
-def add_member(ctx: ServerContext, name: str) -> int:
-    with ctx.writes() as s, s.begin():
-        member = models.Member(name=name, category="ngo")
-        s.add(member)
-        s.flush()
-        return member.id
-
-
-def book(
-    ctx: ServerContext,
-    member_id: int,
-    start: datetime,
-    *,
-    room_id: str = "sala-a",
-    status: str = "booked",
-    title: str | None = None,
-) -> int:
-    with ctx.writes() as s, s.begin():
-        booking = insert_booking(
-            s, site=ctx.site, room_id=room_id, member_id=member_id, start=start,
-            end=start + HOUR, now=ctx.clock(), title=title, status=status,
-        )  # fmt: skip
-        return booking.id
 
 
 def keys(client: TestClient, admin: Headers, room_id: str = "sala-a") -> dict[str, Any]:
@@ -68,16 +42,16 @@ def events(cal: Calendar) -> dict[str, Any]:
 @pytest.fixture
 def meetings(ctx: ServerContext) -> dict[str, int]:
     """Bookings of Sala A in every status, one of Sala B, and two outside the window."""
-    anna, bob = add_member(ctx, "Anna Kowalska"), add_member(ctx, "Fundacja Bobra")
+    anna, bob = add_member(ctx, "Anna Kowalska", "ngo"), add_member(ctx, "Fundacja Bobra", "ngo")
     return {
-        "booked": book(ctx, anna, START, title="Klub szachowy"),
-        "checked_in": book(ctx, bob, START - 2 * HOUR, status="checked_in"),
-        "completed": book(ctx, anna, START - 3 * DAY, status="completed", title="Warsztaty"),
-        "released": book(ctx, bob, START + DAY, status="released", title="Nie przyszli"),
-        "cancelled": book(ctx, bob, START + 2 * DAY, status="cancelled", title="Odwołane"),
-        "other_room": book(ctx, anna, START, room_id="sala-b", title="Inna sala"),
-        "too_old": book(ctx, anna, START - 31 * DAY, status="completed"),
-        "too_far": book(ctx, anna, START + 181 * DAY),
+        "booked": add_booking(ctx, anna, START, title="Klub szachowy"),
+        "checked_in": add_booking(ctx, bob, START - 2 * HOUR, status="checked_in"),
+        "completed": add_booking(ctx, anna, START - 3 * DAY, status="completed", title="Warsztaty"),
+        "released": add_booking(ctx, bob, START + DAY, status="released", title="Nie przyszli"),
+        "cancelled": add_booking(ctx, bob, START + 2 * DAY, status="cancelled", title="Odwołane"),
+        "other_room": add_booking(ctx, anna, START, room_id="sala-b", title="Inna sala"),
+        "too_old": add_booking(ctx, anna, START - 31 * DAY, status="completed"),
+        "too_far": add_booking(ctx, anna, START + 181 * DAY),
         "anna": anna,
         "bob": bob,
     }

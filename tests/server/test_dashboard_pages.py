@@ -114,10 +114,11 @@ def test_the_dashboard_shows_every_room(client, admin, clock) -> None:  # type: 
     assert page.status_code == 200
     outline = _outline(page.text)
     rooms = re.findall(r'<li class="room-item" id="room-([a-z0-9_-]+)"', page.text)
-    assert rooms == ["main", "sala-a", "sala-b", "coworking"]
-    for section in ("alerts", "rooms", "feed", "evacuation", "devices", "utilisation"):
+    assert rooms == ["sala-a", "sala-b", "coworking"]  # the entrance is the building's
+    assert '<div class="building-card" id="room-main"' in page.text
+    for section in ("alerts", "building", "rooms", "feed", "evacuation", "devices", "utilisation"):
         assert section in outline.ids
-    assert page.text.count(">Wolna</span>") == 4
+    assert page.text.count(">Wolna</span>") == 3
     assert "Klub &lt;b&gt;planszówek&lt;/b&gt;" in page.text  # escaped
     assert "12:00–13:00" in page.text  # the clock says 10:00 in Warsaw; booked 2 h later
     assert "unlock-sala-a" in outline.ids
@@ -140,7 +141,16 @@ def test_the_language_switch_is_remembered(client) -> None:  # type: ignore[no-u
 
 @pytest.mark.parametrize(
     "part",
-    ["rooms", "rooms/sala-a", "alerts", "feed", "evacuation", "devices", "devices/reader-sala-a"],
+    [
+        "rooms",
+        "rooms/sala-a",
+        "rooms/main",
+        "alerts",
+        "feed",
+        "evacuation",
+        "devices",
+        "devices/reader-sala-a",
+    ],
 )
 def test_fragments_need_a_session_and_render(client, part: str) -> None:  # type: ignore[no-untyped-def]
     assert client.get(f"/dashboard/fragments/{part}").status_code == 401

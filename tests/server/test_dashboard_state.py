@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from server.dashboard import i18n
 from server.dashboard.state import RoomState, room_state
 from server.notify import texts
+from server.occupancy.live import Evidence, in_use_evidence
 
 S = RoomState
 
@@ -21,7 +22,9 @@ S = RoomState
         (False, 0, 40, True, None, False, S.FREE),
         (False, None, 12, True, "booked", False, S.BOOKED_WAITING),
         (False, None, 12, True, None, True, S.RELEASED),
-        (False, None, 12, True, "checked_in", False, S.IN_USE),  # a break in the meeting
+        # checked in, but nobody counted and no motion: not "in use" without evidence
+        (False, None, 12, True, "checked_in", False, S.CHECKED_IN_UNSEEN),
+        (False, 0, 40, True, "checked_in", False, S.CHECKED_IN_UNSEEN),
         # somebody there
         (True, None, 12, True, "checked_in", False, S.IN_USE),
         (True, 3, 12, True, "booked", False, S.IN_USE),  # holders in, not yet checked in
@@ -68,8 +71,37 @@ def test_an_early_check_in_holds_the_room() -> None:
         )
 
     assert state(True, True) is S.IN_USE
-    assert state(False, True) is S.IN_USE
+    assert state(False, True) is S.CHECKED_IN_UNSEEN  # nobody seen: not "in use"
     assert state(True, False) is S.IN_USE_UNBOOKED
+
+
+T = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("occupied", "people", "motion_ago", "expected"),
+    [
+        (False, 0, None, None),  # 0 of 40, no motion: no evidence
+        (False, None, 20, None),  # motion long ago: the room has emptied
+        (True, 3, None, Evidence(people=3)),
+        (True, 3, 1, Evidence(people=3)),  # people counted say more than motion
+        (True, 0, 2, Evidence(motion_minutes=2)),
+        (True, None, 0, Evidence(motion_minutes=0)),  # motion just now
+        (True, 0, 40, Evidence(motion_minutes=0)),  # still occupied after 40 min: it goes on
+    ],
+)
+def test_in_use_needs_evidence(
+    occupied: bool, people: int | None, motion_ago: int | None, expected: Evidence | None
+) -> None:
+    last = None if motion_ago is None else T - timedelta(minutes=motion_ago, seconds=5)
+    found = in_use_evidence(
+        occupied=occupied,
+        people=people,
+        last_motion=last,
+        now=T,
+        vacancy_timeout=timedelta(minutes=15),
+    )
+    assert found == expected
 
 
 def test_every_state_and_reason_has_words() -> None:

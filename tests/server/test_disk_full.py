@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from ingestwire import SITE, Doors, rows, staff_context, wait_for
+from ingestwire import SITE, Doors, rows, staff_contexts, wait_for
 from sqlalchemy import event, func, select
 
 from protocol import topics
@@ -50,11 +50,7 @@ class Disk:
 
 @pytest.fixture
 def ctx(mosquitto_broker: Any, tmp_path: Path) -> Iterator[ServerContext]:
-    context = staff_context(mosquitto_broker.url, tmp_path)
-    try:
-        yield context
-    finally:
-        context.close()
+    yield from staff_contexts(mosquitto_broker.url, tmp_path)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 from doorwire import Device
 from sqlalchemy import select
 from support.clock import Clock
-from support.database import migrated_database
+from support.factories import card, live_settings, member, membership
 from support.waiting import wait_for
 
 from protocol import topics
@@ -18,7 +18,6 @@ from server.adapters.door_ingest import DoorIngest
 from server.context import ServerContext
 from server.db import models
 from server.db.meta import bump
-from server.settings import Settings
 
 SITE = "piaseczno"
 KEY = "test-card-key-0123456789"
@@ -35,36 +34,22 @@ CARDS = {
 
 def _seed(ctx: ServerContext) -> None:
     with ctx.writes() as s, s.begin():
-        staff = models.Member(name="Ewa Nowak", category="staff")
-        coworker = models.Member(name="Anna Kowalska", category="business")
-        resident = models.Member(name="Jan Zieliński", category="resident")
-        suspended = models.Member(
-            name="Piotr Wiśniewski",
-            category="resident",
-            suspended_until=MONDAY_NOON + timedelta(days=3),
+        staff = member(s, "Ewa Nowak", "staff")
+        coworker = member(s, "Anna Kowalska", "business")
+        resident = member(s, "Jan Zieliński", "resident")
+        suspended = member(
+            s, "Piotr Wiśniewski", "resident", suspended_until=MONDAY_NOON + timedelta(days=3)
         )
-        s.add_all([staff, coworker, resident, suspended])
-        s.flush()
-        for member, key in [
+        for who, key in [
             (staff, "staff"),
             (coworker, "coworker"),
             (resident, "resident"),
             (suspended, "suspended"),
         ]:
-            s.add(models.Card(member_id=member.id, uid_hash=card_hash(KEY, CARDS[key])))
-        s.add(
-            models.Card(
-                member_id=coworker.id, uid_hash=card_hash(KEY, CARDS["revoked"]), active=False
-            )
-        )
-        s.add(
-            models.Membership(
-                member_id=coworker.id,
-                plan="coworking",
-                valid_from=MONDAY_NOON - timedelta(days=10),
-                valid_until=MONDAY_NOON + timedelta(days=20),
-            )
-        )
+            card(s, who.id, CARDS[key], KEY)
+        card(s, coworker.id, CARDS["revoked"], KEY, active=False)
+        plan = (MONDAY_NOON - timedelta(days=10), MONDAY_NOON + timedelta(days=20))
+        membership(s, coworker.id, "coworking", *plan)
         bump(s)
 
 
@@ -72,13 +57,7 @@ def _seed(ctx: ServerContext) -> None:
 def running(broker, tmp_path):
     """(ctx, clock, the doors' wire, the door path) on the broker."""
     clock = Clock(MONDAY_NOON)
-    settings = Settings(
-        database_url=migrated_database(tmp_path / "spacehub.db"),
-        mqtt_url=broker.url,
-        card_key=KEY,
-        instance=f"t{new_id()[:6].lower().replace('-', 'x').replace('_', 'x')}",
-    )
-    ctx = ServerContext.create(settings, clock=clock)
+    ctx = ServerContext.create(live_settings(tmp_path, broker.url, KEY), clock=clock)
     _seed(ctx)
     ingest = DoorIngest(ctx)
     ingest.start()

@@ -185,13 +185,13 @@ def test_the_dashboard_shows_the_mode_a_door_applies_beside_the_one_asked(client
     report(ctx, "reader-sala-a", "normal", clock.now)
     set_mode(ctx, "sala-a", "locked")
     devices = client.get("/dashboard/fragments/devices?lang=en").text
-    assert "asked: locked down · " in devices and "applied: normal" in devices
+    assert "asked: locked · " in devices and "applied: card only" in devices
     assert 'class="mode mismatch"' in devices
     room = client.get("/dashboard/fragments/rooms/sala-a?lang=en").text
-    assert "the door reports: normal" in room and "door-actual mismatch" in room
+    assert "the door reports: card only" in room and "door-actual mismatch" in room
     report(ctx, "reader-sala-a", "locked", clock.now)
     room = client.get("/dashboard/fragments/rooms/sala-a?lang=pl").text
-    assert "drzwi zgłaszają: blokada" in room and "mismatch" not in room
+    assert "drzwi zgłaszają: zablokowane" in room and "mismatch" not in room
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 from support.clock import Clock
-from support.database import migrated_database
+from support.factories import live_settings
 from support.waiting import wait_for
 
 from protocol import topics
@@ -25,7 +25,6 @@ from server.context import ServerContext
 from server.db import models
 from server.db.meta import bump
 from server.people import members
-from server.settings import Settings
 
 SITE = "piaseczno"
 KEY = "test-card-key-0123456789"
@@ -65,13 +64,7 @@ class Lists:
 @pytest.fixture
 def hub(broker, tmp_path, mqtt_client):
     clock = Clock(NOW)
-    settings = Settings(
-        database_url=migrated_database(tmp_path / "spacehub.db"),
-        mqtt_url=broker.url,
-        card_key=KEY,
-        instance=f"e{new_id()[:6].lower().replace('-', 'x').replace('_', 'x')}",
-    )
-    ctx = ServerContext.create(settings, clock=clock)
+    ctx = ServerContext.create(live_settings(tmp_path, broker.url, KEY, prefix="e"), clock=clock)
     with ctx.writes() as s, s.begin():
         ewa = members.create_member(s, name="Ewa Nowak", category="staff")
         jan = members.create_member(s, name="Jan Zieliński", category="resident")
@@ -260,6 +253,7 @@ def test_the_lists_survive_a_server_restart_with_the_same_salts(hub):
         again.close()
 
 
+@pytest.mark.slow  # some 300 scrypt hashes: seconds of CPU
 def test_a_door_keeps_the_newest_fifty_staff_cards(ctx, clock):
     """Unit: 55 staff cards, one list of 50 (the newest), which fits in a payload."""
     with ctx.writes() as s, s.begin():

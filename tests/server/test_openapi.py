@@ -8,6 +8,7 @@ import itertools
 import re
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 
@@ -136,6 +137,7 @@ def _fuzz(client: Any, admin: dict[str, str], operation: Any, mode: Any) -> str 
     return failures[0] if failures else None
 
 
+@pytest.mark.slow  # a few thousand requests: about 25 s
 def test_the_api_conforms_to_its_openapi(client, admin) -> None:  # type: ignore[no-untyped-def]
     """Valid and invalid requests to every operation: no 5xx, and only documented statuses
     and bodies."""

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from ingestwire import ADMIN, SITE, STAFF, Doors, rows, staff_context, started, wait_for
+from ingestwire import ADMIN, SITE, STAFF, Doors, rows, staff_contexts, started, wait_for
 from sqlalchemy import select
 
 from protocol import topics
@@ -113,11 +113,7 @@ CLASSES = (
 
 @pytest.fixture
 def ctx(mosquitto_broker: Any, tmp_path: Path) -> Iterator[ServerContext]:
-    context = staff_context(mosquitto_broker.url, tmp_path)
-    try:
-        yield context
-    finally:
-        context.close()
+    yield from staff_contexts(mosquitto_broker.url, tmp_path)
 
 
 def test_a_thousand_poisoned_messages_and_a_restart_stall_nothing(

@@ -5,28 +5,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from support.factories import add_booking, add_member
+
 from server.access.doormodes import effective_modes
-from server.bookings.store import insert_booking
 from server.db import models
 from server.noshows.release import sweep
 
 
 def _workshop(ctx, clock, *, public: bool = True) -> int:
-    with ctx.writes() as s, s.begin():
-        member = models.Member(name="Fundacja Razem", category="ngo")
-        s.add(member)
-        s.flush()
-        booking = insert_booking(
-            s,
-            site=ctx.site,
-            room_id="sala-b",
-            member_id=member.id,
-            start=clock.now + timedelta(hours=1),
-            end=clock.now + timedelta(hours=3),
-            now=clock.now,
-            public=public,
-        )
-        return booking.id
+    ngo = add_member(ctx, "Fundacja Razem", "ngo")
+    start, end = clock.now + timedelta(hours=1), clock.now + timedelta(hours=3)
+    return add_booking(ctx, ngo, start, end, now=clock.now, room_id="sala-b", public=public)
 
 
 def _modes(ctx, clock):

@@ -581,6 +581,7 @@ def test_sweep_uses_the_status_start_index(ctx: ServerContext, clock: FakeClock)
         raw.close()
 
 
+@pytest.mark.slow  # 100,000 rows written before the sweep is timed
 def test_sweep_of_100000_bookings_is_quick(ctx: ServerContext, clock: FakeClock) -> None:
     anna = new_member(ctx)
     step = timedelta(minutes=5)

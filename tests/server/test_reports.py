@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
+from support.factories import booking_row, member
 
 from server.api.reports import CSV_COLUMNS, utilisation_csv, utilisation_svg
 from server.context import ServerContext
@@ -238,17 +239,17 @@ def test_a_walk_in_that_ended_early_counts_until_it_ended() -> None:
 # --- the report over HTTP -----------------------------------------------------------------
 
 
+MEMBERS = {
+    "resident": "Anna Kowalska",
+    "ngo": "Fundacja Źródło",
+    "business": "Firma Łąka sp. z o.o.",
+    "staff": "Ola Recepcja",
+}
+
+
 def add_members(ctx: ServerContext) -> dict[str, int]:
     with ctx.writes() as s, s.begin():
-        rows = {
-            "resident": models.Member(name="Anna Kowalska", category="resident"),
-            "ngo": models.Member(name="Fundacja Źródło", category="ngo"),
-            "business": models.Member(name="Firma Łąka sp. z o.o.", category="business"),
-            "staff": models.Member(name="Ola Recepcja", category="staff"),
-        }
-        s.add_all(rows.values())
-        s.flush()
-        return {category: m.id for category, m in rows.items()}
+        return {category: member(s, name, category).id for category, name in MEMBERS.items()}
 
 
 def add_booking(
@@ -262,18 +263,17 @@ def add_booking(
     source: str = "api",
 ) -> None:
     with ctx.writes() as s, s.begin():
-        s.add(
-            models.Booking(
-                room_id=room_id,
-                member_id=member_id,
-                start=start,
-                end=end,
-                status=status,
-                source=source,
-                created_at=start - timedelta(days=1),
-                released_at=start + QUARTER if status == "released" else None,
-                completed_at=end if status == "completed" else None,
-            )
+        booking_row(
+            s,
+            member_id,
+            start,
+            end,
+            room_id=room_id,
+            status=status,
+            source=source,
+            created_at=start - timedelta(days=1),
+            released_at=start + QUARTER if status == "released" else None,
+            completed_at=end if status == "completed" else None,
         )
 
 

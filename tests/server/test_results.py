@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from doorwire import Clock, Device, door_path
 from sqlalchemy import select
+from support import factories
 from support.waiting import wait_for
 
 from protocol import topics
 from protocol.messages import Result, Tap, new_id
-from server.bookings.store import insert_booking
 from server.db import models
 from server.errors import NotYet, Rejected
 from server.noshows.release import sweep
@@ -21,6 +21,7 @@ SITE = "piaseczno"
 KEY = "test-card-key-0123456789"
 START = datetime(2026, 12, 1, 17, 0, tzinfo=UTC)  # Tuesday 18:00 in Warsaw
 GRACE = timedelta(minutes=15)
+DAY = timedelta(days=1)
 ANNA, EWA = "04B2C3D4", "04A1B2C3"
 BOOT = "boot-one"
 
@@ -45,29 +46,8 @@ def service(ctx, clock):
     with ctx.writes() as s, s.begin():
         anna = members.create_member(s, name="Anna Kowalska", category="business")
         members.add_card(s, card_key=ctx.card_key, member_id=anna.id, uid=ANNA)
-        booking = insert_booking(
-            s,
-            site=ctx.site,
-            room_id="sala-a",
-            member_id=anna.id,
-            start=clock.now,
-            end=clock.now + timedelta(hours=1),
-            now=clock.now - timedelta(days=1),
-        )
-    return ctx.access, booking.id
-
-
-def book(ctx, member_id) -> int:
-    with ctx.writes() as s, s.begin():
-        return insert_booking(
-            s,
-            site=ctx.site,
-            room_id="sala-a",
-            member_id=member_id,
-            start=START,
-            end=START + timedelta(hours=1),
-            now=START - timedelta(days=1),
-        ).id
+        booked = factories.booking(s, ctx.site, anna.id, clock.now, now=clock.now - DAY)
+    return ctx.access, booked.id
 
 
 def rows(ctx, tap_id: str) -> list[models.AccessEvent]:
@@ -182,7 +162,7 @@ def test_a_forged_result_on_the_wire_changes_nothing(hub):
     undoes the check-in nor has her released as a no-show; one for a tap id never seen
     makes no access event."""
     ctx, clock, wire, ids = hub
-    booking_id = book(ctx, ids["anna"])
+    booking_id = factories.add_booking(ctx, ids["anna"], START, now=START - DAY)
     tap = wire.tap("reader-sala-a", ANNA, ts=clock.now, boot=BOOT)
     assert wire.decision(tap)[1].reason == "booking"
     wait_for(lambda: booking_status(ctx, booking_id) == "checked_in")

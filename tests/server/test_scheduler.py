@@ -6,11 +6,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from support.factories import booking_row, member, row
+from support.waiting import eventually
 
 from server.adapters.scheduler import Scheduler
 from server.context import ServerContext
@@ -29,31 +31,11 @@ HOUR = timedelta(hours=1)
 
 def new_booking(ctx: ServerContext, start: datetime, end: datetime | None = None) -> int:
     with ctx.writes() as s, s.begin():
-        member = models.Member(name="Anna Kowalska", category="resident")
-        s.add(member)
-        s.flush()
-        booking = models.Booking(
-            room_id="sala-a", member_id=member.id, start=start, end=end or start + HOUR
-        )
-        s.add(booking)
-        s.flush()
-        return booking.id
+        return booking_row(s, member(s).id, start, end).id
 
 
 def booking(ctx: ServerContext, booking_id: int) -> models.Booking:
-    with ctx.reads() as s:
-        found = s.get(models.Booking, booking_id)
-        assert found is not None
-        return found
-
-
-def eventually(check: Callable[[], bool], timeout: float = 2.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.01)
-    return check()
+    return row(ctx, models.Booking, booking_id)
 
 
 @pytest.fixture
@@ -115,7 +97,7 @@ def test_first_pass_waits_for_the_backlog(
     assert scheduler.passes == 0
     assert booking(ctx, bid).status == "booked"
     backlog_applied.set()
-    assert eventually(lambda: booking(ctx, bid).status == "released")
+    assert eventually(lambda: booking(ctx, bid).status == "released", 2.0)
 
 
 def test_first_pass_runs_anyway_after_the_timeout(
@@ -126,7 +108,7 @@ def test_first_pass_runs_anyway_after_the_timeout(
     running.append(scheduler)
     with caplog.at_level(logging.WARNING, logger="server.adapters.scheduler"):
         scheduler.start()
-        assert eventually(lambda: booking(ctx, bid).status == "released")
+        assert eventually(lambda: booking(ctx, bid).status == "released", 2.0)
     assert "backlog not applied" in caplog.text
 
 
@@ -161,7 +143,7 @@ def test_a_failing_pass_is_logged_and_the_loop_goes_on(
     running.append(scheduler)
     with caplog.at_level(logging.ERROR, logger="server.adapters.scheduler"):
         scheduler.start()
-        assert eventually(lambda: booking(ctx, bid).status == "released")
+        assert eventually(lambda: booking(ctx, bid).status == "released", 2.0)
     assert len(failures) == 2
     assert caplog.text.count("scheduler pass failed") == 2
 

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 from support import waiting
 from support.clock import Clock
-from support.database import migrated_database
+from support.factories import live_settings
 
 from protocol import topics
 from protocol.messages import Count, DoorEvent, Message, Motion, new_id
@@ -25,12 +25,12 @@ from server.context import ServerContext
 from server.db import models
 from server.occupancy import state
 from server.occupancy.live import RoomOccupancy
-from server.settings import Settings
 
 wait_for = partial(waiting.wait_for, timeout=10.0)
 
 
 SITE = "piaseczno"
+KEY = "test-card-key-0123456789"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # Monday 10:00 in Warsaw
 
 
@@ -57,20 +57,10 @@ class Sensors:
         return event
 
 
-def _instance() -> str:
-    return f"t{new_id()[:6].lower().replace('-', 'x').replace('_', 'x')}"
-
-
 @pytest.fixture
 def system(broker, tmp_path) -> Iterator[tuple[ServerContext, Clock, SensorIngest, Sensors]]:  # type: ignore[no-untyped-def]
     clock = Clock(T0)
-    settings = Settings(
-        database_url=migrated_database(tmp_path / "spacehub.db"),
-        mqtt_url=broker.url,
-        card_key="test-card-key-0123456789",
-        instance=_instance(),
-    )
-    ctx = ServerContext.create(settings, clock=clock)
+    ctx = ServerContext.create(live_settings(tmp_path, broker.url, KEY), clock=clock)
     ingest = SensorIngest(ctx)
     ingest.start()
     assert ingest.client.wait_connected(10)
@@ -214,13 +204,7 @@ def test_room_events_reach_the_event_bus(system) -> None:  # type: ignore[no-unt
 
 def test_a_forced_door_on_the_door_path_raises_an_alert(broker, tmp_path) -> None:  # type: ignore[no-untyped-def]
     clock = Clock(T0)
-    settings = Settings(
-        database_url=migrated_database(tmp_path / "spacehub.db"),
-        mqtt_url=broker.url,
-        card_key="test-card-key-0123456789",
-        instance=_instance(),
-    )
-    ctx = ServerContext.create(settings, clock=clock)
+    ctx = ServerContext.create(live_settings(tmp_path, broker.url, KEY), clock=clock)
     doors = DoorIngest(ctx)
     doors.start()
     wire = Sensors(broker.url, clock)

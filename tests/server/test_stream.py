@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from support.factories import api_booking, api_member
 
 from server.api import stream
 from server.context import ServerContext
@@ -60,23 +61,10 @@ def quick_heartbeat(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _book_sala_a_now(client, admin, clock) -> int:  # type: ignore[no-untyped-def]
-    member = client.post(
-        "/api/members", json={"name": "Olena Szewczenko", "category": "ngo"}, headers=admin
-    ).json()
+    member = api_member(client, admin, name="Olena Szewczenko", category="ngo")
     start = clock.now - timedelta(minutes=5)
-    booking = client.post(
-        "/api/bookings",
-        json={
-            "room_id": "sala-a",
-            "member_id": member["id"],
-            "start": start.isoformat(),
-            "end": (start + timedelta(hours=1)).isoformat(),
-            "title": "Spotkanie fundacji",
-        },
-        headers=admin,
-    )
-    assert booking.status_code == 201, booking.text
-    return int(booking.json()["id"])
+    booking = api_booking(client, admin, member["id"], start, title="Spotkanie fundacji")
+    return int(booking["id"])
 
 
 def test_without_a_token_is_401(client) -> None:  # type: ignore[no-untyped-def]

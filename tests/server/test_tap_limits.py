@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
+from support.factories import membership
 
 from protocol.messages import Decision, Result, Tap, new_id
 from server.access.limiter import COOLING, FLOOD
@@ -38,14 +39,8 @@ def door(ctx, clock):
         ewa = members.create_member(s, name="Ewa Nowak", category="staff")
         members.add_card(s, card_key=ctx.card_key, member_id=anna.id, uid=COWORKER)
         members.add_card(s, card_key=ctx.card_key, member_id=ewa.id, uid=STAFF)
-        s.add(
-            models.Membership(
-                member_id=anna.id,
-                plan="coworking",
-                valid_from=clock.now - timedelta(days=1),
-                valid_until=clock.now + timedelta(days=30),
-            )
-        )
+        start, end = clock.now - timedelta(days=1), clock.now + timedelta(days=30)
+        membership(s, anna.id, "coworking", start, end)
     monotonic = Monotonic()
     ctx.access.monotonic = monotonic
 

@@ -58,6 +58,7 @@ def _page(
         "reception/accounts.html",
         chosen,
         status=status,
+        page_id="accounts",
         users=users,
         tokens=mine,
         mail=mail,

@@ -59,6 +59,8 @@
   var timer = null;
   var due = new Set();
   var LISTS = { room: { url: "rooms", all: "rooms" }, device: { url: "devices", all: "devices" } };
+  // The entrance's card is the building's, outside the rooms' list: it comes on its own.
+  var ENTRANCES = config.entrances.map(function (id) { return "room:" + id; });
 
   function part(key) {
     if (!parts[key]) {
@@ -85,7 +87,7 @@
     due.clear();
     Object.keys(LISTS).forEach(function (kind) {
       if (keys.indexOf(LISTS[kind].all) >= 0) { // the whole list is due: its items come with it
-        keys = keys.filter(function (k) { return k.indexOf(kind + ":") !== 0; });
+        keys = keys.filter(function (k) { return k.indexOf(kind + ":") !== 0 || ENTRANCES.indexOf(k) >= 0; });
       }
     });
     keys.forEach(load);
@@ -142,7 +144,7 @@
   }
 
   function refreshAll() {
-    ["rooms", "alerts", "feed", "evacuation", "devices", "health"].forEach(refresh);
+    ["rooms", "alerts", "feed", "evacuation", "devices", "health"].concat(ENTRANCES).forEach(refresh);
   }
 
   // One room's card, or every room's when the event names none the page knows.
@@ -189,7 +191,7 @@
       var data = parse(event);
       refresh(typeof data.id === "string" && config.devices[data.id] ? "device:" + data.id : "devices");
       if (data.door && config.doors[data.door]) {
-        refresh("room:" + config.doors[data.door]); // its door's mode shows on the room card
+        refreshRoom(config.doors[data.door]); // its door's mode shows on the room card
       }
     });
     source.addEventListener("alert", function () { refresh("alerts"); });
@@ -218,17 +220,30 @@
 
   // -- staff actions ----------------------------------------------------------------------
 
+  // What went wrong, in the reader's language: the API's `detail` is English, for
+  // developers, so the page words the answer's status from its own catalogue instead.
+  var ERRORS = { 401: "error.session", 403: "error.forbidden", 404: "error.not_found",
+    409: "error.conflict", 400: "error.invalid", 422: "error.invalid", 429: "error.busy" };
+
+  function failure(status) {
+    if (status === 401) {
+      setLive("expired");
+    }
+    return new Error(say(ERRORS[status] || (status >= 500 ? "error.server" : "error.invalid")));
+  }
+
   function call(method, url, body) {
     var init = { method: method, headers: Object.assign({}, HEADERS), credentials: "same-origin" };
     if (body !== undefined) {
       init.headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
     }
-    return fetch(url, init).then(function (response) {
+    return fetch(url, init).catch(function () {
+      throw new Error(say("error.network"));
+    }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
         if (!response.ok) {
-          var detail = data && data.detail;
-          throw new Error(typeof detail === "string" ? detail : response.status + " " + response.statusText);
+          throw failure(response.status);
         }
         return data;
       });
@@ -247,7 +262,7 @@
         return null;
       }
       return call("PUT", "/api/doors/" + encodeURIComponent(b.dataset.door) + "/mode", { mode: mode }).then(function () {
-        refresh("room:" + config.doors[b.dataset.door]);
+        refreshRoom(config.doors[b.dataset.door]);
         return say("done.mode", { door: b.dataset.name });
       });
     },
@@ -301,6 +316,7 @@
   connect();
   setInterval(function () {
     if (source && source.readyState === EventSource.OPEN) {
+      ENTRANCES.forEach(refresh);
       refresh("rooms");
       refresh("devices");
     }

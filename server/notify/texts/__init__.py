@@ -1,5 +1,6 @@
 """Every text a member or a receptionist reads, in one catalogue per language: `pl` (the
-default), `en` and `uk`, each a table keyed by message id (`pl.TEXTS`, ...). Pages use
+default), `en` and `uk`, each a table keyed by message id (`pl.TEXTS`, ...) joined with
+the reception desk's (`reception.pl.TEXTS`, ...). Pages use
 their keys (`state.free`, `action.unlock`, ...); a notice to a member is `notice.<kind>`.
 
 Every language has every key with the same placeholders (a test checks). Placeholders
@@ -25,13 +26,31 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from server.notify.texts import en, pl, uk
+from server.notify.texts.reception import en as desk_en
+from server.notify.texts.reception import pl as desk_pl
+from server.notify.texts.reception import uk as desk_uk
 from server.site import LANGUAGES, Language
 
 DEFAULT: Final[Language] = "pl"
 LANGS: Final = LANGUAGES
 # Each language's own name, the same on every page.
 LANG_NAMES: Final = {"pl": "Polski", "en": "English", "uk": "Українська"}
-CATALOGUE: Final[dict[str, dict[str, str]]] = {"pl": pl.TEXTS, "en": en.TEXTS, "uk": uk.TEXTS}
+
+
+def _joined(*tables: dict[str, str]) -> dict[str, str]:
+    joined: dict[str, str] = {}
+    for table in tables:
+        if twice := joined.keys() & table.keys():
+            raise ValueError(f"texts given twice: {sorted(twice)}")
+        joined.update(table)
+    return joined
+
+
+CATALOGUE: Final[dict[str, dict[str, str]]] = {
+    "pl": _joined(pl.TEXTS, desk_pl.TEXTS),
+    "en": _joined(en.TEXTS, desk_en.TEXTS),
+    "uk": _joined(uk.TEXTS, desk_uk.TEXTS),
+}
 
 
 @dataclass(frozen=True)
