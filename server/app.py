@@ -84,7 +84,7 @@ def create_app(
     from server.api import router
     from server.dashboard import install as install_dashboard
     from server.openapi import install as install_openapi
-    from server.people.sessions import Sessions
+    from server.portal import router as portal
 
     settings = settings or Settings()
 
@@ -92,7 +92,6 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         context = ctx or ServerContext.create(settings)
         app.state.ctx = context
-        app.state.sessions = Sessions(context.settings.admin_token)
         app.state.ingest = None
         services: list = []  # type: ignore[type-arg]
         if mqtt:
@@ -129,6 +128,7 @@ def create_app(
     app.add_middleware(BodyLimit)
     app.include_router(router)
     install_dashboard(app)
+    app.include_router(portal)
     install_openapi(app)
 
     @app.exception_handler(DomainError)

@@ -1,28 +1,55 @@
-"""FastAPI dependencies: the server context, database sessions and who is calling."""
+"""FastAPI dependencies: the server context, database sessions and who is calling.
+
+Every route says which roles may call it in one place, its router's or its own
+`dependencies=[...]`: `Admin`, `Staff`, `Gateway` or `allow("staff", "member")`
+(an administrator may do everything). A route that a member may call keeps them to their
+own things with `own(principal, member_id)` (or `own_filter` for a list).
+
+    router = APIRouter(prefix="/api", dependencies=[Staff])
+
+    @router.get("/bookings/{booking_id}", dependencies=[allow("staff", "member")])
+    def get_booking(booking_id: int, principal: CallerDep, ...) -> ...:
+        booking = ...
+        own(principal, booking.member_id, *attendees)
+"""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
+from urllib.parse import parse_qs
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from sqlalchemy.orm import Session
 
 from server.context import ServerContext
 from server.db import models
-from server.people import audit
-from server.people.sessions import COOKIE, Sessions
+from server.errors import Forbidden
+from server.people import accounts, audit, sessions, tokens
+from server.people.sessions import COOKIE
 
 Role = Literal["admin", "staff", "member", "gateway"]
 
-# A browser signed in with the session cookie must send this header with every request that
-# changes something. A page of another site cannot add it without a CORS preflight, which
-# this server never grants; with the SameSite=Strict cookie that makes CSRF fail twice over.
-CSRF_HEADER = "X-Requested-With"
-CSRF_VALUE = "spacehub"
+# A browser signed in with the session cookie sends its session's CSRF token with every
+# request that changes something: as this header from the script, as the form field
+# `csrf_token` from a server-rendered form (check_form_csrf).
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a role, the user (if any) and their member (for a member), and how
+    the audit log names them (`user:<id>`, `token:<id>`, `admin-token`, `gateway-token`)."""
+
+    role: Role
+    actor: str
+    user_id: int | None = None
+    member_id: int | None = None
+    csrf_token: str | None = None  # a session's (None for a bearer token)
 
 
 def get_ctx(request: Request) -> ServerContext:
@@ -47,69 +74,163 @@ ReadSession = Annotated[Session, Depends(get_reader)]
 WriteSession = Annotated[Session, Depends(get_writer)]
 
 
-def token_role(token: str | None, ctx: ServerContext) -> Role | None:
-    """The role a token gives, or None. Compared as UTF-8 bytes: `compare_digest` refuses
+def _same(given: str, expected: str | None) -> bool:
+    """Constant-time equality of a secret, as UTF-8 bytes: `compare_digest` refuses
     non-ASCII strings, and a token typed into a form may be anything."""
+    if not expected:
+        return False
+    encoded = given.encode("utf-8", errors="surrogateescape")
+    return secrets.compare_digest(encoded, expected.encode())
+
+
+def token_principal(token: str | None, ctx: ServerContext) -> Principal | None:
+    """Who a bearer token is: the administrator or gateway token, or a personal token."""
     if not token:
         return None
-    given = token.encode("utf-8", errors="surrogateescape")
-    s = ctx.settings
-    if s.admin_token and secrets.compare_digest(given, s.admin_token.encode()):
-        return "admin"
-    if s.gateway_token and secrets.compare_digest(given, s.gateway_token.encode()):
-        return "gateway"
-    return None
+    if _same(token, ctx.settings.admin_token):
+        return Principal(role="admin", actor="admin-token")
+    if _same(token, ctx.settings.gateway_token):
+        return Principal(role="gateway", actor="gateway-token")
+    with ctx.reads() as session:
+        row = tokens.find(session, token, ctx.clock())
+        if row is None:
+            return None
+        return _of_user(accounts.get_user(session, user_id=row.user_id), f"token:{row.id}")
 
 
-def get_sessions(request: Request) -> Sessions:
-    """The app's dashboard sessions (made in the lifespan, from the context's admin token)."""
-    sessions: Sessions | None = getattr(request.app.state, "sessions", None)
-    if sessions is None:  # an app whose lifespan did not run: nobody can be signed in
-        return Sessions(None)
-    return sessions
+def session_principal(request: Request, ctx: ServerContext) -> Principal | None:
+    """Who the request's session cookie signs in, or None (no cookie, or one that is
+    unknown, expired or signed out)."""
+    value = request.cookies.get(COOKIE)
+    if not value:
+        return None
+    with ctx.reads() as session:
+        row = sessions.find(session, value, ctx.clock())
+        if row is None:
+            return None
+        if row.user_id is None:
+            return Principal(role="admin", actor="admin-token", csrf_token=row.csrf_token)
+        user = accounts.get_user(session, user_id=row.user_id)
+        return _of_user(user, f"user:{user.id}", row.csrf_token)
 
 
-def has_session(request: Request, ctx: ServerContext) -> bool:
-    """True when the request carries a valid dashboard session cookie."""
-    return get_sessions(request).valid(request.cookies.get(COOKIE), ctx.clock())
+def _of_user(user: models.User, actor: str, csrf_token: str | None = None) -> Principal:
+    """A user acting now: with their role as it is now, and their member."""
+    return Principal(
+        role=user.role,  # type: ignore[arg-type]
+        actor=actor,
+        user_id=user.id,
+        member_id=user.member_id,
+        csrf_token=csrf_token,
+    )
 
 
-def caller(request: Request, ctx: CtxDep) -> Role:
-    """The caller's role from `Authorization: Bearer`, or else the dashboard's session
-    cookie (an administrator's; with the CSRF header on anything but GET); 401 without
-    either."""
+def caller(request: Request, ctx: CtxDep) -> Principal:
+    """The caller from `Authorization: Bearer`, or else the session cookie; 401 without
+    either. (The route's `allow` checks the role, and a session's CSRF token.)"""
+    cached: Principal | None = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
     header = request.headers.get("authorization")
-    if header is None and has_session(request, ctx):
-        if request.method not in SAFE_METHODS and request.headers.get(CSRF_HEADER) != CSRF_VALUE:
-            raise HTTPException(
-                status_code=403,
-                detail=f"a signed-in browser must send the header {CSRF_HEADER}: {CSRF_VALUE}",
-            )
-        request.state.auth = "session"
-        request.state.actor = session_actor(request.cookies.get(COOKIE, ""))
-        return "admin"
-    scheme, _, token = (header or "").partition(" ")
-    role = token_role(token.strip() if scheme.lower() == "bearer" else None, ctx)
-    if role is None:
+    if header is None:
+        principal = session_principal(request, ctx)
+    else:
+        scheme, _, token = header.partition(" ")
+        principal = token_principal(token.strip() if scheme.lower() == "bearer" else None, ctx)
+    if principal is None:
         raise HTTPException(
             status_code=401,
             detail="a valid bearer token is required",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    request.state.auth = "bearer"
-    request.state.actor = f"{role}-token"
-    return role
+    request.state.principal = principal
+    request.state.actor = principal.actor
+    request.state.auth = "session" if header is None else "bearer"
+    return principal
 
 
-def session_actor(cookie: str) -> str:
-    """Who a dashboard session is in the audit log: a short hash of its cookie, which tells
-    one session from another without being usable as one."""
-    return "session:" + hashlib.sha256(cookie.encode()).hexdigest()[:12]
+CallerDep = Annotated[Principal, Depends(caller)]
+
+
+def allow(*roles: Role) -> Any:
+    """The route dependency of a route these roles may call (and administrators)."""
+    allowed = frozenset(("admin", *roles))
+
+    async def require(request: Request, principal: CallerDep) -> Principal:
+        if principal.role not in allowed:
+            raise HTTPException(status_code=403, detail="this token may not do this")
+        await check_csrf(request, principal)
+        return principal
+
+    require.roles = allowed  # type: ignore[attr-defined]  # read by the docs and tests
+    return Depends(require)
+
+
+Admin = allow()
+Staff = allow("staff")
+Gateway = allow("gateway")
+Members = allow("staff", "member")  # and, for a member, only what is their own
+
+
+def routers(tag: str) -> tuple[APIRouter, APIRouter]:
+    """An area's two routers: staff's (`Staff`), and its members' (`Members`), whose
+    routes a member may call as well, for their own only (`own`, `own_filter`)."""
+    staff = APIRouter(prefix="/api", tags=[tag], dependencies=[Staff])
+    return staff, APIRouter(prefix="/api", tags=[tag], dependencies=[Members])
+
+
+async def check_csrf(request: Request, principal: Principal) -> None:
+    """A request made with the session cookie that changes something carries the session's
+    CSRF token: the `X-CSRF-Token` header, or a form's `csrf_token` field (403 else)."""
+    if principal.csrf_token is None or request.method in SAFE_METHODS:
+        return
+    given = request.headers.get(CSRF_HEADER)
+    form = request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded")
+    if given is None and form:
+        given = (await read_form(request)).get(CSRF_FIELD)
+    if not _same(given or "", principal.csrf_token):
+        raise HTTPException(
+            status_code=403,
+            detail=f"a signed-in browser must send its session's {CSRF_HEADER} header",
+        )
+
+
+def own(principal: Principal, *member_ids: int | None) -> None:
+    """A member may act only on what is theirs: 403 unless their member is among
+    `member_ids` (the holder, the attendees, ...). Anybody else passes."""
+    if principal.role == "member" and principal.member_id not in member_ids:
+        raise Forbidden("a member may only see and act on their own")
+
+
+def own_filter(principal: Principal, member_id: int | None) -> int | None:
+    """The `member_id` filter of a list: a member's own (403 for someone else's), or as
+    asked for anybody else."""
+    if principal.role != "member":
+        return member_id
+    if member_id is not None:
+        own(principal, member_id)
+    return principal.member_id
+
+
+def check_form_csrf(request: Request, form: Any) -> None:
+    """A server-rendered form's post must carry its session's `csrf_token` (403 else)."""
+    ctx = get_ctx(request)
+    principal = session_principal(request, ctx)
+    given = form.get(CSRF_FIELD) if form is not None else None
+    if principal is None or not isinstance(given, str) or not _same(given, principal.csrf_token):
+        raise HTTPException(status_code=403, detail="the form is out of date; reload the page")
+
+
+def csrf_token(request: Request) -> str:
+    """The CSRF token of the request's session, for a page to embed ('' signed out)."""
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is None:
+        principal = session_principal(request, get_ctx(request))
+    return (principal.csrf_token or "") if principal is not None else ""
 
 
 def actor(request: Request) -> str:
-    """Who made this request, for the audit log (`caller` has run): `admin-token`, or
-    `session:<hash>` for a signed-in dashboard."""
+    """Who made this request, for the audit log (`caller` has run)."""
     return getattr(request.state, "actor", "unknown")  # type: ignore[no-any-return]
 
 
@@ -137,23 +258,64 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "?"
 
 
-def require_admin(role: Annotated[Role, Depends(caller)]) -> Role:
-    if role != "admin":
-        raise HTTPException(status_code=403, detail="this token may not do this")
-    return role
+def client_label(request: Request) -> str:
+    """The client of a session as staff see it: address and browser, shortened."""
+    agent = request.headers.get("user-agent", "")[:120]
+    return f"{client_address(request)} {agent}".strip()[:200]
 
 
-def require_staff(role: Annotated[Role, Depends(caller)]) -> Role:
-    """Staff's routes: running the site (administrators may do everything staff may)."""
-    if role not in ("admin", "staff"):
-        raise HTTPException(status_code=403, detail="this token may not do this")
-    return role
+def start_session(
+    request: Request, session: Session, response: Response, *, user: models.User | None, how: str
+) -> models.AuthSession:
+    """Sign a browser in (a user, or None: the administrator token): a session row, its
+    cookie on `response`, and `auth.sign_in` in the audit log."""
+    ctx = get_ctx(request)
+    now = ctx.clock()
+    sessions.revoke(session, request.cookies.get(COOKIE), now)  # a sign-in starts afresh
+    role = user.role if user is not None else "admin"
+    value, row = sessions.issue(
+        session,
+        user_id=None if user is None else user.id,
+        role=role,
+        now=now,
+        client=client_label(request),
+    )
+    response.set_cookie(
+        COOKIE,
+        value,
+        max_age=int(sessions.TTL.total_seconds()),
+        httponly=True,
+        # Lax, so that a sign-in link opened from webmail lands signed in; every change made
+        # with the cookie needs the session's CSRF token besides
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+    who = "admin-token" if user is None else f"user:{user.id}"
+    target = _str(None if user is None else user.id)
+    audit.record(
+        session, actor=who, action="auth.sign_in", target=target, detail={"how": how}, now=now
+    )
+    return row
 
 
-def require_gateway(role: Annotated[Role, Depends(caller)]) -> Role:
-    """The policy snapshot is for gateways (and administrators)."""
-    return role
+def end_session(request: Request, session: Session, response: Response) -> None:
+    """Sign the request's browser out for good (`auth.sign_out`) and clear its cookie."""
+    ctx = get_ctx(request)
+    now = ctx.clock()
+    row = sessions.revoke(session, request.cookies.get(COOKIE), now)
+    if row is not None:
+        who = "admin-token" if row.user_id is None else f"user:{row.user_id}"
+        audit.record(session, actor=who, action="auth.sign_out", target=_str(row.user_id), now=now)
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax")
 
 
-Admin = Depends(require_admin)
-Staff = Depends(require_staff)
+def _str(value: int | None) -> str | None:
+    return None if value is None else str(value)
+
+
+async def read_form(request: Request, max_fields: int = 64) -> dict[str, str]:
+    """The fields of an application/x-www-form-urlencoded body (the first of each name)."""
+    body = (await request.body()).decode("utf-8", errors="replace")
+    fields = parse_qs(body, keep_blank_values=True, max_num_fields=max_fields)
+    return {name: values[0] for name, values in fields.items()}

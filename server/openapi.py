@@ -15,12 +15,14 @@ from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from pydantic import BaseModel
 from starlette.staticfiles import StaticFiles
 
+from server.deps import CSRF_HEADER, caller
 from server.people.sessions import COOKIE
 
 DOCS_STATIC = "/docs/static"
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
 INVALID_REF = {"$ref": "#/components/schemas/HTTPValidationError"}
 CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+ROLES = ("admin", "staff", "member", "gateway")
 
 
 class Error(BaseModel):
@@ -35,9 +37,19 @@ def unavailable(why: str) -> dict[int | str, dict[str, Any]]:
 
 
 def _needs_auth(dependant: Dependant) -> bool:
-    from server.deps import caller
-
     return any(d.call is caller or _needs_auth(d) for d in dependant.dependencies)
+
+
+def _roles(dependant: Dependant) -> list[str]:
+    """The roles every one of a route's `allow` dependencies (server.deps) lets through."""
+    found = set(ROLES)
+    for d in _all(dependant):
+        found &= getattr(d.call, "roles", found)
+    return [r for r in ROLES if r in found]
+
+
+def _all(dependant: Dependant) -> list[Dependant]:
+    return [d for sub in dependant.dependencies for d in (sub, *_all(sub))]
 
 
 def _takes_input(dependant: Dependant) -> bool:
@@ -54,7 +66,7 @@ def _errors(route: RouteContext, method: str) -> dict[int, str]:
     errors: dict[int, str] = {}
     if _needs_auth(dependant):
         errors[401] = "no token or session, or an invalid one"
-        errors[403] = "a token that may not do this (or a browser without the CSRF header)"
+        errors[403] = "a role that may not do this (or a browser without its X-CSRF-Token)"
     if dependant.path_params:
         errors[404] = "unknown id"
     if method in CHANGES:
@@ -109,7 +121,16 @@ def document(app: FastAPI) -> dict[str, Any]:
             "type": "apiKey",
             "in": "cookie",
             "name": COOKIE,
-            "description": "the dashboard's session (after `GET /login?token=...`)",
+            "description": "a signed-in browser's session (`POST /api/auth/login`); a request "
+            "that changes something sends the session's CSRF token as well",
+        },
+        "csrf": {
+            "type": "apiKey",
+            "in": "header",
+            "name": CSRF_HEADER,
+            "description": "the session's CSRF token (`csrf_token` of the sign-in, or the "
+            'page\'s `<meta name="csrf-token">`): required with the cookie on POST, PUT, '
+            "PATCH and DELETE",
         },
     }
     # FastAPI includes routers lazily: their routes, with the router's dependencies, are
@@ -125,7 +146,16 @@ def document(app: FastAPI) -> dict[str, Any]:
             if operation is None:
                 continue
             if _needs_auth(route.dependant):
-                operation["security"] = [{"bearer": []}, {"session": []}]
+                cookie: dict[str, list[str]] = (
+                    {"session": [], "csrf": []} if method in CHANGES else {"session": []}
+                )
+                operation["security"] = [{"bearer": []}, cookie]
+                roles = _roles(route.dependant)
+                if roles:
+                    operation["x-roles"] = roles
+                    operation["description"] = (
+                        operation.get("description", "") + f"\n\nRoles: {', '.join(roles)}."
+                    ).strip()
             responses = operation.setdefault("responses", {})
             for status, why in _errors(route, method).items():
                 ref = INVALID_REF if status == 422 else ERROR_REF

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     admin_token: str | None = None
     gateway_token: str | None = None
     server_url: str = "http://127.0.0.1:8000"
+    # the base of links in e-mails (a sign-in link) and on door panels
+    public_url: str = "http://127.0.0.1:8000"
     card_key: str | None = Field(default=None, min_length=16)
     # The replica's id: its MQTT client ids and its sys/server/{instance}/status topic.
     instance: str = Field(default="main", pattern=r"^[a-z0-9_-]{1,32}$")

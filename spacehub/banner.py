@@ -27,6 +27,7 @@ class Running:
     earlier_data: bool  # the database is an earlier run's (not seeded now)
     secure_folder: Path | None = None  # the provisioned folder of `--secure`
     keys: bool = False  # Enter in the terminal shows the banner again
+    staff: tuple[str, str] | None = None  # the demo receptionist's e-mail and password
 
 
 def program() -> str:
@@ -72,12 +73,15 @@ def banner(run: Running) -> str:
         else ""
     )
     cards = "\n".join(f"    {m.card}  {m.name:<18} {m.shows}" for m in DEMO_MEMBERS)
+    staff = (
+        f"\n  staff:     {run.staff[0]} / {run.staff[1]} (sign in at {base}/)" if run.staff else ""
+    )
     again = f"Enter or `kill -USR1 {os.getpid()}`" if run.keys else f"`kill -USR1 {os.getpid()}`"
     return f"""
 spacehub demo: PiasecznoHUB
   dashboard: {base}/
   sign in:   {base}/login?token={run.token}
-  token:     {run.token}
+  token:     {run.token}{staff}
   API:       {base}/docs
   broker:    {run.broker_name} at {run.broker_url}{note}
   data:      {run.data_dir}{data}

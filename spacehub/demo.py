@@ -46,7 +46,17 @@ from spacehub.broker import (
 from spacehub.building import DEVICE_CONFIGS, Building, start_devices
 from spacehub.console import Console
 from spacehub.errors import CliError
-from spacehub.seed import DEMO_MEMBERS, SITE_CONFIG, DemoMember, demo_site, seed
+from spacehub.seed import (
+    DEMO_MEMBERS,
+    SITE_CONFIG,
+    STAFF_EMAIL,
+    STAFF_PASSWORD_FILE,
+    DemoMember,
+    demo_site,
+    seed,
+    seed_staff,
+    staff_password,
+)
 from spacehub.traffic import Traffic
 from spacehub.web import HttpServer
 
@@ -77,6 +87,7 @@ RUN_STATE = (
     f"{DATABASE}-shm",
     f"{DATABASE}-journal",
     "card.key",
+    STAFF_PASSWORD_FILE,
     "broker",
     "provision/data",
     "gateway",
@@ -147,6 +158,8 @@ def _start(
     ctx = ServerContext.create(settings, site=demo_site(args.no_show_grace))
     stack.callback(ctx.close)
     seeded = seed(ctx, traffic=args.traffic)
+    password = staff_password(data_dir)
+    seed_staff(ctx, password=password)
     if accounts:
         building = start_devices(ctx, None, data_dir, config_dir=accounts.devices)
     else:
@@ -181,6 +194,7 @@ def _start(
             broker_name=broker.name,
             broker_url=broker.url,
             token=settings.admin_token or "",
+            staff=(STAFF_EMAIL, password),
             data_dir=data_dir,
             earlier_data=not seeded,
             secure_folder=accounts.folder if accounts else None,

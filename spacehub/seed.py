@@ -1,22 +1,27 @@
 """The demo site and what `spacehub demo` puts in a new database: five members with their
-cards and plans (one suspended) and, with visitors, a few bookings of today."""
+cards and plans (one suspended), a receptionist's account and, with visitors, a few
+bookings of today."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from protocol.files import write_private
 from server.bookings.lifecycle import check_in
 from server.bookings.store import insert_booking
 from server.context import ServerContext
-from server.people import members
+from server.people import accounts, members
 from server.site import SiteConfig, load_site
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE_CONFIG = ROOT / "firmware_configs" / "sites" / "piaseczno.toml"
+STAFF_EMAIL = "recepcja@piaseczno.example"
+STAFF_PASSWORD_FILE = "staff.password"  # beside the database: the same across restarts
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,32 @@ def seed(ctx: ServerContext, *, traffic: bool) -> bool:
         if traffic:
             seed_bookings(ctx, session, now)
     return True
+
+
+def staff_password(data_dir: Path) -> str:
+    """The demo receptionist's password: made once, kept in the data folder."""
+    path = data_dir / STAFF_PASSWORD_FILE
+    if not path.exists():
+        write_private(path, (secrets.token_urlsafe(12) + "\n").encode())
+    return path.read_text().strip()
+
+
+def seed_staff(ctx: ServerContext, *, password: str) -> None:
+    """The demo receptionist's account (a staff user), with this password."""
+    now = ctx.clock()
+    with ctx.writes() as session, session.begin():
+        user = accounts.find_by_email(session, STAFF_EMAIL)
+        if user is None:
+            accounts.create_user(
+                session,
+                email=STAFF_EMAIL,
+                name="Recepcja PiasecznoHUB",
+                role="staff",
+                password=password,
+                now=now,
+            )
+        elif not accounts.verify_password(user, password):
+            accounts.update_user(session, user_id=user.id, changes={"password": password})
 
 
 def seed_bookings(ctx: ServerContext, session: Session, now: datetime) -> None:

@@ -303,6 +303,8 @@ def test_the_banners_hints_name_the_program_and_the_broker_in_use(
     )
     text = banner(run)
     assert "http://127.0.0.1:8080/login?token=tok" in text
+    staffed = banner(replace(run, staff=("recepcja@piaseczno.example", "pass-word-1")))
+    assert "staff:     recepcja@piaseczno.example / pass-word-1" in staffed
     assert "embedded: for showing the system only" in text
 
     monkeypatch.chdir(ROOT)

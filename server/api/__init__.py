@@ -1,4 +1,5 @@
-"""The HTTP API: one router that `create_app` includes, made of one router per area."""
+"""The HTTP API: one router that `create_app` includes, made of one router per area (and,
+where members may call some of an area's routes, its `member_router` beside it)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ from server.api import (
     access,
     alerts,
     audit,
+    auth,
     bookings,
     calendar,
     dead_letters,
     health,
+    mail,
+    me,
     members,
     noshows,
     policy,
@@ -19,12 +23,19 @@ from server.api import (
     rooms,
     staff,
     stream,
+    tokens,
+    users,
     waitlist,
 )
 
 router = APIRouter()
 for area in (
     health,
+    auth,
+    me,
+    users,
+    tokens,
+    mail,
     members,
     access,
     bookings,
@@ -41,5 +52,8 @@ for area in (
     dead_letters,
 ):
     router.include_router(area.router)
+    member_router = getattr(area, "member_router", None)
+    if member_router is not None:
+        router.include_router(member_router)
 
 __all__ = ["router"]

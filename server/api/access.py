@@ -7,24 +7,26 @@ from datetime import date, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 from pydantic import BeforeValidator
 
 from server.access.accesslog import MAX_PAGE, LogFilter, access_page, parse_when, span
 from server.access.schemas import AccessEventOut
 from server.api.paging import link_next
-from server.deps import CtxDep, ReadSession, Staff
+from server.deps import CallerDep, CtxDep, ReadSession, own_filter, routers
 from server.monitoring.device_status import DeviceOut, devices
 from server.schemas import MAX_ID
 
-router = APIRouter(prefix="/api", tags=["access"], dependencies=[Staff])
+# staff's routes, and those a member may call too, for their own only
+router, member_router = routers("access")
 
 # `from`/`to`: a local date (the site's day) or a date-time with an offset
 When = Annotated[date | datetime | None, BeforeValidator(parse_when)]
 
 
-@router.get("/access-events")
+@member_router.get("/access-events")
 def list_access_events(
+    principal: CallerDep,
     request: Request,
     response: Response,
     session: ReadSession,
@@ -42,6 +44,7 @@ def list_access_events(
     `before=<row id>`); filter by device, door, member, admitted or refused, and time
     (`from` inclusive, `to` exclusive; a date `YYYY-MM-DD` is the site's whole local day).
     Each row has the member's name (`member_name`, null for an unknown card)."""
+    member_id = own_filter(principal, member_id)
     lo, hi = span(start, end, ZoneInfo(ctx.site.site.timezone))
     where = LogFilter(
         start=lo, end=hi, device=device, door=door, member_id=member_id, granted=granted

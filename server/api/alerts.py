@@ -6,12 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from server.deps import Admin, CtxDep, ReadSession, WriteSession
+from server.deps import CtxDep, ReadSession, Staff, WriteSession
 from server.live.kinds import AlertEvent
 from server.monitoring import alerts
 from server.schemas import MAX_ID
 
-router = APIRouter(prefix="/api", tags=["alerts"], dependencies=[Admin])
+router = APIRouter(prefix="/api", tags=["alerts"], dependencies=[Staff])
 
 AlertId = Annotated[int, Path(ge=1, le=MAX_ID)]
 

@@ -5,27 +5,42 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import Path, Query, Request
 
 from server.bookings import rules, store
 from server.bookings.schemas import BookingCreate, BookingOut, RoomId, SeriesOut, Status
-from server.deps import Admin, CtxDep, ReadSession, WriteSession, audited
+from server.deps import (
+    CallerDep,
+    CtxDep,
+    ReadSession,
+    WriteSession,
+    audited,
+    own,
+    own_filter,
+    routers,
+)
 from server.schemas import MAX_ID
 from server.timefmt import RequestTime
 from server.waitlist import freed
 
-router = APIRouter(prefix="/api", tags=["bookings"], dependencies=[Admin])
+# staff's routes, and those a member may call too, for their own only
+router, member_router = routers("bookings")
 
 BookingId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
-@router.post("/bookings", status_code=201)
+@member_router.post("/bookings", status_code=201)
 def create_booking(
-    body: BookingCreate, request: Request, session: WriteSession, ctx: CtxDep
+    body: BookingCreate,
+    request: Request,
+    principal: CallerDep,
+    session: WriteSession,
+    ctx: CtxDep,
 ) -> BookingOut | SeriesOut:
     """Book a room (201 with the booking), or with `repeat` a weekly series (201 with
     `series_id` and every booking); 409 when it overlaps, naming what is in the way.
     Recorded in the audit log (`booking.create`, one entry for a series)."""
+    own(principal, body.member_id)
     currency = ctx.site.site.currency
     asked = rules.BookingRequest(**body.model_dump(exclude={"repeat"}))
     with session.begin():
@@ -43,8 +58,9 @@ def create_booking(
         )
 
 
-@router.get("/bookings")
+@member_router.get("/bookings")
 def list_bookings(
+    principal: CallerDep,
     session: ReadSession,
     ctx: CtxDep,
     room_id: Annotated[RoomId | None, Query()] = None,
@@ -59,7 +75,8 @@ def list_bookings(
     found = store.list_bookings(
         session,
         room_id=room_id,
-        member_id=member_id,
+        member_id=member_id if principal.role != "member" else None,
+        involving=own_filter(principal, member_id) if principal.role == "member" else None,
         status=status,
         start_from=start_from,
         end_to=end_to,
@@ -69,20 +86,29 @@ def list_bookings(
     return [BookingOut.of(b, currency=ctx.site.site.currency) for b in found]
 
 
-@router.get("/bookings/{booking_id}")
-def get_booking(booking_id: BookingId, session: ReadSession, ctx: CtxDep) -> BookingOut:
+@member_router.get("/bookings/{booking_id}")
+def get_booking(
+    booking_id: BookingId, principal: CallerDep, session: ReadSession, ctx: CtxDep
+) -> BookingOut:
     """One booking; 404 when unknown."""
     booking = store.get_booking(session, booking_id=booking_id)
+    own(principal, booking.member_id, *booking.attendee_ids)
     return BookingOut.of(booking, currency=ctx.site.site.currency)
 
 
-@router.post("/bookings/{booking_id}/cancel")
+@member_router.post("/bookings/{booking_id}/cancel")
 def cancel_booking(
-    booking_id: BookingId, request: Request, session: WriteSession, ctx: CtxDep
+    booking_id: BookingId,
+    request: Request,
+    principal: CallerDep,
+    session: WriteSession,
+    ctx: CtxDep,
 ) -> BookingOut:
     """Cancel a booking that is still `booked` (200 with it, now `cancelled`); 409 when it
     is checked in, released, completed or cancelled already. Audited (`booking.cancel`)."""
     with session.begin():
+        found = store.get_booking(session, booking_id=booking_id)
+        own(principal, found.member_id)  # attendees see a booking; its holder cancels
         booking, event = freed.cancel_booking(
             session, site=ctx.site, booking_id=booking_id, now=ctx.clock(), by="api"
         )

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from server.bookings import calendar
 from server.db import models
-from server.deps import Admin, CtxDep, ReadSession, WriteSession
+from server.deps import CtxDep, ReadSession, Staff, WriteSession
 
 router = APIRouter(prefix="/api", tags=["calendar"])
 
@@ -61,7 +61,7 @@ def room_calendar(
     )
 
 
-@router.get("/rooms/{room_id}/calendar-keys", dependencies=[Admin])
+@router.get("/rooms/{room_id}/calendar-keys", dependencies=[Staff])
 def get_calendar_keys(room_id: RoomId, session: WriteSession, ctx: CtxDep) -> CalendarKeysOut:
     """The room's feed keys and URLs (drawn on first use)."""
     with session.begin():
@@ -69,7 +69,7 @@ def get_calendar_keys(room_id: RoomId, session: WriteSession, ctx: CtxDep) -> Ca
     return CalendarKeysOut.of(room)
 
 
-@router.post("/rooms/{room_id}/calendar-keys", dependencies=[Admin])
+@router.post("/rooms/{room_id}/calendar-keys", dependencies=[Staff])
 def rotate_calendar_keys(room_id: RoomId, session: WriteSession, ctx: CtxDep) -> CalendarKeysOut:
     """New public and staff keys; the old URLs stop working at once."""
     with session.begin():

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import Path, Query, Request, Response
 
 from protocol.policy import Category
-from server.deps import Admin, CtxDep, ReadSession, WriteSession, audited
+from server.deps import Admin, CallerDep, CtxDep, ReadSession, WriteSession, audited, own, routers
 from server.people import gdpr, members
 from server.people.schemas import (
     CardCreate,
@@ -20,7 +20,8 @@ from server.people.schemas import (
 )
 from server.schemas import MAX_ID
 
-router = APIRouter(prefix="/api", tags=["members"], dependencies=[Admin])
+# staff's routes, and those a member may call too, for their own only
+router, member_router = routers("members")
 
 MemberId = Annotated[int, Path(ge=1, le=MAX_ID)]
 CardId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -61,9 +62,10 @@ def list_members(
     return [MemberOut.of(m) for m in found]
 
 
-@router.get("/members/{member_id}")
-def get_member(member_id: MemberId, session: ReadSession) -> MemberOut:
+@member_router.get("/members/{member_id}")
+def get_member(member_id: MemberId, principal: CallerDep, session: ReadSession) -> MemberOut:
     """One member; 404 when unknown."""
+    own(principal, member_id)
     return MemberOut.of(members.get_member(session, member_id=member_id))
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import Path, Query, Request, Response
 from pydantic import BaseModel
 
 from server.db.models import NoShow, Notification
-from server.deps import Admin, CtxDep, ReadSession, WriteSession, audited
+from server.deps import CallerDep, CtxDep, ReadSession, WriteSession, audited, own, routers
 from server.noshows import strikes
 from server.notify import notifications
 from server.people import members
@@ -18,7 +18,8 @@ from server.schemas import MAX_ID
 from server.site import Language
 from server.timefmt import ResponseTime
 
-router = APIRouter(prefix="/api", tags=["no-shows"], dependencies=[Admin])
+# staff's routes, and those a member may call too, for their own only
+router, member_router = routers("no-shows")
 
 MemberId = Annotated[int, Path(ge=1, le=MAX_ID)]
 NoShowId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -67,14 +68,16 @@ class NoShowOut(BaseModel):
         )
 
 
-@router.get("/members/{member_id}/notifications")
+@member_router.get("/members/{member_id}/notifications")
 def list_notifications(
     member_id: MemberId,
+    principal: CallerDep,
     session: ReadSession,
     lang: Language | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[NotificationOut]:
     """A member's messages, newest first, worded in the member's language or `lang`."""
+    own(principal, member_id)
     member = members.get_member(session, member_id=member_id)
     notes = notifications.for_member(session, member_id=member_id, limit=limit)
     return [NotificationOut.of(n, lang or member.lang) for n in notes]

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Response
+from fastapi import APIRouter, Header, HTTPException, Path, Response
 
 from protocol.policy import PolicySnapshot
-from server.deps import CtxDep, ReadSession, require_gateway
+from server.deps import CtxDep, Gateway, ReadSession
 
-router = APIRouter(prefix="/api", tags=["policy"], dependencies=[Depends(require_gateway)])
+router = APIRouter(prefix="/api", tags=["policy"], dependencies=[Gateway])
 
 SiteIdPath = Annotated[str, Path(min_length=1, max_length=64)]
 

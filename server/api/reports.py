@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from server.context import ServerContext
-from server.deps import Admin, CtxDep, ReadSession
+from server.deps import CtxDep, ReadSession, Staff
 from server.errors import Invalid
 from server.reports import utilisation as reports
 from server.reports.chart import utilisation_svg
@@ -27,7 +27,7 @@ from server.reports.weeks import default_range
 from server.site import Language
 from server.timefmt import ResponseTime
 
-router = APIRouter(prefix="/api/reports", tags=["reports"], dependencies=[Admin])
+router = APIRouter(prefix="/api/reports", tags=["reports"], dependencies=[Staff])
 
 FromDay = Annotated[date | None, Query(alias="from")]
 ToDay = Annotated[date | None, Query(alias="to")]

@@ -9,12 +9,12 @@ from fastapi import APIRouter, Path, Query
 
 from server.bookings import availability as free_time
 from server.bookings.schemas import AvailabilityOut
-from server.deps import Admin, CtxDep, ReadSession
+from server.deps import CtxDep, Members, ReadSession
 from server.occupancy import rooms
 from server.occupancy.schemas import RoomOut
 from server.timefmt import RequestTime
 
-router = APIRouter(prefix="/api", tags=["rooms"], dependencies=[Admin])
+router = APIRouter(prefix="/api", tags=["rooms"], dependencies=[Members])
 
 RoomIdPath = Annotated[str, Path(min_length=1, max_length=64)]
 

@@ -21,7 +21,7 @@ from protocol.messages import DoorCommand, new_id
 from server.bookings.schemas import BookingOut
 from server.db import models
 from server.db.meta import bump
-from server.deps import Admin, CtxDep, WriteSession, actor, client_address
+from server.deps import CtxDep, Staff, WriteSession, actor, client_address
 from server.errors import Conflict, NotFound
 from server.live.kinds import DeviceStatusEvent
 from server.monitoring.device_status import device_event
@@ -34,7 +34,7 @@ from server.waitlist.freed import release_now
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/api", tags=["staff"], dependencies=[Admin])
+router = APIRouter(prefix="/api", tags=["staff"], dependencies=[Staff])
 
 COMMAND_TTL = timedelta(seconds=10)  # a remote opening that arrives later is ignored
 PUBLISH_WAIT_S = 3.0

@@ -33,10 +33,10 @@ from starlette.concurrency import run_in_threadpool
 from protocol.messages import format_time
 from server.context import ServerContext
 from server.dashboard import views
-from server.deps import Admin
+from server.deps import Staff
 from server.live.events import Event
 
-router = APIRouter(prefix="/api", tags=["stream"], dependencies=[Admin])
+router = APIRouter(prefix="/api", tags=["stream"], dependencies=[Staff])
 
 HEARTBEAT_S = 15.0
 # How often a quiet stream checks that its client is still there (an ASGI server that

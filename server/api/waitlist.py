@@ -4,17 +4,27 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import Path, Query, Request, Response
 from pydantic import BaseModel, Field, model_validator
 
 from server.bookings.schemas import BookingOut, RoomId
 from server.db import models
-from server.deps import Admin, CtxDep, ReadSession, WriteSession, audited
+from server.deps import (
+    CallerDep,
+    CtxDep,
+    ReadSession,
+    WriteSession,
+    audited,
+    own,
+    own_filter,
+    routers,
+)
 from server.schemas import MAX_ID, Body, Id
 from server.timefmt import RequestTime, ResponseTime
 from server.waitlist import entries, offers
 
-router = APIRouter(prefix="/api", tags=["waitlist"], dependencies=[Admin])
+# staff's routes, and those a member may call too, for their own only
+router, member_router = routers("waitlist")
 
 EntryId = Annotated[int, Path(ge=1, le=MAX_ID)]
 OfferId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -96,10 +106,17 @@ class OfferOut(BaseModel):
         )
 
 
-@router.post("/waitlist", status_code=201)
-def join(body: WaitlistCreate, request: Request, session: WriteSession, ctx: CtxDep) -> WaitlistOut:
+@member_router.post("/waitlist", status_code=201)
+def join(
+    body: WaitlistCreate,
+    request: Request,
+    principal: CallerDep,
+    session: WriteSession,
+    ctx: CtxDep,
+) -> WaitlistOut:
     """Wait for a room and time; 201 with the entry, 403 when the member may not book.
     Audited (`waitlist.join`)."""
+    own(principal, body.member_id)
     with session.begin():
         entry = entries.join(
             session,
@@ -116,62 +133,80 @@ def join(body: WaitlistCreate, request: Request, session: WriteSession, ctx: Ctx
     return WaitlistOut.of(entry)
 
 
-@router.get("/waitlist")
+@member_router.get("/waitlist")
 def list_entries(
+    principal: CallerDep,
     session: ReadSession,
     member_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     status: EntryStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[WaitlistOut]:
     """Entries in the order they are served, oldest first."""
+    member_id = own_filter(principal, member_id)
     found = entries.list_entries(session, member_id=member_id, status=status, limit=limit)
     return [WaitlistOut.of(e) for e in found]
 
 
-@router.get("/waitlist/{entry_id}")
-def get_entry(entry_id: EntryId, session: ReadSession) -> WaitlistOut:
+@member_router.get("/waitlist/{entry_id}")
+def get_entry(entry_id: EntryId, principal: CallerDep, session: ReadSession) -> WaitlistOut:
     """One entry; 404 when unknown."""
-    return WaitlistOut.of(entries.get_entry(session, entry_id=entry_id))
+    entry = entries.get_entry(session, entry_id=entry_id)
+    own(principal, entry.member_id)
+    return WaitlistOut.of(entry)
 
 
-@router.delete("/waitlist/{entry_id}", status_code=204, response_class=Response)
+@member_router.delete("/waitlist/{entry_id}", status_code=204, response_class=Response)
 def cancel_entry(
-    entry_id: EntryId, request: Request, session: WriteSession, ctx: CtxDep
+    entry_id: EntryId,
+    request: Request,
+    principal: CallerDep,
+    session: WriteSession,
+    ctx: CtxDep,
 ) -> Response:
     """Leave the waitlist (204); an outstanding offer passes to the next member waiting.
     409 when the entry was booked already. Audited (`waitlist.leave`)."""
     with session.begin():
+        own(principal, entries.get_entry(session, entry_id=entry_id).member_id)
         entry = entries.cancel_entry(session, site=ctx.site, entry_id=entry_id, now=ctx.clock())
         audited(request, session, "waitlist.leave", entry_id, {"member_id": entry.member_id})
     return Response(status_code=204)
 
 
-@router.get("/offers")
+@member_router.get("/offers")
 def list_offers(
+    principal: CallerDep,
     session: ReadSession,
     member_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     status: OfferStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[OfferOut]:
     """Offers, newest first."""
+    member_id = own_filter(principal, member_id)
     found = offers.list_offers(session, member_id=member_id, status=status, limit=limit)
     return [OfferOut.of(o) for o in found]
 
 
-@router.get("/offers/{offer_id}")
-def get_offer(offer_id: OfferId, session: ReadSession) -> OfferOut:
+@member_router.get("/offers/{offer_id}")
+def get_offer(offer_id: OfferId, principal: CallerDep, session: ReadSession) -> OfferOut:
     """One offer; 404 when unknown."""
-    return OfferOut.of(offers.get_offer(session, offer_id=offer_id))
+    offer = offers.get_offer(session, offer_id=offer_id)
+    own(principal, offer.member_id)
+    return OfferOut.of(offer)
 
 
-@router.post("/offers/{offer_id}/accept", status_code=201)
+@member_router.post("/offers/{offer_id}/accept", status_code=201)
 def accept_offer(
-    offer_id: OfferId, request: Request, session: WriteSession, ctx: CtxDep
+    offer_id: OfferId,
+    request: Request,
+    principal: CallerDep,
+    session: WriteSession,
+    ctx: CtxDep,
 ) -> BookingOut:
     """Book the offered room: 201 with the booking (`source: "waitlist"`); 409 when the
     offer lapsed or was accepted already, or the room was booked meanwhile. Audited
     (`offer.accept`)."""
     with session.begin():
+        own(principal, offers.get_offer(session, offer_id=offer_id).member_id)
         got = offers.accept_or_lapse(session, site=ctx.site, offer_id=offer_id, now=ctx.clock())
         if isinstance(got, models.Booking):
             audited(request, session, "offer.accept", offer_id, {"booking_id": got.id})

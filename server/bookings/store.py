@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from server.bookings.pricing import price
@@ -155,8 +155,10 @@ def list_bookings(
     end_to: datetime | None = None,
     limit: int = 100,
     offset: int = 0,
+    involving: int | None = None,
 ) -> list[models.Booking]:
-    """Bookings by start; `start_from`/`end_to` keep those overlapping [from, to)."""
+    """Bookings by start; `start_from`/`end_to` keep those overlapping [from, to);
+    `involving` those a member holds or attends."""
     stmt = (
         select(models.Booking)
         .order_by(models.Booking.start, models.Booking.id)
@@ -167,6 +169,13 @@ def list_bookings(
         stmt = stmt.where(models.Booking.room_id == room_id)
     if member_id is not None:
         stmt = stmt.where(models.Booking.member_id == member_id)
+    if involving is not None:
+        attends = select(models.BookingAttendee.booking_id).where(
+            models.BookingAttendee.member_id == involving
+        )
+        stmt = stmt.where(
+            or_(models.Booking.member_id == involving, models.Booking.id.in_(attends))
+        )
     if status is not None:
         stmt = stmt.where(models.Booking.status == status)
     if start_from is not None:

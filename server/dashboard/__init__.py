@@ -6,9 +6,7 @@ that listens to `GET /api/stream` and re-fetches the fragment of whatever change
 | route | what |
 | --- | --- |
 | `GET /` | the dashboard with a session, else the sign-in page |
-| `GET /login?token=...` | sign in with the administrator token: session cookie, to `/` |
-| `POST /login` | the same from the sign-in form (`token=...`), keeping it out of the URL |
-| `POST /logout` | sign out |
+| `/login`, `/login/link`, `/auth/magic`, `/logout` | signing in and out (server.dashboard.signin) |
 | `GET /dashboard/fragments/{part}` | rooms, alerts, feed, evacuation, devices, health |
 | `GET /dashboard/fragments/rooms/{id}` | one room's card (the entrance's: the building's) |
 | `GET /dashboard/fragments/devices/{id}` | one row of the devices table |
@@ -21,13 +19,11 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Annotated
-from urllib.parse import parse_qs
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
-from server.dashboard import views
+from server.dashboard import signin, views
 from server.dashboard.health import door_path
 from server.dashboard.pages import (
     STATIC,
@@ -40,90 +36,30 @@ from server.dashboard.pages import (
     static_file,
 )
 from server.dashboard.reception import accesslog as reception_accesslog
+from server.dashboard.reception import accounts, cards, members, memberships, privacy, strikes
 from server.dashboard.reception import audit as reception_audit
 from server.dashboard.reception import bookings as desk_bookings
-from server.dashboard.reception import cards, members, memberships, privacy, strikes
 from server.dashboard.reception import reports as desk_reports
 from server.dashboard.reception import waitlist as desk_waitlist
-from server.deps import Admin, CtxDep, ReadSession, get_sessions, has_session, token_role
+from server.deps import CtxDep, ReadSession, Staff, session_principal
 from server.errors import NotFound
-from server.notify import texts
-from server.people.sessions import COOKIE
 
 log = logging.getLogger(__name__)
 
 router = APIRouter(include_in_schema=False)
-
-# -- sign-in ----------------------------------------------------------------------------
-
-
-def _sign_in(request: Request, token: str | None) -> Response:
-    ctx = request.app.state.ctx
-    lang = page_lang(request, request.query_params.get("lang"))
-    sessions = get_sessions(request)
-    if not sessions.enabled:
-        return render(
-            request, "signin.html", lang, status=401, error=texts.text(lang, "signin.disabled")
-        )
-    if token_role(token, ctx) != "admin":
-        log.warning(
-            "dashboard sign-in refused from %s", request.client.host if request.client else "?"
-        )
-        return render(
-            request, "signin.html", lang, status=401, error=texts.text(lang, "signin.bad")
-        )
-    chosen = request.query_params.get("lang")
-    target = f"/?lang={chosen}" if chosen in texts.LANGS else "/"
-    response = RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
-    response.set_cookie(
-        COOKIE,
-        sessions.issue(ctx.clock()),
-        max_age=int(sessions.ttl.total_seconds()),
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-        path="/",
-    )
-    log.info("dashboard: signed in from %s", request.client.host if request.client else "?")
-    return response
-
-
-@router.get("/login")
-def login(request: Request, token: Annotated[str | None, Query(max_length=512)] = None) -> Response:
-    """Sign a browser in with the administrator token (the link the demo prints)."""
-    if token is None:
-        return RedirectResponse("/", status_code=303)
-    return _sign_in(request, token)
-
-
-@router.post("/login")
-async def login_form(request: Request) -> Response:
-    """The sign-in form: `token=...` as application/x-www-form-urlencoded."""
-    body = (await request.body()).decode("utf-8", errors="replace")
-    token = parse_qs(body, max_num_fields=4).get("token", [None])[0]
-    return _sign_in(request, token.strip() if token else None)
-
-
-@router.post("/logout")
-def logout(request: Request) -> Response:
-    """Sign out: the session is revoked and its cookie cleared. (A page of another site
-    cannot sign anyone out: the SameSite=Strict cookie does not go with its requests.)"""
-    ctx = request.app.state.ctx
-    get_sessions(request).revoke(request.cookies.get(COOKIE), ctx.clock())
-    response = RedirectResponse("/", status_code=303)
-    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
-    return response
-
 
 # -- the page and its fragments ---------------------------------------------------------
 
 
 @router.get("/")
 def page(request: Request, ctx: CtxDep, session: ReadSession, lang: LangQuery = None) -> Response:
-    """The dashboard, or the sign-in page without a session."""
+    """The dashboard, or the sign-in page without a session (the portal for a member)."""
     chosen = page_lang(request, lang)
-    if not has_session(request, ctx):
+    principal = session_principal(request, ctx)
+    if principal is None:
         return render(request, "signin.html", chosen, error=None)
+    if principal.role == "member":
+        return RedirectResponse(signin.landing("member", request), status_code=303)
     board = views.dashboard(session, ctx)
     return render(
         request,
@@ -135,7 +71,7 @@ def page(request: Request, ctx: CtxDep, session: ReadSession, lang: LangQuery = 
     )
 
 
-@router.get("/dashboard/fragments/rooms", dependencies=[Admin])
+@router.get("/dashboard/fragments/rooms", dependencies=[Staff])
 def rooms_fragment(
     request: Request, ctx: CtxDep, session: ReadSession, lang: LangQuery = None
 ) -> Response:
@@ -144,7 +80,7 @@ def rooms_fragment(
     )
 
 
-@router.get("/dashboard/fragments/rooms/{room_id}", dependencies=[Admin])
+@router.get("/dashboard/fragments/rooms/{room_id}", dependencies=[Staff])
 def room_fragment(
     room_id: RoomIdPath, request: Request, ctx: CtxDep, session: ReadSession, lang: LangQuery = None
 ) -> Response:
@@ -152,7 +88,7 @@ def room_fragment(
     return render(request, "fragments/room.html", page_lang(request, lang), room=room)
 
 
-@router.get("/dashboard/fragments/alerts", dependencies=[Admin])
+@router.get("/dashboard/fragments/alerts", dependencies=[Staff])
 def alerts_fragment(
     request: Request, ctx: CtxDep, session: ReadSession, lang: LangQuery = None
 ) -> Response:
@@ -164,7 +100,7 @@ def alerts_fragment(
     )
 
 
-@router.get("/dashboard/fragments/feed", dependencies=[Admin])
+@router.get("/dashboard/fragments/feed", dependencies=[Staff])
 def feed_fragment(
     request: Request, ctx: CtxDep, session: ReadSession, lang: LangQuery = None
 ) -> Response:
@@ -173,7 +109,7 @@ def feed_fragment(
     )
 
 
-@router.get("/dashboard/fragments/evacuation", dependencies=[Admin])
+@router.get("/dashboard/fragments/evacuation", dependencies=[Staff])
 def evacuation_fragment(
     request: Request, ctx: CtxDep, session: ReadSession, lang: LangQuery = None
 ) -> Response:
@@ -183,7 +119,7 @@ def evacuation_fragment(
     )
 
 
-@router.get("/dashboard/fragments/devices", dependencies=[Admin])
+@router.get("/dashboard/fragments/devices", dependencies=[Staff])
 def devices_fragment(
     request: Request, ctx: CtxDep, session: ReadSession, lang: LangQuery = None
 ) -> Response:
@@ -195,7 +131,7 @@ def devices_fragment(
     )
 
 
-@router.get("/dashboard/fragments/devices/{device_id}", dependencies=[Admin])
+@router.get("/dashboard/fragments/devices/{device_id}", dependencies=[Staff])
 def device_fragment(
     device_id: DeviceIdPath,
     request: Request,
@@ -210,7 +146,7 @@ def device_fragment(
     return render(request, "fragments/device.html", page_lang(request, lang), device=found[0])
 
 
-@router.get("/dashboard/fragments/health", dependencies=[Admin])
+@router.get("/dashboard/fragments/health", dependencies=[Staff])
 def health_fragment(request: Request, session: ReadSession, lang: LangQuery = None) -> Response:
     health = door_path(session, getattr(request.app.state, "ingest", None))
     return render(request, "fragments/health.html", page_lang(request, lang), health=health)
@@ -251,6 +187,8 @@ class RedactTokens(logging.Filter):
 
 def install(app: FastAPI) -> None:
     """Add the dashboard's routes to the app and keep sign-in tokens out of access logs."""
+    app.include_router(signin.router)
+    app.include_router(accounts.router)
     app.include_router(router)
     app.include_router(reception_accesslog.router)
     app.include_router(reception_audit.router)

@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse
 
 from server.dashboard import i18n
 from server.dashboard.state import RoomState
+from server.deps import csrf_token
 from server.notify import texts
 
 HERE = Path(__file__).parent
@@ -102,6 +103,9 @@ def render(
             tr=tr,
             tr_or=tr_or,
             site=ctx.site.site,
+            # every page's <meta name="csrf-token"> and forms' hidden `csrf_token`
+            # (checked by server.deps.check_form_csrf); '' signed out
+            csrf_token=csrf_token(request),
             langs=texts.LANG_NAMES,
             version=static_file("dashboard.js")[1] + static_file("dashboard.css")[1],
             **values,

@@ -31,6 +31,7 @@ PAGES = [
     Checked("member", "/reception/members/1", signed_in=True, ready="main h2"),
     Checked("access-log", "/reception/access-log", signed_in=True, ready="main h2"),
     Checked("audit", "/reception/audit", signed_in=True, ready="main h2"),
+    Checked("accounts", "/reception/accounts", signed_in=True, ready="main h2"),
     Checked("privacy", "/privacy", signed_in=False, ready="main h2"),
 ]
 

@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 from support.factories import api_booking, api_member
+from support.signin import sign_in_with_token
 
 from protocol import topics
 from protocol.messages import DoorCommand, decode
@@ -24,7 +25,6 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 SITE = "piaseczno"
-CSRF = {"X-Requested-With": "spacehub"}
 
 
 def make_app(settings: Settings, ctx: ServerContext, *, mqtt: bool):  # type: ignore[no-untyped-def]
@@ -56,12 +56,13 @@ def test_a_mode_change_is_recorded_with_the_token_that_asked(client, admin, ctx,
 
 def test_a_signed_in_browser_is_told_apart_without_its_cookie(client, ctx) -> None:  # type: ignore[no-untyped-def]
     token = ctx.settings.admin_token
-    assert client.get(f"/login?token={token}", follow_redirects=False).status_code == 303
+    csrf = sign_in_with_token(client)
     cookie = client.cookies["spacehub_session"]
-    done = client.put("/api/doors/sala-a/mode", json={"mode": "unlocked"}, headers=CSRF)
+    done = client.put("/api/doors/sala-a/mode", json={"mode": "unlocked"}, headers=csrf)
     assert done.status_code == 200
-    [entry] = entries(ctx)
-    assert entry.actor.startswith("session:")
+    sign_in_entry, entry = entries(ctx)
+    assert (sign_in_entry.action, entry.action) == ("auth.sign_in", "door.mode")
+    assert entry.actor == "admin-token"
     assert cookie not in entry.actor and token not in entry.actor
 
 

@@ -100,9 +100,14 @@ WORDS = {
 }
 
 
+SIGNED_IN = [CATALOGUE[lang]["audit.action.auth.sign_in"] for lang in LANGS]
+
+
 def rows(html: str) -> list[str]:
+    """The page's rows but the test's own signing in (which is audited too)."""
     body = html[html.index("<tbody>") :] if "<tbody>" in html else ""
-    return [html_lib.unescape(row) for row in re.findall(r"<tr>.*?</tr>", body, re.S)]
+    found = [html_lib.unescape(row) for row in re.findall(r"<tr>.*?</tr>", body, re.S)]
+    return [row for row in found if not any(words in row for words in SIGNED_IN)]
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -152,10 +157,10 @@ def test_people_and_their_tokens_are_shown_by_name(client, ctx, clock) -> None: 
 
 
 def test_the_page_pages_back_and_refuses_bad_filters(client, ctx, clock) -> None:  # type: ignore[no-untyped-def]
+    sign_in(client)  # first: its entry is the oldest, on the last page
     for n in range(60):
         clock.advance(seconds=1)
         record(ctx, "admin-token", "alert.ack", str(n + 1))
-    sign_in(client)
     first = client.get("/reception/audit", params={"lang": "en"}).text
     assert len(rows(first)) == 50 and "Back to the newest" not in first
     older = re.search(r'<a href="([^"]+)" rel="next">', first)

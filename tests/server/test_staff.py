@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from support.signin import sign_in_with_token
 
 from protocol import topics
 from protocol.messages import DoorCommand, DoorMode, decode
@@ -23,7 +24,6 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 SITE = "piaseczno"
-CSRF = {"X-Requested-With": "spacehub"}
 
 
 def _admin_token(client) -> str:  # type: ignore[no-untyped-def]
@@ -52,11 +52,8 @@ def _booking(client, admin, clock, *, minutes_ago: int = 5) -> dict:  # type: ig
     return response.json()  # type: ignore[no-any-return]
 
 
-def _sign_in(client) -> None:  # type: ignore[no-untyped-def]
-    assert (
-        client.get(f"/login?token={_admin_token(client)}", follow_redirects=False).status_code
-        == 303
-    )
+def _sign_in(client) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return sign_in_with_token(client)
 
 
 # -- who may act ------------------------------------------------------------------------
@@ -78,17 +75,17 @@ def test_staff_actions_need_an_administrator(client, gateway, method, path, body
 
 
 def test_a_cookie_without_the_csrf_header_changes_nothing(client, ctx: ServerContext) -> None:  # type: ignore[no-untyped-def]
-    _sign_in(client)
+    csrf = _sign_in(client)
     refused = client.put("/api/doors/sala-a/mode", json={"mode": "locked"})
     assert refused.status_code == 403
-    assert "X-Requested-With" in refused.json()["detail"]
+    assert "X-CSRF-Token" in refused.json()["detail"]
     wrong = client.put(
-        "/api/doors/sala-a/mode", json={"mode": "locked"}, headers={"X-Requested-With": "x"}
+        "/api/doors/sala-a/mode", json={"mode": "locked"}, headers={"X-CSRF-Token": "x"}
     )
     assert wrong.status_code == 403
     with ctx.reads() as session:
         assert session.get(models.Door, "sala-a").mode == "normal"  # type: ignore[union-attr]
-    done = client.put("/api/doors/sala-a/mode", json={"mode": "locked"}, headers=CSRF)
+    done = client.put("/api/doors/sala-a/mode", json={"mode": "locked"}, headers=csrf)
     assert done.status_code == 200
     assert client.get("/api/rooms").status_code == 200  # reading needs no header
 
@@ -99,8 +96,7 @@ def test_a_bearer_token_needs_no_csrf_header(client, admin) -> None:  # type: ig
 
 
 def test_an_invalid_bearer_token_is_not_rescued_by_the_cookie(client) -> None:  # type: ignore[no-untyped-def]
-    _sign_in(client)
-    headers = {"Authorization": "Bearer nope", **CSRF}
+    headers = {"Authorization": "Bearer nope", **_sign_in(client)}
     assert (
         client.put("/api/doors/sala-a/mode", json={"mode": "locked"}, headers=headers).status_code
         == 401
@@ -114,10 +110,12 @@ def test_a_token_with_any_characters_is_a_401_not_a_500(client) -> None:  # type
 
 
 def test_signing_out_ends_the_session(client) -> None:  # type: ignore[no-untyped-def]
-    _sign_in(client)
+    csrf = _sign_in(client)["X-CSRF-Token"]
     old = client.cookies["spacehub_session"]
     assert client.get("/api/rooms").status_code == 200
-    assert client.post("/logout", follow_redirects=False).status_code == 303
+    assert client.post("/logout", follow_redirects=False).status_code == 403  # no token
+    signed_out = client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False)
+    assert signed_out.status_code == 303
     client.cookies.set("spacehub_session", old)  # replayed after signing out
     assert client.get("/api/rooms").status_code == 401
 
@@ -208,8 +206,8 @@ def test_a_checked_in_or_unknown_booking_is_not_released(
 
 def test_the_dashboard_releases_with_its_cookie(client, admin, clock) -> None:  # type: ignore[no-untyped-def]
     booking = _booking(client, admin, clock)
-    _sign_in(client)
-    response = client.post(f"/api/bookings/{booking['id']}/release", headers=CSRF)
+    csrf = _sign_in(client)
+    response = client.post(f"/api/bookings/{booking['id']}/release", headers=csrf)
     assert response.status_code == 200
 
 

@@ -10,8 +10,6 @@ changing nothing.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -25,7 +23,8 @@ from sqlalchemy.orm import Session
 
 from server.context import ServerContext
 from server.dashboard.pages import LangQuery, page_lang
-from server.deps import CtxDep, WriteSession, audited
+from server.deps import CtxDep, WriteSession, audited, check_form_csrf
+from server.deps import csrf_token as session_csrf_token
 from server.errors import DomainError
 from server.notify import texts
 from server.people.members import Refusal
@@ -36,12 +35,8 @@ MAX_FIELDS = 32
 
 
 def csrf_token(request: Request) -> str:
-    """The CSRF token of this browser's session: derived from its session cookie (which
-    another site can neither read nor send along: SameSite=Strict), empty without one."""
-    cookie = request.cookies.get(COOKIE)
-    if not cookie:
-        return ""
-    return hashlib.sha256(f"spacehub form v1:{cookie}".encode()).hexdigest()[:32]
+    """The CSRF token of this browser's session (server.deps), empty without one."""
+    return session_csrf_token(request)
 
 
 def check_csrf(request: Request, fields: dict[str, str]) -> None:
@@ -49,10 +44,7 @@ def check_csrf(request: Request, fields: dict[str, str]) -> None:
     caller with a bearer token sends no cookie, and needs none)."""
     if request.headers.get("authorization") and not request.cookies.get(COOKIE):
         return
-    expected = csrf_token(request)
-    given = fields.get(CSRF_FIELD, "")
-    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
-        raise HTTPException(status_code=403, detail="the form's csrf_token is missing or wrong")
+    check_form_csrf(request, fields)
 
 
 async def read_form(request: Request) -> dict[str, str]:

@@ -5,8 +5,9 @@
 // one device row, the door feed, the evacuation list, the alerts) and swaps it in,
 // keeping keyboard focus where it was. Each event names what it is about (docs/api.md):
 // a room event its room (`id`), a booking event its `room_id`, a device event the device
-// (`id`) and its `door`, an access event its `device`. Buttons call the JSON API with the X-Requested-With header that
-// cookie-authenticated requests must carry.
+// (`id`) and its `door`, an access event its `device`. Buttons call the JSON API with the
+// session's CSRF token (the page's <meta name="csrf-token">) in the X-CSRF-Token header
+// that cookie-authenticated requests must carry.
 (function () {
   "use strict";
 
@@ -14,7 +15,8 @@
   var words = config.strings;
   var live = document.getElementById("live-status");
   var announcer = document.getElementById("announcer");
-  var HEADERS = { "X-Requested-With": "spacehub", Accept: "application/json" };
+  var csrf = document.querySelector('meta[name="csrf-token"]');
+  var HEADERS = { "X-CSRF-Token": csrf ? csrf.getAttribute("content") : "", Accept: "application/json" };
   var DEBOUNCE_MS = 40;
   // Some changes come with time, not with an event (a booking's start, a device falling
   // silent): the rooms and devices are read again this often as well.

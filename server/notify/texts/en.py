@@ -16,6 +16,75 @@ TEXTS: dict[str, str] = {
     "signin.bad": "That token is not valid. Please try again.",
     "signin.disabled": "The server has no administrator token (SPACEHUB_ADMIN_TOKEN).",
     "signout": "Sign out",
+    # -- pages: signing in, accounts, the member's page; the sign-in mail
+    "signin.with_password": "E-mail and password",
+    "signin.email": "E-mail",
+    "signin.password": "Password",
+    "signin.with_link": "Send me a sign-in link",
+    "signin.link_intro": "We will e-mail you a link that signs you in once, within 15 minutes.",
+    "signin.send_link": "Send the link",
+    "signin.link_sent": "If an account has this e-mail address, a sign-in link is on its way.",
+    "signin.link_bad": "This sign-in link has been used or has expired. Ask for a new one.",
+    "signin.with_token": "Administrator token",
+    "signin.bad_pair": "Wrong e-mail or password. Please try again.",
+    "signin.too_many": "Too many failed attempts. Please wait 15 minutes and try again.",
+    "nav.accounts": "Accounts",
+    "me.title": "My account",
+    "me.hello": "Hello, {name}",
+    "me.upcoming": "My upcoming bookings",
+    "me.none": "You have no upcoming bookings.",
+    "mail.sign_in.subject": "Your sign-in link to {site}",
+    "mail.sign_in.body": (
+        "Hello {name},\n\nopen this link to sign in (it works once, for {minutes} "
+        "minutes):\n{link}\n\nIf you did not ask for it, ignore this message."
+    ),
+    "accounts.title": "Accounts",
+    "accounts.users": "Users",
+    "accounts.name": "Name",
+    "accounts.email": "E-mail",
+    "accounts.role": "Role",
+    "accounts.role.admin": "Administrator",
+    "accounts.role.staff": "Staff",
+    "accounts.role.member": "Member",
+    "accounts.status": "Status",
+    "accounts.actions": "Actions",
+    "accounts.active": "Active",
+    "accounts.disabled": "Disabled",
+    "accounts.disable": "Disable",
+    "accounts.none": "No accounts yet.",
+    "accounts.create": "Add an account",
+    "accounts.member_id": "Member number (optional)",
+    "accounts.member_hint": (
+        "For a member account: an existing member's number, or leave empty to add a new "
+        "member with the category below."
+    ),
+    "accounts.category": "Category of a new member",
+    "accounts.category.resident": "Resident",
+    "accounts.category.ngo": "Non-profit organisation",
+    "accounts.category.business": "Business",
+    "accounts.category.staff": "Staff",
+    "accounts.password": "Password (optional)",
+    "accounts.password_hint": (
+        "At least 10 characters. Without one, the account signs in with an e-mailed link."
+    ),
+    "accounts.tokens": "My API tokens",
+    "accounts.tokens_none": "No API tokens yet.",
+    "accounts.tokens_no_user": (
+        "The administrator token has no personal API tokens. Sign in with an account to make them."
+    ),
+    "accounts.token_name": "Token name",
+    "accounts.token_create": "Make a token",
+    "accounts.token_revoke": "Revoke",
+    "accounts.token_shown": "Your new token. Copy it now: it is not shown again.",
+    "accounts.revoked": "revoked",
+    "accounts.mail": "Sign-in mail waiting to be sent",
+    "accounts.mail_none": "No mail is waiting.",
+    "accounts.error.taken": "An account with this e-mail address exists already.",
+    "accounts.error.forbidden": "Staff may add and change member accounts only.",
+    "accounts.error.invalid": (
+        "Check the form: name, e-mail (a valid address), a password of at least 10 "
+        "characters, and for a member account a member number or a category."
+    ),
     "live.on": "Live",
     "live.connecting": "Connecting…",
     "live.lost": "Connection lost – retrying…",

@@ -16,6 +16,77 @@ TEXTS: dict[str, str] = {
     "signin.bad": "Ten token jest nieprawidłowy. Spróbuj ponownie.",
     "signin.disabled": "Serwer nie ma tokenu administratora (SPACEHUB_ADMIN_TOKEN).",
     "signout": "Wyloguj się",
+    # -- pages: signing in, accounts, the member's page; the sign-in mail
+    "signin.with_password": "E-mail i hasło",
+    "signin.email": "E-mail",
+    "signin.password": "Hasło",
+    "signin.with_link": "Wyślij mi link do logowania",
+    "signin.link_intro": "Wyślemy e-mailem link, który zaloguje Cię jeden raz w ciągu 15 minut.",
+    "signin.send_link": "Wyślij link",
+    "signin.link_sent": (
+        "Jeśli istnieje konto z tym adresem e-mail, link do logowania jest już w drodze."
+    ),
+    "signin.link_bad": "Ten link do logowania został już użyty albo wygasł. Poproś o nowy.",
+    "signin.with_token": "Token administratora",
+    "signin.bad_pair": "Nieprawidłowy e-mail lub hasło. Spróbuj ponownie.",
+    "signin.too_many": "Zbyt wiele nieudanych prób. Odczekaj 15 minut i spróbuj ponownie.",
+    "nav.accounts": "Konta",
+    "me.title": "Moje konto",
+    "me.hello": "Dzień dobry, {name}",
+    "me.upcoming": "Moje nadchodzące rezerwacje",
+    "me.none": "Nie masz nadchodzących rezerwacji.",
+    "mail.sign_in.subject": "Twój link do logowania w {site}",
+    "mail.sign_in.body": (
+        "Dzień dobry {name},\n\notwórz ten link, aby się zalogować (działa jeden raz, przez "
+        "{minutes} minut):\n{link}\n\nJeśli to nie Ty prosisz o ten link, zignoruj tę wiadomość."
+    ),
+    "accounts.title": "Konta",
+    "accounts.users": "Użytkownicy",
+    "accounts.name": "Imię i nazwisko",
+    "accounts.email": "E-mail",
+    "accounts.role": "Rola",
+    "accounts.role.admin": "Administrator",
+    "accounts.role.staff": "Obsługa",
+    "accounts.role.member": "Członek",
+    "accounts.status": "Stan",
+    "accounts.actions": "Działania",
+    "accounts.active": "Aktywne",
+    "accounts.disabled": "Wyłączone",
+    "accounts.disable": "Wyłącz",
+    "accounts.none": "Nie ma jeszcze kont.",
+    "accounts.create": "Dodaj konto",
+    "accounts.member_id": "Numer członka (opcjonalnie)",
+    "accounts.member_hint": (
+        "Dla konta członka: numer istniejącego członka albo puste pole, by dodać nowego "
+        "członka z kategorią poniżej."
+    ),
+    "accounts.category": "Kategoria nowego członka",
+    "accounts.category.resident": "Mieszkaniec",
+    "accounts.category.ngo": "Organizacja pozarządowa",
+    "accounts.category.business": "Firma",
+    "accounts.category.staff": "Obsługa",
+    "accounts.password": "Hasło (opcjonalnie)",
+    "accounts.password_hint": (
+        "Co najmniej 10 znaków. Bez hasła konto loguje się linkiem wysłanym e-mailem."
+    ),
+    "accounts.tokens": "Moje tokeny API",
+    "accounts.tokens_none": "Nie masz jeszcze tokenów API.",
+    "accounts.tokens_no_user": (
+        "Token administratora nie ma osobistych tokenów API. Zaloguj się na konto, aby je tworzyć."
+    ),
+    "accounts.token_name": "Nazwa tokenu",
+    "accounts.token_create": "Utwórz token",
+    "accounts.token_revoke": "Unieważnij",
+    "accounts.token_shown": "Twój nowy token. Skopiuj go teraz: nie zostanie pokazany ponownie.",
+    "accounts.revoked": "unieważniony",
+    "accounts.mail": "Wiadomości z linkami do logowania czekające na wysłanie",
+    "accounts.mail_none": "Żadna wiadomość nie czeka.",
+    "accounts.error.taken": "Konto z tym adresem e-mail już istnieje.",
+    "accounts.error.forbidden": "Obsługa może dodawać i zmieniać tylko konta członków.",
+    "accounts.error.invalid": (
+        "Sprawdź formularz: imię i nazwisko, e-mail (poprawny adres), hasło co najmniej 10 "
+        "znaków, a dla konta członka numer członka albo kategoria."
+    ),
     "live.on": "Na żywo",
     "live.connecting": "Łączenie…",
     "live.lost": "Brak połączenia – ponawiam…",

@@ -16,6 +16,84 @@ TEXTS: dict[str, str] = {
     "signin.bad": "Цей токен недійсний. Спробуйте ще раз.",
     "signin.disabled": "Сервер не має токена адміністратора (SPACEHUB_ADMIN_TOKEN).",
     "signout": "Вийти",
+    # -- pages: signing in, accounts, the member's page; the sign-in mail
+    "signin.with_password": "Електронна пошта й пароль",
+    "signin.email": "Електронна пошта",
+    "signin.password": "Пароль",
+    "signin.with_link": "Надіслати мені посилання для входу",
+    "signin.link_intro": (
+        "Ми надішлемо електронною поштою посилання, яке один раз увійде протягом 15 хвилин."
+    ),
+    "signin.send_link": "Надіслати посилання",
+    "signin.link_sent": (
+        "Якщо є обліковий запис із цією адресою, посилання для входу вже надіслано."
+    ),
+    "signin.link_bad": (
+        "Це посилання для входу вже використано або воно прострочене. Попросіть нове."
+    ),
+    "signin.with_token": "Токен адміністратора",
+    "signin.bad_pair": "Неправильна електронна пошта або пароль. Спробуйте ще раз.",
+    "signin.too_many": "Забагато невдалих спроб. Зачекайте 15 хвилин і спробуйте ще раз.",
+    "nav.accounts": "Облікові записи",
+    "me.title": "Мій обліковий запис",
+    "me.hello": "Вітаємо, {name}",
+    "me.upcoming": "Мої найближчі бронювання",
+    "me.none": "У вас немає найближчих бронювань.",
+    "mail.sign_in.subject": "Ваше посилання для входу в {site}",
+    "mail.sign_in.body": (
+        "Вітаємо, {name}!\n\nВідкрийте це посилання, щоб увійти (воно діє один раз, "
+        "{minutes} хвилин):\n{link}\n\nЯкщо ви його не просили, просто проігноруйте цей лист."
+    ),
+    "accounts.title": "Облікові записи",
+    "accounts.users": "Користувачі",
+    "accounts.name": "Ім'я та прізвище",
+    "accounts.email": "Електронна пошта",
+    "accounts.role": "Роль",
+    "accounts.role.admin": "Адміністратор",
+    "accounts.role.staff": "Персонал",
+    "accounts.role.member": "Учасник",
+    "accounts.status": "Стан",
+    "accounts.actions": "Дії",
+    "accounts.active": "Активний",
+    "accounts.disabled": "Вимкнений",
+    "accounts.disable": "Вимкнути",
+    "accounts.none": "Облікових записів ще немає.",
+    "accounts.create": "Додати обліковий запис",
+    "accounts.member_id": "Номер учасника (необов'язково)",
+    "accounts.member_hint": (
+        "Для облікового запису учасника: номер наявного учасника або порожнє поле, щоб "
+        "додати нового учасника з категорією нижче."
+    ),
+    "accounts.category": "Категорія нового учасника",
+    "accounts.category.resident": "Мешканець",
+    "accounts.category.ngo": "Громадська організація",
+    "accounts.category.business": "Підприємство",
+    "accounts.category.staff": "Персонал",
+    "accounts.password": "Пароль (необов'язково)",
+    "accounts.password_hint": (
+        "Щонайменше 10 символів. Без пароля вхід — за посиланням з електронного листа."
+    ),
+    "accounts.tokens": "Мої токени API",
+    "accounts.tokens_none": "Токенів API ще немає.",
+    "accounts.tokens_no_user": (
+        "Токен адміністратора не має особистих токенів API. Увійдіть з обліковим записом, "
+        "щоб їх створювати."
+    ),
+    "accounts.token_name": "Назва токена",
+    "accounts.token_create": "Створити токен",
+    "accounts.token_revoke": "Відкликати",
+    "accounts.token_shown": "Ваш новий токен. Скопіюйте його зараз: більше його не буде показано.",
+    "accounts.revoked": "відкликано",
+    "accounts.mail": "Листи з посиланнями для входу, що чекають на надсилання",
+    "accounts.mail_none": "Листів, що чекають, немає.",
+    "accounts.error.taken": "Обліковий запис із цією адресою вже існує.",
+    "accounts.error.forbidden": (
+        "Персонал може додавати й змінювати лише облікові записи учасників."
+    ),
+    "accounts.error.invalid": (
+        "Перевірте форму: ім'я, електронну пошту (правильну адресу), пароль щонайменше з 10 "
+        "символів, а для облікового запису учасника — номер учасника або категорію."
+    ),
     "live.on": "Наживо",
     "live.connecting": "З’єднання…",
     "live.lost": "З’єднання втрачено – повторюю…",

@@ -1,0 +1,169 @@
+"""The accounts page (`/reception/accounts`): users (administrators see and make every
+account, staff member accounts only), the signed-in user's API tokens, and the sign-in
+mail waiting to be sent.
+
+Forms post and redirect (or show the page again with the error, in the reader's language);
+each carries the session's `csrf_token`, which the route's `Staff` dependency checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.orm import Session
+
+from server.dashboard.pages import LangQuery, page_lang, render
+from server.deps import CallerDep, Principal, Staff, audited, get_ctx, read_form
+from server.errors import Conflict, DomainError, Forbidden
+from server.notify import outbox, texts
+from server.people import accounts, tokens
+from server.schemas import MAX_ID, Email, Name
+
+router = APIRouter(prefix="/reception/accounts", include_in_schema=False, dependencies=[Staff])
+
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+PAGE = "/reception/accounts"
+EMAIL: TypeAdapter[str] = TypeAdapter(Email)
+NAME: TypeAdapter[str] = TypeAdapter(Name)
+
+
+def _error_key(exc: DomainError) -> str:
+    if isinstance(exc, Conflict):
+        return "accounts.error.taken"
+    if isinstance(exc, Forbidden):
+        return "accounts.error.forbidden"
+    return "accounts.error.invalid"
+
+
+def _page(
+    request: Request, principal: Principal, lang: str | None, status: int = 200, **extra: Any
+) -> Response:
+    ctx = get_ctx(request)
+    chosen = page_lang(request, lang)
+    with ctx.reads() as session:
+        role = None if principal.role == "admin" else "member"
+        users = accounts.list_users(session, role=role, limit=500)
+        mine = (
+            [] if principal.user_id is None else tokens.of_user(session, user_id=principal.user_id)
+        )
+        mail = outbox.pending(session, limit=50)
+    values: dict[str, Any] = {"error": None, "new_token": None, **extra}
+    if values["error"]:
+        values["error"] = texts.text(chosen, values["error"])
+    return render(
+        request,
+        "reception/accounts.html",
+        chosen,
+        status=status,
+        page_id="accounts",
+        users=users,
+        tokens=mine,
+        mail=mail,
+        roles=accounts.ROLES if principal.role == "admin" else ("member",),
+        can_have_tokens=principal.user_id is not None,
+        **values,
+    )
+
+
+def _change(
+    request: Request, principal: Principal, lang: str | None, change: Callable[[Session], None]
+) -> Response:
+    """Make a change in one transaction, then back to the page; or the page again, saying
+    why not in the reader's language (and nothing changed)."""
+    try:
+        with get_ctx(request).writes() as session, session.begin():
+            change(session)
+    except DomainError as exc:
+        return _page(request, principal, lang, status=exc.status, error=_error_key(exc))
+    return RedirectResponse(PAGE, status_code=303)
+
+
+@router.get("")
+def accounts_page(request: Request, principal: CallerDep, lang: LangQuery = None) -> Response:
+    """Users, my API tokens and pending sign-in mail."""
+    return _page(request, principal, lang)
+
+
+@router.post("")
+async def create_user(request: Request, principal: CallerDep, lang: LangQuery = None) -> Response:
+    """Add a user from the form (staff: member users only)."""
+    form = await read_form(request)
+    ctx = get_ctx(request)
+    role = form.get("role", "")
+    member = form.get("member_id", "").strip()
+    # a new member's category, for a member user not linked to an existing member
+    category = (form.get("category") or None) if role == "member" and not member else None
+    try:
+        email, name = (
+            EMAIL.validate_python(form.get("email", "")),
+            NAME.validate_python(form.get("name", "")),
+        )
+    except ValidationError:
+        return _page(request, principal, lang, status=422, error="accounts.error.invalid")
+
+    def create(session: Session) -> None:
+        accounts.may_manage(principal.role, role)
+        user = accounts.create_user(
+            session,
+            email=email,
+            name=name,
+            role=role,
+            password=form.get("password") or None,
+            member_id=int(member) if member.isdigit() else None,
+            category=category,
+            site=ctx.site,
+            now=ctx.clock(),
+        )
+        audited(request, session, "user.create", user.id, {"role": user.role})
+
+    return _change(request, principal, lang, create)
+
+
+@router.post("/{user_id}/disable")
+def disable_user(
+    user_id: Id, request: Request, principal: CallerDep, lang: LangQuery = None
+) -> Response:
+    """Disable a user (their sessions and tokens stop at once)."""
+    now = get_ctx(request).clock()
+
+    def disable(session: Session) -> None:
+        accounts.may_manage(principal.role, accounts.get_user(session, user_id=user_id).role)
+        accounts.disable_user(session, user_id=user_id, now=now)
+        audited(request, session, "user.delete", user_id)
+
+    return _change(request, principal, lang, disable)
+
+
+@router.post("/tokens")
+async def create_token(request: Request, principal: CallerDep, lang: LangQuery = None) -> Response:
+    """Make an API token for the signed-in user; shown on this page once."""
+    form = await read_form(request)
+    name = form.get("name", "").strip()[:100]
+    ctx = get_ctx(request)
+    if principal.user_id is None or not name:
+        return _page(request, principal, lang, status=422, error="accounts.error.invalid")
+    with ctx.writes() as session, session.begin():
+        secret, row = tokens.create(
+            session, user_id=principal.user_id, name=name, expires=None, now=ctx.clock()
+        )
+        audited(request, session, "token.create", row.id, {"name": row.name})
+    return _page(request, principal, lang, status=201, new_token=secret)
+
+
+@router.post("/tokens/{token_id}/revoke")
+def revoke_token(
+    token_id: Id, request: Request, principal: CallerDep, lang: LangQuery = None
+) -> Response:
+    """Revoke one of the signed-in user's tokens."""
+    now = get_ctx(request).clock()
+
+    def revoke(session: Session) -> None:
+        if principal.user_id is None:
+            raise Forbidden("the administrator token has no tokens")
+        tokens.revoke(session, user_id=principal.user_id, token_id=token_id, now=now)
+        audited(request, session, "token.revoke", token_id)
+
+    return _change(request, principal, lang, revoke)

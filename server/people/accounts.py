@@ -1,0 +1,191 @@
+"""Accounts: users with a role and an e-mail, their passwords (Argon2id), and a `member`
+user's link to the member they are.
+
+Plain functions over a Session; the caller owns the transaction. E-mail addresses are kept
+lower-case and unique; a deleted user keeps its row (`disabled_at`) for the audit trail and
+never signs in again.
+
+    user = accounts.create_user(session, email="Ala@example.org", name="Ala",
+                                role="staff", password="correct horse battery", now=now)
+    accounts.verify_password(user, "correct horse battery")  # True
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from server.db import models
+from server.errors import Conflict, Forbidden, Invalid, NotFound
+from server.people import members
+from server.site import SiteConfig
+
+MIN_PASSWORD = 10
+ROLES = ("admin", "staff", "member")  # gateways sign in with SPACEHUB_GATEWAY_TOKEN
+_HASHER = PasswordHasher()  # Argon2id with argon2-cffi's recommended parameters
+# Verified against when the account does not exist, so that a wrong e-mail costs as long
+# as a wrong password.
+_DUMMY = _HASHER.hash("not anybody's password")
+_EDITABLE = frozenset({"name", "email", "role", "password", "member_id"})
+
+
+def may_manage(caller_role: str, *roles: str) -> None:
+    """Administrators manage every account; staff member accounts only (Forbidden else)."""
+    if caller_role != "admin" and any(role != "member" for role in roles):
+        raise Forbidden("staff may manage member accounts only")
+
+
+def hash_password(password: str) -> str:
+    """An Argon2id hash (`$argon2id$...`); Invalid for a password under 10 characters."""
+    if len(password) < MIN_PASSWORD:
+        raise Invalid(f"a password has at least {MIN_PASSWORD} characters")
+    return _HASHER.hash(password)
+
+
+def verify_password(user: models.User | None, password: str) -> bool:
+    """True when `password` is the user's; as slow for a missing user or one without a
+    password as for a wrong password."""
+    stored = user.password_hash if user is not None and user.password_hash else _DUMMY
+    try:
+        ok = _HASHER.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    return ok and user is not None and user.password_hash is not None
+
+
+def normal_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_by_email(session: Session, email: str) -> models.User | None:
+    """The active user with this e-mail (in any case), or None."""
+    user = session.scalar(select(models.User).where(models.User.email == normal_email(email)))
+    return user if user is not None and user.disabled_at is None else None
+
+
+def get_user(session: Session, *, user_id: int) -> models.User:
+    """The user (disabled ones included), or NotFound."""
+    user = session.get(models.User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} not found")
+    return user
+
+
+def active_user(session: Session, user_id: int) -> models.User | None:
+    """The user if they may act now (exists and not disabled)."""
+    user = session.get(models.User, user_id)
+    return user if user is not None and user.disabled_at is None else None
+
+
+def list_users(
+    session: Session, *, role: str | None = None, limit: int = 100, offset: int = 0
+) -> list[models.User]:
+    """Users by id, disabled ones included."""
+    stmt = select(models.User).order_by(models.User.id).limit(limit).offset(offset)
+    if role is not None:
+        stmt = stmt.where(models.User.role == role)
+    return list(session.scalars(stmt))
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    now: datetime,
+    password: str | None = None,
+    member_id: int | None = None,
+    category: str | None = None,
+    site: SiteConfig | None = None,
+) -> models.User:
+    """Add a user. A `member` user is linked to `member_id`, or to a new member made from
+    `name`, `email` and `category`; other roles have no member. Conflict when the e-mail
+    is taken."""
+    if role not in ROLES:
+        raise Invalid(f"role must be one of {', '.join(ROLES)}")
+    address = normal_email(email)
+    _email_free(session, address)
+    if role == "member":
+        member_id = _member_for(session, member_id, name, address, category, site)
+    elif member_id is not None or category is not None:
+        raise Invalid("only a member user has a member_id or a category")
+    user = models.User(
+        email=address,
+        name=name,
+        role=role,
+        member_id=member_id,
+        password_hash=None if password is None else hash_password(password),
+        created_at=now,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def update_user(session: Session, *, user_id: int, changes: dict[str, Any]) -> models.User:
+    """Change name, e-mail, role, password or member link; Conflict for a taken e-mail."""
+    user = get_user(session, user_id=user_id)
+    unknown = set(changes) - _EDITABLE
+    if unknown:
+        raise Invalid(f"cannot change {', '.join(sorted(unknown))}")
+    if "email" in changes and normal_email(changes["email"]) != user.email:
+        user.email = normal_email(changes["email"])
+        _email_free(session, user.email, but=user.id)
+    if "name" in changes:
+        user.name = changes["name"]
+    if "password" in changes:
+        user.password_hash = hash_password(changes["password"])
+    role = changes.get("role", user.role)
+    if role not in ROLES:
+        raise Invalid(f"role must be one of {', '.join(ROLES)}")
+    member_id = changes.get("member_id", user.member_id)
+    if role == "member" and member_id is None:
+        raise Invalid("a member user needs a member_id")
+    if member_id is not None:
+        members.get_member(session, member_id=member_id)
+    user.role, user.member_id = role, member_id if role == "member" else None
+    session.flush()
+    return user
+
+
+def disable_user(session: Session, *, user_id: int, now: datetime) -> models.User:
+    """Delete a user: the row stays (for the audit trail), the user never signs in again;
+    their sessions and tokens end (server.people.sessions / tokens check `disabled_at`)."""
+    user = get_user(session, user_id=user_id)
+    if user.disabled_at is None:
+        user.disabled_at = now
+    return user
+
+
+def _email_free(session: Session, address: str, but: int | None = None) -> None:
+    taken = session.scalar(
+        select(func.count())
+        .select_from(models.User)
+        .where(models.User.email == address)
+        .where(models.User.id != (but or 0))
+    )
+    if taken:
+        raise Conflict(f"a user with the e-mail {address} exists")
+
+
+def _member_for(
+    session: Session,
+    member_id: int | None,
+    name: str,
+    email: str,
+    category: str | None,
+    site: SiteConfig | None,
+) -> int:
+    if member_id is not None:
+        if category is not None:
+            raise Invalid("give member_id or category, not both")
+        return members.get_member(session, member_id=member_id).id
+    if category is None:
+        raise Invalid("a member user needs a member_id, or a category for a new member")
+    return members.create_member(session, name=name, email=email, category=category, site=site).id

@@ -1,0 +1,137 @@
+"""Signing in: by e-mail and password, within the login limits, or by a one-time link sent
+by e-mail.
+
+Limits: 5 failures for one account or from one client address within 15 minutes, and
+further attempts are refused (429) until the oldest of them is 15 minutes old. Failures
+are rows (`models.LoginFailure`), so every replica counts the same. A wrong pair is told
+apart from nothing: the same answer whether or not the account exists.
+
+A sign-in link is valid for 15 minutes, once; only its SHA-256 is stored. It is recorded
+as mail to send (server.notify.outbox), in the language of the user's member or else the
+site's.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from server.db import models
+from server.errors import DomainError
+from server.notify import outbox, texts
+from server.people import accounts, audit
+from server.people.sessions import MAX_VALUE, digest
+from server.site import SiteConfig
+
+MAX_FAILURES = 5
+WINDOW = timedelta(minutes=15)
+LINK_TTL = timedelta(minutes=15)
+LINK_ROLES = frozenset({"admin", "staff", "member"})
+
+
+class TooManyAttempts(DomainError):
+    """Too many failed sign-ins for this account or from this address."""
+
+    status = 429
+
+
+def authenticate(
+    session: Session, *, email: str, password: str, client: str, now: datetime
+) -> models.User | None:
+    """The user whose e-mail and password these are, or None (the failure is recorded,
+    and audited).
+    TooManyAttempts, before any check, when the limits are reached."""
+    address = accounts.normal_email(email)[:254]
+    client = client[:64]
+    if _over_limit(session, address=address, client=client, now=now):
+        raise TooManyAttempts("too many failed sign-ins; try again in 15 minutes")
+    user = accounts.find_by_email(session, address)
+    if accounts.verify_password(user, password):
+        assert user is not None
+        user.last_login_at = now
+        return user
+    session.add(models.LoginFailure(email=address, client=client, at=now))
+    detail = {"email": address, "client": client}
+    audit.record(
+        session,
+        actor="anonymous",
+        action="auth.sign_in_failed",
+        target=None,
+        detail=detail,
+        now=now,
+    )
+    return None
+
+
+def _over_limit(session: Session, *, address: str, client: str, now: datetime) -> bool:
+    since = now - WINDOW
+    for column, value in (
+        (models.LoginFailure.email, address),
+        (models.LoginFailure.client, client),
+    ):
+        count = session.scalar(
+            select(func.count())
+            .select_from(models.LoginFailure)
+            .where(column == value, models.LoginFailure.at > since)
+        )
+        if (count or 0) >= MAX_FAILURES:
+            return True
+    return False
+
+
+def send_link(
+    session: Session, *, email: str, site: SiteConfig, base_url: str, now: datetime
+) -> models.Mail | None:
+    """For an active account with this e-mail, a one-time sign-in link, recorded as mail
+    to send; None (and nothing recorded) for any other address."""
+    user = accounts.find_by_email(session, email)
+    if user is None or user.role not in LINK_ROLES:
+        return None
+    secret = secrets.token_urlsafe(32)
+    session.add(
+        models.SignInLink(
+            user_id=user.id, token_hash=digest(secret), created_at=now, expires_at=now + LINK_TTL
+        )
+    )
+    member = session.get(models.Member, user.member_id) if user.member_id else None
+    lang = texts.pick(member.lang if member is not None else site.site.language)
+    link = f"{base_url.rstrip('/')}/auth/magic?token={secret}"
+    minutes = int(LINK_TTL.total_seconds() // 60)
+    mail = outbox.queue(
+        session,
+        to=user.email,
+        kind="sign_in",
+        lang=lang,
+        subject=texts.text(lang, "mail.sign_in.subject", site=site.site.name),
+        body=texts.text(lang, "mail.sign_in.body", name=user.name, link=link, minutes=minutes),
+        member_id=user.member_id,
+        now=now,
+    )
+    audit.record(
+        session,
+        actor="anonymous",
+        action="auth.link_sent",
+        target=str(user.id),
+        detail={"mail_id": mail.id},
+        now=now,
+    )
+    return mail
+
+
+def redeem_link(session: Session, *, secret: str, now: datetime) -> models.User | None:
+    """The user a sign-in link is for, once: used, expired or unknown links give None."""
+    if not secret or len(secret) > MAX_VALUE:
+        return None
+    link = session.scalar(
+        select(models.SignInLink).where(models.SignInLink.token_hash == digest(secret))
+    )
+    if link is None or link.used_at is not None or now >= link.expires_at:
+        return None
+    link.used_at = now
+    user = accounts.active_user(session, link.user_id)
+    if user is not None:
+        user.last_login_at = now
+    return user
