@@ -10,17 +10,14 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from fastapi import HTTPException
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from starlette.requests import Request
+from support.signin import csrf_of, sign_in_with_token
 
 from server.bookings import rules
 from server.context import ServerContext
-from server.dashboard.reception.forms import check_csrf, csrf_token
 from server.db import models
 from server.people import members
-from server.people.sessions import COOKIE
 
 if TYPE_CHECKING:
     from tests.server.conftest import FakeClock
@@ -245,22 +242,24 @@ def test_cancel_release_and_end_early_after_a_confirmation_are_audited(
     assert len(audit_actions(ctx)) == 1
 
 
-def test_a_form_posted_with_the_session_cookie_needs_its_csrf_token() -> None:
-    def request(cookie: str | None) -> Request:
-        headers = [(b"cookie", f"{COOKIE}={cookie}".encode())] if cookie else []
-        return Request({"type": "http", "headers": headers, "method": "POST"})
-
-    signed_in, other = request("session-a"), request("session-b")
-    check_csrf(signed_in, {"csrf_token": csrf_token(signed_in)})
-    for req, given in (
-        (signed_in, "wrong"),
-        (signed_in, ""),
-        (signed_in, csrf_token(other)),  # another session's token
-        (request(None), ""),
-    ):
-        with pytest.raises(HTTPException) as refused:
-            check_csrf(req, {"csrf_token": given})
-        assert refused.value.status_code == 403
+def test_a_form_posted_with_the_session_cookie_needs_its_csrf_token(
+    client: TestClient, ctx: ServerContext
+) -> None:
+    holder = add_member(ctx, "Fundacja Źródło")
+    sent = form(holder=str(holder))
+    other = TestClient(client.app)
+    sign_in_with_token(other)
+    theirs = csrf_of(other, "/reception/bookings/new")
+    sign_in_with_token(client)
+    ours = csrf_of(client, "/reception/bookings/new")
+    for given in ("", "wrong", theirs):  # another session's token is no better
+        refused = client.post("/reception/bookings/new", data=sent | {"csrf_token": given})
+        assert refused.status_code == 403, given
+    assert bookings(ctx) == []
+    done = client.post(
+        "/reception/bookings/new", data=sent | {"csrf_token": ours}, follow_redirects=False
+    )
+    assert done.status_code == 303 and len(bookings(ctx)) == 1
 
 
 def test_a_signed_in_browser_gets_the_pages_with_its_forms_token(
@@ -270,9 +269,8 @@ def test_a_signed_in_browser_gets_the_pages_with_its_forms_token(
     assert client.get(f"/login?token={token}", follow_redirects=False).status_code == 303
     page = client.get("/reception/bookings/new")
     assert page.status_code == 200
-    (value,) = re.findall(r'name="csrf_token" value="([^"]*)"', page.text)
-    cookie = client.cookies[COOKIE]
-    browser = Request({"type": "http", "headers": [(b"cookie", f"{COOKIE}={cookie}".encode())]})
-    assert value and value == csrf_token(browser)
+    # every form of the page (the booking's, signing out) carries the session's token
+    values = set(re.findall(r'name="csrf_token" value="([^"]*)"', page.text))
+    assert values == {csrf_of(client, "/reception/bookings/new")}
     # the pages' navigation, the page itself marked
     assert '<a href="/reception/bookings" aria-current="page">Rezerwacje</a>' in page.text

@@ -72,6 +72,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/doors/{door}/unlock"): RUNS_SITE,
     ("PUT", "/api/doors/{door}/mode"): RUNS_SITE,
     ("POST", "/api/bookings/{booking_id}/release"): RUNS_SITE,
+    ("POST", "/api/bookings/{booking_id}/end"): RUNS_SITE,
     ("GET", "/api/stream"): RUNS_SITE,
     ("GET", "/api/alerts"): RUNS_SITE,
     ("POST", "/api/alerts/{alert_id}/ack"): RUNS_SITE,

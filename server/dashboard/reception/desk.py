@@ -21,7 +21,7 @@ from fastapi.responses import RedirectResponse, Response
 from server.context import ServerContext
 from server.dashboard.pages import LangQuery, page_lang, render
 from server.dashboard.reception import refusals
-from server.dashboard.reception.forms import check_csrf, csrf_token
+from server.dashboard.reception.forms import check_csrf
 from server.deps import CtxDep
 
 MAX_FIELDS = 1000
@@ -80,9 +80,8 @@ class Desk:
             return self.today
 
     def render(self, template: str, *, status: int = 200, **values: object) -> Response:
-        """The page, with the CSRF token its forms carry."""
-        token = csrf_token(self.request)
-        return render(self.request, template, self.lang, status, csrf_token=token, **values)
+        """The page (its forms carry the session's CSRF token: server.dashboard.pages)."""
+        return render(self.request, template, self.lang, status, **values)
 
     def explain(self, exc: Exception) -> str:
         """A refusal in the page's language."""
