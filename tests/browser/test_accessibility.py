@@ -32,6 +32,10 @@ PAGES = [
     Checked("access-log", "/reception/access-log", signed_in=True, ready="main h2"),
     Checked("audit", "/reception/audit", signed_in=True, ready="main h2"),
     Checked("accounts", "/reception/accounts", signed_in=True, ready="main h2"),
+    Checked("bookings", "/reception/bookings", signed_in=True, ready="main h2"),
+    Checked("new-booking", "/reception/bookings/new", signed_in=True, ready="main h2"),
+    Checked("waitlist", "/reception/waitlist", signed_in=True, ready="main h2"),
+    Checked("reports", "/reception/reports", signed_in=True, ready="main h2"),
     Checked("privacy", "/privacy", signed_in=False, ready="main h2"),
 ]
 
