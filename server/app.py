@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -148,6 +148,14 @@ def create_app(
         if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
             detail = [{"loc": ["body"], "msg": "JSON decode error", "type": "json_invalid"}]
             return JSONResponse({"detail": detail}, status_code=422)
+        # A reception page opened without a session (never signed in, or its session
+        # ended): the sign-in page, not a JSON body.
+        if (
+            exc.status_code == 401
+            and request.method == "GET"
+            and request.url.path.startswith("/reception/")
+        ):
+            return RedirectResponse("/", status_code=303)
         return await http_exception_handler(request, exc)
 
     @app.exception_handler(RequestValidationError)

@@ -25,7 +25,7 @@ from server.adapters.writehealth import transient
 from server.noshows import release
 from server.noshows.release import SweepReport
 from server.occupancy.tick import tick
-from server.people import gdpr
+from server.people import gdpr, logins
 from server.waitlist import offers
 
 if TYPE_CHECKING:
@@ -130,8 +130,9 @@ class Scheduler:
                 totals.update(counts)
                 if max(counts.values()) < gdpr.BATCH:
                     break
-            if any(totals.values()):
-                with self.ctx.writes() as session, session.begin():
+            with self.ctx.writes() as session, session.begin():
+                logins.forget_failures(session, now=now)
+                if any(totals.values()):
                     gdpr.record_purge(session, counts=dict(totals), before=before, now=now)
         except Exception as exc:
             self._failed("purging events past the retention failed", exc)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from server.db import models
@@ -80,6 +80,12 @@ def _over_limit(session: Session, *, address: str, client: str, now: datetime) -
         if (count or 0) >= MAX_FAILURES:
             return True
     return False
+
+
+def forget_failures(session: Session, *, now: datetime) -> None:
+    """Delete the failed sign-ins the limits no longer count (older than their window);
+    the daily purge calls it."""
+    session.execute(delete(models.LoginFailure).where(models.LoginFailure.at <= now - WINDOW))
 
 
 def send_link(

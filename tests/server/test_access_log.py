@@ -357,5 +357,6 @@ def test_the_page_goes_to_older_taps_and_back_to_the_newest(client, ctx) -> None
 
 
 def test_the_page_is_for_staff(client, gateway) -> None:  # type: ignore[no-untyped-def]
-    assert client.get("/reception/access-log").status_code == 401
+    signed_out = client.get("/reception/access-log", follow_redirects=False)  # to the sign-in page
+    assert (signed_out.status_code, signed_out.headers["location"]) == (303, "/")
     assert client.get("/reception/access-log", headers=gateway).status_code == 403

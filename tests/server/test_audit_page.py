@@ -178,7 +178,8 @@ def test_the_page_pages_back_and_refuses_bad_filters(client, ctx, clock) -> None
 
 
 def test_the_page_is_for_staff(client, gateway) -> None:  # type: ignore[no-untyped-def]
-    assert client.get("/reception/audit").status_code == 401
+    signed_out = client.get("/reception/audit", follow_redirects=False)  # to the sign-in page
+    assert (signed_out.status_code, signed_out.headers["location"]) == (303, "/")
     assert client.get("/reception/audit", headers=gateway).status_code == 403
 
 

@@ -332,3 +332,12 @@ def test_every_page_links_the_notice(client) -> None:  # type: ignore[no-untyped
     client.get(f"/login?token={token}")
     assert 'href="/privacy?lang=pl"' in client.get("/").text
     assert 'href="/privacy?lang=en"' in client.get("/reception/members?lang=en").text
+
+
+def test_the_daily_purge_forgets_failed_sign_ins_the_limits_no_longer_count(ctx, clock) -> None:  # type: ignore[no-untyped-def]
+    with ctx.writes() as session, session.begin():
+        for minutes_ago in (60, 16, 1):
+            at = clock.now - timedelta(minutes=minutes_ago)
+            session.add(models.LoginFailure(email="ewa@example.org", client="10.0.0.1", at=at))
+    Scheduler(ctx).run_once()
+    assert _count(ctx, models.LoginFailure) == 1  # within the 15 minutes: still counted
