@@ -7,18 +7,10 @@ from typing import Annotated, Literal
 from fastapi import Path, Query, Request, Response
 from pydantic import BaseModel, Field, model_validator
 
+from server import deps
 from server.bookings.schemas import BookingOut, RoomId
 from server.db import models
-from server.deps import (
-    CallerDep,
-    CtxDep,
-    ReadSession,
-    WriteSession,
-    audited,
-    own,
-    own_filter,
-    routers,
-)
+from server.deps import CallerDep, CtxDep, ReadSession, WriteSession, routers
 from server.schemas import MAX_ID, Body, Id
 from server.timefmt import RequestTime, ResponseTime
 from server.waitlist import entries, offers
@@ -116,7 +108,7 @@ def join(
 ) -> WaitlistOut:
     """Wait for a room and time; 201 with the entry, 403 when the member may not book.
     Audited (`waitlist.join`)."""
-    own(principal, body.member_id)
+    deps.own(principal, body.member_id)
     with session.begin():
         entry = entries.join(
             session,
@@ -129,7 +121,7 @@ def join(
             kind=body.kind,
             min_capacity=body.min_capacity,
         )
-        audited(request, session, "waitlist.join", entry.id, {"member_id": body.member_id})
+        deps.audited(request, session, "waitlist.join", entry.id, {"member_id": body.member_id})
     return WaitlistOut.of(entry)
 
 
@@ -142,7 +134,7 @@ def list_entries(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[WaitlistOut]:
     """Entries in the order they are served, oldest first."""
-    member_id = own_filter(principal, member_id)
+    member_id = deps.own_filter(principal, member_id)
     found = entries.list_entries(session, member_id=member_id, status=status, limit=limit)
     return [WaitlistOut.of(e) for e in found]
 
@@ -151,7 +143,7 @@ def list_entries(
 def get_entry(entry_id: EntryId, principal: CallerDep, session: ReadSession) -> WaitlistOut:
     """One entry; 404 when unknown."""
     entry = entries.get_entry(session, entry_id=entry_id)
-    own(principal, entry.member_id)
+    deps.own(principal, entry.member_id)
     return WaitlistOut.of(entry)
 
 
@@ -166,9 +158,9 @@ def cancel_entry(
     """Leave the waitlist (204); an outstanding offer passes to the next member waiting.
     409 when the entry was booked already. Audited (`waitlist.leave`)."""
     with session.begin():
-        own(principal, entries.get_entry(session, entry_id=entry_id).member_id)
+        deps.own(principal, entries.get_entry(session, entry_id=entry_id).member_id)
         entry = entries.cancel_entry(session, site=ctx.site, entry_id=entry_id, now=ctx.clock())
-        audited(request, session, "waitlist.leave", entry_id, {"member_id": entry.member_id})
+        deps.audited(request, session, "waitlist.leave", entry_id, {"member_id": entry.member_id})
     return Response(status_code=204)
 
 
@@ -181,7 +173,7 @@ def list_offers(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[OfferOut]:
     """Offers, newest first."""
-    member_id = own_filter(principal, member_id)
+    member_id = deps.own_filter(principal, member_id)
     found = offers.list_offers(session, member_id=member_id, status=status, limit=limit)
     return [OfferOut.of(o) for o in found]
 
@@ -190,7 +182,7 @@ def list_offers(
 def get_offer(offer_id: OfferId, principal: CallerDep, session: ReadSession) -> OfferOut:
     """One offer; 404 when unknown."""
     offer = offers.get_offer(session, offer_id=offer_id)
-    own(principal, offer.member_id)
+    deps.own(principal, offer.member_id)
     return OfferOut.of(offer)
 
 
@@ -206,10 +198,10 @@ def accept_offer(
     offer lapsed or was accepted already, or the room was booked meanwhile. Audited
     (`offer.accept`)."""
     with session.begin():
-        own(principal, offers.get_offer(session, offer_id=offer_id).member_id)
+        deps.own(principal, offers.get_offer(session, offer_id=offer_id).member_id)
         got = offers.accept_or_lapse(session, site=ctx.site, offer_id=offer_id, now=ctx.clock())
         if isinstance(got, models.Booking):
-            audited(request, session, "offer.accept", offer_id, {"booking_id": got.id})
+            deps.audited(request, session, "offer.accept", offer_id, {"booking_id": got.id})
     if isinstance(got, offers.RoomTaken):
         raise got  # the lapsed offer is committed with the transaction
     return BookingOut.of(got, currency=ctx.site.site.currency)
