@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 
-from server.deps import CtxDep, ReadSession, Staff, WriteSession
+from server.deps import CtxDep, ReadSession, Staff, WriteSession, audited
 from server.live.kinds import AlertEvent
 from server.monitoring import alerts
 from server.schemas import MAX_ID
@@ -30,10 +30,13 @@ def list_alerts(
 
 
 @router.post("/alerts/{alert_id}/ack")
-def acknowledge(alert_id: AlertId, session: WriteSession, ctx: CtxDep) -> AlertEvent:
+def acknowledge(
+    alert_id: AlertId, request: Request, session: WriteSession, ctx: CtxDep
+) -> AlertEvent:
     """Mark an alert seen (again is no error); 404 for an unknown id."""
     with session.begin():
         alert = alerts.acknowledge(session, alert_id=alert_id, now=ctx.clock())
+        audited(request, session, "alert.ack", alert_id, {"kind": alert.kind})
     shown = alerts.alert_event(alert)
     ctx.events.publish(shown)
     return shown

@@ -15,7 +15,7 @@ from server.adapters import dead_letters
 from server.adapters.dead_letters import Unreadable, shown, unseal
 from server.adapters.writehealth import transient
 from server.db import models
-from server.deps import Admin, CtxDep, ReadSession
+from server.deps import Admin, CtxDep, ReadSession, audited
 from server.errors import Conflict, Rejected
 from server.openapi import unavailable
 from server.schemas import MAX_ID
@@ -125,6 +125,7 @@ def replay(letter_id: LetterId, request: Request, ctx: CtxDep) -> DeadLetterOut:
     with ctx.writes() as session, session.begin():
         letter = dead_letters.held(session, letter_id)
         dead_letters.close(letter, status="replayed", by=_who(request), now=ctx.clock())
+        audited(request, session, "dead_letter.replay", letter_id, {"topic": topic})
     log.info("dead letter %s (%s) replayed by %s", letter_id, topic, _who(request))
     return letter_out(letter, ctx.card_key)
 
@@ -135,5 +136,6 @@ def discard(letter_id: LetterId, request: Request, ctx: CtxDep) -> DeadLetterOut
     with ctx.writes() as session, session.begin():
         letter = dead_letters.held(session, letter_id)
         dead_letters.close(letter, status="discarded", by=_who(request), now=ctx.clock())
+        audited(request, session, "dead_letter.discard", letter_id, {"topic": letter.topic})
     log.info("dead letter %s (%s) discarded by %s", letter_id, letter.topic, _who(request))
     return letter_out(letter, ctx.card_key)

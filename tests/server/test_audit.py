@@ -132,3 +132,13 @@ def test_a_remote_unlock_is_recorded_before_it_is_sent(
     assert entry["detail"]["unlock_s"] == command.unlock_s
     assert entry["detail"]["command_id"] == command.id
     assert "sent" not in entry["detail"]
+
+
+def test_an_acknowledged_alert_is_recorded(client, admin, ctx, clock) -> None:  # type: ignore[no-untyped-def]
+    from server.monitoring import alerts
+
+    with ctx.writes() as session, session.begin():
+        alert = alerts.raise_alert(session, kind="forced", device_id="reader-main", now=clock.now)
+    assert client.post(f"/api/alerts/{alert.id}/ack", headers=admin).status_code == 200
+    [entry] = entries(ctx)
+    assert (entry.actor, entry.action, entry.target) == ("admin-token", "alert.ack", str(alert.id))

@@ -118,6 +118,13 @@ def test_discard(client, admin, ctx) -> None:  # type: ignore[no-untyped-def]
     response = client.post(f"/api/dead-letters/{letter_id}/discard", headers=admin)
     assert (response.status_code, response.json()["status"]) == (200, "discarded")
     assert client.post(f"/api/dead-letters/{letter_id}/discard", headers=admin).status_code == 409
+    with ctx.reads() as session:
+        [entry] = session.scalars(select(models.AuditEntry))
+    assert (entry.actor, entry.action, entry.target) == (
+        "admin-token",
+        "dead_letter.discard",
+        str(letter_id),
+    )
     assert client.post("/api/dead-letters/999/discard", headers=admin).status_code == 404
     assert client.get("/api/dead-letters", headers=admin).json() == []
     assert len(client.get("/api/dead-letters?status=all", headers=admin).json()) == 1
