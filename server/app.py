@@ -79,7 +79,8 @@ def create_app(
     settings: Settings | None = None, *, ctx: ServerContext | None = None, mqtt: bool = True
 ) -> FastAPI:
     """The server application: HTTP API, and unless `mqtt=False` (API tests) the MQTT door
-    path and the booking scheduler."""
+    path and the booking scheduler. It serves `ctx`, or else the context found in
+    `app.state.ctx` at startup (the caller's to close), or else one of its own."""
     # routes import FastAPI pieces only when serving
     from server.api import router
     from server.dashboard import install as install_dashboard
@@ -90,7 +91,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        context = ctx or ServerContext.create(settings)
+        given = ctx or getattr(app.state, "ctx", None)
+        context = given or ServerContext.create(settings)
         app.state.ctx = context
         app.state.ingest = None
         services: list = []  # type: ignore[type-arg]
@@ -118,8 +120,9 @@ def create_app(
         finally:
             for service in reversed(services):
                 service.stop()
-            if ctx is None:
+            if given is None:
                 context.close()
+                del app.state.ctx
 
     # /docs is Swagger UI from a package (server.openapi), not from a CDN
     app = FastAPI(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
 
+from fastapi import FastAPI
 from support.clock import Clock as FakeClock
 from support.database import migrated_database
 
@@ -53,11 +55,25 @@ def ctx(settings: Settings, clock: FakeClock) -> Iterator[ServerContext]:
         context.close()
 
 
+@cache
+def shared_app() -> FastAPI:
+    """One application (no MQTT) for the tests' clients, each test's context set into it:
+    FastAPI builds an included router's routes on the first request to it in each
+    application, about 25 ms a router, which in a new app per test was most of the time
+    the API tests took."""
+    return create_app(Settings(), mqtt=False)
+
+
 @pytest.fixture
-def client(settings: Settings, ctx: ServerContext) -> Iterator[TestClient]:
+def client(ctx: ServerContext) -> Iterator[TestClient]:
     """The app with its lifespan running, on `ctx`; no MQTT."""
-    with TestClient(create_app(settings, ctx=ctx, mqtt=False)) as test_client:
-        yield test_client
+    app = shared_app()
+    app.state.ctx = ctx
+    try:
+        with TestClient(app) as test_client:
+            yield test_client
+    finally:
+        del app.state.ctx
 
 
 @pytest.fixture
