@@ -71,6 +71,23 @@ def pytest_runtest_teardown(item: pytest.Item) -> None:
             cache.cache_clear()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashes() -> Iterator[Any]:
+    """Argon2id at its cheapest in tests (a server hashes with argon2-cffi's recommended
+    cost, about 50 ms a password: most of the account tests' time otherwise). The hashes
+    are still `$argon2id$`. Yields the server's own hasher, which test_accounts checks."""
+    from argon2 import PasswordHasher
+
+    from server.people import accounts
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    server_own = accounts._HASHER
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "_HASHER", cheap)
+        patch.setattr(accounts, "_DUMMY", cheap.hash("not anybody's password"))
+        yield server_own
+
+
 @pytest.fixture(
     params=[
         "embedded",

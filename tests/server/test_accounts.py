@@ -358,3 +358,17 @@ def test_signing_in_again_ends_the_browser_s_earlier_session(client, ctx) -> Non
     assert client.get("/api/me").status_code == 200
     client.cookies.set("spacehub_session", first)
     assert client.get("/api/me").status_code == 401
+
+
+def test_the_server_hashes_passwords_at_argon2_cffis_recommended_cost(
+    cheap_password_hashes,  # type: ignore[no-untyped-def]
+) -> None:
+    from argon2 import PasswordHasher, Type
+
+    server_own, recommended = cheap_password_hashes, PasswordHasher()
+    assert server_own.type is Type.ID
+    assert (server_own.time_cost, server_own.memory_cost, server_own.parallelism) == (
+        recommended.time_cost,
+        recommended.memory_cost,
+        recommended.parallelism,
+    )
