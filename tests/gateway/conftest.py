@@ -23,6 +23,7 @@ from gatewire import (
     seed,
     server_settings,
 )
+from support.app import client_on
 
 with warnings.catch_warnings():
     # Starlette would rather drive its TestClient with httpx2; httpx is what is installed.
@@ -67,7 +68,7 @@ def ctx(tmp_path: Path, server_clock: Clock) -> Iterator[ServerContext]:
 @pytest.fixture
 def api(ctx: ServerContext) -> Iterator[TestClient]:
     """The server's HTTP API on `ctx`, without MQTT."""
-    with TestClient(create_app(ctx.settings, ctx=ctx, mqtt=False)) as client:
+    with client_on(ctx) as client:
         yield client
 
 

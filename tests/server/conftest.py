@@ -6,7 +6,6 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from functools import cache
 from pathlib import Path
 
 import pytest
@@ -16,11 +15,10 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
 
-from fastapi import FastAPI
+from support.app import client_on
 from support.clock import Clock as FakeClock
 from support.database import migrated_database
 
-from server.app import create_app
 from server.context import ServerContext
 from server.settings import Settings
 
@@ -55,25 +53,11 @@ def ctx(settings: Settings, clock: FakeClock) -> Iterator[ServerContext]:
         context.close()
 
 
-@cache
-def shared_app() -> FastAPI:
-    """One application (no MQTT) for the tests' clients, each test's context set into it:
-    FastAPI builds an included router's routes on the first request to it in each
-    application, about 25 ms a router, which in a new app per test was most of the time
-    the API tests took."""
-    return create_app(Settings(), mqtt=False)
-
-
 @pytest.fixture
 def client(ctx: ServerContext) -> Iterator[TestClient]:
-    """The app with its lifespan running, on `ctx`; no MQTT."""
-    app = shared_app()
-    app.state.ctx = ctx
-    try:
-        with TestClient(app) as test_client:
-            yield test_client
-    finally:
-        del app.state.ctx
+    """The app with its lifespan running, on `ctx`; no MQTT (support.app)."""
+    with client_on(ctx) as test_client:
+        yield test_client
 
 
 @pytest.fixture

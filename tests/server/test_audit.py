@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import queue
 import warnings
-from collections.abc import Iterator
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 from support.factories import api_booking, api_member
 from support.signin import sign_in_with_token
@@ -29,12 +27,6 @@ SITE = "piaseczno"
 
 def make_app(settings: Settings, ctx: ServerContext, *, mqtt: bool):  # type: ignore[no-untyped-def]
     return create_app(settings, ctx=ctx, mqtt=mqtt)
-
-
-@pytest.fixture
-def client(settings: Settings, ctx: ServerContext) -> Iterator[TestClient]:
-    with TestClient(make_app(settings, ctx, mqtt=False)) as test_client:
-        yield test_client
 
 
 def entries(ctx: ServerContext) -> list[models.AuditEntry]:
