@@ -40,7 +40,7 @@ test: install
 # Bytecode is cached (in the ignored __pycache__) even where PYTHONDONTWRITEBYTECODE is
 # set: compiling the packages and rewriting the tests' asserts again costs each worker ~5 s.
 test-fast: install
-	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -m unit -n auto $(ARGS)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -m unit -n auto --dist worksteal $(ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -239,6 +239,7 @@ def race(
     return outcome["checked_in"], outcome["released"] == [booking_id]
 
 
+@pytest.mark.slow  # 150 races of two threads on one SQLite file
 def test_check_in_racing_sweep_exactly_one_wins(ctx: ServerContext, clock: FakeClock) -> None:
     """Two threads, one SQLite file, the last instant of grace: every time, either the
     check-in or the release wins, never both and never neither."""
