@@ -23,7 +23,7 @@ from fastapi.responses import Response
 from server.access.unknown_cards import UnknownTap
 from server.context import ServerContext
 from server.dashboard.pages import LangQuery, page_lang, render
-from server.dashboard.reception.forms import PostDep, csrf_token, local, url
+from server.dashboard.reception.forms import PostDep, local, url
 from server.dashboard.reception.members import MemberId, member_change, zone_of
 from server.db import models
 from server.deps import CtxDep, ReadSession, Staff
@@ -155,7 +155,6 @@ def _render_tap(view: TapView, template: str, **values: Any) -> Response:
         reader=view.reader,
         since=format_utc(view.since),
         tapped=view.tapped,
-        csrf=csrf_token(view.request),
         url=url,
         **values,
     )

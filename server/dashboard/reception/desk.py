@@ -1,6 +1,6 @@
 """What the bookings, waitlist and report pages share: the posted fields (several values
 of a name, for a group of checkboxes), the page's language and the site's zone (`Desk`),
-the CSRF check of a post (server.dashboard.reception.forms, the one place), local times,
+local times,
 and the redirect after a post.
 
 A form is application/x-www-form-urlencoded and works without JavaScript: the page posts,
@@ -21,7 +21,6 @@ from fastapi.responses import RedirectResponse, Response
 from server.context import ServerContext
 from server.dashboard.pages import LangQuery, page_lang, render
 from server.dashboard.reception import refusals
-from server.dashboard.reception.forms import check_csrf
 from server.deps import CtxDep
 
 MAX_FIELDS = 1000
@@ -96,14 +95,6 @@ def _desk(request: Request, ctx: CtxDep, lang: LangQuery = None) -> Desk:
 
 
 DeskDep = Annotated[Desk, Depends(_desk)]
-
-
-def _checked(request: Request, form: FormDep) -> None:
-    check_csrf(request, {name: values[-1] for name, values in form.fields.items()})
-
-
-# A form post's route dependency: its `csrf_token` is checked before anything else runs.
-Checked = Depends(_checked)
 
 
 def local_instant(day: date, at: time, zone: ZoneInfo) -> datetime:

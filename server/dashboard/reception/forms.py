@@ -1,9 +1,9 @@
-"""What the reception desk's forms share: the CSRF field, reading a posted form, local
-dates and times of the site, and saying a refusal in the reader's language.
+"""What the reception desk's forms share: reading a posted form, local dates and times of
+the site, and saying a refusal in the reader's language.
 
-A state-changing form carries a hidden `csrf_token` (`csrf_token(request)`, rendered in
-every form); `Form` reads the posted fields and refuses (403) a form of a signed-in
-browser whose token is missing or wrong. A change is made with `submit`, which commits
+A state-changing form carries its session's hidden `csrf_token` (every page has it:
+server.dashboard.pages), which the routers' `Staff` dependency checks (server.deps).
+`Form` reads the posted fields. A change is made with `submit`, which commits
 and redirects (POST, then GET), or on a refusal renders the page again with the error,
 changing nothing.
 """
@@ -23,41 +23,23 @@ from sqlalchemy.orm import Session
 
 from server.context import ServerContext
 from server.dashboard.pages import LangQuery, page_lang
-from server.deps import CtxDep, WriteSession, audited, check_form_csrf
-from server.deps import csrf_token as session_csrf_token
+from server.deps import CtxDep, WriteSession, audited
 from server.errors import DomainError
 from server.notify import texts
 from server.people.members import Refusal
-from server.people.sessions import COOKIE
 
-CSRF_FIELD = "csrf_token"
 MAX_FIELDS = 32
-
-
-def csrf_token(request: Request) -> str:
-    """The CSRF token of this browser's session (server.deps), empty without one."""
-    return session_csrf_token(request)
-
-
-def check_csrf(request: Request, fields: dict[str, str]) -> None:
-    """403 unless a form posted with the session cookie carries its session's token (a
-    caller with a bearer token sends no cookie, and needs none)."""
-    if request.headers.get("authorization") and not request.cookies.get(COOKIE):
-        return
-    check_form_csrf(request, fields)
 
 
 async def read_form(request: Request) -> dict[str, str]:
     """The posted fields of an `application/x-www-form-urlencoded` form (the last of each
-    name, stripped), CSRF checked; 422 for too many fields."""
+    name, stripped); 422 for too many fields."""
     body = (await request.body()).decode("utf-8", errors="replace")
     try:
         parsed = parse_qs(body, keep_blank_values=True, max_num_fields=MAX_FIELDS)
     except ValueError:
         raise HTTPException(status_code=422, detail="too many form fields") from None
-    fields = {k: v[-1].strip() for k, v in parsed.items()}
-    check_csrf(request, fields)
-    return fields
+    return {k: v[-1].strip() for k, v in parsed.items()}
 
 
 Form = Annotated[dict[str, str], Depends(read_form)]

@@ -30,7 +30,6 @@ from server.dashboard.pages import LangQuery, page_lang, render
 from server.dashboard.reception.forms import (
     Post,
     PostDep,
-    csrf_token,
     day_start,
     last_day,
     local,
@@ -95,7 +94,6 @@ def list_page(
         values=values or {},
         categories=CATEGORIES,
         languages=LANGUAGES,
-        csrf=csrf_token(request),
         zone=zone_of(ctx),
         local=local,
         now=ctx.clock(),
@@ -178,7 +176,6 @@ def member_page(
         readers=ctx.site.door_devices(),
         categories=CATEGORIES,
         languages=LANGUAGES,
-        csrf=csrf_token(request),
         zone=zone,
         local=local,
         last_day=last_day,

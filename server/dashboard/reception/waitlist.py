@@ -19,7 +19,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from server.dashboard.reception.bookings import member_names
-from server.dashboard.reception.desk import Checked, Desk, DeskDep
+from server.dashboard.reception.desk import Desk, DeskDep
 from server.db import models
 from server.deps import ReadSession, Staff, WriteSession, audited
 from server.errors import DomainError
@@ -140,7 +140,7 @@ def _change(
     return desk.redirect("/reception/waitlist", done=done)
 
 
-@router.post("/waitlist/{entry_id}/remove", dependencies=[Checked])
+@router.post("/waitlist/{entry_id}/remove")
 def remove(entry_id: ItemId, desk: DeskDep, session: WriteSession) -> Response:
     """Take a member off the waitlist; an offer they held passes to the next in line."""
 
@@ -151,7 +151,7 @@ def remove(entry_id: ItemId, desk: DeskDep, session: WriteSession) -> Response:
     return _change(desk, session, "removed", leave)
 
 
-@router.post("/offers/{offer_id}/accept", dependencies=[Checked])
+@router.post("/offers/{offer_id}/accept")
 def accept(offer_id: ItemId, desk: DeskDep, session: WriteSession) -> Response:
     """Book an offered slot on the member's behalf (they asked at the desk); a room taken
     meanwhile lapses the offer (committed) and is told."""
