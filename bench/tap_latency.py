@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import socket
 import statistics
 import sys
 import tempfile
@@ -30,15 +29,9 @@ from server.context import ServerContext  # noqa: E402
 from server.db import models  # noqa: E402
 from server.db.meta import bump  # noqa: E402
 from server.settings import Settings  # noqa: E402
-from spacehub.broker import start_broker  # noqa: E402
+from spacehub.broker import free_port, start_broker  # noqa: E402
 
 SITE, DEVICE, CARD, KEY = "piaseczno", "reader-main", "04A1B2C3", "bench-card-key-0123456789"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def staff_door_path(broker_url: str, tmp: str) -> tuple[ServerContext, DoorIngest]:

@@ -15,9 +15,23 @@ class BrokerStartError(RuntimeError):
 
 def free_port(host: str = HOST) -> int:
     """A TCP port on `host` that nothing listens on right now (for tests and benchmarks)."""
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
+    return free_ports(1, host)[0]
+
+
+def free_ports(count: int, host: str = HOST) -> list[int]:
+    """`count` different TCP ports on `host` that nothing listens on right now.
+
+    All are held open until every one is picked: two calls to `free_port` in a row may
+    be handed the same port, since nothing binds the first before the second is asked.
+    """
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind((host, 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 def wait_for_port(host: str, port: int, timeout: float) -> bool:

@@ -28,6 +28,7 @@ from protocol.mqtt import MqttClient
 from spacehub.banner import Running, banner, program, tap_hint
 from spacehub.broker import MosquittoBroker, free_port, mosquitto_path
 from spacehub.demo import RUN_STATE, reset
+from spacehub.ports import free_ports
 
 # The demo runs as a subprocess with its own broker: not for `make test-fast`.
 pytestmark = pytest.mark.broker
@@ -105,7 +106,7 @@ class Demo:
 
 
 def start_demo(data_dir: Path, *args: str, log_name: str = "demo.log") -> Demo:
-    http_port, mqtt_port = free_port(), free_port()
+    http_port, mqtt_port = free_ports(2)
     argv = ["demo", "--no-traffic", "--http-port", str(http_port), "--mqtt-port", str(mqtt_port)]
     argv += ["--data-dir", str(data_dir), *args]
     log = data_dir.parent / log_name

@@ -35,6 +35,7 @@ from protocol.mqtt import MqttClient
 from server.settings import Settings, settings_file
 from spacehub.broker import MosquittoBroker, free_port, mosquitto_path
 from spacehub.cli import main
+from spacehub.ports import free_ports
 from spacehub.provision import Options, ProvisionError, Result, provision
 from spacehub.provision.acl import whole_site
 from spacehub.provision.passwd import hash_password, verify
@@ -378,7 +379,7 @@ def test_secure_demo_grants_a_staff_tap_through_tls_and_acls(
 ) -> None:
     if mosquitto_path() is None:
         pytest.skip("mosquitto is not installed")
-    http_port, mqtt_port = free_port(), free_port()
+    http_port, mqtt_port = free_ports(2)
     args = ["demo", "--broker", "mosquitto", "--secure", "--no-traffic"]
     args += ["--http-port", str(http_port), "--mqtt-port", str(mqtt_port)]
     args += ["--data-dir", str(tmp_path)]

@@ -14,6 +14,8 @@ import pytest
 from gpiozero.pins.mock import MockFactory
 from support.clock import MonotonicClock
 
+from spacehub.ports import free_port
+
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 
 
@@ -31,12 +33,6 @@ def factory() -> Iterator[MockFactory]:
 def clock() -> MonotonicClock:
     """The devices' `time.monotonic`, standing at 100 s until the test moves it."""
     return MonotonicClock()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait_listening(port: int, proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
@@ -57,7 +53,7 @@ def mosquitto(tmp_path: Path) -> Iterator[str]:
     """A Mosquitto on a free local port for this test; yields its mqtt:// URL."""
     if not Path(MOSQUITTO).is_file():
         pytest.skip("mosquitto is not installed")
-    port = _free_port()
+    port = free_port()
     conf = tmp_path / "mosquitto.conf"
     conf.write_text(
         f"listener {port} 127.0.0.1\nallow_anonymous true\nset_tcp_nodelay true\n"
