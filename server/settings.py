@@ -32,11 +32,15 @@ class Settings(BaseSettings):
     server_url: str = "http://127.0.0.1:8000"
     # the base of links in e-mails (a sign-in link) and on door panels
     public_url: str = "http://127.0.0.1:8000"
+    # where mail goes: smtp://host:port, smtp+starttls://user:password@host:587 or
+    # smtps://user:password@host:465; unset, mail is queued and shown to staff, never sent
+    smtp_url: str | None = None
+    mail_from: str = "spacehub@localhost"
     card_key: str | None = Field(default=None, min_length=16)
     # The replica's id: its MQTT client ids and its sys/server/{instance}/status topic.
     instance: str = Field(default="main", pattern=r"^[a-z0-9_-]{1,32}$")
 
-    @field_validator("card_key", "admin_token", "gateway_token", mode="before")
+    @field_validator("card_key", "admin_token", "gateway_token", "smtp_url", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value

@@ -103,7 +103,12 @@ class Mail(Base):
     kind: Mapped[str] = mapped_column(String(32))  # sign_in, confirmation, reminder, ...
     lang: Mapped[str] = mapped_column(String(2))
     subject: Mapped[str] = mapped_column(String(300))
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)  # plain text
+    html: Mapped[str | None] = mapped_column(Text)  # the same message as simple HTML
+    # One attachment at most: a booking's calendar event (`booking.ics`, text/calendar).
+    attachment_name: Mapped[str | None] = mapped_column(String(100))
+    attachment: Mapped[str | None] = mapped_column(Text)
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"), index=True)
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
     created_at: Mapped[datetime]
     state: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sent, failed

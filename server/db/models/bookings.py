@@ -46,7 +46,10 @@ class Booking(Base):
     released_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
-    reminded_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]  # told to check in before the release
+    start_reminded_at: Mapped[datetime | None]  # told before the start, with a cancel link
+    # Its calendar event's SEQUENCE: raised whenever the holder's calendar must update.
+    sequence: Mapped[int] = mapped_column(default=0)
 
     attendees: Mapped[list[BookingAttendee]] = relationship(
         cascade="all, delete-orphan", lazy="selectin"

@@ -33,6 +33,7 @@ class Member(Base):
     guardian_name: Mapped[str | None] = mapped_column(String(200))
     guardian_consent_at: Mapped[datetime | None]
     erased_at: Mapped[datetime | None]  # GDPR erasure: personal data removed, events kept
+    calendar_key: Mapped[str | None] = mapped_column(String(64))  # of their calendar feed
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -35,6 +35,7 @@ class Room(Base):
     # Secrets of the room's calendar feed: busy times only, or names and titles (staff).
     calendar_key: Mapped[str | None] = mapped_column(String(64))
     staff_calendar_key: Mapped[str | None] = mapped_column(String(64))
+    panel_key: Mapped[str | None] = mapped_column(String(64))  # of the door panel's page
 
 
 class Door(Base):

@@ -1,6 +1,7 @@
 """Every text a member or a receptionist reads, in one catalogue per language: `pl` (the
 default), `en` and `uk`, each a table keyed by message id (`pl.TEXTS`, ...) joined with
-the reception desk's (`reception.pl.TEXTS`, ...). Pages use
+the reception desk's (`reception.pl.TEXTS`, ...), the member portal's (`portal`), the
+e-mails' (`mail`) and the door panels' (`panel`). Pages use
 their keys (`state.free`, `action.unlock`, ...); a notice to a member is `notice.<kind>`.
 
 Every language has every key with the same placeholders (a test checks). Placeholders
@@ -26,6 +27,15 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from server.notify.texts import en, pl, uk
+from server.notify.texts.mail import en as mail_en
+from server.notify.texts.mail import pl as mail_pl
+from server.notify.texts.mail import uk as mail_uk
+from server.notify.texts.panel import en as panel_en
+from server.notify.texts.panel import pl as panel_pl
+from server.notify.texts.panel import uk as panel_uk
+from server.notify.texts.portal import en as portal_en
+from server.notify.texts.portal import pl as portal_pl
+from server.notify.texts.portal import uk as portal_uk
 from server.notify.texts.reception import en as desk_en
 from server.notify.texts.reception import pl as desk_pl
 from server.notify.texts.reception import uk as desk_uk
@@ -47,9 +57,9 @@ def _joined(*tables: dict[str, str]) -> dict[str, str]:
 
 
 CATALOGUE: Final[dict[str, dict[str, str]]] = {
-    "pl": _joined(pl.TEXTS, desk_pl.TEXTS),
-    "en": _joined(en.TEXTS, desk_en.TEXTS),
-    "uk": _joined(uk.TEXTS, desk_uk.TEXTS),
+    "pl": _joined(pl.TEXTS, desk_pl.TEXTS, portal_pl.TEXTS, mail_pl.TEXTS, panel_pl.TEXTS),
+    "en": _joined(en.TEXTS, desk_en.TEXTS, portal_en.TEXTS, mail_en.TEXTS, panel_en.TEXTS),
+    "uk": _joined(uk.TEXTS, desk_uk.TEXTS, portal_uk.TEXTS, mail_uk.TEXTS, panel_uk.TEXTS),
 }
 
 

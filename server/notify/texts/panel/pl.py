@@ -1,0 +1,7 @@
+"""Door panels' words (`/panel/...`) in Polish (server.notify.texts.panel).
+
+The keys and placeholders are those of the other languages' panel tables."""
+
+from __future__ import annotations
+
+TEXTS: dict[str, str] = {}
