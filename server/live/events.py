@@ -54,6 +54,14 @@ class Subscription:
         except TimeoutError:
             return None
 
+    def delivered(self) -> list[Event]:
+        """The events already in the queue, taken without waiting (on the loop). Every
+        event published before the caller resumed after a `to_thread` call is there."""
+        events = []
+        while not self.queue.empty():
+            events.append(self.queue.get_nowait())
+        return events
+
     def close(self) -> None:
         self._bus._remove(self)
 

@@ -21,6 +21,7 @@ from support.database import migrated_database
 
 from server.context import ServerContext
 from server.settings import Settings
+from server.site import load_site
 
 ADMIN_TOKEN = "admin-token-0123456789abcdef"
 GATEWAY_TOKEN = "gateway-token-0123456789abcdef"
@@ -33,20 +34,25 @@ def clock() -> FakeClock:
     return FakeClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))  # a Monday, 10:00 in Warsaw
 
 
+# Read and validated once (the site is frozen); each test's copy has its own database.
+SITE = load_site(SITE_CONFIG)
+SETTINGS = Settings(
+    site_config=SITE_CONFIG,
+    admin_token=ADMIN_TOKEN,
+    gateway_token=GATEWAY_TOKEN,
+    card_key=CARD_KEY,
+)
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        database_url=migrated_database(tmp_path / "db.sqlite", SITE_CONFIG),
-        site_config=SITE_CONFIG,
-        admin_token=ADMIN_TOKEN,
-        gateway_token=GATEWAY_TOKEN,
-        card_key=CARD_KEY,
-    )
+    database_url = migrated_database(tmp_path / "db.sqlite", SITE_CONFIG)
+    return SETTINGS.model_copy(update={"database_url": database_url})
 
 
 @pytest.fixture
 def ctx(settings: Settings, clock: FakeClock) -> Iterator[ServerContext]:
-    context = ServerContext.create(settings, clock=clock)
+    context = ServerContext.create(settings, clock=clock, site=SITE)
     try:
         yield context
     finally:

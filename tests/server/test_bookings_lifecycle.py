@@ -243,9 +243,7 @@ def _listen(ctx: ServerContext, scenario: Callable[[], None]) -> list[tuple[str,
     async def run() -> list[tuple[str, dict[str, Any]]]:
         sub = ctx.events.subscribe()
         await asyncio.to_thread(scenario)
-        seen = []
-        while (event := await sub.get(timeout=0.5)) is not None:
-            seen.append((event.kind, event.data))
+        seen = [(event.kind, event.data) for event in sub.delivered()]
         sub.close()
         return seen
 

@@ -537,9 +537,7 @@ def test_room_changes_are_published_as_room_events(ctx: ServerContext, clock: Fa
         since = clock.now
         clock.advance(minutes=15)
         await asyncio.to_thread(tick, ctx, since)
-        seen = []
-        while (event := await sub.get(timeout=0.5)) is not None:
-            seen.append((event.kind, event.data))
+        seen = [(event.kind, event.data) for event in sub.delivered()]
         sub.close()
         return seen
 
