@@ -31,6 +31,7 @@ from protocol.messages import (
     Message,
     utcnow,
 )
+from protocol.systemd import supervise
 
 __all__ = [
     "COMMAND_MODELS",
@@ -156,6 +157,6 @@ def run_door(
     runner = DoorRunner(config, pin_factory=pin_factory, reader=reader)
     runner.start()
     try:
-        (stop_event or threading.Event()).wait()
+        supervise(stop_event or threading.Event(), healthy=runner.healthy)
     finally:
         runner.stop()

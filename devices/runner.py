@@ -87,6 +87,7 @@ class DeviceRunner(Generic[D]):
     """
 
     TICK = 0.05  # seconds between ticks: the resolution of the device's timers
+    STALLED = 5.0  # seconds without a tick after which the runner is not healthy
     FLUSH = 2.0  # seconds a clean stop waits for the outbox to empty while connected
 
     def __init__(
@@ -102,6 +103,7 @@ class DeviceRunner(Generic[D]):
         self._clock, self._wallclock = clock, wallclock
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._ticked = clock()  # when the ticker last went round
         self.rejected = Rejects(config.device)  # commands received and not applied
         # What `receive` reads and whom it hands commands to; none until `_listen`.
         self._models: Mapping[str, type[Message]] = {}
@@ -153,6 +155,15 @@ class DeviceRunner(Generic[D]):
         self.outbox.start(MqttLink(self.client))
         self.client.start()
         self._spawn("ticker", self._tick)
+
+    def healthy(self) -> bool:
+        """Every thread of the runner alive and the ticker going round (what the systemd
+        watchdog is told); a stopped runner is not."""
+        return (
+            not self._stop.is_set()
+            and all(thread.is_alive() for thread in self._threads)
+            and self._clock() - self._ticked < self.STALLED
+        )
 
     def stop(self) -> None:
         """Stop the inputs (a device may publish its last events then), give the outbox a
@@ -237,7 +248,7 @@ class DeviceRunner(Generic[D]):
         heartbeat = self.config.timing.heartbeat
         next_beat = self._clock() + heartbeat
         while not self._stop.wait(self.TICK):
-            now = self._clock()
+            now = self._ticked = self._clock()
             try:
                 self.device.tick(now)
                 if now >= next_beat:

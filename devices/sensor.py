@@ -23,6 +23,7 @@ from devices.runner import DeviceRunner, Publish
 from devices.sensor_inputs import BeamCounter, MotionWatcher
 from protocol import topics
 from protocol.messages import Count, Message, Motion, Status, new_id, utcnow
+from protocol.systemd import supervise
 
 log = logging.getLogger(__name__)
 
@@ -210,6 +211,6 @@ def run_sensor(
     runner = SensorRunner(config, pin_factory=pin_factory)
     runner.start()
     try:
-        (stop_event or threading.Event()).wait()
+        supervise(stop_event or threading.Event(), healthy=runner.healthy)
     finally:
         runner.stop()

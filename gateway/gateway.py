@@ -72,6 +72,7 @@ from protocol.messages import (
     utcnow,
 )
 from protocol.mqtt import MqttClient
+from protocol.systemd import supervise
 
 log = logging.getLogger(__name__)
 
@@ -176,6 +177,10 @@ class Gateway:
         self.client.start()
         for thread in self._threads:
             thread.start()
+
+    def healthy(self) -> bool:
+        """Its threads alive (what the systemd watchdog is told); a stopped gateway is not."""
+        return not self._stop.is_set() and all(thread.is_alive() for thread in self._threads)
 
     def stop(self) -> None:
         """Say offline, disconnect, and stop the threads (once; a second call does nothing)."""
@@ -380,7 +385,6 @@ def run_gateway(
     gw.start()
     log.info("gateway of %s: %s, snapshot from %s", gw.site, gw.client.client_id, gw.fetcher.url)
     try:
-        while not stop.wait(1.0):
-            pass
+        supervise(stop, healthy=gw.healthy)
     finally:
         gw.stop()
