@@ -19,7 +19,7 @@ from fastapi import Query, Request
 from fastapi.responses import HTMLResponse
 
 from server.dashboard import i18n
-from server.dashboard.state import RoomState
+from server.occupancy.roomstate import RoomState
 from server.deps import csrf_token
 from server.notify import texts
 
