@@ -29,7 +29,6 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from server.api.stream import HEARTBEAT_S, POLL_S, RETRY_MS
 from server.bookings import roomkeys
 from server.context import ServerContext
 from server.dashboard.pages import LangQuery, RoomIdPath, page_lang, render, static_file
@@ -42,7 +41,13 @@ from server.occupancy.panel import PanelBooking, PanelState, panel_state
 router = APIRouter(include_in_schema=False)
 
 KeyQuery = Annotated[str | None, Query(max_length=64)]
-# How often an open stream checks that its key still opens the panel.
+# The stream's timing, as `GET /api/stream`'s: the browser reconnects after RETRY_MS; a
+# quiet stream wakes every POLL_S to see whether its client is still there, and sends a
+# heartbeat after HEARTBEAT_S; it checks that its key still opens the panel every
+# KEY_CHECK_S.
+RETRY_MS = 2000
+POLL_S = 1.0
+HEARTBEAT_S = 15.0
 KEY_CHECK_S = 1.0
 # The panel is also read again this often, events or not (occupancy that grows old).
 PERIODIC_S = 30
