@@ -285,3 +285,41 @@ def test_the_stream_says_when_this_room_changes_and_ends_with_its_key(
     while ctx.events.listeners and time.monotonic() < deadline:
         time.sleep(0.02)
     assert ctx.events.listeners == 0
+
+
+# -- the reception desk's page -----------------------------------------------------------
+
+
+def test_the_desk_lists_the_links_and_replaces_a_key(client: TestClient, admin: Headers) -> None:
+    from support.signin import sign_in_with_token
+
+    assert client.get("/reception/panels", follow_redirects=False).status_code in (401, 303)
+    sign_in_with_token(client)
+    page = client.get("/reception/panels")
+    assert page.status_code == 200
+    assert 'href="/reception/panels" aria-current="page"' in page.text
+    old = panel_key(client, admin)
+    assert f'href="{old["url"]}"' in page.text
+    assert panel_key(client, admin, "sala-b")["url"] in page.text
+    assert "Strefa coworkingu" not in page.text.split("<main", 1)[1]  # not bookable
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token is not None
+
+    refused = client.post("/reception/panels/sala-a/rotate", data={"csrf_token": "wrong"})
+    assert refused.status_code == 403
+    assert panel_key(client, admin) == old
+
+    done = client.post(
+        "/reception/panels/sala-a/rotate?lang=pl",
+        data={"csrf_token": token.group(1)},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    assert done.headers["location"] == "/reception/panels?rotated=sala-a&lang=pl"
+    shown = client.get(done.headers["location"]).text
+    assert 'role="status"' in shown and "Sala warsztatowa A ma nowy klucz panelu" in shown
+    new = panel_key(client, admin)
+    assert new["key"] != old["key"] and new["url"] in shown
+    assert client.get(f"/panel/sala-a?key={old['key']}").status_code == 404
+    unknown = client.post("/reception/panels/coworking/rotate", data={"csrf_token": token.group(1)})
+    assert unknown.status_code == 404
