@@ -68,7 +68,7 @@
     var changed = old.dataset.status !== fresh.dataset.status;
     old.replaceWith(fresh);
     if (changed) {
-      announcer.textContent = fresh.querySelector(".state-word").textContent.trim();
+      announcer.textContent = fresh.querySelector(".state-word .word").textContent.trim();
     }
     adopt(fresh);
   }
