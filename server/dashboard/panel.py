@@ -23,10 +23,9 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import segno
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from markupsafe import Markup
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from server.bookings import roomkeys
@@ -142,60 +141,70 @@ def book_url(ctx: ServerContext, room_id: str) -> str:
     return f"{ctx.settings.public_url.rstrip('/')}/me/?room={room_id}"
 
 
-def _opened(session: Session, ctx: ServerContext, room_id: str, key: str | None) -> PanelState:
-    roomkeys.panel_room(session, site=ctx.site, room_id=room_id, key=key)
-    return panel_state(session, site=ctx.site, room_id=room_id, now=ctx.clock())
+@dataclass(frozen=True)
+class Opened:
+    """A request for a panel: its reader's language, the key it came with and the room's
+    panel now (None: no such panel, the key wrong or the room unknown)."""
+
+    request: Request
+    lang: str
+    key: str | None
+    state: PanelState | None
 
 
-def _zone(ctx: ServerContext) -> ZoneInfo:
-    return ZoneInfo(ctx.site.site.timezone)
-
-
-@router.get("/panel/{room_id}")
-def panel_page(
+def _opened(
     room_id: RoomIdPath,
     request: Request,
     ctx: CtxDep,
     session: ReadSession,
     key: KeyQuery = None,
     lang: LangQuery = None,
-) -> Response:
-    """The door panel; a page saying there is no such panel (404) for a wrong key."""
-    chosen = page_lang(request, lang)
+) -> Opened:
     try:
-        state = _opened(session, ctx, room_id, key)
+        roomkeys.panel_room(session, site=ctx.site, room_id=room_id, key=key)
+        state = panel_state(session, site=ctx.site, room_id=room_id, now=ctx.clock())
     except NotFound:
-        return render(request, "panel_missing.html", chosen, status=404)
-    url = book_url(ctx, room_id)
+        state = None
+    return Opened(request, page_lang(request, lang), key, state)
+
+
+OpenedDep = Annotated[Opened, Depends(_opened)]
+
+
+def _view(opened: Opened, state: PanelState) -> PanelView:
+    zone = ZoneInfo(opened.request.app.state.ctx.site.site.timezone)
+    return panel_view(state, opened.lang, zone)
+
+
+@router.get("/panel/{room_id}")
+def panel_page(opened: OpenedDep, ctx: CtxDep) -> Response:
+    """The door panel; a page saying there is no such panel (404) for a wrong key."""
+    state, lang = opened.state, opened.lang
+    if state is None:
+        return render(opened.request, "panel_missing.html", lang, status=404)
+    url = book_url(ctx, state.room_id)
     return render(
-        request,
+        opened.request,
         "panel.html",
-        chosen,
-        room_id=room_id,
+        lang,
+        room_id=state.room_id,
         room_name=state.room_name,
-        view=panel_view(state, chosen, _zone(ctx)),
-        key=key,
+        view=_view(opened, state),
+        key=opened.key,
         book=url,
-        qr=qr_svg(url, text(chosen, "panel.qr_alt", room=state.room_name)),
+        qr=qr_svg(url, text(lang, "panel.qr_alt", room=state.room_name)),
         periodic_s=PERIODIC_S,
         panel_version=static_file("panel.js")[1] + static_file("panel.css")[1],
     )
 
 
 @router.get("/panel/{room_id}/state")
-def panel_fragment(
-    room_id: RoomIdPath,
-    request: Request,
-    ctx: CtxDep,
-    session: ReadSession,
-    key: KeyQuery = None,
-    lang: LangQuery = None,
-) -> Response:
+def panel_fragment(opened: OpenedDep) -> Response:
     """The panel's state part; 404 for a wrong key."""
-    chosen = page_lang(request, lang)
-    state = _opened(session, ctx, room_id, key)
-    view = panel_view(state, chosen, _zone(ctx))
-    return render(request, "fragments/panel_state.html", chosen, view=view)
+    if opened.state is None:
+        raise NotFound(roomkeys.PANEL_NOT_FOUND)
+    view = _view(opened, opened.state)
+    return render(opened.request, "fragments/panel_state.html", opened.lang, view=view)
 
 
 def _concerns(event: Event, room_id: str) -> bool:
