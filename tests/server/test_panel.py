@@ -125,6 +125,36 @@ def test_people_seen_without_a_booking_is_in_use(
     assert "Teraz" not in html  # no booking holds it
 
 
+def test_checked_in_early_holds_the_room_now(ctx: ServerContext, holder: int) -> None:
+    from server.occupancy.panel import PanelStatus, panel_state
+
+    add_booking(ctx, holder, NOW + timedelta(minutes=10), status="checked_in", title="Chór")
+    add_booking(ctx, holder, NOW + timedelta(hours=3), title="Potem")
+    with ctx.reads() as session:
+        state = panel_state(session, site=ctx.site, room_id="sala-a", now=NOW)
+    assert state.status == PanelStatus.IN_USE
+    assert state.current is not None and state.current.title == "Chór"
+    assert state.next is not None and state.next.title == "Potem"
+    assert state.release_at is None
+    assert state.changes_at == NOW + timedelta(minutes=70)  # the early one's end
+
+
+def test_the_panel_knows_when_the_clock_alone_changes_it(
+    ctx: ServerContext, clock: Any, holder: int
+) -> None:
+    from server.occupancy.panel import panel_state
+
+    def changes_at() -> datetime:
+        with ctx.reads() as session:
+            return panel_state(session, site=ctx.site, room_id="sala-a", now=clock.now).changes_at
+
+    assert changes_at() == datetime(2026, 3, 2, 23, 0, tzinfo=UTC)  # midnight in Warsaw
+    add_booking(ctx, holder, NOW + timedelta(hours=3), title="Klub")
+    assert changes_at() == NOW + timedelta(hours=3)  # it starts
+    clock.advance(hours=3, minutes=5)
+    assert changes_at() == NOW + timedelta(hours=3, minutes=15)  # released unless checked in
+
+
 def test_titles_only_never_a_name(
     client: TestClient, admin: Headers, ctx: ServerContext, clock: Any, holder: int
 ) -> None:
