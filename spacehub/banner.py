@@ -28,6 +28,7 @@ class Running:
     secure_folder: Path | None = None  # the provisioned folder of `--secure`
     keys: bool = False  # Enter in the terminal shows the banner again
     staff: tuple[str, str] | None = None  # the demo receptionist's e-mail and password
+    panels: tuple[tuple[str, str], ...] = ()  # each bookable room's name and panel path
 
 
 def program() -> str:
@@ -52,6 +53,15 @@ def tap_hint(run: Running) -> str:
         return f"{program()} tap --config {shlex.quote(str(config))} --device reader-main 04A1B2C3"
     broker = "" if run.broker_url == default_mqtt_url() else f" --mqtt-url {run.broker_url}"
     return f"{program()} tap{broker} --site piaseczno --device reader-main 04A1B2C3"
+
+
+def panel_lines(run: Running, base: str) -> str:
+    """The door panels' links, one room a line (nothing without any)."""
+    if not run.panels:
+        return ""
+    rooms = "\n".join(f"    {name:<22} {base}{path}" for name, path in run.panels)
+    head = f"door panels (a tablet by each room's door; new keys: {base}/reception/panels)"
+    return f"\n\n  {head}:\n{rooms}"
 
 
 def banner(run: Running) -> str:
@@ -87,7 +97,7 @@ spacehub demo: PiasecznoHUB
   data:      {run.data_dir}{data}
 
   demo cards:
-{cards}
+{cards}{panel_lines(run, base)}
 
   try:  {tap_hint(run)}
         curl -H 'Authorization: Bearer {run.token}' {base}/api/access-events

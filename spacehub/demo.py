@@ -32,6 +32,7 @@ from gateway.config import GatewaySettings
 from gateway.config import settings_file as gateway_file
 from gateway.gateway import Gateway
 from server.app import create_app
+from server.bookings import roomkeys
 from server.context import ServerContext
 from server.settings import Settings
 from server.settings import settings_file as server_file
@@ -199,9 +200,21 @@ def _start(
             earlier_data=not seeded,
             secure_folder=accounts.folder if accounts else None,
             keys=keys,
+            panels=panel_links(ctx),
         )
     )
     http.open()
+
+
+def panel_links(ctx: ServerContext) -> tuple[tuple[str, str], ...]:
+    """Each bookable room's name and door panel path (its key drawn once, kept after)."""
+    links = []
+    with ctx.writes() as session, session.begin():
+        for config in ctx.site.rooms:
+            if config.bookable:
+                room, _ = roomkeys.panel_key(session, site=ctx.site, room_id=config.id)
+                links.append((config.name, roomkeys.panel_path(room.id, room.panel_key or "")))
+    return tuple(links)
 
 
 def reset(data_dir: Path) -> bool:

@@ -160,6 +160,13 @@ def test_sigusr1_shows_the_banner_again_and_ctrl_c_stops_it_in_3_s(
     assert banner_text.count(link) == 1
     assert f"kill -USR1 {demo.proc.pid}" in banner_text
     assert "Traceback" not in banner_text
+    # Each bookable room's door panel opens from the link printed.
+    panels = [ln.split()[-1] for ln in banner_text.splitlines() if f"{demo.base}/panel/" in ln]
+    assert [p.split("?")[0] for p in panels] == [
+        f"{demo.base}/panel/sala-a",
+        f"{demo.base}/panel/sala-b",
+    ]
+    assert demo.get(panels[0].removeprefix(demo.base)) == 200
 
     # The `try:` command works as printed, from where the demo was started.
     (tap,) = [ln.split("try:", 1)[1] for ln in banner_text.splitlines() if "try:" in ln]

@@ -7,7 +7,6 @@ booking's title and holder. Staff rotate both at once; the old keys stop working
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -15,8 +14,9 @@ from icalendar import Calendar, Event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.bookings.roomkeys import bookable_room, key_matches, new_key
 from server.db import models
-from server.errors import Forbidden, NotFound
+from server.errors import Forbidden
 from server.site import SiteConfig
 
 # Bookings the feed carries, around the time it is fetched.
@@ -32,19 +32,19 @@ Audience = Literal["public", "staff"]
 
 def room_keys(session: Session, *, site: SiteConfig, room_id: str) -> models.Room:
     """The room with both calendar keys, drawn on first use."""
-    room = _room(session, site=site, room_id=room_id)
+    room = bookable_room(session, site=site, room_id=room_id)
     if room.calendar_key is None or room.staff_calendar_key is None:
-        room.calendar_key = room.calendar_key or _new_key()
-        room.staff_calendar_key = room.staff_calendar_key or _new_key()
+        room.calendar_key = room.calendar_key or new_key()
+        room.staff_calendar_key = room.staff_calendar_key or new_key()
         session.flush()
     return room
 
 
 def rotate_keys(session: Session, *, site: SiteConfig, room_id: str) -> models.Room:
     """Draw new public and staff keys for the room; the old ones stop working at once."""
-    room = _room(session, site=site, room_id=room_id)
-    room.calendar_key = _new_key()
-    room.staff_calendar_key = _new_key()
+    room = bookable_room(session, site=site, room_id=room_id)
+    room.calendar_key = new_key()
+    room.staff_calendar_key = new_key()
     session.flush()
     return room
 
@@ -56,10 +56,9 @@ def feed_url(room_id: str, key: str) -> str:
 
 def audience(room: models.Room, key: str | None) -> Audience:
     """Whom `key` opens the room's feed to; Forbidden for a wrong or missing key."""
-    given = (key or "").encode()
     # Both compared every time, so the answer's timing does not say which one nearly matched.
-    public = _matches(given, room.calendar_key)
-    staff = _matches(given, room.staff_calendar_key)
+    public = key_matches(key, room.calendar_key)
+    staff = key_matches(key, room.staff_calendar_key)
     if staff:
         return "staff"
     if public:
@@ -72,7 +71,7 @@ def room_feed(
 ) -> bytes:
     """The room's calendar as iCalendar bytes: NotFound for an unknown room, Forbidden for
     a wrong key; bookings from WINDOW_BEFORE ago to WINDOW_AFTER ahead."""
-    room = _room(session, site=site, room_id=room_id)
+    room = bookable_room(session, site=site, room_id=room_id)
     who = audience(room, key)
     B = models.Booking
     stmt = (
@@ -128,23 +127,3 @@ def _event(booking: models.Booking, who: Audience, holder: str | None, now: date
     else:
         event.add("summary", BUSY)
     return event
-
-
-def _room(session: Session, *, site: SiteConfig, room_id: str) -> models.Room:
-    """A bookable room of the site (only those have calendars), or NotFound."""
-    config = site.room(room_id)
-    room = session.get(models.Room, room_id) if config is not None else None
-    if config is None or not config.bookable or room is None:
-        raise NotFound(f"room {room_id!r} not found")
-    return room
-
-
-def _matches(given: bytes, stored: str | None) -> bool:
-    if stored is None:
-        secrets.compare_digest(given, given)  # the same work as a real comparison
-        return False
-    return secrets.compare_digest(given, stored.encode())
-
-
-def _new_key() -> str:
-    return secrets.token_urlsafe(24)

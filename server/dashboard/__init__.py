@@ -10,7 +10,8 @@ that listens to `GET /api/stream` and re-fetches the fragment of whatever change
 | `GET /dashboard/fragments/{part}` | rooms, alerts, feed, evacuation, devices, health |
 | `GET /dashboard/fragments/rooms/{id}` | one room's card (the entrance's: the building's) |
 | `GET /dashboard/fragments/devices/{id}` | one row of the devices table |
-| `GET /dashboard/static/{name}` | `dashboard.css`, `dashboard.js` |
+| `GET /dashboard/static/{name}` | `dashboard.css`, `dashboard.js` (and the door panel's) |
+| `GET /panel/{room_id}?key=...` | a room's door panel (server.dashboard.panel) |
 
 Every page takes `?lang=pl|en|uk` (remembered in a cookie); Polish by default.
 """
@@ -23,7 +24,7 @@ import re
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
-from server.dashboard import signin, views
+from server.dashboard import panel, signin, views
 from server.dashboard.health import door_path
 from server.dashboard.pages import (
     STATIC,
@@ -39,6 +40,7 @@ from server.dashboard.reception import accesslog as reception_accesslog
 from server.dashboard.reception import accounts, cards, members, memberships, privacy, strikes
 from server.dashboard.reception import audit as reception_audit
 from server.dashboard.reception import bookings as desk_bookings
+from server.dashboard.reception import panels as desk_panels
 from server.dashboard.reception import reports as desk_reports
 from server.dashboard.reception import waitlist as desk_waitlist
 from server.deps import CtxDep, ReadSession, Staff, session_principal
@@ -170,12 +172,13 @@ def static(name: str, request: Request) -> Response:
 
 # -- the sign-in link must not end up in the access log ---------------------------------
 
-_TOKEN_IN_QUERY = re.compile(r"([?&]token=)[^&\s]*")
+_TOKEN_IN_QUERY = re.compile(r"([?&](?:token|key)=)[^&\s]*")
 
 
 class RedactTokens(logging.Filter):
-    """Blanks `token=...` in uvicorn's access log lines (the path is their third arg), so
-    `GET /login?token=...` does not write the administrator token to the log."""
+    """Blanks `token=...` and `key=...` in uvicorn's access log lines (the path is their
+    third arg), so `GET /login?token=...` does not write the administrator token to the
+    log, nor a door panel's or a calendar feed's URL its key."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
@@ -200,6 +203,8 @@ def install(app: FastAPI) -> None:
     app.include_router(desk_bookings.router)
     app.include_router(desk_waitlist.router)
     app.include_router(desk_reports.router)
+    app.include_router(desk_panels.router)
+    app.include_router(panel.router)
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, RedactTokens) for f in access.filters):
         access.addFilter(RedactTokens())

@@ -19,9 +19,9 @@ from fastapi import Query, Request
 from fastapi.responses import HTMLResponse
 
 from server.dashboard import i18n
-from server.dashboard.state import RoomState
 from server.deps import csrf_token
 from server.notify import texts
+from server.occupancy.roomstate import RoomState
 
 HERE = Path(__file__).parent
 LANG_COOKIE = "spacehub_lang"
@@ -30,6 +30,8 @@ STATIC = {
     "dashboard.css": "text/css",
     "dashboard.js": "text/javascript",
     "reception.js": "text/javascript",
+    "panel.css": "text/css",
+    "panel.js": "text/javascript",
 }
 SECURITY_HEADERS = {
     "Content-Security-Policy": (

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from server.access.accesslog import access_event, access_events
 from server.access.doormodes import effective_modes
-from server.bookings import store
 from server.bookings.schemas import BookingOut
 from server.context import ServerContext
 from server.dashboard.health import (
@@ -26,14 +25,13 @@ from server.dashboard.health import (
     devices,
     member_names,
 )
-from server.dashboard.state import RoomState, room_state
 from server.db import models
 from server.monitoring import device_status
 from server.occupancy.evacuation import evacuation_list
-from server.occupancy.live import Evidence, in_use_evidence
+from server.occupancy.live import Evidence
 from server.occupancy.rooms import get_room, list_rooms
+from server.occupancy.roomstate import RoomState, room_now
 from server.occupancy.schemas import RoomOut
-from server.occupancy.state import vacancy
 
 FEED_SIZE = 15
 
@@ -132,28 +130,20 @@ def rooms(session: Session, ctx: ServerContext, *, room_id: str | None = None) -
         if room_id is None
         else [get_room(session, site=ctx.site, room_id=room_id, now=now)]
     )
-    upcoming = {r.id: _next_booking(session, room_id=r.id, now=now) for r in found}
+    known = {r.id: room_now(session, site=ctx.site, room=r, now=now) for r in found}
     names = member_names(
         session,
-        [b.member_id for b in upcoming.values() if b]
+        [k.later.member_id for k in known.values() if k.later]
         + [r.current_booking.member_id for r in found if r.current_booking],
     )
     modes = effective_modes(session, ctx.site, now)
     actual = device_status.reported_modes(session, site=ctx.site, now=now)
     zone = ZoneInfo(ctx.site.site.timezone)
-    timeout = vacancy(ctx.site)
     views = []
     for room in found:
         current = room.current_booking
-        later = upcoming[room.id]
+        later = known[room.id].later
         seen = room.occupancy
-        evidence = in_use_evidence(
-            occupied=seen.occupied,
-            people=seen.people,
-            last_motion=seen.last_motion,
-            now=now,
-            vacancy_timeout=timeout,
-        )
         views.append(
             RoomView(
                 id=room.id,
@@ -167,39 +157,14 @@ def rooms(session: Session, ctx: ServerContext, *, room_id: str | None = None) -
                     d.room == room.id and d.sensor == "pir" for d in ctx.site.devices
                 ),
                 last_motion=_hhmm(seen.last_motion, zone),
-                evidence=evidence,
-                state=room_state(
-                    occupied=evidence is not None,
-                    people=seen.people,
-                    capacity=room.capacity,
-                    bookable=room.bookable,
-                    current=current.status if current else None,
-                    released_now=current is None
-                    and _released_now(session, room_id=room.id, now=now),
-                    arrived_early=later is not None and later.status == "checked_in",
-                ),
+                evidence=known[room.id].evidence,
+                state=known[room.id].state,
                 current=_booking_view(current, names, zone) if current else None,
                 next=_booking_view(later, names, zone) if later else None,
                 doors=_doors(session, ctx, room.id, modes, actual),
             )
         )
     return views
-
-
-def _next_booking(session: Session, *, room_id: str, now: datetime) -> models.Booking | None:
-    """The first booking of the room that starts after `now` and still holds its time
-    (booked, or already checked in by an early arrival)."""
-    later = store.list_bookings(session, room_id=room_id, start_from=now, limit=20)
-    return next((b for b in later if b.start > now and b.status in store.CURRENT), None)
-
-
-def _released_now(session: Session, *, room_id: str, now: datetime) -> bool:
-    """A booking of the room whose slot holds `now` was released."""
-    just = now + timedelta(microseconds=1)
-    released = store.list_bookings(
-        session, room_id=room_id, status="released", start_from=now, end_to=just, limit=1
-    )
-    return bool(released)
 
 
 def _booking_view(

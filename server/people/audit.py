@@ -60,6 +60,7 @@ ACTIONS = (
     "auth.sign_out",
     "auth.link_sent",
     # the site
+    "room.panel_key",
     "alert.ack",
     "dead_letter.replay",
     "dead_letter.discard",

@@ -1,6 +1,7 @@
 """axe-core (from npm, run inside the page) finds no serious or critical violation of
-WCAG 2.1 A/AA on the dashboard's pages, at a desktop's and a phone's width, in Polish and
-in Ukrainian. A page to check is one line of PAGES."""
+WCAG 2.1 A/AA on the dashboard's pages, at a desktop's and a phone's width (a door panel
+at a phone's and a tablet's, either way up), in Polish and in Ukrainian. A page to check is
+one line of PAGES."""
 
 from __future__ import annotations
 
@@ -13,7 +14,12 @@ from support.livedata import busy_day
 
 pytestmark = pytest.mark.browser
 
-VIEWPORTS = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
+VIEWPORTS = {
+    "desktop": {"width": 1440, "height": 900},
+    "phone": {"width": 390, "height": 844},
+    "tablet": {"width": 1280, "height": 800},  # a door panel's, on its side
+    "tablet-portrait": {"width": 800, "height": 1280},
+}
 
 
 @dataclass(frozen=True)
@@ -22,6 +28,7 @@ class Checked:
     path: str  # what the browser opens (with ?lang= added)
     signed_in: bool
     ready: str  # a selector present once the page has what it shows
+    sizes: tuple[str, ...] = ("desktop", "phone")  # of VIEWPORTS
 
 
 PAGES = [
@@ -37,24 +44,47 @@ PAGES = [
     Checked("waitlist", "/reception/waitlist", signed_in=True, ready="main h2"),
     Checked("reports", "/reception/reports", signed_in=True, ready="main h2"),
     Checked("privacy", "/privacy", signed_in=False, ready="main h2"),
+    Checked("panels", "/reception/panels", signed_in=True, ready="main h2"),
+    # Sala B's door panel (busy_day books it now: the countdown shows); `{panel}` its key
+    Checked(
+        "door-panel",
+        "/panel/sala-b?key={panel}",
+        signed_in=False,
+        ready="#panel-now[data-status]",
+        sizes=("phone", "tablet", "tablet-portrait"),
+    ),
 ]
+
+
+def opened(checked: Checked, site: Any, lang: str) -> str:
+    """The URL to open: the page's path with its panel key (if it has one) and `lang`."""
+    path = checked.path
+    if "{panel}" in path:
+        from server.bookings import roomkeys
+
+        with site.ctx.writes() as session, session.begin():
+            room, _ = roomkeys.panel_key(session, site=site.ctx.site, room_id="sala-b")
+            path = path.replace("{panel}", room.panel_key or "")
+    return f"{site.url}{path}{'&' if '?' in path else '?'}lang={lang}"
 
 
 @pytest.mark.parametrize(
     ("checked", "lang"),
-    [(p, "pl") for p in PAGES] + [(p, "uk") for p in PAGES if p.name == "dashboard"],
+    [(p, "pl") for p in PAGES]
+    + [(p, "uk") for p in PAGES if p.name in ("dashboard", "door-panel")],
     ids=lambda v: v.name if isinstance(v, Checked) else v,
 )
 def test_no_serious_violation(chromium: Any, live_site: Any, checked: Checked, lang: str) -> None:
     axe_source()  # skips before any work when npm has not installed axe-core
     busy_day(live_site)
-    for size, viewport in VIEWPORTS.items():
-        context = chromium.new_context(viewport=viewport)
+    url = opened(checked, live_site, lang)
+    for size in checked.sizes:
+        context = chromium.new_context(viewport=VIEWPORTS[size])
         try:
             page = context.new_page()
             if checked.signed_in:
                 page.goto(f"{live_site.url}/login?token={live_site.token}&lang={lang}")
-            page.goto(f"{live_site.url}{checked.path}?lang={lang}")
+            page.goto(url)
             page.wait_for_selector(checked.ready, timeout=5000)
             page.wait_for_timeout(300)  # the fragments the live stream refetches
             assert_accessible(page, f"{checked.name} ({lang}, {size})")

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from server.dashboard import i18n
-from server.dashboard.state import RoomState, room_state
 from server.notify import texts
 from server.occupancy.live import Evidence, in_use_evidence
+from server.occupancy.roomstate import RoomState, room_state
 
 S = RoomState
 

@@ -66,6 +66,8 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/rooms/{room_id}/calendar.ics"): KEY,
     ("GET", "/api/rooms/{room_id}/calendar-keys"): RUNS_SITE,
     ("POST", "/api/rooms/{room_id}/calendar-keys"): RUNS_SITE,
+    ("GET", "/api/rooms/{room_id}/panel-key"): RUNS_SITE,
+    ("POST", "/api/rooms/{room_id}/panel-key"): RUNS_SITE,
     ("GET", "/api/reports/utilisation"): RUNS_SITE,
     ("GET", "/api/reports/utilisation.csv"): RUNS_SITE,
     ("GET", "/api/reports/utilisation.svg"): RUNS_SITE,
