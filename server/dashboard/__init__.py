@@ -39,6 +39,7 @@ from server.dashboard.reception import accesslog as reception_accesslog
 from server.dashboard.reception import accounts, cards, members, memberships, privacy, strikes
 from server.dashboard.reception import audit as reception_audit
 from server.dashboard.reception import bookings as desk_bookings
+from server.dashboard.reception import mail as desk_mail
 from server.dashboard.reception import reports as desk_reports
 from server.dashboard.reception import waitlist as desk_waitlist
 from server.deps import CtxDep, ReadSession, Staff, session_principal
@@ -200,6 +201,7 @@ def install(app: FastAPI) -> None:
     app.include_router(desk_bookings.router)
     app.include_router(desk_waitlist.router)
     app.include_router(desk_reports.router)
+    app.include_router(desk_mail.router)
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, RedactTokens) for f in access.filters):
         access.addFilter(RedactTokens())
