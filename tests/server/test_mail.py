@@ -27,8 +27,6 @@ from server.notify.smtp import SmtpTarget, smtp_target
 from server.settings import Settings
 from spacehub.demomail import MailCatcher
 
-pytestmark = pytest.mark.unit
-
 Headers = dict[str, str]
 START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # 13:00 in Warsaw; the clock says 10:00
 

@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from typing import Any
 
 from icalendar import Calendar
-from support.clock import Clock
 
 from server.adapters.mail_sender import MailSender
 from server.context import ServerContext
@@ -25,6 +24,7 @@ from server.notify.sender import SendReport
 from server.settings import Settings
 from spacehub.demomail import MailCatcher, Received
 from spacehub.ports import free_port
+from support.clock import Clock
 
 
 class RefusingCatcher(MailCatcher):
