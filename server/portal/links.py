@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from server.context import ServerContext
 from server.dashboard.pages import LangQuery, page_lang, render
@@ -56,7 +57,10 @@ def _subject(ctx: ServerContext, token: str, purpose: links.Purpose, lang: str) 
         raise _Shown(texts.text(lang, "link.bad"), 400) from None
 
 
-def _lang(request: Request, asked: str | None, member: models.Member | None) -> str:
+def _lang(request: Request, session: Session, member_id: int) -> str:
+    """`?lang=` when given, else the member's language (the mail's)."""
+    member = session.get(models.Member, member_id)
+    asked = request.query_params.get("lang")
     return page_lang(request, asked or (member.lang if member else None))
 
 
@@ -81,11 +85,11 @@ def _refused(request: Request, lang: str, purpose: str, shown: _Shown) -> Respon
 # -- cancel -------------------------------------------------------------------------------
 
 
-def _booking(session, ctx: ServerContext, token: str, lang: str) -> models.Booking:  # type: ignore[no-untyped-def]
+def _booking(session: Session, ctx: ServerContext, token: str, lang: str) -> models.Booking:
     booking = session.get(models.Booking, _subject(ctx, token, "cancel", lang))
     if booking is None:
         raise _Shown(texts.text(lang, "link.bad"), 400)
-    return booking  # type: ignore[no-any-return]
+    return booking
 
 
 def _not_booked(lang: str, booking: models.Booking) -> _Shown:
@@ -105,9 +109,7 @@ def cancel_page(
     lang = page_lang(request, lang)
     try:
         booking = _booking(session, ctx, token, lang)
-        lang = _lang(
-            request, request.query_params.get("lang"), session.get(models.Member, booking.member_id)
-        )
+        lang = _lang(request, session, booking.member_id)
         if booking.status != "booked":
             raise _not_booked(lang, booking)
     except _Shown as shown:
@@ -133,11 +135,7 @@ def cancel(
     try:
         with session.begin():
             booking = _booking(session, ctx, token, lang)
-            lang = _lang(
-                request,
-                request.query_params.get("lang"),
-                session.get(models.Member, booking.member_id),
-            )
+            lang = _lang(request, session, booking.member_id)
             try:
                 booking, event = freed.cancel_booking(
                     session, site=ctx.site, booking_id=booking.id, now=now, by="api"
@@ -157,11 +155,11 @@ def cancel(
 # -- accept -------------------------------------------------------------------------------
 
 
-def _offer(session, ctx: ServerContext, token: str, lang: str) -> models.Offer:  # type: ignore[no-untyped-def]
+def _offer(session: Session, ctx: ServerContext, token: str, lang: str) -> models.Offer:
     offer = session.get(models.Offer, _subject(ctx, token, "accept", lang))
     if offer is None:
         raise _Shown(texts.text(lang, "link.bad"), 400)
-    return offer  # type: ignore[no-any-return]
+    return offer
 
 
 @router.get("/m/accept")
@@ -176,9 +174,7 @@ def accept_page(
     lang = page_lang(request, lang)
     try:
         offer = _offer(session, ctx, token, lang)
-        lang = _lang(
-            request, request.query_params.get("lang"), session.get(models.Member, offer.member_id)
-        )
+        lang = _lang(request, session, offer.member_id)
         if offer.status != "offered" or offer.expires_at <= ctx.clock():
             raise _Shown(texts.text(lang, "link.accept.gone"), 409)
     except _Shown as shown:
@@ -204,11 +200,7 @@ def accept(
     try:
         with session.begin():
             offer = _offer(session, ctx, token, lang)
-            lang = _lang(
-                request,
-                request.query_params.get("lang"),
-                session.get(models.Member, offer.member_id),
-            )
+            lang = _lang(request, session, offer.member_id)
             got = _accepted(session, ctx, offer, lang, now)
             if isinstance(got, models.Booking):
                 audit.record(session, actor=f"mail-link:member:{offer.member_id}",
@@ -224,11 +216,7 @@ def accept(
 
 
 def _accepted(
-    session,
-    ctx: ServerContext,
-    offer: models.Offer,
-    lang: str,
-    now: datetime,  # type: ignore[no-untyped-def]
+    session: Session, ctx: ServerContext, offer: models.Offer, lang: str, now: datetime
 ) -> models.Booking | offers.RoomTaken:
     try:
         return offers.accept_or_lapse(session, site=ctx.site, offer_id=offer.id, now=now)

@@ -37,6 +37,8 @@ PAGES = [
     Checked("waitlist", "/reception/waitlist", signed_in=True, ready="main h2"),
     Checked("reports", "/reception/reports", signed_in=True, ready="main h2"),
     Checked("privacy", "/privacy", signed_in=False, ready="main h2"),
+    Checked("mail", "/reception/mail", signed_in=True, ready="main h2"),
+    Checked("mail-link", "/m/cancel", signed_in=False, ready="main h2"),
 ]
 
 
