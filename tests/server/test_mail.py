@@ -320,3 +320,32 @@ def test_staff_see_each_mails_state_on_the_reception_page(
     assert "Booked:" not in client.get("/reception/mail?state=failed").text
     bad = client.get("/reception/mail?state=lost&lang=en")
     assert bad.status_code == 422 and "Choose a state from the list." in bad.text
+
+
+def test_staff_releasing_a_booking_is_mailed_with_the_cancel_of_its_event(
+    client: TestClient, admin: Headers, ctx: ServerContext, mailbox: MailCatcher
+) -> None:
+    booking = api_booking(client, admin, member(client, admin, "pl"), START)
+    assert client.post(f"/api/bookings/{booking['id']}/release", headers=admin).status_code == 200
+    send_queued(ctx)
+    got = mailbox.messages()[-1]
+    assert got.subject.startswith("Obsługa zwolniła Twoją rezerwację")
+    assert "Nie liczy się ona jako nieobecność." in got.text
+    assert str(calendar_of(got)["METHOD"]) == "CANCEL"
+
+
+def test_a_suspension_after_repeated_no_shows_is_mailed(
+    client: TestClient, admin: Headers, ctx: ServerContext, clock: Clock, mailbox: MailCatcher
+) -> None:
+    member_id = member(client, admin, "en")
+    limit = ctx.site.bookings.no_show_limit
+    for n in range(limit):
+        api_booking(client, admin, member_id, START + timedelta(hours=2 * n))
+    clock.now = START + timedelta(hours=2 * (limit - 1), minutes=16)
+    Scheduler(ctx).run_once()
+    assert [m.kind for m in mails(ctx)].count("released") == limit
+    [suspended] = mails(ctx, kind="booking_suspended")
+    send_queued(ctx)
+    got = next(m for m in mailbox.messages() if m.subject.startswith("You may not book rooms"))
+    assert f"After {limit} no-shows" in got.text and got.attachments() == []
+    assert suspended.member_id == member_id
