@@ -16,6 +16,8 @@ member's, unless `?lang=` says otherwise). Audited as `mail-link:member:<id>`.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -25,11 +27,12 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from server.context import ServerContext
-from server.dashboard.pages import LangQuery, page_lang, render
+from server.dashboard.pages import page_lang, render
 from server.dashboard.reception.desk import FormDep
 from server.db import models
 from server.deps import CtxDep, ReadSession, WriteSession
 from server.errors import Conflict, DomainError, Forbidden
+from server.live.kinds import BookingEvent
 from server.notify import links, texts
 from server.people import audit
 from server.waitlist import freed, offers
@@ -38,6 +41,7 @@ router = APIRouter(include_in_schema=False)
 
 TokenQuery = Annotated[str, Query()]  # any length: a bad one gets the page saying so
 TEMPLATE = "links/action.html"
+Target = models.Booking | models.Offer  # what a link is about: to cancel, to accept
 
 
 class _Shown(Exception):
@@ -48,27 +52,47 @@ class _Shown(Exception):
         self.status = status
 
 
-def _subject(ctx: ServerContext, token: str, purpose: links.Purpose, lang: str) -> int:
+@dataclass(frozen=True)
+class _Done:
+    """What came of a POST: its words, and whether it was refused after all (409)."""
+
+    said: str
+    refused: bool = False
+    event: BookingEvent | None = None
+
+
+def _target(
+    request: Request, ctx: ServerContext, session: Session, token: str, purpose: links.Purpose
+) -> tuple[Target, str]:
+    """What a genuine, unexpired token is about, and the page's language: `?lang=`, else
+    the member's (the mail's). _Shown for a token that is not."""
+    lang = page_lang(request, request.query_params.get("lang"))
     try:
-        return links.verify(links.link_key(ctx.card_key), token, purpose=purpose, now=ctx.clock())
+        subject = links.verify(
+            links.link_key(ctx.card_key), token, purpose=purpose, now=ctx.clock()
+        )
     except links.ExpiredLink:
         raise _Shown(texts.text(lang, "link.expired"), 410) from None
     except links.BadLink:
         raise _Shown(texts.text(lang, "link.bad"), 400) from None
-
-
-def _lang(request: Request, session: Session, member_id: int) -> str:
-    """`?lang=` when given, else the member's language (the mail's)."""
-    member = session.get(models.Member, member_id)
+    found: Target | None = (
+        session.get(models.Booking, subject)
+        if purpose == "cancel"
+        else session.get(models.Offer, subject)
+    )
+    if found is None:
+        raise _Shown(texts.text(lang, "link.bad"), 400)
+    member = session.get(models.Member, found.member_id)
     asked = request.query_params.get("lang")
-    return page_lang(request, asked or (member.lang if member else None))
+    return found, page_lang(request, asked or (member.lang if member else None))
 
 
-def _when(ctx: ServerContext, lang: str, room_id: str, start: datetime, end: datetime) -> str:
+def _when(ctx: ServerContext, lang: str, found: Target) -> str:
     zone = ZoneInfo(ctx.site.site.timezone)
-    room = ctx.site.room(room_id)
-    return texts.text(lang, "link.when", room=room.name if room else room_id,
-                      start=start.astimezone(zone), end=end.astimezone(zone))  # fmt: skip
+    room = ctx.site.room(found.room_id)
+    name = room.name if room else found.room_id
+    start, end = found.start.astimezone(zone), found.end.astimezone(zone)
+    return texts.text(lang, "link.when", room=name, start=start, end=end)
 
 
 def _page(
@@ -78,149 +102,117 @@ def _page(
     return render(request, TEMPLATE, lang, status, purpose=purpose, **(shown | values))
 
 
-def _refused(request: Request, lang: str, purpose: str, shown: _Shown) -> Response:
-    return _page(request, lang, purpose, status=shown.status, problem=str(shown))
+def _ask(
+    request: Request, ctx: ServerContext, session: Session, token: str, purpose: links.Purpose,
+    asking: Callable[[Target, str], str],
+) -> Response:  # fmt: skip
+    """The GET page: what the link would do and its button, or why it cannot."""
+    lang = page_lang(request, request.query_params.get("lang"))
+    try:
+        found, lang = _target(request, ctx, session, token, purpose)
+        ask = asking(found, lang)
+    except _Shown as shown:
+        return _page(request, lang, purpose, status=shown.status, problem=str(shown))
+    return _page(request, lang, purpose, what=_when(ctx, lang, found), ask=ask, token=token)
+
+
+def _act(
+    request: Request, ctx: CtxDep, session: Session, token: str, purpose: links.Purpose,
+    doing: Callable[[Target, str, datetime], _Done],
+) -> Response:  # fmt: skip
+    """The POST: do what the link is for, in one transaction, and say what came of it."""
+    lang = page_lang(request, request.query_params.get("lang"))
+    try:
+        with session.begin():
+            found, lang = _target(request, ctx, session, token, purpose)
+            done = doing(found, lang, ctx.clock())
+    except _Shown as shown:
+        return _page(request, lang, purpose, status=shown.status, problem=str(shown))
+    if done.event is not None:
+        ctx.events.publish(done.event)
+    what = _when(ctx, lang, found)
+    if done.refused:
+        return _page(request, lang, purpose, status=409, what=what, problem=done.said)
+    return _page(request, lang, purpose, what=what, message=done.said)
+
+
+def _audit(session: Session, found: Target, action: str, now: datetime, **detail: object) -> None:
+    audit.record(session, actor=f"mail-link:member:{found.member_id}", action=action,
+                 target=str(found.id), detail=detail, now=now)  # fmt: skip
 
 
 # -- cancel -------------------------------------------------------------------------------
 
 
-def _booking(session: Session, ctx: ServerContext, token: str, lang: str) -> models.Booking:
-    booking = session.get(models.Booking, _subject(ctx, token, "cancel", lang))
-    if booking is None:
-        raise _Shown(texts.text(lang, "link.bad"), 400)
-    return booking
-
-
-def _not_booked(lang: str, booking: models.Booking) -> _Shown:
+def _not_booked(lang: str, booking: Target) -> _Shown:
     status = texts.text(lang, f"desk.status.{booking.status}")
     return _Shown(texts.text(lang, "link.cancel.gone", status=status), 409)
 
 
 @router.get("/m/cancel")
 def cancel_page(
-    request: Request,
-    ctx: CtxDep,
-    session: ReadSession,
-    token: TokenQuery = "",
-    lang: LangQuery = None,
+    request: Request, ctx: CtxDep, session: ReadSession, token: TokenQuery = ""
 ) -> Response:
     """What the link would cancel, and the button; nothing changes."""
-    lang = page_lang(request, lang)
-    try:
-        booking = _booking(session, ctx, token, lang)
-        lang = _lang(request, session, booking.member_id)
+
+    def asking(booking: Target, lang: str) -> str:
         if booking.status != "booked":
             raise _not_booked(lang, booking)
-    except _Shown as shown:
-        return _refused(request, lang, "cancel", shown)
-    what = _when(ctx, lang, booking.room_id, booking.start, booking.end)
-    return _page(
-        request, lang, "cancel", what=what, ask=texts.text(lang, "link.cancel.ask"), token=token
-    )
+        return texts.text(lang, "link.cancel.ask")
+
+    return _ask(request, ctx, session, token, "cancel", asking)
 
 
 @router.post("/m/cancel")
-def cancel(
-    request: Request,
-    ctx: CtxDep,
-    session: WriteSession,
-    form: FormDep,
-    lang: LangQuery = None,
-) -> Response:
+def cancel(request: Request, ctx: CtxDep, session: WriteSession, form: FormDep) -> Response:
     """Cancel the booking the link is for, once."""
-    lang = page_lang(request, lang)
-    now = ctx.clock()
-    token = form.get("token")
-    try:
-        with session.begin():
-            booking = _booking(session, ctx, token, lang)
-            lang = _lang(request, session, booking.member_id)
-            try:
-                booking, event = freed.cancel_booking(
-                    session, site=ctx.site, booking_id=booking.id, now=now, by="api"
-                )
-            except Conflict:
-                raise _not_booked(lang, booking) from None
-            audit.record(session, actor=f"mail-link:member:{booking.member_id}",
-                         action="booking.cancel", target=str(booking.id),
-                         detail={"room_id": booking.room_id}, now=now)  # fmt: skip
-    except _Shown as shown:
-        return _refused(request, lang, "cancel", shown)
-    ctx.events.publish(event)
-    what = _when(ctx, lang, booking.room_id, booking.start, booking.end)
-    return _page(request, lang, "cancel", what=what, message=texts.text(lang, "link.cancel.done"))
+
+    def doing(booking: Target, lang: str, now: datetime) -> _Done:
+        try:
+            _, event = freed.cancel_booking(
+                session, site=ctx.site, booking_id=booking.id, now=now, by="api"
+            )
+        except Conflict:
+            raise _not_booked(lang, booking) from None
+        _audit(session, booking, "booking.cancel", now, room_id=booking.room_id)
+        return _Done(texts.text(lang, "link.cancel.done"), event=event)
+
+    return _act(request, ctx, session, form.get("token"), "cancel", doing)
 
 
 # -- accept -------------------------------------------------------------------------------
 
 
-def _offer(session: Session, ctx: ServerContext, token: str, lang: str) -> models.Offer:
-    offer = session.get(models.Offer, _subject(ctx, token, "accept", lang))
-    if offer is None:
-        raise _Shown(texts.text(lang, "link.bad"), 400)
-    return offer
-
-
 @router.get("/m/accept")
 def accept_page(
-    request: Request,
-    ctx: CtxDep,
-    session: ReadSession,
-    token: TokenQuery = "",
-    lang: LangQuery = None,
+    request: Request, ctx: CtxDep, session: ReadSession, token: TokenQuery = ""
 ) -> Response:
     """The offered room and its deadline, and the button; nothing changes."""
-    lang = page_lang(request, lang)
-    try:
-        offer = _offer(session, ctx, token, lang)
-        lang = _lang(request, session, offer.member_id)
+
+    def asking(offer: Target, lang: str) -> str:
+        assert isinstance(offer, models.Offer)
         if offer.status != "offered" or offer.expires_at <= ctx.clock():
             raise _Shown(texts.text(lang, "link.accept.gone"), 409)
-    except _Shown as shown:
-        return _refused(request, lang, "accept", shown)
-    zone = ZoneInfo(ctx.site.site.timezone)
-    ask = texts.text(lang, "link.accept.ask", by=offer.expires_at.astimezone(zone))
-    what = _when(ctx, lang, offer.room_id, offer.start, offer.end)
-    return _page(request, lang, "accept", what=what, ask=ask, token=token)
+        zone = ZoneInfo(ctx.site.site.timezone)
+        return texts.text(lang, "link.accept.ask", by=offer.expires_at.astimezone(zone))
+
+    return _ask(request, ctx, session, token, "accept", asking)
 
 
 @router.post("/m/accept")
-def accept(
-    request: Request,
-    ctx: CtxDep,
-    session: WriteSession,
-    form: FormDep,
-    lang: LangQuery = None,
-) -> Response:
-    """Book the offered room, once."""
-    lang = page_lang(request, lang)
-    now = ctx.clock()
-    token = form.get("token")
-    try:
-        with session.begin():
-            offer = _offer(session, ctx, token, lang)
-            lang = _lang(request, session, offer.member_id)
-            got = _accepted(session, ctx, offer, lang, now)
-            if isinstance(got, models.Booking):
-                audit.record(session, actor=f"mail-link:member:{offer.member_id}",
-                             action="offer.accept", target=str(offer.id),
-                             detail={"booking_id": got.id}, now=now)  # fmt: skip
-    except _Shown as shown:
-        return _refused(request, lang, "accept", shown)
-    what = _when(ctx, lang, offer.room_id, offer.start, offer.end)
-    if not isinstance(got, models.Booking):  # the room was taken: the lapse is committed
-        return _page(request, lang, "accept", status=409, what=what,
-                     problem=texts.text(lang, "link.accept.taken"))  # fmt: skip
-    return _page(request, lang, "accept", what=what, message=texts.text(lang, "link.accept.done"))
+def accept(request: Request, ctx: CtxDep, session: WriteSession, form: FormDep) -> Response:
+    """Book the offered room, once; a room taken meanwhile lapses the offer (committed)."""
 
+    def doing(offer: Target, lang: str, now: datetime) -> _Done:
+        try:
+            got = offers.accept_or_lapse(session, site=ctx.site, offer_id=offer.id, now=now)
+        except Forbidden:
+            raise _Shown(texts.text(lang, "link.accept.refused"), 403) from None
+        except DomainError:  # lapsed, or accepted already
+            raise _Shown(texts.text(lang, "link.accept.gone"), 409) from None
+        if isinstance(got, offers.RoomTaken):
+            return _Done(texts.text(lang, "link.accept.taken"), refused=True)
+        _audit(session, offer, "offer.accept", now, booking_id=got.id)
+        return _Done(texts.text(lang, "link.accept.done"))
 
-def _accepted(
-    session: Session, ctx: ServerContext, offer: models.Offer, lang: str, now: datetime
-) -> models.Booking | offers.RoomTaken:
-    try:
-        return offers.accept_or_lapse(session, site=ctx.site, offer_id=offer.id, now=now)
-    except Forbidden:
-        raise _Shown(texts.text(lang, "link.accept.refused"), 403) from None
-    except DomainError:  # lapsed, or accepted already
-        raise _Shown(texts.text(lang, "link.accept.gone"), 409) from None
+    return _act(request, ctx, session, form.get("token"), "accept", doing)

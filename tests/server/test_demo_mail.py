@@ -10,14 +10,12 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from support.clock import Clock
 from support.factories import api_booking, api_member
 from support.signin import sign_in_with_token
-from support.smtp import mail_context, send_queued, smtp_server
+from support.smtp import send_queued
 
 from server.app import create_app
 from server.context import ServerContext
-from server.settings import Settings
 from spacehub.banner import Running, banner
 from spacehub.demomail import MailCatcher, install
 from spacehub.seed import DEMO_MEMBERS, demo_email, seed, seed_member_accounts
@@ -27,22 +25,12 @@ START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def mailbox() -> Iterator[MailCatcher]:
-    with smtp_server() as catcher:
-        yield catcher
-
-
-@pytest.fixture
-def demo(settings: Settings, clock: Clock, mailbox: MailCatcher) -> Iterator[TestClient]:
+def demo(mail_ctx: ServerContext, mailbox: MailCatcher) -> Iterator[TestClient]:
     """An app as the demo builds it: mail to its own SMTP server, /demo/mail installed."""
-    ctx = mail_context(settings, clock, mailbox.url)
-    app = create_app(ctx.settings, ctx=ctx, mqtt=False)
+    app = create_app(mail_ctx.settings, ctx=mail_ctx, mqtt=False)
     install(app, mailbox)
-    try:
-        with TestClient(app) as client:
-            yield client
-    finally:
-        ctx.close()
+    with TestClient(app) as client:
+        yield client
 
 
 def test_staff_read_the_caught_mail_and_download_its_ics(

@@ -5,7 +5,6 @@ an SMTP URL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,18 +31,9 @@ START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # 13:00 in Warsaw; the clock sa
 
 
 @pytest.fixture
-def mailbox() -> Iterator[MailCatcher]:
-    with smtp_server() as catcher:
-        yield catcher
-
-
-@pytest.fixture
-def ctx(settings: Settings, clock: Clock, mailbox: MailCatcher) -> Iterator[ServerContext]:
-    context = mail_context(settings, clock, mailbox.url)
-    try:
-        yield context
-    finally:
-        context.close()
+def ctx(mail_ctx: ServerContext) -> ServerContext:
+    """The tests' server context, its mail sent to `mailbox` (conftest.py)."""
+    return mail_ctx
 
 
 def member(client: TestClient, admin: Headers, lang: str, email: str = "ala@example.org") -> int:

@@ -4,7 +4,6 @@ for the other action or expired is refused with a page, never a 500."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -13,12 +12,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from support.clock import Clock
 from support.factories import api_booking, api_member, row
-from support.smtp import mail_context, send_queued, smtp_server
+from support.smtp import send_queued
 
 from server.context import ServerContext
 from server.db import models
 from server.notify import links
-from server.settings import Settings
 from server.waitlist import entries
 from spacehub.demomail import MailCatcher
 
@@ -27,18 +25,9 @@ START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # 13:00 in Warsaw; the clock sa
 
 
 @pytest.fixture
-def mailbox() -> Iterator[MailCatcher]:
-    with smtp_server() as catcher:
-        yield catcher
-
-
-@pytest.fixture
-def ctx(settings: Settings, clock: Clock, mailbox: MailCatcher) -> Iterator[ServerContext]:
-    context = mail_context(settings, clock, mailbox.url)
-    try:
-        yield context
-    finally:
-        context.close()
+def ctx(mail_ctx: ServerContext) -> ServerContext:
+    """The tests' server context, its mail sent to `mailbox` (conftest.py)."""
+    return mail_ctx
 
 
 def link_in(ctx: ServerContext, mailbox: MailCatcher, to: str, path: str) -> str:
