@@ -15,6 +15,7 @@ The mail is kept in memory, newest first, up to `KEEP` messages. The tests' SMTP
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from dataclasses import dataclass
@@ -84,6 +85,8 @@ class MailCatcher:
         return f"smtp://{HOST}:{self.port}"
 
     def start(self) -> None:
+        # aiosmtpd logs every connection at INFO: not news in the demo's log
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
         self._controller.start()
 
     def stop(self) -> None:

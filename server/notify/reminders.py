@@ -3,8 +3,9 @@ calls `remind_starts` every pass (server.adapters.scheduler).
 
 A booking still `booked` whose start is within `bookings.remind_before_start` is marked
 (`start_reminded_at`, by a conditional UPDATE, so two replicas never both remind) and its
-mail queued, once. Not the check-in reminder before a no-show release (`reminded_at`,
-server.noshows.release).
+mail queued, once; one made within that time already is marked without a mail (its
+confirmation, just sent, has the same cancel link). Not the check-in reminder before a
+no-show release (`reminded_at`, server.noshows.release).
 
     remind_starts(session, site=site, now=now)   # the ids of the bookings reminded
 """
@@ -25,7 +26,8 @@ BATCH = 100
 
 def remind_starts(session: Session, *, site: SiteConfig, now: datetime) -> list[int]:
     """Remind the holders of bookings starting within the site's `remind_before_start`
-    of `now` that were not reminded yet; the ids of those reminded."""
+    of `now` that were not reminded yet (and were booked before that window); the ids of
+    those reminded."""
     B = models.Booking
     ahead = timedelta(seconds=site.bookings.remind_before_start)
     due = session.scalars(
@@ -50,7 +52,7 @@ def remind_starts(session: Session, *, site: SiteConfig, now: datetime) -> list[
         if marked.rowcount != 1:  # type: ignore[attr-defined]
             continue  # another replica reminded it, or it was cancelled meanwhile
         booking = session.get(B, booking_id)
-        if booking is not None:
+        if booking is not None and booking.created_at <= booking.start - ahead:
             mails.start_reminder(session, booking, now=now)
             reminded.append(booking_id)
     return reminded

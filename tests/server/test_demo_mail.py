@@ -81,4 +81,4 @@ def test_the_banner_names_the_mail_page(tmp_path: Path) -> None:
     assert "/demo/mail" not in banner(run)
     shown = banner(replace(run, mail="smtp://127.0.0.1:2525"))
     assert "http://127.0.0.1:8123/demo/mail" in shown and "smtp://127.0.0.1:2525" in shown
-    assert "ewa@example.org" in shown
+    assert "anna@example.org" in shown

@@ -206,6 +206,17 @@ def test_the_reminder_before_the_start_is_sent_once_with_a_cancel_link(
     assert reminder.booking_id == booking["id"]
 
 
+def test_a_booking_made_within_the_reminder_time_gets_no_second_mail(
+    client: TestClient, admin: Headers, ctx: ServerContext, clock: Clock
+) -> None:
+    clock.now = START - timedelta(hours=1)
+    booking = api_booking(client, admin, member(client, admin, "en"), START)
+    with ctx.writes() as s, s.begin():
+        assert remind_starts(s, site=ctx.site, now=clock.now) == []
+    assert row(ctx, models.Booking, booking["id"]).start_reminded_at == clock.now
+    assert [m.kind for m in mails(ctx)] == ["confirmation"]  # with its cancel link
+
+
 def test_a_no_show_release_is_mailed_with_the_cancel_of_its_event(
     client: TestClient, admin: Headers, ctx: ServerContext, clock: Clock, mailbox: MailCatcher
 ) -> None:
