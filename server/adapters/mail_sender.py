@@ -53,7 +53,11 @@ class MailSender:
         """One pass: every mail due now, sent or counted as failed."""
         ctx = self.ctx
         return send_due(
-            ctx.writes, target=self.target, mail_from=ctx.settings.mail_from, now=ctx.clock()
+            ctx.reads,
+            ctx.writes,
+            target=self.target,
+            mail_from=ctx.settings.mail_from,
+            now=ctx.clock(),
         )
 
     def _run(self) -> None:

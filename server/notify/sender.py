@@ -7,7 +7,7 @@ sends it outside any transaction, then marks it `sent`, or counts the failure: d
 after 1 minute, 5, 30, 2 hours, 6 hours, and `failed` for good after the sixth attempt,
 its last error kept for staff (GET /api/mail, /reception/mail).
 
-    send_due(ctx.writes, target=smtp_target(url), mail_from="hub@example.org", now=now)
+    send_due(ctx.reads, ctx.writes, target=smtp_target(url), mail_from="hub@x.org", now=now)
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ class SendReport:
 
 
 def send_due(
+    reads: sessionmaker[Session],
     writes: sessionmaker[Session],
     *,
     target: SmtpTarget,
@@ -63,9 +64,10 @@ def send_due(
     send: Deliver = deliver,
 ) -> SendReport:
     """Send up to `limit` mails due at `now`, oldest first; each claimed, sent and marked
-    on its own, so one failing address never holds back the others."""
+    on its own, so one failing address never holds back the others. Looking for due mail
+    takes no write lock (`reads`): most passes find none."""
     report = SendReport()
-    with writes() as session:
+    with reads() as session:
         due = session.execute(
             select(M.id, M.attempts)
             .where(M.state == "pending", M.due_at <= now)
