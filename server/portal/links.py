@@ -108,11 +108,12 @@ def _ask(
 ) -> Response:  # fmt: skip
     """The GET page: what the link would do and its button, or why it cannot."""
     lang = page_lang(request, request.query_params.get("lang"))
+    found: Target | None = None
     try:
         found, lang = _target(request, ctx, session, token, purpose)
         ask = asking(found, lang)
     except _Shown as shown:
-        return _page(request, lang, purpose, status=shown.status, problem=str(shown))
+        return _refused(request, ctx, lang, purpose, shown, found)
     return _page(request, lang, purpose, what=_when(ctx, lang, found), ask=ask, token=token)
 
 
@@ -122,18 +123,29 @@ def _act(
 ) -> Response:  # fmt: skip
     """The POST: do what the link is for, in one transaction, and say what came of it."""
     lang = page_lang(request, request.query_params.get("lang"))
+    found: Target | None = None
     try:
         with session.begin():
             found, lang = _target(request, ctx, session, token, purpose)
             done = doing(found, lang, ctx.clock())
     except _Shown as shown:
-        return _page(request, lang, purpose, status=shown.status, problem=str(shown))
+        return _refused(request, ctx, lang, purpose, shown, found)
     if done.event is not None:
         ctx.events.publish(done.event)
     what = _when(ctx, lang, found)
     if done.refused:
         return _page(request, lang, purpose, status=409, what=what, problem=done.said)
     return _page(request, lang, purpose, what=what, message=done.said)
+
+
+def _refused(
+    request: Request, ctx: ServerContext, lang: str, purpose: str, shown: _Shown,
+    found: Target | None,
+) -> Response:  # fmt: skip
+    """Why the link does nothing: the page says what it was about when the token was
+    good (a booking no longer booked), else only that the link does not work."""
+    what = _when(ctx, lang, found) if found is not None else None
+    return _page(request, lang, purpose, status=shown.status, what=what, problem=str(shown))
 
 
 def _audit(session: Session, found: Target, action: str, now: datetime, **detail: object) -> None:
