@@ -86,6 +86,7 @@ def create_app(
     from server.dashboard import install as install_dashboard
     from server.openapi import install as install_openapi
     from server.portal import router as portal
+    from server.portal.links import router as mail_links
 
     settings = settings or Settings()
 
@@ -113,6 +114,10 @@ def create_app(
             )
             notices = PolicyNotices(context, ingest.client)
             services = [ingest, notices, app.state.sensors, scheduler]
+            if context.settings.smtp_url:  # unset: mail stays queued, visible to staff
+                from server.adapters.mail_sender import MailSender
+
+                services.append(MailSender(context))
         for service in services:
             service.start()
         try:
@@ -132,6 +137,7 @@ def create_app(
     app.include_router(router)
     install_dashboard(app)
     app.include_router(portal)
+    app.include_router(mail_links)
     install_openapi(app)
 
     @app.exception_handler(DomainError)

@@ -14,6 +14,8 @@ from server.db.engine import make_engine, make_sessions, migrate
 from server.db.inventory import sync_site
 from server.db.meta import ensure_meta
 from server.live.events import EventBus
+from server.notify.links import link_key
+from server.notify.mails import SETUP, MailSetup
 from server.settings import Settings
 from server.site import SiteConfig, load_site
 
@@ -45,6 +47,14 @@ class ServerContext:
             ensure_meta(session)
             sync_site(session, site)
         card_key = settings.resolve_card_key()
+        # what the mail domain needs besides the database, given with every writer session
+        mail = MailSetup(
+            site=site,
+            public_url=settings.public_url,
+            mail_from=settings.mail_from,
+            link_key=link_key(card_key),
+        )
+        writes.configure(info={SETUP: mail})
         policy = PolicyCache(site)
         events = EventBus()
         return cls(

@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from protocol.fields import ConfigFileError, program_file
 from protocol.files import private_file, write_private
+from server.notify.smtp import smtp_target
 
 DEFAULT_DATABASE_URL = "sqlite:///var/spacehub.db"
 
@@ -44,6 +45,13 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            smtp_target(value)  # a clear error at start, not at the first mail
+        return value
 
     def sqlite_path(self) -> Path | None:
         """The database file, for a SQLite URL."""

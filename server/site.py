@@ -133,6 +133,7 @@ class BookingRules(_Model):
     horizon: float = 90 * 86400.0  # how far ahead a booking may start
     max_occurrences: int = Field(default=26, ge=1, le=200)  # of a weekly repeat
     reminder_before: float = 300.0  # before the release, remind the holder
+    remind_before_start: float = 2 * 3600.0  # e-mail the holder, with a cancel link
     offer_hold: float = 600.0  # how long a waitlist offer is held
     no_show_limit: int = Field(default=3, ge=1)  # strikes in `no_show_window`...
     no_show_window: float = 30 * 86400.0
@@ -143,6 +144,7 @@ class BookingRules(_Model):
         "max_length",
         "horizon",
         "reminder_before",
+        "remind_before_start",
         "offer_hold",
         "no_show_window",
         "no_show_suspension",

@@ -11,7 +11,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from spacehub.seed import DEMO_MEMBERS
+from spacehub.seed import DEMO_MEMBERS, demo_email
 from spacehub.tap import default_mqtt_url
 
 
@@ -29,6 +29,7 @@ class Running:
     keys: bool = False  # Enter in the terminal shows the banner again
     staff: tuple[str, str] | None = None  # the demo receptionist's e-mail and password
     panels: tuple[tuple[str, str], ...] = ()  # each bookable room's name and panel path
+    mail: str | None = None  # the demo's own SMTP server (its mail at /demo/mail)
 
 
 def program() -> str:
@@ -86,13 +87,21 @@ def banner(run: Running) -> str:
     staff = (
         f"\n  staff:     {run.staff[0]} / {run.staff[1]} (sign in at {base}/)" if run.staff else ""
     )
+    mail = (
+        f"\n  mail:      {base}/demo/mail (staff: what its SMTP server at {run.mail} got)"
+        "\n             a member signs in by a link mailed there: "
+        + ", ".join(demo_email(m) for m in DEMO_MEMBERS[1:3])
+        + ", ..."
+        if run.mail
+        else ""
+    )
     again = f"Enter or `kill -USR1 {os.getpid()}`" if run.keys else f"`kill -USR1 {os.getpid()}`"
     return f"""
 spacehub demo: PiasecznoHUB
   dashboard: {base}/
   sign in:   {base}/login?token={run.token}
   token:     {run.token}{staff}
-  API:       {base}/docs
+  API:       {base}/docs{mail}
   broker:    {run.broker_name} at {run.broker_url}{note}
   data:      {run.data_dir}{data}
 

@@ -46,6 +46,8 @@ from spacehub.broker import (
 )
 from spacehub.building import DEVICE_CONFIGS, Building, start_devices
 from spacehub.console import Console
+from spacehub.demomail import MailCatcher
+from spacehub.demomail import install as install_mailbox
 from spacehub.errors import CliError
 from spacehub.seed import (
     DEMO_MEMBERS,
@@ -55,6 +57,7 @@ from spacehub.seed import (
     DemoMember,
     demo_site,
     seed,
+    seed_member_accounts,
     seed_staff,
     staff_password,
 )
@@ -150,10 +153,13 @@ def _start(
     except BrokerStartError as exc:
         raise CliError(str(exc)) from None
     stack.callback(broker.stop)
+    catcher = start_mail_catcher(stack)
     settings = Settings(
         database_url=f"sqlite:///{data_dir}/{DATABASE}",
         site_config=SITE_CONFIG,
         admin_token=os.environ.get("SPACEHUB_ADMIN_TOKEN") or secrets.token_urlsafe(24),
+        public_url=os.environ.get("SPACEHUB_PUBLIC_URL") or f"http://127.0.0.1:{args.http_port}",
+        **({"smtp_url": catcher.url} if catcher else {}),
         **(accounts.server if accounts else {"mqtt_url": broker.url}),
     )
     ctx = ServerContext.create(settings, site=demo_site(args.no_show_grace))
@@ -161,6 +167,7 @@ def _start(
     seeded = seed(ctx, traffic=args.traffic)
     password = staff_password(data_dir)
     seed_staff(ctx, password=password)
+    seed_member_accounts(ctx)
     if accounts:
         building = start_devices(ctx, None, data_dir, config_dir=accounts.devices)
     else:
@@ -168,7 +175,10 @@ def _start(
     stack.callback(building.stop)
     # Stopped before the devices: a demo that stops is not nine devices gone offline to
     # alert staff about (their goodbyes wait in the server's session for its next start).
-    http = HttpServer(create_app(settings, ctx=ctx), port=args.http_port, access_log=args.verbose)
+    app = create_app(settings, ctx=ctx)
+    if catcher is not None:
+        install_mailbox(app, catcher)
+    http = HttpServer(app, port=args.http_port, access_log=args.verbose)
     stack.callback(http.stop)
     http.start()
     gateway = Gateway(
@@ -201,6 +211,7 @@ def _start(
             secure_folder=accounts.folder if accounts else None,
             keys=keys,
             panels=panel_links(ctx),
+            mail=catcher.url if catcher else None,
         )
     )
     http.open()
@@ -215,6 +226,17 @@ def panel_links(ctx: ServerContext) -> tuple[tuple[str, str], ...]:
                 room, _ = roomkeys.panel_key(session, site=ctx.site, room_id=config.id)
                 links.append((config.name, roomkeys.panel_path(room.id, room.panel_key or "")))
     return tuple(links)
+
+
+def start_mail_catcher(stack: ExitStack) -> MailCatcher | None:
+    """The demo's own SMTP server (its mail shown at /demo/mail), unless
+    SPACEHUB_SMTP_URL names a real one."""
+    if os.environ.get("SPACEHUB_SMTP_URL"):
+        return None
+    catcher = MailCatcher()
+    catcher.start()
+    stack.callback(catcher.stop)
+    return catcher
 
 
 def reset(data_dir: Path) -> bool:

@@ -43,6 +43,11 @@ DEMO_MEMBERS = [
 ]
 
 
+def demo_email(demo: DemoMember) -> str:
+    """A demo member's e-mail address: their first name at example.org."""
+    return demo.name.split()[0].lower() + "@example.org"
+
+
 def demo_site(no_show_grace: float | None) -> SiteConfig:
     """The demo site, with `--no-show-grace` applied."""
     site = load_site(SITE_CONFIG)
@@ -91,6 +96,22 @@ def seed_staff(ctx: ServerContext, *, password: str) -> None:
             accounts.update_user(session, user_id=user.id, changes={"password": password})
 
 
+def seed_member_accounts(ctx: ServerContext) -> list[str]:
+    """A member account (no password: they sign in by e-mailed link) for each member with
+    an e-mail address and no account yet; their addresses. Run at every start, so a
+    database of an earlier demo gets them too."""
+    now = ctx.clock()
+    made = []
+    with ctx.writes() as session, session.begin():
+        for member in members.list_members(session, limit=1000):
+            if not member.email or accounts.find_by_email(session, member.email) is not None:
+                continue
+            accounts.create_user(session, email=member.email, name=member.name, role="member",
+                                 member_id=member.id, now=now)  # fmt: skip
+            made.append(member.email)
+    return made
+
+
 def seed_bookings(ctx: ServerContext, session: Session, now: datetime) -> None:
     """Bookings that make the day visible: one about to start that nobody will come to
     (released after the no-show grace), one in progress, one this evening."""
@@ -118,7 +139,7 @@ def seed_bookings(ctx: ServerContext, session: Session, now: datetime) -> None:
 def seed_members(ctx: ServerContext, session: Session, now: datetime) -> None:
     """The demo members with their cards, plans and (for one) a suspension."""
     for demo in DEMO_MEMBERS:
-        email = demo.name.split()[0].lower() + "@example.org"
+        email = demo_email(demo)
         member = members.create_member(
             session, name=demo.name, category=demo.category, email=email, site=ctx.site
         )

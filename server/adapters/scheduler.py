@@ -24,6 +24,7 @@ from server.adapters.rejections import LOG_EVERY_S, LogEvery
 from server.adapters.writehealth import transient
 from server.noshows import release
 from server.noshows.release import SweepReport
+from server.notify.reminders import remind_starts
 from server.occupancy.tick import tick
 from server.people import gdpr, logins
 from server.waitlist import offers
@@ -83,8 +84,9 @@ class Scheduler:
             self._thread = None
 
     def run_once(self) -> SweepReport:
-        """One pass: the release sweep, then the waitlist's offers, then occupancy's tick,
-        each committed alone so a failing waitlist never holds back a release."""
+        """One pass: the release sweep, then the waitlist's offers, the reminders before
+        bookings' starts (e-mailed), then occupancy's tick, each committed alone so a
+        failing waitlist never holds back a release."""
         ctx = self.ctx
         with ctx.writes() as session, session.begin():
             report = release.sweep(session, site=ctx.site, now=ctx.clock())
@@ -94,6 +96,11 @@ class Scheduler:
                 offers.expire_offers(session, site=ctx.site, now=ctx.clock())
         except Exception as exc:
             self._failed("expiring waitlist offers failed", exc)
+        try:
+            with ctx.writes() as session, session.begin():
+                remind_starts(session, site=ctx.site, now=ctx.clock())
+        except Exception as exc:
+            self._failed("the reminders before bookings' starts failed", exc)
         self._tick_occupancy()
         self._purge_daily()
         if self.on_report is not None and (report.changed_policy or report.reminded):

@@ -1,9 +1,9 @@
-"""`GET /api/mail`: mail waiting to be sent (sign-in links, for now), for staff to see
-until mail is sent by e-mail."""
+"""`GET /api/mail`: every mail to members and staff with its state (pending, sent,
+failed), attempts and last error, newest first, for staff to see what reached people."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
@@ -24,8 +24,14 @@ class MailOut(BaseModel):
     subject: str
     body: str
     member_id: int | None
+    booking_id: int | None
+    attachment_name: str | None
     state: str
+    attempts: int
+    last_error: str | None
     created_at: ResponseTime
+    due_at: ResponseTime
+    sent_at: ResponseTime | None
 
     @classmethod
     def of(cls, mail: models.Mail) -> MailOut:
@@ -37,14 +43,22 @@ class MailOut(BaseModel):
             subject=mail.subject,
             body=mail.body,
             member_id=mail.member_id,
+            booking_id=mail.booking_id,
+            attachment_name=mail.attachment_name,
             state=mail.state,
+            attempts=mail.attempts,
+            last_error=mail.last_error,
             created_at=mail.created_at,
+            due_at=mail.due_at,
+            sent_at=mail.sent_at,
         )
 
 
 @router.get("/mail")
-def pending_mail(
-    session: ReadSession, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+def list_mail(
+    session: ReadSession,
+    state: Literal["pending", "sent", "failed"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[MailOut]:
-    """Mail not sent yet, newest first."""
-    return [MailOut.of(m) for m in outbox.pending(session, limit=limit)]
+    """Mail, newest first; `state` keeps one state only."""
+    return [MailOut.of(m) for m in outbox.listed(session, state=state, limit=limit)]

@@ -23,6 +23,7 @@ from protocol.hours import WEEKDAYS, within_one_span
 from server.bookings.store import Interval, insert_booking, lock_room, overlapping
 from server.db import models
 from server.errors import Conflict, Forbidden, Invalid
+from server.notify import mails
 from server.site import Room, SiteConfig
 from server.timefmt import format_utc
 
@@ -53,7 +54,11 @@ def create_booking(
     _check_times(site, room, request.start, request.end)
     _check_window(site, request.start, now)
     _check_request(session, request, now=now)
-    return _insert(session, site=site, request=request, span=(request.start, request.end), now=now)
+    booking = _insert(
+        session, site=site, request=request, span=(request.start, request.end), now=now
+    )
+    mails.booking_confirmed(session, [booking], now=now)
+    return booking
 
 
 @dataclass(frozen=True)
@@ -109,10 +114,12 @@ def create_series(
             conflicts,
         )
     series_id = secrets.token_hex(8)
-    return [
+    made = [
         _insert(session, site=site, request=request, span=span, now=now, series_id=series_id)
         for span in occurrences
     ]
+    mails.booking_confirmed(session, made, now=now)
+    return made
 
 
 def audit_detail(made: Sequence[models.Booking]) -> dict[str, object]:

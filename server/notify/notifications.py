@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.db import models
+from server.notify import mails
 from server.notify.texts import Phrase, pick, text
 from server.site import Language
 
@@ -44,6 +45,7 @@ def notify(
         created_at=now,
     )
     session.add(note)
+    mails.notice_mail(session, note, params, now=now)  # some notices go by mail too
     return note
 
 

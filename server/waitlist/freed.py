@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from server.bookings import lifecycle
 from server.db import models
 from server.live.kinds import BookingEvent, By
+from server.notify import mails
 from server.notify.notifications import notify
 from server.site import SiteConfig
 from server.waitlist import offers
@@ -61,6 +62,7 @@ def cancel_booking(
     time, if any is left, to the first member waiting for the room: the booking and the
     event to publish once the transaction has committed."""
     booking, event = lifecycle.cancel_booking(session, booking_id=booking_id, now=now, by=by)
+    mails.booking_cancelled(session, booking, now=now)
     free_slot(
         session, site=site, room_id=booking.room_id, span=(booking.start, booking.end), now=now
     )

@@ -14,6 +14,7 @@ from server.bookings.rules import check_may_book
 from server.bookings.store import insert_booking, overlapping
 from server.db import models
 from server.errors import Conflict, NotFound
+from server.notify import mails
 from server.notify.notifications import notify
 from server.site import Room, SiteConfig
 
@@ -118,6 +119,7 @@ def accept(session: Session, *, site: SiteConfig, offer_id: int, now: datetime) 
     if entry is not None:
         entry.status = "booked"
     session.flush()
+    mails.booking_confirmed(session, [booking], now=now)
     return booking
 
 

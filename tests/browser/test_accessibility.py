@@ -53,6 +53,8 @@ PAGES = [
         ready="#panel-now[data-status]",
         sizes=("phone", "tablet", "tablet-portrait"),
     ),
+    Checked("mail", "/reception/mail", signed_in=True, ready="main h2"),
+    Checked("mail-link", "/m/cancel", signed_in=False, ready="main h2"),
 ]
 
 

@@ -18,10 +18,12 @@ with warnings.catch_warnings():
 from support.app import client_on
 from support.clock import Clock as FakeClock
 from support.database import migrated_database
+from support.smtp import mail_context, smtp_server
 
 from server.context import ServerContext
 from server.settings import Settings
 from server.site import load_site
+from spacehub.demomail import MailCatcher
 
 ADMIN_TOKEN = "admin-token-0123456789abcdef"
 GATEWAY_TOKEN = "gateway-token-0123456789abcdef"
@@ -74,3 +76,21 @@ def admin() -> dict[str, str]:
 @pytest.fixture
 def gateway() -> dict[str, str]:
     return {"Authorization": f"Bearer {GATEWAY_TOKEN}"}
+
+
+@pytest.fixture
+def mailbox() -> Iterator[MailCatcher]:
+    """A real SMTP server (aiosmtpd on a free port) that keeps what it is sent."""
+    with smtp_server() as catcher:
+        yield catcher
+
+
+@pytest.fixture
+def mail_ctx(settings: Settings, clock: FakeClock, mailbox: MailCatcher) -> Iterator[ServerContext]:
+    """A context whose mail goes to `mailbox`; a test module serves it to `client` with
+    its own `ctx` fixture returning it."""
+    context = mail_context(settings, clock, mailbox.url)
+    try:
+        yield context
+    finally:
+        context.close()
