@@ -118,9 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
         "prints the community outcome",
     )
     sim.add_argument("--days", type=_days, default=30, help="days to simulate (1-120)")
-    sim.add_argument(
-        "--no-show-rate", type=_rate, default=0.3, metavar="RATE", help="0 to 1 (0.3)"
-    )
+    sim.add_argument("--no-show-rate", type=_rate, default=0.3, metavar="RATE", help="0 to 1 (0.3)")
     sim.add_argument("--seed", type=int, default=1, help="the same seed, the same month")
     sim.add_argument("--json", action="store_true", help="print one JSON object")
 

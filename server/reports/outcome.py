@@ -66,7 +66,5 @@ def load_outcome(
     session: Session, *, site: SiteConfig, first_day: date, last_day: date, now: datetime
 ) -> Outcome:
     """The outcome of the local days `[first_day, last_day]` as of `now`, from the database."""
-    report = load_utilisation(
-        session, site=site, first_day=first_day, last_day=last_day, now=now
-    )
+    report = load_utilisation(session, site=site, first_day=first_day, last_day=last_day, now=now)
     return outcome_of(report)
