@@ -35,8 +35,9 @@ def offer_freed_slot(
     """Offer a freed [start, end) of a room to the first member waiting for a range in it.
 
     The entry's range must lie inside the freed one, not be over yet, be free of bookings
-    and of other offers right now; one that has begun is offered what is left of it. The member is told (server.notify); nothing is
-    booked until they accept. None when nobody waits for it."""
+    and of other offers right now; one that has begun is offered what is left of it. The
+    member is told (server.notify); nothing is booked until they accept. None when nobody
+    waits for it."""
     room = site.room(room_id)
     if room is None or not room.bookable:
         return None
