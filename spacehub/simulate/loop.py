@@ -15,6 +15,7 @@ import itertools
 import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 
 from protocol.messages import Reason
 from server.bookings.store import current_booking
@@ -80,16 +81,14 @@ class Loop:
 
     def plan(self, month: Month) -> None:
         """Queue everything the population means to do."""
-        people = {p.key: p for p in month.people}
         for series in month.series:
-            self.at(self.world.now, lambda s=series: self._book_series(s))
+            self.at(self.world.now, partial(self._book_series, series))
         for want in month.wants:
-            self.at(max(want.asks_at, self.world.now), lambda w=want: self._ask(w))
+            self.at(max(want.asks_at, self.world.now), partial(self._ask, want))
         for walk in month.walk_ins:
-            self.at(walk.at, lambda w=walk: self._walk_in(w.person, w.first_room, w.stays))
+            self.at(walk.at, partial(self._walk_in, walk.person, walk.first_room, walk.stays))
         for cow in month.coworking:
-            assert people[cow.person].plan is not None
-            self.at(cow.at, lambda c=cow: self._cowork(c.person))
+            self.at(cow.at, partial(self._cowork, cow.person))
 
     def _book_series(self, series: habits.Series) -> None:
         made = self.world.book_series(
@@ -194,7 +193,7 @@ class Loop:
                 continue  # it lapses, and goes to the next member waiting
             hold = (offer.expires_at - self.world.now).total_seconds() / 60
             answers = timedelta(minutes=self.rng.uniform(1, max(1.0, hold - 1)))
-            self.at(self.world.now + answers, lambda o=offer: self._accept(o))
+            self.at(self.world.now + answers, partial(self._accept, offer))
 
     def _accept(self, offer: models.Offer) -> None:
         booking = self.world.accept(offer.id)

@@ -16,7 +16,6 @@ from server.reports.outcome import Hours, Outcome, load_outcome
 from server.reports.weeks import local_midnight
 from spacehub.simulate.world import World
 
-
 SOURCES = {"api": "booked ahead", "waitlist": "from the waitlist", "walk_in": "walk-ins"}
 
 

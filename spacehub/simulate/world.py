@@ -194,9 +194,10 @@ class World:
 
 
 @contextmanager
-def open_world(people: list[Person], *, now: datetime) -> Iterator[World]:
-    """The demo site's server on a fresh database in a temporary folder, with `people`
-    as members (cards, and plans for coworkers), its clock at `now`."""
+def open_world(site: SiteConfig, people: list[Person], *, now: datetime) -> Iterator[World]:
+    """The server of `site` (the demo site's, SITE_CONFIG) on a fresh database in a
+    temporary folder, with `people` as members (cards, and plans for coworkers), its
+    clock at `now`."""
     with TemporaryDirectory(prefix="spacehub-simulate-") as folder:
         settings = Settings(
             database_url=f"sqlite:///{Path(folder) / 'simulated.db'}",
@@ -204,7 +205,7 @@ def open_world(people: list[Person], *, now: datetime) -> Iterator[World]:
             card_key=CARD_KEY,
         )
         clock = SimClock(now)
-        ctx = ServerContext.create(settings, clock=clock)
+        ctx = ServerContext.create(settings, clock=clock, site=site)
         ctx.access.monotonic = clock.monotonic
         try:
             ids: dict[str, int] = {}

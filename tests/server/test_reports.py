@@ -21,8 +21,10 @@ from server.api.reports import CSV_COLUMNS, utilisation_csv, utilisation_svg
 from server.context import ServerContext
 from server.db import models
 from server.errors import Invalid
+from server.reports.freed import nobody_came
 from server.reports.intervals import clip, hours, intersect, union
 from server.reports.occupied import CountSample, MotionSample, count_intervals, motion_intervals
+from server.reports.outcome import load_outcome
 from server.reports.utilisation import Span, room_week, utilisation
 from server.reports.weeks import check_range, closing_times, default_range, weeks
 
@@ -654,3 +656,65 @@ def test_the_report_page_shows_released_and_reused_hours(
         r"Business</th>\s*" + r"\s*".join([r"<td[^>]*>([\d.]+)</td>"] * 3), categories
     )
     assert business is not None and business.groups() == ("1.75", "1.75", "1.00")
+
+
+# --- the hours nobody came to: the rule, and the outcome summed from the database ---------
+
+
+@pytest.mark.parametrize(
+    ("status", "released_at", "now", "expected"),
+    [
+        # released by the sweep at its grace's end: all of it back to the pool
+        ("released", 10.25, 13, ((10.25, 12), (10.25, 12))),
+        # released late (a sweep that did not run for a while): back from then only
+        ("released", 11, 13, ((10.25, 12), (11, 12))),
+        # released by staff before it began (the holder called): counted from the grace
+        ("released", 9, 13, ((10.25, 12), (10.25, 12))),
+        # still booked after its grace: nobody came, and nothing went back
+        ("booked", None, 13, ((10.25, 12), None)),
+        # still inside its grace: its holder may come yet
+        ("booked", None, 10.1, (None, None)),
+        ("completed", None, 13, (None, None)),
+        ("checked_in", None, 11, (None, None)),
+        ("cancelled", None, 13, (None, None)),
+    ],
+)
+def test_nobody_came_counts_from_the_end_of_the_grace(
+    status: str, released_at: float | None, now: float, expected: tuple
+) -> None:
+    got = nobody_came(
+        status=status,
+        start=u(10),
+        end=u(12),
+        released_at=None if released_at is None else u(released_at),
+        grace=QUARTER,
+        now=u(now),
+    )
+    as_hours = tuple(None if i is None else (u(i[0]), u(i[1])) for i in expected)
+    assert got == as_hours
+
+
+def test_a_booking_shorter_than_its_grace_has_no_no_show_hours() -> None:
+    got = nobody_came(
+        status="released", start=u(10), end=u(10.2), released_at=u(10.2), grace=QUARTER, now=u(11)
+    )
+    assert got == (None, None)
+
+
+@pytest.mark.usefixtures("week_of_use")
+def test_the_outcome_sums_the_report(ctx: ServerContext, clock: FakeClock) -> None:
+    with ctx.reads() as s:
+        got = load_outcome(
+            s, site=ctx.site, first_day=date(2026, 3, 2), last_day=date(2026, 3, 8), now=clock.now
+        )
+    # the business's 10:15-12:00 released, 1 h of it walked into; the staff's Sunday
+    # booking still `booked` 23:15-24:00 in the week, never released
+    assert got.total.no_show == pytest.approx(2.5)
+    assert got.total.released == pytest.approx(1.75)
+    assert got.total.reused == pytest.approx(1.0)
+    assert got.total.released_share == pytest.approx(0.7)
+    assert got.total.reused_share == pytest.approx(1 / 1.75)
+    assert got.by_category["business"].released_share == pytest.approx(1.0)
+    assert got.by_category["staff"].released_share == 0.0
+    assert got.by_category["resident"].reused_share == 0.0  # nothing released: no share
+    assert got.by_room["sala-a"].reused == pytest.approx(1.0)
