@@ -15,7 +15,6 @@ from protocol.files import write_private
 from server.bookings.lifecycle import check_in
 from server.bookings.store import insert_booking
 from server.context import ServerContext
-from server.db import models
 from server.people import accounts, members
 from server.site import SiteConfig, load_site
 
@@ -119,48 +118,23 @@ def seed_bookings(ctx: ServerContext, session: Session, now: datetime) -> None:
 def seed_members(ctx: ServerContext, session: Session, now: datetime) -> None:
     """The demo members with their cards, plans and (for one) a suspension."""
     for demo in DEMO_MEMBERS:
-        member = enrol(
-            session,
-            site=ctx.site,
-            card_key=ctx.card_key,
-            name=demo.name,
-            category=demo.category,
-            card=demo.card,
-            plan=demo.plan,
-            valid=(now - timedelta(days=30), now + timedelta(days=365)),
-            email=demo.name.split()[0].lower() + "@example.org",
+        email = demo.name.split()[0].lower() + "@example.org"
+        member = members.create_member(
+            session, name=demo.name, category=demo.category, email=email, site=ctx.site
         )
+        members.add_card(session, card_key=ctx.card_key, member_id=member.id, uid=demo.card)
+        if demo.plan:
+            members.add_membership(
+                session,
+                site=ctx.site,
+                member_id=member.id,
+                plan=demo.plan,
+                valid_from=now - timedelta(days=30),
+                valid_until=now + timedelta(days=365),
+            )
         if demo.suspended:
             members.update_member(
                 session,
                 member_id=member.id,
                 changes={"suspended_until": now + timedelta(days=7)},
             )
-
-
-def enrol(
-    session: Session,
-    *,
-    site: SiteConfig,
-    card_key: str,
-    name: str,
-    category: str,
-    card: str,
-    plan: str | None,
-    valid: tuple[datetime, datetime],
-    email: str | None = None,
-) -> models.Member:
-    """A member with a card and, given one, a plan valid over `valid` (the demo's people,
-    and the simulated month's)."""
-    member = members.create_member(session, name=name, category=category, email=email, site=site)
-    members.add_card(session, card_key=card_key, member_id=member.id, uid=card)
-    if plan:
-        members.add_membership(
-            session,
-            site=site,
-            member_id=member.id,
-            plan=plan,
-            valid_from=valid[0],
-            valid_until=valid[1],
-        )
-    return member

@@ -27,10 +27,10 @@ from server.context import ServerContext
 from server.db import models
 from server.errors import Conflict, Forbidden, Invalid
 from server.occupancy.readings import Reading, record_readings
+from server.people import members
 from server.settings import Settings
 from server.site import SiteConfig
 from server.waitlist import entries, freed, offers
-from spacehub.seed import enrol
 from spacehub.simulate.habits import Person
 
 SITE_CONFIG = Path(__file__).resolve().parents[2] / "firmware_configs" / "sites" / "piaseczno.toml"
@@ -211,17 +211,7 @@ def open_world(site: SiteConfig, people: list[Person], *, now: datetime) -> Iter
             ids: dict[str, int] = {}
             with ctx.writes() as session, session.begin():
                 for p in people:
-                    made = enrol(
-                        session,
-                        site=ctx.site,
-                        card_key=CARD_KEY,
-                        name=p.name,
-                        category=p.category,
-                        card=p.card,
-                        plan=p.plan,
-                        valid=(now - timedelta(days=1), now + timedelta(days=400)),
-                    )
-                    ids[p.key] = made.id
+                    ids[p.key] = _enrol(session, ctx.site, p, now=now)
             yield World(
                 ctx=ctx,
                 clock=clock,
@@ -231,3 +221,13 @@ def open_world(site: SiteConfig, people: list[Person], *, now: datetime) -> Iter
             )
         finally:
             ctx.close()
+
+
+def _enrol(session: Session, site: SiteConfig, person: Person, *, now: datetime) -> int:
+    """A member with their card, and a coworker's plan from the day before `now`: the id."""
+    made = members.create_member(session, name=person.name, category=person.category, site=site)
+    members.add_card(session, card_key=CARD_KEY, member_id=made.id, uid=person.card)
+    if person.plan is not None:
+        valid = {"valid_from": now - timedelta(days=1), "valid_until": now + timedelta(days=400)}
+        members.add_membership(session, site=site, member_id=made.id, plan=person.plan, **valid)
+    return made.id
