@@ -32,6 +32,22 @@ def _port(text: str) -> int:
     return int(text)
 
 
+def _days(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 120:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of days (1-120)")
+    return int(text)
+
+
+def _rate(text: str) -> float:
+    try:
+        rate = float(text)
+    except ValueError:
+        rate = -1.0
+    if not 0.0 <= rate <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a rate from 0 to 1")
+    return rate
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="spacehub", description="Doors, rooms, bookings and occupancy of a community space."
@@ -95,6 +111,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tap.add_argument("--timeout", type=_duration, default=3.0)
     tap.add_argument("card")
+
+    sim = add(
+        "simulate",
+        help="a simulated month of the demo site through the server's own logic; "
+        "prints the community outcome",
+    )
+    sim.add_argument("--days", type=_days, default=30, help="days to simulate (1-120)")
+    sim.add_argument("--no-show-rate", type=_rate, default=0.3, metavar="RATE", help="0 to 1 (0.3)")
+    sim.add_argument("--seed", type=int, default=1, help="the same seed, the same month")
+    sim.add_argument("--json", action="store_true", help="print one JSON object")
 
     prov = add("provision", help="the broker's and every program's files for a site")
     prov.add_argument("--site-config", required=True, metavar="FILE")
@@ -252,6 +278,12 @@ def _tap(args: argparse.Namespace) -> int:
     return send_tap(args)
 
 
+def _simulate(args: argparse.Namespace) -> int:
+    from spacehub.simulate.command import run_simulation
+
+    return run_simulation(args)
+
+
 def _provision(args: argparse.Namespace) -> int:
     from spacehub.provision import ProvisionError, run_provision
 
@@ -269,6 +301,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "sensor": _sensor,
     "broker": _broker,
     "tap": _tap,
+    "simulate": _simulate,
     "provision": _provision,
 }
 

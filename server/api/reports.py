@@ -84,7 +84,8 @@ class RoomHours(BaseModel):
     booked_hours: CategoryHours
     used_hours: UsedHours
     no_show_hours: CategoryHours
-    retaken_hours: CategoryHours
+    released_hours: CategoryHours
+    reused_hours: CategoryHours
 
     @classmethod
     def of(cls, room: reports.RoomWeek) -> RoomHours:
@@ -97,7 +98,8 @@ class RoomHours(BaseModel):
                 in_bookings=CategoryHours.of(room.used_in_bookings),
             ),
             no_show_hours=CategoryHours.of(room.no_show),
-            retaken_hours=CategoryHours.of(room.retaken),
+            released_hours=CategoryHours.of(room.released),
+            reused_hours=CategoryHours.of(room.reused),
         )
 
 
@@ -147,7 +149,8 @@ class UtilisationOut(BaseModel):
 def utilisation(
     session: ReadSession, ctx: CtxDep, first: FromDay = None, last: ToDay = None
 ) -> UtilisationOut:
-    """Per week and bookable room: booked, used, no-show and re-taken hours by category."""
+    """Per week and bookable room: booked, used, no-show, released and reused hours by
+    category."""
     return UtilisationOut.of(_load(session, ctx, first, last))
 
 
@@ -162,7 +165,8 @@ CSV_COLUMNS = (
     "booked_hours",
     "used_hours_in_bookings",
     "no_show_hours",
-    "retaken_hours",
+    "released_hours",
+    "reused_hours",
     "used_hours_room_total",
 )
 
@@ -190,7 +194,8 @@ def utilisation_csv(report: reports.Utilisation) -> bytes:
                         f"{room.booked[category]:.2f}",
                         f"{room.used_in_bookings[category]:.2f}",
                         f"{room.no_show[category]:.2f}",
-                        f"{room.retaken[category]:.2f}",
+                        f"{room.released[category]:.2f}",
+                        f"{room.reused[category]:.2f}",
                         f"{room.used_total:.2f}",
                     )
                 )

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from protocol.policy import Category
 from server.db import models
+from server.reports.freed import nobody_came, reused
 from server.reports.intervals import Interval, clip, hours, intersect, union
 from server.reports.occupied import CountSample, MotionSample, count_intervals, motion_intervals
 from server.reports.weeks import Week, check_range, closing_times, local_midnight, weeks
@@ -38,6 +39,8 @@ class Span:
     source: str
     start: datetime
     end: datetime
+    no_show: Interval | None = None  # nobody came: from its grace's end (`freed`)
+    released: Interval | None = None  # the part of that given back to the pool
 
     @classmethod
     def of(
@@ -50,12 +53,23 @@ class Span:
         start: datetime,
         end: datetime,
         completed_at: datetime | None = None,
+        released_at: datetime | None = None,
+        grace: timedelta = timedelta(0),
+        now: datetime | None = None,
     ) -> Span:
         """A booking's span; a completed one ends when it was completed, if that was
-        before its end (a walk-in that ended because the room stood vacant)."""
+        before its end (a walk-in that ended because the room stood vacant). With `now`,
+        the hours nobody came to and those released (`freed.nobody_came`, its `grace`)."""
         if status == "completed" and completed_at is not None:
             end = max(start, min(end, completed_at))
-        return cls(room_id, category, status, source, start, end)
+        no_show, released = (
+            (None, None)
+            if now is None
+            else nobody_came(
+                status=status, start=start, end=end, released_at=released_at, grace=grace, now=now
+            )
+        )
+        return cls(room_id, category, status, source, start, end, no_show, released)
 
     @property
     def interval(self) -> Interval:
@@ -76,7 +90,8 @@ class RoomWeek:
     used_total: float = 0.0
     used_in_bookings: dict[str, float] = field(default_factory=_by_category)
     no_show: dict[str, float] = field(default_factory=_by_category)
-    retaken: dict[str, float] = field(default_factory=_by_category)
+    released: dict[str, float] = field(default_factory=_by_category)
+    reused: dict[str, float] = field(default_factory=_by_category)
 
 
 @dataclass
@@ -119,9 +134,12 @@ def room_week(
             out.booked[span.category] += hours(inside)
         if span.status in HOLDING:
             out.used_in_bookings[span.category] += hours(intersect(occupied, inside))
-        if span.status == "released":
-            out.no_show[span.category] += hours(inside)
-            out.retaken[span.category] += hours(intersect(retakers, inside))
+        if span.no_show is not None:
+            out.no_show[span.category] += hours(clip([span.no_show], start, end))
+        if span.released is not None:
+            released = clip([span.released], start, end)
+            out.released[span.category] += hours(released)
+            out.reused[span.category] += reused(released, retakers)
     return out
 
 
@@ -205,15 +223,39 @@ def load_utilisation(
         first_day=first_day,
         last_day=last_day,
         rooms=rooms,
-        spans=_spans(session, room_ids=room_ids, start=start, end=end),
+        spans=_spans(
+            session,
+            room_ids=room_ids,
+            start=start,
+            end=end,
+            grace=timedelta(seconds=site.access.no_show_grace),
+            now=now,
+        ),
         occupied=occupied,
     )
 
 
-def _spans(session: Session, *, room_ids: list[str], start: datetime, end: datetime) -> list[Span]:
+def _spans(
+    session: Session,
+    *,
+    room_ids: list[str],
+    start: datetime,
+    end: datetime,
+    grace: timedelta,
+    now: datetime,
+) -> list[Span]:
     B, M = models.Booking, models.Member
     rows = session.execute(
-        select(B.room_id, M.category, B.status, B.source, B.start, B.end, B.completed_at)
+        select(
+            B.room_id,
+            M.category,
+            B.status,
+            B.source,
+            B.start,
+            B.end,
+            B.completed_at,
+            B.released_at,
+        )
         .join(M, M.id == B.member_id)
         .where(
             B.room_id.in_(room_ids),
@@ -231,8 +273,11 @@ def _spans(session: Session, *, room_ids: list[str], start: datetime, end: datet
             start=b_start,
             end=b_end,
             completed_at=completed_at,
+            released_at=released_at,
+            grace=grace,
+            now=now,
         )  # fmt: skip
-        for room_id, category, status, source, b_start, b_end, completed_at in rows
+        for room_id, category, status, source, b_start, b_end, completed_at, released_at in rows
     ]
 
 

@@ -39,11 +39,13 @@ def free_slot(
     span: tuple[datetime, datetime],
     now: datetime,
 ) -> models.Offer | None:
-    """What is left after `now` of a booking's [start, end) of a room is free: offer it to
-    the first member waiting for it. The offer made, or None (nothing left, nobody
+    """A booking's [start, end) of a room is free from `now`: offer it to the first member
+    waiting for a range inside it, even one that has begun (a no-show's slot is freed
+    after its grace, when the time its waiting members wanted has started: they are
+    offered the rest, `offers.accept`). The offer made, or None (nothing left, nobody
     waiting, or the offer failed: logged, undone, and the caller's change stands)."""
-    start, end = max(span[0], now), span[1]
-    if end <= start:
+    start, end = span
+    if end <= max(start, now):
         return None
     try:
         with session.begin_nested():

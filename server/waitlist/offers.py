@@ -36,8 +36,9 @@ def offer_freed_slot(
     """Offer a freed [start, end) of a room to the first member waiting for a range in it.
 
     The entry's range must lie inside the freed one, not be over yet, be free of bookings
-    and of other offers right now. The member is told (server.notify); nothing is
-    booked until they accept. None when nobody waits for it."""
+    and of other offers right now; one that has begun is offered what is left of it. The
+    member is told (server.notify); nothing is booked until they accept. None when nobody
+    waits for it."""
     room = site.room(room_id)
     if room is None or not room.bookable:
         return None
@@ -74,8 +75,9 @@ def offer_freed_slot(
 
 
 def accept(session: Session, *, site: SiteConfig, offer_id: int, now: datetime) -> models.Booking:
-    """Book the offered room for the member: Conflict when the offer lapsed, was accepted
-    already, or the room was taken meanwhile.
+    """Book the offered room for the member, from the offer's start or from now if that
+    has passed (so the no-show grace runs from the acceptance): Conflict when the offer
+    lapsed, was accepted already, or the room was taken meanwhile.
 
     When the room was taken, the offer is marked expired and the entry waits again, and
     RoomTaken is raised: the caller commits those changes before answering."""
@@ -103,7 +105,7 @@ def accept(session: Session, *, site: SiteConfig, offer_id: int, now: datetime) 
                 site=site,
                 room_id=offer.room_id,
                 member_id=offer.member_id,
-                start=offer.start,
+                start=max(offer.start, now),
                 end=offer.end,
                 now=now,
                 source="waitlist",
@@ -229,7 +231,7 @@ def _make_offer(
     params = offer_params(
         site=site,
         room_name=room.name,
-        start=entry.start,
+        start=max(entry.start, now),
         end=entry.end,
         deadline=offer.expires_at,
         now=now,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -20,8 +21,10 @@ from server.api.reports import CSV_COLUMNS, utilisation_csv, utilisation_svg
 from server.context import ServerContext
 from server.db import models
 from server.errors import Invalid
+from server.reports.freed import nobody_came
 from server.reports.intervals import clip, hours, intersect, union
 from server.reports.occupied import CountSample, MotionSample, count_intervals, motion_intervals
+from server.reports.outcome import load_outcome
 from server.reports.utilisation import Span, room_week, utilisation
 from server.reports.weeks import check_range, closing_times, default_range, weeks
 
@@ -185,13 +188,18 @@ def test_people_still_in_at_the_end_count_until_then() -> None:
 
 
 def span(category: str, status: str, start: float, end: float, source: str = "api") -> Span:
-    return Span(
+    """A booking's span as the report reads it a day later; a released one was released
+    by the sweep when its grace ended."""
+    return Span.of(
         room_id="sala-a",
         category=category,
         status=status,
         source=source,
         start=u(start),
         end=u(end),
+        released_at=u(start) + QUARTER if status == "released" else None,
+        grace=QUARTER,
+        now=u(48),
     )
 
 
@@ -210,8 +218,12 @@ def test_room_week_splits_hours_by_category() -> None:
     assert got.booked == {"resident": 2, "ngo": 2, "business": 2, "staff": 0}
     assert got.used_total == 3.0
     assert got.used_in_bookings == {"resident": 1, "ngo": 0.5, "business": 0, "staff": 0}
-    assert got.no_show == {"resident": 0, "ngo": 0, "business": 2, "staff": 0}
-    assert got.retaken == {"resident": 0, "ngo": 0, "business": 1, "staff": 0}
+    # nobody came from 12:15 (the grace's end) to 14:00; released then; the NGO's walk-in
+    # used 12:30-13:30 of it again. The NGO's booking still `booked` after its grace (no
+    # sweep released it) counts too, from 23:15, and nothing of it was released.
+    assert got.no_show == {"resident": 0, "ngo": 0.75, "business": 1.75, "staff": 0}
+    assert got.released == {"resident": 0, "ngo": 0, "business": 1.75, "staff": 0}
+    assert got.reused == {"resident": 0, "ngo": 0, "business": 1, "staff": 0}
 
 
 def test_a_walk_in_that_ended_early_counts_until_it_ended() -> None:
@@ -385,16 +397,22 @@ def test_a_week_of_use_as_json(client: TestClient, admin: Headers) -> None:
             # the meeting's 70 minutes and the walk-in's 45; the workshop's 135
             "in_bookings": {**by_category(1.92, 2.25, 0, 0), "total": 4.17},
         },
-        "no_show_hours": by_category(0, 0, 2, 0),
-        "retaken_hours": by_category(0, 0, 1, 0),  # the walk-in's hour of it
+        # the business's no-show from the end of its grace: released then, and the
+        # walk-in's hour of it used again
+        "no_show_hours": by_category(0, 0, 1.75, 0),
+        "released_hours": by_category(0, 0, 1.75, 0),
+        "reused_hours": by_category(0, 0, 1, 0),
     }
     assert sala_b == {
         "room_id": "sala-b",
         "name": "Sala konferencyjna B",
         "booked_hours": by_category(0, 0, 0, 2),  # 1 h + Sunday's last hour
         "used_hours": {"total": 0.75, "in_bookings": by_category(0, 0, 0, 0.75)},
-        "no_show_hours": by_category(0, 0, 0, 0),
-        "retaken_hours": by_category(0, 0, 0, 0),
+        # Sunday's booking, still `booked` a month on: nobody came after 23:15, and no
+        # sweep gave it back
+        "no_show_hours": by_category(0, 0, 0, 0.75),
+        "released_hours": by_category(0, 0, 0, 0),
+        "reused_hours": by_category(0, 0, 0, 0),
     }
 
 
@@ -470,10 +488,10 @@ def test_csv_download(client: TestClient, admin: Headers) -> None:
     table = {(r[2], r[4]): r for r in rows[1:]}
     assert table["sala-a", "business"] == [
         "2026-W10", "2026-03-02", "sala-a", "Sala warsztatowa A", "business",
-        "2.00", "0.00", "2.00", "1.00", "4.42",
+        "2.00", "0.00", "1.75", "1.75", "1.00", "4.42",
     ]  # fmt: skip
     assert table["sala-a", "resident"][5:7] == ["3.00", "1.92"]
-    assert table["sala-b", "staff"][5:] == ["2.00", "0.75", "0.00", "0.00", "0.75"]
+    assert table["sala-b", "staff"][5:] == ["2.00", "0.75", "0.75", "0.00", "0.00", "0.75"]
     assert response.content.endswith(b"\r\n")
 
 
@@ -517,8 +535,8 @@ def test_svg_chart_is_well_formed_and_labelled(client: TestClient, admin: Header
     # every bar says what it is and how much, so colour is never the only key
     assert "Zarezerwowane: 8,00 h" in texts
     assert "Wykorzystane (czujniki): 4,42 h" in texts
-    assert "Nieobecności: 2,00 h" in texts
-    assert "Nieobecności: 0,00 h" in texts  # Sala B has none: a label and no bar
+    assert "Nieobecności: 1,75 h" in texts
+    assert "Nieobecności: 0,75 h" in texts  # Sala B's Sunday booking
     fills = {r.get("fill") for r in root.iter(f"{SVG}rect")}
     assert {"url(#p-booked)", "url(#p-used)", "url(#p-no-show)"} <= fills
 
@@ -615,3 +633,88 @@ def test_motion_seen_a_minute_ago_counts_until_now_not_the_vacancy_timeout(
     assert sala_a["used_hours"]["total"] == round(10 / 60, 2)
     assert sala_a["used_hours"]["in_bookings"]["ngo"] == round(10 / 60, 2)
     assert sala_a["booked_hours"]["ngo"] == round(130 / 60, 2)  # booked time is a plan: all
+
+
+# --- what went back to the pool: the reception desk's page --------------------------------
+
+
+@pytest.mark.usefixtures("week_of_use")
+def test_the_report_page_shows_released_and_reused_hours(
+    client: TestClient, admin: Headers
+) -> None:
+    page = client.get("/reception/reports?from=2026-03-02&to=2026-03-08&lang=en", headers=admin)
+    assert page.status_code == 200, page.text
+    week = page.text.split('id="week-2026-W10"')[1].split("</table>")[0]
+    assert "Released to others (h)</th>" in week and "Used again (h)</th>" in week
+    cells = r"Sala warsztatowa A</th>\s*" + r"\s*".join([r"<td[^>]*>([\d.]+)</td>"] * 6)
+    found = re.search(cells, week)
+    assert found is not None
+    # booked, used, used in bookings, no-show, released, reused
+    assert found.groups() == ("8.00", "4.42", "4.17", "1.75", "1.75", "1.00")
+    categories = page.text.split('id="rep-categories"')[1].split("</table>")[0]
+    business = re.search(
+        r"Business</th>\s*" + r"\s*".join([r"<td[^>]*>([\d.]+)</td>"] * 3), categories
+    )
+    assert business is not None and business.groups() == ("1.75", "1.75", "1.00")
+
+
+# --- the hours nobody came to: the rule, and the outcome summed from the database ---------
+
+
+@pytest.mark.parametrize(
+    ("status", "released_at", "now", "expected"),
+    [
+        # released by the sweep at its grace's end: all of it back to the pool
+        ("released", 10.25, 13, ((10.25, 12), (10.25, 12))),
+        # released late (a sweep that did not run for a while): back from then only
+        ("released", 11, 13, ((10.25, 12), (11, 12))),
+        # released by staff before it began (the holder called): counted from the grace
+        ("released", 9, 13, ((10.25, 12), (10.25, 12))),
+        # still booked after its grace: nobody came, and nothing went back
+        ("booked", None, 13, ((10.25, 12), None)),
+        # still inside its grace: its holder may come yet
+        ("booked", None, 10.1, (None, None)),
+        ("completed", None, 13, (None, None)),
+        ("checked_in", None, 11, (None, None)),
+        ("cancelled", None, 13, (None, None)),
+    ],
+)
+def test_nobody_came_counts_from_the_end_of_the_grace(
+    status: str, released_at: float | None, now: float, expected: tuple
+) -> None:
+    got = nobody_came(
+        status=status,
+        start=u(10),
+        end=u(12),
+        released_at=None if released_at is None else u(released_at),
+        grace=QUARTER,
+        now=u(now),
+    )
+    as_hours = tuple(None if i is None else (u(i[0]), u(i[1])) for i in expected)
+    assert got == as_hours
+
+
+def test_a_booking_shorter_than_its_grace_has_no_no_show_hours() -> None:
+    got = nobody_came(
+        status="released", start=u(10), end=u(10.2), released_at=u(10.2), grace=QUARTER, now=u(11)
+    )
+    assert got == (None, None)
+
+
+@pytest.mark.usefixtures("week_of_use")
+def test_the_outcome_sums_the_report(ctx: ServerContext, clock: FakeClock) -> None:
+    with ctx.reads() as s:
+        got = load_outcome(
+            s, site=ctx.site, first_day=date(2026, 3, 2), last_day=date(2026, 3, 8), now=clock.now
+        )
+    # the business's 10:15-12:00 released, 1 h of it walked into; the staff's Sunday
+    # booking still `booked` 23:15-24:00 in the week, never released
+    assert got.total.no_show == pytest.approx(2.5)
+    assert got.total.released == pytest.approx(1.75)
+    assert got.total.reused == pytest.approx(1.0)
+    assert got.total.released_share == pytest.approx(0.7)
+    assert got.total.reused_share == pytest.approx(1 / 1.75)
+    assert got.by_category["business"].released_share == pytest.approx(1.0)
+    assert got.by_category["staff"].released_share == 0.0
+    assert got.by_category["resident"].reused_share == 0.0  # nothing released: no share
+    assert got.by_room["sala-a"].reused == pytest.approx(1.0)

@@ -13,6 +13,7 @@ from server.bookings.store import insert_booking
 from server.context import ServerContext
 from server.db import models
 from server.errors import Conflict, Forbidden, Invalid
+from server.noshows.release import sweep
 from server.notify.texts import text
 from server.waitlist import entries as waitlist_entries
 from server.waitlist import offers as waitlist_offers
@@ -331,6 +332,26 @@ def test_accept_books_the_room_from_the_waitlist(ctx: ServerContext, clock: Fake
     assert (booking.start, booking.end, booking.status) == (*SLOT, "booked")
     [offer] = offers(ctx)
     assert (offer.status, offer.booking_id) == ("accepted", booking.id)
+    assert entry_status(ctx, entry) == "booked"
+
+
+def test_a_no_show_frees_the_rest_of_a_time_already_begun(
+    ctx: ServerContext, clock: FakeClock
+) -> None:
+    """Released after its grace, a no-show's slot is offered to the member waiting for
+    that very time; accepted, it is booked from the acceptance, whose grace it then has."""
+    holder, anna = add_member(ctx), add_member(ctx)
+    book(ctx, holder)
+    entry = join(ctx, anna)
+    clock.now = SLOT[0] + timedelta(minutes=15)  # the sweep releases the no-show
+    with ctx.writes() as s, s.begin():
+        report = sweep(s, site=ctx.site, now=clock.now)
+    [offer_id] = report.offered
+    [note] = notes(ctx, anna)
+    assert "13:15" in note.text_en  # offered from now, not from its start
+    clock.advance(minutes=4)
+    booking = accept(ctx, offer_id)
+    assert (booking.start, booking.end, booking.status) == (clock.now, SLOT[1], "booked")
     assert entry_status(ctx, entry) == "booked"
 
 

@@ -1,5 +1,6 @@
 """The reception desk's utilisation report: for a chosen range of local days, per week and
-room, booked, used, no-show and re-taken hours as tables, the same as a bar chart (SVG
+room, booked, used, no-show, released and reused hours as tables (and the last three by
+member category over the whole range), the same as a bar chart (SVG
 drawn on the server, with its title, description and a text label on every bar), and the
 link to the CSV download (`GET /api/reports/utilisation.csv`).
 
@@ -23,6 +24,7 @@ from server.errors import Invalid
 from server.notify.texts import text
 from server.reports import utilisation as reports
 from server.reports.chart import utilisation_svg
+from server.reports.outcome import outcome_of
 from server.reports.weeks import default_range
 
 router = APIRouter(prefix="/reception", include_in_schema=False, dependencies=[Staff])
@@ -39,7 +41,19 @@ class RoomLine:
     used: str
     used_in_bookings: str
     no_show: str
-    retaken: str
+    released: str
+    reused: str
+
+
+@dataclass(frozen=True)
+class CategoryLine:
+    """One member category's hours nobody came to, and what became of them, written as
+    the reader writes numbers."""
+
+    category: str
+    no_show: str
+    released: str
+    reused: str
 
 
 def _hours(value: float, lang: str) -> str:
@@ -53,8 +67,23 @@ def _line(room: reports.RoomWeek, lang: str) -> RoomLine:
         used=_hours(room.used_total, lang),
         used_in_bookings=_hours(sum(room.used_in_bookings.values()), lang),
         no_show=_hours(sum(room.no_show.values()), lang),
-        retaken=_hours(sum(room.retaken.values()), lang),
+        released=_hours(sum(room.released.values()), lang),
+        reused=_hours(sum(room.reused.values()), lang),
     )
+
+
+def _categories(report: reports.Utilisation, lang: str) -> list[CategoryLine]:
+    """The range's no-show, released and reused hours by the holder's category."""
+    by_category = outcome_of(report).by_category
+    return [
+        CategoryLine(
+            category=text(lang, f"category.{category}"),
+            no_show=_hours(hours.no_show, lang),
+            released=_hours(hours.released, lang),
+            reused=_hours(hours.reused, lang),
+        )
+        for category, hours in by_category.items()
+    ]
 
 
 def _days(desk: Desk, first: str | None, last: str | None) -> tuple[date, date]:
@@ -92,6 +121,7 @@ def report_page(
             first=first or "",
             last=last or "",
             weeks=[],
+            categories=[],
             chart=None,
             csv=None,
         )
@@ -103,6 +133,7 @@ def report_page(
         first=first_day.isoformat(),
         last=last_day.isoformat(),
         weeks=[(w.week, [_line(r, desk.lang) for r in w.rooms]) for w in report.weeks],
+        categories=_categories(report, desk.lang),
         # the SVG escapes every text it writes; the XML declaration stays out of HTML
         chart=Markup(svg.split("\n", 1)[1]),  # noqa: S704
         csv=f"/api/reports/utilisation.csv?{query}",

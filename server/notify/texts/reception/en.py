@@ -354,5 +354,14 @@ TEXTS: dict[str, str] = {
     "desk.rep.used": "Used (h)",
     "desk.rep.used_in": "Used in bookings (h)",
     "desk.rep.no_show": "No-show (h)",
-    "desk.rep.retaken": "No-show time taken again (h)",
+    # -- the community outcome: hours nobody came to, given back, used again --
+    "desk.rep.released": "Released to others (h)",
+    "desk.rep.reused": "Used again (h)",
+    "desk.rep.by_category": "Hours nobody came to, by member category",
+    "desk.rep.category": "Member category",
+    "desk.rep.freed_note": (
+        "No-show: hours of bookings nobody came to, from the end of the grace period. "
+        "Released: the part given back for others to book. Used again: the part of that "
+        "taken by a walk-in or from the waitlist."
+    ),
 }

@@ -375,5 +375,14 @@ TEXTS: dict[str, str] = {
     "desk.rep.used": "Wykorzystane (godz.)",
     "desk.rep.used_in": "Wykorzystane w rezerwacjach (godz.)",
     "desk.rep.no_show": "Nieobecności (godz.)",
-    "desk.rep.retaken": "Czas po nieobecnościach zajęty ponownie (godz.)",
+    # -- wynik dla społeczności: godziny, na które nikt nie przyszedł, oddane, użyte ponownie --
+    "desk.rep.released": "Zwolnione dla innych (godz.)",
+    "desk.rep.reused": "Użyte ponownie (godz.)",
+    "desk.rep.by_category": "Godziny, na które nikt nie przyszedł, według kategorii członków",
+    "desk.rep.category": "Kategoria członka",
+    "desk.rep.freed_note": (
+        "Nieobecności: godziny rezerwacji, na które nikt nie przyszedł, liczone od końca "
+        "czasu oczekiwania. Zwolnione: część oddana innym do rezerwacji. Użyte ponownie: "
+        "część zwolnionych zajęta przez wejście bez rezerwacji lub z listy oczekujących."
+    ),
 }
