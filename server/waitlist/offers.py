@@ -10,6 +10,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from protocol.bookingrules import may_book
+from server.bookings.quotas import check_quota
 from server.bookings.rules import check_may_book
 from server.bookings.store import insert_booking, overlapping
 from server.db import models
@@ -86,6 +87,7 @@ def accept(session: Session, *, site: SiteConfig, offer_id: int, now: datetime) 
     member = session.get(models.Member, offer.member_id)
     if member is not None:
         check_may_book(member, now)
+        check_quota(session, site=site, member=member, spans=[(offer.start, offer.end)])
     taken = session.execute(
         update(models.Offer)
         .where(models.Offer.id == offer.id, models.Offer.status == "offered")
