@@ -109,9 +109,7 @@ def check_quota(
         return
     # one member's bookings are counted and added one transaction at a time (PostgreSQL:
     # the member's row locked; SQLite's writer already serialises every writer)
-    session.execute(
-        select(models.Member.id).where(models.Member.id == member.id).with_for_update()
-    )
+    session.execute(select(models.Member.id).where(models.Member.id == member.id).with_for_update())
     zone = ZoneInfo(site.site.timezone)
     asked: dict[date, float] = {}
     for start, end in spans:

@@ -2,7 +2,8 @@
 
 | route | what |
 | --- | --- |
-| `GET /me/book?room=&start=YYYY-MM-DDTHH:MM[&end=]` | the form: the room and times, a title, attendees by e-mail, a weekly repeat |
+| `GET /me/book?room=&start=YYYY-MM-DDTHH:MM[&end=]` | the form: the room and times, a title, |
+| | attendees by e-mail, a weekly repeat |
 | `POST /me/book` | book for the member signed in (once, or weekly), then to my bookings |
 
 The booking is the domain's (server.bookings.rules): the same rules as the API's, the

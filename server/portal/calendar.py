@@ -4,7 +4,8 @@
 | --- | --- |
 | `GET /me/calendar` | the feed's link (its key made on first view) |
 | `POST /me/calendar/new` | a new link; the old one stops working |
-| `GET /api/me/calendar.ics?key=...` | the feed (RFC 5545); no sign-in, the key is the credential; 404 for any other key |
+| `GET /api/me/calendar.ics?key=...` | the feed (RFC 5545); no sign-in: the key is the |
+| | credential; 404 for any other key |
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from fastapi.responses import Response
 
 from server.bookings import member_calendar
 from server.deps import CtxDep, Members, ReadSession, WriteSession, audited
+from server.openapi import Error
 from server.portal.me import MeDep
 
 router = APIRouter(include_in_schema=False)
@@ -42,7 +44,11 @@ def new_link(me: MeDep, session: WriteSession) -> Response:
     return me.redirect("/me/calendar", done="new")
 
 
-@feed_router.get("/me/calendar.ics", response_class=Response)
+@feed_router.get(
+    "/me/calendar.ics",
+    response_class=Response,
+    responses={404: {"model": Error, "description": "no member's feed has this key"}},
+)
 def member_feed(
     session: ReadSession, ctx: CtxDep, key: Annotated[str | None, Query(max_length=128)] = None
 ) -> Response:

@@ -41,9 +41,7 @@ def home(request: Request, ctx: CtxDep, session: ReadSession, lang: LangQuery = 
     member = members.get_member(session, member_id=me.member_id)
     upcoming = [
         b
-        for b in store.list_bookings(
-            session, involving=me.member_id, start_from=me.now, limit=50
-        )
+        for b in store.list_bookings(session, involving=me.member_id, start_from=me.now, limit=50)
         if b.status in store.CURRENT
     ][:NEXT_BOOKINGS]
     open_offers = offers.list_offers(session, member_id=me.member_id, status="offered")
@@ -65,7 +63,11 @@ async def send_link(request: Request, ctx: CtxDep, lang: LangQuery = None) -> Re
     if "@" in email:
         with ctx.writes() as session, session.begin():
             logins.send_link(
-                session, email=email, site=ctx.site, base_url=ctx.settings.public_url, now=ctx.clock()
+                session,
+                email=email,
+                site=ctx.site,
+                base_url=ctx.settings.public_url,
+                now=ctx.clock(),
             )
     chosen = page_lang(request, lang)
     return RedirectResponse(url("/me/", chosen, sent=1), status_code=303)

@@ -191,7 +191,7 @@ def signed_in(request: Request, ctx: ServerContext, lang: str | None) -> Me | No
         principal = session_principal(request, ctx)
     if principal is None or principal.member_id is None:
         return None
-    chosen = lang if lang in texts.LANGS else None
+    chosen: str | None = lang if lang in texts.LANGS else None
     if chosen is None:
         with ctx.reads() as session:
             chosen = members.get_member(session, member_id=principal.member_id).lang

@@ -2,7 +2,7 @@
 
 | route | what |
 | --- | --- |
-| `GET /me/bookings` | the bookings the member holds or attends, upcoming and past, status in words |
+| `GET /me/bookings` | what the member holds or attends, upcoming and past, status in words |
 | `GET`/`POST /me/bookings/{id}/cancel` | are you sure? then cancel (holder only) |
 | `GET`/`POST /me/bookings/{id}/attendees` | add members by e-mail (holder only) |
 
@@ -42,9 +42,7 @@ def my_bookings(
     n: Annotated[int, Query(ge=0, le=1000)] = 1,
 ) -> Response:
     """Upcoming bookings (soonest first) and past ones (latest first)."""
-    found = store.list_bookings(
-        session, involving=me.member_id, start_from=me.now, limit=200
-    )
+    found = store.list_bookings(session, involving=me.member_id, start_from=me.now, limit=200)
     past = store.list_bookings(
         session,
         involving=me.member_id,
@@ -98,7 +96,12 @@ def cancel(booking_id: BookingId, me: MeDep, session: WriteSession) -> Response:
 
 
 def _attendees_page(
-    me: Me, line: lines.BookingLine, *, emails: str = "", error: str | None = None, status: int = 200
+    me: Me,
+    line: lines.BookingLine,
+    *,
+    emails: str = "",
+    error: str | None = None,
+    status: int = 200,
 ) -> Response:
     return me.render(
         "portal/attendees.html",

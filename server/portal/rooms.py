@@ -2,7 +2,9 @@
 
 | route | what |
 | --- | --- |
-| `GET /me/rooms?day=YYYY-MM-DD` | each bookable room (size, equipment, who may book it, the price an hour for the member), its hours that day: free ones lead to the booking form, taken ones to the waitlist |
+| `GET /me/rooms?day=YYYY-MM-DD` | each bookable room (size, equipment, who may book it, the |
+| | price an hour for the member) and its hours that day: a free one leads to the booking |
+| | form, a taken one to the waitlist |
 """
 
 from __future__ import annotations

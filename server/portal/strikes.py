@@ -2,7 +2,8 @@
 
 | route | what |
 | --- | --- |
-| `GET /me/strikes` | the rule in words (N no-shows within M days suspend booking for K days), my strikes that count now, and a suspension with its end |
+| `GET /me/strikes` | the rule in words (N no-shows within M days suspend booking for K |
+| | days), the member's strikes that count now, and a suspension with its end |
 """
 
 from __future__ import annotations

@@ -51,7 +51,9 @@ TEXTS: dict[str, str] = {
     "portal.wd.4": "Pt.",
     "portal.wd.5": "Sob.",
     "portal.wd.6": "Niedz.",
-    "portal.quota.week": "Twój limit: {limit} rezerwacji tygodniowo; w tym tygodniu zostało {left}.",
+    "portal.quota.week": (
+        "Twój limit: {limit} rezerwacji tygodniowo; w tym tygodniu zostało {left}."
+    ),
     # booking
     "portal.book.title": "Rezerwacja sali",
     "portal.book.day": "Dzień",
