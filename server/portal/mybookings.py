@@ -41,7 +41,7 @@ def my_bookings(
     done: Annotated[str | None, Query(max_length=16)] = None,
     n: Annotated[int, Query(ge=0, le=1000)] = 1,
 ) -> Response:
-    """Upcoming bookings (soonest first) and past ones (latest first)."""
+    """Upcoming bookings (soonest first; not those given up) and past ones (latest first)."""
     found = store.list_bookings(session, involving=me.member_id, start_from=me.now, limit=200)
     past = store.list_bookings(
         session,
@@ -54,7 +54,7 @@ def my_bookings(
     return me.render(
         "portal/bookings.html",
         page="bookings",
-        upcoming=[lines.booking_line(me, b) for b in found],
+        upcoming=[lines.booking_line(me, b) for b in found if b.status in store.CURRENT],
         past=[lines.booking_line(me, b) for b in reversed(ended)],
         done=done if done in DONE else None,
         n=n,
