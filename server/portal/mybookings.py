@@ -11,6 +11,7 @@ see a booking, only its holder changes it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated
 
@@ -61,21 +62,25 @@ def my_bookings(
     )
 
 
-def _mine(me: Me, session: ReadSession, booking_id: int) -> lines.BookingLine:
-    """The member's own booking (holder), or Forbidden / NotFound."""
-    booking = store.get_booking(session, booking_id=booking_id)
-    own(me.principal, booking.member_id)
-    return lines.booking_line(me, booking)
+def _mine(
+    me: Me, session: ReadSession, booking_id: int, page: Callable[[lines.BookingLine], Response]
+) -> Response:
+    """`page` of the member's own booking (as its holder); else the refusal (403 for
+    someone else's, 404 for none)."""
+    try:
+        booking = store.get_booking(session, booking_id=booking_id)
+        own(me.principal, booking.member_id)
+    except DomainError as exc:
+        return me.refused(exc)
+    return page(lines.booking_line(me, booking))
 
 
 @router.get("/{booking_id}/cancel")
 def cancel_form(booking_id: BookingId, me: MeDep, session: ReadSession) -> Response:
     """Are you sure? The booking and one button."""
-    try:
-        line = _mine(me, session, booking_id)
-    except DomainError as exc:
-        return me.refused(exc)
-    return me.render("portal/cancel.html", page="bookings", b=line, error=None)
+    return _mine(
+        me, session, booking_id, lambda b: me.render("portal/cancel.html", page="bookings", b=b)
+    )
 
 
 @router.post("/{booking_id}/cancel", dependencies=[Members])
@@ -117,11 +122,7 @@ def _attendees_page(
 @router.get("/{booking_id}/attendees")
 def attendees_form(booking_id: BookingId, me: MeDep, session: ReadSession) -> Response:
     """Who else may come: members' e-mail addresses."""
-    try:
-        line = _mine(me, session, booking_id)
-    except DomainError as exc:
-        return me.refused(exc)
-    return _attendees_page(me, line)
+    return _mine(me, session, booking_id, lambda b: _attendees_page(me, b))
 
 
 @router.post("/{booking_id}/attendees", dependencies=[Members])
@@ -139,10 +140,12 @@ def add_attendees(
             attendees.add_attendees(session, booking_id=booking_id, member_ids=ids, now=me.now)
             audited(me.request, session, "booking.attendees", booking_id, {"added": ids})
     except DomainError as exc:
+        error, status = me.explain(exc), exc.status
         with me.ctx.reads() as reader:
-            try:
-                line = _mine(me, reader, booking_id)
-            except DomainError as refused:
-                return me.refused(refused)
-        return _attendees_page(me, line, emails=typed, error=me.explain(exc), status=exc.status)
+            return _mine(
+                me,
+                reader,
+                booking_id,
+                lambda b: _attendees_page(me, b, emails=typed, error=error, status=status),
+            )
     return me.redirect("/me/bookings", done="attendees")

@@ -90,7 +90,7 @@ def test_rooms_show_free_and_taken_hours_with_price_and_quota(client, ctx, ola) 
     page = client.get("/me/rooms?day=2026-03-03&lang=en").text
     assert "Sala warsztatowa A" in page and "up to 12 people" in page and "projector" in page
     assert "free of charge" in page  # a resident's rate is 0
-    assert "Your limit: 10 h of bookings a week; 10 h left this week." in page
+    assert "Your limit: 10 h of bookings a week (10 h left this week)" in page
     free = "/me/book?room=sala-a&amp;start=2026-03-03T13:00"
     taken = "/me/waitlist/join?room=sala-a&amp;start=2026-03-03T14:00"
     assert free in page and taken in page

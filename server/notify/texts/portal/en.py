@@ -51,7 +51,7 @@ TEXTS: dict[str, str] = {
     "portal.wd.4": "Fri",
     "portal.wd.5": "Sat",
     "portal.wd.6": "Sun",
-    "portal.quota.week": "Your limit: {limit} of bookings a week; {left} left this week.",
+    "portal.quota.week": "Your limit: {limit} of bookings a week ({left} left this week)",
     # booking
     "portal.book.title": "Book a room",
     "portal.book.day": "Day",

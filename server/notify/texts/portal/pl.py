@@ -52,7 +52,7 @@ TEXTS: dict[str, str] = {
     "portal.wd.5": "Sob.",
     "portal.wd.6": "Niedz.",
     "portal.quota.week": (
-        "Twój limit: {limit} rezerwacji tygodniowo; w tym tygodniu zostało {left}."
+        "Twój limit: {limit} rezerwacji tygodniowo (w tym tygodniu zostało: {left})"
     ),
     # booking
     "portal.book.title": "Rezerwacja sali",
@@ -155,8 +155,8 @@ TEXTS: dict[str, str] = {
     # refusals
     "portal.refused.title": "Nie udało się",
     "portal.err.quota": (
-        "Twój limit to {limit} rezerwacji w tygodniu; w tygodniu od {week:%d.%m.%Y} zostało "
-        "{left}. Niczego nie zarezerwowano."
+        "Twój limit to {limit} rezerwacji w tygodniu, a w tygodniu od {week:%d.%m.%Y} zostało "
+        "{left} – niczego nie zarezerwowano."
     ),
     "portal.err.unknown_emails": (
         "Żaden członek nie ma adresu: {emails}. Sprawdź adres. Niczego nie zmieniono."

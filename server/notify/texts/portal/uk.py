@@ -51,7 +51,7 @@ TEXTS: dict[str, str] = {
     "portal.wd.4": "Пт",
     "portal.wd.5": "Сб",
     "portal.wd.6": "Нд",
-    "portal.quota.week": "Ваш ліміт: {limit} бронювань на тиждень; цього тижня залишилося {left}.",
+    "portal.quota.week": "Ваш ліміт: {limit} бронювань на тиждень (цього тижня залишилося: {left})",
     # booking
     "portal.book.title": "Бронювання зали",
     "portal.book.day": "День",
@@ -119,7 +119,7 @@ TEXTS: dict[str, str] = {
     "portal.join.submit": "Записати мене в список очікування",
     # notifications
     "portal.notes.title": "Сповіщення",
-    "portal.notes.none": "У вас немає сповіщень.",
+    "portal.notes.none": "У вас поки немає жодного сповіщення.",
     # the calendar link
     "portal.cal.title": "Мій календар",
     "portal.cal.intro": (
