@@ -3,6 +3,7 @@
 | route | what |
 | --- | --- |
 | `GET /me/` | signed in: offers to accept, the next bookings, the menu; else the sign-in form |
+| `GET /me/?room=ID` | (a door panel's QR code) signed in: that room's free hours |
 | `POST /me/signin/link` | e-mail me a sign-in link (the same answer for any address) |
 | `GET /me/static/portal.css` | the portal's style sheet |
 
@@ -11,7 +12,9 @@ back to `/me/`."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from server.bookings import store
@@ -29,9 +32,17 @@ NEXT_BOOKINGS = 5
 
 
 @router.get("/me/")
-def home(request: Request, ctx: CtxDep, session: ReadSession, lang: LangQuery = None) -> Response:
+def home(
+    request: Request,
+    ctx: CtxDep,
+    session: ReadSession,
+    lang: LangQuery = None,
+    room: Annotated[str | None, Query(max_length=64)] = None,
+) -> Response:
     """The member's front page; the sign-in form for anybody not signed in."""
     me = signed_in(request, ctx, lang)
+    if me is not None and room is not None and (found := ctx.site.room(room)) is not None:
+        return me.redirect("/me/rooms", room=found.id)
     if me is None:
         if session_principal(request, ctx) is not None:  # staff: their dashboard
             return RedirectResponse("/", status_code=303)

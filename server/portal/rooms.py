@@ -2,13 +2,14 @@
 
 | route | what |
 | --- | --- |
-| `GET /me/rooms?day=YYYY-MM-DD` | each bookable room (size, equipment, who may book it, the |
-| | price an hour for the member) and its hours that day: a free one leads to the booking |
+| `GET /me/rooms?day=YYYY-MM-DD[&room=ID]` | each bookable room (size, equipment, who may book it, |
+| | the price an hour for the member) and its hours that day: a free one leads to the booking |
 | | form, a taken one to the waitlist |
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -47,9 +48,16 @@ def chosen_day(value: str | None, today: date, last: date) -> date:
     return day if today <= day <= last else today
 
 
+def shown_rooms(rooms: Sequence[Room], asked: str | None) -> list[Room]:
+    """The bookable rooms, or only the one asked for when it is one of them."""
+    bookable = [r for r in rooms if r.bookable]
+    return [r for r in bookable if r.id == asked] or bookable
+
+
 @router.get("/me/rooms")
-def rooms(me: MeDep, session: ReadSession, day: DayQuery = None) -> Response:
-    """The rooms and their hours on a day (today unless chosen)."""
+def rooms(me: MeDep, session: ReadSession, day: DayQuery = None, room: DayQuery = None) -> Response:
+    """The rooms and their hours on a day (today unless chosen); one room when `room`
+    names a bookable one."""
     site, now = me.ctx.site, me.now
     last = (now + timedelta(seconds=site.bookings.horizon)).astimezone(me.zone).date()
     shown = chosen_day(day, me.today, last)
@@ -61,8 +69,7 @@ def rooms(me: MeDep, session: ReadSession, day: DayQuery = None) -> Response:
             hourly=pricing.price(site, member.category, hour_from, hour_from + timedelta(hours=1)),
             slots=day_slots(session, site=site, room_id=room.id, day=shown, now=now),
         )
-        for room in site.rooms
-        if room.bookable
+        for room in shown_rooms(site.rooms, room)
     ]
     at = datetime.combine(shown, datetime.min.time(), me.zone)
     return me.render(
@@ -73,6 +80,7 @@ def rooms(me: MeDep, session: ReadSession, day: DayQuery = None) -> Response:
         first=me.today,
         last=last,
         rooms=listed,
+        room=room if len(listed) == 1 and room else "",
         currency=site.site.currency,
         usage=quotas.usage(session, site=site, member=member, at=at),
     )

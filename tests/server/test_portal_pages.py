@@ -97,6 +97,15 @@ def test_rooms_show_free_and_taken_hours_with_price_and_quota(client, ctx, ola) 
     assert "/me/book?room=sala-a&amp;start=2026-03-03T14:00" not in page
 
 
+def test_a_door_panel_s_code_leads_to_its_room(client, ctx, ola) -> None:  # type: ignore[no-untyped-def]
+    moved = client.get("/me/?room=sala-b&lang=en", follow_redirects=False)
+    assert moved.headers["location"] == "/me/rooms?room=sala-b&lang=en"
+    page = client.get(moved.headers["location"]).text
+    assert "Sala konferencyjna B" in page and "Sala warsztatowa A" not in page
+    assert "All rooms" in page and 'href="/me/rooms?day=2026-03-03&amp;room=sala-b' in page
+    assert "Sala warsztatowa A" in client.get("/me/rooms?room=nowhere").text
+
+
 def test_booking_in_two_taps_then_cancelling(client, ctx, ola) -> None:  # type: ignore[no-untyped-def]
     form = client.get("/me/book?room=sala-a&start=2026-03-03T13:00&lang=en")
     assert form.status_code == 200

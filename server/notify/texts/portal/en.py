@@ -41,6 +41,7 @@ TEXTS: dict[str, str] = {
     "portal.rooms.price": "Your price",
     "portal.rooms.per_hour": "{price} {currency} an hour",
     "portal.rooms.free_of_charge": "free of charge",
+    "portal.rooms.all": "All rooms",
     "portal.rooms.free": "free",
     "portal.rooms.taken": "taken – wait",
     "portal.rooms.none": "No hours left to book on this day.",

@@ -41,6 +41,7 @@ TEXTS: dict[str, str] = {
     "portal.rooms.price": "Cena dla Ciebie",
     "portal.rooms.per_hour": "{price} {currency} za godzinę",
     "portal.rooms.free_of_charge": "bezpłatnie",
+    "portal.rooms.all": "Wszystkie sale",
     "portal.rooms.free": "wolne",
     "portal.rooms.taken": "zajęte – czekaj",
     "portal.rooms.none": "Tego dnia nie ma już godzin do zarezerwowania.",

@@ -41,6 +41,7 @@ TEXTS: dict[str, str] = {
     "portal.rooms.price": "Ціна для вас",
     "portal.rooms.per_hour": "{price} {currency} за годину",
     "portal.rooms.free_of_charge": "безкоштовно",
+    "portal.rooms.all": "Усі зали",
     "portal.rooms.free": "вільно",
     "portal.rooms.taken": "зайнято – чекати",
     "portal.rooms.none": "Цього дня вже немає годин для бронювання.",
