@@ -99,6 +99,17 @@ def usage(session: Session, *, site: SiteConfig, member: models.Member, at: date
     )
 
 
+def within_quota(
+    session: Session, *, site: SiteConfig, member: models.Member, spans: Sequence[Interval]
+) -> bool:
+    """Whether booking `spans` keeps the member within their weekly quota."""
+    try:
+        check_quota(session, site=site, member=member, spans=spans)
+    except QuotaExceeded:
+        return False
+    return True
+
+
 def check_quota(
     session: Session, *, site: SiteConfig, member: models.Member, spans: Sequence[Interval]
 ) -> None:

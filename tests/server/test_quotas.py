@@ -113,15 +113,36 @@ def test_accepting_a_waitlist_offer_obeys_the_quota(ctx: ServerContext) -> None:
             now=ctx.clock(),
             room_id="sala-a",
         )
-    book(ctx, ola, local(4, 8), local(4, 17))  # 9 h of 10 meanwhile
     with ctx.writes() as s, s.begin():
         freed.cancel_booking(s, site=ctx.site, booking_id=theirs, now=ctx.clock(), by="api")
     with ctx.reads() as s:
         (offer,) = offers.list_offers(s, member_id=ola, status="offered")
+    book(ctx, ola, local(4, 8), local(4, 17))  # 9 h of 10, booked while the offer is open
     with ctx.writes() as s, pytest.raises(QuotaExceeded, match="1h left"), s.begin():
         offers.accept(s, site=ctx.site, offer_id=offer.id, now=ctx.clock())
     with ctx.reads() as s:
         assert offers.get_offer(s, offer_id=offer.id).status == "offered"  # nothing changed
+
+
+def test_an_offer_skips_a_member_who_could_not_accept_it(ctx: ServerContext) -> None:
+    holder, full, next_one = add_member(ctx, "business"), add_member(ctx), add_member(ctx, "ngo")
+    theirs = book(ctx, holder, local(3, 14), local(3, 16))
+    book(ctx, full, local(4, 8), local(4, 17))  # 9 h of 10: two more do not fit
+    with ctx.writes() as s, s.begin():
+        for member in (full, next_one):  # `full` waits first
+            entries.join(
+                s,
+                site=ctx.site,
+                member_id=member,
+                start=local(3, 14),
+                end=local(3, 16),
+                now=ctx.clock(),
+                room_id="sala-a",
+            )
+        freed.cancel_booking(s, site=ctx.site, booking_id=theirs, now=ctx.clock(), by="api")
+    with ctx.reads() as s:
+        assert offers.list_offers(s, member_id=full) == []
+        assert len(offers.list_offers(s, member_id=next_one, status="offered")) == 1
 
 
 def test_usage_says_what_is_held_and_left(ctx: ServerContext) -> None:
