@@ -118,7 +118,7 @@ def page(
         switch=language_links(request),
         portal_css=static_file("portal.css")[1],
         zone=ZoneInfo(get_ctx(request).site.site.timezone),
-        hours=lambda seconds: hours_text(lang, seconds),
+        hours=lambda seconds: refusals.hours_text(lang, seconds),
         **values,
     )
 
@@ -140,8 +140,8 @@ def explain(lang: str, exc: Exception, ctx: ServerContext, zone: ZoneInfo) -> st
         return texts.text(
             lang,
             "portal.err.quota",
-            limit=hours_text(lang, exc.limit),
-            left=hours_text(lang, exc.left),
+            limit=refusals.hours_text(lang, exc.limit),
+            left=refusals.hours_text(lang, exc.left),
             week=exc.week,
         )
     if isinstance(exc, UnknownAttendees):
@@ -152,15 +152,6 @@ def explain(lang: str, exc: Exception, ctx: ServerContext, zone: ZoneInfo) -> st
         if isinstance(exc, kind) and part in str(exc):
             return texts.text(lang, key)
     return refusals.explain(lang, exc, site=ctx.site, zone=zone)
-
-
-def hours_text(lang: str, seconds: float) -> str:
-    """A length of time in words: `10 godz.`, `2 h 30 min`, `45 хв`."""
-    minutes = round(seconds / 60)
-    h, m = divmod(minutes, 60)
-    if h and m:
-        return texts.text(lang, "portal.dur.hm", h=h, m=m)
-    return texts.text(lang, "portal.dur.h", h=h) if h else texts.text(lang, "portal.dur.m", m=m)
 
 
 def local_instant(value: str, zone: ZoneInfo) -> datetime:

@@ -145,6 +145,16 @@ def test_an_offer_skips_a_member_who_could_not_accept_it(ctx: ServerContext) -> 
         assert len(offers.list_offers(s, member_id=next_one, status="offered")) == 1
 
 
+def test_the_reception_desk_says_the_quota_in_its_words(ctx: ServerContext) -> None:
+    from server.dashboard.reception.refusals import explain
+
+    refused = QuotaExceeded(category="resident", limit=36000, left=5400, week=date(2026, 3, 2))
+    said = explain("pl", refused, site=ctx.site, zone=WARSAW)
+    assert said.startswith("Limit tej osoby to 10 godz. rezerwacji w tygodniu")
+    assert "od 02.03.2026 zostało 1 godz. 30 min" in said
+    assert "1 h 30 min is left" in explain("en", refused, site=ctx.site, zone=WARSAW)
+
+
 def test_usage_says_what_is_held_and_left(ctx: ServerContext) -> None:
     ola = add_member(ctx)
     book(ctx, ola, local(3, 8), local(3, 11))

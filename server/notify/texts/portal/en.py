@@ -157,6 +157,11 @@ TEXTS: dict[str, str] = {
         "Your limit is {limit} of bookings a week; {left} is left in the week of "
         "{week:%d.%m.%Y}. Nothing was booked."
     ),
+    # the reception desk's words for the same refusal, of a member booked for by staff
+    "desk.err.quota": (
+        "This member's limit is {limit} of bookings a week; {left} is left in the week of "
+        "{week:%d.%m.%Y}. Nothing was booked."
+    ),
     "portal.err.unknown_emails": (
         "No member has this address: {emails}. Check it. Nothing was changed."
     ),

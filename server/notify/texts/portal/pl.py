@@ -159,6 +159,11 @@ TEXTS: dict[str, str] = {
         "Twój limit to {limit} rezerwacji w tygodniu, a w tygodniu od {week:%d.%m.%Y} zostało "
         "{left} – niczego nie zarezerwowano."
     ),
+    # the reception desk's words for the same refusal, of a member booked for by staff
+    "desk.err.quota": (
+        "Limit tej osoby to {limit} rezerwacji w tygodniu, a w tygodniu od {week:%d.%m.%Y} "
+        "zostało {left} – niczego nie zarezerwowano."
+    ),
     "portal.err.unknown_emails": (
         "Żaden członek nie ma adresu: {emails}. Sprawdź adres. Niczego nie zmieniono."
     ),

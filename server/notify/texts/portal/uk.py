@@ -158,6 +158,11 @@ TEXTS: dict[str, str] = {
         "Ваш ліміт – {limit} бронювань на тиждень; у тижні з {week:%d.%m.%Y} залишилося "
         "{left}. Нічого не заброньовано."
     ),
+    # the reception desk's words for the same refusal, of a member booked for by staff
+    "desk.err.quota": (
+        "Ліміт цієї особи – {limit} бронювань на тиждень; у тижні з {week:%d.%m.%Y} "
+        "залишилося {left}. Нічого не заброньовано."
+    ),
     "portal.err.unknown_emails": (
         "Жоден учасник не має такої адреси: {emails}. Перевірте її. Нічого не змінено."
     ),
