@@ -100,21 +100,27 @@ def test_a_series_is_checked_week_by_week_and_booked_whole_or_not_at_all(
     book(ctx, ola, local(5, 18), local(5, 19), weekly=3)
 
 
+def wait_and_free(ctx: ServerContext, waiting: list[int], booking_id: int) -> None:
+    """The members wait (in this order) for Sala A on Tuesday 14-16; then the booking that
+    holds it is cancelled, and the slot offered."""
+    with ctx.writes() as s, s.begin():
+        for member in waiting:
+            entries.join(
+                s,
+                site=ctx.site,
+                member_id=member,
+                start=local(3, 14),
+                end=local(3, 16),
+                now=ctx.clock(),
+                room_id="sala-a",
+            )
+        freed.cancel_booking(s, site=ctx.site, booking_id=booking_id, now=ctx.clock(), by="api")
+
+
 def test_accepting_a_waitlist_offer_obeys_the_quota(ctx: ServerContext) -> None:
     other, ola = add_member(ctx, "business"), add_member(ctx)
     theirs = book(ctx, other, local(3, 14), local(3, 16))
-    with ctx.writes() as s, s.begin():
-        entries.join(
-            s,
-            site=ctx.site,
-            member_id=ola,
-            start=local(3, 14),
-            end=local(3, 16),
-            now=ctx.clock(),
-            room_id="sala-a",
-        )
-    with ctx.writes() as s, s.begin():
-        freed.cancel_booking(s, site=ctx.site, booking_id=theirs, now=ctx.clock(), by="api")
+    wait_and_free(ctx, [ola], theirs)
     with ctx.reads() as s:
         (offer,) = offers.list_offers(s, member_id=ola, status="offered")
     book(ctx, ola, local(4, 8), local(4, 17))  # 9 h of 10, booked while the offer is open
@@ -128,18 +134,7 @@ def test_an_offer_skips_a_member_who_could_not_accept_it(ctx: ServerContext) -> 
     holder, full, next_one = add_member(ctx, "business"), add_member(ctx), add_member(ctx, "ngo")
     theirs = book(ctx, holder, local(3, 14), local(3, 16))
     book(ctx, full, local(4, 8), local(4, 17))  # 9 h of 10: two more do not fit
-    with ctx.writes() as s, s.begin():
-        for member in (full, next_one):  # `full` waits first
-            entries.join(
-                s,
-                site=ctx.site,
-                member_id=member,
-                start=local(3, 14),
-                end=local(3, 16),
-                now=ctx.clock(),
-                room_id="sala-a",
-            )
-        freed.cancel_booking(s, site=ctx.site, booking_id=theirs, now=ctx.clock(), by="api")
+    wait_and_free(ctx, [full, next_one], theirs)  # `full` waits first
     with ctx.reads() as s:
         assert offers.list_offers(s, member_id=full) == []
         assert len(offers.list_offers(s, member_id=next_one, status="offered")) == 1
