@@ -139,6 +139,16 @@ class BookingRules(_Model):
     no_show_window: float = 30 * 86400.0
     no_show_suspension: float = 14 * 86400.0  # ...suspend booking for this long
     public_holidays: str | None = "PL"  # country whose public holidays close the site
+    # Hours a member of a category may hold in one ISO week (`[bookings.quotas]`, e.g.
+    # `resident = "10h"`); a category not named has no limit (server.bookings.quotas).
+    quotas: dict[Category, float] = Field(default_factory=dict)
+
+    @field_validator("quotas", mode="before")
+    @classmethod
+    def _quota_durations(cls, value: object) -> object:
+        if isinstance(value, dict):
+            return {category: _seconds(limit) for category, limit in value.items()}
+        return value
 
     _durations = field_validator(
         "max_length",
@@ -168,6 +178,8 @@ class Room(_Model):
     bookable: bool = False
     # When the room may be booked, as site hours are written; none means at any hour.
     hours: dict[str, list[str]] | None = None
+    # What is in it, as words of the catalogue (`equipment.<id>`: projector, whiteboard, ...).
+    equipment: list[str] = Field(default_factory=list, max_length=32)
 
     _check_id = field_validator("id")(_id)
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from protocol.bookingrules import Bar, booking_bar, past_horizon, start_in_past
 from protocol.durations import format_duration
 from protocol.hours import WEEKDAYS, within_one_span
+from server.bookings.quotas import check_quota
 from server.bookings.store import Interval, insert_booking, lock_room, overlapping
 from server.db import models
 from server.errors import Conflict, Forbidden, Invalid
@@ -53,7 +54,7 @@ def create_booking(
     room = _check_room(site, request.room_id)
     _check_times(site, room, request.start, request.end)
     _check_window(site, request.start, now)
-    _check_request(session, request, now=now)
+    _check_request(session, site, request, [(request.start, request.end)], now=now)
     booking = _insert(
         session, site=site, request=request, span=(request.start, request.end), now=now
     )
@@ -95,7 +96,7 @@ def create_series(
     occurrences = weekly_occurrences(site, request.start, request.end, weekly)
     for occ_start, occ_end in occurrences:
         _check_times(site, room, occ_start, occ_end)
-    _check_request(session, request, now=now)
+    _check_request(session, site, request, occurrences, now=now)
 
     lock_room(session, room_id=room.id)
     conflicts = [
@@ -224,13 +225,22 @@ def check_may_book(member: models.Member, now: datetime) -> None:
     )
 
 
-def _check_request(session: Session, request: BookingRequest, *, now: datetime) -> None:
-    """The holder exists and may book, the attendees exist, the title fits."""
+def _check_request(
+    session: Session,
+    site: SiteConfig,
+    request: BookingRequest,
+    spans: Sequence[Interval],
+    *,
+    now: datetime,
+) -> None:
+    """The holder exists, may book and has `spans` left of their weekly quota, the
+    attendees exist, the title fits."""
     member_id, attendees = request.member_id, request.attendees
     member = session.get(models.Member, member_id)
     if member is None:
         raise Invalid(f"member {member_id} does not exist")
     check_may_book(member, now)
+    check_quota(session, site=site, member=member, spans=spans)
     if len(set(attendees)) != len(attendees):
         raise Invalid("attendees must not repeat a member")
     if member_id in attendees:

@@ -1,54 +1,36 @@
-"""The member portal (`/me/`): what a member sees once signed in, in their language.
+"""The member portal (`/me/...`): what a member does for themselves, on a phone, in their
+language (Polish, English or Ukrainian): find a free room and book it, cancel, add
+attendees, wait for a taken hour and accept the offer when it frees, read their
+notifications, subscribe to their bookings in a calendar app, and see their no-show
+strikes. Server-rendered pages whose forms work without JavaScript (POST, then a redirect).
 
-For now one page: their name, their upcoming bookings and a way to sign out; the portal
-grows from here (booking, the waitlist, notifications)."""
+Each part has its module and router, joined here:
+
+| module | pages |
+| --- | --- |
+| `home` | `/me/` (the front page, or the sign-in form), `/me/signin/link` |
+| `rooms` | `/me/rooms`: rooms and their free hours by day |
+| `book` | `/me/book`: the booking form |
+| `mybookings` | `/me/bookings`: upcoming and past, cancel, attendees |
+| `waitlist` | `/me/waitlist`, `/me/offers/{id}/accept` |
+| `notices` | `/me/notifications` |
+| `calendar` | `/me/calendar`, and the feed `GET /api/me/calendar.ics?key=...` |
+| `strikes` | `/me/strikes` |
+
+`me` has what the pages share (the member signed in, language, refusals in words) and
+`lines` how bookings, offers and entries are listed. A member acts only for themselves:
+the forms go through the API's checks (`deps.Members`: role and CSRF token; `deps.own`)
+and the domain's functions."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from zoneinfo import ZoneInfo
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from server.portal import book, calendar, home, mybookings, notices, rooms, strikes, waitlist
 
-from server.bookings import store
-from server.dashboard.pages import LangQuery, page_lang, render
-from server.deps import CtxDep, ReadSession, session_principal
-from server.people import members
+router = APIRouter()
+for part in (home, rooms, book, mybookings, waitlist, notices, calendar, strikes):
+    router.include_router(part.router)
+router.include_router(calendar.feed_router)
 
-router = APIRouter(include_in_schema=False)
-
-
-@dataclass(frozen=True)
-class BookingLine:
-    """A booking as the member reads it: room name and local times."""
-
-    room: str
-    start: datetime
-    end: datetime
-    title: str | None
-
-
-@router.get("/me/")
-def portal(request: Request, ctx: CtxDep, session: ReadSession, lang: LangQuery = None) -> Response:
-    """The member's page; the sign-in page for anybody not signed in as a member."""
-    principal = session_principal(request, ctx)
-    if principal is None or principal.member_id is None:
-        return RedirectResponse("/", status_code=303)
-    member = members.get_member(session, member_id=principal.member_id)
-    zone = ZoneInfo(ctx.site.site.timezone)
-    upcoming = store.list_bookings(
-        session, involving=member.id, status="booked", start_from=ctx.clock(), limit=50
-    )
-    lines = [
-        BookingLine(
-            room=(room.name if (room := ctx.site.room(b.room_id)) else b.room_id),
-            start=b.start.astimezone(zone),
-            end=b.end.astimezone(zone),
-            title=b.title,
-        )
-        for b in upcoming
-    ]
-    chosen = lang if lang else member.lang
-    return render(request, "me.html", page_lang(request, chosen), member=member, bookings=lines)
+__all__ = ["router"]

@@ -10,6 +10,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from protocol.bookingrules import may_book
+from server.bookings.quotas import check_quota, within_quota
 from server.bookings.rules import check_may_book
 from server.bookings.store import insert_booking, overlapping
 from server.db import models
@@ -36,9 +37,9 @@ def offer_freed_slot(
     """Offer a freed [start, end) of a room to the first member waiting for a range in it.
 
     The entry's range must lie inside the freed one, not be over yet, be free of bookings
-    and of other offers right now; one that has begun is offered what is left of it. The
-    member is told (server.notify); nothing is booked until they accept. None when nobody
-    waits for it."""
+    and of other offers right now, and fit the member's weekly quota; one that has begun is
+    offered what is left of it. The member is told (server.notify); nothing is booked until
+    they accept. None when nobody waits for it."""
     room = site.room(room_id)
     if room is None or not room.bookable:
         return None
@@ -66,6 +67,8 @@ def offer_freed_slot(
             member.suspended_until, member.booking_suspended_until, now
         ):
             continue
+        if not within_quota(session, site=site, member=member, spans=[(entry.start, entry.end)]):
+            continue  # they could not accept it: the next member waiting gets it
         if overlapping(session, room_id=room_id, start=entry.start, end=entry.end):
             continue
         if _held(session, room_id=room_id, start=entry.start, end=entry.end):
@@ -89,6 +92,7 @@ def accept(session: Session, *, site: SiteConfig, offer_id: int, now: datetime) 
     member = session.get(models.Member, offer.member_id)
     if member is not None:
         check_may_book(member, now)
+        check_quota(session, site=site, member=member, spans=[(offer.start, offer.end)])
     taken = session.execute(
         update(models.Offer)
         .where(models.Offer.id == offer.id, models.Offer.status == "offered")

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from support.axe import assert_accessible, axe_source
 from support.livedata import busy_day
+from support.signin import make_user
 
 pytestmark = pytest.mark.browser
 
@@ -29,6 +30,7 @@ class Checked:
     signed_in: bool
     ready: str  # a selector present once the page has what it shows
     sizes: tuple[str, ...] = ("desktop", "phone")  # of VIEWPORTS
+    member: bool = False  # signed in as a member (the portal), not with the admin token
 
 
 PAGES = [
@@ -55,7 +57,36 @@ PAGES = [
     ),
     Checked("mail", "/reception/mail", signed_in=True, ready="main h2"),
     Checked("mail-link", "/m/cancel", signed_in=False, ready="main h2"),
+    Checked("portal-sign-in", "/me/", signed_in=False, ready="form"),
+    Checked("portal", "/me/", signed_in=False, ready="main h1", member=True),
+    Checked("portal-rooms", "/me/rooms", signed_in=False, ready=".slots", member=True),
+    Checked(
+        "portal-book",
+        "/me/book?room=sala-a&start=2030-01-07T10:00",
+        signed_in=False,
+        ready="form.form",
+        member=True,
+    ),
+    Checked("portal-bookings", "/me/bookings", signed_in=False, ready="main h2", member=True),
+    Checked("portal-waitlist", "/me/waitlist", signed_in=False, ready="main h2", member=True),
+    Checked("portal-notices", "/me/notifications", signed_in=False, ready="main h1", member=True),
+    Checked("portal-calendar", "/me/calendar", signed_in=False, ready="#cal-link", member=True),
+    Checked("portal-strikes", "/me/strikes", signed_in=False, ready="main h1", member=True),
 ]
+MEMBER_EMAIL, MEMBER_PASSWORD = "piotr@example.org", "correct horse battery"
+
+
+def member_user(live_site: Any) -> None:
+    """A member account of Piotr Wiśniewski (a demo member with bookings of his own)."""
+    from sqlalchemy import select
+
+    from server.db import models
+
+    with live_site.ctx.reads() as session:
+        piotr = session.scalars(
+            select(models.Member.id).where(models.Member.name == "Piotr Wiśniewski")
+        ).one()
+    make_user(live_site.ctx, "member", MEMBER_EMAIL, password=MEMBER_PASSWORD, member_id=piotr)
 
 
 def opened(checked: Checked, site: Any, lang: str) -> str:
@@ -73,19 +104,27 @@ def opened(checked: Checked, site: Any, lang: str) -> str:
 @pytest.mark.parametrize(
     ("checked", "lang"),
     [(p, "pl") for p in PAGES]
-    + [(p, "uk") for p in PAGES if p.name in ("dashboard", "door-panel")],
+    + [(p, "uk") for p in PAGES if p.name in ("dashboard", "door-panel", "portal-rooms")],
     ids=lambda v: v.name if isinstance(v, Checked) else v,
 )
 def test_no_serious_violation(chromium: Any, live_site: Any, checked: Checked, lang: str) -> None:
     axe_source()  # skips before any work when npm has not installed axe-core
     busy_day(live_site)
     url = opened(checked, live_site, lang)
+    if checked.member:
+        member_user(live_site)
     for size in checked.sizes:
         context = chromium.new_context(viewport=VIEWPORTS[size])
         try:
             page = context.new_page()
             if checked.signed_in:
                 page.goto(f"{live_site.url}/login?token={live_site.token}&lang={lang}")
+            if checked.member:
+                signed_in = page.request.post(
+                    f"{live_site.url}/login",
+                    form={"email": MEMBER_EMAIL, "password": MEMBER_PASSWORD},
+                )
+                assert signed_in.ok, signed_in.status
             page.goto(url)
             page.wait_for_selector(checked.ready, timeout=5000)
             page.wait_for_timeout(300)  # the fragments the live stream refetches

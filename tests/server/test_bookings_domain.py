@@ -230,7 +230,7 @@ def test_create_refuses_invalid_input(
 
 
 def test_start_a_few_minutes_late_and_at_the_horizon_are_accepted(ctx: ServerContext) -> None:
-    member = add_member(ctx)
+    member = add_member(ctx, "business")  # no weekly quota (a resident's is 10 h)
     book(ctx, member, NOW - timedelta(minutes=4), NOW + timedelta(hours=1))
     book(ctx, member, NOW + timedelta(days=90), NOW + timedelta(days=90, hours=12))
 

@@ -11,6 +11,7 @@ import re
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from server.bookings.quotas import QuotaExceeded
 from server.bookings.rules import SeriesConflictError
 from server.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from server.notify.texts import text
@@ -80,6 +81,9 @@ def explain(lang: str, exc: Exception, *, site: SiteConfig, zone: ZoneInfo) -> s
         return (
             text(lang, exc.key, max=limit) if exc.key == "desk.err.weeks" else text(lang, exc.key)
         )
+    if isinstance(exc, QuotaExceeded):
+        cap, left = hours_text(lang, exc.limit), hours_text(lang, exc.left)
+        return text(lang, "desk.err.quota", limit=cap, left=left, week=exc.week)
     if isinstance(exc, SeriesConflictError):
         times = ", ".join(
             f"{c.start.astimezone(zone):%d.%m %H:%M}–{c.end.astimezone(zone):%H:%M}"
@@ -96,3 +100,12 @@ def explain(lang: str, exc: Exception, *, site: SiteConfig, zone: ZoneInfo) -> s
         if isinstance(exc, kind) and part in message:
             return text(lang, key, max=limit) if key == "desk.err.weeks" else text(lang, key)
     return text(lang, "desk.err.other")
+
+
+def hours_text(lang: str, seconds: float) -> str:
+    """A length of time in words: `10 godz.`, `2 h 30 min`, `45 хв`."""
+    minutes = round(seconds / 60)
+    h, m = divmod(minutes, 60)
+    if h and m:
+        return text(lang, "portal.dur.hm", h=h, m=m)
+    return text(lang, "portal.dur.h", h=h) if h else text(lang, "portal.dur.m", m=m)
