@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from server.context import ServerContext
 from server.settings import Settings
 from spacehub.broker import free_port, mosquitto_path, start_broker
 from spacehub.demo import SITE_CONFIG, Building, demo_site, seed, start_devices
+from spacehub.demomail import MailCatcher
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = [
@@ -73,6 +75,31 @@ class LiveSite:
 def live_site(tmp_path: Path) -> Iterator[LiveSite]:
     """The demo site without traffic: members and cards, no bookings; Mosquitto where it is
     installed, else the embedded broker."""
+    with running_site(tmp_path) as site:
+        yield site
+
+
+@pytest.fixture
+def mailbox() -> Iterator[MailCatcher]:
+    """A real SMTP server (the demo's, aiosmtpd) that keeps what it is sent."""
+    catcher = MailCatcher()
+    catcher.start()
+    try:
+        yield catcher
+    finally:
+        catcher.stop()
+
+
+@pytest.fixture
+def live_site_with_mail(tmp_path: Path, mailbox: MailCatcher) -> Iterator[LiveSite]:
+    """`live_site` whose server sends its mail to `mailbox`, with links to itself in it."""
+    with running_site(tmp_path, smtp_url=mailbox.url) as site:
+        yield site
+
+
+@contextmanager
+def running_site(tmp_path: Path, **settings: Any) -> Iterator[LiveSite]:
+    """The demo site's server, broker and door controllers, with `settings` on top."""
     import uvicorn
 
     from server.app import create_app
@@ -85,22 +112,24 @@ def live_site(tmp_path: Path) -> Iterator[LiveSite]:
     ctx: ServerContext | None = None
     server: uvicorn.Server | None = None
     thread: threading.Thread | None = None
+    port = free_port()
     try:
-        settings = Settings(
+        config = Settings(
             database_url=migrated_database(tmp_path / "spacehub.db"),
             mqtt_url=broker.url,
             site_config=SITE_CONFIG,
             admin_token=TOKEN,
             card_key="browser-test-card-key-0123456789",
+            public_url=f"http://127.0.0.1:{port}",
+            **settings,
         )
-        ctx = ServerContext.create(settings, site=demo_site(None))
+        ctx = ServerContext.create(config, site=demo_site(None))
         seed(ctx, traffic=False)
         # The door controllers only: the tests play the occupancy sensors on the wire.
         building = start_devices(ctx, broker.url, tmp_path, kinds=("door",))
-        port = free_port()
         server = uvicorn.Server(
             uvicorn.Config(
-                create_app(settings, ctx=ctx),
+                create_app(config, ctx=ctx),
                 host="127.0.0.1",
                 port=port,
                 log_level="warning",
