@@ -14,6 +14,7 @@ from server.db.engine import make_engine, make_sessions, migrate
 from server.db.inventory import sync_site
 from server.db.meta import ensure_meta
 from server.live.events import EventBus
+from server.monitoring.metrics import Metrics
 from server.notify.links import link_key
 from server.notify.mails import SETUP, MailSetup
 from server.settings import Settings
@@ -32,6 +33,7 @@ class ServerContext:
     access: AccessService
     clock: Clock
     events: EventBus = field(default_factory=EventBus)
+    metrics: Metrics = field(default_factory=Metrics)
 
     @classmethod
     def create(

@@ -37,7 +37,11 @@ def unavailable(why: str) -> dict[int | str, dict[str, Any]]:
 
 
 def _needs_auth(dependant: Dependant) -> bool:
-    return any(d.call is caller or _needs_auth(d) for d in dependant.dependencies)
+    """Whether the route knows its caller: `caller`, or a dependency that says its roles."""
+    return any(
+        d.call is caller or hasattr(d.call, "roles") or _needs_auth(d)
+        for d in dependant.dependencies
+    )
 
 
 def _roles(dependant: Dependant) -> list[str]:

@@ -36,12 +36,16 @@ class Settings(BaseSettings):
     # where mail goes: smtp://host:port, smtp+starttls://user:password@host:587 or
     # smtps://user:password@host:465; unset, mail is queued and shown to staff, never sent
     smtp_url: str | None = None
+    # a Prometheus scraper's token for GET /metrics (which staff's tokens read too)
+    metrics_token: str | None = Field(default=None, min_length=16)
     mail_from: str = "spacehub@localhost"
     card_key: str | None = Field(default=None, min_length=16)
     # The replica's id: its MQTT client ids and its sys/server/{instance}/status topic.
     instance: str = Field(default="main", pattern=r"^[a-z0-9_-]{1,32}$")
 
-    @field_validator("card_key", "admin_token", "gateway_token", "smtp_url", mode="before")
+    @field_validator(
+        "card_key", "admin_token", "gateway_token", "smtp_url", "metrics_token", mode="before"
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value

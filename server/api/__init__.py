@@ -17,6 +17,7 @@ from server.api import (
     mail,
     me,
     members,
+    metrics,
     noshows,
     panels,
     policy,
@@ -32,6 +33,7 @@ from server.api import (
 router = APIRouter()
 for area in (
     health,
+    metrics,
     auth,
     me,
     users,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from protocol import bookingrules
@@ -61,6 +61,24 @@ def sweep(session: Session, *, site: SiteConfig, now: datetime) -> SweepReport:
     _release(session, site=site, now=now, grace=grace, report=report)
     _complete(session, now=now, report=report)
     return report
+
+
+def release_lag(session: Session, *, site: SiteConfig, now: datetime) -> float:
+    """Seconds the oldest booking due for release at `now` has waited for a sweep to
+    release it (0 when none waits): how far behind the sweep is."""
+    grace = timedelta(seconds=site.access.no_show_grace)
+    oldest = session.scalar(
+        select(func.min(models.Booking.start)).where(*_due_for_release(now, grace))
+    )
+    if oldest is None:
+        return 0.0
+    return max(0.0, (now - bookingrules.release_at(oldest, grace)).total_seconds())
+
+
+def _due_for_release(now: datetime, grace: timedelta) -> tuple[ColumnElement[bool], ...]:
+    """A booking nobody came to, due for release at `now` (protocol.bookingrules)."""
+    B = models.Booking
+    return (B.status == "booked", B.start <= bookingrules.release_due_before(now, grace))
 
 
 # -- the passes -----------------------------------------------------------------------
@@ -130,7 +148,7 @@ def _release(
     B = models.Booking
     rows = session.execute(
         select(B.id, B.member_id, B.room_id, B.start, B.end)
-        .where(B.status == "booked", B.start <= bookingrules.release_due_before(now, grace))
+        .where(*_due_for_release(now, grace))
         .order_by(B.start, B.id)
     ).all()
     for booking_id, member_id, room_id, start, end in rows:

@@ -20,6 +20,7 @@ OWN_KEY = {"the member's key"}  # the same, and a feed nobody's key opens is not
 # (method, path) -> the roles that get past authentication and authorisation
 EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/healthz"): PUBLIC,
+    ("GET", "/metrics"): RUNS_SITE,
     ("POST", "/api/auth/login"): PUBLIC,
     ("POST", "/api/auth/magic-link"): PUBLIC,
     ("POST", "/api/auth/logout"): SIGNED_IN,

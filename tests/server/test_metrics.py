@@ -1,0 +1,82 @@
+"""`GET /metrics`: Prometheus' text format for staff and for the scraper's own token, and
+figures that follow the database and what the edges count."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from support.factories import add_booking, add_member
+from support.signin import bearer_of, make_user
+
+from server.notify import outbox
+
+SCRAPER = "prometheus-scraper-token-0123456789"
+
+
+@pytest.fixture
+def settings(settings):  # type: ignore[no-untyped-def]
+    return settings.model_copy(update={"metrics_token": SCRAPER})
+
+
+def scrape(client, headers) -> dict[str, dict[tuple[tuple[str, str], ...], float]]:  # type: ignore[no-untyped-def]
+    """Each metric family's samples, by their labels."""
+    response = client.get("/metrics", headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
+    found: dict[str, dict[tuple[tuple[str, str], ...], float]] = {}
+    for family in text_string_to_metric_families(response.text):
+        for sample in family.samples:
+            found.setdefault(sample.name, {})[tuple(sorted(sample.labels.items()))] = sample.value
+    return found
+
+
+def test_staff_and_the_scraper_read_it_others_do_not(client, ctx, admin) -> None:  # type: ignore[no-untyped-def]
+    scrape(client, admin)
+    scrape(client, {"Authorization": f"Bearer {SCRAPER}"})
+    staff = make_user(ctx, "staff", "recepcja@example.org")
+    scrape(client, bearer_of(ctx, staff.id))
+    member = make_user(ctx, "member", "ala@example.org", category="resident")
+    assert client.get("/metrics", headers=bearer_of(ctx, member.id)).status_code == 403
+    assert client.get("/metrics").status_code == 401
+    wrong = {"Authorization": f"Bearer {SCRAPER[:-1]}x"}
+    assert client.get("/metrics", headers=wrong).status_code == 401
+
+
+def test_devices_and_the_mail_queue_are_read_from_the_database(client, ctx, admin) -> None:  # type: ignore[no-untyped-def]
+    with ctx.writes() as session, session.begin():
+        for to in ("a@example.org", "b@example.org"):
+            outbox.queue(session, to=to, kind="sign_in", lang="pl", subject="s", body="b",
+                         member_id=None, now=ctx.clock())  # fmt: skip
+    found = scrape(client, admin)
+    assert found["spacehub_mail"][(("state", "pending"),)] == 2
+    assert found["spacehub_mail"][(("state", "failed"),)] == 0
+    doors = len([d for d in ctx.site.devices if d.kind == "door"])
+    assert found["spacehub_devices"][(("kind", "door"),)] == doors
+    assert found["spacehub_devices_online"][(("kind", "door"),)] == 0  # none heard from
+
+
+def test_the_release_lag_is_how_long_the_oldest_no_show_has_waited(
+    client, ctx, clock, admin
+) -> None:  # type: ignore[no-untyped-def]
+    assert scrape(client, admin)["spacehub_release_lag_seconds"][()] == 0
+    member = add_member(ctx)
+    start = clock.now + timedelta(hours=1)
+    add_booking(ctx, member, start, start + timedelta(hours=1), room_id="sala-a")
+    clock.advance(hours=1, minutes=15)  # the grace has just ended: due, not yet late
+    assert scrape(client, admin)["spacehub_release_lag_seconds"][()] == 0
+    clock.advance(seconds=42)  # no sweep ran
+    assert scrape(client, admin)["spacehub_release_lag_seconds"][()] == 42
+
+
+def test_decisions_and_tap_latency_are_counted_as_the_edges_report_them(client, ctx, admin) -> None:  # type: ignore[no-untyped-def]
+    ctx.metrics.decided(reason="booking", by="server", granted=True, seconds=0.004)
+    ctx.metrics.decided(reason="booking", by="server", granted=True, seconds=0.030)
+    ctx.metrics.decided(reason="no_booking", by="gateway", granted=False, seconds=None)
+    found = scrape(client, admin)
+    decisions = found["spacehub_decisions_total"]
+    assert decisions[(("by", "server"), ("granted", "true"), ("reason", "booking"))] == 2
+    assert decisions[(("by", "gateway"), ("granted", "false"), ("reason", "no_booking"))] == 1
+    assert found["spacehub_tap_latency_seconds_count"][()] == 2
+    assert found["spacehub_tap_latency_seconds_bucket"][(("le", "0.005"),)] == 1
