@@ -225,20 +225,82 @@ def test_a_request_for_another_room_or_kind_is_not_offered(ctx: ServerContext) -
 
 
 @pytest.mark.parametrize(
+    ("wanted", "part"),
+    [
+        ((SLOT[0] - HOUR, SLOT[1]), SLOT),  # starts before the freed slot: its two hours
+        ((SLOT[0], SLOT[1] + HOUR), SLOT),  # ends after it
+        ((SLOT[0] + HOUR, SLOT[1] + HOUR), (SLOT[0] + HOUR, SLOT[1])),  # one hour of two
+        ((SLOT[0] - HOUR, SLOT[1] + HOUR), SLOT),  # around it
+    ],
+)
+def test_a_range_overlapping_the_freed_slot_by_an_hour_is_offered_the_overlap(
+    ctx: ServerContext, wanted: tuple, part: tuple
+) -> None:
+    anna = add_member(ctx)
+    entry = join(ctx, anna, wanted)
+    assert free(ctx) is not None
+    [offer] = offers(ctx)
+    assert (offer.member_id, offer.waitlist_id, offer.start, offer.end) == (anna, entry, *part)
+    assert entry_status(ctx, entry) == "offered"
+
+
+@pytest.mark.parametrize(
     "wanted",
     [
-        (SLOT[0] - HOUR, SLOT[1]),  # starts before the freed slot
-        (SLOT[0], SLOT[1] + HOUR),  # ends after it
+        (SLOT[1] - timedelta(minutes=59), SLOT[1] + HOUR),  # 59 minutes of it: too short
+        (SLOT[0] - HOUR, SLOT[0] + timedelta(minutes=30)),  # half an hour
+        (SLOT[1], SLOT[1] + HOUR),  # touches it only
         (SLOT[0] + 3 * HOUR, SLOT[1] + 3 * HOUR),  # another time altogether
     ],
 )
-def test_a_range_not_inside_the_freed_slot_is_not_offered(
+def test_a_range_overlapping_the_freed_slot_by_less_than_an_hour_is_not_offered(
     ctx: ServerContext, wanted: tuple
 ) -> None:
     anna = add_member(ctx)
     entry = join(ctx, anna, wanted)
     assert free(ctx) is None
     assert entry_status(ctx, entry) == "waiting"
+
+
+def test_the_shortest_part_offered_is_the_sites_setting(ctx: ServerContext) -> None:
+    anna = add_member(ctx)
+    wanted = (SLOT[0] + HOUR, SLOT[1] + HOUR)  # one hour of it
+    entry = join(ctx, anna, wanted)
+    bookings = ctx.site.bookings.model_copy(update={"min_partial_offer": 2 * 3600.0})
+    ctx.site = ctx.site.model_copy(update={"bookings": bookings})
+    assert free(ctx) is None
+    assert entry_status(ctx, entry) == "waiting"
+
+
+def test_a_part_that_has_begun_counts_what_is_left_of_it(
+    ctx: ServerContext, clock: FakeClock
+) -> None:
+    anna, bob = add_member(ctx), add_member(ctx)
+    early = join(ctx, anna, (SLOT[0] - HOUR, SLOT[0] + HOUR))  # an hour of the slot
+    late = join(ctx, bob, (SLOT[0] + HOUR, SLOT[1] + HOUR))  # its second hour
+    clock.now = SLOT[0] + timedelta(minutes=15)  # a no-show released after its grace
+    free(ctx)
+    [offer] = offers(ctx)  # 45 minutes left of the first: too short; the second gets it
+    assert (offer.waitlist_id, offer.start, offer.end) == (late, SLOT[0] + HOUR, SLOT[1])
+    assert entry_status(ctx, early) == "waiting"
+
+
+def test_a_part_is_offered_as_a_part_and_accepted_it_books_the_overlap(
+    ctx: ServerContext, clock: FakeClock
+) -> None:
+    anna = add_member(ctx)
+    entry = join(ctx, anna, (SLOT[0] + HOUR, SLOT[1] + HOUR))
+    offer_id = free(ctx)
+    assert offer_id is not None
+    [note] = notes(ctx, anna)
+    assert note.text_en == (
+        "Sala warsztatowa A is free 02.03 14:00–15:00 (part of the 02.03 14:00–16:00 you "
+        "waited for). Accept by 10:10 to book it."
+    )
+    assert "02.03 14:00–15:00 (część terminu 02.03 14:00–16:00, na który czekasz)" in note.text_pl
+    booking = accept(ctx, offer_id)
+    assert (booking.start, booking.end, booking.source) == (SLOT[0] + HOUR, SLOT[1], "waitlist")
+    assert entry_status(ctx, entry) == "booked"  # the entry is done, as with the whole
 
 
 def test_a_range_inside_the_freed_slot_is_offered_for_its_own_range(ctx: ServerContext) -> None:
