@@ -53,8 +53,7 @@ def offer_freed_slot(
         return None
     Entry = models.WaitlistEntry
     wants_room = Entry.room_id == room_id
-    wants_kind = and_(
-        Entry.room_id.is_(None),
+    wants_kind = and_(  # any room of a kind, or a room or any like it (entries)
         Entry.kind == room.kind,
         or_(Entry.min_capacity.is_(None), Entry.min_capacity <= (room.capacity or 0)),
     )

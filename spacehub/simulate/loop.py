@@ -41,7 +41,7 @@ class Loop:
         self._order = itertools.count()
         self._sweeps: set[datetime] = set()
         self._offers_seen: set[int] = set()
-        self._wanted: dict[tuple[int, str], datetime] = {}  # (member, room) -> start wanted
+        self._wanted: dict[int, datetime] = {}  # waitlist entry -> the start it wanted
         self.cancelled: set[int] = set()
         self.steps = 0
         site = world.site
@@ -101,8 +101,10 @@ class Loop:
         booking_id = self.world.book(want.person, want.room, want.start, want.end)
         if booking_id is not None:
             self._follow(booking_id, want.person, want.visit)
-        elif want.waits and self.world.wait_for(want.person, want.room, want.start, want.end):
-            self._wanted[(self.world.ids[want.person], want.room)] = want.start
+        elif want.waits:
+            entry_id = self.world.wait_for(want.person, want.room, want.start, want.end)
+            if entry_id is not None:
+                self._wanted[entry_id] = want.start
 
     def _follow(self, booking_id: int, person: str, visit: Visit) -> None:
         """Queue what the holder does about a booking, and the passes it needs."""
@@ -188,7 +190,7 @@ class Loop:
                 continue
             self._offers_seen.add(offer.id)
             self.sweep_at(offer.expires_at)
-            wanted = self._wanted.get((offer.member_id, offer.room_id), offer.start)
+            wanted = self._wanted.get(offer.waitlist_id, offer.start)
             if self.world.now > wanted + habits.STILL_WANTED or self.rng.random() >= habits.ACCEPTS:
                 continue  # it lapses, and goes to the next member waiting
             hold = (offer.expires_at - self.world.now).total_seconds() / 60

@@ -224,6 +224,52 @@ def test_a_request_for_another_room_or_kind_is_not_offered(ctx: ServerContext) -
     assert offers(ctx) == []
 
 
+def test_a_room_or_any_like_it_is_offered_a_room_of_its_kind_big_enough(
+    ctx: ServerContext,
+) -> None:
+    anna, bob, carol = add_member(ctx), add_member(ctx), add_member(ctx)
+    only_a = join(ctx, anna, room_id="sala-a")
+    a_or_like = join(ctx, bob, room_id="sala-a", any_similar=True)  # Sala A holds 12
+    b_or_like = join(ctx, carol, (SLOT[0], SLOT[0] + HOUR), room_id="sala-b", any_similar=True)
+    with ctx.reads() as s:
+        entry = s.get(models.WaitlistEntry, a_or_like)
+        assert entry is not None
+        assert (entry.room_id, entry.kind, entry.min_capacity) == ("sala-a", "meeting", 12)
+    assert free(ctx, "sala-b") is not None  # Sala B (40) is like Sala A, and big enough
+    [offer] = offers(ctx)
+    assert (offer.member_id, offer.room_id, offer.waitlist_id) == (bob, "sala-b", a_or_like)
+    assert entry_status(ctx, only_a) == "waiting"  # it asked for Sala A only
+    # Sala A does not hold the 40 the entry for Sala B needs; the entry for Sala A only does.
+    assert free(ctx, "sala-a") is not None
+    assert [(o.member_id, o.room_id) for o in offers(ctx)][1:] == [(anna, "sala-a")]
+    assert entry_status(ctx, b_or_like) == "waiting"
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        ({"kind": "meeting", "any_similar": True}, "any_similar goes with room_id"),
+        ({"any_similar": True, "min_capacity": 13}, "holds 12 people"),
+    ],
+)
+def test_join_any_similar_needs_a_room_that_holds_them(
+    ctx: ServerContext, kw: dict[str, Any], message: str
+) -> None:
+    anna = add_member(ctx)
+    if "kind" in kw:
+        kw["room_id"] = None
+    with pytest.raises(Invalid, match=message):
+        join(ctx, anna, **kw)
+    join(ctx, anna, any_similar=True, min_capacity=8)  # fewer than it holds: fine
+
+
+def test_join_any_similar_conflicts_with_the_same_room_and_time(ctx: ServerContext) -> None:
+    anna = add_member(ctx)
+    first = join(ctx, anna)
+    with pytest.raises(Conflict, match=f"entry {first}"):
+        join(ctx, anna, any_similar=True)
+
+
 @pytest.mark.parametrize(
     ("wanted", "part"),
     [
@@ -559,16 +605,20 @@ def test_http_join_list_and_leave(client: TestClient, admin: Headers, clock: Fak
         "/api/waitlist", json=wait_body(anna, kind="meeting", min_capacity=30), headers=admin
     ).json()
     assert (by_kind["kind"], by_kind["min_capacity"], by_kind["room_id"]) == ("meeting", 30, None)
+    body = wait_body(anna, room_id="sala-b", any_similar=True)
+    similar = client.post("/api/waitlist", json=body, headers=admin).json()
+    assert similar["room_id"] == "sala-b"
+    assert (similar["kind"], similar["min_capacity"]) == ("meeting", 40)
 
     listed = client.get("/api/waitlist", params={"member_id": anna}, headers=admin).json()
-    assert [e["id"] for e in listed] == [entry["id"], by_kind["id"]]
+    assert [e["id"] for e in listed] == [entry["id"], by_kind["id"], similar["id"]]
     assert client.get(f"/api/waitlist/{entry['id']}", headers=admin).json() == entry
 
     assert client.delete(f"/api/waitlist/{entry['id']}", headers=admin).status_code == 204
     cancelled = client.get("/api/waitlist", params={"status": "cancelled"}, headers=admin).json()
     assert [e["id"] for e in cancelled] == [entry["id"]]
     waiting = client.get("/api/waitlist", params={"status": "waiting"}, headers=admin).json()
-    assert [e["id"] for e in waiting] == [by_kind["id"]]
+    assert [e["id"] for e in waiting] == [by_kind["id"], similar["id"]]
 
 
 @pytest.mark.parametrize(
@@ -577,6 +627,8 @@ def test_http_join_list_and_leave(client: TestClient, admin: Headers, clock: Fak
         ({}, 422),  # neither room nor kind
         ({"room_id": "sala-a", "kind": "meeting"}, 422),
         ({"room_id": "sala-a", "min_capacity": 3}, 422),
+        ({"kind": "meeting", "any_similar": True}, 422),
+        ({"room_id": "sala-a", "any_similar": True, "min_capacity": 13}, 422),  # holds 12
         ({"room_id": "sala-a", "colour": "red"}, 422),
         ({"room_id": "sala-a", "start": "2026-03-02T13:00:00"}, 422),  # no offset
         ({"room_id": "nowhere"}, 422),
