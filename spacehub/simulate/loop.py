@@ -205,8 +205,12 @@ class Loop:
         if booking.start > self.world.now + timedelta(hours=1):
             self._follow(booking.id, person, habits.visit(self.rng, self.no_show_rate))
             return
-        # They wanted the room now and are at or near the hub.
+        # They wanted the room now and are at or near the hub: they come in a few minutes,
+        # or, for a booking that starts later, at its start as holders do (`habits.visit`),
+        # not before the doors would let them in.
         minutes = (self.world.now - booking.start).total_seconds() / 60
         arrives = minutes + self.rng.uniform(2, 12)
+        if arrives < 0:
+            arrives = max(arrives, self.rng.uniform(-12, 0))
         stays_less = self.rng.uniform(0, 12)
         self._follow(booking.id, person, Visit(comes=True, arrives=arrives, stays_less=stays_less))
