@@ -122,7 +122,9 @@ class Loop:
         leaves = end - timedelta(minutes=visit.stays_less)
         room = booking.room_id
         self.at(arrives - 2 * 60 * SECOND, lambda: self._enter_building(booking_id, person))
-        self.at(arrives, lambda: self._enter_room(booking_id, person, room, tap=visit.taps_room))
+        self.at(
+            arrives, lambda: self._enter_room(booking_id, person, room, start, tap=visit.taps_room)
+        )
         self.at(leaves, lambda: self._leave_room(booking_id, room))
 
     def _cancel(self, booking_id: int) -> None:
@@ -136,11 +138,17 @@ class Loop:
         if booking_id not in self.cancelled:
             self.world.tap(person, ENTRANCE)
 
-    def _enter_room(self, booking_id: int, person: str, room: str, *, tap: bool) -> None:
+    def _enter_room(
+        self, booking_id: int, person: str, room: str, start: datetime, *, tap: bool
+    ) -> None:
         if booking_id in self.cancelled:
             return
         if tap:
-            self.world.tap(person, DOORS[room])
+            decision = self.world.tap(person, DOORS[room])
+            if decision.reason == Reason.ROOM_BOOKED and self.world.now < start:
+                # Early, and the meeting before theirs still holds the room: they wait at
+                # the door and tap again when their booking starts.
+                self.at(start, lambda: self._tap(person, DOORS[room]))
         self._people_in(room)
 
     def _leave_room(self, booking_id: int, room: str) -> None:
