@@ -3,7 +3,7 @@
 An entry waits for one room (`room_id`), for any bookable room of a `kind` holding at
 least `min_capacity` people, or for a room and any room like it (`any_similar`: both
 `room_id` and `kind` set, `min_capacity` the people it must hold, by default as many as
-the room named). The member portal's join form proposes the last (`SUGGESTED_ANY_SIMILAR`).
+the room named). Join forms propose the last, ticked (`SUGGESTED_ANY_SIMILAR`).
 """
 
 from __future__ import annotations
