@@ -135,6 +135,9 @@ class BookingRules(_Model):
     reminder_before: float = 300.0  # before the release, remind the holder
     remind_before_start: float = 2 * 3600.0  # e-mail the holder, with a cancel link
     offer_hold: float = 600.0  # how long a waitlist offer is held
+    # A freed slot covering only part of a waiting member's time is offered if that part
+    # (what is left of it) lasts at least this long (server.waitlist.offers.offered_part).
+    min_partial_offer: float = 3600.0
     no_show_limit: int = Field(default=3, ge=1)  # strikes in `no_show_window`...
     no_show_window: float = 30 * 86400.0
     no_show_suspension: float = 14 * 86400.0  # ...suspend booking for this long
@@ -156,6 +159,7 @@ class BookingRules(_Model):
         "reminder_before",
         "remind_before_start",
         "offer_hold",
+        "min_partial_offer",
         "no_show_window",
         "no_show_suspension",
         mode="before",

@@ -26,12 +26,15 @@ OfferStatus = Literal["offered", "accepted", "expired"]
 
 class WaitlistCreate(Body):
     """Wait for one room (`room_id`), or for any bookable room of a `kind` holding at
-    least `min_capacity` people: exactly one of `room_id` and `kind`."""
+    least `min_capacity` people: exactly one of `room_id` and `kind`. With `room_id`,
+    `any_similar` waits for that room or any bookable room of its kind holding
+    `min_capacity` people (by default as many as the room named)."""
 
     member_id: Id
     room_id: RoomId | None = None
     kind: Annotated[str, Field(min_length=1, max_length=32)] | None = None
     min_capacity: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    any_similar: bool = False
     start: RequestTime
     end: RequestTime
 
@@ -39,8 +42,10 @@ class WaitlistCreate(Body):
     def _room_or_kind(self) -> WaitlistCreate:
         if (self.room_id is None) == (self.kind is None):
             raise ValueError("give exactly one of room_id and kind")
-        if self.min_capacity is not None and self.kind is None:
-            raise ValueError("min_capacity goes with kind")
+        if self.any_similar and self.room_id is None:
+            raise ValueError("any_similar goes with room_id")
+        if self.min_capacity is not None and self.kind is None and not self.any_similar:
+            raise ValueError("min_capacity goes with kind or any_similar")
         return self
 
 
@@ -120,6 +125,7 @@ def join(
             room_id=body.room_id,
             kind=body.kind,
             min_capacity=body.min_capacity,
+            any_similar=body.any_similar,
         )
         deps.audited(request, session, "waitlist.join", entry.id, {"member_id": body.member_id})
     return WaitlistOut.of(entry)

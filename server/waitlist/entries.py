@@ -1,10 +1,16 @@
-"""Waitlist entries: joining the waitlist, leaving it, and reading it."""
+"""Waitlist entries: joining the waitlist, leaving it, and reading it.
+
+An entry waits for one room (`room_id`), for any bookable room of a `kind` holding at
+least `min_capacity` people, or for a room and any room like it (`any_similar`: both
+`room_id` and `kind` set, `min_capacity` the people it must hold, by default as many as
+the room named). Join forms propose the last, ticked (`SUGGESTED_ANY_SIMILAR`).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session
 
 from protocol.bookingrules import past_horizon, start_in_past
@@ -14,6 +20,9 @@ from server.db import models
 from server.errors import Conflict, Invalid, NotFound
 from server.site import Room, SiteConfig
 from server.waitlist.offers import offer_freed_slot
+
+# What a join form proposes to a member naming a room: "or any room like it", ticked.
+SUGGESTED_ANY_SIMILAR = True
 
 
 def join(
@@ -27,18 +36,29 @@ def join(
     room_id: str | None = None,
     kind: str | None = None,
     min_capacity: int | None = None,
+    any_similar: bool = False,
 ) -> models.WaitlistEntry:
-    """Put a member on the waitlist for a room, or for any bookable room of a kind."""
+    """Put a member on the waitlist for a room, for any bookable room of a kind, or for a
+    room or any bookable room of its kind that holds `min_capacity` people (`any_similar`;
+    by default as many as the room named)."""
     if (room_id is None) == (kind is None):
         raise Invalid("give exactly one of room_id and kind")
+    if any_similar and room_id is None:
+        raise Invalid("any_similar goes with room_id")
     if room_id is not None:
-        if min_capacity is not None:
+        if min_capacity is not None and not any_similar:
             raise Invalid("min_capacity goes with kind, not with room_id")
         room = site.room(room_id)
         if room is None:
             raise Invalid(f"room {room_id!r} does not exist")
         if not room.bookable:
             raise Invalid(f"room {room_id!r} is not bookable")
+        if any_similar:
+            kind = room.kind
+            if min_capacity is None:
+                min_capacity = room.capacity
+            elif room.capacity is not None and min_capacity > room.capacity:
+                raise Invalid(f"room {room_id!r} holds {room.capacity} people")
     elif not any(_fits(room, kind, min_capacity) for room in site.rooms):
         size = f" for {min_capacity} people" if min_capacity is not None else ""
         raise Invalid(f"no bookable room of kind {kind!r}{size}")
@@ -61,8 +81,9 @@ def join(
         select(Entry.id).where(
             Entry.member_id == member_id,
             Entry.status.in_(("waiting", "offered")),
-            Entry.room_id.is_(None) if room_id is None else Entry.room_id == room_id,
-            Entry.kind.is_(None) if kind is None else Entry.kind == kind,
+            Entry.room_id == room_id
+            if room_id is not None
+            else and_(Entry.room_id.is_(None), Entry.kind == kind),
             Entry.start < end,
             Entry.end > start,
         )

@@ -40,9 +40,9 @@ def free_slot(
     now: datetime,
 ) -> models.Offer | None:
     """A booking's [start, end) of a room is free from `now`: offer it to the first member
-    waiting for a range inside it, even one that has begun (a no-show's slot is freed
-    after its grace, when the time its waiting members wanted has started: they are
-    offered the rest, `offers.accept`). The offer made, or None (nothing left, nobody
+    waiting for a time in it (`offers.offered_part`), even one that has begun (a no-show's
+    slot is freed after its grace, when the time its waiting members wanted has started:
+    they are offered the rest, `offers.accept`). The offer made, or None (nothing left, nobody
     waiting, or the offer failed: logged, undone, and the caller's change stands)."""
     start, end = span
     if end <= max(start, now):

@@ -1,5 +1,11 @@
 """Waitlist offers: a freed room held for the first member waiting for it, accepted (then
-booked) or lapsed (then passed to the next member waiting)."""
+booked) or lapsed (then passed to the next member waiting).
+
+What a freed slot offers a waiting member is `offered_part`: the time they wanted when it
+lies inside the slot, else the part of it the slot overlaps, when what is left of that
+part lasts at least the site's `bookings.min_partial_offer` (one hour in the demo site).
+A part is offered as such (the message names the time they waited for); accepted, it is
+booked and the entry is done, as with the whole."""
 
 from __future__ import annotations
 
@@ -17,7 +23,10 @@ from server.db import models
 from server.errors import Conflict, NotFound
 from server.notify import mails
 from server.notify.notifications import notify
+from server.notify.texts import Phrase
 from server.site import Room, SiteConfig
+
+Span = tuple[datetime, datetime]
 
 
 class RoomTaken(Conflict):
@@ -34,19 +43,19 @@ def offer_freed_slot(
     end: datetime,
     now: datetime,
 ) -> models.Offer | None:
-    """Offer a freed [start, end) of a room to the first member waiting for a range in it.
+    """Offer a freed [start, end) of a room to the first member waiting for a time in it.
 
-    The entry's range must lie inside the freed one, not be over yet, be free of bookings
-    and of other offers right now, and fit the member's weekly quota; one that has begun is
-    offered what is left of it. The member is told (server.notify); nothing is booked until
-    they accept. None when nobody waits for it."""
+    What is offered is `offered_part` of the entry's range (the whole of it, or a part long
+    enough), which must be free of bookings and of other offers right now and fit the
+    member's weekly quota; one that has begun is offered what is left of it. The member is
+    told (server.notify); nothing is booked until they accept. None when nobody waits for
+    it."""
     room = site.room(room_id)
     if room is None or not room.bookable:
         return None
     Entry = models.WaitlistEntry
     wants_room = Entry.room_id == room_id
-    wants_kind = and_(
-        Entry.room_id.is_(None),
+    wants_kind = and_(  # any room of a kind, or a room or any like it (entries)
         Entry.kind == room.kind,
         or_(Entry.min_capacity.is_(None), Entry.min_capacity <= (room.capacity or 0)),
     )
@@ -54,26 +63,53 @@ def offer_freed_slot(
         select(Entry)
         .where(
             Entry.status == "waiting",
-            Entry.start >= start,
-            Entry.end <= end,
-            Entry.end > now,
+            Entry.start < end,
+            Entry.end > max(start, now),
             or_(wants_room, wants_kind),
         )
         .order_by(Entry.created_at, Entry.id)
     )
+    minimum = timedelta(seconds=site.bookings.min_partial_offer)
     for entry in session.scalars(stmt).all():
+        part = offered_part((entry.start, entry.end), (start, end), now=now, minimum=minimum)
+        if part is None:
+            continue
         member = session.get(models.Member, entry.member_id)
         if member is None or not may_book(
             member.suspended_until, member.booking_suspended_until, now
         ):
             continue
-        if not within_quota(session, site=site, member=member, spans=[(entry.start, entry.end)]):
+        if not within_quota(session, site=site, member=member, spans=[part]):
             continue  # they could not accept it: the next member waiting gets it
-        if overlapping(session, room_id=room_id, start=entry.start, end=entry.end):
+        if overlapping(session, room_id=room_id, start=part[0], end=part[1]):
             continue
-        if _held(session, room_id=room_id, start=entry.start, end=entry.end):
+        if _held(session, room_id=room_id, start=part[0], end=part[1]):
             continue
-        return _make_offer(session, site=site, room=room, entry=entry, now=now)
+        return _make_offer(session, site=site, room=room, entry=entry, part=part, now=now)
+    return None
+
+
+def offered_part(wanted: Span, freed: Span, *, now: datetime, minimum: timedelta) -> Span | None:
+    """What a freed [start, end) offers a member waiting for `wanted`: the overlap of the
+    two when it is the whole of `wanted`, or when what is left of it from `now` lasts at
+    least `minimum`; None when they do not overlap, the overlap is over, or too short.
+
+    >>> from datetime import UTC, datetime
+    >>> t = lambda h, m=0: datetime(2026, 3, 2, h, m, tzinfo=UTC)
+    >>> hour = timedelta(hours=1)
+    >>> part = lambda wanted: offered_part(wanted, (t(18), t(20)), now=t(18, 15), minimum=hour)
+    >>> part((t(19), t(21))) == (t(19), t(20))  # a part: an hour of the two wanted
+    True
+    >>> part((t(19, 30), t(21))) is None  # half an hour of it: too short
+    True
+    >>> part((t(18), t(18, 30))) == (t(18), t(18, 30))  # the whole of it, what is left
+    True
+    """
+    lo, hi = max(wanted[0], freed[0]), min(wanted[1], freed[1])
+    if hi <= max(lo, now):
+        return None
+    if (lo, hi) == wanted or hi - max(lo, now) >= minimum:
+        return lo, hi
     return None
 
 
@@ -202,29 +238,46 @@ def offer_params(
     end: datetime,
     deadline: datetime,
     now: datetime,
+    wanted: Span | None = None,
 ) -> dict[str, object]:
     """What the offer message says (`notice.offer`), times local to the site; a date is
-    written only where it is not today's (the range's end, the deadline)."""
+    written only where it is not today's (the range's end, the deadline). An offer of a
+    part of the time the member waited for (`wanted`) says so: its span is the phrase
+    `offer.part`, naming both."""
     zone = ZoneInfo(site.site.timezone)
-    lstart, lend, ldeadline, today = (t.astimezone(zone) for t in (start, end, deadline, now))
-    span = f"{lstart:%d.%m %H:%M}–{lend:%H:%M}"
-    if lend.date() != lstart.date():
-        span = f"{lstart:%d.%m %H:%M}–{lend:%d.%m %H:%M}"
+    ldeadline, today = deadline.astimezone(zone), now.astimezone(zone)
+    span: object = _span_words(start, end, zone)
+    if wanted is not None:
+        span = Phrase("offer.part", {"span": span, "wanted": _span_words(*wanted, zone)})
     by = f"{ldeadline:%H:%M}"
     if ldeadline.date() != today.date():
         by = f"{ldeadline:%d.%m %H:%M}"
     return {"room": room_name, "span": span, "by": by}
 
 
+def _span_words(start: datetime, end: datetime, zone: ZoneInfo) -> str:
+    """`02.03 13:00–15:00`, or with the end's date when it is another day."""
+    lstart, lend = start.astimezone(zone), end.astimezone(zone)
+    if lend.date() != lstart.date():
+        return f"{lstart:%d.%m %H:%M}–{lend:%d.%m %H:%M}"
+    return f"{lstart:%d.%m %H:%M}–{lend:%H:%M}"
+
+
 def _make_offer(
-    session: Session, *, site: SiteConfig, room: Room, entry: models.WaitlistEntry, now: datetime
+    session: Session,
+    *,
+    site: SiteConfig,
+    room: Room,
+    entry: models.WaitlistEntry,
+    part: Span,
+    now: datetime,
 ) -> models.Offer:
     offer = models.Offer(
         waitlist_id=entry.id,
         member_id=entry.member_id,
         room_id=room.id,
-        start=entry.start,
-        end=entry.end,
+        start=part[0],
+        end=part[1],
         expires_at=now + timedelta(seconds=site.bookings.offer_hold),
         status="offered",
         created_at=now,
@@ -235,10 +288,11 @@ def _make_offer(
     params = offer_params(
         site=site,
         room_name=room.name,
-        start=max(entry.start, now),
-        end=entry.end,
+        start=max(part[0], now),
+        end=part[1],
         deadline=offer.expires_at,
         now=now,
+        wanted=None if part == (entry.start, entry.end) else (entry.start, entry.end),
     )
     notify(
         session,

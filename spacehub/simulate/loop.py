@@ -41,7 +41,7 @@ class Loop:
         self._order = itertools.count()
         self._sweeps: set[datetime] = set()
         self._offers_seen: set[int] = set()
-        self._wanted: dict[tuple[int, str], datetime] = {}  # (member, room) -> start wanted
+        self._wanted: dict[int, datetime] = {}  # waitlist entry -> the start it wanted
         self.cancelled: set[int] = set()
         self.steps = 0
         site = world.site
@@ -101,8 +101,10 @@ class Loop:
         booking_id = self.world.book(want.person, want.room, want.start, want.end)
         if booking_id is not None:
             self._follow(booking_id, want.person, want.visit)
-        elif want.waits and self.world.wait_for(want.person, want.room, want.start, want.end):
-            self._wanted[(self.world.ids[want.person], want.room)] = want.start
+        elif want.waits:
+            entry_id = self.world.wait_for(want.person, want.room, want.start, want.end)
+            if entry_id is not None:
+                self._wanted[entry_id] = want.start
 
     def _follow(self, booking_id: int, person: str, visit: Visit) -> None:
         """Queue what the holder does about a booking, and the passes it needs."""
@@ -120,7 +122,9 @@ class Loop:
         leaves = end - timedelta(minutes=visit.stays_less)
         room = booking.room_id
         self.at(arrives - 2 * 60 * SECOND, lambda: self._enter_building(booking_id, person))
-        self.at(arrives, lambda: self._enter_room(booking_id, person, room, tap=visit.taps_room))
+        self.at(
+            arrives, lambda: self._enter_room(booking_id, person, room, start, tap=visit.taps_room)
+        )
         self.at(leaves, lambda: self._leave_room(booking_id, room))
 
     def _cancel(self, booking_id: int) -> None:
@@ -134,11 +138,17 @@ class Loop:
         if booking_id not in self.cancelled:
             self.world.tap(person, ENTRANCE)
 
-    def _enter_room(self, booking_id: int, person: str, room: str, *, tap: bool) -> None:
+    def _enter_room(
+        self, booking_id: int, person: str, room: str, start: datetime, *, tap: bool
+    ) -> None:
         if booking_id in self.cancelled:
             return
         if tap:
-            self.world.tap(person, DOORS[room])
+            decision = self.world.tap(person, DOORS[room])
+            if decision.reason == Reason.ROOM_BOOKED and self.world.now < start:
+                # Early, and the meeting before theirs still holds the room: they wait at
+                # the door and tap again when their booking starts.
+                self.at(start, lambda: self._tap(person, DOORS[room]))
         self._people_in(room)
 
     def _leave_room(self, booking_id: int, room: str) -> None:
@@ -188,7 +198,7 @@ class Loop:
                 continue
             self._offers_seen.add(offer.id)
             self.sweep_at(offer.expires_at)
-            wanted = self._wanted.get((offer.member_id, offer.room_id), offer.start)
+            wanted = self._wanted.get(offer.waitlist_id, offer.start)
             if self.world.now > wanted + habits.STILL_WANTED or self.rng.random() >= habits.ACCEPTS:
                 continue  # it lapses, and goes to the next member waiting
             hold = (offer.expires_at - self.world.now).total_seconds() / 60
@@ -203,8 +213,12 @@ class Loop:
         if booking.start > self.world.now + timedelta(hours=1):
             self._follow(booking.id, person, habits.visit(self.rng, self.no_show_rate))
             return
-        # They wanted the room now and are at or near the hub.
+        # They wanted the room now and are at or near the hub: they come in a few minutes,
+        # or, for a booking that starts later, at its start as holders do (`habits.visit`),
+        # not before the doors would let them in.
         minutes = (self.world.now - booking.start).total_seconds() / 60
         arrives = minutes + self.rng.uniform(2, 12)
+        if arrives < 0:
+            arrives = max(arrives, self.rng.uniform(-12, 0))
         stays_less = self.rng.uniform(0, 12)
         self._follow(booking.id, person, Visit(comes=True, arrives=arrives, stays_less=stays_less))

@@ -105,12 +105,14 @@ class World:
                 return False
             return True
 
-    def wait_for(self, person: str, room: str, start: datetime, end: datetime) -> bool:
-        """Join the waitlist for the room at [start, end); False if refused."""
+    def wait_for(self, person: str, room: str, start: datetime, end: datetime) -> int | None:
+        """Join the waitlist for the room at [start, end) as the member portal proposes
+        (or any room like it: `entries.SUGGESTED_ANY_SIMILAR`): the entry's id, or None
+        if refused."""
         with self._writes() as session:
             try:
                 with session.begin_nested():
-                    entries.join(
+                    entry = entries.join(
                         session,
                         site=self.site,
                         member_id=self.ids[person],
@@ -118,10 +120,11 @@ class World:
                         end=end,
                         now=self.now,
                         room_id=room,
+                        any_similar=entries.SUGGESTED_ANY_SIMILAR,
                     )
             except REFUSED:
-                return False
-            return True
+                return None
+            return entry.id
 
     def open_offers(self) -> list[models.Offer]:
         """Offers made and not yet answered."""

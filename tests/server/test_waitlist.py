@@ -224,21 +224,129 @@ def test_a_request_for_another_room_or_kind_is_not_offered(ctx: ServerContext) -
     assert offers(ctx) == []
 
 
+def test_a_room_or_any_like_it_is_offered_a_room_of_its_kind_big_enough(
+    ctx: ServerContext,
+) -> None:
+    anna, bob, carol = add_member(ctx), add_member(ctx), add_member(ctx)
+    only_a = join(ctx, anna, room_id="sala-a")
+    a_or_like = join(ctx, bob, room_id="sala-a", any_similar=True)  # Sala A holds 12
+    b_or_like = join(ctx, carol, (SLOT[0], SLOT[0] + HOUR), room_id="sala-b", any_similar=True)
+    with ctx.reads() as s:
+        entry = s.get(models.WaitlistEntry, a_or_like)
+        assert entry is not None
+        assert (entry.room_id, entry.kind, entry.min_capacity) == ("sala-a", "meeting", 12)
+    assert free(ctx, "sala-b") is not None  # Sala B (40) is like Sala A, and big enough
+    [offer] = offers(ctx)
+    assert (offer.member_id, offer.room_id, offer.waitlist_id) == (bob, "sala-b", a_or_like)
+    assert entry_status(ctx, only_a) == "waiting"  # it asked for Sala A only
+    # Sala A does not hold the 40 the entry for Sala B needs; the entry for Sala A only does.
+    assert free(ctx, "sala-a") is not None
+    assert [(o.member_id, o.room_id) for o in offers(ctx)][1:] == [(anna, "sala-a")]
+    assert entry_status(ctx, b_or_like) == "waiting"
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        ({"kind": "meeting", "any_similar": True}, "any_similar goes with room_id"),
+        ({"any_similar": True, "min_capacity": 13}, "holds 12 people"),
+    ],
+)
+def test_join_any_similar_needs_a_room_that_holds_them(
+    ctx: ServerContext, kw: dict[str, Any], message: str
+) -> None:
+    anna = add_member(ctx)
+    if "kind" in kw:
+        kw["room_id"] = None
+    with pytest.raises(Invalid, match=message):
+        join(ctx, anna, **kw)
+    join(ctx, anna, any_similar=True, min_capacity=8)  # fewer than it holds: fine
+
+
+def test_join_any_similar_conflicts_with_the_same_room_and_time(ctx: ServerContext) -> None:
+    anna = add_member(ctx)
+    first = join(ctx, anna)
+    with pytest.raises(Conflict, match=f"entry {first}"):
+        join(ctx, anna, any_similar=True)
+
+
+@pytest.mark.parametrize(
+    ("wanted", "part"),
+    [
+        ((SLOT[0] - HOUR, SLOT[1]), SLOT),  # starts before the freed slot: its two hours
+        ((SLOT[0], SLOT[1] + HOUR), SLOT),  # ends after it
+        ((SLOT[0] + HOUR, SLOT[1] + HOUR), (SLOT[0] + HOUR, SLOT[1])),  # one hour of two
+        ((SLOT[0] - HOUR, SLOT[1] + HOUR), SLOT),  # around it
+    ],
+)
+def test_a_range_overlapping_the_freed_slot_by_an_hour_is_offered_the_overlap(
+    ctx: ServerContext, wanted: tuple, part: tuple
+) -> None:
+    anna = add_member(ctx)
+    entry = join(ctx, anna, wanted)
+    assert free(ctx) is not None
+    [offer] = offers(ctx)
+    assert (offer.member_id, offer.waitlist_id, offer.start, offer.end) == (anna, entry, *part)
+    assert entry_status(ctx, entry) == "offered"
+
+
 @pytest.mark.parametrize(
     "wanted",
     [
-        (SLOT[0] - HOUR, SLOT[1]),  # starts before the freed slot
-        (SLOT[0], SLOT[1] + HOUR),  # ends after it
+        (SLOT[1] - timedelta(minutes=59), SLOT[1] + HOUR),  # 59 minutes of it: too short
+        (SLOT[0] - HOUR, SLOT[0] + timedelta(minutes=30)),  # half an hour
+        (SLOT[1], SLOT[1] + HOUR),  # touches it only
         (SLOT[0] + 3 * HOUR, SLOT[1] + 3 * HOUR),  # another time altogether
     ],
 )
-def test_a_range_not_inside_the_freed_slot_is_not_offered(
+def test_a_range_overlapping_the_freed_slot_by_less_than_an_hour_is_not_offered(
     ctx: ServerContext, wanted: tuple
 ) -> None:
     anna = add_member(ctx)
     entry = join(ctx, anna, wanted)
     assert free(ctx) is None
     assert entry_status(ctx, entry) == "waiting"
+
+
+def test_the_shortest_part_offered_is_the_sites_setting(ctx: ServerContext) -> None:
+    anna = add_member(ctx)
+    wanted = (SLOT[0] + HOUR, SLOT[1] + HOUR)  # one hour of it
+    entry = join(ctx, anna, wanted)
+    bookings = ctx.site.bookings.model_copy(update={"min_partial_offer": 2 * 3600.0})
+    ctx.site = ctx.site.model_copy(update={"bookings": bookings})
+    assert free(ctx) is None
+    assert entry_status(ctx, entry) == "waiting"
+
+
+def test_a_part_that_has_begun_counts_what_is_left_of_it(
+    ctx: ServerContext, clock: FakeClock
+) -> None:
+    anna, bob = add_member(ctx), add_member(ctx)
+    early = join(ctx, anna, (SLOT[0] - HOUR, SLOT[0] + HOUR))  # an hour of the slot
+    late = join(ctx, bob, (SLOT[0] + HOUR, SLOT[1] + HOUR))  # its second hour
+    clock.now = SLOT[0] + timedelta(minutes=15)  # a no-show released after its grace
+    free(ctx)
+    [offer] = offers(ctx)  # 45 minutes left of the first: too short; the second gets it
+    assert (offer.waitlist_id, offer.start, offer.end) == (late, SLOT[0] + HOUR, SLOT[1])
+    assert entry_status(ctx, early) == "waiting"
+
+
+def test_a_part_is_offered_as_a_part_and_accepted_it_books_the_overlap(
+    ctx: ServerContext, clock: FakeClock
+) -> None:
+    anna = add_member(ctx)
+    entry = join(ctx, anna, (SLOT[0] + HOUR, SLOT[1] + HOUR))
+    offer_id = free(ctx)
+    assert offer_id is not None
+    [note] = notes(ctx, anna)
+    assert note.text_en == (
+        "Sala warsztatowa A is free 02.03 14:00–15:00 (part of the 02.03 14:00–16:00 you "
+        "waited for). Accept by 10:10 to book it."
+    )
+    assert "02.03 14:00–15:00 (część terminu 02.03 14:00–16:00, na który czekasz)" in note.text_pl
+    booking = accept(ctx, offer_id)
+    assert (booking.start, booking.end, booking.source) == (SLOT[0] + HOUR, SLOT[1], "waitlist")
+    assert entry_status(ctx, entry) == "booked"  # the entry is done, as with the whole
 
 
 def test_a_range_inside_the_freed_slot_is_offered_for_its_own_range(ctx: ServerContext) -> None:
@@ -497,16 +605,20 @@ def test_http_join_list_and_leave(client: TestClient, admin: Headers, clock: Fak
         "/api/waitlist", json=wait_body(anna, kind="meeting", min_capacity=30), headers=admin
     ).json()
     assert (by_kind["kind"], by_kind["min_capacity"], by_kind["room_id"]) == ("meeting", 30, None)
+    body = wait_body(anna, room_id="sala-b", any_similar=True)
+    similar = client.post("/api/waitlist", json=body, headers=admin).json()
+    assert similar["room_id"] == "sala-b"
+    assert (similar["kind"], similar["min_capacity"]) == ("meeting", 40)
 
     listed = client.get("/api/waitlist", params={"member_id": anna}, headers=admin).json()
-    assert [e["id"] for e in listed] == [entry["id"], by_kind["id"]]
+    assert [e["id"] for e in listed] == [entry["id"], by_kind["id"], similar["id"]]
     assert client.get(f"/api/waitlist/{entry['id']}", headers=admin).json() == entry
 
     assert client.delete(f"/api/waitlist/{entry['id']}", headers=admin).status_code == 204
     cancelled = client.get("/api/waitlist", params={"status": "cancelled"}, headers=admin).json()
     assert [e["id"] for e in cancelled] == [entry["id"]]
     waiting = client.get("/api/waitlist", params={"status": "waiting"}, headers=admin).json()
-    assert [e["id"] for e in waiting] == [by_kind["id"]]
+    assert [e["id"] for e in waiting] == [by_kind["id"], similar["id"]]
 
 
 @pytest.mark.parametrize(
@@ -515,6 +627,8 @@ def test_http_join_list_and_leave(client: TestClient, admin: Headers, clock: Fak
         ({}, 422),  # neither room nor kind
         ({"room_id": "sala-a", "kind": "meeting"}, 422),
         ({"room_id": "sala-a", "min_capacity": 3}, 422),
+        ({"kind": "meeting", "any_similar": True}, 422),
+        ({"room_id": "sala-a", "any_similar": True, "min_capacity": 13}, 422),  # holds 12
         ({"room_id": "sala-a", "colour": "red"}, 422),
         ({"room_id": "sala-a", "start": "2026-03-02T13:00:00"}, 422),  # no offset
         ({"room_id": "nowhere"}, 422),

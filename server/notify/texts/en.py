@@ -253,6 +253,7 @@ TEXTS: dict[str, str] = {
         "{until:%Y-%m-%d %H:%M}. Your cards and memberships still open doors."
     ),
     "notice.offer": "{room} is free {span}. Accept by {by} to book it.",
+    "offer.part": "{span} (part of the {wanted} you waited for)",
     "period.last_day": "the last day",
     "period.last_days": "the last {n} days",
     "period.last_hours": "the last {n} h",

@@ -262,6 +262,7 @@ TEXTS: dict[str, str] = {
     ),
     # "termin" (a slot), so the sentence agrees with any room's name in gender.
     "notice.offer": "Zwolnił się termin: {room}, {span}. Potwierdź do {by}, aby go zarezerwować.",
+    "offer.part": "{span} (część terminu {wanted}, na który czekasz)",
     "period.last_day": "ostatniej doby",
     "period.last_days": "ostatnich {n} dni",
     "period.last_hours": "ostatnich {n} godz.",

@@ -267,6 +267,7 @@ TEXTS: dict[str, str] = {
     ),
     # "час" (time), so the sentence agrees with any room's name in gender.
     "notice.offer": "Є вільний час: {room}, {span}. Підтвердьте до {by}, щоб його забронювати.",
+    "offer.part": "{span} (частина часу {wanted}, на який ви чекаєте)",
     "period.last_day": "останньої доби",
     "period.last_days": "останніх {n} днів",
     "period.last_hours": "останніх {n} год",
