@@ -4,7 +4,7 @@ lapse.
 | route | what |
 | --- | --- |
 | `GET /me/waitlist` | open offers (accept by ...), my entries and their state |
-| `GET /me/waitlist/join?room=&start=&end=` | wait for a taken hour? (one button) |
+| `GET /me/waitlist/join?room=&start=&end=` | wait for a taken hour (or any room like it: ticked)? |
 | `POST /me/waitlist/join` | join the waitlist for it |
 | `POST /me/waitlist/{id}/leave` | leave it |
 | `POST /me/offers/{id}/accept` | book the offered room, then to my bookings |
@@ -53,7 +53,14 @@ def waitlist(
 
 
 def _join_page(
-    me: Me, room: str, start: str, end: str, *, error: str | None = None, status: int = 200
+    me: Me,
+    room: str,
+    start: str,
+    end: str,
+    *,
+    any_similar: bool = entries.SUGGESTED_ANY_SIMILAR,
+    error: str | None = None,
+    status: int = 200,
 ) -> Response:
     return me.render(
         "portal/join.html",
@@ -64,6 +71,7 @@ def _join_page(
         start=start,
         end=end,
         span=_when(me, start, end),
+        any_similar=any_similar,
         error=error,
     )
 
@@ -77,7 +85,7 @@ def _when(me: Me, start: str, end: str) -> tuple[object, object] | None:
 
 @router.get("/waitlist/join")
 def join_form(me: MeDep, room: Text = None, start: Text = None, end: Text = None) -> Response:
-    """Wait for this room and time? One button."""
+    """Wait for this room and time (or any room like it, proposed)? One button."""
     return _join_page(me, room or "", start or "", end or "")
 
 
@@ -85,6 +93,7 @@ def join_form(me: MeDep, room: Text = None, start: Text = None, end: Text = None
 def join(me: MeDep, form: FormDep, session: WriteSession) -> Response:
     """Join the waitlist for the member signed in; to my waitlist."""
     room, start, end = form.get("room"), form.get("start"), form.get("end")
+    any_similar = form.get("any_similar") == "on"
     try:
         with session.begin():
             entry = entries.join(
@@ -95,11 +104,14 @@ def join(me: MeDep, form: FormDep, session: WriteSession) -> Response:
                 end=local_instant(end, me.zone),
                 now=me.now,
                 room_id=room,
+                any_similar=any_similar,
             )
             audited(me.request, session, "waitlist.join", entry.id, {"member_id": me.member_id})
     except (DomainError, FormError) as exc:
         status = exc.status if isinstance(exc, DomainError) else 422
-        return _join_page(me, room, start, end, error=me.explain(exc), status=status)
+        return _join_page(
+            me, room, start, end, any_similar=any_similar, error=me.explain(exc), status=status
+        )
     return me.redirect("/me/waitlist", done="joined")
 
 

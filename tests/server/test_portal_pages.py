@@ -295,6 +295,7 @@ def test_waitlist_join_offer_and_accept(client, ctx, ola) -> None:  # type: igno
         "/me/waitlist/join?room=sala-a&start=2026-03-03T14:00&end=2026-03-03T15:00&lang=en"
     )
     assert ask.status_code == 200 and "Put me on the waitlist" in ask.text
+    assert re.search(r'name="any_similar" value="on" checked', ask.text)  # proposed
     fields = {
         "room": "sala-a",
         "start": "2026-03-03T14:00",
@@ -303,6 +304,9 @@ def test_waitlist_join_offer_and_accept(client, ctx, ola) -> None:  # type: igno
     }
     joined = client.post("/me/waitlist/join?lang=en", data=fields, follow_redirects=False)
     assert joined.status_code == 303
+    with ctx.reads() as s:
+        entry = s.scalars(select(models.WaitlistEntry)).one()
+        assert (entry.room_id, entry.kind) == ("sala-a", None)  # the box left unticked
     page = client.get(joined.headers["location"]).text
     assert "You are on the waitlist." in page and "waiting" in page
     twice = client.post("/me/waitlist/join?lang=en", data=fields)
@@ -429,3 +433,21 @@ def test_the_member_s_own_language_unless_asked(client, ctx, ola) -> None:  # ty
     assert '<html lang="en">' in page
     # the switch keeps the page and its day
     assert 'href="/me/rooms?day=2026-03-04&amp;lang=pl"' in page
+
+
+def test_waiting_for_any_room_like_it_as_the_form_proposes(client, ctx, ola) -> None:  # type: ignore[no-untyped-def]
+    inna = add_member(ctx, "Inna", "inna@example.org")
+    book(ctx, inna, local(3, 14), local(3, 15))
+    fields = {
+        "room": "sala-a",
+        "start": "2026-03-03T14:00",
+        "end": "2026-03-03T15:00",
+        "any_similar": "on",
+        "csrf_token": ola["csrf"],
+    }
+    assert client.post("/me/waitlist/join", data=fields, follow_redirects=False).status_code == 303
+    with ctx.reads() as s:
+        entry = s.scalars(select(models.WaitlistEntry)).one()
+    room = ctx.site.room("sala-a")
+    assert room is not None
+    assert (entry.room_id, entry.kind, entry.min_capacity) == ("sala-a", room.kind, room.capacity)

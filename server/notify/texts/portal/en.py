@@ -116,6 +116,7 @@ TEXTS: dict[str, str] = {
         "This hour is taken. If it frees up, we offer it to you (whoever joined first gets "
         "the first offer)."
     ),
+    "portal.join.any_similar": "Or any room like it that holds as many people",
     "portal.join.submit": "Put me on the waitlist",
     # notifications
     "portal.notes.title": "Notifications",

@@ -118,6 +118,7 @@ TEXTS: dict[str, str] = {
         "Ta godzina jest zajęta. Jeśli się zwolni, zaproponujemy ją Tobie (kto pierwszy się "
         "zapisał, ten pierwszy dostaje propozycję)."
     ),
+    "portal.join.any_similar": "Albo dowolna podobna sala, która pomieści tyle samo osób",
     "portal.join.submit": "Zapisz mnie na listę oczekujących",
     # notifications
     "portal.notes.title": "Powiadomienia",
