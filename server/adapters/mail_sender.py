@@ -12,9 +12,9 @@ Tests call `run_once()` with a moved clock instead of starting the thread."""
 from __future__ import annotations
 
 import logging
-import threading
 from typing import TYPE_CHECKING
 
+from server.adapters.background import Background
 from server.notify.sender import SendReport, send_due
 from server.notify.smtp import smtp_target
 
@@ -24,30 +24,18 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class MailSender:
+class MailSender(Background):
     """Runs `send_due` every `interval` seconds on the context's SMTP server."""
+
+    THREAD = "mail-sender"
 
     def __init__(self, ctx: ServerContext, *, interval: float = 2.0) -> None:
         if not ctx.settings.smtp_url:
             raise ValueError("no SMTP server: SPACEHUB_SMTP_URL is not set")
+        super().__init__()
         self.ctx = ctx
         self.target = smtp_target(ctx.settings.smtp_url)
         self.interval = interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        """Start the thread (once)."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="mail-sender", daemon=True)
-            self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stop the thread; a mail being handed over finishes (or times out) first."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
 
     def run_once(self) -> SendReport:
         """One pass: every mail due now, sent or counted as failed."""

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+from server.adapters.background import Background
 from server.adapters.rejections import LOG_EVERY_S, LogEvery
 from server.adapters.writehealth import transient
 from server.noshows import release
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 START_TIMEOUT_S = 60.0  # the backlog's marker never came back: sweep anyway
 
 
-class Scheduler:
+class Scheduler(Background):
     """Runs `release.sweep` (and the waitlist's `expire_offers`) every `interval` seconds.
 
     `start_after`: the first sweep waits until this event is set (the door path sets it
@@ -48,6 +49,8 @@ class Scheduler:
     `on_report`: called after each sweep that changed something, once it is committed
     (e.g. to push booking events to dashboards)."""
 
+    THREAD = "server-scheduler"
+
     def __init__(
         self,
         ctx: ServerContext,
@@ -57,6 +60,7 @@ class Scheduler:
         start_timeout: float = START_TIMEOUT_S,
         on_report: Callable[[SweepReport], object] | None = None,
     ) -> None:
+        super().__init__()
         self.ctx = ctx
         self.interval = interval
         self.start_after = start_after
@@ -66,22 +70,6 @@ class Scheduler:
         self._occupancy_at: datetime | None = None  # the last occupancy tick's time
         self._purged_on: date | None = None  # the day of the last retention purge (UTC)
         self._db_logs = LogEvery(LOG_EVERY_S, time.monotonic)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        """Start the thread (once)."""
-        if self._thread is not None:
-            return
-        self._thread = threading.Thread(target=self._run, name="server-scheduler", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stop the thread and wait for the pass under way to finish."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
 
     def run_once(self) -> SweepReport:
         """One pass: the release sweep, then the waitlist's offers, the reminders before
