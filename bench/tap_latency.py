@@ -55,26 +55,27 @@ class BenchDoor:
             self._answer = payload
             self._got.set()
 
-    def _round(self, topic: str, tap: Tap) -> tuple[float, bytes]:
+    def _round(self, topic: str, tap: Tap, timeout: float = TIMEOUT_S) -> tuple[float, bytes]:
         self._got.clear()
         self._waiting = f'"id":"{tap.id}"'.encode()
         payload = encode(tap)
         started = time.perf_counter()
         self.client.publish(topic, payload)
-        if not self._got.wait(TIMEOUT_S):
-            raise RuntimeError(f"{self.device}: no answer on {topic} within {TIMEOUT_S} s")
+        if not self._got.wait(timeout):
+            raise TimeoutError(f"{self.device}: no answer on {topic} within {timeout} s")
         ms = (time.perf_counter() - started) * 1000
         assert self._answer is not None
         return ms, self._answer
 
     def _result(self, tap: Tap, answer: bytes, topic: str) -> None:
         granted = b'"granted":true' in answer
-        result = Result(id=new_id(), tap=tap.id, applied="server", granted=granted, ts=utcnow())
+        by = "gateway" if b'"by":"gateway"' in answer else "server"
+        result = Result(id=new_id(), tap=tap.id, applied=by, granted=granted, ts=utcnow())
         self.client.publish(topic, result)
 
-    def tap(self) -> float:
+    def tap(self, timeout: float = TIMEOUT_S) -> float:
         tap = Tap(id=new_id(), ts=utcnow(), card=CARD)
-        ms, answer = self._round(self._topic, tap)
+        ms, answer = self._round(self._topic, tap, timeout)
         self._result(tap, answer, self._result_topic)
         return ms
 
@@ -207,7 +208,9 @@ def released(tmp: Path, db: str) -> int:
     import sqlite3
 
     with sqlite3.connect(tmp / db) as c:
-        return int(c.execute("select count(*) from bookings where released_at is not null").fetchone()[0])
+        return int(
+            c.execute("select count(*) from bookings where released_at is not null").fetchone()[0]
+        )
 
 
 def measure(kind: str, tmp: Path, site: Path, args: Any, report: Report) -> None:
