@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
 from protocol.bookingrules import checkin_starts
@@ -236,6 +236,28 @@ def _reinstate(session: Session, booking: models.Booking, at: datetime) -> Booki
 def member_of(session: Session, hashed: str) -> int | None:
     """The member holding the card of this hash (revoked or not), if it is known."""
     return session.scalar(select(models.Card.member_id).where(models.Card.uid_hash == hashed))
+
+
+# One round trip for what a tap is answered from besides the snapshot: whether its row
+# exists, and the stored policy version.
+_RECORDED_AND_VERSION = select(
+    models.Meta.epoch,
+    models.Meta.policy_n,
+    exists().where(
+        models.AccessEvent.device_id == bindparam("device"),
+        models.AccessEvent.event_id == bindparam("event"),
+    ),
+).where(models.Meta.id == 1)
+
+
+def recorded_and_version(
+    session: Session, device_id: str, event_id: str
+) -> tuple[bool, tuple[str, int]]:
+    """Whether the (device, event id) has its row, and the stored policy version."""
+    epoch, n, recorded = session.execute(
+        _RECORDED_AND_VERSION, {"device": device_id, "event": event_id}
+    ).one()
+    return bool(recorded), (epoch, n)
 
 
 def find_event(session: Session, device_id: str, event_id: str) -> models.AccessEvent | None:

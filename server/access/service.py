@@ -11,11 +11,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,6 +23,7 @@ from protocol.messages import Decision, Reason, Result, Status, Tap
 from protocol.policy import PolicySnapshot
 from server.access.accesslog import access_event, display_name
 from server.access.aftertap import AfterTap
+from server.access.fates import GATEWAY, DoorPathCounters, TapFate
 from server.access.limiter import Limiter
 from server.access.reconcile import (
     apply_effect,
@@ -32,6 +31,7 @@ from server.access.reconcile import (
     follow_result,
     member_of,
     reconcile,
+    recorded_and_version,
     undo_effect,
 )
 from server.access.snapshot import PolicyCache
@@ -46,28 +46,6 @@ from server.site import Device, SiteConfig
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-GATEWAY = "gateway"  # DoorPathCounters.limited: the gateway's `too_many_attempts`
-
-
-class TapFate(StrEnum):
-    ANSWERED = "answered"
-    DUPLICATE = "duplicate"
-    EXPIRED = "expired"
-    LIMITED = "limited"  # answered `too_many_attempts` from memory, with no row of its own
-
-
-@dataclass
-class DoorPathCounters:
-    unknown_device_taps: int = 0
-    duplicates: int = 0
-    expired: int = 0
-    answered: int = 0
-    invalid: int = 0
-    gateway_decisions: int = 0  # decisions of the gateway recorded (first time each)
-    # taps answered `too_many_attempts` from memory, by (device, why): `unknown_card_flood`
-    # (the door's bucket of unknown cards is empty), `cooling_period` (the card's), or
-    # `gateway` (the gateway's such decisions, not recorded)
-    limited: Counter[tuple[str, str]] = field(default_factory=Counter)
 
 
 @dataclass(repr=False)  # its repr would show the card key in a logged traceback
@@ -85,6 +63,8 @@ class AccessService:
     unknown_cards: RecentUnknownCards = field(default_factory=RecentUnknownCards)
     # The tap limits' clock (seconds, monotonic); tests move it.
     monotonic: Callable[[], float] = time.monotonic
+    # Sessions that only read (never SQLite's write lock): taps are decided from them.
+    reads: sessionmaker[Session] | None = None
     _clock_synced: dict[str, bool] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     # The snapshot the latest tap was decided from: the tap limits read it without the
@@ -92,6 +72,8 @@ class AccessService:
     _snapshot: PolicySnapshot | None = None
 
     def __post_init__(self) -> None:
+        if self.reads is None:
+            self.reads = self.writes
         self.after = AfterTap(self.writes, self.events, self.clock)
         self.limiter = Limiter(
             site=self.site,
@@ -110,10 +92,12 @@ class AccessService:
         (card, time). A replayed tap, or one from a device whose clock is synced that is
         too old to answer (`_stale`), is recorded as expired and never answered: the
         door has given up on it, or will before an answer reaches it. A decision that
-        changes nothing is answered at once and recorded right after; a grant that
-        checks a booking in or creates a walk-in is committed first and answered after,
-        so a door never opens on a check-in that a release beat. Rejected for a device
-        the site does not know."""
+        changes nothing is decided and answered from a read of the database, before the
+        write lock is asked for (so a tick or a sensor batch holding it never delays the
+        door), and recorded right after; a grant that checks a booking in or creates a
+        walk-in is committed first and answered after, so a door never opens on a
+        check-in that a release beat, and its age is judged once its transaction holds
+        the write lock. Rejected for a device the site does not know."""
         now = self.clock()
         device = self.site.device(device_id)
         if device is None:
@@ -125,6 +109,7 @@ class AccessService:
             if not tap.replay:
                 answer(refused)
             return TapFate.LIMITED
+        early = None if tap.replay else self._answer_early(device_id, tap, hashed, answer)
         outcome: Outcome | None = None
         decision: Decision | None = None
         changes: list[BookingEvent] = []
@@ -152,16 +137,19 @@ class AccessService:
                     # insert takes it): a wait for another writer counts against the door.
                     session.flush()
                     now = self.clock()
-                    if tap.replay or self._stale(session, device_id, tap, now):
+                    if early is None and (tap.replay or self._stale(session, device_id, tap, now)):
                         event.by = "expired"
                         event.member_id = member_of(session, hashed)
                         fate = TapFate.EXPIRED
                     else:
-                        outcome, changed = self._decide(session, device_id, hashed, now)
-                        changes = [changed] if changed is not None else []
-                        decision = self._decision(session, tap, outcome)
-                        if outcome.effect is None:
-                            answer(decision)
+                        if early is not None:  # answered already, in time
+                            outcome, decision = early
+                        else:
+                            outcome, changed = self._decide(session, device_id, hashed, now)
+                            changes = [changed] if changed is not None else []
+                            decision = self._decision(session, tap, outcome)
+                            if outcome.effect is None:
+                                answer(decision)
                         event.granted = outcome.granted
                         event.reason = outcome.reason
                         event.member_id = outcome.member_id
@@ -186,12 +174,29 @@ class AccessService:
         self._publish(event, changes, member_name=decision.name)
         return fate
 
+    def _answer_early(
+        self, device_id: str, tap: Tap, hashed: str, answer: Callable[[Decision], object]
+    ) -> tuple[Outcome, Decision] | None:
+        """Decide a tap from a read and send a decision that changes nothing; None (nothing
+        sent) for a tap recorded already, a stale one, or a grant with an effect."""
+        with self.reads() as session:  # type: ignore[misc]
+            recorded, current = recorded_and_version(session, device_id, tap.id)
+            now = self.clock()
+            if recorded or self._stale(session, device_id, tap, now):
+                return None
+            outcome = decide(self._snapshot_now(session, now, current), device_id, hashed, now)
+            if outcome.effect is not None:
+                return None
+            decision = self._decision(session, tap, outcome)
+        answer(decision)
+        return outcome, decision
+
     def _refused(self, device: Device, tap: Tap, hashed: str, now: datetime) -> Decision | None:
         """`too_many_attempts` for a tap past the tap limits, decided from memory; None
         for a tap to decide as usual."""
         snapshot = self._snapshot
         if snapshot is None:  # the first tap since the start
-            with self.writes() as session, session.begin():
+            with self.reads() as session:  # type: ignore[misc]
                 snapshot = self._snapshot_now(session, now)
         if self.limiter.refuse(snapshot, device, tap, hashed) is None:
             return None
@@ -227,9 +232,11 @@ class AccessService:
             event.member_id = member_of(session, hashed)
         return reconcile(session, site=self.site, event=event, now=now)
 
-    def _snapshot_now(self, session: Session, now: datetime) -> PolicySnapshot:
+    def _snapshot_now(
+        self, session: Session, now: datetime, current: tuple[str, int] | None = None
+    ) -> PolicySnapshot:
         """The current snapshot; a new one brings its tap limits."""
-        snapshot = self.policy.get(session, now)
+        snapshot = self.policy.get(session, now, current)
         if snapshot is not self._snapshot:
             self.limiter.follow(snapshot.rules)
             self._snapshot = snapshot
