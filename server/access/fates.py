@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
+
+from protocol.decide import Outcome
+from protocol.messages import Decision
+from server.site import Device
 
 GATEWAY = "gateway"  # DoorPathCounters.limited: the gateway's `too_many_attempts`
 
@@ -28,3 +33,16 @@ class DoorPathCounters:
     # (the door's bucket of unknown cards is empty), `cooling_period` (the card's), or
     # `gateway` (the gateway's such decisions, not recorded)
     limited: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+
+@dataclass(frozen=True)
+class FirstLook:
+    """What a tap's first look (AccessService.look) found, before any write: the tap's
+    card hash and time, whether it was answered `too_many_attempts`, and the decision
+    sent when one that changes nothing was (its outcome and Decision)."""
+
+    device: Device
+    hashed: str
+    now: datetime
+    limited: bool = False
+    early: tuple[Outcome, Decision] | None = None

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from protocol.bookingrules import checkin_starts
 from protocol.decide import Outcome, decide
-from protocol.messages import Reason, Result
+from protocol.messages import Reason, Result, Tap
 from protocol.policy import PolicySnapshot
 from server.access.snapshot import build_snapshot
 from server.bookings import lifecycle
@@ -231,6 +231,26 @@ def _reinstate(session: Session, booking: models.Booking, at: datetime) -> Booki
     ):
         return None
     return lifecycle.reinstate(session, booking_id=booking.id, at=at)
+
+
+def complete_row(
+    session: Session,
+    site: SiteConfig,
+    event: models.AccessEvent,
+    tap: Tap,
+    hashed: str,
+    now: datetime,
+) -> list[BookingEvent]:
+    """The tap of a row the gateway's decision made: fill in the card and times, then
+    apply what a Result already there implies (rows of older versions only: a Result
+    now waits for its tap)."""
+    event.ts = tap.ts
+    event.card_hash = hashed
+    event.replay = tap.replay
+    event.boot = tap.boot
+    if event.member_id is None:
+        event.member_id = member_of(session, hashed)
+    return reconcile(session, site=site, event=event, now=now)
 
 
 def member_of(session: Session, hashed: str) -> int | None:

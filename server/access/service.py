@@ -23,10 +23,11 @@ from protocol.messages import Decision, Reason, Result, Status, Tap
 from protocol.policy import PolicySnapshot
 from server.access.accesslog import access_event, display_name
 from server.access.aftertap import AfterTap
-from server.access.fates import GATEWAY, DoorPathCounters, TapFate
+from server.access.fates import GATEWAY, DoorPathCounters, FirstLook, TapFate
 from server.access.limiter import Limiter
 from server.access.reconcile import (
     apply_effect,
+    complete_row,
     find_event,
     follow_result,
     member_of,
@@ -82,34 +83,28 @@ class AccessService:
             monotonic=lambda: self.monotonic(),
         )
 
-    def handle_tap(self, device_id: str, tap: Tap, answer: Callable[[Decision], object]) -> TapFate:
-        """Decide and record one tap; `answer` publishes the decision.
+    def handle_tap(
+        self,
+        device_id: str,
+        tap: Tap,
+        answer: Callable[[Decision], object],
+        first: FirstLook | None = None,
+    ) -> TapFate:
+        """Decide and record one tap; `answer` publishes the decision; `first`: what
+        `look()` found (the door path looks on paho's thread and records on another).
 
-        A tap past the tap limits (an unknown card while its door is flooded with them, a
-        card in its cooling period) is answered `too_many_attempts` at once, from memory,
-        with no row of its own. A repeated (device, id) is a no-op, and so is a tap the
-        gateway's decision came before: it is never answered, it only completes the row
-        (card, time). A replayed tap, or one from a device whose clock is synced that is
-        too old to answer (`_stale`), is recorded as expired and never answered: the
-        door has given up on it, or will before an answer reaches it. A decision that
-        changes nothing is decided and answered from a read of the database, before the
-        write lock is asked for (so a tick or a sensor batch holding it never delays the
-        door), and recorded right after; a grant that checks a booking in or creates a
-        walk-in is committed first and answered after, so a door never opens on a
-        check-in that a release beat, and its age is judged once its transaction holds
-        the write lock. Rejected for a device the site does not know."""
-        now = self.clock()
-        device = self.site.device(device_id)
-        if device is None:
-            self.counters.unknown_device_taps += 1
-            raise Rejected("unknown_device", f"tap {tap.id} from unknown device {device_id!r}")
-        hashed = card_hash(self.card_key, tap.card)
-        refused = self._refused(device, tap, hashed, now)
-        if refused is not None:
-            if not tap.replay:
-                answer(refused)
+        A tap past the tap limits is answered `too_many_attempts` from memory, with no
+        row. A repeated (device, id) is a no-op, and so is a tap the gateway's decision
+        came before: never answered, it only completes the row (card, time). A replayed
+        tap, or a synced device's tap too old to answer (`_stale`), is recorded expired,
+        never answered. A decision that changes nothing is sent by `look`, never behind
+        the write lock; a grant that checks a booking in or creates a walk-in is committed
+        first and answered after (a door never opens on a check-in a release beat), its
+        age judged once its transaction holds the write lock."""
+        first = first or self.look(device_id, tap, answer)
+        if first.limited:
             return TapFate.LIMITED
-        early = None if tap.replay else self._answer_early(device_id, tap, hashed, answer)
+        device, hashed, now, early = first.device, first.hashed, first.now, first.early
         outcome: Outcome | None = None
         decision: Decision | None = None
         changes: list[BookingEvent] = []
@@ -120,7 +115,7 @@ class AccessService:
                     fate = TapFate.DUPLICATE
                     completed = event.card_hash is None
                     if completed:  # the gateway's decision came first
-                        changes = self._complete(session, event, tap, hashed, now)
+                        changes = complete_row(session, self.site, event, tap, hashed, now)
                 else:
                     event = models.AccessEvent(
                         device_id=device_id,
@@ -159,7 +154,8 @@ class AccessService:
                         fate = TapFate.ANSWERED
             if outcome is not None and decision is not None and outcome.effect is not None:
                 answer(decision)
-        self._after_tap(device, tap, hashed, outcome)
+        if early is None:  # else counted by `look`
+            self._after_tap(device, tap, hashed, outcome)
         if fate is TapFate.DUPLICATE:
             self.counters.duplicates += 1
             if completed:
@@ -174,22 +170,36 @@ class AccessService:
         self._publish(event, changes, member_name=decision.name)
         return fate
 
-    def _answer_early(
-        self, device_id: str, tap: Tap, hashed: str, answer: Callable[[Decision], object]
-    ) -> tuple[Outcome, Decision] | None:
-        """Decide a tap from a read and send a decision that changes nothing; None (nothing
-        sent) for a tap recorded already, a stale one, or a grant with an effect."""
+    def look(self, device_id: str, tap: Tap, answer: Callable[[Decision], object]) -> FirstLook:
+        """A tap's first look, with no write: the tap limits (`too_many_attempts` sent at
+        once), then a decision that changes nothing, decided from a read and sent. Nothing
+        is sent for a tap recorded already, a stale or replayed one, or a grant with an
+        effect. Rejected for a device the site does not know."""
+        now = self.clock()
+        device = self.site.device(device_id)
+        if device is None:
+            self.counters.unknown_device_taps += 1
+            raise Rejected("unknown_device", f"tap {tap.id} from unknown device {device_id!r}")
+        hashed = card_hash(self.card_key, tap.card)
+        refused = self._refused(device, tap, hashed, now)
+        if refused is not None:
+            if not tap.replay:
+                answer(refused)
+            return FirstLook(device, hashed, now, limited=True)
+        if tap.replay:
+            return FirstLook(device, hashed, now)
         with self.reads() as session:  # type: ignore[misc]
             recorded, current = recorded_and_version(session, device_id, tap.id)
             now = self.clock()
             if recorded or self._stale(session, device_id, tap, now):
-                return None
+                return FirstLook(device, hashed, now)
             outcome = decide(self._snapshot_now(session, now, current), device_id, hashed, now)
             if outcome.effect is not None:
-                return None
+                return FirstLook(device, hashed, now)
             decision = self._decision(session, tap, outcome)
         answer(decision)
-        return outcome, decision
+        self._after_tap(device, tap, hashed, outcome)
+        return FirstLook(device, hashed, now, early=(outcome, decision))
 
     def _refused(self, device: Device, tap: Tap, hashed: str, now: datetime) -> Decision | None:
         """`too_many_attempts` for a tap past the tap limits, decided from memory; None
@@ -217,20 +227,6 @@ class AccessService:
         member = snapshot.members.get(card.member_id) if card is not None else None
         if card is not None and card.active and member is not None and member.category == "staff":
             self.after.staff_tapped(hashed, tap.card, version=(snapshot.epoch, snapshot.n))
-
-    def _complete(
-        self, session: Session, event: models.AccessEvent, tap: Tap, hashed: str, now: datetime
-    ) -> list[BookingEvent]:
-        """The tap of a row the gateway's decision made: fill in the card and times, then
-        apply what a Result already there implies (rows of older versions only: a Result
-        now waits for its tap)."""
-        event.ts = tap.ts
-        event.card_hash = hashed
-        event.replay = tap.replay
-        event.boot = tap.boot
-        if event.member_id is None:
-            event.member_id = member_of(session, hashed)
-        return reconcile(session, site=self.site, event=event, now=now)
 
     def _snapshot_now(
         self, session: Session, now: datetime, current: tuple[str, int] | None = None
