@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -60,6 +61,7 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_S = 10.0
 MODES_S = 0.5  # how often door modes are compared with bookings and staff's settings
+SWITCH_INTERVAL_S = 0.0005
 SEEN_MAX = 10_000  # taps remembered as looked at, so a second copy is never answered early
 
 
@@ -276,6 +278,10 @@ class DoorIngest:
     # -- life -----------------------------------------------------------------------------
 
     def start(self) -> None:
+        # A door's answer is a few milliseconds of Python on paho's thread; with the
+        # interpreter's default 5 ms switch interval it would wait that long for the GIL
+        # behind any busy thread (a sensor batch, a sweep, the writer).
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
         self.health.watch(self.ctx.writes)
         for lane in self.lanes:
             lane.start()
