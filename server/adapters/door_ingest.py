@@ -114,9 +114,8 @@ class Lane:
             health=ingest.health,
             wall=ctx.clock,
         )
-        # With a writer, paho's thread only looks at each tap (a decision that changes
-        # nothing goes out at once) and queues every message for the writer thread, which
-        # applies them in arrival order: no wait for the write lock holds up a door.
+        # With a writer, paho's thread only looks at taps (sending what changes nothing) and
+        # queues all for the writer thread: no wait for the write lock holds up a door.
         self._queue: queue.Queue[Letter | None] | None = queue.Queue() if writer else None
         self._writer = threading.Thread(target=self._write, name=f"door-{name}", daemon=True)
         for filter_ in filters:
@@ -135,8 +134,8 @@ class Lane:
         self.client.start()
 
     def stop(self) -> None:
-        """Apply nothing more (what is queued stays unacknowledged, for the broker to
-        send again) once the message under way is through."""
+        """Apply nothing more once the message under way is through (what is queued stays
+        unacknowledged, for the broker to send again)."""
         self.inbox.stop()
         if self._queue is not None and self._writer.is_alive():
             self._queue.put(None)
@@ -278,9 +277,8 @@ class DoorIngest:
     # -- life -----------------------------------------------------------------------------
 
     def start(self) -> None:
-        # A door's answer is a few milliseconds of Python on paho's thread; with the
-        # interpreter's default 5 ms switch interval it would wait that long for the GIL
-        # behind any busy thread (a sensor batch, a sweep, the writer).
+        # A door's answer takes a few ms of Python on paho's thread: not another 5 ms (the
+        # default switch interval) waiting for the GIL behind a busy thread.
         sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
         self.health.watch(self.ctx.writes)
         for lane in self.lanes:
@@ -362,8 +360,7 @@ class DoorIngest:
         call(where.device, decoded(model, payload))
 
     def look(self, topic: str, payload: bytes) -> None:
-        """On paho's thread: a tap's first look (AccessService.look), kept for `_tap`.
-        Whatever fails here is left to `handle`, which settles it."""
+        """On paho's thread: a tap's first look, kept for `_tap` (failures: `handle`'s)."""
         try:
             where = topics.parse(topic)
             if where.kind != "tap" or where.device is None or where.site != self.ctx.site.id:
