@@ -30,6 +30,7 @@ from protocol.messages import Count, encode, new_id, utcnow  # noqa: E402
 from protocol.mqtt import parse_url  # noqa: E402
 
 COUNTERS = ("counter-main", "counter-sala-b")
+WINDOW = 20_000  # publishes not yet acknowledged, at most
 
 
 def _publish(url: str, n: int, go: Any, started: Any, done: Any) -> None:
@@ -49,8 +50,12 @@ def _publish(url: str, n: int, go: Any, started: Any, done: Any) -> None:
     client.loop_start()
     go.wait()
     started.value = time.monotonic()
-    infos = [client.publish(topic, payload, qos=1) for topic, payload in messages]
-    for info in infos:
+    infos = []
+    for i, (topic, payload) in enumerate(messages):
+        if i >= WINDOW:  # paho's message ids wrap at 65,535: never that many outstanding
+            infos[i - WINDOW].wait_for_publish(120)
+        infos.append(client.publish(topic, payload, qos=1))
+    for info in infos[-WINDOW:]:
         info.wait_for_publish(120)
     done.set()
     client.loop_stop()
@@ -68,7 +73,7 @@ def run_publisher(url: str, n: int, until: Any) -> float:
     go.set()
     deadline = time.monotonic() + 300
     while not until():
-        if time.monotonic() > deadline:
+        if time.monotonic() > deadline or (proc.exitcode or 0) != 0:
             raise RuntimeError("the events did not all arrive")
         time.sleep(0.002)
     finished = time.monotonic()
