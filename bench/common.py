@@ -191,6 +191,18 @@ def broker(kind: str, data_dir: Path) -> Iterator[Broker]:
         b.stop()
 
 
+@contextmanager
+def one_broker(choice: str) -> Iterator[tuple[Path, Path, Broker]]:
+    """A temporary folder, the bench site in it, and the first broker of `choice` on it."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        site = bench_site(tmp)
+        with broker(brokers(choice)[0], tmp / "broker") as b:
+            yield tmp, site, b
+
+
 # -- the bare echo ---------------------------------------------------------------------------
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import sys
-import tempfile
 import threading
 import time
 from collections import defaultdict
@@ -78,37 +77,34 @@ def main() -> None:
     args = common.arguments(__doc__, events=(300, 20), dashboards=(100, 10))
     report = Report(args.rows)
     kind = common.brokers(args.broker)[0]
-    with tempfile.TemporaryDirectory() as tmp_name:
-        tmp = Path(tmp_name)
-        site = common.bench_site(tmp)
-        with common.broker(kind, tmp / "broker") as b:
-            from server.context import ServerContext
+    with common.one_broker(args.broker) as (tmp, site, b):
+        from server.context import ServerContext
 
-            ServerContext.create(common.settings(tmp, b.url, site)).close()
-            server = common.ServerProcess(tmp, b.url, site)
-            try:
-                n = args.dashboards
-                boards = Dashboards(f"{server.url}/api/stream", n)
-                if not boards.wait(lambda: boards.ready >= n, 60):
-                    raise RuntimeError(f"only {boards.ready} of {n} dashboards connected")
-                sensor = MqttClient(b.url, client_id="bench-counter")
-                sensor.start()
-                sensor.wait_connected(10)
-                time.sleep(0.5)
-                boot, samples, missed = new_id()[:20], [], 0
-                for seq in range(1, args.events + 1):
-                    event = Count(id=new_id(), ts=utcnow(), entered=1, boot=boot, seq=seq)
-                    started = time.perf_counter()
-                    sensor.publish(topics.count(SITE, SENSOR), event)
-                    boards.wait(lambda: len(boards.seen[seq]) >= n, 5)  # noqa: B023
-                    got = boards.seen[seq]
-                    missed += n - len(got)
-                    samples += [(at - started) * 1000 for at in got]
-                    time.sleep(0.05)  # a counter reports at most a few times a second
-                boards.stop()
-                sensor.stop()
-            finally:
-                server.stop()
+        ServerContext.create(common.settings(tmp, b.url, site)).close()
+        server = common.ServerProcess(tmp, b.url, site)
+        try:
+            n = args.dashboards
+            boards = Dashboards(f"{server.url}/api/stream", n)
+            if not boards.wait(lambda: boards.ready >= n, 60):
+                raise RuntimeError(f"only {boards.ready} of {n} dashboards connected")
+            sensor = MqttClient(b.url, client_id="bench-counter")
+            sensor.start()
+            sensor.wait_connected(10)
+            time.sleep(0.5)
+            boot, samples, missed = new_id()[:20], [], 0
+            for seq in range(1, args.events + 1):
+                event = Count(id=new_id(), ts=utcnow(), entered=1, boot=boot, seq=seq)
+                started = time.perf_counter()
+                sensor.publish(topics.count(SITE, SENSOR), event)
+                boards.wait(lambda: len(boards.seen[seq]) >= n, 5)  # noqa: B023
+                got = boards.seen[seq]
+                missed += n - len(got)
+                samples += [(at - started) * 1000 for at in got]
+                time.sleep(0.05)  # a counter reports at most a few times a second
+            boards.stop()
+            sensor.stop()
+        finally:
+            server.stop()
     q = summary(samples)
     what = f"sensor event → {n} dashboard streams ({args.events} events, {kind})"
     report.add(Row(f"{what} p50", q["p50"], "ms"))

@@ -15,7 +15,6 @@ from __future__ import annotations
 import multiprocessing
 import secrets
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -59,28 +58,25 @@ def main() -> None:
     args = common.arguments(__doc__, junk=(5000, 500), taps=(200, 20))
     report = Report(args.rows)
     kind = common.brokers(args.broker)[0]
-    with tempfile.TemporaryDirectory() as tmp_name:
-        tmp = Path(tmp_name)
-        site = common.bench_site(tmp)
-        with common.broker(kind, tmp / "broker") as b:
-            server_db(tmp, b.url, site, "bench.db")
-            server = common.ServerProcess(tmp, b.url, site)
-            try:
-                door = open_doors(b.url, common.BENCH_DOORS[:1])[0]
-                for _ in range(50):  # warm up
-                    tap(door)
-                quiet = [tap(door) for _ in range(args.taps)]
-                flood = multiprocessing.get_context("spawn").Process(
-                    target=junk, args=(b.url, args.junk)
-                )
-                flood.start()
-                during: list[float | None] = []
-                while flood.is_alive() or len(during) < 20:
-                    during.append(tap(door))
-                    time.sleep(0.01)
-                door.client.stop()
-            finally:
-                server.stop()
+    with common.one_broker(args.broker) as (tmp, site, b):
+        server_db(tmp, b.url, site, "bench.db")
+        server = common.ServerProcess(tmp, b.url, site)
+        try:
+            door = open_doors(b.url, common.BENCH_DOORS[:1])[0]
+            for _ in range(50):  # warm up
+                tap(door)
+            quiet = [tap(door) for _ in range(args.taps)]
+            flood = multiprocessing.get_context("spawn").Process(
+                target=junk, args=(b.url, args.junk)
+            )
+            flood.start()
+            during: list[float | None] = []
+            while flood.is_alive() or len(during) < 20:
+                during.append(tap(door))
+                time.sleep(0.01)
+            door.client.stop()
+        finally:
+            server.stop()
     answered = [s for s in during if s is not None]
     calm = [s for s in quiet if s is not None]
     what = f"known card's tap during {args.junk:,} junk taps ({kind})"
