@@ -50,12 +50,10 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# Every script in bench/, one Markdown table, also written to bench/results.md (about
+# 10 minutes; ARGS=--quick for a smoke run at tiny sizes).
 bench: install
-	$(BIN)/python bench/tap_latency.py
-	$(BIN)/python bench/bookings.py
-	$(BIN)/python bench/gateway_latency.py
-	$(BIN)/python bench/sensor_to_dashboard.py
-	$(BIN)/python bench/tap_flood.py
+	$(BIN)/python bench/report.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache node_modules

@@ -59,15 +59,16 @@ class ServerContext:
         writes.configure(info={SETUP: mail})
         policy = PolicyCache(site)
         events = EventBus()
+        reads = make_sessions(engine)
         return cls(
             settings=settings,
             site=site,
             engine=engine,
-            reads=make_sessions(engine),
+            reads=reads,
             writes=writes,
             card_key=card_key,
             policy=policy,
-            access=AccessService(site, writes, policy, card_key, clock, events),
+            access=AccessService(site, writes, policy, card_key, clock, events, reads=reads),
             clock=clock,
             events=events,
         )

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
 from protocol.bookingrules import checkin_starts
 from protocol.decide import Outcome, decide
-from protocol.messages import Reason, Result
+from protocol.messages import Reason, Result, Tap
 from protocol.policy import PolicySnapshot
 from server.access.snapshot import build_snapshot
 from server.bookings import lifecycle
@@ -233,9 +233,51 @@ def _reinstate(session: Session, booking: models.Booking, at: datetime) -> Booki
     return lifecycle.reinstate(session, booking_id=booking.id, at=at)
 
 
+def complete_row(
+    session: Session,
+    site: SiteConfig,
+    event: models.AccessEvent,
+    tap: Tap,
+    hashed: str,
+    now: datetime,
+) -> list[BookingEvent]:
+    """The tap of a row the gateway's decision made: fill in the card and times, then
+    apply what a Result already there implies (rows of older versions only: a Result
+    now waits for its tap)."""
+    event.ts = tap.ts
+    event.card_hash = hashed
+    event.replay = tap.replay
+    event.boot = tap.boot
+    if event.member_id is None:
+        event.member_id = member_of(session, hashed)
+    return reconcile(session, site=site, event=event, now=now)
+
+
 def member_of(session: Session, hashed: str) -> int | None:
     """The member holding the card of this hash (revoked or not), if it is known."""
     return session.scalar(select(models.Card.member_id).where(models.Card.uid_hash == hashed))
+
+
+# One round trip for what a tap is answered from besides the snapshot: whether its row
+# exists, and the stored policy version.
+_RECORDED_AND_VERSION = select(
+    models.Meta.epoch,
+    models.Meta.policy_n,
+    exists().where(
+        models.AccessEvent.device_id == bindparam("device"),
+        models.AccessEvent.event_id == bindparam("event"),
+    ),
+).where(models.Meta.id == 1)
+
+
+def recorded_and_version(
+    session: Session, device_id: str, event_id: str
+) -> tuple[bool, tuple[str, int]]:
+    """Whether the (device, event id) has its row, and the stored policy version."""
+    epoch, n, recorded = session.execute(
+        _RECORDED_AND_VERSION, {"device": device_id, "event": event_id}
+    ).one()
+    return bool(recorded), (epoch, n)
 
 
 def find_event(session: Session, device_id: str, event_id: str) -> models.AccessEvent | None:

@@ -11,11 +11,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,13 +23,16 @@ from protocol.messages import Decision, Reason, Result, Status, Tap
 from protocol.policy import PolicySnapshot
 from server.access.accesslog import access_event, display_name
 from server.access.aftertap import AfterTap
+from server.access.fates import GATEWAY, DoorPathCounters, FirstLook, TapFate
 from server.access.limiter import Limiter
 from server.access.reconcile import (
     apply_effect,
+    complete_row,
     find_event,
     follow_result,
     member_of,
     reconcile,
+    recorded_and_version,
     undo_effect,
 )
 from server.access.snapshot import PolicyCache
@@ -46,28 +47,6 @@ from server.site import Device, SiteConfig
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-GATEWAY = "gateway"  # DoorPathCounters.limited: the gateway's `too_many_attempts`
-
-
-class TapFate(StrEnum):
-    ANSWERED = "answered"
-    DUPLICATE = "duplicate"
-    EXPIRED = "expired"
-    LIMITED = "limited"  # answered `too_many_attempts` from memory, with no row of its own
-
-
-@dataclass
-class DoorPathCounters:
-    unknown_device_taps: int = 0
-    duplicates: int = 0
-    expired: int = 0
-    answered: int = 0
-    invalid: int = 0
-    gateway_decisions: int = 0  # decisions of the gateway recorded (first time each)
-    # taps answered `too_many_attempts` from memory, by (device, why): `unknown_card_flood`
-    # (the door's bucket of unknown cards is empty), `cooling_period` (the card's), or
-    # `gateway` (the gateway's such decisions, not recorded)
-    limited: Counter[tuple[str, str]] = field(default_factory=Counter)
 
 
 @dataclass(repr=False)  # its repr would show the card key in a logged traceback
@@ -85,6 +64,8 @@ class AccessService:
     unknown_cards: RecentUnknownCards = field(default_factory=RecentUnknownCards)
     # The tap limits' clock (seconds, monotonic); tests move it.
     monotonic: Callable[[], float] = time.monotonic
+    # Sessions that only read (never SQLite's write lock): taps are decided from them.
+    reads: sessionmaker[Session] | None = None
     _clock_synced: dict[str, bool] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     # The snapshot the latest tap was decided from: the tap limits read it without the
@@ -92,6 +73,8 @@ class AccessService:
     _snapshot: PolicySnapshot | None = None
 
     def __post_init__(self) -> None:
+        if self.reads is None:
+            self.reads = self.writes
         self.after = AfterTap(self.writes, self.events, self.clock)
         self.limiter = Limiter(
             site=self.site,
@@ -100,31 +83,28 @@ class AccessService:
             monotonic=lambda: self.monotonic(),
         )
 
-    def handle_tap(self, device_id: str, tap: Tap, answer: Callable[[Decision], object]) -> TapFate:
-        """Decide and record one tap; `answer` publishes the decision.
+    def handle_tap(
+        self,
+        device_id: str,
+        tap: Tap,
+        answer: Callable[[Decision], object],
+        first: FirstLook | None = None,
+    ) -> TapFate:
+        """Decide and record one tap; `answer` publishes the decision; `first`: what
+        `look()` found (the door path looks on paho's thread and records on another).
 
-        A tap past the tap limits (an unknown card while its door is flooded with them, a
-        card in its cooling period) is answered `too_many_attempts` at once, from memory,
-        with no row of its own. A repeated (device, id) is a no-op, and so is a tap the
-        gateway's decision came before: it is never answered, it only completes the row
-        (card, time). A replayed tap, or one from a device whose clock is synced that is
-        too old to answer (`_stale`), is recorded as expired and never answered: the
-        door has given up on it, or will before an answer reaches it. A decision that
-        changes nothing is answered at once and recorded right after; a grant that
-        checks a booking in or creates a walk-in is committed first and answered after,
-        so a door never opens on a check-in that a release beat. Rejected for a device
-        the site does not know."""
-        now = self.clock()
-        device = self.site.device(device_id)
-        if device is None:
-            self.counters.unknown_device_taps += 1
-            raise Rejected("unknown_device", f"tap {tap.id} from unknown device {device_id!r}")
-        hashed = card_hash(self.card_key, tap.card)
-        refused = self._refused(device, tap, hashed, now)
-        if refused is not None:
-            if not tap.replay:
-                answer(refused)
+        A tap past the tap limits is answered `too_many_attempts` from memory, with no
+        row. A repeated (device, id) is a no-op, and so is a tap the gateway's decision
+        came before: never answered, it only completes the row (card, time). A replayed
+        tap, or a synced device's tap too old to answer (`_stale`), is recorded expired,
+        never answered. A decision that changes nothing is sent by `look`, never behind
+        the write lock; a grant that checks a booking in or creates a walk-in is committed
+        first and answered after (a door never opens on a check-in a release beat), its
+        age judged once its transaction holds the write lock."""
+        first = first or self.look(device_id, tap, answer)
+        if first.limited:
             return TapFate.LIMITED
+        device, hashed, now, early = first.device, first.hashed, first.now, first.early
         outcome: Outcome | None = None
         decision: Decision | None = None
         changes: list[BookingEvent] = []
@@ -135,7 +115,7 @@ class AccessService:
                     fate = TapFate.DUPLICATE
                     completed = event.card_hash is None
                     if completed:  # the gateway's decision came first
-                        changes = self._complete(session, event, tap, hashed, now)
+                        changes = complete_row(session, self.site, event, tap, hashed, now)
                 else:
                     event = models.AccessEvent(
                         device_id=device_id,
@@ -152,16 +132,19 @@ class AccessService:
                     # insert takes it): a wait for another writer counts against the door.
                     session.flush()
                     now = self.clock()
-                    if tap.replay or self._stale(session, device_id, tap, now):
+                    if early is None and (tap.replay or self._stale(session, device_id, tap, now)):
                         event.by = "expired"
                         event.member_id = member_of(session, hashed)
                         fate = TapFate.EXPIRED
                     else:
-                        outcome, changed = self._decide(session, device_id, hashed, now)
-                        changes = [changed] if changed is not None else []
-                        decision = self._decision(session, tap, outcome)
-                        if outcome.effect is None:
-                            answer(decision)
+                        if early is not None:  # answered already, in time
+                            outcome, decision = early
+                        else:
+                            outcome, changed = self._decide(session, device_id, hashed, now)
+                            changes = [changed] if changed is not None else []
+                            decision = self._decision(session, tap, outcome)
+                            if outcome.effect is None:
+                                answer(decision)
                         event.granted = outcome.granted
                         event.reason = outcome.reason
                         event.member_id = outcome.member_id
@@ -171,7 +154,8 @@ class AccessService:
                         fate = TapFate.ANSWERED
             if outcome is not None and decision is not None and outcome.effect is not None:
                 answer(decision)
-        self._after_tap(device, tap, hashed, outcome)
+        if early is None:  # else counted by `look`
+            self._after_tap(device, tap, hashed, outcome)
         if fate is TapFate.DUPLICATE:
             self.counters.duplicates += 1
             if completed:
@@ -186,12 +170,43 @@ class AccessService:
         self._publish(event, changes, member_name=decision.name)
         return fate
 
+    def look(self, device_id: str, tap: Tap, answer: Callable[[Decision], object]) -> FirstLook:
+        """A tap's first look, with no write: the tap limits (`too_many_attempts` sent at
+        once), then a decision that changes nothing, decided from a read and sent. Nothing
+        is sent for a tap recorded already, a stale or replayed one, or a grant with an
+        effect. Rejected for a device the site does not know."""
+        now = self.clock()
+        device = self.site.device(device_id)
+        if device is None:
+            self.counters.unknown_device_taps += 1
+            raise Rejected("unknown_device", f"tap {tap.id} from unknown device {device_id!r}")
+        hashed = card_hash(self.card_key, tap.card)
+        refused = self._refused(device, tap, hashed, now)
+        if refused is not None:
+            if not tap.replay:
+                answer(refused)
+            return FirstLook(device, hashed, now, limited=True)
+        if tap.replay:
+            return FirstLook(device, hashed, now)
+        with self.reads() as session:  # type: ignore[misc]
+            recorded, current = recorded_and_version(session, device_id, tap.id)
+            now = self.clock()
+            if recorded or self._stale(session, device_id, tap, now):
+                return FirstLook(device, hashed, now)
+            outcome = decide(self._snapshot_now(session, now, current), device_id, hashed, now)
+            if outcome.effect is not None:
+                return FirstLook(device, hashed, now)
+            decision = self._decision(session, tap, outcome)
+        answer(decision)
+        self._after_tap(device, tap, hashed, outcome)
+        return FirstLook(device, hashed, now, early=(outcome, decision))
+
     def _refused(self, device: Device, tap: Tap, hashed: str, now: datetime) -> Decision | None:
         """`too_many_attempts` for a tap past the tap limits, decided from memory; None
         for a tap to decide as usual."""
         snapshot = self._snapshot
         if snapshot is None:  # the first tap since the start
-            with self.writes() as session, session.begin():
+            with self.reads() as session:  # type: ignore[misc]
                 snapshot = self._snapshot_now(session, now)
         if self.limiter.refuse(snapshot, device, tap, hashed) is None:
             return None
@@ -213,23 +228,11 @@ class AccessService:
         if card is not None and card.active and member is not None and member.category == "staff":
             self.after.staff_tapped(hashed, tap.card, version=(snapshot.epoch, snapshot.n))
 
-    def _complete(
-        self, session: Session, event: models.AccessEvent, tap: Tap, hashed: str, now: datetime
-    ) -> list[BookingEvent]:
-        """The tap of a row the gateway's decision made: fill in the card and times, then
-        apply what a Result already there implies (rows of older versions only: a Result
-        now waits for its tap)."""
-        event.ts = tap.ts
-        event.card_hash = hashed
-        event.replay = tap.replay
-        event.boot = tap.boot
-        if event.member_id is None:
-            event.member_id = member_of(session, hashed)
-        return reconcile(session, site=self.site, event=event, now=now)
-
-    def _snapshot_now(self, session: Session, now: datetime) -> PolicySnapshot:
+    def _snapshot_now(
+        self, session: Session, now: datetime, current: tuple[str, int] | None = None
+    ) -> PolicySnapshot:
         """The current snapshot; a new one brings its tap limits."""
-        snapshot = self.policy.get(session, now)
+        snapshot = self.policy.get(session, now, current)
         if snapshot is not self._snapshot:
             self.limiter.follow(snapshot.rules)
             self._snapshot = snapshot

@@ -50,13 +50,18 @@ def build_snapshot(session: Session, site: SiteConfig, now: datetime) -> PolicyS
         for d in site.door_devices()
         if d.door
     }
+    # Columns, not ORM objects, and models built without validating again what the
+    # database holds: a snapshot of 10,000 members is rebuilt on every policy change.
+    M, C = models.Member, models.Card
     members = {
-        m.id: MemberPolicy(category=m.category, suspended_until=m.suspended_until)  # type: ignore[arg-type]
-        for m in session.scalars(select(models.Member))
+        id_: MemberPolicy.model_construct(category=category, suspended_until=until)
+        for id_, category, until in session.execute(select(M.id, M.category, M.suspended_until))
     }
     cards = {
-        c.uid_hash: CardPolicy(member_id=c.member_id, active=c.active)
-        for c in session.scalars(select(models.Card))
+        uid_hash: CardPolicy.model_construct(member_id=member_id, active=active)
+        for uid_hash, member_id, active in session.execute(
+            select(C.uid_hash, C.member_id, C.active)
+        )
     }
     memberships: dict[int, list[MembershipPolicy]] = {}
     for ms in session.scalars(select(models.Membership).where(models.Membership.valid_until > now)):
@@ -95,22 +100,31 @@ def build_snapshot(session: Session, site: SiteConfig, now: datetime) -> PolicyS
 def _bookings(session: Session, now: datetime) -> list[BookingPolicy]:
     """Bookings the doors must know: not cancelled or completed, from a day back to the
     snapshot horizon ahead."""
-    stmt = select(models.Booking).where(
-        models.Booking.status.in_(("booked", "checked_in", "released")),
-        models.Booking.end > now - timedelta(days=1),
-        models.Booking.start < now + SNAPSHOT_HORIZON,
+    B, A = models.Booking, models.BookingAttendee
+    held = (
+        B.status.in_(("booked", "checked_in", "released")),
+        B.end > now - timedelta(days=1),
+        B.start < now + SNAPSHOT_HORIZON,
+    )
+    attendees: dict[int, list[int]] = {}
+    for booking_id, member_id in session.execute(
+        select(A.booking_id, A.member_id).join(B, B.id == A.booking_id).where(*held)
+    ):
+        attendees.setdefault(booking_id, []).append(member_id)
+    rows = session.execute(
+        select(B.id, B.room_id, B.member_id, B.start, B.end, B.status).where(*held).order_by(B.id)
     )
     return [
-        BookingPolicy(
-            id=b.id,
-            room=b.room_id,
-            member_id=b.member_id,
-            attendees=b.attendee_ids,
-            start=b.start,
-            end=b.end,
-            status=b.status,  # type: ignore[arg-type]
+        BookingPolicy.model_construct(
+            id=id_,
+            room=room,
+            member_id=member_id,
+            attendees=attendees.get(id_, []),
+            start=start,
+            end=end,
+            status=status,
         )
-        for b in session.scalars(stmt)
+        for id_, room, member_id, start, end, status in rows
     ]
 
 
@@ -122,8 +136,12 @@ class PolicyCache:
         self._snapshot: PolicySnapshot | None = None
         self._lock = threading.Lock()
 
-    def get(self, session: Session, now: datetime) -> PolicySnapshot:
-        current = version(session)
+    def get(
+        self, session: Session, now: datetime, current: tuple[str, int] | None = None
+    ) -> PolicySnapshot:
+        """The snapshot of the stored version (`current`, when the caller read it already
+        in this transaction)."""
+        current = current or version(session)
         with self._lock:
             snap = self._snapshot
             if snap is None or (snap.epoch, snap.n) != current or snap.age(now) > REBUILD_AFTER:

@@ -22,8 +22,11 @@ before it is still held, the backlog queued while the server was away is applied
 from __future__ import annotations
 
 import logging
+import queue
+import sys
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 
 import paho.mqtt.client as paho
@@ -44,9 +47,10 @@ from protocol.messages import (
     utcnow,
 )
 from protocol.mqtt import MqttClient, connection_username
+from server.access.fates import FirstLook
 from server.adapters.dead_letters import DeadLetterBox
 from server.adapters.door_state import DoorState
-from server.adapters.inbox import Inbox
+from server.adapters.inbox import Inbox, Letter
 from server.adapters.rejections import Rejections, decoded
 from server.adapters.writehealth import WriteHealth
 from server.context import ServerContext
@@ -57,6 +61,8 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_S = 10.0
 MODES_S = 0.5  # how often door modes are compared with bookings and staff's settings
+SWITCH_INTERVAL_S = 0.0005
+SEEN_MAX = 10_000  # taps remembered as looked at, so a second copy is never answered early
 
 
 class Marker(Message):
@@ -81,6 +87,7 @@ class Lane:
         *,
         will: tuple[str, Message] | None = None,
         on_connect: Callable[[], None] | None = None,
+        writer: bool = False,
     ) -> None:
         ctx, s = ingest.ctx, ingest.ctx.settings
         self.name = name
@@ -107,14 +114,43 @@ class Lane:
             health=ingest.health,
             wall=ctx.clock,
         )
+        # With a writer, paho's thread only looks at taps (sending what changes nothing) and
+        # queues all for the writer thread: no wait for the write lock holds up a door.
+        self._queue: queue.Queue[Letter | None] | None = queue.Queue() if writer else None
+        self._writer = threading.Thread(target=self._write, name=f"door-{name}", daemon=True)
         for filter_ in filters:
-            self.client.subscribe(filter_, self.inbox.receive)
+            self.client.subscribe(filter_, self._receive if writer else self.inbox.receive)
         self.client.subscribe(self.marker_topic, self._on_marker)
         self.marker_back = threading.Event()  # this connection's marker came back
         self.applied = threading.Event()
         self._then = on_connect
         self._marker: tuple[str, float] | None = None  # (id, when sent) of the one awaited
         self._marker_seq: int | None = None  # the arrival number it came back after
+
+    def start(self) -> None:
+        self.inbox.start()
+        if self._queue is not None:
+            self._writer.start()
+        self.client.start()
+
+    def stop(self) -> None:
+        """Apply nothing more once the message under way is through (what is queued stays
+        unacknowledged, for the broker to send again)."""
+        self.inbox.stop()
+        if self._queue is not None and self._writer.is_alive():
+            self._queue.put(None)
+            self._writer.join(5)
+
+    def _receive(self, msg: paho.MQTTMessage) -> None:
+        letter = self.inbox.open(msg)
+        if letter is not None and self._queue is not None:
+            self._ingest.look(letter.topic, letter.payload)
+            self._queue.put(letter)
+
+    def _write(self) -> None:
+        assert self._queue is not None
+        while (letter := self._queue.get()) is not None:
+            self.inbox.attempt(letter)
 
     def _on_connect(self) -> None:
         # A new connection: its packet ids start afresh, and the marker tells when the
@@ -193,9 +229,13 @@ class DoorIngest:
             door_filters,
             will=(self.status_topic, self._status("offline")),
             on_connect=self._on_connect,
+            writer=True,
         )
         self.decisions = Lane(self, "decisions", [topics.all_commands(site, "decision")])
         self.lanes = (self.door, self.decisions)
+        self._looked: dict[tuple[str, str], FirstLook] = {}  # (device, tap id): by `look`
+        self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()  # the latest looked at
+        self._looked_lock = threading.Lock()
         self.client, self.inbox = self.door.client, self.door.inbox
         self._stop = threading.Event()
         # Set once both connections' backlogs are applied: the release sweep waits for
@@ -237,10 +277,12 @@ class DoorIngest:
     # -- life -----------------------------------------------------------------------------
 
     def start(self) -> None:
+        # A door's answer takes a few ms of Python on paho's thread: not another 5 ms (the
+        # default switch interval) waiting for the GIL behind a busy thread.
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
         self.health.watch(self.ctx.writes)
         for lane in self.lanes:
-            lane.inbox.start()
-            lane.client.start()
+            lane.start()
         for thread in self._threads:
             thread.start()
 
@@ -253,7 +295,7 @@ class DoorIngest:
             if thread.is_alive():
                 thread.join(2.0)
         for lane in self.lanes:
-            lane.inbox.stop()
+            lane.stop()
         if self.client.connected:
             self.client.publish(
                 self.status_topic, self._status("offline"), retain=True
@@ -317,9 +359,36 @@ class DoorIngest:
             return  # a cleared retained status, not an invalid one
         call(where.device, decoded(model, payload))
 
+    def look(self, topic: str, payload: bytes) -> None:
+        """On paho's thread: a tap's first look, kept for `_tap` (failures: `handle`'s)."""
+        try:
+            where = topics.parse(topic)
+            if where.kind != "tap" or where.device is None or where.site != self.ctx.site.id:
+                return
+            if self.ctx.site.device(where.device) is None:
+                return
+            tap = decode(Tap, payload)
+            key = (where.device, tap.id)
+            with self._looked_lock:
+                if key in self._seen:  # a copy: `handle` sees the first one's row
+                    return
+                self._seen[key] = None
+                while len(self._seen) > SEEN_MAX:
+                    self._seen.popitem(last=False)
+            first = self.ctx.access.look(where.device, tap, self._answer(where.device))
+        except Exception:
+            return
+        with self._looked_lock:
+            self._looked[key] = first
+
+    def _answer(self, device: str) -> Callable[[Decision], object]:
+        topic = topics.decision(self.ctx.site.id, device)
+        return lambda decision: self.client.publish(topic, decision)
+
     def _tap(self, device: str, tap: Tap) -> None:
-        decision_topic = topics.decision(self.ctx.site.id, device)
-        self.ctx.access.handle_tap(device, tap, lambda d: self.client.publish(decision_topic, d))
+        with self._looked_lock:
+            first = self._looked.pop((device, tap.id), None)
+        self.ctx.access.handle_tap(device, tap, self._answer(device), first)
 
     def _door_event(self, device: str, event: DoorEvent) -> None:
         site, now = self.ctx.site, self.ctx.clock()

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from protocol.bookingrules import checkin_starts
@@ -65,15 +65,17 @@ def record_readings(
     after = dict(before)
     synced = _clock_synced(session, sensors)
     motion_at: dict[str, datetime] = {}
+    events: list[dict[str, object]] = []
     for reading in fresh:
         device = sensors[reading.device]
         assert device is not None  # _fresh kept only the site's sensors
         # The server's clock decides; a device's own time only where its clock is synced.
         at = min(reading.message.ts, now) if synced.get(device.id, True) else now
-        session.add(_event_row(reading, device.room, now))
+        events.append(_event_row(reading, device.room, now))
         after[device.room] = _apply(after[device.room], reading.message, device.sensor, at)
         if isinstance(reading.message, Motion) and reading.message.motion:
             motion_at[device.room] = later(motion_at.get(device.room), at)
+    session.execute(insert(models.DeviceEvent), events)  # one statement for the batch
     store_changed(rows, before, after)
     if site.occupancy.motion_check_in:
         for room_id, at in motion_at.items():
@@ -122,21 +124,22 @@ def _apply(live: Live, message: Motion | Count, sensor: str | None, at: datetime
     return with_count(live, entered=message.entered, left=message.left, at=at)
 
 
-def _event_row(reading: Reading, room_id: str, now: datetime) -> models.DeviceEvent:
+def _event_row(reading: Reading, room_id: str, now: datetime) -> dict[str, object]:
+    """The reading's `device_events` row, as the values to insert."""
     m = reading.message
-    row = models.DeviceEvent(
-        device_id=reading.device,
-        event_id=m.id,
-        room_id=room_id,
-        ts=m.ts,
-        received=now,
-        boot=m.boot,
-        seq=m.seq,
-    )
+    row: dict[str, object] = {
+        "device_id": reading.device,
+        "event_id": m.id,
+        "room_id": room_id,
+        "ts": m.ts,
+        "received": now,
+        "boot": m.boot,
+        "seq": m.seq,
+    }
     if isinstance(m, Motion):
-        row.kind, row.event, row.entered, row.left = "motion", _motion_name(m.motion), 0, 0
+        row |= {"kind": "motion", "event": _motion_name(m.motion), "entered": 0, "left": 0}
     else:
-        row.kind, row.event, row.entered, row.left = "count", "count", m.entered, m.left
+        row |= {"kind": "count", "event": "count", "entered": m.entered, "left": m.left}
     return row
 
 

@@ -163,7 +163,7 @@ def test_a_held_message_of_the_backlog_holds_the_first_sweep_back(
     hub.clock.now = START + timedelta(minutes=20)
     ingest = hub.start()
     assert ingest.marker_back.wait(5)
-    assert ingest.inbox.held() == 1
+    wait_for(lambda: ingest.inbox.held() == 1, 5, "the Result held")
     assert not ingest.backlog_applied.is_set()
     assert hub.scheduler is not None and hub.scheduler.passes == 0
     gate.set()
