@@ -7,7 +7,9 @@ counted and acknowledged, one that fails on the database is held and tried again
 without holding up the others, so no message can stall the door path. It hears taps,
 the decisions sent to doors (the gateway's, and its own coming back) and the doors'
 Results, so what every door did is recorded once; and it keeps each door's retained
-DoorMode and EmergencyList current.
+DoorMode and EmergencyList current. On the taps' connection paho's thread only looks at a
+tap and sends at once a decision that changes nothing (`look`); a writer thread records
+every message in arrival order and acknowledges it after the commit (door_lane.Lane).
 
 After every connect it sends a marker to itself: once that is back and nothing received
 before it is still held, the backlog queued while the server was away is applied
@@ -22,35 +24,26 @@ before it is still held, the backlog queued while the server was away is applied
 from __future__ import annotations
 
 import logging
-import queue
 import sys
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-import paho.mqtt.client as paho
-
 from protocol import topics
 from protocol.messages import (
     Decision,
     DoorEvent,
-    EventId,
     Message,
-    ProtocolError,
     Result,
     Status,
     Tap,
-    UtcTime,
     decode,
-    new_id,
     utcnow,
 )
-from protocol.mqtt import MqttClient, connection_username
 from server.access.fates import FirstLook
-from server.adapters.dead_letters import DeadLetterBox
+from server.adapters.door_lane import Lane
 from server.adapters.door_state import DoorState
-from server.adapters.inbox import Inbox, Letter
 from server.adapters.rejections import Rejections, decoded
 from server.adapters.writehealth import WriteHealth
 from server.context import ServerContext
@@ -63,133 +56,6 @@ HEARTBEAT_S = 10.0
 MODES_S = 0.5  # how often door modes are compared with bookings and staff's settings
 SWITCH_INTERVAL_S = 0.0005
 SEEN_MAX = 10_000  # taps remembered as looked at, so a second copy is never answered early
-
-
-class Marker(Message):
-    """What the door path sends itself after connecting, on its own `server_marker` topic."""
-
-    id: EventId
-    ts: UtcTime
-
-
-class Lane:
-    """One connection of the door path: its client, its inbox and its backlog marker.
-
-    After every connect it sends a marker to itself; once that is back and nothing
-    received before it is still held, the backlog queued while the server was away is
-    applied on this connection (`applied`)."""
-
-    def __init__(
-        self,
-        ingest: DoorIngest,
-        name: str,
-        filters: list[str],
-        *,
-        will: tuple[str, Message] | None = None,
-        on_connect: Callable[[], None] | None = None,
-        writer: bool = False,
-    ) -> None:
-        ctx, s = ingest.ctx, ingest.ctx.settings
-        self.name = name
-        self._ingest = ingest
-        self.marker_topic = topics.server_marker(ctx.site.id, s.instance)
-        self.client = MqttClient(
-            s.mqtt_url,
-            client_id=f"spacehub-server-{ctx.site.id}-{s.instance}-{name}",
-            clean_session=False,
-            manual_ack=True,
-            will=will,
-            # a username of its own, for a broker that binds client ids to usernames
-            username=connection_username(s.mqtt_username, name, main="door"),
-            password=s.mqtt_password,
-            ca_file=s.mqtt_ca_file,
-            on_connect=self._on_connect,
-        )
-        self.inbox = Inbox(
-            f"door path ({name})",
-            ingest.handle,
-            ack=self.client.ack,
-            store=DeadLetterBox(ctx.writes, ctx.card_key),
-            rejections=ingest.rejections,
-            health=ingest.health,
-            wall=ctx.clock,
-        )
-        # With a writer, paho's thread only looks at taps (sending what changes nothing) and
-        # queues all for the writer thread: no wait for the write lock holds up a door.
-        self._queue: queue.Queue[Letter | None] | None = queue.Queue() if writer else None
-        self._writer = threading.Thread(target=self._write, name=f"door-{name}", daemon=True)
-        for filter_ in filters:
-            self.client.subscribe(filter_, self._receive if writer else self.inbox.receive)
-        self.client.subscribe(self.marker_topic, self._on_marker)
-        self.marker_back = threading.Event()  # this connection's marker came back
-        self.applied = threading.Event()
-        self._then = on_connect
-        self._marker: tuple[str, float] | None = None  # (id, when sent) of the one awaited
-        self._marker_seq: int | None = None  # the arrival number it came back after
-
-    def start(self) -> None:
-        self.inbox.start()
-        if self._queue is not None:
-            self._writer.start()
-        self.client.start()
-
-    def stop(self) -> None:
-        """Apply nothing more once the message under way is through (what is queued stays
-        unacknowledged, for the broker to send again)."""
-        self.inbox.stop()
-        if self._queue is not None and self._writer.is_alive():
-            self._queue.put(None)
-            self._writer.join(5)
-
-    def _receive(self, msg: paho.MQTTMessage) -> None:
-        letter = self.inbox.open(msg)
-        if letter is not None and self._queue is not None:
-            self._ingest.look(letter.topic, letter.payload)
-            self._queue.put(letter)
-
-    def _write(self) -> None:
-        assert self._queue is not None
-        while (letter := self._queue.get()) is not None:
-            self.inbox.attempt(letter)
-
-    def _on_connect(self) -> None:
-        # A new connection: its packet ids start afresh, and the marker tells when the
-        # backlog queued for it is through.
-        self.inbox.new_connection()
-        if self._then is not None:
-            self._then()
-        marker = Marker(id=new_id(), ts=utcnow())
-        self.marker_back.clear()
-        self._marker, self._marker_seq = (marker.id, time.monotonic()), None
-        # Sent after MqttClient subscribed on this connection: the broker takes packets in
-        # order, so the subscription to the marker's topic is in force when it arrives.
-        self.client.publish(self.marker_topic, marker)
-
-    def _on_marker(self, msg: paho.MQTTMessage) -> None:
-        try:
-            marker: Marker | None = decode(Marker, bytes(msg.payload))
-        except ProtocolError:
-            marker = None
-        self.client.ack(msg)
-        awaited = self._marker
-        if marker is None or awaited is None or marker.id != awaited[0]:
-            return  # one sent on an earlier connection, or by the other lane
-        self._marker_seq = self.inbox.last_seq
-        self.marker_back.set()
-        log.info(
-            "door path (%s): marker back %.2f s after connecting (%d message(s) held)",
-            self.name,
-            time.monotonic() - awaited[1],
-            self.inbox.held(),
-        )
-        self._ingest.check_backlog()
-
-    def check_backlog(self) -> bool:
-        """Whether this connection's backlog is applied (noting it once it is)."""
-        seq = self._marker_seq
-        if not self.applied.is_set() and seq is not None and self.inbox.settled_through(seq):
-            self.applied.set()
-        return self.applied.is_set()
 
 
 class DoorIngest:
@@ -215,7 +81,7 @@ class DoorIngest:
             ("status", "status"): (Status, access.handle_status),
             ("evt", "door"): (DoorEvent, self._door_event),
             # the gateway's decisions, and the server's own coming back (ignored)
-            ("cmd", "decision"): (Decision, access.handle_decision),
+            ("cmd", "decision"): (Decision, self._decision),
         }
         door_filters = [
             topics.all_events(site, "tap"),
@@ -233,7 +99,8 @@ class DoorIngest:
         )
         self.decisions = Lane(self, "decisions", [topics.all_commands(site, "decision")])
         self.lanes = (self.door, self.decisions)
-        self._looked: dict[tuple[str, str], FirstLook] = {}  # (device, tap id): by `look`
+        # (device, tap id) -> what `look` found, and when it began
+        self._looked: dict[tuple[str, str], tuple[FirstLook, float]] = {}
         self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()  # the latest looked at
         self._looked_lock = threading.Lock()
         self.client, self.inbox = self.door.client, self.door.inbox
@@ -375,20 +242,26 @@ class DoorIngest:
                 self._seen[key] = None
                 while len(self._seen) > SEEN_MAX:
                     self._seen.popitem(last=False)
-            first = self.ctx.access.look(where.device, tap, self._answer(where.device))
+            since = time.monotonic()
+            first = self.ctx.access.look(where.device, tap, self._answer(where.device, since))
         except Exception:
             return
         with self._looked_lock:
-            self._looked[key] = first
+            self._looked[key] = (first, since)
 
-    def _answer(self, device: str) -> Callable[[Decision], object]:
+    def _answer(self, device: str, since: float) -> Callable[[Decision], object]:
+        """Publish a decision to the door, counted in /metrics with the time since `since`."""
         topic = topics.decision(self.ctx.site.id, device)
-        return lambda decision: self.client.publish(topic, decision)
+        return self.ctx.metrics.timed(lambda decision: self.client.publish(topic, decision), since)
 
     def _tap(self, device: str, tap: Tap) -> None:
         with self._looked_lock:
-            first = self._looked.pop((device, tap.id), None)
-        self.ctx.access.handle_tap(device, tap, self._answer(device), first)
+            first, since = self._looked.pop((device, tap.id), (None, time.monotonic()))
+        self.ctx.access.handle_tap(device, tap, self._answer(device, since), first)
+
+    def _decision(self, device: str, decision: Decision) -> None:
+        if self.ctx.access.handle_decision(device, decision):  # the gateway's, recorded
+            self.ctx.metrics.decided(decision, seconds=None)
 
     def _door_event(self, device: str, event: DoorEvent) -> None:
         site, now = self.ctx.site, self.ctx.clock()

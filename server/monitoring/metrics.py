@@ -2,21 +2,21 @@
 
 Two kinds of figures, in one registry per server context (no module-level globals):
 
-- counted as things happen, by the edges that see them (`Metrics`): MQTT messages by lane,
-  kind and outcome, tap decisions by reason and by whom, and how long the server took to
-  answer a tap;
-- read when Prometheus asks (`collect`): how far behind the door path and the release
-  sweep are, messages refused, the sensor path's counts, devices online, the mail queue.
+- counted as things happen, by the edges that see them (`Metrics`): tap decisions by
+  reason and by whom, and how long the server took to answer a tap;
+- read when Prometheus asks (`_State`): MQTT messages by lane, kind and outcome (the door
+  path's and the sensors' own counters), how far behind the door path and the release
+  sweep are, messages refused, devices online, the mail queue.
 
     metrics = Metrics()
-    metrics.decided(reason="booking", by="server", granted=True, seconds=0.004)
+    send = metrics.timed(publish, since=time.monotonic())   # counts what it sends
     body = metrics.exposition(ctx, ingest=app.state.ingest, sensors=app.state.sensors)
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import asdict
+import time
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -24,6 +24,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
+from protocol.messages import Decision
 from server.db import models
 from server.monitoring.device_status import devices
 from server.noshows.release import release_lag
@@ -31,6 +32,7 @@ from server.noshows.release import release_lag
 if TYPE_CHECKING:
     from server.context import ServerContext
 
+Send = Callable[[Decision], object]
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # A door waits 2 s: the buckets are finest where a member waits.
 TAP_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0)
@@ -41,12 +43,6 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        self.messages = Counter(
-            "spacehub_messages",
-            "MQTT messages the server handled, by lane, kind and outcome",
-            ["lane", "kind", "outcome"],
-            registry=self.registry,
-        )
         self.decisions = Counter(
             "spacehub_decisions",
             "Taps decided, by reason, by whom (server, gateway, expired) and result",
@@ -60,14 +56,24 @@ class Metrics:
             registry=self.registry,
         )
 
-    def message(self, lane: str, kind: str, outcome: str) -> None:
-        self.messages.labels(lane, kind, outcome).inc()
-
-    def decided(self, *, reason: str, by: str, granted: bool, seconds: float | None) -> None:
-        """A tap's decision; `seconds` the server took to answer it (None: not ours)."""
-        self.decisions.labels(reason, by, "true" if granted else "false").inc()
+    def decided(self, decision: Decision, *, seconds: float | None) -> None:
+        """A tap's decision sent by the server, or the gateway's recorded; `seconds` the
+        server took to answer it (None: not the server's answer)."""
+        granted = "true" if decision.granted else "false"
+        self.decisions.labels(decision.reason, decision.by, granted).inc()
         if seconds is not None:
             self.tap_seconds.observe(seconds)
+
+    def timed(self, send: Send, since: float) -> Send:
+        """`send` (which publishes a decision to a door), counting each decision it sends
+        and the seconds since `since` (`time.monotonic()` when the tap arrived)."""
+
+        def sent(decision: Decision) -> object:
+            result = send(decision)
+            self.decided(decision, seconds=time.monotonic() - since)
+            return result
+
+        return sent
 
     def exposition(self, ctx: ServerContext, *, ingest: Any = None, sensors: Any = None) -> bytes:
         """Every metric in Prometheus' text format; `ingest` and `sensors` are the MQTT
@@ -90,16 +96,7 @@ class _State(Collector):
         ctx, ingest, sensors = self.ctx, self.ingest, self.sensors
         yield from _lags(ctx, ingest)
         yield from _refused(ingest, sensors)
-        if sensors is not None:
-            counted = CounterMetricFamily(
-                "spacehub_sensor_events",
-                "Occupancy events the sensor path received, by outcome",
-                labels=["outcome"],
-            )
-            for outcome, n in asdict(sensors.counters).items():
-                if outcome not in ("batches", "largest_batch"):
-                    counted.add_metric([outcome], n)
-            yield counted
+        yield _messages(ctx, sensors)
         yield from _database(ctx)
 
 
@@ -117,6 +114,36 @@ def _lags(ctx: ServerContext, ingest: Any) -> Iterator[Metric]:
         "How long the oldest no-show past its grace has waited for the release sweep",
         value=overdue,
     )
+
+
+def _messages(ctx: ServerContext, sensors: Any) -> Metric:
+    """What became of the taps, the gateway's decisions and the sensors' events."""
+    handled = CounterMetricFamily(
+        "spacehub_messages",
+        "MQTT messages the server handled, by lane, kind and outcome",
+        labels=["lane", "kind", "outcome"],
+    )
+    taps = ctx.access.counters
+    for outcome, n in (
+        ("answered", taps.answered),
+        ("duplicate", taps.duplicates),
+        ("expired", taps.expired),
+        ("limited", sum(taps.limited.values())),
+        ("unknown_device", taps.unknown_device_taps),
+        ("invalid", taps.invalid),
+    ):
+        handled.add_metric(["door", "tap", outcome], n)
+    handled.add_metric(["door", "decision", "recorded"], taps.gateway_decisions)
+    if sensors is not None:
+        counts = sensors.counters
+        for outcome, n in (
+            ("recorded", counts.recorded),
+            ("duplicate", counts.duplicates),
+            ("unknown_device", counts.unknown_device),
+            ("invalid", counts.invalid),
+        ):
+            handled.add_metric(["sensors", "event", outcome], n)
+    return handled
 
 
 def _refused(ingest: Any, sensors: Any) -> Iterator[Metric]:

@@ -13,7 +13,7 @@ from support.waiting import wait_for
 
 from protocol import topics
 from protocol.cards import card_hash
-from protocol.messages import Result, Status, new_id
+from protocol.messages import Decision, Result, Status, Tap, new_id
 from server.adapters.door_ingest import DoorIngest
 from server.context import ServerContext
 from server.db import models
@@ -213,3 +213,27 @@ def test_invalid_payload_is_dropped_and_the_loop_goes_on(system, ingest):
         ("reader-main", "invalid_payload"): 1,
         ("reader-main", "not_json"): 1,
     }
+
+
+def test_decisions_sent_and_the_gateways_recorded_are_counted_for_metrics(system) -> None:
+    ctx, _clock, wire = system
+    for who in ("staff", "staff", "resident"):
+        wire.decision(wire.tap("reader-main", CARDS[who]))
+    unanswered = Tap(id=new_id(), ts=MONDAY_NOON, card=CARDS["coworker"])
+    grant = Decision(id=unanswered.id, granted=True, reason="membership", by="gateway")
+    wire.client.publish(topics.decision(SITE, "reader-main"), grant).wait_for_publish(5)
+    _wait_event(ctx, unanswered.id)
+
+    def sample(name: str, **labels: str) -> float | None:
+        return ctx.metrics.registry.get_sample_value(name, labels)
+
+    assert sample("spacehub_decisions_total", reason="staff", by="server", granted="true") == 2
+    refused = sample(
+        "spacehub_decisions_total", reason="no_membership", by="server", granted="false"
+    )
+    assert refused == 1
+    by_gateway = sample(
+        "spacehub_decisions_total", reason="membership", by="gateway", granted="true"
+    )
+    assert by_gateway == 1
+    assert sample("spacehub_tap_latency_seconds_count") == 3  # the server's answers only

@@ -3,6 +3,7 @@ figures that follow the database and what the edges count."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from support.factories import add_booking, add_member
 from support.signin import bearer_of, make_user
 
+from protocol.messages import Decision, new_id
 from server.notify import outbox
 
 SCRAPER = "prometheus-scraper-token-0123456789"
@@ -71,12 +73,19 @@ def test_the_release_lag_is_how_long_the_oldest_no_show_has_waited(
 
 
 def test_decisions_and_tap_latency_are_counted_as_the_edges_report_them(client, ctx, admin) -> None:  # type: ignore[no-untyped-def]
-    ctx.metrics.decided(reason="booking", by="server", granted=True, seconds=0.004)
-    ctx.metrics.decided(reason="booking", by="server", granted=True, seconds=0.030)
-    ctx.metrics.decided(reason="no_booking", by="gateway", granted=False, seconds=None)
+    sent: list[Decision] = []
+    send = ctx.metrics.timed(sent.append, since=time.monotonic() - 0.004)
+    send(Decision(id=new_id(), granted=True, reason="booking", by="server"))
+    send(Decision(id=new_id(), granted=True, reason="booking", by="server"))
+    gateway = Decision(id=new_id(), granted=False, reason="no_booking", by="gateway")
+    ctx.metrics.decided(gateway, seconds=None)
+    assert len(sent) == 2  # sent as they were, counted on the way
     found = scrape(client, admin)
     decisions = found["spacehub_decisions_total"]
     assert decisions[(("by", "server"), ("granted", "true"), ("reason", "booking"))] == 2
     assert decisions[(("by", "gateway"), ("granted", "false"), ("reason", "no_booking"))] == 1
     assert found["spacehub_tap_latency_seconds_count"][()] == 2
-    assert found["spacehub_tap_latency_seconds_bucket"][(("le", "0.005"),)] == 1
+    assert found["spacehub_tap_latency_seconds_bucket"][(("le", "0.0025"),)] == 0
+    assert found["spacehub_tap_latency_seconds_bucket"][(("le", "5.0"),)] == 2
+    taps = found["spacehub_messages_total"]
+    assert taps[(("kind", "tap"), ("lane", "door"), ("outcome", "answered"))] == 0

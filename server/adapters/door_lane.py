@@ -1,0 +1,161 @@
+"""One MQTT connection of the door path (server.adapters.door_ingest): its client, its
+inbox and its backlog marker; the taps lane also has a writer thread, so that paho's
+thread only looks at a tap (answering at once what changes nothing) and every message is
+applied, and acknowledged, in arrival order on the writer."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import paho.mqtt.client as paho
+
+from protocol import topics
+from protocol.messages import (
+    EventId,
+    Message,
+    ProtocolError,
+    UtcTime,
+    decode,
+    new_id,
+    utcnow,
+)
+from protocol.mqtt import MqttClient, connection_username
+from server.adapters.dead_letters import DeadLetterBox
+from server.adapters.inbox import Inbox, Letter
+
+if TYPE_CHECKING:
+    from server.adapters.door_ingest import DoorIngest
+
+log = logging.getLogger("server.adapters.door_ingest")  # one logger for the door path
+
+
+class Marker(Message):
+    """What the door path sends itself after connecting, on its own `server_marker` topic."""
+
+    id: EventId
+    ts: UtcTime
+
+
+class Lane:
+    """One connection of the door path: its client, its inbox and its backlog marker.
+
+    After every connect it sends a marker to itself; once that is back and nothing
+    received before it is still held, the backlog queued while the server was away is
+    applied on this connection (`applied`)."""
+
+    def __init__(
+        self,
+        ingest: DoorIngest,
+        name: str,
+        filters: list[str],
+        *,
+        will: tuple[str, Message] | None = None,
+        on_connect: Callable[[], None] | None = None,
+        writer: bool = False,
+    ) -> None:
+        ctx, s = ingest.ctx, ingest.ctx.settings
+        self.name = name
+        self._ingest = ingest
+        self.marker_topic = topics.server_marker(ctx.site.id, s.instance)
+        self.client = MqttClient(
+            s.mqtt_url,
+            client_id=f"spacehub-server-{ctx.site.id}-{s.instance}-{name}",
+            clean_session=False,
+            manual_ack=True,
+            will=will,
+            # a username of its own, for a broker that binds client ids to usernames
+            username=connection_username(s.mqtt_username, name, main="door"),
+            password=s.mqtt_password,
+            ca_file=s.mqtt_ca_file,
+            on_connect=self._on_connect,
+        )
+        self.inbox = Inbox(
+            f"door path ({name})",
+            ingest.handle,
+            ack=self.client.ack,
+            store=DeadLetterBox(ctx.writes, ctx.card_key),
+            rejections=ingest.rejections,
+            health=ingest.health,
+            wall=ctx.clock,
+        )
+        # With a writer, paho's thread only looks at taps (sending what changes nothing) and
+        # queues all for the writer thread: no wait for the write lock holds up a door.
+        self._queue: queue.Queue[Letter | None] | None = queue.Queue() if writer else None
+        self._writer = threading.Thread(target=self._write, name=f"door-{name}", daemon=True)
+        for filter_ in filters:
+            self.client.subscribe(filter_, self._receive if writer else self.inbox.receive)
+        self.client.subscribe(self.marker_topic, self._on_marker)
+        self.marker_back = threading.Event()  # this connection's marker came back
+        self.applied = threading.Event()
+        self._then = on_connect
+        self._marker: tuple[str, float] | None = None  # (id, when sent) of the one awaited
+        self._marker_seq: int | None = None  # the arrival number it came back after
+
+    def start(self) -> None:
+        self.inbox.start()
+        if self._queue is not None:
+            self._writer.start()
+        self.client.start()
+
+    def stop(self) -> None:
+        """Apply nothing more once the message under way is through (what is queued stays
+        unacknowledged, for the broker to send again)."""
+        self.inbox.stop()
+        if self._queue is not None and self._writer.is_alive():
+            self._queue.put(None)
+            self._writer.join(5)
+
+    def _receive(self, msg: paho.MQTTMessage) -> None:
+        letter = self.inbox.open(msg)
+        if letter is not None and self._queue is not None:
+            self._ingest.look(letter.topic, letter.payload)
+            self._queue.put(letter)
+
+    def _write(self) -> None:
+        assert self._queue is not None
+        while (letter := self._queue.get()) is not None:
+            self.inbox.attempt(letter)
+
+    def _on_connect(self) -> None:
+        # A new connection: its packet ids start afresh, and the marker tells when the
+        # backlog queued for it is through.
+        self.inbox.new_connection()
+        if self._then is not None:
+            self._then()
+        marker = Marker(id=new_id(), ts=utcnow())
+        self.marker_back.clear()
+        self._marker, self._marker_seq = (marker.id, time.monotonic()), None
+        # Sent after MqttClient subscribed on this connection: the broker takes packets in
+        # order, so the subscription to the marker's topic is in force when it arrives.
+        self.client.publish(self.marker_topic, marker)
+
+    def _on_marker(self, msg: paho.MQTTMessage) -> None:
+        try:
+            marker: Marker | None = decode(Marker, bytes(msg.payload))
+        except ProtocolError:
+            marker = None
+        self.client.ack(msg)
+        awaited = self._marker
+        if marker is None or awaited is None or marker.id != awaited[0]:
+            return  # one sent on an earlier connection, or by the other lane
+        self._marker_seq = self.inbox.last_seq
+        self.marker_back.set()
+        log.info(
+            "door path (%s): marker back %.2f s after connecting (%d message(s) held)",
+            self.name,
+            time.monotonic() - awaited[1],
+            self.inbox.held(),
+        )
+        self._ingest.check_backlog()
+
+    def check_backlog(self) -> bool:
+        """Whether this connection's backlog is applied (noting it once it is)."""
+        seq = self._marker_seq
+        if not self.applied.is_set() and seq is not None and self.inbox.settled_through(seq):
+            self.applied.set()
+        return self.applied.is_set()
