@@ -88,10 +88,8 @@ class AccessService:
         device_id: str,
         tap: Tap,
         answer: Callable[[Decision], object],
-        first: FirstLook | None = None,
     ) -> TapFate:
-        """Decide and record one tap; `answer` publishes the decision; `first`: what
-        `look()` found (the door path looks on paho's thread and records on another).
+        """Decide and record one tap; `answer` publishes the decision.
 
         A tap past the tap limits is answered `too_many_attempts` from memory, with no
         row. A repeated (device, id) is a no-op, and so is a tap the gateway's decision
@@ -101,7 +99,7 @@ class AccessService:
         the write lock; a grant that checks a booking in or creates a walk-in is committed
         first and answered after (a door never opens on a check-in a release beat), its
         age judged once its transaction holds the write lock."""
-        first = first or self.look(device_id, tap, answer)
+        first = self.look(device_id, tap, answer)
         if first.limited:
             return TapFate.LIMITED
         device, hashed, now, early = first.device, first.hashed, first.now, first.early

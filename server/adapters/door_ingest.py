@@ -7,9 +7,8 @@ counted and acknowledged, one that fails on the database is held and tried again
 without holding up the others, so no message can stall the door path. It hears taps,
 the decisions sent to doors (the gateway's, and its own coming back) and the doors'
 Results, so what every door did is recorded once; and it keeps each door's retained
-DoorMode and EmergencyList current. On the taps' connection paho's thread only looks at a
-tap and sends at once a decision that changes nothing (`look`); a writer thread records
-every message in arrival order and acknowledges it after the commit (door_lane.Lane).
+DoorMode and EmergencyList current. A decision that changes nothing is decided from a
+read and sent before the tap's record asks for the write lock (AccessService.look).
 
 After every connect it sends a marker to itself: once that is back and nothing received
 before it is still held, the backlog queued while the server was away is applied
@@ -24,10 +23,8 @@ before it is still held, the backlog queued while the server was away is applied
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 
 from protocol import topics
@@ -38,10 +35,8 @@ from protocol.messages import (
     Result,
     Status,
     Tap,
-    decode,
     utcnow,
 )
-from server.access.fates import FirstLook
 from server.adapters.door_lane import Lane
 from server.adapters.door_state import DoorState
 from server.adapters.rejections import Rejections, decoded
@@ -54,8 +49,6 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_S = 10.0
 MODES_S = 0.5  # how often door modes are compared with bookings and staff's settings
-SWITCH_INTERVAL_S = 0.0005
-SEEN_MAX = 10_000  # taps remembered as looked at, so a second copy is never answered early
 
 
 class DoorIngest:
@@ -95,14 +88,9 @@ class DoorIngest:
             door_filters,
             will=(self.status_topic, self._status("offline")),
             on_connect=self._on_connect,
-            writer=True,
         )
         self.decisions = Lane(self, "decisions", [topics.all_commands(site, "decision")])
         self.lanes = (self.door, self.decisions)
-        # (device, tap id) -> what `look` found, and when it began
-        self._looked: dict[tuple[str, str], tuple[FirstLook, float]] = {}
-        self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()  # the latest looked at
-        self._looked_lock = threading.Lock()
         self.client, self.inbox = self.door.client, self.door.inbox
         self._stop = threading.Event()
         # Set once both connections' backlogs are applied: the release sweep waits for
@@ -144,9 +132,6 @@ class DoorIngest:
     # -- life -----------------------------------------------------------------------------
 
     def start(self) -> None:
-        # A door's answer takes a few ms of Python on paho's thread: not another 5 ms (the
-        # default switch interval) waiting for the GIL behind a busy thread.
-        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
         self.health.watch(self.ctx.writes)
         for lane in self.lanes:
             lane.start()
@@ -226,38 +211,13 @@ class DoorIngest:
             return  # a cleared retained status, not an invalid one
         call(where.device, decoded(model, payload))
 
-    def look(self, topic: str, payload: bytes) -> None:
-        """On paho's thread: a tap's first look, kept for `_tap` (failures: `handle`'s)."""
-        try:
-            where = topics.parse(topic)
-            if where.kind != "tap" or where.device is None or where.site != self.ctx.site.id:
-                return
-            if self.ctx.site.device(where.device) is None:
-                return
-            tap = decode(Tap, payload)
-            key = (where.device, tap.id)
-            with self._looked_lock:
-                if key in self._seen:  # a copy: `handle` sees the first one's row
-                    return
-                self._seen[key] = None
-                while len(self._seen) > SEEN_MAX:
-                    self._seen.popitem(last=False)
-            since = time.monotonic()
-            first = self.ctx.access.look(where.device, tap, self._answer(where.device, since))
-        except Exception:
-            return
-        with self._looked_lock:
-            self._looked[key] = (first, since)
-
     def _answer(self, device: str, since: float) -> Callable[[Decision], object]:
         """Publish a decision to the door, counted in /metrics with the time since `since`."""
         topic = topics.decision(self.ctx.site.id, device)
         return self.ctx.metrics.timed(lambda decision: self.client.publish(topic, decision), since)
 
     def _tap(self, device: str, tap: Tap) -> None:
-        with self._looked_lock:
-            first, since = self._looked.pop((device, tap.id), (None, time.monotonic()))
-        self.ctx.access.handle_tap(device, tap, self._answer(device, since), first)
+        self.ctx.access.handle_tap(device, tap, self._answer(device, time.monotonic()))
 
     def _decision(self, device: str, decision: Decision) -> None:
         if self.ctx.access.handle_decision(device, decision):  # the gateway's, recorded

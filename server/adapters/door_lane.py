@@ -1,12 +1,9 @@
 """One MQTT connection of the door path (server.adapters.door_ingest): its client, its
-inbox and its backlog marker; the taps lane also has a writer thread, so that paho's
-thread only looks at a tap (answering at once what changes nothing) and every message is
-applied, and acknowledged, in arrival order on the writer."""
+inbox and its backlog marker."""
 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable
@@ -26,7 +23,7 @@ from protocol.messages import (
 )
 from protocol.mqtt import MqttClient, connection_username
 from server.adapters.dead_letters import DeadLetterBox
-from server.adapters.inbox import Inbox, Letter
+from server.adapters.inbox import Inbox
 
 if TYPE_CHECKING:
     from server.adapters.door_ingest import DoorIngest
@@ -56,7 +53,6 @@ class Lane:
         *,
         will: tuple[str, Message] | None = None,
         on_connect: Callable[[], None] | None = None,
-        writer: bool = False,
     ) -> None:
         ctx, s = ingest.ctx, ingest.ctx.settings
         self.name = name
@@ -83,12 +79,8 @@ class Lane:
             health=ingest.health,
             wall=ctx.clock,
         )
-        # With a writer, paho's thread only looks at taps (sending what changes nothing) and
-        # queues all for the writer thread: no wait for the write lock holds up a door.
-        self._queue: queue.Queue[Letter | None] | None = queue.Queue() if writer else None
-        self._writer = threading.Thread(target=self._write, name=f"door-{name}", daemon=True)
         for filter_ in filters:
-            self.client.subscribe(filter_, self._receive if writer else self.inbox.receive)
+            self.client.subscribe(filter_, self.inbox.receive)
         self.client.subscribe(self.marker_topic, self._on_marker)
         self.marker_back = threading.Event()  # this connection's marker came back
         self.applied = threading.Event()
@@ -98,28 +90,11 @@ class Lane:
 
     def start(self) -> None:
         self.inbox.start()
-        if self._queue is not None:
-            self._writer.start()
         self.client.start()
 
     def stop(self) -> None:
-        """Apply nothing more once the message under way is through (what is queued stays
-        unacknowledged, for the broker to send again)."""
+        """Apply nothing more once the message under way is through."""
         self.inbox.stop()
-        if self._queue is not None and self._writer.is_alive():
-            self._queue.put(None)
-            self._writer.join(5)
-
-    def _receive(self, msg: paho.MQTTMessage) -> None:
-        letter = self.inbox.open(msg)
-        if letter is not None and self._queue is not None:
-            self._ingest.look(letter.topic, letter.payload)
-            self._queue.put(letter)
-
-    def _write(self) -> None:
-        assert self._queue is not None
-        while (letter := self._queue.get()) is not None:
-            self.inbox.attempt(letter)
 
     def _on_connect(self) -> None:
         # A new connection: its packet ids start afresh, and the marker tells when the
