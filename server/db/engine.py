@@ -84,7 +84,8 @@ def migrate(engine: Engine) -> None:
         if MigrationContext.configure(conn).get_current_revision() == _head():
             return
     cfg = _config()
-    with engine.begin() as conn:
+    # Replicas starting together on PostgreSQL: one migrates, the others then find the head.
+    with engine.execution_options(immediate=True).begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 

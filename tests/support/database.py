@@ -19,9 +19,11 @@ import atexit
 import hashlib
 import os
 import shutil
+import sqlite3
 import tempfile
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -34,8 +36,12 @@ from server.site import load_site
 # The PostgreSQL server the tests run on, or None for SQLite files.
 POSTGRES_URL = os.environ.get("SPACEHUB_TEST_DATABASE") or None
 ON_POSTGRES = POSTGRES_URL is not None
-# For tests about SQLite files themselves (their modes, the WAL, a read-only file).
-sqlite_only = pytest.mark.skipif(ON_POSTGRES, reason="about SQLite files: not on PostgreSQL")
+
+
+def sqlite_only(why: str) -> pytest.MarkDecorator:
+    """Skips a test about SQLite itself (its files, its pragmas) on PostgreSQL."""
+    return pytest.mark.skipif(ON_POSTGRES, reason=f"SQLite only: {why}")
+
 
 _created: list[str] = []  # this test's PostgreSQL databases, dropped at its end
 
@@ -64,6 +70,21 @@ def empty_database(path: Path) -> str:
         _created.append(name)
         return _url(name)
     return f"sqlite:///{path}"
+
+
+def read_rows(url: str, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+    """Rows of `sql` (`?` marks its arguments) read from the database at `url` directly,
+    while a server writes it (another process): a SQLite file opened read-only (fine: WAL),
+    or a PostgreSQL database."""
+    if url.startswith("sqlite:///"):
+        db = sqlite3.connect(f"file:{url.removeprefix('sqlite:///')}?mode=ro", uri=True, timeout=10)
+        try:
+            return db.execute(sql, args).fetchall()
+        finally:
+            db.close()
+    conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(conninfo) as conn:
+        return [tuple(row) for row in conn.execute(sql.replace("?", "%s"), args).fetchall()]
 
 
 def drop_databases() -> None:
