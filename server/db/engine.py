@@ -24,8 +24,8 @@ WRITER_LOCK = 0x7370616365687562
 
 def make_engine(url: str) -> Engine:
     """An engine; SQLite gets WAL, foreign keys and a busy timeout, and its folder;
-    PostgreSQL (`postgresql+psycopg://`, or `postgresql://`, which means the same) gets
-    psycopg 3 and a checked pool."""
+    PostgreSQL (`postgresql+psycopg://`; `postgresql://` means the same) gets psycopg 3,
+    a checked pool and the writers' lock."""
     if url.startswith("sqlite"):
         path = url.removeprefix("sqlite:///")
         if path and ":memory:" not in path:
@@ -37,10 +37,11 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     parsed = make_url(url)
-    if parsed.get_backend_name() != "postgresql":
-        return create_engine(url, pool_pre_ping=True)
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() != "postgresql":
+        return create_engine(parsed, pool_pre_ping=True)
+    # A replica's sessions: the door path, the sweep, the API's requests and a stream each.
     engine = create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=10)
     event.listen(engine, "begin", _postgresql_begin)
     return engine

@@ -9,7 +9,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, inspect, text
 from support.database import empty_database
 
-from server.db.engine import MIGRATIONS, migrate
+from server.db.engine import MIGRATIONS, make_engine, migrate
 from server.db.models import Base
 
 
@@ -72,3 +72,10 @@ def test_member_language_up_and_down(tmp_path):
     migrate(engine)
     assert "lang" in _columns(engine, "members") and "params" in _columns(engine, "notifications")
     engine.dispose()
+
+
+def test_a_postgresql_url_is_psycopg_3() -> None:
+    for url in ("postgresql://spacehub@db/hub", "postgresql+psycopg://spacehub@db/hub"):
+        engine = make_engine(url)  # connects only when used
+        assert (engine.dialect.name, engine.dialect.driver) == ("postgresql", "psycopg")
+        assert engine.url.render_as_string() == "postgresql+psycopg://spacehub@db/hub"

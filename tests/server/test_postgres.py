@@ -1,6 +1,7 @@
-"""On PostgreSQL the bookings' overlap rule is the database's own (migration 0008): an
-exclusion constraint refuses an overlapping booking from any writer, one that bypasses the
-code included, and the API answers its refusal as it answers its own check, 409."""
+"""What is PostgreSQL's own: writer transactions wait for each other as on SQLite (one
+advisory lock); the bookings' overlap rule is the database's (migration 0008), an
+exclusion constraint that refuses an overlapping booking from any writer, one that bypasses
+the code included, and the API answers its refusal as it answers its own check, 409."""
 
 from __future__ import annotations
 
@@ -52,6 +53,30 @@ def raw_insert(
     """An INSERT of the kind a script or another program would write: no lock, no check."""
     naive = {"start": start.replace(tzinfo=None), "end": end.replace(tzinfo=None)}
     conn.execute(INSERT, {"room": room, "member": member, "status": status} | naive)
+
+
+def test_a_writer_waits_for_the_writer_before_it_and_readers_for_none(
+    ctx: ServerContext,
+) -> None:
+    with ctx.writes() as first, ThreadPoolExecutor(max_workers=1) as pool:
+        first.begin()
+        first.execute(text("SELECT 1"))  # the transaction has begun: it holds the lock
+        second = pool.submit(writer_sees_the_room_name, ctx)
+        try:
+            wait_for_a_wait(ctx, "Lock", "advisory")
+            with ctx.reads() as reader:  # a reader does not wait
+                assert reader.get(models.Room, "sala-a") is not None
+            first.get(models.Room, "sala-a").name = "Renamed"  # type: ignore[union-attr]
+        finally:
+            first.commit()
+        assert second.result(timeout=30) == "Renamed"
+
+
+def writer_sees_the_room_name(ctx: ServerContext) -> str:
+    with ctx.writes() as session, session.begin():
+        room = session.get(models.Room, "sala-a")
+        assert room is not None
+        return room.name
 
 
 def test_the_constraint_holds_the_statuses_that_occupy_a_room(ctx: ServerContext) -> None:
@@ -118,7 +143,7 @@ def test_the_constraints_refusal_is_a_409(
         with ThreadPoolExecutor(max_workers=1) as pool:
             response = pool.submit(client.post, "/api/bookings", json=body, headers=admin)
             try:
-                wait_for_a_waiting_insert(ctx)
+                wait_for_a_wait(ctx, "Lock", "transactionid", "INSERT INTO bookings")
             finally:
                 transaction.commit()
             answer: Any = response.result(timeout=30)
@@ -131,15 +156,17 @@ def test_the_constraints_refusal_is_a_409(
         assert len(store.list_bookings(session, room_id="sala-a")) == 1
 
 
-def wait_for_a_waiting_insert(ctx: ServerContext) -> None:
-    query = text(
+def wait_for_a_wait(ctx: ServerContext, kind: str, event: str, query: str = "") -> None:
+    """Wait until a session of the database waits for a lock (`kind`, `event`: as
+    pg_stat_activity says), while running a statement that begins with `query`."""
+    waiting = text(
         "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-        "AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO bookings%'"
+        "AND wait_event_type = :kind AND wait_event = :event AND query LIKE :query"
     )
     with ctx.engine.connect() as conn:
         for _ in range(1000):
-            if conn.execute(query).scalar_one():
+            if conn.execute(waiting, {"kind": kind, "event": event, "query": f"{query}%"}).scalar():
                 return
             conn.rollback()  # a new snapshot of pg_stat_activity
             time.sleep(0.01)
-    raise AssertionError("the API's insert never waited for the other transaction")
+    raise AssertionError(f"no session waited for a {event} lock")
