@@ -322,6 +322,8 @@ def test_invalid_patch_is_422(client: TestClient, admin: Headers, body: dict[str
         ("GET", "/api/members/-1"),
         ("GET", "/api/members/abc"),
         ("PATCH", "/api/members/9223372036854775808"),
+        ("GET", "/api/members/2147483648"),  # past a 32-bit id column (PostgreSQL's integer)
+        ("DELETE", "/api/cards/2147483648"),
         ("GET", "/api/members/99999999999999999999999999/cards"),
         ("GET", "/api/members/99999999999999999999999999/memberships"),
         ("DELETE", "/api/cards/99999999999999999999999999"),
