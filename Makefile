@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # axe-core for the browser tests' accessibility checks, from npm when npm is here.
 NPM_STAMP := node_modules/.installed
 
-.PHONY: install run demo-reset test test-fast lint bench clean
+.PHONY: install run demo-reset test test-fast test-pg lint bench clean
 
 install: $(STAMP) $(if $(shell command -v npm 2>/dev/null),$(NPM_STAMP))
 
@@ -44,6 +44,11 @@ test: install
 FAST_TMP := $(or $(TMPDIR),$(if $(wildcard /dev/shm/.),/dev/shm),/tmp)
 test-fast: install
 	TMPDIR=$(FAST_TMP) PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -m unit -n auto --dist worksteal $(ARGS)
+
+# The suite on PostgreSQL: a private cluster for the run (.ci/postgres), removed after;
+# `.ci/postgres make test-fast` runs the unit tests only.
+test-pg: install
+	.ci/postgres $(MAKE) --no-print-directory test ARGS='$(ARGS)'
 
 lint: install
 	$(BIN)/ruff check .

@@ -13,7 +13,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-MAX_ID = 2**62  # ids fit a signed 64-bit column with room to spare
+MAX_ID = 2**31 - 1  # ids fit a signed 32-bit column (PostgreSQL's `integer`)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 
 

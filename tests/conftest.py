@@ -63,12 +63,20 @@ _FASTAPI_CALLABLE_CACHES = (
 )
 
 
-def pytest_runtest_teardown(item: pytest.Item) -> None:
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
     models = sys.modules.get("fastapi.dependencies.models")
     for name in _FASTAPI_CALLABLE_CACHES:
         cache = getattr(models, name, None)
         if cache is not None:
             cache.cache_clear()
+    try:
+        return (yield)
+    finally:
+        # after the test's fixtures: its PostgreSQL databases (support.database)
+        database = sys.modules.get("support.database")
+        if database is not None:
+            database.drop_databases()
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -2,9 +2,9 @@
 the insert behind the room's lock) and the reads.
 
 Plain functions over a Session; the caller owns the transaction (a writer session, which
-is `BEGIN IMMEDIATE` on SQLite). Every change calls `bump` (server.db.meta) in that
-transaction, since the current booking of a room decides who may enter it. Times are
-aware UTC datetimes.
+is `BEGIN IMMEDIATE` on SQLite and holds the writers' lock on PostgreSQL). Every change
+calls `bump` (server.db.meta) in that transaction, since the current booking of a room
+decides who may enter it. Times are aware UTC datetimes.
 
 A booking occupies its room while it is `booked`, `checked_in` or `completed` (a completed
 booking did hold its past time); `cancelled` and `released` ones free it."""
@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.bookings.pricing import price
@@ -31,6 +32,8 @@ CURRENT = ("booked", "checked_in")
 STATUSES = ("booked", "checked_in", "completed", "released", "cancelled")
 
 Interval = tuple[datetime, datetime]
+# PostgreSQL's SQLSTATE for a row its exclusion constraint refuses (bookings_no_overlap).
+EXCLUSION_VIOLATION = "23P01"
 
 
 # --- the two primitives every booking path uses -------------------------------------------
@@ -64,10 +67,13 @@ def lock_room(session: Session, *, room_id: str) -> models.Room:
     """Take the room's write lock for this transaction, or Invalid for an unknown room.
 
     SQLite: the writer's `BEGIN IMMEDIATE` already serialises every writer, so this is a
-    plain read. PostgreSQL: `SELECT ... FOR UPDATE` on the room row serialises the bookings
-    of one room (an overlap check and its insert cannot interleave with another's)."""
+    plain read. PostgreSQL: writer sessions hold the writers' lock too (server.db.engine),
+    and `SELECT ... FOR NO KEY UPDATE` on the room row serialises the bookings of one room
+    for any other transaction (an overlap check and its insert cannot interleave with
+    another's), while a transaction that only refers to the room (a booking's foreign key)
+    does not wait for it."""
     room = session.scalars(
-        select(models.Room).where(models.Room.id == room_id).with_for_update()
+        select(models.Room).where(models.Room.id == room_id).with_for_update(key_share=True)
     ).first()
     if room is None:
         raise Invalid(f"unknown room {room_id!r}")
@@ -98,8 +104,9 @@ def insert_booking(
 
     Exactly one of several concurrent requests for one slot wins: the room is locked
     (`lock_room`) before the overlap check, and the insert commits in the same
-    transaction. On PostgreSQL an exclusion constraint over (room_id, tstzrange(start, end))
-    for occupying statuses would be the database-level guard as well; it is not added yet.
+    transaction. On PostgreSQL an exclusion constraint over the room and [start, end) of
+    occupying bookings (migration 0008) guards it as well, against any writer: a booking
+    it refuses (one another writer added without this lock) is the same Conflict.
     """
     lock_room(session, room_id=room_id)
     clashes = overlapping(session, room_id=room_id, start=start, end=end)
@@ -123,8 +130,15 @@ def insert_booking(
     )
     booking.attendees = [models.BookingAttendee(member_id=m) for m in attendees]
     session.add(booking)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        if getattr(exc.orig, "sqlstate", None) != EXCLUSION_VIOLATION:
+            raise
+        raise Conflict(
+            f"room {room_id} is already booked between {format_utc(start)} and {format_utc(end)}"
+        ) from None
     bump(session)
-    session.flush()
     return booking
 
 

@@ -10,6 +10,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from protocol.files import private_file
@@ -17,8 +18,14 @@ from protocol.files import private_file
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+# The key of the advisory lock every writer transaction takes on PostgreSQL ("spacehub").
+WRITER_LOCK = 0x7370616365687562
+
+
 def make_engine(url: str) -> Engine:
-    """An engine; SQLite gets WAL, foreign keys and a busy timeout, and its folder."""
+    """An engine; SQLite gets WAL, foreign keys and a busy timeout, and its folder;
+    PostgreSQL (`postgresql+psycopg://`; `postgresql://` means the same) gets psycopg 3,
+    a checked pool and the writers' lock."""
     if url.startswith("sqlite"):
         path = url.removeprefix("sqlite:///")
         if path and ":memory:" not in path:
@@ -29,7 +36,16 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() != "postgresql":
+        return create_engine(parsed, pool_pre_ping=True)
+    # SQLAlchemy's pool (5 connections, 10 more at a peak), each checked before it is used:
+    # a restarted or failed-over PostgreSQL costs the next request nothing.
+    engine = create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    event.listen(engine, "begin", _postgresql_begin)
+    return engine
 
 
 def _sqlite_pragmas(dbapi_conn, record) -> None:  # type: ignore[no-untyped-def]
@@ -49,6 +65,15 @@ def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def _postgresql_begin(conn) -> None:  # type: ignore[no-untyped-def]
+    # What `BEGIN IMMEDIATE` is on SQLite: writers take one lock, held to the end of their
+    # transaction, so a read-then-write transaction never acts on a row another writer is
+    # changing; readers take none and never wait. (The bookings' overlap rule is also an
+    # exclusion constraint on PostgreSQL, which holds for any writer: migration 0008.)
+    if conn.get_execution_options().get("immediate", False):
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITER_LOCK})")
+
+
 def make_sessions(engine: Engine, *, writer: bool = False) -> sessionmaker[Session]:
     """Sessions for reading, or (`writer=True`) for transactions that write."""
     bind = engine.execution_options(immediate=True) if writer else engine
@@ -61,7 +86,8 @@ def migrate(engine: Engine) -> None:
         if MigrationContext.configure(conn).get_current_revision() == _head():
             return
     cfg = _config()
-    with engine.begin() as conn:
+    # Replicas starting together on PostgreSQL: one migrates, the others then find the head.
+    with engine.execution_options(immediate=True).begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -24,6 +23,7 @@ from typing import Any, TypeVar
 
 import httpx
 import paho.mqtt.client as paho
+from support.database import migrated_database, read_rows
 from support.waiting import wait_for as wait_until
 
 from devices.config import DoorConfig
@@ -143,14 +143,15 @@ class Proc:
 
 
 class ServerProc(Proc):
-    """`spacehub server --port P` on a SQLite file; `url`, `db_path`, `wait_healthy()`."""
+    """`spacehub server --port P` on a database of its own (a SQLite file, or a PostgreSQL
+    database: support.database); `url`, `database` (its URL), `wait_healthy()`."""
 
     def __init__(self, tmp: Path, mqtt_url: str, site_config: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.db_path = tmp / "spacehub.db"
+        self.database = migrated_database(tmp / "spacehub.db")
         env = clean_env(
-            SPACEHUB_DATABASE_URL=f"sqlite:///{self.db_path}",
+            SPACEHUB_DATABASE_URL=self.database,
             SPACEHUB_MQTT_URL=mqtt_url,
             SPACEHUB_ADMIN_TOKEN=ADMIN_TOKEN,
             SPACEHUB_CARD_KEY=CARD_KEY,
@@ -272,13 +273,10 @@ class Api:
         return rows
 
 
-def query(db_path: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-    """Read the server's SQLite file directly (read-only; fine while it runs: WAL)."""
-    db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10)
-    try:
-        return db.execute(sql, args).fetchall()
-    finally:
-        db.close()
+def query(database: str | Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+    """Read a database directly while its program runs: the server's (its URL) or a
+    device's SQLite file (read-only; fine while it runs: WAL)."""
+    return read_rows(database if isinstance(database, str) else f"sqlite:///{database}", sql, *args)
 
 
 def retained(url: str, topic: str, model: type[M], timeout: float = 5.0) -> M | None:
@@ -312,14 +310,14 @@ def wait_status(url: str, topic: str, state: str, timeout: float = 10.0) -> Stat
     return wait_until(says, timeout, f"{topic} saying {state}", every=0.05)
 
 
-def wait_synced(db_path: Path, devices: Iterable[str] = DOORS, timeout: float = 10.0) -> None:
+def wait_synced(database: str, devices: Iterable[str] = DOORS, timeout: float = 10.0) -> None:
     """Wait until the server has stored each device's status saying its clock is synced
     (it judges a tap's age only then)."""
     ids = list(devices)
     marks = ", ".join("?" * len(ids))
     sql = f"SELECT COUNT(*) FROM devices WHERE clock_synced AND id IN ({marks})"
     wait_until(
-        lambda: query(db_path, sql, *ids)[0][0] == len(ids),
+        lambda: query(database, sql, *ids)[0][0] == len(ids),
         timeout,
         f"the synced statuses of {', '.join(ids)} stored by the server",
     )

@@ -8,7 +8,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
 from procs import COUNTERS, DOORS, PIRS, SITE, Api, Wire, query, wait_until
 
@@ -119,7 +118,7 @@ class Tally:
         )
 
 
-def sensor_rows(db: Path) -> tuple[int, int]:
+def sensor_rows(db: str) -> tuple[int, int]:
     """(rows, distinct (device, id)) of the sensor events in the server's database."""
     rows = query(
         db,
@@ -129,7 +128,7 @@ def sensor_rows(db: Path) -> tuple[int, int]:
     return rows[0][0], rows[0][1]
 
 
-def wait_recorded(db: Path, api: Api, stream: Stream, timeout: float = 60.0) -> None:
+def wait_recorded(db: str, api: Api, stream: Stream, timeout: float = 60.0) -> None:
     """Wait until the server has recorded as many sensor events and taps as were sent."""
 
     def done() -> bool:
@@ -147,7 +146,7 @@ def wait_recorded(db: Path, api: Api, stream: Stream, timeout: float = 60.0) -> 
         ) from None
 
 
-def assert_each_once(db: Path, api: Api, stream: Stream) -> dict[str, dict]:
+def assert_each_once(db: str, api: Api, stream: Stream) -> dict[str, dict]:
     """Every sensor event and every tap in the server's log exactly once (and nothing
     else); the access-log rows by tap id."""
     rows, distinct = sensor_rows(db)

@@ -30,7 +30,7 @@ def test_mosquitto_restarted_mid_stream_loses_nothing(processes, broker, wires):
     api.member("Ewa Nowak", "staff", STAFF)
     wire = wires(broker.url, name="devices")
     wire.door_statuses()
-    wait_synced(server.db_path)
+    wait_synced(server.database)
 
     stream = Stream(wire, cards=(STAFF, UNKNOWN))
     began = time.monotonic()
@@ -44,10 +44,10 @@ def test_mosquitto_restarted_mid_stream_loses_nothing(processes, broker, wires):
     reconnected = time.monotonic() - stopped_at
     stream.join(60)
     resent = wire.settle(30)
-    wait_recorded(server.db_path, api, stream)
+    wait_recorded(server.database, api, stream)
     recorded_at = time.monotonic()
 
-    log = assert_each_once(server.db_path, api, stream)
+    log = assert_each_once(server.database, api, stream)
     # For the record only: a decision in flight when the broker stopped is resent by the
     # server's client once it is back, seconds late (a door ignores it by then).
     tally = tally_taps(wire, stream, log, strict=False)

@@ -31,7 +31,7 @@ def test_door_restarted_while_the_broker_is_down_sends_its_queue_when_both_retur
     config = door_config(DEVICE, broker.url, tmp_path / DEVICE)
     first = doors(config)
     assert first.client.wait_connected(10)
-    wait_synced(server.db_path, [DEVICE])
+    wait_synced(server.database, [DEVICE])
 
     wait_until(lambda: first.outbox.queued == 0, 5, "the door's outbox empty before the outage")
     broker.stop()
@@ -58,7 +58,7 @@ def test_door_restarted_while_the_broker_is_down_sends_its_queue_when_both_retur
 
     def arrived() -> list[tuple] | None:
         found = query(
-            server.db_path,
+            server.database,
             "SELECT event_id, by, replay, result_applied, result_granted FROM access_events",
         )
         return found if len(found) == 2 and all(r[3] is not None for r in found) else None

@@ -43,7 +43,7 @@ def test_a_restart_under_a_tap_a_second_applies_the_gateways_grants_before_the_f
     gateway = processes.gateway(server)
     wire = wires(broker.url, name="doors")
     wire.door_statuses()
-    wait_synced(server.db_path)
+    wait_synced(server.database)
     wait_until(gateway.snapshot, 15, "the gateway's first snapshot", every=0.1)
     wait_status(broker.url, topics.gateway_status(SITE, "main"), "online")
 

@@ -40,7 +40,7 @@ def test_server_down_gateway_answers_and_the_server_reconciles_after_restart(
     gateway = processes.gateway(server)
     wire = wires(broker.url, name="doors")
     wire.door_statuses()
-    wait_synced(server.db_path)  # the server knows the doors' clocks, before and after
+    wait_synced(server.database)  # the server knows the doors' clocks, before and after
     wait_until(gateway.snapshot, 15, "the gateway's first snapshot", every=0.1)
     wait_status(broker.url, topics.gateway_status(SITE, "main"), "online")
 
@@ -133,7 +133,7 @@ def test_server_down_gateway_answers_and_the_server_reconciles_after_restart(
             granted,
             reason,
         ), f"{tap_id}: logged {row}"
-    results = dict(query(server.db_path, "SELECT event_id, result_id FROM access_events"))
+    results = dict(query(server.database, "SELECT event_id, result_id FROM access_events"))
     assert results == {tap_id: result_id for tap_id, (result_id, _) in sent.items()}
     print(
         f"\ngateway answered in {', '.join(f'{x * 1000:.0f} ms' for x in latencies)}; server "

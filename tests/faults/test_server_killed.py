@@ -30,7 +30,7 @@ def test_server_killed_mid_stream_records_every_event_once_and_answers_no_tap_la
     api.member("Ewa Nowak", "staff", STAFF)
     wire = wires(broker.url, name="devices")
     wire.door_statuses()  # retained, clock synced: the server may judge a tap's age
-    wait_synced(server.db_path)
+    wait_synced(server.database)
 
     stream = Stream(wire, cards=(STAFF, UNKNOWN))
     began = time.monotonic()
@@ -44,10 +44,10 @@ def test_server_killed_mid_stream_records_every_event_once_and_answers_no_tap_la
     back_at = time.monotonic()
     stream.join(60)
     resent = wire.settle(30)
-    wait_recorded(server.db_path, api, stream)
+    wait_recorded(server.database, api, stream)
     recorded_at = time.monotonic()
 
-    log = assert_each_once(server.db_path, api, stream)
+    log = assert_each_once(server.database, api, stream)
     tally = tally_taps(wire, stream, log)
     assert not tally.late, (
         f"{len(tally.late)} taps answered after the doors' {DECISION_TIMEOUT:g} s, e.g. "

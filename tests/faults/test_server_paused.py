@@ -46,7 +46,7 @@ def test_server_paused_one_decision_applied_per_tap_and_the_log_says_which(
     wire.client.subscribe(topics.tap(SITE, DEVICE), on_tap)
     door = doors(door_config(DEVICE, broker.url, tmp_path / DEVICE))
     assert door.client.wait_connected(10)
-    wait_synced(server.db_path, [DEVICE])
+    wait_synced(server.database, [DEVICE])
     wait_until(
         lambda: (snap := gateway.snapshot()) is not None and len(snap["cards"]) == 2,
         15,

@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from ingestwire import SITE, Doors, rows, staff_contexts, wait_for
 from sqlalchemy import event, func, select
+from support.database import sqlite_only
 
 from protocol import topics
 from protocol.messages import Count, new_id
@@ -24,7 +25,7 @@ from server.app import create_app
 from server.context import ServerContext
 from server.db import models
 
-pytestmark = pytest.mark.mosquitto
+pytestmark = [pytest.mark.mosquitto, sqlite_only("the full disk is SQLite's max_page_count")]
 
 ROOM, COUNTER = "main", "counter-main"
 

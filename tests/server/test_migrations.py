@@ -7,13 +7,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, inspect, text
+from support.database import empty_database
 
-from server.db.engine import MIGRATIONS, migrate
+from server.db.engine import MIGRATIONS, make_engine, migrate
 from server.db.models import Base
 
 
 def test_migrations_match_the_models(tmp_path):
-    engine = create_engine(f"sqlite:///{tmp_path}/m.db")
+    engine = create_engine(empty_database(tmp_path / "m.db"))
     migrate(engine)
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
@@ -22,7 +23,7 @@ def test_migrations_match_the_models(tmp_path):
 
 
 def test_migrating_twice_changes_nothing(tmp_path):
-    engine = create_engine(f"sqlite:///{tmp_path}/m.db")
+    engine = create_engine(empty_database(tmp_path / "m.db"))
     migrate(engine)
     migrate(engine)
     engine.dispose()
@@ -42,7 +43,7 @@ def _columns(engine: Engine, table: str) -> set[str]:
 
 def test_member_language_up_and_down(tmp_path):
     """0005 gives members so far Polish and messages so far no parameters; and undoes it."""
-    engine = create_engine(f"sqlite:///{tmp_path}/m.db")
+    engine = create_engine(empty_database(tmp_path / "m.db"))
     _alembic(engine, "upgrade", "0004")
     with engine.begin() as conn:
         conn.execute(
@@ -71,3 +72,10 @@ def test_member_language_up_and_down(tmp_path):
     migrate(engine)
     assert "lang" in _columns(engine, "members") and "params" in _columns(engine, "notifications")
     engine.dispose()
+
+
+def test_a_postgresql_url_is_psycopg_3() -> None:
+    for url in ("postgresql://spacehub@db/hub", "postgresql+psycopg://spacehub@db/hub"):
+        engine = make_engine(url)  # connects only when used
+        assert (engine.dialect.name, engine.dialect.driver) == ("postgresql", "psycopg")
+        assert engine.url.render_as_string() == "postgresql+psycopg://spacehub@db/hub"

@@ -112,7 +112,7 @@ async def create_user(request: Request, principal: CallerDep, lang: LangQuery = 
             name=name,
             role=role,
             password=form.get("password") or None,
-            member_id=int(member) if member.isdigit() else None,
+            member_id=int(member) if member.isdigit() and int(member) <= MAX_ID else None,
             category=category,
             site=ctx.site,
             now=ctx.clock(),
