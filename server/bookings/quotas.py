@@ -119,8 +119,10 @@ def check_quota(
     if limit is None:
         return
     # one member's bookings are counted and added one transaction at a time (PostgreSQL:
-    # the member's row locked; SQLite's writer already serialises every writer)
-    session.execute(select(models.Member.id).where(models.Member.id == member.id).with_for_update())
+    # the member's row locked, FOR NO KEY UPDATE, so a row that only refers to the member
+    # does not wait for it; SQLite's writer already serialises every writer)
+    mine = select(models.Member.id).where(models.Member.id == member.id)
+    session.execute(mine.with_for_update(key_share=True))
     zone = ZoneInfo(site.site.timezone)
     asked: dict[date, float] = {}
     for start, end in spans:
