@@ -32,16 +32,18 @@ run: install
 demo-reset: install
 	$(BIN)/spacehub demo --reset $(ARGS)
 
+# Temporary files (the tests' databases, brokers' folders) live in memory (/dev/shm) where
+# there is one: closing a SQLite database checkpoints its WAL with an fsync, a few
+# milliseconds a test on a disk.
+FAST_TMP := $(or $(TMPDIR),$(if $(wildcard /dev/shm/.),/dev/shm),/tmp)
+
 test: install
-	$(BIN)/python -m pytest $(ARGS)
+	TMPDIR=$(FAST_TMP) $(BIN)/python -m pytest $(ARGS)
 
 # Only the tests marked `unit`: no broker, browser, subprocess or fault injection; one
 # worker a CPU (pytest-xdist), since each test has its own database and temporary files.
 # Bytecode is cached (in the ignored __pycache__) even where PYTHONDONTWRITEBYTECODE is
 # set: compiling the packages and rewriting the tests' asserts again costs each worker ~5 s.
-# Their temporary databases live in memory (/dev/shm) where there is one: closing a SQLite
-# database checkpoints its WAL with an fsync, a few milliseconds a test on a disk.
-FAST_TMP := $(or $(TMPDIR),$(if $(wildcard /dev/shm/.),/dev/shm),/tmp)
 test-fast: install
 	TMPDIR=$(FAST_TMP) PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -m unit -n auto --dist worksteal $(ARGS)
 

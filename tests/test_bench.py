@@ -10,12 +10,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.database import sqlite_only
 
 from spacehub.broker import mosquitto_path
 
 pytestmark = [
     pytest.mark.broker,
     pytest.mark.skipif(mosquitto_path() is None, reason="mosquitto is not installed"),
+    # bench/ makes its own SQLite files whatever the suite's database: once is enough
+    sqlite_only("bench/ runs on databases of its own"),
 ]
 
 ROOT = Path(__file__).resolve().parent.parent

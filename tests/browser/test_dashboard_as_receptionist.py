@@ -21,6 +21,14 @@ def _open(chromium: Any, site: Any, width: int, height: int) -> Any:
     return context, page
 
 
+# An element's box and each of its buttons' (their text and box), as `bounding_box` gives.
+BOXES = """el => {
+  const box = (e) => { const r = e.getBoundingClientRect();
+                       return {x: r.x, y: r.y, width: r.width, height: r.height}; };
+  return [box(el), [...el.querySelectorAll("button")].map((b) => [b.innerText, box(b)])];
+}"""
+
+
 def _inside(inner: dict[str, float], outer: dict[str, float]) -> bool:
     return (
         inner["x"] >= outer["x"] - 0.5
@@ -56,13 +64,12 @@ def test_a_waiting_rooms_buttons_stay_in_its_card(chromium: Any, live_site: Any)
     try:
         card = page.locator("#room-sala-b")
         assert card.locator("article").get_attribute("class") == "room state-booked_waiting"
-        outer = card.bounding_box()
-        buttons = card.locator("button").all()
+        # The card and its buttons measured in one go: a live update may replace the card
+        # between two separate measurements.
+        outer, buttons = card.evaluate(BOXES)
         assert len(buttons) >= 6  # release, cancel, and the door's four
-        for button in buttons:
-            box = button.bounding_box()
-            assert box is not None and outer is not None
-            assert _inside(box, outer), f"{button.inner_text()!r} at {box} spills out of {outer}"
+        for label, box in buttons:
+            assert _inside(box, outer), f"{label!r} at {box} spills out of {outer}"
     finally:
         context.close()
 
