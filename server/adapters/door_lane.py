@@ -7,7 +7,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import paho.mqtt.client as paho
 
@@ -24,9 +24,22 @@ from protocol.messages import (
 from protocol.mqtt import MqttClient, connection_username
 from server.adapters.dead_letters import DeadLetterBox
 from server.adapters.inbox import Inbox
+from server.adapters.rejections import Rejections
+from server.adapters.writehealth import WriteHealth
+from server.context import ServerContext
 
-if TYPE_CHECKING:
-    from server.adapters.door_ingest import DoorIngest
+
+class Consumer(Protocol):
+    """What a lane needs of the door path that owns it (server.adapters.door_ingest)."""
+
+    ctx: ServerContext
+    rejections: Rejections
+    health: WriteHealth
+
+    def handle(self, topic: str, payload: bytes) -> None: ...
+
+    def check_backlog(self) -> None: ...
+
 
 log = logging.getLogger("server.adapters.door_ingest")  # one logger for the door path
 
@@ -47,7 +60,7 @@ class Lane:
 
     def __init__(
         self,
-        ingest: DoorIngest,
+        ingest: Consumer,
         name: str,
         filters: list[str],
         *,

@@ -17,20 +17,40 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from protocol.messages import Decision
+from server.access.fates import DoorPathCounters
 from server.db import models
 from server.monitoring.device_status import devices
 from server.noshows.release import release_lag
+from server.site import SiteConfig
 
-if TYPE_CHECKING:
-    from server.context import ServerContext
+
+class _Counted(Protocol):
+    @property
+    def counters(self) -> DoorPathCounters: ...
+
+
+class Context(Protocol):
+    """What the figures are read from: a server.context.ServerContext."""
+
+    @property
+    def site(self) -> SiteConfig: ...
+    @property
+    def reads(self) -> sessionmaker[Session]: ...
+    @property
+    def clock(self) -> Callable[[], datetime]: ...
+    @property
+    def access(self) -> _Counted: ...
+
 
 Send = Callable[[Decision], object]
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -75,7 +95,7 @@ class Metrics:
 
         return sent
 
-    def exposition(self, ctx: ServerContext, *, ingest: Any = None, sensors: Any = None) -> bytes:
+    def exposition(self, ctx: Context, *, ingest: Any = None, sensors: Any = None) -> bytes:
         """Every metric in Prometheus' text format; `ingest` and `sensors` are the MQTT
         consumers when the server runs them."""
         now = CollectorRegistry(auto_describe=False)
@@ -86,7 +106,7 @@ class Metrics:
 class _State(Collector):
     """The figures read at each scrape."""
 
-    def __init__(self, ctx: ServerContext, ingest: Any, sensors: Any) -> None:
+    def __init__(self, ctx: Context, ingest: Any, sensors: Any) -> None:
         self.ctx, self.ingest, self.sensors = ctx, ingest, sensors
 
     def describe(self) -> list[Metric]:
@@ -100,7 +120,7 @@ class _State(Collector):
         yield from _database(ctx)
 
 
-def _lags(ctx: ServerContext, ingest: Any) -> Iterator[Metric]:
+def _lags(ctx: Context, ingest: Any) -> Iterator[Metric]:
     door = GaugeMetricFamily(
         "spacehub_door_path_lag_seconds",
         "Age of the oldest door-path message not yet handled",
@@ -116,7 +136,7 @@ def _lags(ctx: ServerContext, ingest: Any) -> Iterator[Metric]:
     )
 
 
-def _messages(ctx: ServerContext, sensors: Any) -> Metric:
+def _messages(ctx: Context, sensors: Any) -> Metric:
     """What became of the taps, the gateway's decisions and the sensors' events."""
     handled = CounterMetricFamily(
         "spacehub_messages",
@@ -160,7 +180,7 @@ def _refused(ingest: Any, sensors: Any) -> Iterator[Metric]:
     yield refused
 
 
-def _database(ctx: ServerContext) -> Iterator[Metric]:
+def _database(ctx: Context) -> Iterator[Metric]:
     online = GaugeMetricFamily(
         "spacehub_devices_online", "Devices of the site online now, by kind", labels=["kind"]
     )
