@@ -9,11 +9,13 @@ machine."""
 
 from __future__ import annotations
 
+import gc
 import queue
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -82,6 +84,18 @@ def junk_handled(ctx) -> int:
         + limited[("reader-sala-b", COOLING)]
         + recorded_at(ctx, "reader-sala-b")
     )
+
+
+@pytest.fixture(autouse=True)
+def heap_of_a_server() -> Iterator[None]:
+    """The server runs in this process: the garbage of the tests before must not cost it a
+    full collection mid-flood, as a server process of its own would not carry it."""
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 @pytest.mark.mosquitto
