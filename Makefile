@@ -44,8 +44,11 @@ test: install
 # worker a CPU (pytest-xdist), since each test has its own database and temporary files.
 # Bytecode is cached (in the ignored __pycache__) even where PYTHONDONTWRITEBYTECODE is
 # set: compiling the packages and rewriting the tests' asserts again costs each worker ~5 s.
+# tests/browser and tests/faults hold no unit test (tests/conftest.py), and only a slow test
+# uses schemathesis: neither is imported, by each worker as by the main process.
 test-fast: install
-	TMPDIR=$(FAST_TMP) PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -m unit -n auto --dist worksteal $(ARGS)
+	TMPDIR=$(FAST_TMP) PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -m unit -n auto --dist worksteal \
+		--ignore=tests/browser --ignore=tests/faults -p no:schemathesis $(ARGS)
 
 # The suite on PostgreSQL: a private cluster for the run (.ci/postgres), removed after;
 # `.ci/postgres make test-fast` runs the unit tests only.

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Collection, Iterator
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,6 +105,7 @@ def imports_of(
     return targets - {module}
 
 
+@cache  # read-only: several tests walk it
 def import_graph() -> dict[str, set[str]]:
     """Module -> the modules of our packages it imports."""
     modules = module_files()

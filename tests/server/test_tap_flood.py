@@ -15,7 +15,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -87,15 +86,12 @@ def junk_handled(ctx) -> int:
 
 
 @pytest.fixture(autouse=True)
-def heap_of_a_server() -> Iterator[None]:
+def heap_of_a_server() -> None:
     """The server runs in this process: the garbage of the tests before must not cost it a
-    full collection mid-flood, as a server process of its own would not carry it."""
+    full collection mid-flood, as a server process of its own would not carry it. What is
+    left stays frozen for the rest of the run, like the collection's heap (tests/conftest)."""
     gc.collect()
     gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 @pytest.mark.mosquitto
