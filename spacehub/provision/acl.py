@@ -4,7 +4,8 @@ Every device has its own user `{site}.{device}`: it publishes only its own event
 kind) and status and reads only its own commands; devices/door.py subscribes to its
 commands and nothing else, devices/sensor.py to nothing. The gateway reads the site and
 publishes decisions to the doors and its own status. Each server replica reads and writes
-the whole site: it is the source of truth and talks to itself there too. Mosquitto
+the whole site: it is the source of truth and talks to itself there too; with the site's
+Home Assistant discovery on, it also publishes the site's discovery configs. Mosquitto
 refuses whatever no line grants.
 
 Mosquitto 2 delivers a message to a `$share/{group}/{filter}` subscription only when the
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from protocol import topics
+from protocol.homeassistant import config_filter
 from protocol.mqtt import connection_username
 from server.site import SiteConfig
 
@@ -83,7 +85,9 @@ def grants(site: SiteConfig, account: Account) -> list[tuple[str, str]]:
             ("read", topics.device_commands(sid, device)),
         ]
     if account.role == "server":
-        return [("readwrite", whole_site(sid))]
+        ha = site.home_assistant
+        discovery = [("write", config_filter(ha.prefix, sid))] if ha.discovery else []
+        return [("readwrite", whole_site(sid)), *discovery]
     if account.role == "installer":  # `spacehub tap`: a tap at any door, and its answer
         return [
             ("write", topics.all_events(sid, "tap")),
