@@ -15,7 +15,6 @@ fails is logged and tried again at the next pass: nothing else waits for it.
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import datetime
 
 from protocol import topics
@@ -29,6 +28,7 @@ from protocol.homeassistant import (
 )
 from protocol.messages import encode
 from protocol.mqtt import MqttClient
+from server.adapters.background import Background
 from server.context import ServerContext
 from server.monitoring import device_status
 from server.occupancy import state
@@ -38,11 +38,14 @@ log = logging.getLogger(__name__)
 POLL_S = 0.5
 
 
-class HomeAssistant:
+class HomeAssistant(Background):
     """Publishes the discovery configs and the retained states of the site's rooms and
     doors, each again whenever its payload changes and all again after a reconnect."""
 
+    THREAD = "server-home-assistant"
+
     def __init__(self, ctx: ServerContext, client: MqttClient, *, poll_s: float = POLL_S) -> None:
+        super().__init__()
         self.ctx = ctx
         self.client = client
         self.poll_s = poll_s
@@ -60,16 +63,6 @@ class HomeAssistant:
             configs = discovery.door(device.door or device.id, device.id, area=area)
             self.configs.update({t: config_payload(c) for t, c in configs.items()})
         self._sent: dict[str, bytes] = {}  # what each topic holds, as published
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="server-home-assistant", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
 
     def _run(self) -> None:
         while not self._stop.wait(self.poll_s):

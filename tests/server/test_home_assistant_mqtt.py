@@ -1,6 +1,6 @@
-"""Home Assistant's discovery through a real Mosquitto: the server, started as it runs,
-leaves every config and state retained on the broker, and a room's state follows a
-sensor's event."""
+"""Home Assistant's discovery through a real broker (Mosquitto, and the demo's embedded
+one): the server, started as it runs, leaves every config and state retained on the
+broker, and a room's state follows a sensor's event."""
 
 from __future__ import annotations
 
@@ -28,8 +28,6 @@ from server.site import HomeAssistant, load_site
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
-
-pytestmark = pytest.mark.mosquitto
 
 SITE = "piaseczno"
 KEY = "test-card-key-0123456789"
@@ -61,9 +59,9 @@ class HomeAssistantSide:
 
 
 @pytest.fixture
-def server(mosquitto_broker: Any, tmp_path: Path) -> Iterator[ServerContext]:
+def server(broker: Any, tmp_path: Path) -> Iterator[ServerContext]:
     """The server application with MQTT, its site's discovery published by this replica."""
-    settings = live_settings(tmp_path, mosquitto_broker.url, KEY)
+    settings = live_settings(tmp_path, broker.url, KEY)
     site = load_site(settings.site_config)
     on = HomeAssistant(discovery=True, instance=settings.instance)
     ctx = ServerContext.create(settings, site=site.model_copy(update={"home_assistant": on}))
@@ -75,17 +73,17 @@ def server(mosquitto_broker: Any, tmp_path: Path) -> Iterator[ServerContext]:
 
 
 def test_configs_are_retained_and_a_room_follows_its_sensor(
-    server: ServerContext, mosquitto_broker: Any
+    server: ServerContext, broker: Any
 ) -> None:
     site = server.site
     counted = {d.room for d in site.devices if d.sensor == "counter"}
     expected = len(site.rooms) + len(counted) + 2 * len(site.door_devices())
-    first = HomeAssistantSide(mosquitto_broker.url)
+    first = HomeAssistantSide(broker.url)
     try:
         wait_for(lambda: len(first.configs()) == expected, timeout=10, what="every config")
     finally:
         first.client.stop()
-    ha = HomeAssistantSide(mosquitto_broker.url)  # comes later: hears what is retained
+    ha = HomeAssistantSide(broker.url)  # comes later: hears what is retained
     try:
         configs = wait_for(
             lambda: (c := ha.configs()) and len(c) == expected and c,
@@ -100,7 +98,7 @@ def test_configs_are_retained_and_a_room_follows_its_sensor(
         state, retained = wait_for(lambda: ha.get(sala_a), what="sala-a's state")
         assert (state, retained) == ({"v": 1, "occupied": False}, True)
 
-        sensor = MqttClient(mosquitto_broker.url, client_id=f"test-pir-{new_id()[:8]}")
+        sensor = MqttClient(broker.url, client_id=f"test-pir-{new_id()[:8]}")
         sensor.start()
         try:
             assert sensor.wait_connected(10)
