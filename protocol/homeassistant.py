@@ -57,6 +57,16 @@ def config_filter(prefix: str, site: str) -> str:
     return f"{check_prefix(prefix)}/+/{node_id(site)}/+/config"
 
 
+def discovery_filter(prefix: str) -> str:
+    """What Home Assistant subscribes to for discovery: everything under its prefix."""
+    return f"{check_prefix(prefix)}/#"
+
+
+def birth(prefix: str) -> str:
+    """Where Home Assistant says it is online (its birth message and last will)."""
+    return f"{check_prefix(prefix)}/status"
+
+
 def room_state(site: str, room: str) -> str:
     return f"hub/{check_id(site, 'site')}/state/room/{check_id(room, 'room')}"
 

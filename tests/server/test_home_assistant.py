@@ -69,9 +69,16 @@ def test_with_discovery_on_the_servers_may_publish_the_configs(tmp_path: Path) -
         server = next(a for a in accounts(site, ["main"], "gw") if a.role == "server")
         granted = ("write", "homeassistant/+/spacehub_piaseczno/+/config") in grants(site, server)
         assert granted == expected
-        for account in accounts(site, ["main"], "gw"):
-            if account.role != "server":
+        users = accounts(site, ["main"], "gw")
+        assert any(a.role == "homeassistant" for a in users) == expected
+        for account in users:
+            if account.role not in ("server", "homeassistant"):
                 assert not any(f.startswith("homeassistant") for _a, f in grants(site, account))
+    ha = next(a for a in accounts(on, ["main"], "gw") if a.role == "homeassistant")
+    assert ("write", "homeassistant/status") in grants(on, ha)
+    assert not [
+        f for access, f in grants(on, ha) if "write" in access and f != "homeassistant/status"
+    ]
 
 
 def record(ctx: ServerContext, device: str, message: Motion | Count) -> None:
