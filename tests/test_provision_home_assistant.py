@@ -9,12 +9,21 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from provision.wire import WAIT, Account, Received, client, connected, listening, received_until
+from provision.wire import (
+    WAIT,
+    Account,
+    Received,
+    client,
+    connected,
+    listening,
+    received_until,
+    serving,
+)
 
 from protocol import topics
 from protocol.homeassistant import all_states, birth, config_topic, discovery_filter, room_state
 from protocol.mqtt import MqttClient
-from spacehub.broker import MosquittoBroker, free_port, mosquitto_path
+from spacehub.broker import free_port, mosquitto_path
 from spacehub.provision import Options, Result, provision
 
 pytestmark = pytest.mark.mosquitto
@@ -46,12 +55,8 @@ def site_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Result]:
             device_configs=SITE_CONFIG.parent.parent / "devices",
         )
     )
-    broker = MosquittoBroker(port, tmp / "broker", config_file=result.mosquitto_conf, tls=True)
-    broker.start()
-    try:
+    with serving(result, port, tmp / "broker"):
         yield result
-    finally:
-        broker.stop()
 
 
 def account(result: Result, role: str, *, connection: str | None = None) -> Account:
