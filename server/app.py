@@ -114,6 +114,11 @@ def create_app(
             )
             notices = PolicyNotices(context, ingest.client)
             services = [ingest, notices, app.state.sensors, scheduler]
+            if context.site.home_assistant.published_by(context.settings.instance):
+                from server.adapters.home_assistant import HomeAssistant
+
+                # on the sensors' connection: nothing it sends can delay a door
+                services.append(HomeAssistant(context, app.state.sensors.client))
             if context.settings.smtp_url:  # unset: mail stays queued, visible to staff
                 from server.adapters.mail_sender import MailSender
 

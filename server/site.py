@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from protocol.durations import parse_duration
+from protocol.homeassistant import DEFAULT_PREFIX, check_prefix
 from protocol.policy import Category, WeeklyHours
-from protocol.topics import ID_RE
+from protocol.topics import ID_RE, TopicError
 
 # The languages of pages and notices (server.notify.texts has every text in each).
 Language = Literal["pl", "en", "uk"]
@@ -174,6 +175,28 @@ class Privacy(_Model):
     contact: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
 
 
+class HomeAssistant(_Model):
+    """The site file's `[home_assistant]` table: MQTT discovery of the rooms and doors
+    (protocol.homeassistant), off unless `discovery = true`."""
+
+    discovery: bool = False
+    prefix: str = DEFAULT_PREFIX  # Home Assistant's discovery prefix
+    # The one server replica that publishes, so that every config names one availability.
+    instance: str = Field(default="main", pattern=r"^[a-z0-9_-]{1,32}$")
+
+    @field_validator("prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        try:
+            return check_prefix(value)
+        except TopicError as exc:
+            raise ValueError(str(exc)) from None
+
+    def published_by(self, instance: str) -> bool:
+        """Whether the server replica `instance` publishes the site's discovery."""
+        return self.discovery and instance == self.instance
+
+
 class Room(_Model):
     id: str
     name: str = Field(max_length=200)
@@ -231,6 +254,7 @@ class SiteConfig(_Model):
     occupancy: OccupancyRules = Field(default_factory=OccupancyRules)
     bookings: BookingRules = Field(default_factory=BookingRules)
     privacy: Privacy = Field(default_factory=Privacy)
+    home_assistant: HomeAssistant = Field(default_factory=HomeAssistant)
     rates: dict[Category, float] = Field(default_factory=dict)
     rooms: list[Room]
     devices: list[Device] = Field(default_factory=list)

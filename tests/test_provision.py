@@ -24,6 +24,7 @@ from provision.wire import (
     connected,
     listening,
     received_until,
+    serving,
     tls_refusal,
     wait_healthy,
 )
@@ -33,7 +34,7 @@ from gateway.config import load_settings
 from protocol import topics
 from protocol.mqtt import MqttClient
 from server.settings import Settings, settings_file
-from spacehub.broker import MosquittoBroker, free_port, mosquitto_path
+from spacehub.broker import free_port, mosquitto_path
 from spacehub.cli import main
 from spacehub.ports import free_ports
 from spacehub.provision import Options, ProvisionError, Result, provision
@@ -73,13 +74,8 @@ def site_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Result]:
         pytest.skip("mosquitto is not installed")
     tmp = tmp_path_factory.mktemp("site")
     port = free_port()
-    result = run_provision(tmp / "provision", port)
-    broker = MosquittoBroker(port, tmp / "broker", config_file=result.mosquitto_conf, tls=True)
-    broker.start()
-    try:
+    with serving(run_provision(tmp / "provision", port), port, tmp / "broker") as result:
         yield result
-    finally:
-        broker.stop()
 
 
 def account(result: Result, role: str, name: str | None = None) -> Account:

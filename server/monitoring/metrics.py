@@ -6,7 +6,7 @@ Two kinds of figures, in one registry per server context (no module-level global
   reason and by whom, and how long the server took to answer a tap;
 - read when Prometheus asks (`_State`): MQTT messages by lane, kind and outcome (the door
   path's and the sensors' own counters), how far behind the door path and the release
-  sweep are, messages refused, devices online, the mail queue.
+  sweep and the sensors' ingest are, messages refused, devices online, the mail queue.
 
     metrics = Metrics()
     send = metrics.timed(publish, since=time.monotonic())   # counts what it sends
@@ -114,19 +114,24 @@ class _State(Collector):
 
     def collect(self) -> Iterator[Metric]:
         ctx, ingest, sensors = self.ctx, self.ingest, self.sensors
-        yield from _lags(ctx, ingest)
+        yield from _lags(ctx, ingest, sensors)
         yield from _refused(ingest, sensors)
         yield _messages(ctx, sensors)
         yield from _database(ctx)
 
 
-def _lags(ctx: Context, ingest: Any) -> Iterator[Metric]:
+def _lags(ctx: Context, ingest: Any, sensors: Any) -> Iterator[Metric]:
     door = GaugeMetricFamily(
         "spacehub_door_path_lag_seconds",
         "Age of the oldest door-path message not yet handled",
         value=ingest.lag_s if ingest is not None else 0.0,
     )
     yield door
+    yield GaugeMetricFamily(
+        "spacehub_ingest_lag_seconds",
+        "Age of the oldest sensor event received and not yet recorded",
+        value=sensors.inbox.lag_s() if sensors is not None else 0.0,
+    )
     with ctx.reads() as session:
         overdue = release_lag(session, site=ctx.site, now=ctx.clock())
     yield GaugeMetricFamily(

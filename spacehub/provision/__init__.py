@@ -185,6 +185,11 @@ def _toml(site: SiteConfig, account: Account, url: str, password: str, templates
         command = f"spacehub tap --config {account.file} --device DOOR CARD"
         top = {"site": site.id}
         return program_toml(f"Test taps at the doors of site {site.id}", command, top, mqtt)
+    if account.role == "homeassistant":  # no spacehub program reads it: a person does
+        return (
+            f"# Home Assistant's account on site {site.id}, written by `spacehub provision`:\n"
+            "# give it, with ca.crt, to Home Assistant's MQTT integration.\n\n" + mqtt
+        )
     command = f"spacehub gateway --config {account.file}"
     top = {"site": site.id, "instance": account.name}
     return program_toml(f"The gateway of site {site.id}", command, top, mqtt)
@@ -236,4 +241,8 @@ def run_provision(args: argparse.Namespace) -> int:
     print(f"  spacehub gateway --config {result.file_of('gateway')}")
     print(f"  spacehub door|sensor --config {out}/devices/<device>.toml   (on each Pi, beside")
     print("    a copy of devices/ca.crt)")
+    if any(a.role == "homeassistant" for a in result.users):
+        print(
+            f"  Home Assistant's MQTT integration: the account in {result.file_of('homeassistant')}"
+        )
     return 0

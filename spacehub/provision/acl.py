@@ -4,8 +4,10 @@ Every device has its own user `{site}.{device}`: it publishes only its own event
 kind) and status and reads only its own commands; devices/door.py subscribes to its
 commands and nothing else, devices/sensor.py to nothing. The gateway reads the site and
 publishes decisions to the doors and its own status. Each server replica reads and writes
-the whole site: it is the source of truth and talks to itself there too. Mosquitto
-refuses whatever no line grants.
+the whole site: it is the source of truth and talks to itself there too; with the site's
+Home Assistant discovery on, it also publishes the site's discovery configs, and Home
+Assistant has a user that reads them and the states. Mosquitto refuses whatever no line
+grants.
 
 Mosquitto 2 delivers a message to a `$share/{group}/{filter}` subscription only when the
 subscriber may read the message's own topic, so the server's read lines cover the shared
@@ -18,10 +20,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 from protocol import topics
+from protocol.homeassistant import all_states, birth, config_filter, discovery_filter
 from protocol.mqtt import connection_username
 from server.site import SiteConfig
 
-Role = Literal["door", "occupancy", "server", "gateway", "installer"]
+Role = Literal["door", "occupancy", "server", "gateway", "installer", "homeassistant"]
 
 # The server's connections besides its door path, each with a username of its own under
 # the replica's password (protocol.mqtt.connection_username): Mosquitto binds each client
@@ -59,6 +62,9 @@ def accounts(site: SiteConfig, servers: list[str], gateway: str) -> list[Account
     topics.check_id(gateway, "gateway instance")
     users.append(Account(f"{sid}.gateway.{gateway}", "gateway", gateway, "gateway.toml"))
     users.append(Account(f"{sid}.installer", "installer", "installer", "installer.toml"))
+    if site.home_assistant.discovery:
+        name = "homeassistant"
+        users.append(Account(f"{sid}.{name}", "homeassistant", name, f"{name}.toml"))
     return users
 
 
@@ -83,7 +89,19 @@ def grants(site: SiteConfig, account: Account) -> list[tuple[str, str]]:
             ("read", topics.device_commands(sid, device)),
         ]
     if account.role == "server":
-        return [("readwrite", whole_site(sid))]
+        ha = site.home_assistant
+        discovery = [("write", config_filter(ha.prefix, sid))] if ha.discovery else []
+        return [("readwrite", whole_site(sid)), *discovery]
+    if account.role == "homeassistant":
+        # Mosquitto refuses a subscription wider than a read line, and Home Assistant
+        # subscribes to its whole prefix; it publishes only its own birth message there.
+        prefix = site.home_assistant.prefix
+        return [
+            ("read", discovery_filter(prefix)),
+            ("write", birth(prefix)),
+            ("read", all_states(sid)),
+            ("read", topics.all_server_status(sid)),
+        ]
     if account.role == "installer":  # `spacehub tap`: a tap at any door, and its answer
         return [
             ("write", topics.all_events(sid, "tap")),

@@ -9,7 +9,8 @@ import ssl
 import subprocess
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
@@ -18,6 +19,8 @@ import paho.mqtt.client as paho
 
 from protocol.messages import new_id
 from protocol.mqtt import MqttClient, parse_url
+from spacehub.broker import MosquittoBroker
+from spacehub.provision import Result
 
 WAIT = 5.0
 
@@ -31,6 +34,17 @@ class Account(NamedTuple):
     username: str | None
     password: str | None
     ca_file: str | None
+
+
+@contextmanager
+def serving(result: Result, port: int, data_dir: Path) -> Iterator[Result]:
+    """Mosquitto running on a provisioned folder's mosquitto.conf; stopped afterwards."""
+    broker = MosquittoBroker(port, data_dir, config_file=result.mosquitto_conf, tls=True)
+    broker.start()
+    try:
+        yield result
+    finally:
+        broker.stop()
 
 
 def client(

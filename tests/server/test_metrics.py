@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -12,6 +13,10 @@ from support.factories import add_booking, add_member
 from support.signin import bearer_of, make_user
 
 from protocol.messages import Decision, new_id
+from server.adapters.dead_letters import DeadLetterBox
+from server.adapters.inbox import Inbox
+from server.adapters.rejections import Rejections
+from server.adapters.sensor_ingest import SensorCounters
 from server.notify import outbox
 
 SCRAPER = "prometheus-scraper-token-0123456789"
@@ -89,3 +94,32 @@ def test_decisions_and_tap_latency_are_counted_as_the_edges_report_them(client, 
     assert found["spacehub_tap_latency_seconds_bucket"][(("le", "5.0"),)] == 2
     taps = found["spacehub_messages_total"]
     assert taps[(("kind", "tap"), ("lane", "door"), ("outcome", "answered"))] == 0
+
+
+def test_the_ingest_lag_is_the_age_of_the_oldest_sensor_event_not_yet_recorded(ctx) -> None:  # type: ignore[no-untyped-def]
+    """The sensors' consumer as /metrics reads it: its counters, its refusals and its
+    inbox, on a moved clock."""
+    now = [100.0]
+    sensors = SimpleNamespace(
+        counters=SensorCounters(),
+        rejections=Rejections("sensors"),
+        inbox=Inbox(
+            "sensors",
+            lambda letter: None,
+            ack=lambda msg: None,
+            store=DeadLetterBox(ctx.writes, ctx.card_key),
+            clock=lambda: now[0],
+        ),
+    )
+
+    def lag() -> float:
+        text = ctx.metrics.exposition(ctx, sensors=sensors).decode()
+        families = {f.name: f for f in text_string_to_metric_families(text)}
+        return families["spacehub_ingest_lag_seconds"].samples[0].value
+
+    assert lag() == 0
+    letter = sensors.inbox.open(None, "hub/piaseczno/dev/pir-sala-a/evt/motion", b"{}")
+    now[0] += 7.5
+    assert lag() == 7.5
+    sensors.inbox.settle(letter, None)
+    assert lag() == 0
