@@ -106,3 +106,9 @@ class TapAnswers:
                 self.limits.cooldown_s,
             )
         return outcome
+
+    def answered(self, door: str, mono_now: float) -> bool:
+        """Whether a tap refused at `door` (`too_many_attempts`) is answered: not past the
+        door's bucket of such answers (protocol.attempts); else it is only counted."""
+        with self._lock:
+            return self.limits.answer_refused(door, now=mono_now)

@@ -307,10 +307,9 @@ class Gateway:
                 self._announce()
 
     def _answer(self, device: str, tap: Tap) -> None:
+        mono_now = self.limits_clock()
         try:
-            outcome = self.answers.outcome(
-                device, tap.card, now=self.clock(), mono_now=self.limits_clock()
-            )
+            outcome = self.answers.outcome(device, tap.card, now=self.clock(), mono_now=mono_now)
         except Exception as exc:
             self.rejects.count(
                 device, "failed", f"could not decide tap {tap.id}: {exc!r}", trace=True
@@ -329,6 +328,8 @@ class Gateway:
         )
         if outcome.reason is not Reason.TOO_MANY_ATTEMPTS:
             self._publish(device, decision)
+        elif not self.answers.answered(device, mono_now):
+            self.rejects.count(device, "flood", f"tap {tap.id}: refused, not answered")
         elif not self.pending.defer(device, decision, time.monotonic()):
             self.rejects.count(device, "flood", f"tap {tap.id}: too many answers wait")
 

@@ -10,6 +10,12 @@ Two rules, both from the site's `AccessRules`:
   unknown card is answered `too_many_attempts` from memory, without a record of its own,
   so a flood of junk never delays a known card's decision.
 
+Taps refused from memory are answered only while the door's bucket of such answers lasts
+(`unknown_burst` at once, then `REFUSED_ANSWERS_PER_S`); past it the door hears nothing and
+times out, as with no server. A person at the door still hears why; a flood's answers would
+cost the broker, the gateway and the server a message each way per junk tap, and the known
+cards queued behind them their time.
+
 The limiter holds plain values and takes an explicit `now` (a monotonic time in seconds),
 like `decide()`; its memory is bounded (`max_cards`), the oldest cards forgotten first.
 
@@ -30,6 +36,8 @@ from dataclasses import dataclass, field
 from protocol.decide import Outcome
 from protocol.messages import Reason
 from protocol.policy import AccessRules, PolicySnapshot
+
+REFUSED_ANSWERS_PER_S = 1.0
 
 # Denials that say nothing about the card: they never count towards its limit.
 NOT_THE_CARDS_FAULT = frozenset({Reason.LOCKED_DOWN, Reason.POLICY_STALE, Reason.UNKNOWN_DOOR})
@@ -68,6 +76,7 @@ class TapLimits:
         self.max_cards = max_cards
         self._cards: OrderedDict[str, _Card] = OrderedDict()
         self._doors: dict[str, _Bucket] = {}
+        self._answers: dict[str, _Bucket] = {}  # per door: answers to refused taps
 
     def follow(self, rules: AccessRules) -> None:
         """Take the limits of the site's rules (they may have changed), keeping what was
@@ -112,16 +121,26 @@ class TapLimits:
 
     def unknown_allowed(self, door: str, *, now: float) -> bool:
         """Take one unknown-card tap from the door's bucket; False when it is empty."""
-        bucket = self._doors.get(door)
-        if bucket is None:
-            bucket = self._doors[door] = _Bucket(float(self.unknown_burst), now)
-        refill = (now - bucket.at) * self.unknown_per_minute / 60.0
-        bucket.tokens = min(float(self.unknown_burst), bucket.tokens + max(0.0, refill))
-        bucket.at = now
-        if bucket.tokens < 1.0:
-            return False
-        bucket.tokens -= 1.0
-        return True
+        return _take(self._doors, door, self.unknown_burst, self.unknown_per_minute / 60.0, now)
+
+    def answer_refused(self, door: str, *, now: float) -> bool:
+        """Whether a tap refused at this door is answered (`too_many_attempts`), taken from
+        the door's bucket of such answers; False: counted, not answered."""
+        return _take(self._answers, door, self.unknown_burst, REFUSED_ANSWERS_PER_S, now)
+
+
+def _take(buckets: dict[str, _Bucket], door: str, burst: int, per_s: float, now: float) -> bool:
+    """Take one token from the door's bucket (`burst` at most, refilled at `per_s`)."""
+    bucket = buckets.get(door)
+    if bucket is None:
+        bucket = buckets[door] = _Bucket(float(burst), now)
+    refill = (now - bucket.at) * per_s
+    bucket.tokens = min(float(burst), bucket.tokens + max(0.0, refill))
+    bucket.at = now
+    if bucket.tokens < 1.0:
+        return False
+    bucket.tokens -= 1.0
+    return True
 
 
 def throttled(

@@ -88,6 +88,11 @@ class Limiter:
             )
         return why
 
+    def answered(self, device_id: str) -> bool:
+        """Whether a tap just refused at this door is answered (protocol.attempts)."""
+        with self._lock:
+            return self.limits.answer_refused(device_id, now=self.monotonic())
+
     def refused(self, device_id: str, tap_id: str) -> bool:
         """Whether this tap was answered from memory lately (it has no row)."""
         with self._lock:

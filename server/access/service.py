@@ -181,7 +181,7 @@ class AccessService:
         hashed = card_hash(self.card_key, tap.card)
         refused = self._refused(device, tap, hashed, now)
         if refused is not None:
-            if not tap.replay:
+            if not tap.replay and self.limiter.answered(device_id):
                 answer(refused)
             return FirstLook(device, hashed, now, limited=True)
         if tap.replay:

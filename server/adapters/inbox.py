@@ -216,7 +216,10 @@ class Inbox:
         finally:
             with self._cond:
                 self._busy -= 1
-                self._cond.notify_all()
+                # Only `stop` waits for this: waking the retry thread after every message
+                # would cost each one a thread switch.
+                if self._stop.is_set() and not self._busy:
+                    self._cond.notify_all()
 
     def settle(self, letter: Letter, exc: BaseException | None = None) -> None:
         """The outcome of handling `letter`: None for applied, else what was raised."""

@@ -122,8 +122,10 @@ def test_unknown_cards_are_throttled_per_door_and_known_ones_are_not(door, ctx):
     for card in junk[:10]:
         assert door.tap("reader-sala-b", card).reason == "unknown_card"
     assert access_rows(ctx) == 10
-    for card in junk[10:]:
-        assert door.tap("reader-sala-b", card).reason == "too_many_attempts"
+    # refused from memory: the first 10 answered why, the rest only counted (a flood's
+    # answers would cost everyone a message each)
+    answers = [door.tap("reader-sala-b", card) for card in junk[10:]]
+    assert [a.reason if a else None for a in answers] == ["too_many_attempts"] * 10 + [None] * 10
     assert door.tap("reader-sala-b", junk[0], replay=True) is None  # not answered either
     assert access_rows(ctx) == 10
     assert ctx.access.counters.limited[("reader-sala-b", FLOOD)] == 21
