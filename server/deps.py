@@ -56,7 +56,12 @@ def get_ctx(request: Request) -> ServerContext:
     return request.app.state.ctx  # type: ignore[no-any-return]
 
 
-CtxDep = Annotated[ServerContext, Depends(get_ctx)]
+async def _ctx(request: Request) -> ServerContext:
+    # async: FastAPI runs a plain `def` dependency in its thread pool, a hop per request
+    return get_ctx(request)
+
+
+CtxDep = Annotated[ServerContext, Depends(_ctx)]
 
 
 def get_reader(ctx: CtxDep) -> Iterator[Session]:
