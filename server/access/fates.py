@@ -37,7 +37,7 @@ class DoorPathCounters:
 
 @dataclass(frozen=True)
 class FirstLook:
-    """What a tap's first look (AccessService.look) found, before any write: the tap's
+    """What a tap's first look (AccessService._look) found, before any write: the tap's
     card hash and time, whether it was answered `too_many_attempts`, and the decision
     sent when one that changes nothing was (its outcome and Decision)."""
 

@@ -95,11 +95,11 @@ class AccessService:
         row. A repeated (device, id) is a no-op, and so is a tap the gateway's decision
         came before: never answered, it only completes the row (card, time). A replayed
         tap, or a synced device's tap too old to answer (`_stale`), is recorded expired,
-        never answered. A decision that changes nothing is sent by `look`, never behind
+        never answered. A decision that changes nothing is sent by `_look`, never behind
         the write lock; a grant that checks a booking in or creates a walk-in is committed
         first and answered after (a door never opens on a check-in a release beat), its
         age judged once its transaction holds the write lock."""
-        first = self.look(device_id, tap, answer)
+        first = self._look(device_id, tap, answer)
         if first.limited:
             return TapFate.LIMITED
         device, hashed, now, early = first.device, first.hashed, first.now, first.early
@@ -152,7 +152,7 @@ class AccessService:
                         fate = TapFate.ANSWERED
             if outcome is not None and decision is not None and outcome.effect is not None:
                 answer(decision)
-        if early is None:  # else counted by `look`
+        if early is None:  # else counted by `_look`
             self._after_tap(device, tap, hashed, outcome)
         if fate is TapFate.DUPLICATE:
             self.counters.duplicates += 1
@@ -168,7 +168,7 @@ class AccessService:
         self._publish(event, changes, member_name=decision.name)
         return fate
 
-    def look(self, device_id: str, tap: Tap, answer: Callable[[Decision], object]) -> FirstLook:
+    def _look(self, device_id: str, tap: Tap, answer: Callable[[Decision], object]) -> FirstLook:
         """A tap's first look, with no write: the tap limits (`too_many_attempts` sent at
         once), then a decision that changes nothing, decided from a read and sent. Nothing
         is sent for a tap recorded already, a stale or replayed one, or a grant with an

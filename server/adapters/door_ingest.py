@@ -8,7 +8,7 @@ without holding up the others, so no message can stall the door path. It hears t
 the decisions sent to doors (the gateway's, and its own coming back) and the doors'
 Results, so what every door did is recorded once; and it keeps each door's retained
 DoorMode and EmergencyList current. A decision that changes nothing is decided from a
-read and sent before the tap's record asks for the write lock (AccessService.look).
+read and sent before the tap's record asks for the write lock (AccessService._look).
 
 After every connect it sends a marker to itself: once that is back and nothing received
 before it is still held, the backlog queued while the server was away is applied
