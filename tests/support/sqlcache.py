@@ -1,10 +1,12 @@
-"""SQLite engines of one test process sharing one dialect and one cache of compiled SQL.
+"""The engines of one test process sharing, per database kind, one dialect and one cache
+of compiled SQL.
 
-Each test gets a new database file and so a new engine, and SQLAlchemy keys the SQL it
-compiled by the engine's dialect object: every test compiled every statement it ran again,
-about a quarter of the server tests' time. The compiled form of a statement depends only on
-the dialect (the same SQLite library for every file here), never on a database's rows, so
-engines of different files may share it. PostgreSQL engines are left alone.
+Each test gets a new database (a SQLite file, or a PostgreSQL database) and so a new
+engine, and SQLAlchemy keys the SQL it compiled by the engine's dialect object: every test
+compiled every statement it ran again, about a quarter of the server tests' time. The
+compiled form of a statement depends only on the dialect (the same SQLite library, or the
+same PostgreSQL server and driver, for every database here), never on a database's rows,
+so engines of different databases may share it.
 """
 
 from __future__ import annotations
@@ -25,25 +27,23 @@ CACHE_SIZE = 5000
 
 @contextmanager
 def shared_compiled_sql() -> Iterator[Callable[[Engine], bool]]:
-    """While open, every SQLite engine `server.db.engine` makes shares the first one's
-    dialect and compiled-SQL cache; yields a check that an engine does."""
+    """While open, every engine `server.db.engine` makes shares the dialect and the
+    compiled-SQL cache of the first one of its kind; yields a check that an engine does."""
     make = server_engine.create_engine
-    shared: dict[str, Any] = {}
+    shared: dict[str, tuple[Any, LRUCache[Any, Any]]] = {}  # by dialect name
 
     def create_engine(url: Any, *args: Any, **kwargs: Any) -> Engine:
         engine = make(url, *args, **kwargs)
-        if engine.dialect.name != "sqlite":
-            return engine
-        if not shared:
-            shared.update(dialect=engine.dialect, cache=LRUCache(CACHE_SIZE))
-        engine.dialect = shared["dialect"]
-        engine._compiled_cache = shared["cache"]  # SQLAlchemy keeps its cache here
+        dialect, cache = shared.setdefault(
+            engine.dialect.name, (engine.dialect, LRUCache(CACHE_SIZE))
+        )
+        engine.dialect = dialect
+        engine._compiled_cache = cache  # SQLAlchemy keeps its cache here
         return engine
 
     def sharing(engine: Engine) -> bool:
-        return engine.dialect is shared.get("dialect") and engine._compiled_cache is shared.get(
-            "cache"
-        )
+        dialect, cache = shared.get(engine.dialect.name, (None, None))
+        return engine.dialect is dialect and engine._compiled_cache is cache
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(server_engine, "create_engine", create_engine)
