@@ -8,12 +8,16 @@ apart from nothing: the same answer whether or not the account exists.
 
 A sign-in link is valid for 15 minutes, once; only its SHA-256 is stored. It is recorded
 as mail to send (server.notify.outbox), in the language of the user's member or else the
-site's.
+site's. Whoever reads mail that is not theirs (staff's mail lists, the demo's mailbox)
+sees a sign-in link's token only for an account whose role ranks below their own
+(`shown_to`): else anyone who may read the mail could become that account.
 """
 
 from __future__ import annotations
 
+import re
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
@@ -30,6 +34,10 @@ MAX_FAILURES = 5
 WINDOW = timedelta(minutes=15)
 LINK_TTL = timedelta(minutes=15)
 LINK_ROLES = frozenset({"admin", "staff", "member"})
+# Who outranks whom when reading another's sign-in link (anyone else: nobody's).
+RANKS = {"member": 1, "staff": 2, "admin": 3}
+REDACTED = "[hidden]"
+_LINK_TOKEN = re.compile(r"(/auth/magic\?token=)([A-Za-z0-9_-]+)")
 
 
 class TooManyAttempts(DomainError):
@@ -141,3 +149,29 @@ def redeem_link(session: Session, *, secret: str, now: datetime) -> models.User 
     if user is not None:
         user.last_login_at = now
     return user
+
+
+def shown_to(session: Session, *, viewer_role: str, texts: Sequence[str]) -> list[str]:
+    """`texts` (mail bodies, HTML) as a viewer of this role may read them: the token of a
+    sign-in link is kept only when the link's account has a role strictly below the
+    viewer's (an administrator reads staff's and members' links, staff members'; nobody an
+    administrator's); any other token, unknown ones included, becomes `[hidden]`."""
+    tokens = {token for text in texts for _, token in _LINK_TOKEN.findall(text)}
+    if not tokens:
+        return list(texts)
+    L, U = models.SignInLink, models.User
+    found = session.execute(
+        select(L.token_hash, U.role)
+        .join(U, U.id == L.user_id)
+        .where(L.token_hash.in_([digest(t) for t in tokens]))
+    )
+    roles = {token_hash: role for token_hash, role in found}
+    rank = RANKS.get(viewer_role, 0)
+
+    def shown(link: re.Match[str]) -> str:
+        owner = roles.get(digest(link.group(2)))
+        if owner is not None and RANKS.get(owner, len(RANKS) + 1) < rank:
+            return link.group(0)
+        return link.group(1) + REDACTED
+
+    return [_LINK_TOKEN.sub(shown, text) for text in texts]

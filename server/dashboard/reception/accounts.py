@@ -1,6 +1,6 @@
 """The accounts page (`/reception/accounts`): users (administrators see and make every
 account, staff member accounts only), the signed-in user's API tokens, and the sign-in
-mail waiting to be sent.
+mail waiting to be sent (a link's token only for an account below the reader's role).
 
 Forms post and redirect (or show the page again with the error, in the reader's language);
 each carries the session's `csrf_token`, which the route's `Staff` dependency checks."""
@@ -19,7 +19,7 @@ from server.dashboard.pages import LangQuery, page_lang, render
 from server.deps import CallerDep, Principal, Staff, audited, get_ctx, read_form
 from server.errors import Conflict, DomainError, Forbidden
 from server.notify import outbox, texts
-from server.people import accounts, tokens
+from server.people import accounts, logins, tokens
 from server.schemas import MAX_ID, Email, Name
 
 router = APIRouter(prefix="/reception/accounts", include_in_schema=False, dependencies=[Staff])
@@ -49,7 +49,11 @@ def _page(
         mine = (
             [] if principal.user_id is None else tokens.of_user(session, user_id=principal.user_id)
         )
-        mail = outbox.pending(session, limit=50)
+        waiting = outbox.pending(session, limit=50)
+        bodies = logins.shown_to(
+            session, viewer_role=principal.role, texts=[m.body for m in waiting]
+        )
+        mail = list(zip(waiting, bodies, strict=True))
     values: dict[str, Any] = {"error": None, "new_token": None, **extra}
     if values["error"]:
         values["error"] = texts.text(chosen, values["error"])
