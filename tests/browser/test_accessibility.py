@@ -38,11 +38,21 @@ PAGES = [
     Checked("dashboard", "/", signed_in=True, ready='#live-status[data-state="on"]'),
     Checked("members", "/reception/members", signed_in=True, ready="main h2"),
     Checked("member", "/reception/members/1", signed_in=True, ready="main h2"),
+    Checked(
+        "card-tap", "/reception/members/1/cards/tap?device=reader-main", signed_in=True,
+        ready="#tap-status",
+    ),  # fmt: skip
     Checked("access-log", "/reception/access-log", signed_in=True, ready="main h2"),
     Checked("audit", "/reception/audit", signed_in=True, ready="main h2"),
     Checked("accounts", "/reception/accounts", signed_in=True, ready="main h2"),
     Checked("bookings", "/reception/bookings", signed_in=True, ready="main h2"),
     Checked("new-booking", "/reception/bookings/new", signed_in=True, ready="main h2"),
+    # the confirmations, of the booking busy_day makes (`{booking}` its id)
+    *(
+        Checked(f"booking-{action}", f"/reception/bookings/{{booking}}/{action}",
+                signed_in=True, ready="main h2")  # fmt: skip
+        for action in ("cancel", "release", "end")
+    ),
     Checked("waitlist", "/reception/waitlist", signed_in=True, ready="main h2"),
     Checked("reports", "/reception/reports", signed_in=True, ready="main h2"),
     Checked("privacy", "/privacy", signed_in=False, ready="main h2"),
@@ -89,9 +99,10 @@ def member_user(live_site: Any) -> None:
     make_user(live_site.ctx, "member", MEMBER_EMAIL, password=MEMBER_PASSWORD, member_id=piotr)
 
 
-def opened(checked: Checked, site: Any, lang: str) -> str:
-    """The URL to open: the page's path with its panel key (if it has one) and `lang`."""
-    path = checked.path
+def opened(checked: Checked, site: Any, lang: str, booking: int) -> str:
+    """The URL to open: the page's path with its panel key or booking (if it has one) and
+    `lang`."""
+    path = checked.path.replace("{booking}", str(booking))
     if "{panel}" in path:
         from server.bookings import roomkeys
 
@@ -109,8 +120,8 @@ def opened(checked: Checked, site: Any, lang: str) -> str:
 )
 def test_no_serious_violation(chromium: Any, live_site: Any, checked: Checked, lang: str) -> None:
     axe_source()  # skips before any work when npm has not installed axe-core
-    busy_day(live_site)
-    url = opened(checked, live_site, lang)
+    booking = busy_day(live_site)
+    url = opened(checked, live_site, lang, booking)
     if checked.member:
         member_user(live_site)
     for size in checked.sizes:
