@@ -38,6 +38,7 @@ PAGES = [
     Checked("dashboard", "/", signed_in=True, ready='#live-status[data-state="on"]'),
     Checked("members", "/reception/members", signed_in=True, ready="main h2"),
     Checked("member", "/reception/members/1", signed_in=True, ready="main h2"),
+    Checked("member-erase", "/reception/members/1/erase", signed_in=True, ready="main h2"),
     Checked(
         "card-tap", "/reception/members/1/cards/tap?device=reader-main", signed_in=True,
         ready="#tap-status",

@@ -1,0 +1,23 @@
+"""The reception desk's words, continued, in English (server.notify.texts.desk)."""
+
+from __future__ import annotations
+
+TEXTS: dict[str, str] = {
+    # -- a member's data (GDPR), administrators only
+    "gdpr.title": "Personal data (GDPR)",
+    "gdpr.intro": "Administrators only. Downloading and erasing data are recorded in the audit trail.",
+    "gdpr.export": "Download data (JSON)",
+    "gdpr.erase": "Erase personal data",
+    "gdpr.erase_ask": "Erase the personal data of {name}?",
+    "gdpr.erase_means": (
+        "The name becomes #{id}; the e-mail, the guardian and the suspension are cleared; "
+        "the cards are deleted (no door opens for them); the member's accounts are "
+        "disabled; notifications, mail, offers and waitlist entries are deleted; future "
+        "bookings are cancelled. Entries at the doors, past bookings and no-shows stay, "
+        "under the member's number only."
+    ),
+    "gdpr.erase_final": "This cannot be undone.",
+    "gdpr.erase_go": "Erase personal data for good",
+    "gdpr.erased_already": "This member's personal data has been erased already.",
+    "gdpr.back": "Back to the member's page",
+}

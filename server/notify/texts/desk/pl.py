@@ -1,0 +1,25 @@
+"""The reception desk's words, continued, in Polish (server.notify.texts.desk)."""
+
+from __future__ import annotations
+
+TEXTS: dict[str, str] = {
+    # -- a member's data (GDPR), administrators only
+    "gdpr.title": "Dane osobowe (RODO)",
+    "gdpr.intro": (
+        "Tylko dla administratorów. Pobranie i usunięcie danych są zapisywane w dzienniku zmian."
+    ),
+    "gdpr.export": "Pobierz dane (JSON)",
+    "gdpr.erase": "Usuń dane osobowe",
+    "gdpr.erase_ask": "Usunąć dane osobowe: {name}?",
+    "gdpr.erase_means": (
+        "Imię i nazwisko zmieni się na #{id}; e-mail, dane opiekuna i zawieszenie zostaną "
+        "wyczyszczone; karty zostaną usunięte (żadne drzwi ich nie otworzą); konta członka "
+        "zostaną wyłączone; powiadomienia, wiadomości, oferty i miejsca na liście "
+        "oczekujących zostaną usunięte; przyszłe rezerwacje zostaną anulowane. Wejścia, "
+        "minione rezerwacje i nieobecności zostają tylko pod numerem członka."
+    ),
+    "gdpr.erase_final": "Tego nie można cofnąć.",
+    "gdpr.erase_go": "Usuń dane osobowe na zawsze",
+    "gdpr.erased_already": "Dane osobowe tego członka już usunięto.",
+    "gdpr.back": "Wróć do strony członka",
+}
