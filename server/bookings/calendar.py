@@ -30,9 +30,7 @@ PRODID = "-//spacehub//room calendar//PL"
 Audience = Literal["public", "staff"]
 
 
-def room_keys(
-    session: Session, *, site: SiteConfig, room_id: str
-) -> tuple[models.Room, bool]:
+def room_keys(session: Session, *, site: SiteConfig, room_id: str) -> tuple[models.Room, bool]:
     """The room with both calendar keys, and whether a key was drawn just now (first
     use)."""
     room = bookable_room(session, site=site, room_id=room_id)

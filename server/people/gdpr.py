@@ -17,13 +17,13 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from server.access import emergency
 from server.db import models
 from server.db.meta import bump
-from server.people import audit
+from server.people import accounts, audit
 from server.people.members import get_member
 from server.site import SiteConfig
 from server.timefmt import format_utc
@@ -199,13 +199,4 @@ def _disable_users(session: Session, *, member_id: int, now: datetime) -> None:
         user.name = f"#{member_id}"
         user.password_hash = None
         user.disabled_at = user.disabled_at or now
-    ids = [u.id for u in users]
-    if not ids:
-        return
-    S, T = models.AuthSession, models.ApiToken
-    session.execute(
-        update(S).where(S.user_id.in_(ids), S.revoked_at.is_(None)).values(revoked_at=now)
-    )
-    session.execute(
-        update(T).where(T.user_id.in_(ids), T.revoked_at.is_(None)).values(revoked_at=now)
-    )
+    accounts.revoke_access(session, user_ids=[u.id for u in users], now=now)

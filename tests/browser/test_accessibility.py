@@ -46,6 +46,7 @@ PAGES = [
     Checked("access-log", "/reception/access-log", signed_in=True, ready="main h2"),
     Checked("audit", "/reception/audit", signed_in=True, ready="main h2"),
     Checked("accounts", "/reception/accounts", signed_in=True, ready="main h2"),
+    Checked("account", "/reception/accounts/{user}", signed_in=True, ready="main h2"),
     Checked("bookings", "/reception/bookings", signed_in=True, ready="main h2"),
     Checked("new-booking", "/reception/bookings/new", signed_in=True, ready="main h2"),
     # the confirmations, of the booking busy_day makes (`{booking}` its id)
@@ -101,9 +102,11 @@ def member_user(live_site: Any) -> None:
 
 
 def opened(checked: Checked, site: Any, lang: str, booking: int) -> str:
-    """The URL to open: the page's path with its panel key or booking (if it has one) and
-    `lang`."""
+    """The URL to open: the page's path with its panel key, booking or a staff user (if it
+    has one) and `lang`."""
     path = checked.path.replace("{booking}", str(booking))
+    if "{user}" in path:
+        path = path.replace("{user}", str(make_user(site.ctx, "staff", "ewa@example.org").id))
     if "{panel}" in path:
         from server.bookings import roomkeys
 

@@ -60,12 +60,15 @@ def _joined(*tables: dict[str, str]) -> dict[str, str]:
 
 
 CATALOGUE: Final[dict[str, dict[str, str]]] = {
-    "pl": _joined(pl.TEXTS, desk_pl.TEXTS, portal_pl.TEXTS, mail_pl.TEXTS, panel_pl.TEXTS,
-                   more_pl.TEXTS),
-    "en": _joined(en.TEXTS, desk_en.TEXTS, portal_en.TEXTS, mail_en.TEXTS, panel_en.TEXTS,
-                   more_en.TEXTS),
-    "uk": _joined(uk.TEXTS, desk_uk.TEXTS, portal_uk.TEXTS, mail_uk.TEXTS, panel_uk.TEXTS,
-                   more_uk.TEXTS),
+    "pl": _joined(
+        pl.TEXTS, desk_pl.TEXTS, portal_pl.TEXTS, mail_pl.TEXTS, panel_pl.TEXTS, more_pl.TEXTS
+    ),
+    "en": _joined(
+        en.TEXTS, desk_en.TEXTS, portal_en.TEXTS, mail_en.TEXTS, panel_en.TEXTS, more_en.TEXTS
+    ),
+    "uk": _joined(
+        uk.TEXTS, desk_uk.TEXTS, portal_uk.TEXTS, mail_uk.TEXTS, panel_uk.TEXTS, more_uk.TEXTS
+    ),
 }
 
 

@@ -20,4 +20,18 @@ TEXTS: dict[str, str] = {
     "gdpr.erase_go": "Erase personal data for good",
     "gdpr.erased_already": "This member's personal data has been erased already.",
     "gdpr.back": "Back to the member's page",
+    # -- a user's account (`/reception/accounts/{id}`)
+    "useredit.edit": "Edit",
+    "useredit.title": "Account: {name}",
+    "useredit.back": "← All accounts",
+    "useredit.details": "Account details",
+    "useredit.member_hint": "For the Member role only: the number of the member this person is.",
+    "useredit.password": "New password (optional)",
+    "useredit.password_hint": (
+        "Leave empty to keep it. At least 10 characters; the person can also sign in with a "
+        "link sent by e-mail."
+    ),
+    "useredit.access": "Access",
+    "useredit.disable_means": "Disabling ends this person's sessions and API tokens at once.",
+    "useredit.enable": "Enable",
 }

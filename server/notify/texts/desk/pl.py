@@ -22,4 +22,18 @@ TEXTS: dict[str, str] = {
     "gdpr.erase_go": "Usuń dane osobowe na zawsze",
     "gdpr.erased_already": "Dane osobowe tego członka już usunięto.",
     "gdpr.back": "Wróć do strony członka",
+    # -- a user's account (`/reception/accounts/{id}`)
+    "useredit.edit": "Zmień",
+    "useredit.title": "Konto: {name}",
+    "useredit.back": "← Wszystkie konta",
+    "useredit.details": "Dane konta",
+    "useredit.member_hint": "Tylko dla roli „Członek”: numer członka, którym jest ta osoba.",
+    "useredit.password": "Nowe hasło (opcjonalnie)",
+    "useredit.password_hint": (
+        "Zostaw puste, aby nie zmieniać. Co najmniej 10 znaków; osoba może też zalogować się "
+        "linkiem wysłanym e-mailem."
+    ),
+    "useredit.access": "Dostęp",
+    "useredit.disable_means": "Wyłączenie kończy od razu sesje i tokeny API tej osoby.",
+    "useredit.enable": "Włącz",
 }

@@ -22,4 +22,18 @@ TEXTS: dict[str, str] = {
     "gdpr.erase_go": "Видалити персональні дані назавжди",
     "gdpr.erased_already": "Персональні дані цього учасника вже видалено.",
     "gdpr.back": "Назад до сторінки учасника",
+    # -- a user's account (`/reception/accounts/{id}`)
+    "useredit.edit": "Змінити",
+    "useredit.title": "Обліковий запис: {name}",
+    "useredit.back": "← Усі облікові записи",
+    "useredit.details": "Дані облікового запису",
+    "useredit.member_hint": "Лише для ролі «Учасник»: номер учасника, яким є ця особа.",
+    "useredit.password": "Новий пароль (необов'язково)",
+    "useredit.password_hint": (
+        "Залиште порожнім, щоб не змінювати. Щонайменше 10 символів; особа також може "
+        "увійти за посиланням, надісланим електронною поштою."
+    ),
+    "useredit.access": "Доступ",
+    "useredit.disable_means": "Вимкнення одразу завершує сесії та API-токени цієї особи.",
+    "useredit.enable": "Увімкнути",
 }
