@@ -34,4 +34,13 @@ TEXTS: dict[str, str] = {
     "useredit.access": "Access",
     "useredit.disable_means": "Disabling ends this person's sessions and API tokens at once.",
     "useredit.enable": "Enable",
+    # -- adding someone to the waitlist (`/reception/waitlist`)
+    "waitjoin.title": "Add to the waitlist",
+    "waitjoin.intro": (
+        "When the room frees up in that time, the member is offered it (by e-mail and in the "
+        "portal)."
+    ),
+    "waitjoin.any_similar": "Or any similar room (the same kind, at least as many places)",
+    "waitjoin.go": "Add to the waitlist",
+    "desk.wl.done.joined": "Added to the waitlist.",
 }

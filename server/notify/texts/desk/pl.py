@@ -36,4 +36,12 @@ TEXTS: dict[str, str] = {
     "useredit.access": "Dostęp",
     "useredit.disable_means": "Wyłączenie kończy od razu sesje i tokeny API tej osoby.",
     "useredit.enable": "Włącz",
+    # -- adding someone to the waitlist (`/reception/waitlist`)
+    "waitjoin.title": "Dopisz do listy oczekujących",
+    "waitjoin.intro": (
+        "Gdy sala zwolni się w tym czasie, osoba dostanie propozycję (e-mailem i w portalu)."
+    ),
+    "waitjoin.any_similar": "Także każda podobna sala (ten sam rodzaj, co najmniej tyle miejsc)",
+    "waitjoin.go": "Dopisz do listy",
+    "desk.wl.done.joined": "Dopisano do listy oczekujących.",
 }

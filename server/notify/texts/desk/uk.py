@@ -36,4 +36,13 @@ TEXTS: dict[str, str] = {
     "useredit.access": "Доступ",
     "useredit.disable_means": "Вимкнення одразу завершує сесії та API-токени цієї особи.",
     "useredit.enable": "Увімкнути",
+    # -- adding someone to the waitlist (`/reception/waitlist`)
+    "waitjoin.title": "Додати до черги очікування",
+    "waitjoin.intro": (
+        "Коли зала звільниться в цей час, учасник отримає пропозицію (електронною поштою і "
+        "в порталі)."
+    ),
+    "waitjoin.any_similar": "Або будь-яка схожа зала (того ж типу, щонайменше стільки ж місць)",
+    "waitjoin.go": "Додати до черги",
+    "desk.wl.done.joined": "Додано до черги очікування.",
 }
