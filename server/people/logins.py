@@ -2,7 +2,9 @@
 by e-mail.
 
 Limits: 5 failures for one account or from one client address within 15 minutes, and
-further attempts are refused (429) until the oldest of them is 15 minutes old. Failures
+further attempts are refused (429) until the oldest of them is 15 minutes old; a wrong
+administrator token typed into the sign-in page counts for its client address as a
+wrong password does. Failures
 are rows (`models.LoginFailure`), so every replica counts the same. A wrong pair is told
 apart from nothing: the same answer whether or not the account exists.
 
@@ -34,6 +36,9 @@ MAX_FAILURES = 5
 WINDOW = timedelta(minutes=15)
 LINK_TTL = timedelta(minutes=15)
 LINK_ROLES = frozenset({"admin", "staff", "member"})
+# What a wrong administrator token is recorded under in place of an e-mail (no address
+# has it: it has no @), counted per client address only.
+TOKEN_ATTEMPT = "(administrator token)"
 # Who outranks whom when reading another's sign-in link (anyone else: nobody's).
 RANKS = {"member": 1, "staff": 2, "admin": 3}
 REDACTED = "[hidden]"
@@ -61,25 +66,43 @@ def authenticate(
         assert user is not None
         user.last_login_at = now
         return user
+    _failed(session, address=address, client=client, now=now, detail={"email": address})
+    return None
+
+
+def admin_token_attempt(session: Session, *, valid: bool, client: str, now: datetime) -> bool:
+    """Whether a sign-in with the administrator token (`valid`: the token given was it)
+    may go on, counted as a password is, per client address only (so nobody locks the
+    token out for everyone): a wrong token is recorded (and audited) as a failed sign-in.
+    TooManyAttempts, whatever the token, when the address has reached the limits."""
+    client = client[:64]
+    if _over_limit(session, address=None, client=client, now=now):
+        raise TooManyAttempts("too many failed sign-ins; try again in 15 minutes")
+    if not valid:
+        _failed(session, address=TOKEN_ATTEMPT, client=client, now=now, detail={"how": "token"})
+    return valid
+
+
+def _failed(
+    session: Session, *, address: str, client: str, now: datetime, detail: dict[str, str]
+) -> None:
     session.add(models.LoginFailure(email=address, client=client, at=now))
-    detail = {"email": address, "client": client}
     audit.record(
         session,
         actor="anonymous",
         action="auth.sign_in_failed",
         target=None,
-        detail=detail,
+        detail={**detail, "client": client},
         now=now,
     )
-    return None
 
 
-def _over_limit(session: Session, *, address: str, client: str, now: datetime) -> bool:
+def _over_limit(session: Session, *, address: str | None, client: str, now: datetime) -> bool:
     since = now - WINDOW
-    for column, value in (
-        (models.LoginFailure.email, address),
-        (models.LoginFailure.client, client),
-    ):
+    counted = [(models.LoginFailure.client, client)]
+    if address is not None:
+        counted.insert(0, (models.LoginFailure.email, address))
+    for column, value in counted:
         count = session.scalar(
             select(func.count())
             .select_from(models.LoginFailure)
