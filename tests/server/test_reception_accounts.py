@@ -8,6 +8,7 @@ import re
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from support.factories import row
 from support.signin import make_user, sign_in, sign_in_with_token
 
 from server.context import ServerContext
@@ -19,11 +20,7 @@ CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
 
 
 def user_row(ctx: ServerContext, user_id: int) -> models.User:
-    with ctx.reads() as session:
-        user = session.get(models.User, user_id)
-        assert user is not None
-        session.expunge(user)
-        return user
+    return row(ctx, models.User, user_id)
 
 
 def updates(ctx: ServerContext) -> list[tuple[str | None, dict[str, object] | None]]:

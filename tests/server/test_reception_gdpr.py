@@ -10,6 +10,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from support.factories import row
 from support.signin import make_user, sign_in, sign_in_with_token
 
 from server.context import ServerContext
@@ -37,11 +38,7 @@ def audited(ctx: ServerContext, action: str) -> list[tuple[str, str | None]]:
 
 
 def member(ctx: ServerContext, member_id: int) -> models.Member:
-    with ctx.reads() as session:
-        found = session.get(models.Member, member_id)
-        assert found is not None
-        session.expunge(found)
-        return found
+    return row(ctx, models.Member, member_id)
 
 
 def test_an_administrator_downloads_the_member_s_data(
@@ -71,12 +68,13 @@ def test_an_administrator_erases_a_member_after_confirming(
     assert confirm.status_code == 200
     assert "Usunąć dane osobowe: Anna Kowalska?" in confirm.text  # Polish by default
     assert "Tego nie można cofnąć." in confirm.text
-    assert "Erase the personal data of Anna Kowalska?" in client.get(
-        f"/reception/members/{anna}/erase?lang=en"
-    ).text
-    assert "Видалити персональні дані" in client.get(
-        f"/reception/members/{anna}/erase?lang=uk"
-    ).text
+    assert (
+        "Erase the personal data of Anna Kowalska?"
+        in client.get(f"/reception/members/{anna}/erase?lang=en").text
+    )
+    assert (
+        "Видалити персональні дані" in client.get(f"/reception/members/{anna}/erase?lang=uk").text
+    )
     form = {"csrf_token": CSRF.findall(confirm.text)[-1]}
     path = f"/reception/members/{anna}/erase?lang=en"
     # without the form's CSRF token: refused, nothing changes

@@ -5,29 +5,17 @@ mail is shown as it is."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi.testclient import TestClient
 from support.signin import make_user, sign_in
 from support.smtp import send_queued
 
-from server.app import create_app
 from server.context import ServerContext
 from server.people import logins
-from spacehub.demomail import MailCatcher, install
+from spacehub.demomail import MailCatcher
 
 PASSWORD = "correct horse battery"
 HIDDEN = f"/auth/magic?token={logins.REDACTED}"
-
-
-@pytest.fixture
-def demo(mail_ctx: ServerContext, mailbox: MailCatcher) -> Iterator[TestClient]:
-    """The app as `spacehub demo` builds it: its mail caught, /demo/mail installed."""
-    app = create_app(mail_ctx.settings, ctx=mail_ctx, mqtt=False)
-    install(app, mailbox)
-    with TestClient(app) as client:
-        yield client
 
 
 def browser(client: TestClient, email: str) -> TestClient:
@@ -66,7 +54,11 @@ def test_staff_cannot_read_an_administrator_s_sign_in_link(
     before_sending = views(staff)
     assert HIDDEN in before_sending["accounts page"] and HIDDEN in before_sending["mail API"]
     [listed] = staff.get("/api/mail").json()
-    assert (listed["to"], listed["kind"], listed["state"]) == ("boss@example.org", "sign_in", "pending")
+    assert (listed["to"], listed["kind"], listed["state"]) == (
+        "boss@example.org",
+        "sign_in",
+        "pending",
+    )
     token = token_mailed(mail_ctx, mailbox, "boss@example.org")
     [caught] = mailbox.messages(to="boss@example.org")
     after_sending = {

@@ -10,7 +10,7 @@ each carries the session's `csrf_token`, which the route's `Staff` dependency ch
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
@@ -136,19 +136,30 @@ async def create_user(request: Request, principal: CallerDep, lang: LangQuery = 
     return _change(request, principal, lang, create)
 
 
-@router.post("/{user_id}/disable")
-def disable_user(
-    user_id: Id, request: Request, principal: CallerDep, lang: LangQuery = None
+@router.post("/{user_id}/{toggle}")
+def disable_or_enable_user(
+    user_id: Id,
+    toggle: Literal["disable", "enable"],
+    request: Request,
+    principal: CallerDep,
+    lang: LangQuery = None,
 ) -> Response:
-    """Disable a user (their sessions and tokens stop at once)."""
+    """Disable a user (their sessions and tokens end at once, for good; audited as the
+    API's DELETE), or let a disabled one sign in again."""
     now = get_ctx(request).clock()
+    disabled = toggle == "disable"
 
-    def disable(session: Session) -> None:
-        accounts.may_manage(principal.role, accounts.get_user(session, user_id=user_id).role)
-        accounts.disable_user(session, user_id=user_id, now=now)
-        audited(request, session, "user.delete", user_id)
+    def change(session: Session) -> None:
+        user = accounts.get_user(session, user_id=user_id)
+        accounts.may_manage(principal.role, user.role)
+        accounts.update_user(session, user_id=user_id, changes={"disabled": disabled}, now=now)
+        if disabled:
+            audited(request, session, "user.delete", user_id)
+        else:
+            detail = accounts.change_detail(user, ["disabled"])
+            audited(request, session, "user.update", user_id, detail)
 
-    return _change(request, principal, lang, disable)
+    return _change(request, principal, lang, change)
 
 
 @router.post("/tokens")
@@ -262,21 +273,3 @@ async def edit_user(
             audited(request, session, "user.update", user_id, accounts.change_detail(user, changes))
 
     return _change(request, principal, lang, change, failed)
-
-
-@router.post("/{user_id}/enable")
-def enable_user(
-    user_id: Id, request: Request, principal: CallerDep, lang: LangQuery = None
-) -> Response:
-    """Let a disabled user sign in again."""
-    now = get_ctx(request).clock()
-
-    def enable(session: Session) -> None:
-        user = accounts.get_user(session, user_id=user_id)
-        accounts.may_manage(principal.role, user.role)
-        accounts.update_user(session, user_id=user_id, changes={"disabled": False}, now=now)
-        audited(
-            request, session, "user.update", user_id, accounts.change_detail(user, ["disabled"])
-        )
-
-    return _change(request, principal, lang, enable)

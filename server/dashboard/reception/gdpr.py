@@ -3,7 +3,7 @@ the API (`GET /api/members/{id}/export`, `DELETE /api/members/{id}`): server.peo
 
 | route | what |
 | --- | --- |
-| `GET /reception/members/{id}/export` | everything held about the member, as a JSON file (audited) |
+| `GET /reception/members/{id}/export` | all held about the member, a JSON file (audited) |
 | `GET /reception/members/{id}/erase` | are you sure? what erasure does, and one button |
 | `POST /reception/members/{id}/erase` | erase (audited), then back to the member's page |
 """

@@ -4,8 +4,8 @@ when they lapse (local times), removing an entry and accepting an offer for a me
 
 | route | what |
 | --- | --- |
-| `GET /reception/waitlist?q=` | the entries waiting and the open offers; the form to add someone (`q` narrows its members) |
-| `POST /reception/waitlist/join` | add a member for a room (or any similar one), a day and hours (`waitlist.join`) |
+| `GET /reception/waitlist?q=` | who waits, open offers, a form to add someone (`q`: whom) |
+| `POST /reception/waitlist/join` | add a member for a room or any like it (`waitlist.join`) |
 | `POST /reception/waitlist/{id}/remove` | the member leaves the waitlist (`waitlist.leave`) |
 | `POST /reception/offers/{id}/accept` | book the offered slot for them (`offer.accept`) |"""
 

@@ -1,8 +1,8 @@
 """Every text a member or a receptionist reads, in one catalogue per language: `pl` (the
 default), `en` and `uk`, each a table keyed by message id (`pl.TEXTS`, ...) joined with
-the reception desk's (`reception.pl.TEXTS`, ..., continued in `desk`), the member portal's (`portal`), the
-e-mails' (`mail`) and the door panels' (`panel`). Pages use
-their keys (`state.free`, `action.unlock`, ...); a notice to a member is `notice.<kind>`.
+the reception desk's (`reception.pl.TEXTS`, ..., continued in `desk`), the member
+portal's (`portal`), the e-mails' (`mail`) and the door panels' (`panel`). Pages use their
+keys (`state.free`, `action.unlock`, ...); a notice to a member is `notice.<kind>`.
 
 Every language has every key with the same placeholders (a test checks). Placeholders
 are named and may carry a format spec, so each language writes a date its own way

@@ -5,7 +5,9 @@ from __future__ import annotations
 TEXTS: dict[str, str] = {
     # -- a member's data (GDPR), administrators only
     "gdpr.title": "Personal data (GDPR)",
-    "gdpr.intro": "Administrators only. Downloading and erasing data are recorded in the audit trail.",
+    "gdpr.intro": (
+        "Administrators only. Downloading and erasing data are recorded in the audit trail."
+    ),
     "gdpr.export": "Download data (JSON)",
     "gdpr.erase": "Erase personal data",
     "gdpr.erase_ask": "Erase the personal data of {name}?",
