@@ -252,7 +252,7 @@ async def edit_user(
     try:
         asked: dict[str, Any] = {
             "name": NAME.validate_python(form.get("name", "")),
-            "email": EMAIL.validate_python(form.get("email", "")),
+            "email": accounts.normal_email(EMAIL.validate_python(form.get("email", ""))),
             "role": form.get("role", ""),
         }
         if member:
