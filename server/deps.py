@@ -234,6 +234,12 @@ def csrf_token(request: Request) -> str:
     return (principal.csrf_token or "") if principal is not None else ""
 
 
+def role_of(request: Request) -> str | None:
+    """The role of this request's caller (once `caller` has run), else None."""
+    principal: Principal | None = getattr(request.state, "principal", None)
+    return principal.role if principal is not None else None
+
+
 def actor(request: Request) -> str:
     """Who made this request, for the audit log (`caller` has run)."""
     return getattr(request.state, "actor", "unknown")  # type: ignore[no-any-return]

@@ -1,6 +1,8 @@
 """The demo's own SMTP server and its mailbox page: every mail the demo sends is caught
 here and shown to signed-in staff at `/demo/mail`, so a sign-in link, a booking's `.ics`
-and a cancel link can be followed on one machine.
+and a cancel link can be followed on one machine. Only `spacehub demo` installs the page
+(a server never catches mail), and it hides a sign-in link's token as staff's mail lists
+do: shown only for an account whose role is below the reader's.
 
     catcher = MailCatcher()
     catcher.start()                  # aiosmtpd on 127.0.0.1, a free port
@@ -29,12 +31,18 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 
 from server.dashboard.pages import SECURITY_HEADERS, LangQuery, page_lang, render
-from server.deps import Staff
+from server.deps import CallerDep, ReadSession, Staff
 from server.errors import NotFound
+from server.people import logins
 from spacehub.ports import HOST, free_port
 
 KEEP = 500
 _LINK = re.compile(r"https?://[^\s<>\"]+")
+
+
+def links_in(text: str) -> list[str]:
+    """The links in a text, in order, once each."""
+    return list(dict.fromkeys(_LINK.findall(text)))
 
 
 @dataclass(frozen=True)
@@ -65,7 +73,7 @@ class Received:
     @property
     def links(self) -> list[str]:
         """The links in its plain text, in order, once each."""
-        return list(dict.fromkeys(_LINK.findall(self.text)))
+        return links_in(self.text)
 
     def attachments(self) -> list[EmailMessage]:
         return list(self.message.iter_attachments())  # type: ignore[arg-type]
@@ -139,10 +147,22 @@ def mailbox(request: Request, lang: LangQuery = None) -> Response:
 
 
 @router.get("/demo/mail/{message_id}")
-def one_message(message_id: int, request: Request, lang: LangQuery = None) -> Response:
-    """One message: its headers, its text and its links."""
+def one_message(
+    message_id: int,
+    request: Request,
+    principal: CallerDep,
+    session: ReadSession,
+    lang: LangQuery = None,
+) -> Response:
+    """One message: its headers, its text and its links (a sign-in link only for an
+    account below the reader's role)."""
     found = _catcher(request).get(message_id)
-    return render(request, "demo/mail.html", page_lang(request, lang), messages=[], one=found)
+    [text] = logins.shown_to(session, viewer_role=principal.role, texts=[found.text])
+    links = [link for link in links_in(text) if logins.REDACTED not in link]
+    return render(
+        request, "demo/mail.html", page_lang(request, lang), messages=[], one=found,
+        text=text, links=links,
+    )  # fmt: skip
 
 
 @router.get("/demo/mail/{message_id}/attachment/{index}")

@@ -3,18 +3,19 @@
 The feed (`GET /api/rooms/{id}/calendar.ics?key=...`) takes no bearer token: calendar
 apps cannot send one, so the key in the URL is the credential. 404 for an unknown (or not
 bookable) room, 403 `invalid calendar key` for a wrong or missing key. The keys
-themselves are read and rotated with the administrator's token."""
+themselves are read and rotated by staff; drawing and rotating them is audited
+(`room.calendar_keys`, `{"rotated": false|true}`), the keys themselves never."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel
 
 from server.bookings import calendar
 from server.db import models
-from server.deps import CtxDep, ReadSession, Staff, WriteSession
+from server.deps import CtxDep, ReadSession, Staff, WriteSession, audited
 
 router = APIRouter(prefix="/api", tags=["calendar"])
 
@@ -62,16 +63,23 @@ def room_calendar(
 
 
 @router.get("/rooms/{room_id}/calendar-keys", dependencies=[Staff])
-def get_calendar_keys(room_id: RoomId, session: WriteSession, ctx: CtxDep) -> CalendarKeysOut:
+def get_calendar_keys(
+    room_id: RoomId, request: Request, session: WriteSession, ctx: CtxDep
+) -> CalendarKeysOut:
     """The room's feed keys and URLs (drawn on first use)."""
     with session.begin():
-        room = calendar.room_keys(session, site=ctx.site, room_id=room_id)
+        room, drawn = calendar.room_keys(session, site=ctx.site, room_id=room_id)
+        if drawn:
+            audited(request, session, "room.calendar_keys", room_id, {"rotated": False})
     return CalendarKeysOut.of(room)
 
 
 @router.post("/rooms/{room_id}/calendar-keys", dependencies=[Staff])
-def rotate_calendar_keys(room_id: RoomId, session: WriteSession, ctx: CtxDep) -> CalendarKeysOut:
+def rotate_calendar_keys(
+    room_id: RoomId, request: Request, session: WriteSession, ctx: CtxDep
+) -> CalendarKeysOut:
     """New public and staff keys; the old URLs stop working at once."""
     with session.begin():
         room = calendar.rotate_keys(session, site=ctx.site, room_id=room_id)
+        audited(request, session, "room.calendar_keys", room_id, {"rotated": True})
     return CalendarKeysOut.of(room)

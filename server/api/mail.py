@@ -1,5 +1,7 @@
 """`GET /api/mail`: every mail to members and staff with its state (pending, sent,
-failed), attempts and last error, newest first, for staff to see what reached people."""
+failed), attempts and last error, newest first, for staff to see what reached people. A
+sign-in link's token is shown only to a caller who outranks its account
+(server.people.logins.shown_to)."""
 
 from __future__ import annotations
 
@@ -9,8 +11,9 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from server.db import models
-from server.deps import ReadSession, Staff
+from server.deps import CallerDep, ReadSession, Staff
 from server.notify import outbox
+from server.people import logins
 from server.timefmt import ResponseTime
 
 router = APIRouter(prefix="/api", tags=["mail"], dependencies=[Staff])
@@ -34,14 +37,15 @@ class MailOut(BaseModel):
     sent_at: ResponseTime | None
 
     @classmethod
-    def of(cls, mail: models.Mail) -> MailOut:
+    def of(cls, mail: models.Mail, body: str) -> MailOut:
+        """The mail, with its body as the caller may read it."""
         return cls(
             id=mail.id,
             to=mail.to_addr,
             kind=mail.kind,
             lang=mail.lang,
             subject=mail.subject,
-            body=mail.body,
+            body=body,
             member_id=mail.member_id,
             booking_id=mail.booking_id,
             attachment_name=mail.attachment_name,
@@ -57,8 +61,12 @@ class MailOut(BaseModel):
 @router.get("/mail")
 def list_mail(
     session: ReadSession,
+    principal: CallerDep,
     state: Literal["pending", "sent", "failed"] | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[MailOut]:
-    """Mail, newest first; `state` keeps one state only."""
-    return [MailOut.of(m) for m in outbox.listed(session, state=state, limit=limit)]
+    """Mail, newest first; `state` keeps one state only. A sign-in link's token is
+    `[hidden]` unless its account's role is below the caller's."""
+    mails = outbox.listed(session, state=state, limit=limit)
+    bodies = logins.shown_to(session, viewer_role=principal.role, texts=[m.body for m in mails])
+    return [MailOut.of(m, body) for m, body in zip(mails, bodies, strict=True)]

@@ -41,6 +41,7 @@ class UserPatch(Body):
     role: UserRole | None = None
     member_id: Id | None = None
     password: Password | None = None
+    disabled: bool | None = None  # true: as DELETE; false: may sign in again
 
     def changes(self) -> dict[str, object]:
         return {f: getattr(self, f) for f in self.model_fields_set if getattr(self, f) is not None}
@@ -112,17 +113,21 @@ def get_user(user_id: UserId, principal: CallerDep, session: ReadSession) -> Use
 
 @router.patch("/users/{user_id}")
 def update_user(
-    user_id: UserId, body: UserPatch, request: Request, principal: CallerDep, session: WriteSession
+    user_id: UserId,
+    body: UserPatch,
+    request: Request,
+    principal: CallerDep,
+    session: WriteSession,
+    ctx: CtxDep,
 ) -> UserOut:
-    """Change the fields given (a new password ends nobody's session)."""
+    """Change the fields given (a new password ends nobody's session); `disabled` true
+    disables the user as DELETE does, false lets them sign in again."""
+    changes = body.changes()
     with session.begin():
         user = accounts.get_user(session, user_id=user_id)
         accounts.may_manage(principal.role, user.role, body.role or user.role)
-        user = accounts.update_user(session, user_id=user_id, changes=body.changes())
-        detail = {"fields": sorted(body.model_fields_set - {"password"}), "role": user.role}
-        if "password" in body.model_fields_set:
-            detail["password"] = "changed"
-        audited(request, session, "user.update", user.id, detail)
+        user = accounts.update_user(session, user_id=user_id, changes=changes, now=ctx.clock())
+        audited(request, session, "user.update", user.id, accounts.change_detail(user, changes))
         return UserOut.of(user)
 
 

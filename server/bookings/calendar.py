@@ -30,14 +30,16 @@ PRODID = "-//spacehub//room calendar//PL"
 Audience = Literal["public", "staff"]
 
 
-def room_keys(session: Session, *, site: SiteConfig, room_id: str) -> models.Room:
-    """The room with both calendar keys, drawn on first use."""
+def room_keys(session: Session, *, site: SiteConfig, room_id: str) -> tuple[models.Room, bool]:
+    """The room with both calendar keys, and whether a key was drawn just now (first
+    use)."""
     room = bookable_room(session, site=site, room_id=room_id)
-    if room.calendar_key is None or room.staff_calendar_key is None:
-        room.calendar_key = room.calendar_key or new_key()
-        room.staff_calendar_key = room.staff_calendar_key or new_key()
-        session.flush()
-    return room
+    if room.calendar_key is not None and room.staff_calendar_key is not None:
+        return room, False
+    room.calendar_key = room.calendar_key or new_key()
+    room.staff_calendar_key = room.staff_calendar_key or new_key()
+    session.flush()
+    return room, True
 
 
 def rotate_keys(session: Session, *, site: SiteConfig, room_id: str) -> models.Room:

@@ -56,14 +56,20 @@ def _with_token(request: Request, token: str | None) -> Response:
     if not ctx.settings.admin_token:
         return _refused(request, "signin.disabled", token=True)
     principal = token_principal(token, ctx)
-    if principal is None or principal.actor != "admin-token":
-        log.warning("dashboard sign-in refused from %s", client_address(request))
-        return _refused(request, "signin.bad", token=True)
+    valid = principal is not None and principal.actor == "admin-token"
     response = RedirectResponse(
         landing("admin", request), status_code=303, headers={"Cache-Control": "no-store"}
     )
-    with ctx.writes() as session, session.begin():
-        start_session(request, session, response, user=None, how="admin-token")
+    try:
+        with ctx.writes() as session, session.begin():
+            client, now = client_address(request), ctx.clock()
+            if logins.admin_token_attempt(session, valid=valid, client=client, now=now):
+                start_session(request, session, response, user=None, how="admin-token")
+    except logins.TooManyAttempts:
+        return _refused(request, "signin.too_many", status=429, token=True)
+    if not valid:
+        log.warning("dashboard sign-in refused from %s", client_address(request))
+        return _refused(request, "signin.bad", token=True)
     log.info("dashboard: signed in with the administrator token from %s", client_address(request))
     return response
 

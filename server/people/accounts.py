@@ -12,12 +12,13 @@ never signs in again.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from server.db import models
@@ -31,7 +32,7 @@ _HASHER = PasswordHasher()  # Argon2id with argon2-cffi's recommended parameters
 # Verified against when the account does not exist, so that a wrong e-mail costs as long
 # as a wrong password.
 _DUMMY = _HASHER.hash("not anybody's password")
-_EDITABLE = frozenset({"name", "email", "role", "password", "member_id"})
+_EDITABLE = frozenset({"name", "email", "role", "password", "member_id", "disabled"})
 
 
 def may_manage(caller_role: str, *roles: str) -> None:
@@ -128,15 +129,24 @@ def create_user(
     return user
 
 
-def update_user(session: Session, *, user_id: int, changes: dict[str, Any]) -> models.User:
-    """Change name, e-mail, role, password or member link; Conflict for a taken e-mail."""
+def update_user(
+    session: Session, *, user_id: int, changes: dict[str, Any], now: datetime | None = None
+) -> models.User:
+    """Change name, e-mail, role, password or member link, or disable (`"disabled": True`,
+    as disable_user) or enable the user again (False: enable_user), which needs `now`;
+    Conflict for a taken e-mail."""
     user = get_user(session, user_id=user_id)
     unknown = set(changes) - _EDITABLE
     if unknown:
         raise Invalid(f"cannot change {', '.join(sorted(unknown))}")
+    if "disabled" in changes:
+        if now is None:
+            raise ValueError("disabling or enabling a user needs `now`")
+        toggle = disable_user if changes["disabled"] else enable_user
+        toggle(session, user_id=user_id, now=now)
     if "email" in changes and normal_email(changes["email"]) != user.email:
+        _email_free(session, normal_email(changes["email"]), but=user.id)
         user.email = normal_email(changes["email"])
-        _email_free(session, user.email, but=user.id)
     if "name" in changes:
         user.name = changes["name"]
     if "password" in changes:
@@ -154,13 +164,49 @@ def update_user(session: Session, *, user_id: int, changes: dict[str, Any]) -> m
     return user
 
 
+def change_detail(user: models.User, fields: Iterable[str]) -> dict[str, Any]:
+    """What the audit log records of a change of these fields of the user (`user.update`):
+    their names and the role, and that the password changed, never the password."""
+    named = set(fields)
+    detail: dict[str, Any] = {"fields": sorted(named - {"password"}), "role": user.role}
+    if "password" in named:
+        detail["password"] = "changed"
+    if "disabled" in named:
+        detail["disabled"] = user.disabled_at is not None
+    return detail
+
+
 def disable_user(session: Session, *, user_id: int, now: datetime) -> models.User:
-    """Delete a user: the row stays (for the audit trail), the user never signs in again;
-    their sessions and tokens end (server.people.sessions / tokens check `disabled_at`)."""
+    """Delete a user: the row stays (for the audit trail), the user never signs in again
+    until enabled; their sessions and tokens end for good."""
     user = get_user(session, user_id=user_id)
     if user.disabled_at is None:
         user.disabled_at = now
+    revoke_access(session, user_ids=[user.id], now=now)
     return user
+
+
+def enable_user(session: Session, *, user_id: int, now: datetime) -> models.User:
+    """Let a disabled user sign in again (with a password or a new sign-in link: the
+    sessions and tokens they had stay ended). Invalid for a user whose member was erased."""
+    user = get_user(session, user_id=user_id)
+    member = session.get(models.Member, user.member_id) if user.member_id else None
+    if member is not None and member.erased_at is not None:
+        raise Invalid("the user's member was erased (GDPR); make a new account")
+    user.disabled_at = None
+    return user
+
+
+def revoke_access(session: Session, *, user_ids: list[int], now: datetime) -> None:
+    """End every session and token of these users, for good."""
+    if not user_ids:
+        return
+    for model in (models.AuthSession, models.ApiToken):
+        session.execute(
+            update(model)
+            .where(model.user_id.in_(user_ids), model.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
 
 
 def _email_free(session: Session, address: str, but: int | None = None) -> None:

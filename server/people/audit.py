@@ -63,6 +63,7 @@ ACTIONS = (
     "auth.link_sent",
     # the site
     "room.panel_key",
+    "room.calendar_keys",
     "alert.ack",
     "dead_letter.replay",
     "dead_letter.discard",

@@ -1,5 +1,6 @@
 """GDPR: what the hub holds about a member (export), forgetting a member (erasure), and
-keeping events no longer than the site's retention (the daily purge).
+keeping events, and the e-mail and address of a failed sign-in, no longer than the site's
+retention (the daily purge).
 
 Plain functions over a Session; the caller owns the transaction and audits the request.
 
@@ -17,19 +18,20 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, null, select, update
 from sqlalchemy.orm import Session
 
 from server.access import emergency
 from server.db import models
 from server.db.meta import bump
-from server.people import audit
+from server.people import accounts, audit
 from server.people.members import get_member
 from server.site import SiteConfig
 from server.timefmt import format_utc
 from server.waitlist import freed
 
 BATCH = 500  # rows of one table deleted in one purge transaction
+FAILED_SIGN_INS = "failed_sign_ins"  # audit entries of failed sign-ins stripped of personal data
 PURGED: dict[str, type[models.AccessEvent] | type[models.DeviceEvent]] = {
     "access_events": models.AccessEvent,
     "device_events": models.DeviceEvent,
@@ -46,8 +48,11 @@ def cutoff(site: SiteConfig, now: datetime) -> datetime:
 
 def purge_batch(session: Session, *, before: datetime, batch: int = BATCH) -> dict[str, int]:
     """Delete up to `batch` rows of each of access events and device events (the occupancy
-    history: counts and motion) received before `before`: the rows deleted, by table. Call
-    again, in a new transaction, while any count equals `batch`."""
+    history: counts and motion) received before `before`, and strip the personal data (the
+    e-mail and client address) from up to `batch` audit entries of failed sign-ins made
+    before then (the entry stays: that someone failed to sign in, when): the rows changed,
+    by table (`failed_sign_ins` for the audit entries). Call again, in a new transaction,
+    while any count equals `batch`."""
     counts: dict[str, int] = {}
     for name, model in PURGED.items():
         ids = list(
@@ -58,7 +63,23 @@ def purge_batch(session: Session, *, before: datetime, batch: int = BATCH) -> di
         if ids:
             session.execute(delete(model).where(model.id.in_(ids)))
         counts[name] = len(ids)
+    counts[FAILED_SIGN_INS] = _forget_failed_sign_ins(session, before=before, batch=batch)
     return counts
+
+
+def _forget_failed_sign_ins(session: Session, *, before: datetime, batch: int) -> int:
+    A = models.AuditEntry
+    ids = list(
+        session.scalars(
+            select(A.id)
+            .where(A.action == "auth.sign_in_failed", A.ts < before, A.detail.is_not(None))
+            .order_by(A.id)
+            .limit(batch)
+        )
+    )
+    if ids:  # SQL NULL, not JSON null: what marks an entry done
+        session.execute(update(A).where(A.id.in_(ids)).values(detail=null()))
+    return len(ids)
 
 
 def record_purge(
@@ -199,13 +220,4 @@ def _disable_users(session: Session, *, member_id: int, now: datetime) -> None:
         user.name = f"#{member_id}"
         user.password_hash = None
         user.disabled_at = user.disabled_at or now
-    ids = [u.id for u in users]
-    if not ids:
-        return
-    S, T = models.AuthSession, models.ApiToken
-    session.execute(
-        update(S).where(S.user_id.in_(ids), S.revoked_at.is_(None)).values(revoked_at=now)
-    )
-    session.execute(
-        update(T).where(T.user_id.in_(ids), T.revoked_at.is_(None)).values(revoked_at=now)
-    )
+    accounts.revoke_access(session, user_ids=[u.id for u in users], now=now)

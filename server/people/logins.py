@@ -2,18 +2,24 @@
 by e-mail.
 
 Limits: 5 failures for one account or from one client address within 15 minutes, and
-further attempts are refused (429) until the oldest of them is 15 minutes old. Failures
+further attempts are refused (429) until the oldest of them is 15 minutes old; a wrong
+administrator token typed into the sign-in page counts for its client address as a
+wrong password does. Failures
 are rows (`models.LoginFailure`), so every replica counts the same. A wrong pair is told
 apart from nothing: the same answer whether or not the account exists.
 
 A sign-in link is valid for 15 minutes, once; only its SHA-256 is stored. It is recorded
 as mail to send (server.notify.outbox), in the language of the user's member or else the
-site's.
+site's. Whoever reads mail that is not theirs (staff's mail lists, the demo's mailbox)
+sees a sign-in link's token only for an account whose role ranks below their own
+(`shown_to`): else anyone who may read the mail could become that account.
 """
 
 from __future__ import annotations
 
+import re
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
@@ -30,6 +36,13 @@ MAX_FAILURES = 5
 WINDOW = timedelta(minutes=15)
 LINK_TTL = timedelta(minutes=15)
 LINK_ROLES = frozenset({"admin", "staff", "member"})
+# What a wrong administrator token is recorded under in place of an e-mail (no address
+# has it: it has no @), counted per client address only.
+TOKEN_ATTEMPT = "(administrator token)"
+# Who outranks whom when reading another's sign-in link (anyone else: nobody's).
+RANKS = {"member": 1, "staff": 2, "admin": 3}
+REDACTED = "[hidden]"
+_LINK_TOKEN = re.compile(r"(/auth/magic\?token=)([A-Za-z0-9_-]+)")
 
 
 class TooManyAttempts(DomainError):
@@ -53,25 +66,43 @@ def authenticate(
         assert user is not None
         user.last_login_at = now
         return user
+    _failed(session, address=address, client=client, now=now, detail={"email": address})
+    return None
+
+
+def admin_token_attempt(session: Session, *, valid: bool, client: str, now: datetime) -> bool:
+    """Whether a sign-in with the administrator token (`valid`: the token given was it)
+    may go on, counted as a password is, per client address only (so nobody locks the
+    token out for everyone): a wrong token is recorded (and audited) as a failed sign-in.
+    TooManyAttempts, whatever the token, when the address has reached the limits."""
+    client = client[:64]
+    if _over_limit(session, address=None, client=client, now=now):
+        raise TooManyAttempts("too many failed sign-ins; try again in 15 minutes")
+    if not valid:
+        _failed(session, address=TOKEN_ATTEMPT, client=client, now=now, detail={"how": "token"})
+    return valid
+
+
+def _failed(
+    session: Session, *, address: str, client: str, now: datetime, detail: dict[str, str]
+) -> None:
     session.add(models.LoginFailure(email=address, client=client, at=now))
-    detail = {"email": address, "client": client}
     audit.record(
         session,
         actor="anonymous",
         action="auth.sign_in_failed",
         target=None,
-        detail=detail,
+        detail={**detail, "client": client},
         now=now,
     )
-    return None
 
 
-def _over_limit(session: Session, *, address: str, client: str, now: datetime) -> bool:
+def _over_limit(session: Session, *, address: str | None, client: str, now: datetime) -> bool:
     since = now - WINDOW
-    for column, value in (
-        (models.LoginFailure.email, address),
-        (models.LoginFailure.client, client),
-    ):
+    counted = [(models.LoginFailure.client, client)]
+    if address is not None:
+        counted.insert(0, (models.LoginFailure.email, address))
+    for column, value in counted:
         count = session.scalar(
             select(func.count())
             .select_from(models.LoginFailure)
@@ -141,3 +172,29 @@ def redeem_link(session: Session, *, secret: str, now: datetime) -> models.User 
     if user is not None:
         user.last_login_at = now
     return user
+
+
+def shown_to(session: Session, *, viewer_role: str, texts: Sequence[str]) -> list[str]:
+    """`texts` (mail bodies, HTML) as a viewer of this role may read them: the token of a
+    sign-in link is kept only when the link's account has a role strictly below the
+    viewer's (an administrator reads staff's and members' links, staff members'; nobody an
+    administrator's); any other token, unknown ones included, becomes `[hidden]`."""
+    tokens = {token for text in texts for _, token in _LINK_TOKEN.findall(text)}
+    if not tokens:
+        return list(texts)
+    L, U = models.SignInLink, models.User
+    found = session.execute(
+        select(L.token_hash, U.role)
+        .join(U, U.id == L.user_id)
+        .where(L.token_hash.in_([digest(t) for t in tokens]))
+    )
+    roles = {token_hash: role for token_hash, role in found}
+    rank = RANKS.get(viewer_role, 0)
+
+    def shown(link: re.Match[str]) -> str:
+        owner = roles.get(digest(link.group(2)))
+        if owner is not None and RANKS.get(owner, len(RANKS) + 1) < rank:
+            return link.group(0)
+        return link.group(1) + REDACTED
+
+    return [_LINK_TOKEN.sub(shown, text) for text in texts]

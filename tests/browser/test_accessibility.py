@@ -33,16 +33,25 @@ class Checked:
     member: bool = False  # signed in as a member (the portal), not with the admin token
 
 
+ACTS = ("cancel", "release", "end")
 PAGES = [
     Checked("sign-in", "/", signed_in=False, ready="form"),
     Checked("dashboard", "/", signed_in=True, ready='#live-status[data-state="on"]'),
     Checked("members", "/reception/members", signed_in=True, ready="main h2"),
     Checked("member", "/reception/members/1", signed_in=True, ready="main h2"),
+    Checked("member-erase", "/reception/members/1/erase", signed_in=True, ready="main h2"),
+    Checked("card-tap", "/reception/members/1/cards/tap?device=reader-main", True, "#tap-status"),
     Checked("access-log", "/reception/access-log", signed_in=True, ready="main h2"),
     Checked("audit", "/reception/audit", signed_in=True, ready="main h2"),
     Checked("accounts", "/reception/accounts", signed_in=True, ready="main h2"),
+    Checked("account", "/reception/accounts/{user}", signed_in=True, ready="main h2"),
     Checked("bookings", "/reception/bookings", signed_in=True, ready="main h2"),
     Checked("new-booking", "/reception/bookings/new", signed_in=True, ready="main h2"),
+    # the confirmations, of the booking busy_day makes (`{booking}` its id)
+    *(
+        Checked(f"booking-{a}", f"/reception/bookings/{{booking}}/{a}", True, "main h2")
+        for a in ACTS
+    ),
     Checked("waitlist", "/reception/waitlist", signed_in=True, ready="main h2"),
     Checked("reports", "/reception/reports", signed_in=True, ready="main h2"),
     Checked("privacy", "/privacy", signed_in=False, ready="main h2"),
@@ -89,9 +98,12 @@ def member_user(live_site: Any) -> None:
     make_user(live_site.ctx, "member", MEMBER_EMAIL, password=MEMBER_PASSWORD, member_id=piotr)
 
 
-def opened(checked: Checked, site: Any, lang: str) -> str:
-    """The URL to open: the page's path with its panel key (if it has one) and `lang`."""
-    path = checked.path
+def opened(checked: Checked, site: Any, lang: str, booking: int) -> str:
+    """The URL to open: the page's path with its panel key, booking or a staff user (if it
+    has one) and `lang`."""
+    path = checked.path.replace("{booking}", str(booking))
+    if "{user}" in path:
+        path = path.replace("{user}", str(make_user(site.ctx, "staff", "ewa@example.org").id))
     if "{panel}" in path:
         from server.bookings import roomkeys
 
@@ -109,8 +121,8 @@ def opened(checked: Checked, site: Any, lang: str) -> str:
 )
 def test_no_serious_violation(chromium: Any, live_site: Any, checked: Checked, lang: str) -> None:
     axe_source()  # skips before any work when npm has not installed axe-core
-    busy_day(live_site)
-    url = opened(checked, live_site, lang)
+    booking = busy_day(live_site)
+    url = opened(checked, live_site, lang, booking)
     if checked.member:
         member_user(live_site)
     for size in checked.sizes:

@@ -20,10 +20,11 @@ from support.clock import Clock as FakeClock
 from support.database import migrated_database
 from support.smtp import mail_context, smtp_server
 
+from server.app import create_app
 from server.context import ServerContext
 from server.settings import Settings
 from server.site import load_site
-from spacehub.demomail import MailCatcher
+from spacehub.demomail import MailCatcher, install
 
 ADMIN_TOKEN = "admin-token-0123456789abcdef"
 GATEWAY_TOKEN = "gateway-token-0123456789abcdef"
@@ -94,3 +95,13 @@ def mail_ctx(settings: Settings, clock: FakeClock, mailbox: MailCatcher) -> Iter
         yield context
     finally:
         context.close()
+
+
+@pytest.fixture
+def demo(mail_ctx: ServerContext, mailbox: MailCatcher) -> Iterator[TestClient]:
+    """An app as `spacehub demo` builds it: mail to its own SMTP server (`mailbox`),
+    /demo/mail installed."""
+    app = create_app(mail_ctx.settings, ctx=mail_ctx, mqtt=False)
+    install(app, mailbox)
+    with TestClient(app) as client:
+        yield client

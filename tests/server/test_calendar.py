@@ -167,3 +167,19 @@ def test_keys_need_the_admin_token(client: TestClient, gateway: Headers) -> None
         path = "/api/rooms/sala-a/calendar-keys"
         assert client.request(method, path).status_code == 401
         assert client.request(method, path, headers=gateway).status_code == 403
+
+
+def test_drawing_and_rotating_the_keys_are_audited_without_the_keys(
+    client: TestClient, admin: Headers
+) -> None:
+    first = keys(client, admin)
+    keys(client, admin)  # read again: nothing changed, nothing recorded
+    rotated = client.post("/api/rooms/sala-a/calendar-keys", headers=admin).json()
+    entries = client.get("/api/audit?action=room.calendar_keys", headers=admin).json()
+    assert [(e["actor"], e["target"], e["detail"]) for e in entries] == [
+        ("admin-token", "sala-a", {"rotated": True}),
+        ("admin-token", "sala-a", {"rotated": False}),
+    ]
+    text = str(entries)
+    for secret in (first["key"], first["staff_key"], rotated["key"], rotated["staff_key"]):
+        assert secret not in text

@@ -3,34 +3,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from support.factories import api_booking, api_member
 from support.signin import sign_in_with_token
 from support.smtp import send_queued
 
-from server.app import create_app
 from server.context import ServerContext
 from spacehub.banner import Running, banner
-from spacehub.demomail import MailCatcher, install
+from spacehub.demomail import MailCatcher
 from spacehub.seed import DEMO_MEMBERS, demo_email, seed, seed_member_accounts
 
 Headers = dict[str, str]
 START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def demo(mail_ctx: ServerContext, mailbox: MailCatcher) -> Iterator[TestClient]:
-    """An app as the demo builds it: mail to its own SMTP server, /demo/mail installed."""
-    app = create_app(mail_ctx.settings, ctx=mail_ctx, mqtt=False)
-    install(app, mailbox)
-    with TestClient(app) as client:
-        yield client
 
 
 def test_staff_read_the_caught_mail_and_download_its_ics(

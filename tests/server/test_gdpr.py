@@ -302,7 +302,7 @@ def test_a_purge_batch_stops_at_its_size(ctx, clock) -> None:  # type: ignore[no
     _events(ctx, clock, days_ago=[100, 100, 100])
     with ctx.writes() as session, session.begin():
         counts = gdpr.purge_batch(session, before=gdpr.cutoff(ctx.site, clock.now), batch=2)
-    assert counts == {"access_events": 2, "device_events": 2}
+    assert counts == {"access_events": 2, "device_events": 2, "failed_sign_ins": 0}
     assert _count(ctx, models.AccessEvent) == 1
 
 
@@ -341,3 +341,49 @@ def test_the_daily_purge_forgets_failed_sign_ins_the_limits_no_longer_count(ctx,
             session.add(models.LoginFailure(email="ewa@example.org", client="10.0.0.1", at=at))
     Scheduler(ctx).run_once()
     assert _count(ctx, models.LoginFailure) == 1  # within the 15 minutes: still counted
+
+
+def test_failed_sign_ins_keep_their_e_mail_and_address_no_longer_than_the_retention(
+    client, ctx, clock, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from support.signin import make_user
+
+    monkeypatch.setattr(gdpr, "BATCH", 2)  # several batches
+    make_user(ctx, "staff", "ewa@example.org")
+    for guess in ("wrong password 1", "wrong password 2", "wrong password 3"):
+        client.post("/api/auth/login", json={"email": "ewa@example.org", "password": guess})
+    client.post("/login", data={"token": "not the token"})
+    clock.advance(days=89)
+    client.post("/api/auth/login", json={"email": "jan@example.org", "password": "x" * 12})
+
+    def failed():  # type: ignore[no-untyped-def]
+        with ctx.reads() as session:
+            return [
+                (e.ts, e.detail)
+                for e in session.scalars(
+                    select(models.AuditEntry)
+                    .where(models.AuditEntry.action == "auth.sign_in_failed")
+                    .order_by(models.AuditEntry.id)
+                )
+            ]
+
+    kept = failed()
+    assert kept[0][1] == {"email": "ewa@example.org", "client": "testclient"}
+    scheduler = Scheduler(ctx)
+    scheduler.run_once()  # day 89: nothing is past the 90 days yet
+    assert failed() == kept
+    clock.advance(days=1, hours=1)
+    scheduler.run_once()  # day 90: the first four are
+    after = failed()
+    assert [ts for ts, _ in after] == [ts for ts, _ in kept]  # the entries stay
+    assert [detail for _, detail in after] == [None] * 4 + [kept[4][1]]
+    with ctx.reads() as session:
+        [purge] = session.scalars(
+            select(models.AuditEntry.detail).where(models.AuditEntry.action == "data.purge")
+        )
+    assert purge["failed_sign_ins"] == 4
+    assert "ewa@example.org" not in str(
+        client.get(
+            "/api/audit?limit=1000", headers={"Authorization": f"Bearer {ctx.settings.admin_token}"}
+        ).json()
+    )

@@ -102,3 +102,42 @@ def test_a_bad_administrator_token_reopens_its_form(client) -> None:  # type: ig
     assert refused.status_code == 401
     assert '<details class="admin-token" open>' in refused.text
     assert '<details class="admin-token">' in client.get("/?lang=en").text
+
+
+def test_wrong_administrator_tokens_count_against_the_address_like_wrong_passwords(
+    client, ctx, clock
+) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from server.db import models
+
+    token = ctx.settings.admin_token
+    for _ in range(5):
+        assert client.post("/login?lang=en", data={"token": "a wrong guess"}).status_code == 401
+    # the address is stopped: the right token, and a password, until the window passes
+    stopped = client.post("/login?lang=en", data={"token": token}, follow_redirects=False)
+    assert stopped.status_code == 429 and 'role="alert"' in stopped.text
+    assert client.get(f"/login?token={token}", follow_redirects=False).status_code == 429
+    make_user(ctx, "staff", "desk@example.org")
+    form = {"email": "desk@example.org", "password": "correct horse battery"}
+    assert client.post("/login", data=form, follow_redirects=False).status_code == 429
+    with ctx.reads() as session:
+        failed = session.scalars(
+            select(models.AuditEntry.detail).where(
+                models.AuditEntry.action == "auth.sign_in_failed"
+            )
+        ).all()
+    assert failed == [{"how": "token", "client": "testclient"}] * 5  # never the token typed
+    clock.advance(minutes=15)
+    signed_in = client.post("/login", data={"token": token}, follow_redirects=False)
+    assert signed_in.status_code == 303
+
+
+def test_wrong_tokens_do_not_lock_the_token_out_from_another_address(client, ctx) -> None:  # type: ignore[no-untyped-def]
+    from server.people import logins
+
+    with ctx.writes() as session, session.begin():
+        for _ in range(5):
+            logins.admin_token_attempt(session, valid=False, client="203.0.113.9", now=ctx.clock())
+    token = ctx.settings.admin_token
+    assert client.post("/login", data={"token": token}, follow_redirects=False).status_code == 303

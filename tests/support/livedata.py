@@ -66,11 +66,12 @@ def raise_alerts(site: Any) -> None:
     ctx.events.publish_all(events)
 
 
-def busy_day(site: Any) -> None:
+def busy_day(site: Any) -> int:
     """A tap let in at the entrance, a walk-in at Sala A, one refused at the coworking
-    zone, Sala B booked now, and an alert of each urgency."""
+    zone, Sala B booked now (its booking's id returned), and an alert of each urgency."""
     tap(site, *LET_IN)
     tap(site, *WALK_IN)
     tap(site, *REFUSED)
-    book_now(site, "sala-b")
+    booking = book_now(site, "sala-b")
     raise_alerts(site)
+    return booking

@@ -1,6 +1,8 @@
 """The accounts page (`/reception/accounts`): users (administrators see and make every
 account, staff member accounts only), the signed-in user's API tokens, and the sign-in
-mail waiting to be sent.
+mail waiting to be sent (a link's token only for an account below the reader's role);
+and a user's page (`/reception/accounts/{id}`) to change their name, e-mail, role or
+password, or disable and enable them, as `PATCH /api/users/{id}` does.
 
 Forms post and redirect (or show the page again with the error, in the reader's language);
 each carries the session's `csrf_token`, which the route's `Staff` dependency checks."""
@@ -8,18 +10,19 @@ each carries the session's `csrf_token`, which the route's `Staff` dependency ch
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import TypeAdapter, ValidationError
+from pydantic import Field, TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
 from server.dashboard.pages import LangQuery, page_lang, render
+from server.dashboard.reception.forms import url
 from server.deps import CallerDep, Principal, Staff, audited, get_ctx, read_form
 from server.errors import Conflict, DomainError, Forbidden
 from server.notify import outbox, texts
-from server.people import accounts, tokens
+from server.people import accounts, logins, tokens
 from server.schemas import MAX_ID, Email, Name
 
 router = APIRouter(prefix="/reception/accounts", include_in_schema=False, dependencies=[Staff])
@@ -28,6 +31,7 @@ Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 PAGE = "/reception/accounts"
 EMAIL: TypeAdapter[str] = TypeAdapter(Email)
 NAME: TypeAdapter[str] = TypeAdapter(Name)
+MEMBER_ID: TypeAdapter[int] = TypeAdapter(Annotated[int, Field(ge=1, le=MAX_ID)])
 
 
 def _error_key(exc: DomainError) -> str:
@@ -49,7 +53,11 @@ def _page(
         mine = (
             [] if principal.user_id is None else tokens.of_user(session, user_id=principal.user_id)
         )
-        mail = outbox.pending(session, limit=50)
+        waiting = outbox.pending(session, limit=50)
+        bodies = logins.shown_to(
+            session, viewer_role=principal.role, texts=[m.body for m in waiting]
+        )
+        mail = list(zip(waiting, bodies, strict=True))
     values: dict[str, Any] = {"error": None, "new_token": None, **extra}
     if values["error"]:
         values["error"] = texts.text(chosen, values["error"])
@@ -69,16 +77,22 @@ def _page(
 
 
 def _change(
-    request: Request, principal: Principal, lang: str | None, change: Callable[[Session], None]
+    request: Request,
+    principal: Principal,
+    lang: str | None,
+    change: Callable[[Session], None],
+    failed: Callable[[str, int], Response] | None = None,
 ) -> Response:
-    """Make a change in one transaction, then back to the page; or the page again, saying
-    why not in the reader's language (and nothing changed)."""
+    """Make a change in one transaction, then back to the page; or the page (or `failed`'s)
+    again, saying why not in the reader's language (and nothing changed)."""
     try:
         with get_ctx(request).writes() as session, session.begin():
             change(session)
     except DomainError as exc:
+        if failed is not None:
+            return failed(_error_key(exc), exc.status)
         return _page(request, principal, lang, status=exc.status, error=_error_key(exc))
-    return RedirectResponse(PAGE, status_code=303)
+    return RedirectResponse(url(PAGE, page_lang(request, lang)), status_code=303)
 
 
 @router.get("")
@@ -122,19 +136,30 @@ async def create_user(request: Request, principal: CallerDep, lang: LangQuery = 
     return _change(request, principal, lang, create)
 
 
-@router.post("/{user_id}/disable")
-def disable_user(
-    user_id: Id, request: Request, principal: CallerDep, lang: LangQuery = None
+@router.post("/{user_id}/{toggle}")
+def disable_or_enable_user(
+    user_id: Id,
+    toggle: Literal["disable", "enable"],
+    request: Request,
+    principal: CallerDep,
+    lang: LangQuery = None,
 ) -> Response:
-    """Disable a user (their sessions and tokens stop at once)."""
+    """Disable a user (their sessions and tokens end at once, for good; audited as the
+    API's DELETE), or let a disabled one sign in again."""
     now = get_ctx(request).clock()
+    disabled = toggle == "disable"
 
-    def disable(session: Session) -> None:
-        accounts.may_manage(principal.role, accounts.get_user(session, user_id=user_id).role)
-        accounts.disable_user(session, user_id=user_id, now=now)
-        audited(request, session, "user.delete", user_id)
+    def change(session: Session) -> None:
+        user = accounts.get_user(session, user_id=user_id)
+        accounts.may_manage(principal.role, user.role)
+        accounts.update_user(session, user_id=user_id, changes={"disabled": disabled}, now=now)
+        if disabled:
+            audited(request, session, "user.delete", user_id)
+        else:
+            detail = accounts.change_detail(user, ["disabled"])
+            audited(request, session, "user.update", user_id, detail)
 
-    return _change(request, principal, lang, disable)
+    return _change(request, principal, lang, change)
 
 
 @router.post("/tokens")
@@ -167,3 +192,84 @@ def revoke_token(
         audited(request, session, "token.revoke", token_id)
 
     return _change(request, principal, lang, revoke)
+
+
+# -- one user -------------------------------------------------------------------------
+# (after /tokens, which these paths would take for a user id)
+
+
+def _user_page(
+    request: Request,
+    principal: Principal,
+    lang: str | None,
+    user_id: int,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    values: dict[str, str] | None = None,
+) -> Response:
+    chosen = page_lang(request, lang)
+    with get_ctx(request).reads() as session:
+        user = accounts.get_user(session, user_id=user_id)
+        accounts.may_manage(principal.role, user.role)
+        session.expunge(user)
+    shown = {"name": user.name, "email": user.email, "role": user.role}
+    shown["member_id"] = str(user.member_id or "")
+    return render(
+        request,
+        "reception/account.html",
+        chosen,
+        status=status,
+        page_id="accounts",
+        u=user,
+        values=shown | (values or {}),
+        roles=accounts.ROLES if principal.role == "admin" else ("member",),
+        error=texts.text(chosen, error) if error else None,
+    )
+
+
+@router.get("/{user_id}")
+def user_page(
+    user_id: Id, request: Request, principal: CallerDep, lang: LangQuery = None
+) -> Response:
+    """A user's details to change, and disabling or enabling them."""
+    return _user_page(request, principal, lang, user_id)
+
+
+@router.post("/{user_id}")
+async def edit_user(
+    user_id: Id, request: Request, principal: CallerDep, lang: LangQuery = None
+) -> Response:
+    """Change name, e-mail, role, member number or password (left empty: unchanged)."""
+    form = await read_form(request)
+    member = form.get("member_id", "").strip()
+
+    def failed(error: str, status: int) -> Response:
+        return _user_page(
+            request, principal, lang, user_id, status=status, error=error, values=form
+        )
+
+    try:
+        asked: dict[str, Any] = {
+            "name": NAME.validate_python(form.get("name", "")),
+            "email": accounts.normal_email(EMAIL.validate_python(form.get("email", ""))),
+            "role": form.get("role", ""),
+        }
+        if member:
+            asked["member_id"] = MEMBER_ID.validate_python(member)
+    except ValidationError:
+        return failed("accounts.error.invalid", 422)
+    password = form.get("password", "")
+    now = get_ctx(request).clock()
+
+    def change(session: Session) -> None:
+        user = accounts.get_user(session, user_id=user_id)
+        accounts.may_manage(principal.role, user.role, asked["role"])
+        changes = {k: v for k, v in asked.items() if getattr(user, k) != v}
+        if password:
+            changes["password"] = password
+        if changes:
+            accounts.update_user(session, user_id=user_id, changes=changes, now=now)
+            audited(request, session, "user.update", user_id, accounts.change_detail(user, changes))
+
+    return _change(request, principal, lang, change, failed)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from server.bookings import rules, store
 from server.dashboard.reception import refusals
-from server.dashboard.reception.desk import Desk, DeskDep, FormDep, local_instant
+from server.dashboard.reception.desk import Desk, DeskDep, FormDep, local_span
 from server.db import models
 from server.deps import ReadSession, Staff, WriteSession, audited
 from server.errors import DomainError
@@ -188,12 +188,7 @@ class Asked:
 
 def _parse(form: dict[str, object], zone: ZoneInfo) -> Asked:
     """The form's fields as a request; refusals.FormError (a text key) when malformed."""
-    try:
-        day = date.fromisoformat(str(form["day"]))
-        start = local_instant(day, time.fromisoformat(str(form["start"])), zone)
-        end = local_instant(day, time.fromisoformat(str(form["end"])), zone)
-    except ValueError:
-        raise refusals.FormError("desk.bk.err.when") from None
+    day, start, end = local_span(str(form["day"]), str(form["start"]), str(form["end"]), zone)
     try:
         holder = int(str(form["holder"]))
         attendees = [int(a) for a in form["attendees"]]  # type: ignore[attr-defined]

@@ -102,6 +102,18 @@ def local_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
 
 
+def local_span(day: str, start: str, end: str, zone: ZoneInfo) -> tuple[date, datetime, datetime]:
+    """A form's local day (`YYYY-MM-DD`) and its hours from and to (`HH:MM`): the day, and
+    the start and end as UTC instants; refusals.FormError `desk.bk.err.when` when one is
+    malformed."""
+    try:
+        on = date.fromisoformat(day)
+        since, until = time.fromisoformat(start), time.fromisoformat(end)
+    except ValueError:
+        raise refusals.FormError("desk.bk.err.when") from None
+    return on, local_instant(on, since, zone), local_instant(on, until, zone)
+
+
 def redirect(path: str, **query: object) -> RedirectResponse:
     """303 to `path` with the query (None values left out)."""
     kept = {k: str(v) for k, v in query.items() if v is not None}

@@ -10,6 +10,8 @@ post here or to the cards, memberships and strikes modules beside this one.
 | `POST /reception/members/{id}` | change name, e-mail, category, language, guardian |
 | `POST /reception/members/{id}/suspend` | suspend through a local date (`until`) |
 | `POST /reception/members/{id}/unsuspend` | lift the suspension |
+
+Administrators also see the member's GDPR export and erasure (server.dashboard.reception.gdpr).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from server.dashboard.reception.forms import (
     url,
 )
 from server.db import models
-from server.deps import CtxDep, ReadSession, Staff
+from server.deps import CtxDep, ReadSession, Staff, role_of
 from server.errors import DomainError
 from server.noshows import strikes
 from server.people import members
@@ -172,6 +174,7 @@ def member_page(
         cards=members.list_cards(session, member_id=member_id),
         memberships=members.list_memberships(session, member_id=member_id),
         strikes=strikes.strikes(session, member_id=member_id),
+        admin=role_of(request) == "admin",
         plans=ctx.site.plans,
         readers=ctx.site.door_devices(),
         categories=CATEGORIES,

@@ -40,6 +40,7 @@ REFUSALS: tuple[tuple[type[DomainError], str, str], ...] = (
     (Invalid, "`to` is before", "desk.err.range_order"),
     (Invalid, "a report covers", "desk.err.range"),
     (Invalid, "in the past", "desk.err.past"),
+    (Invalid, "must be in the future", "desk.err.past"),
     (Invalid, "inside its hours", "desk.err.hours"),
     (Invalid, "end must be after start", "desk.err.order"),
     (Invalid, "may last at most", "desk.err.too_long"),

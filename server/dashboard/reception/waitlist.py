@@ -1,10 +1,11 @@
 """The reception desk's waitlist: who waits for which room and time, the open offers and
 when they lapse (local times), removing an entry and accepting an offer for a member
-(both audited, as through the API).
+(both audited, as through the API), and adding a member to it (as `POST /api/waitlist`).
 
 | route | what |
 | --- | --- |
-| `GET /reception/waitlist` | the entries waiting and the open offers |
+| `GET /reception/waitlist?q=` | who waits, open offers, a form to add someone (`q`: whom) |
+| `POST /reception/waitlist/join` | add a member for a room or any like it (`waitlist.join`) |
 | `POST /reception/waitlist/{id}/remove` | the member leaves the waitlist (`waitlist.leave`) |
 | `POST /reception/offers/{id}/accept` | book the offered slot for them (`offer.accept`) |"""
 
@@ -18,19 +19,22 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from server.dashboard.reception.bookings import member_names
-from server.dashboard.reception.desk import Desk, DeskDep
+from server.dashboard.reception import refusals
+from server.dashboard.reception.bookings import MEMBER_CHOICES, member_names
+from server.dashboard.reception.desk import Desk, DeskDep, FormDep, local_span
 from server.db import models
 from server.deps import ReadSession, Staff, WriteSession, audited
 from server.errors import DomainError
 from server.notify.texts import text
+from server.people import members
 from server.schemas import MAX_ID
 from server.waitlist import entries, offers
 
 router = APIRouter(prefix="/reception", include_in_schema=False, dependencies=[Staff])
 
 ItemId = Annotated[int, Path(ge=1, le=MAX_ID)]
-DONE = ("removed", "accepted")
+DONE = ("removed", "accepted", "joined")
+JOIN_FIELDS = ("member", "room", "any_similar", "day", "start", "end", "q")
 LISTED = 500
 
 
@@ -90,6 +94,7 @@ def _page(
     error: str | None = None,
     done: str | None = None,
     status: int = 200,
+    values: dict[str, str] | None = None,
 ) -> Response:
     waiting = [
         e
@@ -111,17 +116,59 @@ def _page(
              "/reception/offers/{id}/accept", "desk.wl.accept", "primary",
              [_line(desk, names, o) for o in open_offers]),
     ]  # fmt: skip
+    asked = dict.fromkeys(JOIN_FIELDS, "") | {"day": desk.today.isoformat()} | (values or {})
+    found = members.list_members(session, query=asked.get("q") or None, limit=MEMBER_CHOICES)
     return desk.render(
-        "reception/waitlist.html", status=status, parts=parts, error=error, done=done
+        "reception/waitlist.html",
+        status=status,
+        parts=parts,
+        error=error,
+        done=done,
+        values=asked,
+        members=[(m.id, m.name) for m in found],
+        rooms=[(r.id, r.name) for r in desk.ctx.site.rooms if r.bookable],
     )
 
 
 @router.get("/waitlist")
 def waitlist(
-    desk: DeskDep, session: ReadSession, done: Annotated[str | None, Query(max_length=16)] = None
+    desk: DeskDep,
+    session: ReadSession,
+    done: Annotated[str | None, Query(max_length=16)] = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Response:
-    """The waiting entries by room and time, and the offers open now."""
-    return _page(desk, session, done=done if done in DONE else None)
+    """The waiting entries by room and time, the offers open now, and the form to add
+    someone (`q` narrows the members to choose from: name or e-mail)."""
+    return _page(desk, session, done=done if done in DONE else None, values={"q": q or ""})
+
+
+@router.post("/waitlist/join")
+def join(desk: DeskDep, form: FormDep, session: WriteSession) -> Response:
+    """Put a member on the waitlist for a room (or any similar one) and time, as the API
+    does; back to the page, or the page with the refusal and the form as sent."""
+    values = {f: form.get(f) for f in JOIN_FIELDS}
+    try:
+        _, start, end = local_span(values["day"], values["start"], values["end"], desk.zone)
+        if not values["member"].isdigit() or int(values["member"]) > MAX_ID:
+            raise refusals.FormError("desk.bk.err.holder")
+        member_id = int(values["member"])
+        with session.begin():
+            entry = entries.join(
+                session,
+                site=desk.ctx.site,
+                member_id=member_id,
+                start=start,
+                end=end,
+                now=desk.ctx.clock(),
+                room_id=values["room"],
+                any_similar=values["any_similar"] == "on",
+            )
+            audited(desk.request, session, "waitlist.join", entry.id, {"member_id": member_id})
+    except (refusals.FormError, DomainError) as exc:
+        status = exc.status if isinstance(exc, DomainError) else 422
+        with desk.ctx.reads() as reader:
+            return _page(desk, reader, error=desk.explain(exc), status=status, values=values)
+    return desk.redirect("/reception/waitlist", done="joined")
 
 
 def _change(

@@ -1,8 +1,8 @@
 """Every text a member or a receptionist reads, in one catalogue per language: `pl` (the
 default), `en` and `uk`, each a table keyed by message id (`pl.TEXTS`, ...) joined with
-the reception desk's (`reception.pl.TEXTS`, ...), the member portal's (`portal`), the
-e-mails' (`mail`) and the door panels' (`panel`). Pages use
-their keys (`state.free`, `action.unlock`, ...); a notice to a member is `notice.<kind>`.
+the reception desk's (`reception.pl.TEXTS`, ..., continued in `desk`), the member
+portal's (`portal`), the e-mails' (`mail`) and the door panels' (`panel`). Pages use their
+keys (`state.free`, `action.unlock`, ...); a notice to a member is `notice.<kind>`.
 
 Every language has every key with the same placeholders (a test checks). Placeholders
 are named and may carry a format spec, so each language writes a date its own way
@@ -27,6 +27,9 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from server.notify.texts import en, pl, uk
+from server.notify.texts.desk import en as more_en
+from server.notify.texts.desk import pl as more_pl
+from server.notify.texts.desk import uk as more_uk
 from server.notify.texts.mail import en as mail_en
 from server.notify.texts.mail import pl as mail_pl
 from server.notify.texts.mail import uk as mail_uk
@@ -57,9 +60,15 @@ def _joined(*tables: dict[str, str]) -> dict[str, str]:
 
 
 CATALOGUE: Final[dict[str, dict[str, str]]] = {
-    "pl": _joined(pl.TEXTS, desk_pl.TEXTS, portal_pl.TEXTS, mail_pl.TEXTS, panel_pl.TEXTS),
-    "en": _joined(en.TEXTS, desk_en.TEXTS, portal_en.TEXTS, mail_en.TEXTS, panel_en.TEXTS),
-    "uk": _joined(uk.TEXTS, desk_uk.TEXTS, portal_uk.TEXTS, mail_uk.TEXTS, panel_uk.TEXTS),
+    "pl": _joined(
+        pl.TEXTS, desk_pl.TEXTS, portal_pl.TEXTS, mail_pl.TEXTS, panel_pl.TEXTS, more_pl.TEXTS
+    ),
+    "en": _joined(
+        en.TEXTS, desk_en.TEXTS, portal_en.TEXTS, mail_en.TEXTS, panel_en.TEXTS, more_en.TEXTS
+    ),
+    "uk": _joined(
+        uk.TEXTS, desk_uk.TEXTS, portal_uk.TEXTS, mail_uk.TEXTS, panel_uk.TEXTS, more_uk.TEXTS
+    ),
 }
 
 

@@ -44,4 +44,5 @@ TEXTS: dict[str, str] = {
     "panel.desk.rotate": "New key: {room}",
     "panel.desk.rotated": "{room} has a new panel key; the old link no longer works.",
     "audit.action.room.panel_key": "Room panel key",
+    "audit.action.room.calendar_keys": "Room calendar keys",
 }

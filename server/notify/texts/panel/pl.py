@@ -44,4 +44,5 @@ TEXTS: dict[str, str] = {
     "panel.desk.rotate": "Nowy klucz: {room}",
     "panel.desk.rotated": "Sala {room} ma nowy klucz panelu; stary odnośnik już nie działa.",
     "audit.action.room.panel_key": "Klucz panelu sali",
+    "audit.action.room.calendar_keys": "Klucze kalendarza sali",
 }

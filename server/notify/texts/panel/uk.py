@@ -44,4 +44,5 @@ TEXTS: dict[str, str] = {
     "panel.desk.rotate": "Новий ключ: {room}",
     "panel.desk.rotated": "Зала {room} має новий ключ панелі; старе посилання більше не працює.",
     "audit.action.room.panel_key": "Ключ панелі зали",
+    "audit.action.room.calendar_keys": "Ключі календаря зали",
 }
