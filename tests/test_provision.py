@@ -104,9 +104,9 @@ def test_hash_is_what_mosquitto_passwd_writes(tmp_path: Path) -> None:
 
 
 def test_secrets_are_0600_in_0700_folders(tmp_path: Path) -> None:
-    result = run_provision(tmp_path / "out")
+    result = run_provision(tmp_path / "site" / "out")
     out = result.out
-    for folder in (out, out / "devices", out / "data"):
+    for folder in (out.parent, out, out / "devices", out / "data"):
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
     secret = ["ca.key", "broker.key", "passwd", "acl", "mosquitto.conf", "server.toml"]
     secret += ["gateway.toml", *(f"devices/{d}.toml" for d in DOORS + SENSORS)]
@@ -378,7 +378,8 @@ def test_secure_demo_grants_a_staff_tap_through_tls_and_acls(
     http_port, mqtt_port = free_ports(2)
     args = ["demo", "--broker", "mosquitto", "--secure", "--no-traffic"]
     args += ["--http-port", str(http_port), "--mqtt-port", str(mqtt_port)]
-    args += ["--data-dir", str(tmp_path)]
+    data_dir = tmp_path / "demo"
+    args += ["--data-dir", str(data_dir)]
     log = (tmp_path / "demo.log").open("w+")
     demo = subprocess.Popen(
         [sys.executable, "-m", "spacehub.cli", *args],
@@ -390,7 +391,9 @@ def test_secure_demo_grants_a_staff_tap_through_tls_and_acls(
     try:
         wait_healthy(f"http://127.0.0.1:{http_port}/healthz", demo, tmp_path / "demo.log")
         banner = (tmp_path / "demo.log").read_text()
-        installer = tmp_path / "provision" / "installer.toml"
+        for folder in (data_dir, data_dir / "provision"):  # the database's, the secrets'
+            assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+        installer = data_dir / "provision" / "installer.toml"
         assert f"spacehub tap --config {installer} --device reader-main 04A1B2C3" in banner
         assert f"mqtts://127.0.0.1:{mqtt_port}" in banner
 
