@@ -281,6 +281,7 @@ def start_secure_broker(port: int, data_dir: Path) -> tuple[MosquittoBroker, Acc
         hosts=("127.0.0.1",),
         port=port,
         bind="127.0.0.1",
+        installer=True,  # the banner's `spacehub tap` line taps through this account
         device_configs=DEVICE_CONFIGS,
     )
     try:
