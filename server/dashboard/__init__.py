@@ -40,6 +40,7 @@ from server.dashboard.reception import accesslog as reception_accesslog
 from server.dashboard.reception import accounts, cards, members, memberships, privacy, strikes
 from server.dashboard.reception import audit as reception_audit
 from server.dashboard.reception import bookings as desk_bookings
+from server.dashboard.reception import deadletters as desk_dead_letters
 from server.dashboard.reception import mail as desk_mail
 from server.dashboard.reception import panels as desk_panels
 from server.dashboard.reception import reports as desk_reports
@@ -207,6 +208,7 @@ def install(app: FastAPI) -> None:
     app.include_router(desk_panels.router)
     app.include_router(panel.router)
     app.include_router(desk_mail.router)
+    app.include_router(desk_dead_letters.router)
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, RedactTokens) for f in access.filters):
         access.addFilter(RedactTokens())

@@ -100,7 +100,7 @@ def devices(session: Session, ctx: ServerContext) -> list[DeviceRow]:
 
 def door_path(session: Session, ingest: object | None) -> DoorPathView:
     """The door path's lag, as the running ingest says (0 without one), and the dead
-    letters held (the table staff see at /api/dead-letters)."""
+    letters held (the list staff see at /reception/dead-letters)."""
     lag = getattr(ingest, "door_path_lag_s", None)
     if lag is None:
         lag = getattr(ingest, "lag_s", 0.0)
