@@ -188,9 +188,8 @@ class DoorController:
             return tap
 
     def decision(self, msg: Decision, now: float) -> Ignored:
-        """Apply the first decision for a tap still pending, a grant opening for its
-        `unlock_s` but at most the door's own `max_grant_unlock`; ignore any other
-        decision (late, repeated or not ours)."""
+        """Apply the first decision for a tap still pending (a grant opens for at most
+        `max_grant_unlock`); ignore any other (late, repeated or not ours)."""
         with self._lock:
             self._expire(now)
             if self._pending.pop(msg.id, None) is None:

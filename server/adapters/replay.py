@@ -53,9 +53,7 @@ def _handler(request: Request, topic: str) -> Callable[[str, bytes], object]:
     consumer = "sensors" if kind in ("motion", "count") else "ingest"
     ingest = getattr(request.app.state, consumer, None)
     if ingest is None:
-        raise NotApplied(
-            "dl.err.no_ingest", "the MQTT ingest is not running here", status=503
-        )
+        raise NotApplied("dl.err.no_ingest", "the MQTT ingest is not running here", status=503)
     return ingest.handle  # type: ignore[no-any-return]
 
 
@@ -75,22 +73,16 @@ def replay(request: Request, letter_id: int) -> models.DeadLetter:
     try:
         handle(topic, payload)
     except Rejected as exc:
-        raise NotApplied(
-            "dl.err.never", f"it can never apply: {exc.reason}: {exc}"
-        ) from None
+        raise NotApplied("dl.err.never", f"it can never apply: {exc.reason}: {exc}") from None
     except Exception as exc:
         if transient(exc):
-            raise NotApplied(
-                "dl.err.busy", "the database did not take it", status=503
-            ) from None
+            raise NotApplied("dl.err.busy", "the database did not take it", status=503) from None
         log.exception("replaying dead letter %s failed again", letter_id)
         with ctx.writes() as session, session.begin():
             again = dead_letters.held(session, letter_id)
             again.attempts += 1
             again.error = f"{type(exc).__name__}: {exc}"[:500]
-        raise NotApplied(
-            "dl.err.again", f"it failed again: {type(exc).__name__}: {exc}"
-        ) from None
+        raise NotApplied("dl.err.again", f"it failed again: {type(exc).__name__}: {exc}") from None
     return _close(request, ctx, letter_id, "replayed")
 
 

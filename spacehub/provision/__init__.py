@@ -92,9 +92,7 @@ def provision(options: Options) -> Result:
     folder(out / "devices")
     folder(out / "data")
     try:
-        users = accounts(
-            site, list(options.servers), options.gateway, installer=options.installer
-        )
+        users = accounts(site, list(options.servers), options.gateway, installer=options.installer)
     except TopicError as exc:
         raise ProvisionError(str(exc)) from None
     host = options.hosts[0] if options.hosts else "localhost"

@@ -36,7 +36,11 @@ def test_a_private_file_is_made_0600_in_a_new_0700_folder(tmp_path):
 def test_every_folder_made_for_a_private_file_is_0700_and_one_that_was_there_is_left(tmp_path):
     os.chmod(tmp_path, 0o755)  # the working directory, say
     path = private_file(tmp_path / "var" / "lib" / "spacehub.db")
-    assert [mode(tmp_path / "var"), mode(tmp_path / "var" / "lib")] == [0o700, 0o700]
+    assert [mode(tmp_path / "var"), mode(tmp_path / "var" / "lib"), mode(path)] == [
+        0o700,
+        0o700,
+        0o600,
+    ]
     assert mode(tmp_path) == 0o755
 
 

@@ -161,9 +161,7 @@ def row(page: str, letter_id: int) -> str:
     return found
 
 
-def test_staff_see_the_held_letters_on_a_page_and_the_banner_links_to_it(
-    client, ctx, desk
-) -> None:  # type: ignore[no-untyped-def]
+def test_staff_see_the_held_letters_on_a_page_and_the_banner_links_to_it(client, ctx, desk) -> None:  # type: ignore[no-untyped-def]
     letter_id = keep(ctx, topics.tap(SITE, "reader-main"), tap_payload(ctx)[1])
     page = client.get("/reception/dead-letters?lang=en")
     assert page.status_code == 200
