@@ -37,10 +37,17 @@ from server.dashboard.pages import (
     static_file,
 )
 from server.dashboard.reception import accesslog as reception_accesslog
-from server.dashboard.reception import accounts, cards, members, memberships, privacy, strikes
+from server.dashboard.reception import (
+    accounts,
+    cards,
+    deadletters,
+    members,
+    memberships,
+    privacy,
+    strikes,
+)
 from server.dashboard.reception import audit as reception_audit
 from server.dashboard.reception import bookings as desk_bookings
-from server.dashboard.reception import deadletters as desk_dead_letters
 from server.dashboard.reception import mail as desk_mail
 from server.dashboard.reception import panels as desk_panels
 from server.dashboard.reception import reports as desk_reports
@@ -201,6 +208,7 @@ def install(app: FastAPI) -> None:
     app.include_router(cards.router)
     app.include_router(memberships.router)
     app.include_router(strikes.router)
+    app.include_router(deadletters.router)
     app.include_router(privacy.router)
     app.include_router(desk_bookings.router)
     app.include_router(desk_waitlist.router)
@@ -208,7 +216,6 @@ def install(app: FastAPI) -> None:
     app.include_router(desk_panels.router)
     app.include_router(panel.router)
     app.include_router(desk_mail.router)
-    app.include_router(desk_dead_letters.router)
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, RedactTokens) for f in access.filters):
         access.addFilter(RedactTokens())
