@@ -129,6 +129,11 @@ class TimingConfig(_Timing):
     # A remote unlock (DoorCommand) opens for its unlock_s, but never longer than this: a
     # forged or mistaken command cannot hold the door open for an hour.
     max_remote_unlock: Duration = 30.0
+    # A grant (Decision) opens for its unlock_s, never longer than this. A cap of its own,
+    # not max_remote_unlock: a grant's time is the site's policy for that door (a longer
+    # one for a wheelchair user's door), a remote unlock is a staff button; widening one
+    # must not widen the other. Either way a forged message holds no door open for an hour.
+    max_grant_unlock: Duration = 30.0
 
 
 class OutboxConfig(_Table):

@@ -188,15 +188,15 @@ class DoorController:
             return tap
 
     def decision(self, msg: Decision, now: float) -> Ignored:
-        """Apply the first decision for a tap still pending; ignore any other (late,
-        repeated or not ours)."""
+        """Apply the first decision for a tap still pending (a grant opens for at most
+        `max_grant_unlock`); ignore any other (late, repeated or not ours)."""
         with self._lock:
             self._expire(now)
             if self._pending.pop(msg.id, None) is None:
                 return "not_pending"
             granted = msg.granted and self._mode != "locked"
             if granted:
-                self._unlock(msg.unlock_s, now)
+                self._unlock(min(msg.unlock_s, self.config.timing.max_grant_unlock), now)
             self._show(GRANTED if granted else DENIED, now)
             reason = msg.reason if granted == msg.granted else "locked_down"
             self._result(msg.id, msg.by, granted, reason)

@@ -18,11 +18,32 @@ DIR_MODE = 0o700
 FILE_MODE = 0o600
 
 
+def new_dirs(path: str | Path) -> Path:
+    """Create the folder and each missing parent 0700 (whatever the umask); a folder that
+    exists is left as it is (the working directory, a folder shared with other things)."""
+    path = Path(path)
+    missing, above = [], path
+    while not above.exists() and above != above.parent:
+        missing.append(above)
+        above = above.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=DIR_MODE)
+        except FileExistsError:
+            continue  # made meanwhile by someone else: theirs
+        os.chmod(folder, DIR_MODE)  # mkdir's mode went through the umask
+    return path
+
+
+def open_to_others(folder: str | Path) -> bool:
+    """Whether users other than the owner may list or enter the folder."""
+    return bool(stat.S_IMODE(os.stat(folder).st_mode) & 0o077)
+
+
 def private_dir(path: str | Path) -> Path:
     """Create the program's own folder (and its parents) if needed, and make it 0700 —
     unless it is a shared folder such as /tmp (sticky) or another user's."""
-    path = Path(path)
-    path.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    path = new_dirs(path)
     info = path.stat()
     if info.st_uid == os.getuid() and not info.st_mode & stat.S_ISVTX:
         os.chmod(path, DIR_MODE)
@@ -31,11 +52,10 @@ def private_dir(path: str | Path) -> Path:
 
 def private_file(path: str | Path) -> Path:
     """Make sure the file exists with mode 0600 (for a file another library opens, such as
-    an SQLite database: its -wal and -shm files take its mode); a missing folder is
+    an SQLite database: its -wal and -shm files take its mode); missing folders are
     created 0700, an existing one is left as it is (it may hold other things)."""
     path = Path(path)
-    if not path.parent.exists():
-        private_dir(path.parent)
+    new_dirs(path.parent)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE)
     os.close(fd)
     os.chmod(path, FILE_MODE)

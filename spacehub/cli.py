@@ -127,6 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
     prov.add_argument("--out", required=True, metavar="DIR")
     prov.add_argument("--rotate", action="store_true", help="new passwords, CA and keys")
     prov.add_argument(
+        "--installer",
+        action="store_true",
+        help="also an installer's account (installer.toml) for `spacehub tap` at any door; "
+        "run again without it once the site is set up",
+    )
+    prov.add_argument(
         "--host",
         action="append",
         metavar="NAME",

@@ -31,6 +31,7 @@ from pathlib import Path
 from gateway.config import GatewaySettings
 from gateway.config import settings_file as gateway_file
 from gateway.gateway import Gateway
+from protocol.files import new_dirs
 from server.app import create_app
 from server.bookings import roomkeys
 from server.context import ServerContext
@@ -107,7 +108,7 @@ def run_demo(args: argparse.Namespace) -> int:
         raise CliError("--secure needs Mosquitto (TLS, passwords, ACLs): not --broker embedded")
     if args.reset and reset(data_dir):
         _say(f"spacehub demo: starting over in {data_dir}")
-    data_dir.mkdir(parents=True, exist_ok=True)
+    new_dirs(data_dir)  # the database's folder: 0700 when the demo makes it
     shown: list[str] = []
 
     def announce(running: Running) -> None:
@@ -280,6 +281,7 @@ def start_secure_broker(port: int, data_dir: Path) -> tuple[MosquittoBroker, Acc
         hosts=("127.0.0.1",),
         port=port,
         bind="127.0.0.1",
+        installer=True,  # the banner's `spacehub tap` line taps through this account
         device_configs=DEVICE_CONFIGS,
     )
     try:

@@ -2,9 +2,10 @@
 
 With `--config`, it is that door: its site, device and `[mqtt]` account (URL, username,
 password, CA) come from the door's TOML file, as `spacehub provision` writes it. Or it is
-the site's installer, with the `installer.toml` that `spacehub provision` writes (its site
-and `[mqtt]` account, allowed a tap at any door): then `--device` names the door. Unlike a
-door's own account, the installer's takes no running door's session over.
+the site's installer, with the `installer.toml` that `spacehub provision --installer`
+writes (its site and `[mqtt]` account, allowed a tap at any door): then `--device` names
+the door. Unlike a door's own account, the installer's takes no running door's session
+over.
 """
 
 from __future__ import annotations

@@ -74,7 +74,8 @@ def site_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Result]:
         pytest.skip("mosquitto is not installed")
     tmp = tmp_path_factory.mktemp("site")
     port = free_port()
-    with serving(run_provision(tmp / "provision", port), port, tmp / "broker") as result:
+    provisioned = run_provision(tmp / "provision", port, installer=True)
+    with serving(provisioned, port, tmp / "broker") as result:
         yield result
 
 
@@ -104,9 +105,9 @@ def test_hash_is_what_mosquitto_passwd_writes(tmp_path: Path) -> None:
 
 
 def test_secrets_are_0600_in_0700_folders(tmp_path: Path) -> None:
-    result = run_provision(tmp_path / "out")
+    result = run_provision(tmp_path / "site" / "out")
     out = result.out
-    for folder in (out, out / "devices", out / "data"):
+    for folder in (out.parent, out, out / "devices", out / "data"):
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
     secret = ["ca.key", "broker.key", "passwd", "acl", "mosquitto.conf", "server.toml"]
     secret += ["gateway.toml", *(f"devices/{d}.toml" for d in DOORS + SENSORS)]
@@ -145,14 +146,14 @@ def test_running_again_keeps_secrets_and_rotate_changes_them(tmp_path: Path) -> 
     files = ["passwd", "ca.crt", "ca.key", "broker.key", "broker.crt", "server.toml"]
     before = {name: (out / name).read_bytes() for name in files}
     door = mqtt_table(out / "devices" / "reader-main.toml")["password"]
-    assert len(first.new_passwords) == len(first.users) == 12 and first.new_ca
+    assert len(first.new_passwords) == len(first.users) == 11 and first.new_ca  # 9 devices
 
     again = run_provision(out)
     assert again.new_passwords == [] and not again.new_ca and not again.new_broker_cert
     assert {name: (out / name).read_bytes() for name in files} == before
 
     rotated = run_provision(out, rotate=True)
-    assert len(rotated.new_passwords) == 12 and rotated.new_ca and rotated.new_broker_cert
+    assert len(rotated.new_passwords) == 11 and rotated.new_ca and rotated.new_broker_cert
     assert mqtt_table(out / "devices" / "reader-main.toml")["password"] != door
     for name in files:
         assert (out / name).read_bytes() != before[name], name
@@ -239,6 +240,26 @@ def test_a_bad_config_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFix
     assert "--site is required" in capsys.readouterr().err
     assert main(["provision", "--site-config", str(tmp_path / "none.toml"), "--out", "x"]) == 2
     assert "none.toml: no such file" in capsys.readouterr().err
+
+
+def test_the_installers_account_is_written_only_when_asked_and_removed_after(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    base = ["provision", "--site-config", str(SITE_CONFIG), "--out", str(out)]
+
+    def installer_lines() -> list[str]:
+        text = (out / "passwd").read_text() + (out / "acl").read_text()
+        return [line for line in text.splitlines() if f"{SITE}.installer" in line]
+
+    assert main(base) == 0
+    assert installer_lines() == [] and not (out / "installer.toml").exists()
+    assert main([*base, "--installer"]) == 0
+    assert len(installer_lines()) == 2  # its passwd line and its acl `user` line
+    assert mqtt_table(out / "installer.toml")["username"] == f"{SITE}.installer"
+    assert main(base) == 0  # the site is set up: the account goes
+    assert installer_lines() == [] and not (out / "installer.toml").exists()
+    capsys.readouterr()
 
 
 # -- a real Mosquitto on those files --------------------------------------------------
@@ -378,7 +399,8 @@ def test_secure_demo_grants_a_staff_tap_through_tls_and_acls(
     http_port, mqtt_port = free_ports(2)
     args = ["demo", "--broker", "mosquitto", "--secure", "--no-traffic"]
     args += ["--http-port", str(http_port), "--mqtt-port", str(mqtt_port)]
-    args += ["--data-dir", str(tmp_path)]
+    data_dir = tmp_path / "demo"
+    args += ["--data-dir", str(data_dir)]
     log = (tmp_path / "demo.log").open("w+")
     demo = subprocess.Popen(
         [sys.executable, "-m", "spacehub.cli", *args],
@@ -390,7 +412,9 @@ def test_secure_demo_grants_a_staff_tap_through_tls_and_acls(
     try:
         wait_healthy(f"http://127.0.0.1:{http_port}/healthz", demo, tmp_path / "demo.log")
         banner = (tmp_path / "demo.log").read_text()
-        installer = tmp_path / "provision" / "installer.toml"
+        for folder in (data_dir, data_dir / "provision"):  # the database's, the secrets'
+            assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+        installer = data_dir / "provision" / "installer.toml"
         assert f"spacehub tap --config {installer} --device reader-main 04A1B2C3" in banner
         assert f"mqtts://127.0.0.1:{mqtt_port}" in banner
 

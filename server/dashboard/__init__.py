@@ -37,7 +37,15 @@ from server.dashboard.pages import (
     static_file,
 )
 from server.dashboard.reception import accesslog as reception_accesslog
-from server.dashboard.reception import accounts, cards, members, memberships, privacy, strikes
+from server.dashboard.reception import (
+    accounts,
+    cards,
+    deadletters,
+    members,
+    memberships,
+    privacy,
+    strikes,
+)
 from server.dashboard.reception import audit as reception_audit
 from server.dashboard.reception import bookings as desk_bookings
 from server.dashboard.reception import gdpr as desk_gdpr
@@ -201,6 +209,7 @@ def install(app: FastAPI) -> None:
     app.include_router(cards.router)
     app.include_router(memberships.router)
     app.include_router(strikes.router)
+    app.include_router(deadletters.router)
     app.include_router(privacy.router)
     app.include_router(desk_bookings.router)
     app.include_router(desk_waitlist.router)

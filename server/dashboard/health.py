@@ -58,6 +58,7 @@ class DoorPathView:
 
     lag_s: float  # age of the oldest door-path message not yet handled
     dead_letters: int  # messages set aside, held for staff to see and replay
+    writable: bool = True  # False while the database takes none of the ingest's writes
 
     @property
     def lagging(self) -> bool:
@@ -65,7 +66,7 @@ class DoorPathView:
 
     @property
     def trouble(self) -> bool:
-        return self.lagging or self.dead_letters > 0
+        return self.lagging or self.dead_letters > 0 or not self.writable
 
 
 # -- devices ----------------------------------------------------------------------------
@@ -99,15 +100,18 @@ def devices(session: Session, ctx: ServerContext) -> list[DeviceRow]:
 
 
 def door_path(session: Session, ingest: object | None) -> DoorPathView:
-    """The door path's lag, as the running ingest says (0 without one), and the dead
-    letters held (the table staff see at /api/dead-letters)."""
+    """The door path's lag and whether the database takes its writes, as the running
+    ingest says (0 and yes without one), and the dead letters held (the list staff see at
+    /reception/dead-letters)."""
     lag = getattr(ingest, "door_path_lag_s", None)
     if lag is None:
         lag = getattr(ingest, "lag_s", 0.0)
     D = models.DeadLetter
     held = session.scalar(select(func.count()).select_from(D).where(D.status == "held"))
     return DoorPathView(
-        lag_s=float(lag) if isinstance(lag, int | float) else 0.0, dead_letters=int(held or 0)
+        lag_s=float(lag) if isinstance(lag, int | float) else 0.0,
+        dead_letters=int(held or 0),
+        writable=getattr(ingest, "db_writable", True) is not False,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from functools import cache
 from pathlib import Path
 
@@ -13,8 +14,9 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from protocol.files import private_file
+from protocol.files import open_to_others, private_file
 
+log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -29,9 +31,7 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.removeprefix("sqlite:///")
         if path and ":memory:" not in path:
-            # members' personal data and card hashes: the server's user alone reads them
-            # (SQLite gives the -wal and -shm files the database file's mode)
-            private_file(path)
+            _private_database(Path(path))
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
@@ -46,6 +46,20 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=10)
     event.listen(engine, "begin", _postgresql_begin)
     return engine
+
+
+def _private_database(path: Path) -> None:
+    """Members' personal data and card hashes: the server's user alone reads them (SQLite
+    gives the -wal and -shm files the database file's mode). A folder made for it is 0700;
+    one that was there is not the server's to change, so one open to others is told."""
+    existed = path.parent.exists()
+    private_file(path)
+    if existed and open_to_others(path.parent):
+        log.warning(
+            "the database's folder %s is open to other users: make it theirs alone "
+            "(chmod 700) or move the database",
+            path.parent.resolve(),
+        )
 
 
 def _sqlite_pragmas(dbapi_conn, record) -> None:  # type: ignore[no-untyped-def]

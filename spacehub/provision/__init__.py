@@ -8,7 +8,9 @@ From the site inventory (firmware_configs/sites/<site>.toml) it writes into one 
 - `ca.crt`, `ca.key`, `broker.crt`, `broker.key` (certs.py);
 - `devices/<device>.toml` for every device (its template from firmware_configs/devices/
   with the `[mqtt]` table filled) and `devices/ca.crt`, what a device's Pi needs;
-- `server.toml` and `gateway.toml`, read by `spacehub server|gateway --config FILE`.
+- `server.toml` and `gateway.toml`, read by `spacehub server|gateway --config FILE`;
+- with `installer`, `installer.toml` for `spacehub tap` at any door while a site is set up
+  (a run without it removes that account and its file).
 
 Running it again keeps every password, the CA and the keys (`rotate` makes new ones).
 Secrets are 0600 in 0700 folders.
@@ -33,7 +35,7 @@ from devices.config import ConfigError, load_door_config, load_sensor_config
 from protocol.topics import TopicError
 from server.site import SiteConfig, SiteConfigError, load_site
 from spacehub.provision import certs
-from spacehub.provision.acl import Account, accounts, acl_text, usernames
+from spacehub.provision.acl import INSTALLER_FILE, Account, accounts, acl_text, usernames
 from spacehub.provision.configs import device_toml, mosquitto_conf, mqtt_table, program_toml
 from spacehub.provision.files import PUBLIC, folder, read_toml, write
 from spacehub.provision.passwd import passwd_text, read_hashes
@@ -53,6 +55,7 @@ class Options:
     port: int = 8883
     bind: str | None = None  # the listener's address; None: every interface
     rotate: bool = False
+    installer: bool = False  # the installer's account (test taps at any door): setup only
     servers: tuple[str, ...] = ("main",)
     gateway: str = "main"
     device_configs: Path | None = None  # default: ../devices beside the site file's folder
@@ -89,7 +92,7 @@ def provision(options: Options) -> Result:
     folder(out / "devices")
     folder(out / "data")
     try:
-        users = accounts(site, list(options.servers), options.gateway)
+        users = accounts(site, list(options.servers), options.gateway, installer=options.installer)
     except TopicError as exc:
         raise ProvisionError(str(exc)) from None
     host = options.hosts[0] if options.hosts else "localhost"
@@ -115,6 +118,8 @@ def provision(options: Options) -> Result:
     write(out / "mosquitto.conf", mosquitto_conf(site, out, options.port, options.bind))
     for account, text in tomls.items():
         write(out / account.file, text)
+    if not options.installer:  # its account is gone from passwd and acl: so is its password
+        (out / INSTALLER_FILE).unlink(missing_ok=True)
     return result
 
 
@@ -222,6 +227,7 @@ def run_provision(args: argparse.Namespace) -> int:
         port=args.port,
         bind=args.bind,
         rotate=args.rotate,
+        installer=args.installer,
         servers=tuple(args.server_instance or ("main",)),
         gateway=args.gateway_instance,
         device_configs=Path(args.device_configs) if args.device_configs else None,

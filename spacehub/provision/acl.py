@@ -38,6 +38,10 @@ DEVICE_EVENTS: dict[str, tuple[str, ...]] = {
 }
 
 
+# The installer's file: written with `--installer` only, removed by a run without it.
+INSTALLER_FILE = "installer.toml"
+
+
 @dataclass(frozen=True)
 class Account:
     """One MQTT user: its name, what it is, and the TOML file (relative to the output
@@ -49,10 +53,12 @@ class Account:
     file: str
 
 
-def accounts(site: SiteConfig, servers: list[str], gateway: str) -> list[Account]:
+def accounts(
+    site: SiteConfig, servers: list[str], gateway: str, *, installer: bool = False
+) -> list[Account]:
     """Every user of the site's broker: the devices of the inventory, one per server
-    replica (`server.toml` for the first, `server-{instance}.toml` for the others) and the
-    gateway."""
+    replica (`server.toml` for the first, `server-{instance}.toml` for the others), the
+    gateway, and (`installer`) the installer's, for test taps while a site is set up."""
     sid = site.id
     users = [Account(f"{sid}.{d.id}", d.kind, d.id, f"devices/{d.id}.toml") for d in site.devices]
     for n, instance in enumerate(servers):
@@ -61,7 +67,8 @@ def accounts(site: SiteConfig, servers: list[str], gateway: str) -> list[Account
         users.append(Account(f"{sid}.server.{instance}", "server", instance, file))
     topics.check_id(gateway, "gateway instance")
     users.append(Account(f"{sid}.gateway.{gateway}", "gateway", gateway, "gateway.toml"))
-    users.append(Account(f"{sid}.installer", "installer", "installer", "installer.toml"))
+    if installer:
+        users.append(Account(f"{sid}.installer", "installer", "installer", INSTALLER_FILE))
     if site.home_assistant.discovery:
         name = "homeassistant"
         users.append(Account(f"{sid}.{name}", "homeassistant", name, f"{name}.toml"))
@@ -102,7 +109,9 @@ def grants(site: SiteConfig, account: Account) -> list[tuple[str, str]]:
             ("read", all_states(sid)),
             ("read", topics.all_server_status(sid)),
         ]
-    if account.role == "installer":  # `spacehub tap`: a tap at any door, and its answer
+    if account.role == "installer":
+        # `spacehub tap`: a tap at any door and every door's decisions (which name members):
+        # for setting a site up, then removed by running provision without --installer.
         return [
             ("write", topics.all_events(sid, "tap")),
             ("read", topics.all_commands(sid, "decision")),

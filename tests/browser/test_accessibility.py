@@ -65,6 +65,7 @@ PAGES = [
         sizes=("phone", "tablet", "tablet-portrait"),
     ),
     Checked("mail", "/reception/mail", signed_in=True, ready="main h2"),
+    Checked("dead-letters", "/reception/dead-letters", signed_in=True, ready="table.dead-letters"),
     Checked("mail-link", "/m/cancel", signed_in=False, ready="main h2"),
     Checked("portal-sign-in", "/me/", signed_in=False, ready="form"),
     Checked("portal", "/me/", signed_in=False, ready="main h1", member=True),
@@ -110,6 +111,14 @@ def opened(checked: Checked, site: Any, lang: str, booking: int) -> str:
         with site.ctx.writes() as session, session.begin():
             room, _ = roomkeys.panel_key(session, site=site.ctx.site, room_id="sala-b")
             path = path.replace("{panel}", room.panel_key or "")
+    if "dead-letters" in path:  # one held, so its row and buttons are checked
+        from server.adapters.dead_letters import DeadLetterBox
+
+        DeadLetterBox(site.ctx.writes, site.ctx.card_key)(
+            topic="hub/piaseczno/dev/reader-main/evt/tap", payload=b"{}", device_id="reader-main",
+            error="OperationalError: database or disk is full", attempts=5,
+            received=site.ctx.clock(),
+        )  # fmt: skip
     return f"{site.url}{path}{'&' if '?' in path else '?'}lang={lang}"
 
 

@@ -15,7 +15,7 @@ from gpiozero.pins.mock import MockFactory
 
 from devices.config import DoorConfig
 from devices.door import DoorController, drive_idle
-from protocol.messages import DoorCommand, DoorMode, decode
+from protocol.messages import Decision, DoorCommand, DoorMode, decode
 
 # A retained DoorMode as an attacker (or a server with a broken clock) would leave it.
 FROM_2099 = json.dumps({"v": 1, "ts": "2099-01-01T00:00:00Z", "mode": "unlocked"})
@@ -146,6 +146,39 @@ def test_the_cap_is_the_doors_own_max_remote_unlock(factory, clock, tmp_path):
         door.tick(clock.now + 23.9)  # shorter than the cap: its own unlock_s
         assert strike(factory)
         door.tick(clock.now + 24.1)
+        assert not strike(factory)
+    finally:
+        door.close()
+
+
+def granted(door: DoorController, clock: Clock, unlock_s: float) -> float:
+    """Tap a card and grant it for `unlock_s`; when the door opened."""
+    tap = door.card("04A1B2C3", clock.now)
+    door.decision(Decision(id=tap.id, granted=True, reason="member", unlock_s=unlock_s), clock.now)
+    return clock.now
+
+
+def test_a_grant_of_an_hour_opens_for_30_s_only(door, factory, clock):
+    opened = granted(door, clock, 3600)
+    door.tick(opened + 29.9)
+    assert strike(factory)
+    door.tick(opened + 30.1)
+    assert not strike(factory)
+
+
+def test_the_grant_cap_is_the_doors_own_max_grant_unlock(factory, clock, tmp_path):
+    door = start(door_config(tmp_path, timing={"max_grant_unlock": "8s"}), factory, clock)
+    try:
+        opened = granted(door, clock, 20)
+        door.tick(opened + 7.9)
+        assert strike(factory)
+        door.tick(opened + 8.1)
+        assert not strike(factory)
+        clock.now = opened + 20
+        opened = granted(door, clock, 3)  # shorter than the cap: its own unlock_s
+        door.tick(opened + 2.9)
+        assert strike(factory)
+        door.tick(opened + 3.1)
         assert not strike(factory)
     finally:
         door.close()

@@ -33,6 +33,17 @@ def test_a_private_file_is_made_0600_in_a_new_0700_folder(tmp_path):
     assert (mode(path), mode(path.parent)) == (0o600, 0o700)
 
 
+def test_every_folder_made_for_a_private_file_is_0700_and_one_that_was_there_is_left(tmp_path):
+    os.chmod(tmp_path, 0o755)  # the working directory, say
+    path = private_file(tmp_path / "var" / "lib" / "spacehub.db")
+    assert [mode(tmp_path / "var"), mode(tmp_path / "var" / "lib"), mode(path)] == [
+        0o700,
+        0o700,
+        0o600,
+    ]
+    assert mode(tmp_path) == 0o755
+
+
 def test_an_existing_file_becomes_0600_and_keeps_its_content(tmp_path):
     path = tmp_path / "key"
     path.write_text("secret")

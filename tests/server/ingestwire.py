@@ -20,6 +20,7 @@ from protocol.messages import Decision, Message, ProtocolError, Tap, decode, new
 from protocol.mqtt import MqttClient
 from server.adapters.door_ingest import DoorIngest
 from server.context import ServerContext
+from server.db import models
 from server.db.meta import bump
 
 SITE = "piaseczno"
@@ -89,6 +90,36 @@ def started(ctx: ServerContext) -> DoorIngest:
     ingest.start()
     assert ingest.wait_connected(10)
     return ingest
+
+
+def send_with_a_restart(
+    ctx: ServerContext,
+    doors: Doors,
+    stream: list[tuple[str, bytes | Message]],
+    ingests: list[DoorIngest],
+    *,
+    down_for: int,
+) -> None:
+    """Publish `stream` while the server's door path (the last of `ingests`) stops halfway
+    and starts again, on the same persistent session, `down_for` messages later (appended
+    to `ingests`); return once the broker has every message."""
+    infos = []
+    for n, (topic, payload) in enumerate(stream):
+        infos.append(doors.send(topic, payload))
+        if n == len(stream) // 2:
+            ingests[-1].stop()
+        if n == len(stream) // 2 + down_for:
+            ingests.append(started(ctx))
+    for info in infos:
+        info.wait_for_publish(10)
+
+
+def server_rows(ctx: ServerContext, tap_ids: list[str]) -> Counter[str]:
+    """How many access events the server recorded for each of these taps."""
+    with ctx.reads() as s:
+        A = models.AccessEvent
+        ours = A.event_id.in_(tap_ids)
+        return Counter(s.scalars(select(A.event_id).where(ours, A.by == "server")))
 
 
 def rows(ctx: ServerContext, model: Any) -> int:

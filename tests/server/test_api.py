@@ -7,12 +7,19 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
+import paho.mqtt.client as paho
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import sessionmaker
+from support.clock import MonotonicClock
 
+from protocol import topics
 from protocol.cards import card_hash
+from server.adapters.door_ingest import DoorIngest
+from server.adapters.inbox import Inbox
+from server.api.health import LAG_LIMIT_S
 from server.context import ServerContext
 from server.db import meta, models
 from server.settings import Settings
@@ -83,6 +90,47 @@ def test_healthz_503_when_broker_disconnected(client: TestClient) -> None:
     }
     ingest.client.connected = True
     assert client.get("/healthz").json()["mqtt"] == "connected"
+
+
+def test_healthz_503_once_a_held_door_message_is_older_than_the_limit(
+    client: TestClient, ctx: ServerContext
+) -> None:
+    """A tap the database keeps refusing waits in the door path's inbox; its age (the
+    inbox's clock moved, no sleep) is the lag /healthz reports, 503 past LAG_LIMIT_S."""
+    clock, failures = MonotonicClock(1000.0), [OperationalError("INSERT", {}, Exception("full"))]
+
+    def handle(topic: str, payload: bytes) -> None:
+        if failures:
+            raise failures.pop()
+
+    ingest = DoorIngest(ctx)
+    ingest.door.inbox = Inbox(
+        "door path", handle, ack=lambda _msg: None, store=lambda **_: None, clock=clock
+    )
+    broker_client, ingest.client = ingest.client, SimpleNamespace(connected=True)  # type: ignore[assignment]
+    client.app.state.ingest = ingest  # type: ignore[attr-defined]
+    try:
+        msg = paho.MQTTMessage(mid=1, topic=topics.tap("piaseczno", "reader-main").encode())
+        msg.payload, msg.qos = b"{}", 1
+        ingest.door.inbox.receive(msg)
+        assert ingest.held() == 1
+        clock.advance(LAG_LIMIT_S)
+        assert client.get("/healthz").status_code == 200  # at the limit: still in time
+        clock.advance(0.5)
+        response = client.get("/healthz")
+        assert response.status_code == 503
+        assert response.json() == {
+            "status": "unavailable",
+            "db": "ok",
+            "mqtt": "connected",
+            "door_path_lag_s": LAG_LIMIT_S + 0.5,
+        }
+        assert ingest.door.inbox.retry_due() == 1  # the database takes it: caught up
+        assert client.get("/healthz").json()["door_path_lag_s"] == 0.0
+    finally:
+        broker_client.stop(graceful=False)
+        ingest.decisions.client.stop(graceful=False)
+        client.app.state.ingest = None  # type: ignore[attr-defined]
 
 
 def test_healthz_503_when_database_fails(

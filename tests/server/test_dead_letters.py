@@ -3,12 +3,14 @@ never stored in clear), replay it through the handler it came to, or discard it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from support.signin import make_user, sign_in
 
 from protocol import topics
 from protocol.messages import Count, Tap, encode, new_id
@@ -142,3 +144,80 @@ def test_a_letter_sealed_under_another_key_is_shown_as_unreadable(client, admin,
         )
     [shown] = client.get("/api/dead-letters", headers=admin).json()
     assert "another card key" in shown["payload"]
+
+
+# -- the reception's page ----------------------------------------------------------------
+
+
+@pytest.fixture
+def desk(client: TestClient, ctx: ServerContext) -> tuple[str, int]:
+    """A receptionist signed in with a password: the CSRF token of their forms, their id."""
+    user = make_user(ctx, "staff", "ewa@example.org")
+    return sign_in(client, "ewa@example.org", "correct horse battery")["X-CSRF-Token"], user.id
+
+
+def row(page: str, letter_id: int) -> str:
+    [found] = re.findall(rf'<tr id="letter-{letter_id}">(.*?)</tr>', page, flags=re.S)
+    return found
+
+
+def test_staff_see_the_held_letters_on_a_page_and_the_banner_links_to_it(client, ctx, desk) -> None:  # type: ignore[no-untyped-def]
+    letter_id = keep(ctx, topics.tap(SITE, "reader-main"), tap_payload(ctx)[1])
+    page = client.get("/reception/dead-letters?lang=en")
+    assert page.status_code == 200
+    shown = row(page.text, letter_id)
+    assert "reader-main (" in shown and topics.tap(SITE, "reader-main") in shown
+    assert "OverflowError: x" in shown and ">3<" in shown
+    assert "2026-03-02 10:00:00" in shown  # local time (the clock: 09:00 UTC)
+    assert f'action="/reception/dead-letters/{letter_id}/replay?lang=en"' in shown
+    assert 'name="csrf_token"' in shown and CARD not in page.text
+    assert "Unrecorded device messages" in page.text
+    assert "Niezapisane wiadomości urządzeń" in client.get("/reception/dead-letters?lang=pl").text
+    assert 'href="/reception/dead-letters?lang=pl"' in client.get("/?lang=pl").text
+
+
+def test_staff_replay_and_discard_from_the_page_audited(client, ctx, consumers, desk) -> None:  # type: ignore[no-untyped-def]
+    token, user_id = desk
+    tap_id, payload = tap_payload(ctx)
+    replayed = keep(ctx, topics.tap(SITE, "reader-main"), payload)
+    discarded = keep(ctx, topics.tap(SITE, "reader-main"), b"{}")
+    form = {"csrf_token": token}
+    answer = client.post(
+        f"/reception/dead-letters/{replayed}/replay?lang=en", data=form, follow_redirects=False
+    )
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/reception/dead-letters?done=replayed&lang=en"
+    answer = client.post(
+        f"/reception/dead-letters/{discarded}/discard?lang=en", data=form, follow_redirects=True
+    )
+    assert "The message was discarded." in answer.text
+    assert "No unrecorded messages." in answer.text
+    with ctx.reads() as s:
+        assert s.scalars(select(models.AccessEvent.event_id)).all() == [tap_id]
+        audit = s.scalars(select(models.AuditEntry).order_by(models.AuditEntry.id)).all()
+        letter = s.get(models.DeadLetter, replayed)
+        assert letter is not None and letter.handled_by.startswith("staff (session")  # type: ignore[union-attr]
+    assert [(e.actor, e.action, e.target) for e in audit][-2:] == [
+        (f"user:{user_id}", "dead_letter.replay", str(replayed)),
+        (f"user:{user_id}", "dead_letter.discard", str(discarded)),
+    ]
+
+
+def test_a_replay_that_cannot_apply_is_told_in_the_readers_language(
+    client, ctx, consumers, desk
+) -> None:  # type: ignore[no-untyped-def]
+    token, _ = desk
+    letter_id = keep(ctx, topics.tap(SITE, "reader-main"), b'{"v":1,"id":"x"}')
+    answer = client.post(
+        f"/reception/dead-letters/{letter_id}/replay?lang=uk", data={"csrf_token": token}
+    )
+    assert answer.status_code == 409
+    assert 'role="alert"' in answer.text
+    assert "Це повідомлення неможливо записати" in answer.text
+    assert f'id="letter-{letter_id}"' in answer.text  # still held
+    gone = client.post("/reception/dead-letters/999/discard", data={"csrf_token": token})
+    assert gone.status_code == 404 and 'role="alert"' in gone.text
+    refused = client.post(f"/reception/dead-letters/{letter_id}/discard", data={})
+    assert refused.status_code == 403  # no CSRF token: nothing changes
+    with ctx.reads() as s:
+        assert s.get(models.DeadLetter, letter_id).status == "held"  # type: ignore[union-attr]

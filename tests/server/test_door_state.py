@@ -195,18 +195,20 @@ def test_the_dashboard_shows_the_mode_a_door_applies_beside_the_one_asked(client
 
 
 @pytest.mark.parametrize(
-    ("lag", "held", "english", "polish"),
+    ("lag", "held", "writable", "english", "polish"),
     [
-        (12.0, 0, "The server is 12 s behind", "opóźnienie 12 s"),
-        (0.0, 2, "could not be recorded: 2.", "nie udało się zapisać: 2."),
+        (12.0, 0, True, "The server is 12 s behind", "opóźnienie 12 s"),
+        (0.0, 2, True, "could not be recorded: 2.", "nie udało się zapisać: 2."),
+        (0.0, 0, False, "The database takes no writes", "Baza danych nie przyjmuje zapisów"),
     ],
 )
 def test_a_banner_when_the_door_path_falls_behind_or_sets_messages_aside(
-    client, ctx, clock, monkeypatch, lag, held, english, polish
+    client, ctx, clock, monkeypatch, lag, held, writable, english, polish
 ):
     sign_in(client)
     assert "health-banner" not in client.get("/?lang=en").text  # all is well: no banner
-    monkeypatch.setattr(client.app.state, "ingest", SimpleNamespace(lag_s=lag))
+    ingest = SimpleNamespace(lag_s=lag, db_writable=writable)
+    monkeypatch.setattr(client.app.state, "ingest", ingest)
     with ctx.writes() as s, s.begin():
         for _ in range(held):
             s.add(
@@ -220,7 +222,8 @@ def test_a_banner_when_the_door_path_falls_behind_or_sets_messages_aside(
     for page in ("/?lang=en", "/dashboard/fragments/health?lang=en"):
         shown = client.get(page).text
         assert "health-banner" in shown and english in shown
-        assert ('href="/api/dead-letters"' in shown) == bool(held)
+        assert ('href="/reception/dead-letters?lang=en"' in shown) == bool(held)
+        assert ("The database takes no writes" in shown) == (not writable)
     assert polish in client.get("/dashboard/fragments/health?lang=pl").text
 
 

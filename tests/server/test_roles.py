@@ -83,9 +83,9 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/alerts/{alert_id}/ack"): RUNS_SITE,
     ("GET", "/api/sites/{site}/policy"): {ADMIN, GATEWAY},
     ("GET", "/api/audit"): RUNS_SITE,
-    ("GET", "/api/dead-letters"): {ADMIN},
-    ("POST", "/api/dead-letters/{letter_id}/replay"): {ADMIN},
-    ("POST", "/api/dead-letters/{letter_id}/discard"): {ADMIN},
+    ("GET", "/api/dead-letters"): RUNS_SITE,
+    ("POST", "/api/dead-letters/{letter_id}/replay"): RUNS_SITE,
+    ("POST", "/api/dead-letters/{letter_id}/discard"): RUNS_SITE,
 }
 UNKNOWN_ID = "987654"
 

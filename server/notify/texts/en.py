@@ -184,6 +184,32 @@ TEXTS: dict[str, str] = {
     "health.lag": ("The server is {lag} s behind with the doors: they may get no answer in time."),
     "health.dead": "Device messages that could not be recorded: {count}.",
     "health.link": "See the list",
+    "health.readonly": (
+        "The database takes no writes: taps and device events are not being recorded."
+    ),
+    # -- the unrecorded device messages' page (`/reception/dead-letters`)
+    "dl.nav": "Unrecorded messages",
+    "dl.title": "Unrecorded device messages",
+    "dl.intro": (
+        "Messages from readers and sensors the server could not record (the database was "
+        "full, say). Once the cause is gone, replay them; discard one that can never be "
+        "recorded."
+    ),
+    "dl.when": "Received",
+    "dl.device": "Device",
+    "dl.topic": "Topic",
+    "dl.error": "Error",
+    "dl.attempts": "Attempts",
+    "dl.replay": "Replay",
+    "dl.discard": "Discard",
+    "dl.none": "No unrecorded messages.",
+    "dl.done.replayed": "The message was recorded.",
+    "dl.done.discarded": "The message was discarded.",
+    "dl.err.unreadable": "This message cannot be read (the card key changed). You may discard it.",
+    "dl.err.never": "This message can never be recorded. You may discard it.",
+    "dl.err.again": "Recording it failed again. The message is still held.",
+    "dl.err.busy": "The database did not take it. Try again in a moment.",
+    "dl.err.no_ingest": "This server is not receiving device messages. Try again in a moment.",
     "reason.staff": "staff",
     "reason.membership": "membership",
     "reason.booking": "booking",

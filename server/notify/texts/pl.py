@@ -190,6 +190,34 @@ TEXTS: dict[str, str] = {
     ),
     "health.dead": "Wiadomości od urządzeń, których nie udało się zapisać: {count}.",
     "health.link": "Zobacz listę",
+    "health.readonly": (
+        "Baza danych nie przyjmuje zapisów: wejścia i zdarzenia urządzeń nie są teraz zapisywane."
+    ),
+    # -- the unrecorded device messages' page (`/reception/dead-letters`)
+    "dl.nav": "Niezapisane wiadomości",
+    "dl.title": "Niezapisane wiadomości urządzeń",
+    "dl.intro": (
+        "Wiadomości od czytników i czujników, których serwer nie zdołał zapisać (np. gdy "
+        "baza danych była pełna). Gdy przyczyna zniknie, zapisz je ponownie; wiadomość, "
+        "której nie da się zapisać, odrzuć."
+    ),
+    "dl.when": "Otrzymano",
+    "dl.device": "Urządzenie",
+    "dl.topic": "Temat",
+    "dl.error": "Błąd",
+    "dl.attempts": "Próby",
+    "dl.replay": "Zapisz ponownie",
+    "dl.discard": "Odrzuć",
+    "dl.none": "Brak niezapisanych wiadomości.",
+    "dl.done.replayed": "Wiadomość została zapisana.",
+    "dl.done.discarded": "Wiadomość została odrzucona.",
+    "dl.err.unreadable": (
+        "Tej wiadomości nie da się odczytać (zmienił się klucz kart). Możesz ją odrzucić."
+    ),
+    "dl.err.never": "Tej wiadomości nigdy nie da się zapisać. Możesz ją odrzucić.",
+    "dl.err.again": "Zapis znów się nie udał. Wiadomość czeka dalej.",
+    "dl.err.busy": "Baza danych nie przyjęła zapisu. Spróbuj za chwilę.",
+    "dl.err.no_ingest": "Odbiór wiadomości urządzeń nie działa na tym serwerze. Spróbuj za chwilę.",
     "reason.staff": "personel",
     "reason.membership": "członkostwo",
     "reason.booking": "rezerwacja",
