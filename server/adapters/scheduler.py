@@ -8,7 +8,9 @@ once a day purges events past the site's retention (server.people.gdpr).
     scheduler.stop()
 
 Each pass is its own writer transaction; an exception is logged and the next pass runs
-as usual. Tests call `run_once()` with a moved clock instead of starting the thread."""
+as usual. With several replicas on PostgreSQL, only the one holding the periodic jobs'
+advisory lock runs the passes (server.db.leader); another takes over within a pass of its
+death. Tests call `run_once()` with a moved clock instead of starting the thread."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from typing import TYPE_CHECKING
 from server.adapters.background import Background
 from server.adapters.rejections import LOG_EVERY_S, LogEvery
 from server.adapters.writehealth import transient
+from server.db.leader import Lead
 from server.noshows import release
 from server.noshows.release import SweepReport
 from server.notify.reminders import remind_starts
@@ -70,6 +73,7 @@ class Scheduler(Background):
         self._occupancy_at: datetime | None = None  # the last occupancy tick's time
         self._purged_on: date | None = None  # the day of the last retention purge (UTC)
         self._db_logs = LogEvery(LOG_EVERY_S, time.monotonic)
+        self.lead = Lead(ctx.engine)  # the one replica that runs the passes
 
     def run_once(self) -> SweepReport:
         """One pass: the release sweep, then the waitlist's offers, the reminders before
@@ -149,10 +153,12 @@ class Scheduler(Background):
             )
         while not self._stop.is_set():
             try:
-                self.run_once()
+                if self.lead.held():
+                    self.run_once()
             except Exception as exc:
                 self._failed(f"scheduler pass failed; trying again in {self.interval:.2f} s", exc)
             self._stop.wait(self.interval)
+        self.lead.release()
 
     def _failed(self, what: str, exc: Exception) -> None:
         """A bug is logged with its traceback each time; the database not taking writes
