@@ -134,7 +134,7 @@ def _connect(engine: Engine) -> psycopg.Connection[Any]:
     """A psycopg connection made as the engine makes its own, out of its pool, in
     autocommit (a notification goes out at once; LISTEN needs no transaction)."""
     raw = engine.raw_connection()
+    conn: psycopg.Connection[Any] = raw.dbapi_connection  # type: ignore[assignment]
     raw.detach()  # closed for good when done, never back to the pool
-    conn: psycopg.Connection[Any] = raw.driver_connection  # type: ignore[assignment]
     conn.autocommit = True
     return conn
