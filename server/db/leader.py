@@ -57,8 +57,13 @@ class Lead:
         return self._held
 
     def release(self) -> None:
-        """Let the lock go: its connection is closed for good (never back to the pool,
-        where the lock would stay with it), and another replica takes the lock."""
+        """Let the lock go, and close its connection for good (never back to the pool,
+        where a lock would stay with it): another replica takes the lock."""
+        if self._held and self._conn is not None:
+            try:
+                self._conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
+            except Exception as exc:  # the connection is gone, and the lock with it
+                self._lost(exc)
         self._lost(None)
 
     def _lost(self, exc: Exception | None) -> None:

@@ -1,0 +1,79 @@
+"""What several replicas share through PostgreSQL: one of them at a time runs the periodic
+jobs (an advisory lock that goes with its holder's connection), and every replica's live
+events reach every other replica's dashboards (LISTEN/NOTIFY)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import create_engine
+from support.database import ON_POSTGRES
+from support.waiting import wait_for
+
+from server.adapters.live_relay import LiveRelay
+from server.context import ServerContext
+from server.db.leader import Lead
+from server.live.events import EventBus
+from server.live.kinds import RoomEvent
+
+pytestmark = [
+    pytest.mark.unit,
+    pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL's locks and LISTEN/NOTIFY"),
+]
+
+
+def room(id_: str) -> RoomEvent:
+    return RoomEvent(id=id_, occupied=True, people=None, last_motion=None, over_capacity=False)
+
+
+def test_one_replica_at_a_time_runs_the_periodic_jobs_and_another_takes_over(
+    ctx: ServerContext,
+) -> None:
+    other_engine = create_engine(ctx.engine.url)  # another replica: its own connections
+    first, second = Lead(ctx.engine), Lead(other_engine)
+    try:
+        assert first.held()
+        assert not second.held()
+        assert first.held()  # still held, asked again
+        first.release()  # as when its process dies: the connection ends
+        assert second.held()
+        assert not first.held()
+    finally:
+        first.release()
+        second.release()
+        other_engine.dispose()
+
+
+def test_a_replicas_live_events_reach_the_others_dashboards_once(ctx: ServerContext) -> None:
+    other_engine = create_engine(ctx.engine.url)
+    here, there = LiveRelay(ctx), LiveRelay(ctx)
+    there.engine, there.bus = other_engine, EventBus()  # another replica
+    heard: list[tuple[str, dict]] = []  # what a dashboard on `there` hears
+
+    async def listen() -> None:
+        sub = there.bus.subscribe()
+        there.start()
+        here.start()
+        try:
+            await asyncio.to_thread(wait_for, lambda: here.listening.is_set(), 10)
+            await asyncio.to_thread(wait_for, lambda: there.listening.is_set(), 10)
+            ctx.events.publish(room("sala-a"))
+            there.bus.publish(room("sala-b"))  # its own: not heard back
+            while len(heard) < 2:
+                event = await sub.get(timeout=10)
+                assert event is not None, f"heard only {heard}"
+                heard.append((event.kind, event.data))
+            await asyncio.sleep(0.5)  # nothing more comes (sala-a once, no echo)
+            assert sub.delivered() == []
+        finally:
+            here.stop()
+            there.stop()
+            other_engine.dispose()
+
+    asyncio.run(listen())
+    assert sorted((kind, data["id"]) for kind, data in heard) == [
+        ("room", "sala-a"),  # relayed from `here`
+        ("room", "sala-b"),  # its own
+    ]
+    assert (here.relayed, there.relayed) == (1, 1)
