@@ -185,9 +185,18 @@ class DoorIngest:
 
     def _follow(self) -> None:
         """Every MODES_S: note when the backlog is applied, and publish each door's
-        retained DoorMode and EmergencyList whenever what it should say changes."""
+        retained DoorMode and EmergencyList whenever what it should say changes. With
+        several replicas, the one that runs the periodic jobs does (`ctx.lead`), so two
+        never send a door different commands; taking over, it sends them all again."""
+        leading = False
         while not self._stop.wait(MODES_S):
             self.check_backlog()
+            if not self.ctx.lead.held():
+                leading = False
+                continue
+            if not leading:
+                self.doors.forget()  # what another replica sent meanwhile is not known
+                leading = True
             if self.client.connected:
                 try:
                     self.doors.follow(self.ctx.clock())

@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING
 from server.adapters.background import Background
 from server.adapters.rejections import LOG_EVERY_S, LogEvery
 from server.adapters.writehealth import transient
-from server.db.leader import Lead
 from server.noshows import release
 from server.noshows.release import SweepReport
 from server.notify.reminders import remind_starts
@@ -73,7 +72,6 @@ class Scheduler(Background):
         self._occupancy_at: datetime | None = None  # the last occupancy tick's time
         self._purged_on: date | None = None  # the day of the last retention purge (UTC)
         self._db_logs = LogEvery(LOG_EVERY_S, time.monotonic)
-        self.lead = Lead(ctx.engine)  # the one replica that runs the passes
 
     def run_once(self) -> SweepReport:
         """One pass: the release sweep, then the waitlist's offers, the reminders before
@@ -153,12 +151,11 @@ class Scheduler(Background):
             )
         while not self._stop.is_set():
             try:
-                if self.lead.held():
+                if self.ctx.lead.held():
                     self.run_once()
             except Exception as exc:
                 self._failed(f"scheduler pass failed; trying again in {self.interval:.2f} s", exc)
             self._stop.wait(self.interval)
-        self.lead.release()
 
     def _failed(self, what: str, exc: Exception) -> None:
         """A bug is logged with its traceback each time; the database not taking writes

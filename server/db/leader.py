@@ -1,7 +1,7 @@
 """Which replica runs the periodic jobs: the one holding a PostgreSQL advisory lock.
 
     lead = Lead(engine)
-    if lead.held():     # asked before every pass; cheap
+    if lead.held():     # asked before every pass; cheap (from any thread)
         run_the_jobs()
     lead.release()
 
@@ -17,6 +17,7 @@ the lock is always held.
 from __future__ import annotations
 
 import logging
+import threading
 
 from sqlalchemy import Connection, Engine, text
 
@@ -35,11 +36,16 @@ class Lead:
         self.alone = engine.dialect.name != "postgresql"
         self._conn: Connection | None = None
         self._held = False
+        self._lock = threading.Lock()  # one connection, asked from several threads
 
     def held(self) -> bool:
         """Whether this replica holds the lock, taking it when it is free."""
         if self.alone:
             return True
+        with self._lock:
+            return self._ask()
+
+    def _ask(self) -> bool:
         try:
             if self._conn is None:
                 self._conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
@@ -59,12 +65,14 @@ class Lead:
     def release(self) -> None:
         """Let the lock go, and close its connection for good (never back to the pool,
         where a lock would stay with it): another replica takes the lock."""
-        if self._held and self._conn is not None:
-            try:
-                self._conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
-            except Exception as exc:  # the connection is gone, and the lock with it
-                self._lost(exc)
-        self._lost(None)
+        with self._lock:
+            if self._held and self._conn is not None:
+                try:
+                    unlock = text("SELECT pg_advisory_unlock(:key)")
+                    self._conn.execute(unlock, {"key": self.key})
+                except Exception as exc:  # the connection is gone, and the lock with it
+                    self._lost(exc)
+            self._lost(None)
 
     def _lost(self, exc: Exception | None) -> None:
         if exc is not None:

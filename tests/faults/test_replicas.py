@@ -38,6 +38,7 @@ SLOT_S = 4  # back-to-back bookings this long, in each of sala-a and sala-b
 SLOTS = 5
 DOWN_S = 3.0  # longer than a door's wait: the taps queued for the dead replica expire
 LEADS = "now runs the periodic jobs"
+RELEASED = "SELECT id FROM bookings WHERE status = 'released'"
 
 
 def iso(at: datetime) -> str:
@@ -154,10 +155,8 @@ def test_two_replicas_split_the_stream_and_a_killed_one_loses_nothing(processes,
             return sensor_rows(db)[1] >= stream.sensor_events and taps >= len(stream.tap_ids)
 
         wait_until(all_in, 30, "every tap and sensor event recorded", every=0.25)
-        released = (
-            f"SELECT COUNT(*) FROM bookings WHERE status = 'released' AND member_id = {absent}"
-        )
-        wait_until(lambda: query(db, released)[0][0] == SLOTS, 15, "every no-show released")
+        absent_released = f"{RELEASED} AND member_id = {absent}"
+        wait_until(lambda: len(query(db, absent_released)) == SLOTS, 15, "every no-show released")
     finally:
         dashboard.close()
 
@@ -168,47 +167,57 @@ def test_two_replicas_split_the_stream_and_a_killed_one_loses_nothing(processes,
     assert set(log) == set(stream.tap_ids)
     assert all(len(found) == 1 for found in log.values())
 
-    # Answered at most once; unanswered only what was queued for the dead replica (or was
-    # under way there when it died, or waited behind that backlog after its restart),
-    # recorded expired once it was back.
+    # Answered at most once, and a tap is answered exactly when its row says the server
+    # decided it; the others were recorded expired (their door had stopped waiting).
+    # Before the kill every tap was answered. Expired after it: what was queued for the
+    # dead replica or under way there, and what the broker handed it behind that backlog
+    # (or the other replica, sharing the writer lock with that catch-up, took too long for).
     expired, wrong = [], []
     for tap in stream.tap_ids:
         heard = wire.decisions(tap)
         by = log[tap][0][0]
-        assert len(heard) <= 1, f"tap {tap} answered {len(heard)} times"
         sent = stream.tap_sent[tap]
-        if killed_at - 1.0 <= sent <= back_at:
-            assert by in ("server", "expired"), (tap, log[tap])
-        elif not (by == "server" and heard):
+        assert len(heard) <= 1, f"tap {tap} answered {len(heard)} times"
+        if sent < killed_at - 1.0 and not (by == "server" and heard):
             wrong.append(f"{sent - began:.2f} s: {log[tap]}, {len(heard)} heard")
+        elif not killed_at - 1.0 <= sent <= killed_at:  # around the kill: either may be
+            assert (by == "server") == bool(heard), (tap, sent - began, log[tap], heard)
+        assert by in ("server", "expired"), (tap, log[tap])
         if by == "expired":
             expired.append(tap)
-    assert not wrong, (
-        f"{len(wrong)} taps not answered (a killed at {killed_at - began:.2f} s into the "
-        f"stream, caught up at {back_at - began:.2f} s): " + "; ".join(wrong[:20])
-    )
+    assert not wrong, f"{len(wrong)} taps not answered before the kill: " + "; ".join(wrong[:9])
     assert expired, "no tap was queued for the killed replica"
     during = [t for t, at in stream.tap_sent.items() if killed_at + 0.5 < at < killed_at + DOWN_S]
     assert any(log[t][0][0] == "server" for t in during), "the other replica answered nothing"
+    after = [t for t, at in stream.tap_sent.items() if at > back_at]
+    assert not after or any(log[t][0][0] == "server" for t in after), "none answered after"
 
-    # Each of the holder's bookings checked in by one tap (and so is a walk-in the holder
-    # took after the last of them, if any); each no-show released once.
+    # No booking checked in twice: each of the holder's checked in by one tap (the first
+    # certainly, before the kill), or, when none of the holder's taps in its time was
+    # answered (they waited too long, see above), released; a walk-in the holder took
+    # after the last one, if any, by one tap too. Every release once: one strike, one
+    # notice; every no-show released.
     checked_in = by_booking(
         db,
         "SELECT booking_id, COUNT(*) FROM access_events WHERE booking_id IS NOT NULL "
         "GROUP BY booking_id",
     )
-    assert set(kept) <= set(checked_in) and set(checked_in.values()) == {1}, checked_in
+    assert set(checked_in.values()) == {1}, checked_in
+    assert checked_in.get(kept[0]) == 1
     for booking in kept:
-        assert api.get(f"/api/bookings/{booking}")["status"] in ("checked_in", "completed")
+        status = api.get(f"/api/bookings/{booking}")["status"]
+        taps = checked_in.get(booking, 0)
+        assert (status, taps) in (("checked_in", 1), ("completed", 1), ("released", 0))
+    released = {booking for (booking,) in query(db, RELEASED)}
+    assert set(missed) <= released
     strikes = by_booking(db, "SELECT booking_id, COUNT(*) FROM no_shows GROUP BY booking_id")
-    assert strikes == dict.fromkeys(missed, 1)
+    assert strikes == dict.fromkeys(released, 1)
     notices = by_booking(
         db,
         "SELECT booking_id, COUNT(*) FROM notifications WHERE kind = 'released' "
         "GROUP BY booking_id",
     )
-    assert notices == dict.fromkeys(missed, 1)
+    assert notices == dict.fromkeys(released, 1)
 
     # The dashboard on b heard the taps a answered, relayed: all of those answered while a
     # was up (but for its last moment before the kill).
