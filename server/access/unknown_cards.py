@@ -1,8 +1,10 @@
 """Cards just tapped at a reader that the site does not know: what the reception desk
 offers for enrolment ("the card tapped at the entrance at 10:02: enrol it for Anna?").
 
-Kept in this process's memory only, a handful per reader for a few minutes, and only
-what enrolment needs: the card's keyed hash (never its UID), the reader and the time.
+Kept in memory only, a handful per reader for a few minutes, and only what enrolment
+needs: the card's keyed hash (never its UID), the reader and the time. With several
+replicas, each relays the ones it hears to the others (`relay_to`,
+server.adapters.live_relay), so any replica's reception desk offers them.
 
     recent = RecentUnknownCards()
     recent.add("door-main", card_hash, at=now)          # the tap path, on `unknown_card`
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -35,12 +38,26 @@ class RecentUnknownCards:
         self._per_reader = per_reader
         self._taps: dict[str, deque[UnknownTap]] = {}
         self._lock = threading.Lock()
+        self._relays: list[Callable[[UnknownTap], object]] = []
 
     def add(self, device_id: str, card_hash: str, *, at: datetime) -> None:
-        """Remember an unknown card tapped at `device_id` (the oldest of a full reader goes)."""
+        """Remember an unknown card tapped at `device_id` (the oldest of a full reader
+        goes), and hand it to the relays."""
+        tap = UnknownTap(device_id=device_id, card_hash=card_hash, at=at)
+        self.add_relayed(tap)
+        for relay in self._relays:
+            relay(tap)
+
+    def add_relayed(self, tap: UnknownTap) -> None:
+        """Remember an unknown card another replica heard."""
         with self._lock:
-            taps = self._taps.setdefault(device_id, deque(maxlen=self._per_reader))
-            taps.append(UnknownTap(device_id=device_id, card_hash=card_hash, at=at))
+            taps = self._taps.setdefault(tap.device_id, deque(maxlen=self._per_reader))
+            taps.append(tap)
+
+    def relay_to(self, relay: Callable[[UnknownTap], object]) -> None:
+        """Also hand every card added here to `relay` (on the tap's thread: it must only
+        queue)."""
+        self._relays.append(relay)
 
     def latest(self, device_id: str, *, since: datetime, now: datetime) -> UnknownTap | None:
         """The newest unknown card tapped at `device_id` after `since` and not older than

@@ -1,5 +1,6 @@
 """Live events across replicas, through PostgreSQL's LISTEN/NOTIFY: every replica's
-dashboards hear every replica's events.
+dashboards hear every replica's events, and every reception desk is offered the unknown
+cards tapped at any replica (server.access.unknown_cards).
 
     relay = LiveRelay(ctx)    # on PostgreSQL only; on SQLite one server hears everything
     relay.start()
@@ -9,11 +10,11 @@ dashboards hear every replica's events.
 What this replica's bus publishes is queued (the door path never waits for it) and sent by
 a thread of its own, a batch per round trip, as `NOTIFY spacehub_live` on a connection of
 its own; another thread LISTENs on a second connection and hands what the other replicas
-sent to this replica's subscribers (EventBus.publish_relayed). Each payload names its
-sender, so a replica skips its own. PostgreSQL delivers notifications to every listener in
-the order they were sent. A relay that fails (the database away) drops what it could not
-send and connects again: a dashboard that missed an event gets the current state when it
-reconnects, as it does when its own queue overflows.
+sent to this replica's subscribers (EventBus.publish_relayed) and unknown cards. Each
+payload names its sender, so a replica skips its own. PostgreSQL delivers notifications
+to every listener in the order they were sent. A relay that fails (the database away)
+drops what it could not send and connects again: a dashboard that missed an event gets the
+current state when it reconnects, as it does when its own queue overflows.
 """
 
 from __future__ import annotations
@@ -23,13 +24,14 @@ import logging
 import queue
 import threading
 import uuid
+from datetime import datetime
 from typing import Any
 
 import psycopg
 from sqlalchemy import Engine
 
+from server.access.unknown_cards import UnknownTap
 from server.context import ServerContext
-from server.live.events import Event
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,7 @@ BATCH = 100
 QUEUE_MAX = 10_000
 MAX_PAYLOAD = 7900  # PostgreSQL takes up to 8000 bytes per notification
 RETRY_S = 1.0
+UNKNOWN_CARD = "unknown_card"  # the kind of a relayed unknown card (no live event's)
 NOTIFY = (
     "SELECT pg_notify(%s, payload) FROM unnest(%s::text[]) WITH ORDINALITY AS p(payload, n) "
     "ORDER BY n"
@@ -50,9 +53,10 @@ class LiveRelay:
     def __init__(self, ctx: ServerContext) -> None:
         self.engine = ctx.engine
         self.bus = ctx.events
+        self.unknown_cards = ctx.access.unknown_cards
         self.sender = uuid.uuid4().hex  # this process, whatever its `instance`
         self.relayed = 0  # events heard from other replicas
-        self._out: queue.Queue[Event] = queue.Queue(QUEUE_MAX)
+        self._out: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue(QUEUE_MAX)
         self._stop = threading.Event()
         self._threads = [
             threading.Thread(target=self._guarded, args=(self._send,), name="live-relay-out"),
@@ -63,7 +67,8 @@ class LiveRelay:
         self.listening = threading.Event()
 
     def start(self) -> None:
-        self.bus.relay_to(self._queue)
+        self.bus.relay_to(lambda event: self._queue(event.kind, event.data))
+        self.unknown_cards.relay_to(self._unknown_card)
         for thread in self._threads:
             thread.start()
 
@@ -72,11 +77,15 @@ class LiveRelay:
         for thread in self._threads:
             thread.join(5)
 
-    def _queue(self, event: Event) -> None:
+    def _queue(self, kind: str, data: dict[str, Any]) -> None:
         try:
-            self._out.put_nowait(event)
+            self._out.put_nowait((kind, data))
         except queue.Full:
             log.warning("live relay: queue full, an event is not relayed")
+
+    def _unknown_card(self, tap: UnknownTap) -> None:
+        data = {"device_id": tap.device_id, "card_hash": tap.card_hash, "at": tap.at.isoformat()}
+        self._queue(UNKNOWN_CARD, data)
 
     def _guarded(self, loop: Any) -> None:
         """Run `loop` on a connection of its own until stopped; connect again after a
@@ -101,13 +110,14 @@ class LiveRelay:
                     batch.append(self._out.get_nowait())
                 except queue.Empty:
                     break
-            payloads = [p for p in map(self._payload, batch) if p is not None]
+            payloads = [p for p in (self._payload(*item) for item in batch) if p is not None]
             conn.execute(NOTIFY, [CHANNEL, payloads])
 
-    def _payload(self, event: Event) -> str | None:
-        payload = json.dumps({"from": self.sender, "kind": event.kind, "data": event.data})
+    def _payload(self, kind: str, data: dict[str, Any]) -> str | None:
+        message = {"from": self.sender, "kind": kind, "data": data}
+        payload = json.dumps(message)
         if len(payload.encode()) > MAX_PAYLOAD:
-            log.warning("live relay: a %s event too large to relay", event.kind)
+            log.warning("live relay: a %s event too large to relay", kind)
             return None
         return payload
 
@@ -123,7 +133,12 @@ class LiveRelay:
             message = json.loads(payload)
             if message["from"] == self.sender:
                 return
-            self.bus.publish_relayed(message["kind"], message["data"])
+            kind, data = message["kind"], message["data"]
+            if kind == UNKNOWN_CARD:
+                at = datetime.fromisoformat(data["at"])
+                self.unknown_cards.add_relayed(UnknownTap(data["device_id"], data["card_hash"], at))
+            else:
+                self.bus.publish_relayed(kind, data)
         except (ValueError, KeyError, TypeError) as exc:
             log.warning("live relay: a notification that is no live event: %s", exc)
             return

@@ -1,16 +1,19 @@
 """What several replicas share through PostgreSQL: one of them at a time runs the periodic
 jobs (an advisory lock that goes with its holder's connection), and every replica's live
-events reach every other replica's dashboards (LISTEN/NOTIFY)."""
+events reach every other replica's dashboards, and its unknown cards every reception desk
+(LISTEN/NOTIFY)."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import create_engine
 from support.database import ON_POSTGRES
 from support.waiting import wait_for
 
+from server.access.unknown_cards import RecentUnknownCards
 from server.adapters.live_relay import LiveRelay
 from server.context import ServerContext
 from server.db.leader import Lead
@@ -49,6 +52,7 @@ def test_a_replicas_live_events_reach_the_others_dashboards_once(ctx: ServerCont
     other_engine = create_engine(ctx.engine.url)
     here, there = LiveRelay(ctx), LiveRelay(ctx)
     there.engine, there.bus = other_engine, EventBus()  # another replica
+    there.unknown_cards = RecentUnknownCards()
     heard: list[tuple[str, dict]] = []  # what a dashboard on `there` hears
 
     async def listen() -> None:
@@ -77,3 +81,27 @@ def test_a_replicas_live_events_reach_the_others_dashboards_once(ctx: ServerCont
         ("room", "sala-b"),  # its own
     ]
     assert (here.relayed, there.relayed) == (1, 1)
+
+
+def test_an_unknown_card_tapped_at_one_replica_is_offered_at_the_others(ctx: ServerContext) -> None:
+    other_engine = create_engine(ctx.engine.url)
+    here, there = LiveRelay(ctx), LiveRelay(ctx)
+    there.engine, there.bus, there.unknown_cards = other_engine, EventBus(), RecentUnknownCards()
+    now = ctx.clock()
+    there.start()
+    here.start()
+    try:
+        wait_for(lambda: here.listening.is_set() and there.listening.is_set(), 10)
+        ctx.access.unknown_cards.add("reader-main", "a-card-hash", at=now)
+
+        def offered() -> object:
+            return there.unknown_cards.latest(
+                "reader-main", since=now - timedelta(seconds=1), now=now
+            )
+
+        tap = wait_for(offered, 10, "the card offered at the other replica")
+        assert (tap.device_id, tap.card_hash, tap.at) == ("reader-main", "a-card-hash", now)
+    finally:
+        here.stop()
+        there.stop()
+        other_engine.dispose()
