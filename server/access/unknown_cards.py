@@ -3,7 +3,7 @@ offers for enrolment ("the card tapped at the entrance at 10:02: enrol it for An
 
 Kept in memory only, a handful per reader for a few minutes, and only what enrolment
 needs: the card's keyed hash (never its UID), the reader and the time. With several
-replicas, each relays the ones it hears to the others (`relay_to`,
+replicas, each relays the ones it hears to the others (`relays`,
 server.adapters.live_relay), so any replica's reception desk offers them.
 
     recent = RecentUnknownCards()
@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from server.live.relays import Relays
 
 PER_READER = 5
 KEEP = timedelta(minutes=5)
@@ -38,26 +39,20 @@ class RecentUnknownCards:
         self._per_reader = per_reader
         self._taps: dict[str, deque[UnknownTap]] = {}
         self._lock = threading.Lock()
-        self._relays: list[Callable[[UnknownTap], object]] = []
+        self.relays: Relays[UnknownTap] = Relays()  # also handed every card added here
 
     def add(self, device_id: str, card_hash: str, *, at: datetime) -> None:
         """Remember an unknown card tapped at `device_id` (the oldest of a full reader
         goes), and hand it to the relays."""
         tap = UnknownTap(device_id=device_id, card_hash=card_hash, at=at)
         self.add_relayed(tap)
-        for relay in self._relays:
-            relay(tap)
+        self.relays(tap)
 
     def add_relayed(self, tap: UnknownTap) -> None:
         """Remember an unknown card another replica heard."""
         with self._lock:
             taps = self._taps.setdefault(tap.device_id, deque(maxlen=self._per_reader))
             taps.append(tap)
-
-    def relay_to(self, relay: Callable[[UnknownTap], object]) -> None:
-        """Also hand every card added here to `relay` (on the tap's thread: it must only
-        queue)."""
-        self._relays.append(relay)
 
     def latest(self, device_id: str, *, since: datetime, now: datetime) -> UnknownTap | None:
         """The newest unknown card tapped at `device_id` after `since` and not older than

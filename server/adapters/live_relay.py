@@ -1,6 +1,7 @@
 """Live events across replicas, through PostgreSQL's LISTEN/NOTIFY: every replica's
-dashboards hear every replica's events, and every reception desk is offered the unknown
-cards tapped at any replica (server.access.unknown_cards).
+dashboards hear every replica's events, every reception desk is offered the unknown cards
+tapped at any replica (server.access.unknown_cards), and a card's denials add up across
+replicas (server.access.limiter).
 
     relay = LiveRelay(ctx)    # on PostgreSQL only; on SQLite one server hears everything
     relay.start()
@@ -10,7 +11,7 @@ cards tapped at any replica (server.access.unknown_cards).
 What this replica's bus publishes is queued (the door path never waits for it) and sent by
 a thread of its own, a batch per round trip, as `NOTIFY spacehub_live` on a connection of
 its own; another thread LISTENs on a second connection and hands what the other replicas
-sent to this replica's subscribers (EventBus.publish_relayed) and unknown cards. Each
+sent to this replica's subscribers (EventBus.publish_relayed), unknown cards and counts. Each
 payload names its sender, so a replica skips its own. PostgreSQL delivers notifications
 to every listener in the order they were sent. A relay that fails (the database away)
 drops what it could not send and connects again: a dashboard that missed an event gets the
@@ -30,6 +31,8 @@ from typing import Any
 import psycopg
 from sqlalchemy import Engine
 
+from protocol.messages import Reason
+from server.access.limiter import Counted
 from server.access.unknown_cards import UnknownTap
 from server.context import ServerContext
 
@@ -40,7 +43,9 @@ BATCH = 100
 QUEUE_MAX = 10_000
 MAX_PAYLOAD = 7900  # PostgreSQL takes up to 8000 bytes per notification
 RETRY_S = 1.0
-UNKNOWN_CARD = "unknown_card"  # the kind of a relayed unknown card (no live event's)
+# the kinds of what is relayed besides live events (server.live.kinds)
+UNKNOWN_CARD = "unknown_card"
+TAP_COUNT = "tap_count"
 NOTIFY = (
     "SELECT pg_notify(%s, payload) FROM unnest(%s::text[]) WITH ORDINALITY AS p(payload, n) "
     "ORDER BY n"
@@ -54,8 +59,10 @@ class LiveRelay:
         self.engine = ctx.engine
         self.bus = ctx.events
         self.unknown_cards = ctx.access.unknown_cards
+        self.limiter = ctx.access.limiter
         self.sender = uuid.uuid4().hex  # this process, whatever its `instance`
         self.relayed = 0  # events heard from other replicas
+        self._sent = 0
         self._out: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue(QUEUE_MAX)
         self._stop = threading.Event()
         self._threads = [
@@ -67,8 +74,9 @@ class LiveRelay:
         self.listening = threading.Event()
 
     def start(self) -> None:
-        self.bus.relay_to(lambda event: self._queue(event.kind, event.data))
-        self.unknown_cards.relay_to(self._unknown_card)
+        self.bus.relays.add(lambda event: self._queue(event.kind, event.data))
+        self.unknown_cards.relays.add(self._unknown_card)
+        self.limiter.relays.add(self._tap_count)
         for thread in self._threads:
             thread.start()
 
@@ -86,6 +94,10 @@ class LiveRelay:
     def _unknown_card(self, tap: UnknownTap) -> None:
         data = {"device_id": tap.device_id, "card_hash": tap.card_hash, "at": tap.at.isoformat()}
         self._queue(UNKNOWN_CARD, data)
+
+    def _tap_count(self, counted: Counted) -> None:
+        data = {"card": counted.card, "granted": counted.granted, "reason": counted.reason}
+        self._queue(TAP_COUNT, data)
 
     def _guarded(self, loop: Any) -> None:
         """Run `loop` on a connection of its own until stopped; connect again after a
@@ -114,7 +126,9 @@ class LiveRelay:
             conn.execute(NOTIFY, [CHANNEL, payloads])
 
     def _payload(self, kind: str, data: dict[str, Any]) -> str | None:
-        message = {"from": self.sender, "kind": kind, "data": data}
+        # numbered: PostgreSQL delivers identical payloads of one transaction only once
+        self._sent += 1
+        message = {"from": self.sender, "n": self._sent, "kind": kind, "data": data}
         payload = json.dumps(message)
         if len(payload.encode()) > MAX_PAYLOAD:
             log.warning("live relay: a %s event too large to relay", kind)
@@ -137,6 +151,9 @@ class LiveRelay:
             if kind == UNKNOWN_CARD:
                 at = datetime.fromisoformat(data["at"])
                 self.unknown_cards.add_relayed(UnknownTap(data["device_id"], data["card_hash"], at))
+            elif kind == TAP_COUNT:
+                counted = Counted(data["card"], bool(data["granted"]), Reason(data["reason"]))
+                self.limiter.follow_count(counted)
             else:
                 self.bus.publish_relayed(kind, data)
         except (ValueError, KeyError, TypeError) as exc:

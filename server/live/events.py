@@ -3,7 +3,7 @@ model each (server.live.kinds); `publish` takes the model and the kind follows f
 
 Domain services and MQTT handlers publish from any thread; each Server-Sent Events
 connection reads its own queue on the event loop. With several replicas, each relays what
-it publishes to the others (`relay_to`, server.adapters.live_relay) and hands on what they
+it publishes to the others (`relays`, server.adapters.live_relay) and hands on what they
 relay (`publish_relayed`), so every dashboard hears every replica's events. A slow client
 loses its oldest events rather than holding anyone up (it gets the current state again
 when it reconnects).
@@ -19,11 +19,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from server.live.kinds import KINDS, LiveEvent
+from server.live.relays import Relays
 
 QUEUE_SIZE = 1000
 
@@ -76,7 +77,8 @@ class EventBus:
         self._subs: list[Subscription] = []
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
-        self._relays: list[Callable[[Event], object]] = []
+        # also handed every event published here (not those relayed from elsewhere)
+        self.relays: Relays[Event] = Relays()
 
     def subscribe(self) -> Subscription:
         """Call on the event loop that will read the subscription."""
@@ -97,13 +99,7 @@ class EventBus:
             raise TypeError(f"not a live event: {event!r}")
         published = Event(next(self._ids), event.KIND, event.model_dump(mode="json"))
         self._fan_out(published)
-        for relay in self._relays:
-            relay(published)
-
-    def relay_to(self, relay: Callable[[Event], object]) -> None:
-        """Also hand every event published here to `relay` (called on the publishing
-        thread: it must only queue)."""
-        self._relays.append(relay)
+        self.relays(published)
 
     def publish_relayed(self, kind: str, data: dict[str, Any]) -> None:
         """An event another replica published: to this replica's subscribers only."""
