@@ -98,13 +98,14 @@ class SettingsFileError(ValueError):
 
 def settings_file(path: str | Path) -> dict[str, Any]:
     """The Settings fields a server.toml (as `spacehub provision` writes it) gives: its
-    `[mqtt]` table and `instance`. Passed as `Settings(**fields)`, they take precedence
-    over the environment, which gives everything else.
+    `[mqtt]` table, `instance` and `shared_subscriptions`. Passed as
+    `Settings(**fields)`, they take precedence over the environment, which gives
+    everything else.
 
     >>> Settings(**settings_file("/etc/spacehub/server.toml")).mqtt_username  # doctest: +SKIP
     'piaseczno.server.main'
     """
     try:
-        return program_file(path, top=("instance",))
+        return program_file(path, top=("instance", "shared_subscriptions"))
     except ConfigFileError as exc:
         raise SettingsFileError(str(exc)) from None
