@@ -114,6 +114,10 @@ def create_app(
             )
             notices = PolicyNotices(context, ingest.client)
             services = [ingest, notices, app.state.sensors, scheduler]
+            if context.engine.dialect.name == "postgresql":  # replicas: dashboards hear all
+                from server.adapters.live_relay import LiveRelay
+
+                services.insert(0, LiveRelay(context))
             if context.site.home_assistant.published_by(context.settings.instance):
                 from server.adapters.home_assistant import HomeAssistant
 

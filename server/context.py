@@ -12,6 +12,7 @@ from server.access.service import AccessService, Clock
 from server.access.snapshot import PolicyCache
 from server.db.engine import make_engine, make_sessions, migrate
 from server.db.inventory import sync_site
+from server.db.leader import Lead
 from server.db.meta import ensure_meta
 from server.live.events import EventBus
 from server.monitoring.metrics import Metrics
@@ -34,6 +35,12 @@ class ServerContext:
     clock: Clock
     events: EventBus = field(default_factory=EventBus)
     metrics: Metrics = field(default_factory=Metrics)
+    # Whether this replica runs the periodic jobs and keeps the doors' retained commands
+    # (the one holding an advisory lock on PostgreSQL; always on SQLite).
+    lead: Lead = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.lead = Lead(self.engine)
 
     @classmethod
     def create(
@@ -74,4 +81,5 @@ class ServerContext:
         )
 
     def close(self) -> None:
+        self.lead.release()
         self.engine.dispose()

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from protocol import topics
 from protocol.fields import ConfigFileError, program_file
 from protocol.files import private_file, write_private
 from server.notify.smtp import smtp_target
@@ -42,6 +43,10 @@ class Settings(BaseSettings):
     card_key: str | None = Field(default=None, min_length=16)
     # The replica's id: its MQTT client ids and its sys/server/{instance}/status topic.
     instance: str = Field(default="main", pattern=r"^[a-z0-9_-]{1,32}$")
+    # Several replicas (on PostgreSQL): each message of the door path and the sensors goes
+    # to one of them, through MQTT shared subscriptions (Mosquitto 2; not the demo's
+    # embedded broker). Off, the one server subscribes plainly.
+    shared_subscriptions: bool = False
 
     @field_validator(
         "card_key", "admin_token", "gateway_token", "smtp_url", "metrics_token", mode="before"
@@ -56,6 +61,11 @@ class Settings(BaseSettings):
         if value is not None:
             smtp_target(value)  # a clear error at start, not at the first mail
         return value
+
+    def subscription(self, filter_: str) -> str:
+        """How the server's consumers subscribe to `filter_`: shared when several replicas
+        split the stream (`shared_subscriptions`), else plainly."""
+        return topics.shared(filter_) if self.shared_subscriptions else filter_
 
     def sqlite_path(self) -> Path | None:
         """The database file, for a SQLite URL."""
@@ -88,13 +98,14 @@ class SettingsFileError(ValueError):
 
 def settings_file(path: str | Path) -> dict[str, Any]:
     """The Settings fields a server.toml (as `spacehub provision` writes it) gives: its
-    `[mqtt]` table and `instance`. Passed as `Settings(**fields)`, they take precedence
-    over the environment, which gives everything else.
+    `[mqtt]` table, `instance` and `shared_subscriptions`. Passed as
+    `Settings(**fields)`, they take precedence over the environment, which gives
+    everything else.
 
     >>> Settings(**settings_file("/etc/spacehub/server.toml")).mqtt_username  # doctest: +SKIP
     'piaseczno.server.main'
     """
     try:
-        return program_file(path, top=("instance",))
+        return program_file(path, top=("instance", "shared_subscriptions"))
     except ConfigFileError as exc:
         raise SettingsFileError(str(exc)) from None

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from gateway.config import GatewaySettings
 from gateway.config import settings_file as gateway_file
@@ -155,12 +156,13 @@ def _start(
         raise CliError(str(exc)) from None
     stack.callback(broker.stop)
     catcher = start_mail_catcher(stack)
+    mail: dict[str, Any] = {"smtp_url": catcher.url} if catcher else {}  # else the env's
     settings = Settings(
         database_url=f"sqlite:///{data_dir}/{DATABASE}",
         site_config=SITE_CONFIG,
         admin_token=os.environ.get("SPACEHUB_ADMIN_TOKEN") or secrets.token_urlsafe(24),
         public_url=os.environ.get("SPACEHUB_PUBLIC_URL") or f"http://127.0.0.1:{args.http_port}",
-        **({"smtp_url": catcher.url} if catcher else {}),
+        **mail,
         **(accounts.server if accounts else {"mqtt_url": broker.url}),
     )
     ctx = ServerContext.create(settings, site=demo_site(args.no_show_grace))

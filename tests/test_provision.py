@@ -192,6 +192,7 @@ def test_the_toml_files_load_as_the_programs_load_them(
         "main",
     )
     assert server.mqtt_ca_file == str(out / "ca.crt") and server.mqtt_password
+    assert not server.shared_subscriptions  # one server
 
     monkeypatch.setenv("SPACEHUB_GATEWAY_TOKEN", "token")
     monkeypatch.setenv("SPACEHUB_CARD_KEY", "k" * 32)
@@ -204,6 +205,18 @@ def test_the_toml_files_load_as_the_programs_load_them(
     )
     assert gateway.mqtt_username == f"{SITE}.gateway.main"
     assert gateway.mqtt_ca_file == str(out / "ca.crt")
+
+
+def test_each_of_several_replicas_gets_its_account_and_shared_subscriptions(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    run_provision(out, servers=("a", "b"))
+    replicas = [Settings(**settings_file(out / name)) for name in ("server.toml", "server-b.toml")]
+    assert [(s.instance, s.mqtt_username, s.shared_subscriptions) for s in replicas] == [
+        ("a", f"{SITE}.server.a", True),
+        ("b", f"{SITE}.server.b", True),
+    ]
 
 
 def test_a_device_without_a_template_gets_the_standard_wiring(tmp_path: Path) -> None:

@@ -4,7 +4,10 @@ starts its cooling period or a door starts throttling unknown cards.
 
 Refusing a tap costs no database access and no hash beyond the card's HMAC, so a flood of
 junk taps at one door never delays a known card's decision. Alerts are written by the
-after-tap worker, once per card and once per door per cooldown.
+after-tap worker, once per card and once per door per cooldown. With several replicas,
+each relays the taps it counts against cards (`relays`, server.adapters.live_relay) and
+counts the others' (`follow_count`), so a card's denials add up across replicas; each
+door's bucket of unknown cards stays a replica's own (it guards that replica's work).
 
     limiter = Limiter(site=site, after=after, counts=Counter(), monotonic=time.monotonic)
     why = limiter.refuse(snapshot, device, tap, card_hash)  # None: decide it
@@ -17,12 +20,14 @@ import logging
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from protocol.attempts import TapLimits, count, throttled
 from protocol.decide import Outcome
-from protocol.messages import Tap
+from protocol.messages import Reason, Tap
 from protocol.policy import AccessRules, PolicySnapshot
 from server.access.aftertap import AfterTap
+from server.live.relays import Relays
 from server.site import Device, SiteConfig
 
 log = logging.getLogger(__name__)
@@ -30,6 +35,15 @@ log = logging.getLogger(__name__)
 FLOOD = "unknown_card_flood"  # the door's bucket of unknown cards is empty
 COOLING = "cooling_period"  # the card was refused too often lately
 MAX_REMEMBERED = 20_000  # taps refused from memory whose ids are kept, the newest
+
+
+@dataclass(frozen=True)
+class Counted:
+    """A decided tap counted against its card, as another replica follows it."""
+
+    card: str
+    granted: bool
+    reason: Reason
 
 
 class Limiter:
@@ -54,6 +68,7 @@ class Limiter:
         # (device, tap id) of the taps refused lately: their Results are refused from
         # memory too (a stuck reader sends a Result for every tap)
         self._refused: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self.relays: Relays[Counted] = Relays()  # also handed every tap counted here
 
     def follow(self, rules: AccessRules) -> None:
         """Take the limits of a new snapshot's rules, keeping what was counted."""
@@ -103,6 +118,7 @@ class Limiter:
         with self._lock:
             starts = count(self.limits, card, outcome, self.monotonic())
             cooldown = self.limits.cooldown_s
+        self.relays(Counted(card, outcome.granted, outcome.reason))
         if not starts:
             return
         log.warning("%s: a card refused too often, refused for %.0f s", device.id, cooldown)
@@ -112,6 +128,12 @@ class Limiter:
             device_id=device.id,
             details={**self._where(device), "member_id": outcome.member_id},
         )
+
+    def follow_count(self, counted: Counted) -> None:
+        """Count a tap another replica counted (its alert is that replica's)."""
+        outcome = Outcome(granted=counted.granted, reason=counted.reason)
+        with self._lock:
+            count(self.limits, counted.card, outcome, self.monotonic())
 
     def _flood_starts(self, door: str, now: float) -> bool:
         """Whether a throttled tap at this door is worth an alert: once per cooldown."""

@@ -1,8 +1,10 @@
 """Cards just tapped at a reader that the site does not know: what the reception desk
 offers for enrolment ("the card tapped at the entrance at 10:02: enrol it for Anna?").
 
-Kept in this process's memory only, a handful per reader for a few minutes, and only
-what enrolment needs: the card's keyed hash (never its UID), the reader and the time.
+Kept in memory only, a handful per reader for a few minutes, and only what enrolment
+needs: the card's keyed hash (never its UID), the reader and the time. With several
+replicas, each relays the ones it hears to the others (`relays`,
+server.adapters.live_relay), so any replica's reception desk offers them.
 
     recent = RecentUnknownCards()
     recent.add("door-main", card_hash, at=now)          # the tap path, on `unknown_card`
@@ -15,6 +17,8 @@ import threading
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from server.live.relays import Relays
 
 PER_READER = 5
 KEEP = timedelta(minutes=5)
@@ -35,12 +39,20 @@ class RecentUnknownCards:
         self._per_reader = per_reader
         self._taps: dict[str, deque[UnknownTap]] = {}
         self._lock = threading.Lock()
+        self.relays: Relays[UnknownTap] = Relays()  # also handed every card added here
 
     def add(self, device_id: str, card_hash: str, *, at: datetime) -> None:
-        """Remember an unknown card tapped at `device_id` (the oldest of a full reader goes)."""
+        """Remember an unknown card tapped at `device_id` (the oldest of a full reader
+        goes), and hand it to the relays."""
+        tap = UnknownTap(device_id=device_id, card_hash=card_hash, at=at)
+        self.add_relayed(tap)
+        self.relays(tap)
+
+    def add_relayed(self, tap: UnknownTap) -> None:
+        """Remember an unknown card another replica heard."""
         with self._lock:
-            taps = self._taps.setdefault(device_id, deque(maxlen=self._per_reader))
-            taps.append(UnknownTap(device_id=device_id, card_hash=card_hash, at=at))
+            taps = self._taps.setdefault(tap.device_id, deque(maxlen=self._per_reader))
+            taps.append(tap)
 
     def latest(self, device_id: str, *, since: datetime, now: datetime) -> UnknownTap | None:
         """The newest unknown card tapped at `device_id` after `since` and not older than

@@ -14,6 +14,11 @@ After every connect it sends a marker to itself: once that is back and nothing r
 before it is still held, the backlog queued while the server was away is applied
 (`backlog_applied`), and the first release sweep may run.
 
+Several replicas (`shared_subscriptions`) split the taps, Results, door events and
+decisions through shared subscriptions (`$share/spacehub/...`): each message is handled
+by one replica. Each keeps its own client ids and persistent sessions (`instance` names
+the replica).
+
     ingest = DoorIngest(ctx)
     ingest.start()
     ingest.lag_s, ingest.db_writable, ingest.rejections.counts()   # what health shows
@@ -76,11 +81,16 @@ class DoorIngest:
             # the gateway's decisions, and the server's own coming back (ignored)
             ("cmd", "decision"): (Decision, self._decision),
         }
+        # Shared subscriptions for replicas: the broker hands each message to one of them.
+        # Statuses are the exception: retained (a shared subscription gets no retained
+        # message), idempotent to record, and every replica keeps each door's
+        # `clock_synced` in memory, so every replica hears every one.
+        share = s.subscription
         door_filters = [
-            topics.all_events(site, "tap"),
-            topics.all_events(site, "result"),
+            share(topics.all_events(site, "tap")),
+            share(topics.all_events(site, "result")),
             topics.all_device_status(site),
-            topics.all_events(site, "door"),
+            share(topics.all_events(site, "door")),
         ]
         self.door = Lane(
             self,
@@ -89,7 +99,7 @@ class DoorIngest:
             will=(self.status_topic, self._status("offline")),
             on_connect=self._on_connect,
         )
-        self.decisions = Lane(self, "decisions", [topics.all_commands(site, "decision")])
+        self.decisions = Lane(self, "decisions", [share(topics.all_commands(site, "decision"))])
         self.lanes = (self.door, self.decisions)
         self.client, self.inbox = self.door.client, self.door.inbox
         self._stop = threading.Event()
@@ -175,9 +185,18 @@ class DoorIngest:
 
     def _follow(self) -> None:
         """Every MODES_S: note when the backlog is applied, and publish each door's
-        retained DoorMode and EmergencyList whenever what it should say changes."""
+        retained DoorMode and EmergencyList whenever what it should say changes. With
+        several replicas, the one that runs the periodic jobs does (`ctx.lead`), so two
+        never send a door different commands; taking over, it sends them all again."""
+        leading = False
         while not self._stop.wait(MODES_S):
             self.check_backlog()
+            if not self.ctx.lead.held():
+                leading = False
+                continue
+            if not leading:
+                self.doors.forget()  # what another replica sent meanwhile is not known
+                leading = True
             if self.client.connected:
                 try:
                     self.doors.follow(self.ctx.clock())

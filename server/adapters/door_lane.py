@@ -94,6 +94,12 @@ class Lane:
         )
         for filter_ in filters:
             self.client.subscribe(filter_, self.inbox.receive)
+        # The marker's topic is this replica's own and its subscription is not shared:
+        # another replica never takes it, and it lands in this session's queue behind
+        # whatever the broker queued for this session, shared messages included (each is
+        # queued to one session when it is published). So its return says this session's
+        # backlog is through. It cannot speak for another replica's session: what the
+        # broker queued for a replica that is down waits for that replica's return.
         self.client.subscribe(self.marker_topic, self._on_marker)
         self.marker_back = threading.Event()  # this connection's marker came back
         self.applied = threading.Event()

@@ -8,7 +8,9 @@ once a day purges events past the site's retention (server.people.gdpr).
     scheduler.stop()
 
 Each pass is its own writer transaction; an exception is logged and the next pass runs
-as usual. Tests call `run_once()` with a moved clock instead of starting the thread."""
+as usual. With several replicas on PostgreSQL, only the one holding the periodic jobs'
+advisory lock runs the passes (server.db.leader); another takes over within a pass of its
+death. Tests call `run_once()` with a moved clock instead of starting the thread."""
 
 from __future__ import annotations
 
@@ -149,7 +151,8 @@ class Scheduler(Background):
             )
         while not self._stop.is_set():
             try:
-                self.run_once()
+                if self.ctx.lead.held():
+                    self.run_once()
             except Exception as exc:
                 self._failed(f"scheduler pass failed; trying again in {self.interval:.2f} s", exc)
             self._stop.wait(self.interval)

@@ -6,7 +6,9 @@ for each message (server/adapters/inbox.py) and queues it; a worker drains the q
 (up to `batch_max` messages, at most `batch_wait` seconds after the first, or until the
 stream pauses), records each batch in one writer transaction, publishes what changed, and
 only then acknowledges the batch's messages. A crash before that means the broker
-redelivers, and the (device, id) makes the second delivery a no-op.
+redelivers, and the (device, id) makes the second delivery a no-op. With several replicas
+(`shared_subscriptions`) its subscriptions are shared (`$share/spacehub/...`): the
+replicas split the stream, each event handled by one of them.
 
 What can never apply (a bad topic, a device that is no occupancy sensor, an invalid
 payload) is counted per device and reason and acknowledged. A batch the database does not
@@ -92,13 +94,18 @@ class SensorIngest:
         batch_wait: float = BATCH_WAIT,
         idle_gap: float = IDLE_GAP,
         health: WriteHealth | None = None,
+        check_seqs: bool | None = None,
     ) -> None:
+        """`check_seqs`: count and log the jumps in each sensor's seq; by default only
+        when this server hears every event (no shared subscriptions: with replicas, a
+        jump is mostly another replica's share)."""
         self.ctx = ctx
+        s = ctx.settings
+        self.check_seqs = not s.shared_subscriptions if check_seqs is None else check_seqs
         self.batch_max = batch_max
         self.batch_wait = batch_wait
         self.idle_gap = idle_gap
         self.counters = SensorCounters()
-        s = ctx.settings
         site = ctx.site.id
         self.client = MqttClient(
             s.mqtt_url,
@@ -121,8 +128,8 @@ class SensorIngest:
             health=self.health,
             wall=ctx.clock,
         )
-        self.client.subscribe(topics.all_events(site, "motion"), self._on_message)
-        self.client.subscribe(topics.all_events(site, "count"), self._on_message)
+        for kind in ("motion", "count"):
+            self.client.subscribe(s.subscription(topics.all_events(site, kind)), self._on_message)
         self._queue: queue.Queue[Letter] = queue.Queue()
         self._seqs: dict[str, tuple[str, int]] = {}
         self._stop = threading.Event()
@@ -228,7 +235,8 @@ class SensorIngest:
         except Rejected:
             self.counters.invalid += 1
             raise
-        self._check_seq(where.device, message)
+        if self.check_seqs:
+            self._check_seq(where.device, message)
         return Reading(where.device, message)
 
     def _check_seq(self, device: str, message: Motion | Count) -> None:

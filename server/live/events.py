@@ -2,8 +2,11 @@
 model each (server.live.kinds); `publish` takes the model and the kind follows from it.
 
 Domain services and MQTT handlers publish from any thread; each Server-Sent Events
-connection reads its own queue on the event loop. A slow client loses its oldest events
-rather than holding anyone up (it gets the current state again when it reconnects).
+connection reads its own queue on the event loop. With several replicas, each relays what
+it publishes to the others (`relays`, server.adapters.live_relay) and hands on what they
+relay (`publish_relayed`), so every dashboard hears every replica's events. A slow client
+loses its oldest events rather than holding anyone up (it gets the current state again
+when it reconnects).
 
 >>> bus = EventBus()
 >>> sub = bus.subscribe()   # on the event loop          # doctest: +SKIP
@@ -21,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from server.live.kinds import KINDS, LiveEvent
+from server.live.relays import Relays
 
 QUEUE_SIZE = 1000
 
@@ -73,6 +77,8 @@ class EventBus:
         self._subs: list[Subscription] = []
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
+        # also handed every event published here (not those relayed from elsewhere)
+        self.relays: Relays[Event] = Relays()
 
     def subscribe(self) -> Subscription:
         """Call on the event loop that will read the subscription."""
@@ -91,7 +97,15 @@ class EventBus:
         kind = getattr(event, "KIND", None)
         if kind not in KINDS:
             raise TypeError(f"not a live event: {event!r}")
-        self._fan_out(Event(next(self._ids), event.KIND, event.model_dump(mode="json")))
+        published = Event(next(self._ids), event.KIND, event.model_dump(mode="json"))
+        self._fan_out(published)
+        self.relays(published)
+
+    def publish_relayed(self, kind: str, data: dict[str, Any]) -> None:
+        """An event another replica published: to this replica's subscribers only."""
+        if kind not in KINDS:
+            raise TypeError(f"not a live event kind: {kind!r}")
+        self._fan_out(Event(next(self._ids), kind, data))
 
     def publish_all(self, events: Iterable[LiveEvent]) -> None:
         for event in events:

@@ -102,7 +102,8 @@ def provision(options: Options) -> Result:
     passwords = {a.username: _password(out, a, options.rotate, result) for a in users}
     logins = {name: passwords[a.username] for a in users for name in usernames(a)}
     templates = options.device_configs or options.site_config.parent.parent / "devices"
-    tomls = {a: _toml(site, a, url, passwords[a.username], templates) for a in users}
+    replicas = len(options.servers) > 1
+    tomls = {a: _toml(site, a, url, passwords[a.username], templates, replicas) for a in users}
     for account, text in tomls.items():  # a bad template stops everything before any write
         if account.role in ("door", "occupancy"):
             _check_device(out / account.file, text, site.id, account)
@@ -171,7 +172,9 @@ def _load(path: Path, parse: Any) -> Any:
         raise ProvisionError(f"{path}: not readable ({exc}); --rotate replaces it") from None
 
 
-def _toml(site: SiteConfig, account: Account, url: str, password: str, templates: Path) -> str:
+def _toml(
+    site: SiteConfig, account: Account, url: str, password: str, templates: Path, replicas: bool
+) -> str:
     if account.role in ("door", "occupancy"):
         device = site.device(account.name)
         assert device is not None
@@ -183,7 +186,10 @@ def _toml(site: SiteConfig, account: Account, url: str, password: str, templates
     intro = f"the {account.role}'s own account on the site's broker"
     mqtt = mqtt_table(url, account.username, password, CA_FILE, intro)
     if account.role == "server":
-        top = {"instance": account.name}
+        # several replicas split the site's messages (README, Several replicas)
+        top: dict[str, str | bool] = {"instance": account.name}
+        if replicas:
+            top["shared_subscriptions"] = True
         command = f"spacehub server --config {account.file}"
         return program_toml(f"Server replica {account.name} of site {site.id}", command, top, mqtt)
     if account.role == "installer":

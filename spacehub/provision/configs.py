@@ -60,7 +60,7 @@ def mqtt_table(url: str, username: str, password: str, ca_file: str, intro: str)
     )
 
 
-def program_toml(what: str, command: str, top: dict[str, str], mqtt: str) -> str:
+def program_toml(what: str, command: str, top: dict[str, str | bool], mqtt: str) -> str:
     """server.toml or gateway.toml: who the program is, and its `[mqtt]` table."""
     head = [
         f"# {what}, written by `spacehub provision`.",

@@ -76,13 +76,22 @@ class Processes:
         self.procs: list[Proc] = []
         self.apis: list[Api] = []
 
-    def server(self, **access: str) -> ServerProc:
-        """A started, healthy server; `access` overrides the site file's `[access]`
-        values (e.g. `no_show_grace="5s"`). The tap limits are raised out of the way:
-        a fault stream taps a few cards hundreds of times a minute, which is a flood by
-        the site's rules (tests/server/test_tap_limits.py tests those)."""
+    def server(
+        self, *, instance: str = "main", database: str | None = None, **access: str
+    ) -> ServerProc:
+        """A started, healthy server (a replica named `instance`, on another replica's
+        `database`, if given); `access` overrides the site file's `[access]` values
+        (e.g. `no_show_grace="5s"`). The tap limits are raised out of the way: a fault
+        stream taps a few cards hundreds of times a minute, which is a flood by the site's
+        rules (tests/server/test_tap_limits.py tests those)."""
         access = {**UNLIMITED, **access}
-        proc = ServerProc(self.tmp_path, self.broker.url, site_file(self.tmp_path, **access))
+        proc = ServerProc(
+            self.tmp_path,
+            self.broker.url,
+            site_file(self.tmp_path, **access),
+            instance=instance,
+            database=database,
+        )
         self.procs.append(proc)
         proc.start()
         proc.wait_healthy()

@@ -144,20 +144,34 @@ class Proc:
 
 class ServerProc(Proc):
     """`spacehub server --port P` on a database of its own (a SQLite file, or a PostgreSQL
-    database: support.database); `url`, `database` (its URL), `wait_healthy()`."""
+    database: support.database), or on `database` (another replica's URL); `url`,
+    `database` (its URL), `wait_healthy()`. A replica (`instance` other than "main")
+    subscribes through shared subscriptions."""
 
-    def __init__(self, tmp: Path, mqtt_url: str, site_config: Path) -> None:
+    def __init__(
+        self,
+        tmp: Path,
+        mqtt_url: str,
+        site_config: Path,
+        *,
+        instance: str = "main",
+        database: str | None = None,
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.database = migrated_database(tmp / "spacehub.db")
+        self.database = database or migrated_database(tmp / "spacehub.db")
+        replica = instance != "main"
         env = clean_env(
             SPACEHUB_DATABASE_URL=self.database,
             SPACEHUB_MQTT_URL=mqtt_url,
             SPACEHUB_ADMIN_TOKEN=ADMIN_TOKEN,
             SPACEHUB_CARD_KEY=CARD_KEY,
             SPACEHUB_SITE_CONFIG=str(site_config.resolve()),
+            SPACEHUB_INSTANCE=instance,
+            SPACEHUB_SHARED_SUBSCRIPTIONS=str(replica).lower(),
         )
-        super().__init__("server", ["server", "--port", str(self.port)], env, tmp / "server.log")
+        name = f"server-{instance}" if replica else "server"
+        super().__init__(name, ["server", "--port", str(self.port)], env, tmp / f"{name}.log")
 
     def healthy(self) -> bool:
         try:

@@ -34,6 +34,7 @@ class Stream:
     taps: int = 200
     rate: float = 600.0
     cards: tuple[str, ...] = ()
+    sensors: tuple[str, ...] = PIRS + COUNTERS
     progress: int = 0
     tap_sent: dict[str, float] = field(default_factory=dict)
     tap_ids: list[str] = field(default_factory=list)
@@ -63,7 +64,7 @@ class Stream:
             self.error = exc
 
     def _publish_all(self) -> None:
-        sensors = PIRS + COUNTERS
+        sensors = self.sensors
         boot = new_id()[:12]
         seqs = dict.fromkeys(sensors, 0)
         every = self.total / max(self.taps, 1)
