@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import datetime, timedelta
+from enum import Enum
 
 from gateway.snapshot import HeldSnapshot, SnapshotStore
 from protocol import attempts
@@ -25,6 +26,13 @@ from protocol.messages import Reason
 from protocol.policy import PolicySnapshot
 
 log = logging.getLogger(__name__)
+
+
+class Silent(Enum):
+    """A tap refused from memory and only counted: past the door's bucket of answers to
+    refused taps (protocol.attempts). A card in its cooling period is always answered."""
+
+    FLOOD = "flood"
 
 
 def gateway_outcome(
@@ -74,13 +82,18 @@ class TapAnswers:
         self._following: PolicySnapshot | None = None
         self._lock = threading.Lock()
 
-    def outcome(self, door: str, card: str, *, now: datetime, mono_now: float) -> Outcome | None:
+    def outcome(
+        self, door: str, card: str, *, now: datetime, mono_now: float
+    ) -> Outcome | Silent | None:
         """The answer to a tap of the canonical `card` at device `door`, at the gateway's
-        time `now` and monotonic `mono_now` (the limits' clock); None: not answered."""
+        time `now` and monotonic `mono_now` (the limits' clock); None: not a door of the
+        snapshot; Silent: refused, counted and not answered."""
         with self._lock:
             return self._outcome(door, card, now, mono_now)
 
-    def _outcome(self, door: str, card: str, now: datetime, mono_now: float) -> Outcome | None:
+    def _outcome(
+        self, door: str, card: str, now: datetime, mono_now: float
+    ) -> Outcome | Silent | None:
         held = self.store.current
         if held is None or door not in held.snapshot.doors:
             return gateway_outcome(held, door, "", now, max_age=self.max_age)
@@ -91,6 +104,8 @@ class TapAnswers:
         hashed = card_hash(self._card_key, card)
         if attempts.throttled(self.limits, snapshot, door, hashed, mono_now):
             self.throttled += 1
+            if not self.limits.answer_refused(door, now=mono_now):
+                return Silent.FLOOD
             return Outcome(False, Reason.TOO_MANY_ATTEMPTS)
         blocked = self.limits.blocked(hashed, now=mono_now)
         outcome = gateway_outcome(held, door, hashed, now, max_age=self.max_age, blocked=blocked)
@@ -106,9 +121,3 @@ class TapAnswers:
                 self.limits.cooldown_s,
             )
         return outcome
-
-    def answered(self, door: str, mono_now: float) -> bool:
-        """Whether a tap refused at `door` (`too_many_attempts`) is answered: not past the
-        door's bucket of such answers (protocol.attempts); else it is only counted."""
-        with self._lock:
-            return self.limits.answer_refused(door, now=mono_now)

@@ -56,7 +56,7 @@ from pathlib import Path
 import httpx
 import paho.mqtt.client as paho
 
-from gateway.answer import TapAnswers
+from gateway.answer import Silent, TapAnswers
 from gateway.config import GatewaySettings
 from gateway.rejects import Rejected, Rejects
 from gateway.snapshot import FetchError, PolicyFetcher, SnapshotStore, newer
@@ -315,6 +315,9 @@ class Gateway:
                 device, "failed", f"could not decide tap {tap.id}: {exc!r}", trace=True
             )
             return
+        if outcome is Silent.FLOOD:
+            self.rejects.count(device, "flood", f"tap {tap.id}: refused, not answered")
+            return
         if outcome is None:
             self.rejects.count(device, "unknown_device", f"tap {tap.id}: no door of the snapshot")
             return
@@ -328,8 +331,6 @@ class Gateway:
         )
         if outcome.reason is not Reason.TOO_MANY_ATTEMPTS:
             self._publish(device, decision)
-        elif not self.answers.answered(device, mono_now):
-            self.rejects.count(device, "flood", f"tap {tap.id}: refused, not answered")
         elif not self.pending.defer(device, decision, time.monotonic()):
             self.rejects.count(device, "flood", f"tap {tap.id}: too many answers wait")
 

@@ -103,8 +103,13 @@ class Limiter:
             )
         return why
 
-    def answered(self, device_id: str) -> bool:
-        """Whether a tap just refused at this door is answered (protocol.attempts)."""
+    def answered(self, device_id: str, why: str) -> bool:
+        """Whether a tap just refused at this door is answered: always a card in its
+        cooling period (unanswered, a door would fall back on its emergency list, which may
+        hold that very card), a flood's while the door's bucket of answers lasts
+        (protocol.attempts)."""
+        if why == COOLING:
+            return True
         with self._lock:
             return self.limits.answer_refused(device_id, now=self.monotonic())
 

@@ -181,8 +181,9 @@ class AccessService:
         hashed = card_hash(self.card_key, tap.card)
         refused = self._refused(device, tap, hashed, now)
         if refused is not None:
-            if not tap.replay and self.limiter.answered(device_id):
-                answer(refused)
+            decision, why = refused
+            if not tap.replay and self.limiter.answered(device_id, why):
+                answer(decision)
             return FirstLook(device, hashed, now, limited=True)
         if tap.replay:
             return FirstLook(device, hashed, now)
@@ -199,16 +200,20 @@ class AccessService:
         self._after_tap(device, tap, hashed, outcome)
         return FirstLook(device, hashed, now, early=(outcome, decision))
 
-    def _refused(self, device: Device, tap: Tap, hashed: str, now: datetime) -> Decision | None:
-        """`too_many_attempts` for a tap past the tap limits, decided from memory; None
-        for a tap to decide as usual."""
+    def _refused(
+        self, device: Device, tap: Tap, hashed: str, now: datetime
+    ) -> tuple[Decision, str] | None:
+        """`too_many_attempts` for a tap past the tap limits, decided from memory, and why
+        (limiter.FLOOD or COOLING); None for a tap to decide as usual."""
         snapshot = self._snapshot
         if snapshot is None:  # the first tap since the start
             with self.reads() as session:  # type: ignore[misc]
                 snapshot = self._snapshot_now(session, now)
-        if self.limiter.refuse(snapshot, device, tap, hashed) is None:
+        why = self.limiter.refuse(snapshot, device, tap, hashed)
+        if why is None:
             return None
-        return self._decision(None, tap, decide(snapshot, device.id, hashed, now, blocked=True))
+        decision = self._decision(None, tap, decide(snapshot, device.id, hashed, now, blocked=True))
+        return decision, why
 
     def _after_tap(self, device: Device, tap: Tap, hashed: str, outcome: Outcome | None) -> None:
         """Once the decision is out: count it against the card's limit, and have a staff

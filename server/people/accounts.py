@@ -194,6 +194,9 @@ def enable_user(session: Session, *, user_id: int, now: datetime) -> models.User
     if member is not None and member.erased_at is not None:
         raise Invalid("the user's member was erased (GDPR); make a new account")
     user.disabled_at = None
+    # Disabled before disabling revoked them, a user's old sessions and tokens would
+    # come back with the account: ended here too.
+    revoke_access(session, user_ids=[user.id], now=now)
     return user
 
 

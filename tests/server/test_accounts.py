@@ -372,3 +372,17 @@ def test_the_server_hashes_passwords_at_argon2_cffis_recommended_cost(
         recommended.memory_cost,
         recommended.parallelism,
     )
+
+
+def test_enabling_a_user_disabled_by_an_older_version_ends_their_old_tokens(client, ctx) -> None:  # type: ignore[no-untyped-def]
+    """Older versions disabled a user without revoking their sessions and tokens."""
+    from server.people import accounts
+
+    user = make_user(ctx, "staff", "old@example.org")
+    bearer = bearer_of(ctx, user.id)
+    with ctx.writes() as session, session.begin():
+        session.get(models.User, user.id).disabled_at = ctx.clock()  # as they did
+    assert client.get("/api/me", headers=bearer).status_code == 401
+    with ctx.writes() as session, session.begin():
+        accounts.enable_user(session, user_id=user.id, now=ctx.clock())
+    assert client.get("/api/me", headers=bearer).status_code == 401
