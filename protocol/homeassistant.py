@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from protocol.messages import DoorModeName, Message
-from protocol.topics import TopicError, check_id
+from protocol.topics import ROOT, TopicError, check_id
 
 DEFAULT_PREFIX = "homeassistant"
 # One to four topic levels of letters, digits, `_` and `-`: no wildcard, no empty level.
@@ -40,6 +40,10 @@ def check_prefix(prefix: str) -> str:
     """Return `prefix` if it can start a discovery topic, else raise TopicError."""
     if not isinstance(prefix, str) or not PREFIX_RE.match(prefix):
         raise TopicError(f"discovery prefix must be topic levels of [A-Za-z0-9_-], got {prefix!r}")
+    if prefix.split("/")[0] == ROOT:
+        # Home Assistant's account reads everything under the prefix and writes its status
+        # there: under our root it would read taps and decisions, and could forge statuses.
+        raise TopicError(f"discovery prefix must not start with {ROOT!r}, got {prefix!r}")
     return prefix
 
 

@@ -150,10 +150,13 @@ class Topic:
     instance: str | None = None
 
 
+ROOT = "hub"  # the first level of every topic of ours
+
+
 def parse(topic: str) -> Topic:
     """Parse any topic of docs/protocol.md v1; raise TopicError for anything else."""
     parts = topic.split("/")
-    if len(parts) < 3 or parts[0] != "hub":
+    if len(parts) < 3 or parts[0] != ROOT:
         raise TopicError(f"not a spacehub topic: {topic!r}")
     site = check_id(parts[1], "site")
     if parts[2] == "dev":

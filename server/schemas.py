@@ -14,6 +14,17 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 MAX_ID = 2**31 - 1  # ids fit a signed 32-bit column (PostgreSQL's `integer`)
+
+
+def whole_number(text: str, *, least: int = 1, most: int = MAX_ID) -> int | None:
+    """A form field's whole number from `least` to `most`, or None: the digits 0-9 only
+    (`str.isdigit()` is true of "²" too, which `int()` refuses)."""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if least <= value <= most else None
+
+
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 
 

@@ -24,6 +24,7 @@ from server.deps import Members, ReadSession, WriteSession, audited
 from server.errors import DomainError
 from server.people import members
 from server.portal.me import FormError, Me, MeDep, day_and_time, local_instant
+from server.schemas import whole_number
 
 router = APIRouter(include_in_schema=False)
 
@@ -91,7 +92,8 @@ def _asked(me: Me, session: Session, values: dict[str, str]) -> tuple[rules.Book
     if end <= start and values["end"] == "00:00":  # until midnight
         end = day_and_time(values["day"], values["end"], me.zone) + timedelta(days=1)
     weeks = values["weeks"] or "1"
-    if not weeks.isdigit() or not 1 <= int(weeks) <= me.ctx.site.bookings.max_occurrences:
+    count = whole_number(weeks, most=me.ctx.site.bookings.max_occurrences)
+    if count is None:
         raise FormError("portal.err.weeks")
     emails = attendees.parse_emails(values["attendees"])
     request = rules.BookingRequest(
@@ -102,7 +104,7 @@ def _asked(me: Me, session: Session, values: dict[str, str]) -> tuple[rules.Book
         title=values["title"][: rules.MAX_TITLE + 1] or None,
         attendees=attendees.members_by_email(session, emails) if emails else (),
     )
-    return request, int(weeks)
+    return request, count
 
 
 @router.post("/me/book", dependencies=[Members])

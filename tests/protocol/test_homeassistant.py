@@ -101,7 +101,7 @@ def test_states_are_small_json_payloads() -> None:
 
 def test_the_prefix_is_checked_and_the_acl_filter_covers_every_config() -> None:
     assert check_prefix("ha/discovery") == "ha/discovery"
-    for bad in ("", "home/#", "a//b", "+", "/x", "x/"):
+    for bad in ("", "home/#", "a//b", "+", "/x", "x/", "hub", "hub/piaseczno", "$SYS"):
         with pytest.raises(TopicError):
             check_prefix(bad)
     with pytest.raises(TopicError):

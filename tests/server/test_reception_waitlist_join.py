@@ -89,6 +89,9 @@ def test_refusals_are_told_and_change_nothing(client: TestClient, ctx: ServerCon
     when = {"room": "sala-a", "day": "2026-03-02", "start": "13:00", "end": "15:00"}
     nobody = post_join(client, "en", member="", **when)
     assert nobody.status_code == 422 and 'role="alert"' in nobody.text
+    for odd in ("²", "1e3", "-1"):  # "²".isdigit() is true, and int() refuses it
+        strange = post_join(client, "pl", member=odd, **when)
+        assert strange.status_code == 422 and 'role="alert"' in strange.text
     bad_day = post_join(client, "uk", member=str(anna), **(when | {"day": "2.3.2026"}))
     assert bad_day.status_code == 422 and 'role="alert"' in bad_day.text
     past = post_join(client, "en", member=str(anna), **(when | {"start": "08:00", "end": "09:00"}))

@@ -23,7 +23,7 @@ from server.deps import CallerDep, Principal, Staff, audited, get_ctx, read_form
 from server.errors import Conflict, DomainError, Forbidden
 from server.notify import outbox, texts
 from server.people import accounts, logins, tokens
-from server.schemas import MAX_ID, Email, Name
+from server.schemas import MAX_ID, Email, Name, whole_number
 
 router = APIRouter(prefix="/reception/accounts", include_in_schema=False, dependencies=[Staff])
 
@@ -126,7 +126,7 @@ async def create_user(request: Request, principal: CallerDep, lang: LangQuery = 
             name=name,
             role=role,
             password=form.get("password") or None,
-            member_id=int(member) if member.isdigit() and int(member) <= MAX_ID else None,
+            member_id=whole_number(member),
             category=category,
             site=ctx.site,
             now=ctx.clock(),

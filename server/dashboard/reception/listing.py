@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 
 from server.dashboard.pages import render
 from server.errors import Invalid
-from server.schemas import MAX_ID
+from server.schemas import whole_number
 
 
 @dataclass(frozen=True)
@@ -48,9 +48,10 @@ def cursor(request: Request) -> int | None:
     before = request.query_params.get("before", "").strip()
     if not before:
         return None
-    if not (before.isdigit() and 1 <= int(before) <= MAX_ID):
+    row = whole_number(before)
+    if row is None:
         raise Invalid("list.bad_page")
-    return int(before)
+    return row
 
 
 def show(

@@ -15,6 +15,7 @@ from server.bookings.quotas import QuotaExceeded
 from server.bookings.rules import SeriesConflictError
 from server.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from server.notify.texts import text
+from server.schemas import whole_number
 from server.site import SiteConfig
 
 
@@ -70,9 +71,10 @@ def weeks_asked(day: date, weeks: str, until: str) -> int:
         return (last - day).days // 7 + 1
     if not weeks:
         return 1
-    if not weeks.isdigit() or int(weeks) < 1:
+    count = whole_number(weeks)
+    if count is None:
         raise FormError("desk.err.weeks")
-    return int(weeks)
+    return count
 
 
 def explain(lang: str, exc: Exception, *, site: SiteConfig, zone: ZoneInfo) -> str:

@@ -27,7 +27,7 @@ from server.deps import ReadSession, Staff, WriteSession, audited
 from server.errors import DomainError
 from server.notify.texts import text
 from server.people import members
-from server.schemas import MAX_ID
+from server.schemas import MAX_ID, whole_number
 from server.waitlist import entries, offers
 
 router = APIRouter(prefix="/reception", include_in_schema=False, dependencies=[Staff])
@@ -149,9 +149,9 @@ def join(desk: DeskDep, form: FormDep, session: WriteSession) -> Response:
     values = {f: form.get(f) for f in JOIN_FIELDS}
     try:
         _, start, end = local_span(values["day"], values["start"], values["end"], desk.zone)
-        if not values["member"].isdigit() or int(values["member"]) > MAX_ID:
+        member_id = whole_number(values["member"])
+        if member_id is None:
             raise refusals.FormError("desk.bk.err.holder")
-        member_id = int(values["member"])
         with session.begin():
             entry = entries.join(
                 session,
