@@ -23,7 +23,7 @@ from protocol.messages import (
 )
 from protocol.mqtt import MqttClient, connection_username
 from server.adapters.dead_letters import DeadLetterBox
-from server.adapters.inbox import Inbox
+from server.adapters.inbox import ELSEWHERE_S, Inbox
 from server.adapters.rejections import Rejections
 from server.adapters.writehealth import WriteHealth
 from server.context import ServerContext
@@ -91,6 +91,8 @@ class Lane:
             rejections=ingest.rejections,
             health=ingest.health,
             wall=ctx.clock,
+            # a tap and its Result may reach different replicas
+            elsewhere_s=ELSEWHERE_S if s.shared_subscriptions else 0.0,
         )
         for filter_ in filters:
             self.client.subscribe(filter_, self.inbox.receive)

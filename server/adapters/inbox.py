@@ -49,6 +49,11 @@ FIRST_RETRY_S = 0.05  # doubling up to MOST_RETRY_S
 MOST_RETRY_S = 2.0
 GIVE_UP_S = 30.0  # failing transiently this long: set aside as a dead letter
 NOT_YET_S = 5.0
+# With several replicas a Result may reach one while another still commits its tap: held
+# this long even with nothing of its device under way here, so many at most at once (a
+# flood of forged Results must not take the broker's in-flight window).
+ELSEWHERE_S = 2.0
+ELSEWHERE_MAX = 5
 OWED_MAX = 10_000  # acknowledgements owed to redeliveries, remembered at most
 
 Handle = Callable[[str, bytes], object]
@@ -73,6 +78,7 @@ class Letter:
     attempts: int = 0
     failing_since: float | None = None
     not_yet_since: float | None = None
+    elsewhere: bool = False  # held for what another replica may be applying
     poisoned: bool = False  # a bug: only its dead letter is left to write
     error: str = ""
 
@@ -106,6 +112,7 @@ class Inbox:
         clock: Callable[[], float] = time.monotonic,
         give_up_s: float = GIVE_UP_S,
         not_yet_s: float = NOT_YET_S,
+        elsewhere_s: float = 0.0,
     ) -> None:
         self.name = name
         self.handle = handle
@@ -114,6 +121,7 @@ class Inbox:
         self.stats = InboxStats()
         self.give_up_s = give_up_s
         self.not_yet_s = not_yet_s
+        self.elsewhere_s = elsewhere_s  # 0: no other consumer shares this stream
         self._ack = ack
         self._store = store
         self._wall = wall
@@ -229,11 +237,9 @@ class Inbox:
             self._done(letter)
             return
         now = self._clock()
-        if isinstance(exc, NotYet) and self._waits_on_earlier(letter):
-            letter.not_yet_since = letter.not_yet_since or now
-            if now - letter.not_yet_since < self.not_yet_s:
-                self._hold(letter, now)
-                return
+        if isinstance(exc, NotYet) and self._may_wait(letter, now):
+            self._hold(letter, now)
+            return
         if isinstance(exc, Rejected):
             self.rejections.reject(device_of(letter.topic), exc.reason, str(exc))
             self._done(letter)
@@ -277,15 +283,33 @@ class Inbox:
 
     # -- inside ---------------------------------------------------------------------------
 
+    def _may_wait(self, letter: Letter, now: float) -> bool:
+        """Whether a NotYet letter is held to be tried again: while an earlier message of
+        its device is under way here (up to `not_yet_s`), or, where other replicas share
+        the stream, while one may still be applying it (up to `elsewhere_s`, a few at once)."""
+        letter.not_yet_since = letter.not_yet_since or now
+        waited = now - letter.not_yet_since
+        if self._waits_on_earlier(letter):
+            return waited < self.not_yet_s
+        if letter.elsewhere:
+            return waited < self.elsewhere_s
+        with self._cond:
+            room = sum(held.elsewhere for _due, _seq, held in self._held) < ELSEWHERE_MAX
+        letter.elsewhere = room and self.elsewhere_s > 0
+        return letter.elsewhere
+
     def _waits_on_earlier(self, letter: Letter) -> bool:
         """Whether a message of the same device that came before this one is still under
-        way. The broker delivers a device's messages in order, so without one, what this
-        one waits for was never sent (or was refused): waiting would only hold an
-        in-flight slot, which forged messages could use to stall the door path."""
+        way, and not itself waiting for another. The broker delivers a device's messages
+        in order, so without one, what this one waits for was never sent (or was refused):
+        waiting would only hold an in-flight slot, which forged messages could use to
+        stall the door path (each waiting on the forged one before it)."""
         device = device_of(letter.topic)
         with self._cond:
             return any(
-                other.seq < letter.seq and device_of(other.topic) == device
+                other.seq < letter.seq
+                and other.not_yet_since is None
+                and device_of(other.topic) == device
                 for other in self._open.values()
             )
 

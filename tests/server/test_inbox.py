@@ -17,7 +17,7 @@ from support.waiting import wait_for
 
 from protocol import topics
 from protocol.messages import Tap
-from server.adapters.inbox import Inbox, retry_delay
+from server.adapters.inbox import ELSEWHERE_MAX, Inbox, retry_delay
 from server.adapters.rejections import INVALID, Rejections, decoded
 from server.adapters.writehealth import WriteHealth, transient
 from server.context import ServerContext
@@ -265,6 +265,12 @@ def test_not_yet_without_anything_earlier_is_rejected_at_once(s: Setup) -> None:
     assert s.inbox.rejections.counts() == {("reader-main", "result_without_tap"): 1}
 
 
+def test_forged_results_do_not_wait_on_each_other(s: Setup) -> None:
+    s.handler.fail(RESULT_A, *[NotYet("result_without_tap")] * 30)
+    forged = [s.receive(RESULT_A, f"forged {i}".encode()) for i in range(30)]
+    assert s.acks == forged and s.inbox.held() == 0
+
+
 def test_not_yet_is_rejected_after_its_time() -> None:
     s = Setup(not_yet_s=5.0)
     s.handler.fail(TAP_A, *[FULL] * 1000)
@@ -276,6 +282,25 @@ def test_not_yet_is_rejected_after_its_time() -> None:
         s.inbox.retry_due()
     assert s.acks == [result]
     assert s.inbox.rejections.counts() == {("reader-main", "result_without_tap"): 1}
+
+
+def test_with_replicas_a_result_waits_a_while_for_a_tap_another_applies() -> None:
+    """A tap and its Result may reach different replicas: the Result is held up to
+    `elsewhere_s` for the other's commit, a few at most at once, then rejected."""
+    s = Setup(elsewhere_s=2.0)
+    s.handler.fail(RESULT_A, NotYet("result_without_tap"))  # the tap not committed yet
+    first = s.receive(RESULT_A, b"first")
+    assert s.acks == [] and s.inbox.held() == 1
+    s.until_settled(step=0.1)  # committed meanwhile: applied on its next try
+    assert s.acks == [first] and s.inbox.rejections.counts() == {}
+    # forged ones: a few held, the rest rejected at once, each within elsewhere_s
+    s.handler.plan[RESULT_A] = [NotYet("result_without_tap")] * 1000
+    forged = [s.receive(RESULT_A, f"forged {i}".encode()) for i in range(20)]
+    assert s.inbox.held() == ELSEWHERE_MAX
+    assert len(s.acks) == 1 + 20 - ELSEWHERE_MAX
+    s.until_settled(step=0.5)
+    assert sorted(s.acks) == sorted([first, *forged])
+    assert s.inbox.rejections.counts() == {("reader-main", "result_without_tap"): 20}
 
 
 def test_a_copy_sent_again_after_a_reconnect_is_acknowledged_once(s: Setup) -> None:
