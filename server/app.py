@@ -118,11 +118,19 @@ def create_app(
                 from server.adapters.live_relay import LiveRelay
 
                 services.insert(0, LiveRelay(context))
-            if context.site.home_assistant.published_by(context.settings.instance):
+            ha = context.site.home_assistant
+            if ha.published_by(context.settings.instance):
                 from server.adapters.home_assistant import HomeAssistant
 
                 # on the sensors' connection: nothing it sends can delay a door
                 services.append(HomeAssistant(context, app.state.sensors.client))
+            elif ha.discovery:  # a replica of another name would never say why nothing comes
+                log.info(
+                    "Home Assistant's discovery is published by the replica %r, not this one "
+                    "(%r): [home_assistant] instance in the site file",
+                    ha.instance,
+                    context.settings.instance,
+                )
             if context.settings.smtp_url:  # unset: mail stays queued, visible to staff
                 from server.adapters.mail_sender import MailSender
 
