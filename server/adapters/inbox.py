@@ -32,21 +32,19 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 
 import paho.mqtt.client as paho
 
 from protocol.messages import utcnow
 from server.adapters.dead_letters import Store
+from server.adapters.letters import InboxStats, Letter, retry_delay
 from server.adapters.rejections import INVALID, LOG_EVERY_S, LogEvery, Rejections, device_of
 from server.adapters.writehealth import WriteHealth, transient
 from server.errors import NotYet, Rejected
 
 log = logging.getLogger(__name__)
 
-FIRST_RETRY_S = 0.05  # doubling up to MOST_RETRY_S
-MOST_RETRY_S = 2.0
 GIVE_UP_S = 30.0  # failing transiently this long: set aside as a dead letter
 NOT_YET_S = 5.0
 # With several replicas a Result may reach one while another still commits its tap: held
@@ -57,43 +55,6 @@ ELSEWHERE_MAX = 5
 OWED_MAX = 10_000  # acknowledgements owed to redeliveries, remembered at most
 
 Handle = Callable[[str, bytes], object]
-
-
-def retry_delay(attempts: int) -> float:
-    """Seconds before try `attempts + 1`: FIRST_RETRY_S, doubling, at most MOST_RETRY_S."""
-    return min(MOST_RETRY_S, FIRST_RETRY_S * 2 ** max(0, min(attempts - 1, 16)))
-
-
-@dataclass(eq=False)
-class Letter:
-    """One message between its arrival and its acknowledgement."""
-
-    topic: str
-    payload: bytes
-    msg: paho.MQTTMessage | None  # None: fed directly (tests)
-    connection: int  # the connection it came on: only that one may acknowledge it
-    seq: int  # arrival order
-    received: float  # time.monotonic()
-    received_at: datetime
-    attempts: int = 0
-    failing_since: float | None = None
-    not_yet_since: float | None = None
-    elsewhere: bool = False  # held for what another replica may be applying
-    poisoned: bool = False  # a bug: only its dead letter is left to write
-    error: str = ""
-
-    @property
-    def key(self) -> tuple[str, bytes]:
-        return self.topic, self.payload
-
-
-@dataclass
-class InboxStats:
-    received: int = 0
-    acked: int = 0
-    retries: int = 0
-    dead_letters: int = 0
-    redelivered: int = 0  # copies of a message the broker sent again after a reconnect
 
 
 class Inbox:

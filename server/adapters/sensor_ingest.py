@@ -40,7 +40,8 @@ from protocol import topics
 from protocol.messages import Count, Motion
 from protocol.mqtt import MqttClient, connection_username
 from server.adapters.dead_letters import DeadLetterBox
-from server.adapters.inbox import Inbox, Letter
+from server.adapters.inbox import Inbox
+from server.adapters.letters import Letter
 from server.adapters.rejections import Rejections, decoded
 from server.adapters.writehealth import WriteHealth, transient
 from server.context import ServerContext

@@ -364,10 +364,18 @@ class Wire:
     the broker is back), and hears the Decisions (and, if asked, Results) sent to doors."""
 
     def __init__(
-        self, url: str, *, results: bool = False, name: str = "wire", persistent: bool = False
+        self,
+        url: str,
+        *,
+        results: bool = False,
+        name: str = "wire",
+        persistent: bool = False,
+        doors: bool = False,
     ) -> None:
         """`persistent`: a fixed client id and a persistent session, so that what is
-        sent to doors while this client is away (the broker restarting) is heard too."""
+        sent to doors while this client is away (the broker restarting) is heard too.
+        `doors`: answer each Decision heard with the door's Result, as a door does."""
+        self.doors = doors
         self.heard: list[Heard] = []
         self._cond = threading.Condition()
         self._sent: list[Sent] = []
@@ -396,6 +404,17 @@ class Wire:
             with self._cond:
                 self.heard.append(heard)
                 self._cond.notify_all()
+            message = heard.message
+            if self.doors and isinstance(message, Decision):
+                done = Result(
+                    id=new_id(),
+                    tap=message.id,
+                    applied=message.by,
+                    granted=message.granted,
+                    ts=heard.wall,
+                    reason=message.reason,
+                )
+                self.send(topics.result(SITE, heard.device), done)
 
         return handle
 

@@ -17,7 +17,8 @@ from support.waiting import wait_for
 
 from protocol import topics
 from protocol.messages import Tap
-from server.adapters.inbox import ELSEWHERE_MAX, Inbox, retry_delay
+from server.adapters.inbox import ELSEWHERE_MAX, Inbox
+from server.adapters.letters import retry_delay
 from server.adapters.rejections import INVALID, Rejections, decoded
 from server.adapters.writehealth import WriteHealth, transient
 from server.context import ServerContext

@@ -34,9 +34,12 @@ def shared_compiled_sql() -> Iterator[Callable[[Engine], bool]]:
 
     def create_engine(url: Any, *args: Any, **kwargs: Any) -> Engine:
         engine = make(url, *args, **kwargs)
-        dialect, cache = shared.setdefault(
-            engine.dialect.name, (engine.dialect, LRUCache(CACHE_SIZE))
-        )
+        kind = engine.dialect.name
+        if kind not in shared or shared[kind][0].server_version_info is None:
+            # A dialect learns its server at its own engine's first connection: until one
+            # of this kind has, each new engine keeps its own, the latest the candidate.
+            shared[kind] = (engine.dialect, LRUCache(CACHE_SIZE))
+        dialect, cache = shared[kind]
         engine.dialect = dialect
         engine._compiled_cache = cache  # SQLAlchemy keeps its cache here
         return engine
