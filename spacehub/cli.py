@@ -32,6 +32,14 @@ def _port(text: str) -> int:
     return int(text)
 
 
+def _host_port(text: str) -> tuple[str, int]:
+    """HOST:PORT of a broker (a name or an IPv4 address: Mosquitto's `address` line)."""
+    host, _, port = text.rpartition(":")
+    if not host or ":" in host or any(c.isspace() or c in "[]#" for c in host):
+        raise argparse.ArgumentTypeError(f"{text!r} is not HOST:PORT (a name or IPv4 address)")
+    return host, _port(port)
+
+
 def _days(text: str) -> int:
     if not text.isdigit() or not 1 <= int(text) <= 120:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of days (1-120)")
@@ -149,6 +157,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--device-configs",
         metavar="DIR",
         help="the devices' TOML templates (default: ../devices beside the site file's folder)",
+    )
+    prov.add_argument(
+        "--bridge-to",
+        type=_host_port,
+        metavar="HOST:PORT",
+        help="the site's servers run centrally: also write central/ (the central broker's "
+        "files, same CA) and bridge this site's broker to it, for the site's topics only",
     )
     return parser
 

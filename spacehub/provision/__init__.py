@@ -10,7 +10,11 @@ From the site inventory (firmware_configs/sites/<site>.toml) it writes into one 
   with the `[mqtt]` table filled) and `devices/ca.crt`, what a device's Pi needs;
 - `server.toml` and `gateway.toml`, read by `spacehub server|gateway --config FILE`;
 - with `installer`, `installer.toml` for `spacehub tap` at any door while a site is set up
-  (a run without it removes that account and its file).
+  (a run without it removes that account and its file);
+- with `bridge_to` (the central broker's HOST:PORT), `central/`: the central broker's
+  mosquitto.conf, passwd, acl and certificate (from the same CA) with the servers' (and
+  Home Assistant's) accounts and the bridge's, `central/bridge.toml`; the site's
+  mosquitto.conf then bridges the site's topics to it, and server.toml names it.
 
 Running it again keeps every password, the CA and the keys (`rotate` makes new ones).
 Secrets are 0600 in 0700 folders.
@@ -35,12 +39,26 @@ from devices.config import ConfigError, load_door_config, load_sensor_config
 from protocol.topics import TopicError
 from server.site import SiteConfig, SiteConfigError, load_site
 from spacehub.provision import certs
-from spacehub.provision.acl import INSTALLER_FILE, Account, accounts, acl_text, usernames
-from spacehub.provision.configs import device_toml, mosquitto_conf, mqtt_table, program_toml
+from spacehub.provision.acl import (
+    CENTRAL_ROLES,
+    INSTALLER_FILE,
+    Account,
+    accounts,
+    acl_text,
+    usernames,
+)
+from spacehub.provision.configs import (
+    bridge_conf,
+    device_toml,
+    mosquitto_conf,
+    mqtt_table,
+    program_toml,
+)
 from spacehub.provision.files import PUBLIC, folder, read_toml, write
 from spacehub.provision.passwd import passwd_text, read_hashes
 
 CA_FILE = "ca.crt"
+CENTRAL = "central"  # the central broker's folder, beside the site's files
 
 
 class ProvisionError(ValueError):
@@ -59,6 +77,7 @@ class Options:
     servers: tuple[str, ...] = ("main",)
     gateway: str = "main"
     device_configs: Path | None = None  # default: ../devices beside the site file's folder
+    bridge_to: tuple[str, int] | None = None  # the central broker's (host, port)
 
 
 @dataclass
@@ -73,6 +92,11 @@ class Result:
     @property
     def mosquitto_conf(self) -> Path:
         return self.out / "mosquitto.conf"
+
+    @property
+    def central_conf(self) -> Path:
+        """The central broker's mosquitto.conf (written with `bridge_to` only)."""
+        return self.out / CENTRAL / "mosquitto.conf"
 
     def toml(self, account: Account) -> Path:
         return self.out / account.file
@@ -89,34 +113,51 @@ def provision(options: Options) -> Result:
     except SiteConfigError as exc:
         raise ProvisionError(str(exc)) from None
     out = folder(options.out.resolve())
-    folder(out / "devices")
-    folder(out / "data")
+    bridge = options.bridge_to
+    for sub in ("devices", "data", *((CENTRAL, f"{CENTRAL}/data") if bridge else ())):
+        folder(out / sub)
     try:
-        users = accounts(site, list(options.servers), options.gateway, installer=options.installer)
+        users = accounts(
+            site,
+            list(options.servers),
+            options.gateway,
+            installer=options.installer,
+            bridge=bridge is not None,
+        )
     except TopicError as exc:
         raise ProvisionError(str(exc)) from None
-    host = options.hosts[0] if options.hosts else "localhost"
-    url = f"mqtts://{f'[{host}]' if ':' in host else host}:{options.port}"
+    url = _url(options.hosts[0] if options.hosts else "localhost", options.port)
+    central_url = _url(*bridge) if bridge else url
+    central = [a for a in users if bridge and a.role in CENTRAL_ROLES]
     result = Result(out=out, url=url, users=users)
 
     passwords = {a.username: _password(out, a, options.rotate, result) for a in users}
-    logins = {name: passwords[a.username] for a in users for name in usernames(a)}
     templates = options.device_configs or options.site_config.parent.parent / "devices"
     replicas = len(options.servers) > 1
-    tomls = {a: _toml(site, a, url, passwords[a.username], templates, replicas) for a in users}
+    tomls = {}
+    for a in users:
+        where = central_url if a in central else url
+        tomls[a] = _toml(site, a, where, passwords[a.username], templates, replicas)
     for account, text in tomls.items():  # a bad template stops everything before any write
         if account.role in ("door", "occupancy"):
             _check_device(out / account.file, text, site.id, account)
-    ca, broker_key, broker_cert = _tls(site, out, list(options.hosts), options.rotate, result)
+    ca = _ca(site, out, options.rotate, result)
+    broker = _broker_cert(ca, out, list(options.hosts), options.rotate, result)
+    hub = _broker_cert(ca, out / CENTRAL, [bridge[0]], options.rotate, result) if bridge else None
 
     write(out / "ca.key", certs.key_pem(ca.key))
     write(out / CA_FILE, certs.cert_pem(ca.cert), PUBLIC)
     write(out / "devices" / CA_FILE, certs.cert_pem(ca.cert), PUBLIC)
-    write(out / "broker.key", certs.key_pem(broker_key))
-    write(out / "broker.crt", certs.cert_pem(broker_cert), PUBLIC)
-    write(out / "passwd", passwd_text(logins, read_hashes(out / "passwd")))
-    write(out / "acl", acl_text(site, users))
-    write(out / "mosquitto.conf", mosquitto_conf(site, out, options.port, options.bind))
+    conf = mosquitto_conf(site, out, options.port, options.bind)
+    if bridge and hub:
+        host, port = bridge
+        link = next(a for a in central if a.role == "bridge")
+        address, password = f"{host}:{port}", passwords[link.username]
+        conf += bridge_conf(site, address, link.username, password, out / CA_FILE)
+        hub_conf = mosquitto_conf(site, out / CENTRAL, port, options.bind, "The central Mosquitto")
+        _broker_files(out / CENTRAL, site, central, passwords, hub, hub_conf)
+    site_users = [a for a in users if a not in central]
+    _broker_files(out, site, site_users, passwords, broker, conf)
     for account, text in tomls.items():
         write(out / account.file, text)
     if not options.installer:  # its account is gone from passwd and acl: so is its password
@@ -142,25 +183,49 @@ def _password(out: Path, account: Account, rotate: bool, result: Result) -> str:
     return secrets.token_urlsafe(24)
 
 
-def _tls(
-    site: SiteConfig, out: Path, hosts: list[str], rotate: bool, result: Result
-) -> tuple[certs.Authority, certs.Key, x509.Certificate]:
-    """The CA and the broker's key as they are on disk (new ones with `rotate` or when
-    missing), and a broker certificate that fits them and `hosts`."""
+def _url(host: str, port: int) -> str:
+    return f"mqtts://{f'[{host}]' if ':' in host else host}:{port}"
+
+
+def _broker_files(
+    where: Path,
+    site: SiteConfig,
+    users: list[Account],
+    passwords: dict[str, str],
+    tls: tuple[certs.Key, x509.Certificate],
+    conf: str,
+) -> None:
+    """One broker's key and certificate, passwd and acl (for `users`) and mosquitto.conf."""
+    logins = {name: passwords[a.username] for a in users for name in usernames(a)}
+    write(where / "broker.key", certs.key_pem(tls[0]))
+    write(where / "broker.crt", certs.cert_pem(tls[1]), PUBLIC)
+    write(where / "passwd", passwd_text(logins, read_hashes(where / "passwd")))
+    write(where / "acl", acl_text(site, users))
+    write(where / "mosquitto.conf", conf)
+
+
+def _ca(site: SiteConfig, out: Path, rotate: bool, result: Result) -> certs.Authority:
+    """The CA as it is on disk (a new one with `rotate` or when missing)."""
     ca_key = None if rotate else _load(out / "ca.key", certs.load_key)
     ca_cert = None if rotate else _load(out / CA_FILE, certs.load_cert)
     if ca_key is None or ca_cert is None:
-        ca = certs.new_ca(site.id)
         result.new_ca = True
-    else:
-        ca = certs.Authority(ca_key, ca_cert)
+        return certs.new_ca(site.id)
+    return certs.Authority(ca_key, ca_cert)
+
+
+def _broker_cert(
+    ca: certs.Authority, out: Path, hosts: list[str], rotate: bool, result: Result
+) -> tuple[certs.Key, x509.Certificate]:
+    """The broker's key in `out` as it is on disk (a new one with `rotate` or when
+    missing), and a broker certificate that fits it, the CA and `hosts`."""
     key = None if rotate else _load(out / "broker.key", certs.load_key)
     key = key or certs.new_key()
     cert = None if rotate or result.new_ca else _load(out / "broker.crt", certs.load_cert)
     if cert is None or not certs.broker_cert_fits(cert, ca, key, hosts):
         cert = certs.issue_broker_cert(ca, key, hosts)
         result.new_broker_cert = True
-    return ca, key, cert
+    return key, cert
 
 
 def _load(path: Path, parse: Any) -> Any:
@@ -196,6 +261,9 @@ def _toml(
         command = f"spacehub tap --config {account.file} --device DOOR CARD"
         top = {"site": site.id}
         return program_toml(f"Test taps at the doors of site {site.id}", command, top, mqtt)
+    if account.role == "bridge":  # mosquitto.conf's bridge carries it; kept for the next run
+        intro = "the site broker's bridge account on the central broker"
+        return mqtt_table(url, account.username, password, f"../{CA_FILE}", intro)
     if account.role == "homeassistant":  # no spacehub program reads it: a person does
         return (
             f"# Home Assistant's account on site {site.id}, written by `spacehub provision`:\n"
@@ -237,6 +305,7 @@ def run_provision(args: argparse.Namespace) -> int:
         servers=tuple(args.server_instance or ("main",)),
         gateway=args.gateway_instance,
         device_configs=Path(args.device_configs) if args.device_configs else None,
+        bridge_to=args.bridge_to,
     )
     result = provision(options)
     kept = len(result.users) - len(result.new_passwords)
@@ -248,6 +317,8 @@ def run_provision(args: argparse.Namespace) -> int:
         f"{'new' if result.new_broker_cert else 'kept'}"
     )
     print("run:")
+    if options.bridge_to:
+        print(f"  mosquitto -c {result.central_conf}   (the central broker, on its host)")
     print(f"  mosquitto -c {result.mosquitto_conf}")
     print(f"  spacehub server --config {result.file_of('server')}")
     print(f"  spacehub gateway --config {result.file_of('gateway')}")

@@ -24,7 +24,12 @@ from protocol.homeassistant import all_states, birth, config_filter, discovery_f
 from protocol.mqtt import connection_username
 from server.site import SiteConfig
 
-Role = Literal["door", "occupancy", "server", "gateway", "installer", "homeassistant"]
+Role = Literal["door", "occupancy", "server", "gateway", "installer", "homeassistant", "bridge"]
+
+# With a central broker (`--bridge-to`), these accounts are the central broker's; the
+# others stay on the site's broker, whose bridge carries the site's topics between them.
+CENTRAL_ROLES = ("server", "homeassistant", "bridge")
+BRIDGE_FILE = "central/bridge.toml"
 
 # The server's connections besides its door path, each with a username of its own under
 # the replica's password (protocol.mqtt.connection_username): Mosquitto binds each client
@@ -54,11 +59,18 @@ class Account:
 
 
 def accounts(
-    site: SiteConfig, servers: list[str], gateway: str, *, installer: bool = False
+    site: SiteConfig,
+    servers: list[str],
+    gateway: str,
+    *,
+    installer: bool = False,
+    bridge: bool = False,
 ) -> list[Account]:
-    """Every user of the site's broker: the devices of the inventory, one per server
-    replica (`server.toml` for the first, `server-{instance}.toml` for the others), the
-    gateway, and (`installer`) the installer's, for test taps while a site is set up."""
+    """Every user of the site's broker (and of the central one): the devices of the
+    inventory, one per server replica (`server.toml` for the first,
+    `server-{instance}.toml` for the others), the gateway, (`installer`) the installer's,
+    for test taps while a site is set up, and (`bridge`) the site broker's on the central
+    broker."""
     sid = site.id
     users = [Account(f"{sid}.{d.id}", d.kind, d.id, f"devices/{d.id}.toml") for d in site.devices]
     for n, instance in enumerate(servers):
@@ -72,6 +84,8 @@ def accounts(
     if site.home_assistant.discovery:
         name = "homeassistant"
         users.append(Account(f"{sid}.{name}", "homeassistant", name, f"{name}.toml"))
+    if bridge:
+        users.append(Account(f"{sid}.bridge", "bridge", "bridge", BRIDGE_FILE))
     return users
 
 
@@ -95,6 +109,8 @@ def grants(site: SiteConfig, account: Account) -> list[tuple[str, str]]:
             ("write", topics.status(sid, device)),
             ("read", topics.device_commands(sid, device)),
         ]
+    if account.role == "bridge":  # the site's topics, each way as its bridge's lines say
+        return [("readwrite", whole_site(sid))]
     if account.role == "server":
         ha = site.home_assistant
         discovery = [("write", config_filter(ha.prefix, sid))] if ha.discovery else []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from protocol import topics
 from server.site import Device, SiteConfig
 from spacehub.broker import persistence_settings, run_as_owner, session_settings
 from spacehub.provision.files import toml_value
@@ -19,11 +20,13 @@ from spacehub.provision.files import toml_value
 MESSAGE_SIZE_LIMIT = 8192
 
 
-def mosquitto_conf(site: SiteConfig, out: Path, port: int, bind: str | None) -> str:
+def mosquitto_conf(
+    site: SiteConfig, out: Path, port: int, bind: str | None, which: str = "Mosquitto"
+) -> str:
     """One TLS listener, passwords and ACLs, no anonymous clients, persistence in out/data."""
     listener = f"listener {port} {bind}" if bind else f"listener {port}"
     lines = [
-        f"# Mosquitto of site {site.id}, written by `spacehub provision` and written again by",
+        f"# {which} of site {site.id}, written by `spacehub provision` and written again by",
         "# every run (change the site file or provision's options, not this file). Run it:",
         f"#   mosquitto -c {out / 'mosquitto.conf'}",
         "per_listener_settings false",
@@ -45,6 +48,40 @@ def mosquitto_conf(site: SiteConfig, out: Path, port: int, bind: str | None) -> 
     # A client's id is its username: nobody can take over another client's session by
     # naming its client id (each server connection has a username of its own).
     lines.append("use_username_as_clientid true")
+    return "\n".join(lines) + "\n"
+
+
+def bridge_conf(site: SiteConfig, address: str, username: str, password: str, ca: Path) -> str:
+    """The site broker's bridge to the central broker (`address` is HOST:PORT), over TLS
+    with the account `username`, for the site's own topics only: the devices' events and
+    statuses and the gateway's status go out; the doors' commands (decisions, door
+    commands, the retained modes and emergency lists), the servers' statuses and the
+    policy notices come in. A session kept on both sides holds what one sends while the
+    link is down."""
+    sid = site.id
+    out = [*(topics.all_events(sid, kind) for kind in topics.EVENT_KINDS)]
+    out += [topics.all_device_status(sid), topics.all_gateway_status(sid)]
+    into = [*(topics.all_commands(sid, kind) for kind in topics.COMMAND_KINDS)]
+    into += [topics.all_server_status(sid), topics.policy(sid)]
+    lines = [
+        "",
+        "# The bridge to the central broker (README, A network of hubs)",
+        f"connection {sid}-central",
+        f"address {address}",
+        "bridge_protocol_version mqttv311",
+        f"bridge_cafile {ca}",
+        "bridge_insecure false",
+        "bridge_tls_version tlsv1.2",
+        f"remote_username {username}",
+        f"remote_password {password}",
+        f"remote_clientid {username}",
+        f"local_clientid {username}.local",
+        "cleansession false",
+        "notifications false",
+        "restart_timeout 1 10",
+        *(f"topic {filter_} out 1" for filter_ in out),
+        *(f"topic {filter_} in 1" for filter_ in into),
+    ]
     return "\n".join(lines) + "\n"
 
 

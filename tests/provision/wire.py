@@ -37,9 +37,13 @@ class Account(NamedTuple):
 
 
 @contextmanager
-def serving(result: Result, port: int, data_dir: Path) -> Iterator[Result]:
-    """Mosquitto running on a provisioned folder's mosquitto.conf; stopped afterwards."""
-    broker = MosquittoBroker(port, data_dir, config_file=result.mosquitto_conf, tls=True)
+def serving(
+    result: Result, port: int, data_dir: Path, config: Path | None = None
+) -> Iterator[Result]:
+    """Mosquitto running on a provisioned folder's mosquitto.conf (or `config`, e.g. its
+    central broker's); stopped afterwards."""
+    config = config or result.mosquitto_conf
+    broker = MosquittoBroker(port, data_dir, config_file=config, tls=True)
     broker.start()
     try:
         yield result

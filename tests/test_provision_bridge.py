@@ -1,0 +1,167 @@
+"""`spacehub provision --bridge-to`: a site's Mosquitto bridged to a central one, both
+started from provision's files. A tap on the site's broker is decided by the server on the
+central broker and the decision comes back to the door; the bridge's account reaches the
+site's own topics only."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+from faults.procs import Api, ServerProc
+from provision.wire import WAIT, Account, Received, client, listening, received_until, serving
+
+from protocol import topics
+from protocol.messages import Decision, Status, Tap, decode, encode, new_id
+from protocol.mqtt import MqttClient
+from spacehub.broker import free_port, mosquitto_path
+from spacehub.provision import Options, Result, provision
+from spacehub.provision.acl import BRIDGE_FILE
+from spacehub.provision.passwd import passwd_line
+
+pytestmark = pytest.mark.mosquitto
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE_CONFIG = ROOT / "firmware_configs" / "sites" / "piaseczno.toml"
+SITE = "piaseczno"
+STAFF = "04A1B2C3"
+# Not provision's: a test's account on the central broker that may read and write every
+# topic, to show what the bridge's account cannot reach.
+OBSERVER = Account("", "test.observer", "observer-password", None)
+
+MakeClient = Callable[..., MqttClient]
+
+
+class Network(NamedTuple):
+    result: Result
+    central: str  # the central broker's URL
+    server: ServerProc
+
+
+def bridged(tmp: Path, site_port: int, central_port: int) -> Result:
+    """Provision's files for a site bridged to a central broker, both on this machine."""
+    if mosquitto_path() is None:
+        pytest.skip("mosquitto is not installed")
+    return provision(
+        Options(
+            site_config=SITE_CONFIG,
+            out=tmp / "provision",
+            hosts=("127.0.0.1",),
+            port=site_port,
+            bind="127.0.0.1",
+            bridge_to=("127.0.0.1", central_port),
+        )
+    )
+
+
+@pytest.fixture(scope="module")
+def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
+    """The central broker with a server on it, and the site's broker bridged to it."""
+    tmp = tmp_path_factory.mktemp("bridge")
+    site_port, central_port = free_port(), free_port()
+    result = bridged(tmp, site_port, central_port)
+    server_toml = result.file_of("server")
+    central_url = tomllib.loads(server_toml.read_text())["mqtt"]["url"]
+    with ExitStack() as stack:
+        stack.enter_context(serving(result, central_port, tmp / "central", result.central_conf))
+        stack.enter_context(serving(result, site_port, tmp / "site"))
+        server = ServerProc(tmp, central_url, SITE_CONFIG)
+        server.args += ["--config", str(server_toml)]
+        stack.callback(server.kill)
+        server.start()
+        server.wait_healthy()
+        yield Network(result, central_url, server)
+
+
+def account(result: Result, file: Path) -> Account:
+    table = tomllib.loads(file.read_text())["mqtt"]
+    ca = (file.parent / table["ca_file"]).resolve()
+    return Account(table["url"], table["username"], table["password"], str(ca))
+
+
+def test_the_files_bridge_the_sites_topics_only(network: Network) -> None:
+    result = network.result
+    conf = result.mosquitto_conf.read_text().splitlines()
+    bridge = account(result, result.out / BRIDGE_FILE)
+    assert f"address 127.0.0.1:{bridge.url.rsplit(':', 1)[1]}" in conf
+    assert f"bridge_cafile {result.out}/ca.crt" in conf and "bridge_insecure false" in conf
+    assert f"remote_username {SITE}.bridge" in conf
+    assert all(line.split()[1].startswith(f"hub/{SITE}/") for line in conf if "topic " in line)
+    assert "topic hub/piaseczno/dev/+/evt/tap out 1" in conf
+    assert "topic hub/piaseczno/dev/+/cmd/decision in 1" in conf
+    central_acl = (result.central_conf.parent / "acl").read_text()
+    assert f"user {SITE}.bridge\ntopic readwrite hub/{SITE}/#\n" in central_acl
+    # the doors and the gateway are the site broker's; the servers the central one's
+    site_users = (result.out / "passwd").read_text()
+    assert f"{SITE}.reader-main:" in site_users and f"{SITE}.server.main:" not in site_users
+    assert f"{SITE}.server.main:" in (result.central_conf.parent / "passwd").read_text()
+
+
+def test_a_tap_on_the_site_is_decided_centrally(network: Network, mqtt_client: MakeClient) -> None:
+    result = network.result
+    api = Api(network.server.url)
+    try:
+        api.member("Ewa Nowak", "staff", STAFF)
+    finally:
+        api.close()
+    gateway = client(mqtt_client, account(result, result.file_of("gateway")))
+    statuses = listening(gateway, topics.all_server_status(SITE))
+    # the servers' statuses come in over the bridge: it is up
+    assert statuses.get(timeout=WAIT * 2).topic == topics.server_status(SITE, "main")
+
+    door = client(mqtt_client, account(result, result.file_of("door", "reader-main")))
+    decisions = listening(door, topics.device_commands(SITE, "reader-main"))
+    status = Status(state="online", kind="door", ts=datetime.now(UTC), clock_synced=True)
+    door.publish(topics.status(SITE, "reader-main"), encode(status), retain=True)
+    tap = Tap(id=new_id(), ts=datetime.now(UTC), card=STAFF)
+    door.publish(topics.tap(SITE, "reader-main"), encode(tap)).wait_for_publish(WAIT)
+
+    message = decisions.get(timeout=WAIT * 2)
+    assert message.topic == topics.decision(SITE, "reader-main")
+    decision = decode(Decision, bytes(message.payload))
+    assert (decision.id, decision.granted, decision.by) == (tap.id, True, "server")
+
+
+def test_the_bridge_account_reaches_its_own_site_only(
+    tmp_path: Path, mqtt_client: MakeClient
+) -> None:
+    """Logged in as the bridge (with no bridge running, which would take its client id
+    back), next to a test account that may do anything on the central broker."""
+    central_port = free_port()
+    result = bridged(tmp_path, free_port(), central_port)
+    central = result.central_conf.parent
+    with (central / "acl").open("a") as acl:
+        acl.write(f"\nuser {OBSERVER.username}\ntopic readwrite #\n")
+    with (central / "passwd").open("a") as passwd:
+        passwd.write(passwd_line(str(OBSERVER.username), str(OBSERVER.password)) + "\n")
+    broker = serving(result, central_port, tmp_path / "central", result.central_conf)
+    bridge = account(result, result.out / BRIDGE_FILE)
+    with broker:
+        observer = client(mqtt_client, OBSERVER._replace(url=bridge.url, ca_file=bridge.ca_file))
+        seen = listening(observer, "hub/other/#", topics.tap(SITE, "reader-main"))
+        link = client(mqtt_client, bridge)
+        heard = listening(link, "hub/other/#", topics.device_commands(SITE, "reader-main"))
+        _only_its_own_site(observer, seen, link, heard)
+
+
+def _only_its_own_site(
+    observer: MqttClient, seen: Received, link: MqttClient, heard: Received
+) -> None:
+
+    # what the bridge's account publishes: another site's is dropped
+    for topic in (topics.tap("other", "reader-main"), topics.tap(SITE, "reader-main")):
+        link.publish(topic, b'{"v":1}').wait_for_publish(WAIT)
+    assert received_until(seen, topics.tap(SITE, "reader-main")) == [
+        topics.tap(SITE, "reader-main")
+    ]
+    # what it reads: never another site's
+    for topic in (topics.decision("other", "reader-main"), topics.decision(SITE, "reader-main")):
+        observer.publish(topic, b'{"v":1}').wait_for_publish(WAIT)
+    assert received_until(heard, topics.decision(SITE, "reader-main")) == [
+        topics.decision(SITE, "reader-main")
+    ]
