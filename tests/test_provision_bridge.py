@@ -1,7 +1,8 @@
 """`spacehub provision --bridge-to`: a site's Mosquitto bridged to a central one, both
 started from provision's files. A tap on the site's broker is decided by the server on the
-central broker and the decision comes back to the door; the bridge's account reaches the
-site's own topics only."""
+central broker and the decision comes back to the door; with the bridge down the site's
+gateway answers, and the server records its decision once the bridge is back; the bridge's
+account reaches the site's own topics only."""
 
 from __future__ import annotations
 
@@ -13,14 +14,15 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
-from faults.procs import Api, ServerProc
+from faults.procs import Api, GatewayProc, ServerProc, wait_synced, wait_until
 from provision.wire import WAIT, Account, Received, client, listening, received_until, serving
 
 from protocol import topics
-from protocol.messages import Decision, Status, Tap, decode, encode, new_id
+from protocol.messages import Decision, Result, Status, Tap, decode, encode, new_id
 from protocol.mqtt import MqttClient
-from spacehub.broker import free_port, mosquitto_path
-from spacehub.provision import Options, Result, provision
+from spacehub.broker import MosquittoBroker, free_port, mosquitto_path
+from spacehub.provision import Options, provision
+from spacehub.provision import Result as Provisioned
 from spacehub.provision.acl import BRIDGE_FILE
 from spacehub.provision.passwd import passwd_line
 
@@ -38,12 +40,13 @@ MakeClient = Callable[..., MqttClient]
 
 
 class Network(NamedTuple):
-    result: Result
-    central: str  # the central broker's URL
+    result: Provisioned
+    central: MosquittoBroker
     server: ServerProc
+    tmp: Path
 
 
-def bridged(tmp: Path, site_port: int, central_port: int) -> Result:
+def bridged(tmp: Path, site_port: int, central_port: int) -> Provisioned:
     """Provision's files for a site bridged to a central broker, both on this machine."""
     if mosquitto_path() is None:
         pytest.skip("mosquitto is not installed")
@@ -65,20 +68,27 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
     tmp = tmp_path_factory.mktemp("bridge")
     site_port, central_port = free_port(), free_port()
     result = bridged(tmp, site_port, central_port)
-    server_toml = result.file_of("server")
-    central_url = tomllib.loads(server_toml.read_text())["mqtt"]["url"]
+    central = MosquittoBroker(
+        central_port, tmp / "central", config_file=result.central_conf, tls=True
+    )
     with ExitStack() as stack:
-        stack.enter_context(serving(result, central_port, tmp / "central", result.central_conf))
+        central.start()
+        stack.callback(central.stop)
         stack.enter_context(serving(result, site_port, tmp / "site"))
-        server = ServerProc(tmp, central_url, SITE_CONFIG)
-        server.args += ["--config", str(server_toml)]
+        server = ServerProc(tmp, central.url, SITE_CONFIG)
+        server.args += ["--config", str(result.file_of("server"))]
         stack.callback(server.kill)
         server.start()
         server.wait_healthy()
-        yield Network(result, central_url, server)
+        api = Api(server.url)
+        try:
+            api.member("Ewa Nowak", "staff", STAFF)
+        finally:
+            api.close()
+        yield Network(result, central, server, tmp)
 
 
-def account(result: Result, file: Path) -> Account:
+def account(result: Provisioned, file: Path) -> Account:
     table = tomllib.loads(file.read_text())["mqtt"]
     ca = (file.parent / table["ca_file"]).resolve()
     return Account(table["url"], table["username"], table["password"], str(ca))
@@ -93,7 +103,7 @@ def test_the_files_bridge_the_sites_topics_only(network: Network) -> None:
     assert f"remote_username {SITE}.bridge" in conf
     assert all(line.split()[1].startswith(f"hub/{SITE}/") for line in conf if "topic " in line)
     assert "topic hub/piaseczno/dev/+/evt/tap out 1" in conf
-    assert "topic hub/piaseczno/dev/+/cmd/decision in 1" in conf
+    assert "topic hub/piaseczno/dev/+/cmd/decision both 1" in conf
     central_acl = (result.central_conf.parent / "acl").read_text()
     assert f"user {SITE}.bridge\ntopic readwrite hub/{SITE}/#\n" in central_acl
     # the doors and the gateway are the site broker's; the servers the central one's
@@ -104,27 +114,75 @@ def test_the_files_bridge_the_sites_topics_only(network: Network) -> None:
 
 def test_a_tap_on_the_site_is_decided_centrally(network: Network, mqtt_client: MakeClient) -> None:
     result = network.result
-    api = Api(network.server.url)
-    try:
-        api.member("Ewa Nowak", "staff", STAFF)
-    finally:
-        api.close()
     gateway = client(mqtt_client, account(result, result.file_of("gateway")))
     statuses = listening(gateway, topics.all_server_status(SITE))
     # the servers' statuses come in over the bridge: it is up
     assert statuses.get(timeout=WAIT * 2).topic == topics.server_status(SITE, "main")
 
-    door = client(mqtt_client, account(result, result.file_of("door", "reader-main")))
-    decisions = listening(door, topics.device_commands(SITE, "reader-main"))
-    status = Status(state="online", kind="door", ts=datetime.now(UTC), clock_synced=True)
-    door.publish(topics.status(SITE, "reader-main"), encode(status), retain=True)
+    door, decisions = the_door(network, mqtt_client)
     tap = Tap(id=new_id(), ts=datetime.now(UTC), card=STAFF)
     door.publish(topics.tap(SITE, "reader-main"), encode(tap)).wait_for_publish(WAIT)
 
-    message = decisions.get(timeout=WAIT * 2)
-    assert message.topic == topics.decision(SITE, "reader-main")
-    decision = decode(Decision, bytes(message.payload))
-    assert (decision.id, decision.granted, decision.by) == (tap.id, True, "server")
+    decision = decision_for(tap, decisions)
+    assert (decision.granted, decision.reason, decision.by) == (True, "staff", "server")
+
+
+def test_with_the_bridge_down_the_gateway_answers_and_the_server_records_it_after(
+    network: Network, mqtt_client: MakeClient
+) -> None:
+    result, central = network.result, network.central
+    gateway = GatewayProc(network.tmp, result.url, network.server.url)
+    gateway.args += ["--config", str(result.file_of("gateway"))]
+    api = Api(network.server.url)
+    try:
+        gateway.start()
+        wait_until(gateway.snapshot, 15, "the gateway's first snapshot", every=0.1)
+        door, decisions = the_door(network, mqtt_client)
+        central.stop()  # the bridge is down, and the server has no broker
+
+        tap = Tap(id=new_id(), ts=datetime.now(UTC), card=STAFF)
+        door.publish(topics.tap(SITE, "reader-main"), encode(tap)).wait_for_publish(WAIT)
+        decision = decision_for(tap, decisions)
+        assert (decision.granted, decision.reason, decision.by) == (True, "staff", "gateway")
+        done = Result(
+            id=new_id(), tap=tap.id, applied="gateway", granted=True, ts=datetime.now(UTC)
+        )
+        door.publish(topics.result(SITE, "reader-main"), encode(done)).wait_for_publish(WAIT)
+
+        central.start()
+        log = wait_until(
+            lambda: api.access_by_id().get(tap.id), 20, "the gateway's tap in the access log"
+        )
+        assert [(row["by"], row["granted"], row["reason"]) for row in log] == [
+            ("gateway", True, "staff")
+        ]
+    finally:
+        api.close()
+        gateway.kill()
+        if central.pid is None:
+            central.start()
+
+
+def the_door(network: Network, mqtt_client: MakeClient) -> tuple[MqttClient, Received]:
+    """reader-main on the site's broker, online with a synced clock as the server knows
+    (it judges a tap's age only then), hearing its commands."""
+    result = network.result
+    door = client(mqtt_client, account(result, result.file_of("door", "reader-main")))
+    commands = listening(door, topics.device_commands(SITE, "reader-main"))
+    status = Status(state="online", kind="door", ts=datetime.now(UTC), clock_synced=True)
+    door.publish(topics.status(SITE, "reader-main"), encode(status), retain=True)
+    wait_synced(network.server.database, ["reader-main"])
+    return door, commands
+
+
+def decision_for(tap: Tap, commands: Received) -> Decision:
+    """The first decision heard for `tap`."""
+    while True:
+        message = commands.get(timeout=WAIT * 2)
+        if message.topic == topics.decision(SITE, "reader-main"):
+            decision = decode(Decision, bytes(message.payload))
+            if decision.id == tap.id:
+                return decision
 
 
 def test_the_bridge_account_reaches_its_own_site_only(

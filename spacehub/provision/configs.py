@@ -54,14 +54,15 @@ def mosquitto_conf(
 def bridge_conf(site: SiteConfig, address: str, username: str, password: str, ca: Path) -> str:
     """The site broker's bridge to the central broker (`address` is HOST:PORT), over TLS
     with the account `username`, for the site's own topics only: the devices' events and
-    statuses and the gateway's status go out; the doors' commands (decisions, door
-    commands, the retained modes and emergency lists), the servers' statuses and the
-    policy notices come in. A session kept on both sides holds what one sends while the
-    link is down."""
+    statuses and the gateway's status go out; the doors' commands (door commands, the
+    retained modes and emergency lists), the servers' statuses and the policy notices come
+    in; decisions go both ways (the servers hear the gateway's; Mosquitto never sends a
+    message back over the bridge it came by). A session kept on both sides holds what one
+    sends while the link is down."""
     sid = site.id
     out = [*(topics.all_events(sid, kind) for kind in topics.EVENT_KINDS)]
     out += [topics.all_device_status(sid), topics.all_gateway_status(sid)]
-    into = [*(topics.all_commands(sid, kind) for kind in topics.COMMAND_KINDS)]
+    into = [topics.all_commands(sid, k) for k in topics.COMMAND_KINDS if k != "decision"]
     into += [topics.all_server_status(sid), topics.policy(sid)]
     lines = [
         "",
@@ -81,6 +82,7 @@ def bridge_conf(site: SiteConfig, address: str, username: str, password: str, ca
         "restart_timeout 1 10",
         *(f"topic {filter_} out 1" for filter_ in out),
         *(f"topic {filter_} in 1" for filter_ in into),
+        f"topic {topics.all_commands(sid, 'decision')} both 1",
     ]
     return "\n".join(lines) + "\n"
 
