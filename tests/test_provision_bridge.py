@@ -6,12 +6,14 @@ account reaches the site's own topics only."""
 
 from __future__ import annotations
 
+import queue
 import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import pytest
 from faults.procs import Api, GatewayProc, ServerProc, wait_synced, wait_until
@@ -125,6 +127,11 @@ def test_a_tap_on_the_site_is_decided_centrally(network: Network, mqtt_client: M
 
     decision = decision_for(tap, decisions)
     assert (decision.granted, decision.reason, decision.by) == (True, "staff", "server")
+    # the door's mode and emergency list came over the bridge and are retained on the site
+    gateway.stop()  # its account looks again, as a gateway starting now would
+    for topic in (topics.mode(SITE, "reader-main"), topics.emergency(SITE, "reader-main")):
+        on_site = partial(retained_on_site, network, mqtt_client, topic)
+        wait_until(on_site, 15, f"{topic} retained on the site's broker")
 
 
 def test_with_the_bridge_down_the_gateway_answers_and_the_server_records_it_after(
@@ -150,9 +157,13 @@ def test_with_the_bridge_down_the_gateway_answers_and_the_server_records_it_afte
         door.publish(topics.result(SITE, "reader-main"), encode(done)).wait_for_publish(WAIT)
 
         central.start()
-        log = wait_until(
-            lambda: api.access_by_id().get(tap.id), 20, "the gateway's tap in the access log"
-        )
+
+        # the tap may come first (too old to answer: expired), then the gateway's decision
+        def by_gateway() -> list[dict[str, Any]] | None:
+            rows = api.access_by_id().get(tap.id, [])
+            return rows if any(row["by"] == "gateway" for row in rows) else None
+
+        log = wait_until(by_gateway, 20, "the gateway's decision in the access log")
         assert [(row["by"], row["granted"], row["reason"]) for row in log] == [
             ("gateway", True, "staff")
         ]
@@ -173,6 +184,19 @@ def the_door(network: Network, mqtt_client: MakeClient) -> tuple[MqttClient, Rec
     door.publish(topics.status(SITE, "reader-main"), encode(status), retain=True)
     wait_synced(network.server.database, ["reader-main"])
     return door, commands
+
+
+def retained_on_site(network: Network, mqtt_client: MakeClient, topic: str) -> bool:
+    """Whether the site's broker holds a message retained on `topic` (the gateway's
+    account subscribes anew and hears it within a second, flagged retained)."""
+    probe = client(mqtt_client, account(network.result, network.result.file_of("gateway")))
+    try:
+        message = listening(probe, topic).get(timeout=1.0)
+    except queue.Empty:
+        return False
+    finally:
+        probe.stop()
+    return bool(message.retain)
 
 
 def decision_for(tap: Tap, commands: Received) -> Decision:
