@@ -50,8 +50,6 @@ class Network(NamedTuple):
 
 def bridged(tmp: Path, site_port: int, central_port: int) -> Provisioned:
     """Provision's files for a site bridged to a central broker, both on this machine."""
-    if mosquitto_path() is None:
-        pytest.skip("mosquitto is not installed")
     return provision(
         Options(
             site_config=SITE_CONFIG,
@@ -64,20 +62,26 @@ def bridged(tmp: Path, site_port: int, central_port: int) -> Provisioned:
     )
 
 
-@pytest.fixture(scope="module")
-def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
-    """The central broker with a server on it, and the site's broker bridged to it."""
-    tmp = tmp_path_factory.mktemp("bridge")
+def needs_mosquitto() -> None:
+    if mosquitto_path() is None:
+        pytest.skip("mosquitto is not installed")
+
+
+@pytest.fixture
+def network(tmp_path: Path) -> Iterator[Network]:
+    """The central broker with a server on it (its database is the test's own), and the
+    site's broker bridged to it."""
+    needs_mosquitto()
     site_port, central_port = free_port(), free_port()
-    result = bridged(tmp, site_port, central_port)
+    result = bridged(tmp_path, site_port, central_port)
     central = MosquittoBroker(
-        central_port, tmp / "central", config_file=result.central_conf, tls=True
+        central_port, tmp_path / "central", config_file=result.central_conf, tls=True
     )
     with ExitStack() as stack:
         central.start()
         stack.callback(central.stop)
-        stack.enter_context(serving(result, site_port, tmp / "site"))
-        server = ServerProc(tmp, central.url, SITE_CONFIG)
+        stack.enter_context(serving(result, site_port, tmp_path / "site"))
+        server = ServerProc(tmp_path, central.url, SITE_CONFIG)
         server.args += ["--config", str(result.file_of("server"))]
         stack.callback(server.kill)
         server.start()
@@ -87,7 +91,7 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
             api.member("Ewa Nowak", "staff", STAFF)
         finally:
             api.close()
-        yield Network(result, central, server, tmp)
+        yield Network(result, central, server, tmp_path)
 
 
 def account(result: Provisioned, file: Path) -> Account:
@@ -96,8 +100,8 @@ def account(result: Provisioned, file: Path) -> Account:
     return Account(table["url"], table["username"], table["password"], str(ca))
 
 
-def test_the_files_bridge_the_sites_topics_only(network: Network) -> None:
-    result = network.result
+def test_the_files_bridge_the_sites_topics_only(tmp_path: Path) -> None:
+    result = bridged(tmp_path, free_port(), free_port())
     conf = result.mosquitto_conf.read_text().splitlines()
     bridge = account(result, result.out / BRIDGE_FILE)
     assert f"address 127.0.0.1:{bridge.url.rsplit(':', 1)[1]}" in conf
@@ -214,6 +218,7 @@ def test_the_bridge_account_reaches_its_own_site_only(
 ) -> None:
     """Logged in as the bridge (with no bridge running, which would take its client id
     back), next to a test account that may do anything on the central broker."""
+    needs_mosquitto()
     central_port = free_port()
     result = bridged(tmp_path, free_port(), central_port)
     central = result.central_conf.parent
