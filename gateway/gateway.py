@@ -307,9 +307,10 @@ class Gateway:
                 self._announce()
 
     def _answer(self, device: str, tap: Tap) -> None:
-        mono_now = self.limits_clock()
         try:
-            outcome = self.answers.outcome(device, tap.card, now=self.clock(), mono_now=mono_now)
+            outcome = self.answers.outcome(
+                device, tap.card, now=self.clock(), mono_now=self.limits_clock()
+            )
         except Exception as exc:
             self.rejects.count(
                 device, "failed", f"could not decide tap {tap.id}: {exc!r}", trace=True

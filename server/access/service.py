@@ -179,11 +179,7 @@ class AccessService:
             self.counters.unknown_device_taps += 1
             raise Rejected("unknown_device", f"tap {tap.id} from unknown device {device_id!r}")
         hashed = card_hash(self.card_key, tap.card)
-        refused = self._refused(device, tap, hashed, now)
-        if refused is not None:
-            decision, why = refused
-            if not tap.replay and self.limiter.answered(device_id, why):
-                answer(decision)
+        if self._refused(device, tap, hashed, now, answer):
             return FirstLook(device, hashed, now, limited=True)
         if tap.replay:
             return FirstLook(device, hashed, now)
@@ -201,19 +197,27 @@ class AccessService:
         return FirstLook(device, hashed, now, early=(outcome, decision))
 
     def _refused(
-        self, device: Device, tap: Tap, hashed: str, now: datetime
-    ) -> tuple[Decision, str] | None:
-        """`too_many_attempts` for a tap past the tap limits, decided from memory, and why
-        (limiter.FLOOD or COOLING); None for a tap to decide as usual."""
+        self,
+        device: Device,
+        tap: Tap,
+        hashed: str,
+        now: datetime,
+        answer: Callable[[Decision], object],
+    ) -> bool:
+        """Whether the tap is past the tap limits: refused from memory, and answered
+        `too_many_attempts` unless it is replayed or past the door's bucket of answers
+        (a flood's answer is decided only when it is sent)."""
         snapshot = self._snapshot
         if snapshot is None:  # the first tap since the start
             with self.reads() as session:  # type: ignore[misc]
                 snapshot = self._snapshot_now(session, now)
         why = self.limiter.refuse(snapshot, device, tap, hashed)
         if why is None:
-            return None
-        decision = self._decision(None, tap, decide(snapshot, device.id, hashed, now, blocked=True))
-        return decision, why
+            return False
+        if not tap.replay and self.limiter.answered(device.id, why):
+            outcome = decide(snapshot, device.id, hashed, now, blocked=True)
+            answer(self._decision(None, tap, outcome))
+        return True
 
     def _after_tap(self, device: Device, tap: Tap, hashed: str, outcome: Outcome | None) -> None:
         """Once the decision is out: count it against the card's limit, and have a staff
