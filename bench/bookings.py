@@ -206,9 +206,7 @@ def server_memory(tmp: Path, site: Path, members: int, bookings: int, report: Re
     worth of its work (a policy snapshot fetched, the door path ready)."""
     import httpx
 
-    with common.broker(
-        "mosquitto" if common.brokers("both")[0] == "mosquitto" else "embedded", tmp / "mem"
-    ) as b:
+    with common.broker(common.brokers("both")[0], tmp / "mem") as b:
         server = common.ServerProcess(tmp, b.url, site, db="big.db")
         try:
             httpx.get(

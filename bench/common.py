@@ -17,7 +17,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -345,10 +345,3 @@ class ServerProcess:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(5)
-
-
-def timed(fn: Callable[[], object]) -> float:
-    """Milliseconds `fn()` takes."""
-    started = time.perf_counter()
-    fn()
-    return (time.perf_counter() - started) * 1000

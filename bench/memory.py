@@ -27,7 +27,7 @@ from protocol.mqtt import MqttClient  # noqa: E402
 TARGETS = {"door": 35.0, "sensor": None}
 
 
-def config(tmp: Path, command: str, device: str, url: str) -> Path:
+def config(tmp: Path, device: str, url: str) -> Path:
     """The device's file from firmware_configs with the broker and data folder replaced."""
     text = (ROOT / "firmware_configs" / "devices" / f"{device}.toml").read_text()
     text = re.sub(r'(?m)^url = ".*"', f'url = "{url}"', text)
@@ -55,7 +55,7 @@ def online(url: str, device: str, timeout: float = 30.0) -> bool:
 def measure(command: str, device: str, url: str, tmp: Path, settle: float) -> float:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPACEHUB_")}
     env["GPIOZERO_PIN_FACTORY"] = "mock"
-    path = config(tmp, command, device, url)
+    path = config(tmp, device, url)
     with (tmp / f"{device}.log").open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "spacehub.cli", command, "--config", str(path)],

@@ -114,7 +114,7 @@ def create_app(
             )
             notices = PolicyNotices(context, ingest.client)
             services = [ingest, notices, app.state.sensors, scheduler]
-            if context.engine.dialect.name == "postgresql":  # replicas: dashboards hear all
+            if not context.lead.alone:  # replicas (PostgreSQL): dashboards hear all
                 from server.adapters.live_relay import LiveRelay
 
                 services.insert(0, LiveRelay(context))

@@ -75,7 +75,7 @@ class ServerContext:
             writes=writes,
             card_key=card_key,
             policy=policy,
-            access=AccessService(site, writes, policy, card_key, clock, events, reads=reads),
+            access=AccessService(site, writes, policy, card_key, clock, reads, events),
             clock=clock,
             events=events,
         )

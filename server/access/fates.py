@@ -18,7 +18,7 @@ class TapFate(StrEnum):
     ANSWERED = "answered"
     DUPLICATE = "duplicate"
     EXPIRED = "expired"
-    LIMITED = "limited"  # answered `too_many_attempts` from memory, with no row of its own
+    LIMITED = "limited"  # refused `too_many_attempts` from memory, with no row of its own
 
 
 @dataclass

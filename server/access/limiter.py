@@ -10,7 +10,7 @@ counts the others' (`follow_count`), so a card's denials add up across replicas;
 door's bucket of unknown cards stays a replica's own (it guards that replica's work).
 
     limiter = Limiter(site=site, after=after, counts=Counter(), monotonic=time.monotonic)
-    why = limiter.refuse(snapshot, device, tap, card_hash)  # None: decide it
+    refused = limiter.refuse(snapshot, device, tap, card_hash)  # None: decide it
     limiter.count(device, card_hash, outcome)  # after deciding
 """
 
@@ -75,17 +75,23 @@ class Limiter:
         with self._lock:
             self.limits.follow(rules)
 
-    def refuse(self, snapshot: PolicySnapshot, device: Device, tap: Tap, card: str) -> str | None:
-        """Why a tap is to be answered `too_many_attempts` from memory (`FLOOD` or
-        `COOLING`), or None when it is to be decided. A replayed tap is never decided
-        anyway: only the flood rule keeps it out of the database."""
+    def refuse(
+        self, snapshot: PolicySnapshot, device: Device, tap: Tap, card: str
+    ) -> tuple[str, bool] | None:
+        """Why a tap is refused `too_many_attempts` from memory (`FLOOD` or `COOLING`), and
+        whether that is answered; None when it is to be decided. A replayed tap is never
+        decided, nor answered: only the flood rule keeps it out of the database. A card in
+        its cooling period is always answered (unanswered, a door would fall back on its
+        emergency list, which may hold that very card); a flood's taps while the door's
+        bucket of answers lasts (protocol.attempts)."""
         now = self.monotonic()
         with self._lock:
             if throttled(self.limits, snapshot, device.id, card, now):
                 why = FLOOD
                 starts = self._flood_starts(device.id, now)
+                answered = not tap.replay and self.limits.answer_refused(device.id, now=now)
             elif not tap.replay and self.limits.blocked(card, now=now):
-                why, starts = COOLING, False
+                why, starts, answered = COOLING, False, True
             else:
                 return None
             self.counts[(device.id, why)] += 1
@@ -101,17 +107,7 @@ class Limiter:
                 device_id=device.id,
                 details={**self._where(device), "throttled": seen},
             )
-        return why
-
-    def answered(self, device_id: str, why: str) -> bool:
-        """Whether a tap just refused at this door is answered: always a card in its
-        cooling period (unanswered, a door would fall back on its emergency list, which may
-        hold that very card), a flood's while the door's bucket of answers lasts
-        (protocol.attempts)."""
-        if why == COOLING:
-            return True
-        with self._lock:
-            return self.limits.answer_refused(device_id, now=self.monotonic())
+        return why, answered
 
     def refused(self, device_id: str, tap_id: str) -> bool:
         """Whether this tap was answered from memory lately (it has no row)."""

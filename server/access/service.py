@@ -49,6 +49,9 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
 
+Answer = Callable[[Decision], object]  # publishes a decision to the door
+
+
 @dataclass(repr=False)  # its repr would show the card key in a logged traceback
 class AccessService:
     """Decides taps from the policy snapshot and keeps the access log, one row per tap."""
@@ -58,14 +61,14 @@ class AccessService:
     policy: PolicyCache
     card_key: str
     clock: Clock
+    # Sessions that only read (never SQLite's write lock): taps are decided from them.
+    reads: sessionmaker[Session]
     events: EventBus = field(default_factory=EventBus)
     counters: DoorPathCounters = field(default_factory=DoorPathCounters)
     # Unknown cards tapped lately, per reader: the reception desk offers them for enrolment.
     unknown_cards: RecentUnknownCards = field(default_factory=RecentUnknownCards)
     # The tap limits' clock (seconds, monotonic); tests move it.
     monotonic: Callable[[], float] = time.monotonic
-    # Sessions that only read (never SQLite's write lock): taps are decided from them.
-    reads: sessionmaker[Session] | None = None
     _clock_synced: dict[str, bool] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     # The snapshot the latest tap was decided from: the tap limits read it without the
@@ -73,8 +76,6 @@ class AccessService:
     _snapshot: PolicySnapshot | None = None
 
     def __post_init__(self) -> None:
-        if self.reads is None:
-            self.reads = self.writes
         self.after = AfterTap(self.writes, self.events, self.clock)
         self.limiter = Limiter(
             site=self.site,
@@ -87,7 +88,7 @@ class AccessService:
         self,
         device_id: str,
         tap: Tap,
-        answer: Callable[[Decision], object],
+        answer: Answer,
     ) -> TapFate:
         """Decide and record one tap; `answer` publishes the decision.
 
@@ -168,7 +169,7 @@ class AccessService:
         self._publish(event, changes, member_name=decision.name)
         return fate
 
-    def _look(self, device_id: str, tap: Tap, answer: Callable[[Decision], object]) -> FirstLook:
+    def _look(self, device_id: str, tap: Tap, answer: Answer) -> FirstLook:
         """A tap's first look, with no write: the tap limits (`too_many_attempts` sent at
         once), then a decision that changes nothing, decided from a read and sent. Nothing
         is sent for a tap recorded already, a stale or replayed one, or a grant with an
@@ -183,7 +184,7 @@ class AccessService:
             return FirstLook(device, hashed, now, limited=True)
         if tap.replay:
             return FirstLook(device, hashed, now)
-        with self.reads() as session:  # type: ignore[misc]
+        with self.reads() as session:
             recorded, current = recorded_and_version(session, device_id, tap.id)
             now = self.clock()
             if recorded or self._stale(session, device_id, tap, now):
@@ -197,24 +198,20 @@ class AccessService:
         return FirstLook(device, hashed, now, early=(outcome, decision))
 
     def _refused(
-        self,
-        device: Device,
-        tap: Tap,
-        hashed: str,
-        now: datetime,
-        answer: Callable[[Decision], object],
+        self, device: Device, tap: Tap, hashed: str, now: datetime, answer: Answer
     ) -> bool:
         """Whether the tap is past the tap limits: refused from memory, and answered
         `too_many_attempts` unless it is replayed or past the door's bucket of answers
         (a flood's answer is decided only when it is sent)."""
         snapshot = self._snapshot
         if snapshot is None:  # the first tap since the start
-            with self.reads() as session:  # type: ignore[misc]
+            with self.reads() as session:
                 snapshot = self._snapshot_now(session, now)
-        why = self.limiter.refuse(snapshot, device, tap, hashed)
-        if why is None:
+        refused = self.limiter.refuse(snapshot, device, tap, hashed)
+        if refused is None:
             return False
-        if not tap.replay and self.limiter.answered(device.id, why):
+        _why, answered = refused
+        if answered:
             outcome = decide(snapshot, device.id, hashed, now, blocked=True)
             answer(self._decision(None, tap, outcome))
         return True

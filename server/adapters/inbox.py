@@ -254,9 +254,10 @@ class Inbox:
             return waited < self.not_yet_s
         if letter.elsewhere:
             return waited < self.elsewhere_s
+        if self.elsewhere_s <= 0:
+            return False
         with self._cond:
-            room = sum(held.elsewhere for _due, _seq, held in self._held) < ELSEWHERE_MAX
-        letter.elsewhere = room and self.elsewhere_s > 0
+            letter.elsewhere = sum(held.elsewhere for _d, _s, held in self._held) < ELSEWHERE_MAX
         return letter.elsewhere
 
     def _waits_on_earlier(self, letter: Letter) -> bool:

@@ -95,14 +95,12 @@ class SensorIngest:
         batch_wait: float = BATCH_WAIT,
         idle_gap: float = IDLE_GAP,
         health: WriteHealth | None = None,
-        check_seqs: bool | None = None,
     ) -> None:
-        """`check_seqs`: count and log the jumps in each sensor's seq; by default only
-        when this server hears every event (no shared subscriptions: with replicas, a
-        jump is mostly another replica's share)."""
         self.ctx = ctx
         s = ctx.settings
-        self.check_seqs = not s.shared_subscriptions if check_seqs is None else check_seqs
+        # Jumps in each sensor's seq are counted and logged only when this server hears
+        # every event: with replicas, a jump is mostly another replica's share.
+        self.check_seqs = not s.shared_subscriptions
         self.batch_max = batch_max
         self.batch_wait = batch_wait
         self.idle_gap = idle_gap

@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from protocol.messages import Decision
-from server.access.fates import DoorPathCounters
+from server.access.fates import DoorPathCounters, TapFate
 from server.db import models
 from server.monitoring.device_status import devices
 from server.noshows.release import release_lag
@@ -150,10 +150,10 @@ def _messages(ctx: Context, sensors: Any) -> Metric:
     )
     taps = ctx.access.counters
     for outcome, n in (
-        ("answered", taps.answered),
-        ("duplicate", taps.duplicates),
-        ("expired", taps.expired),
-        ("limited", sum(taps.limited.values())),
+        (TapFate.ANSWERED, taps.answered),
+        (TapFate.DUPLICATE, taps.duplicates),
+        (TapFate.EXPIRED, taps.expired),
+        (TapFate.LIMITED, sum(taps.limited.values())),
         ("unknown_device", taps.unknown_device_taps),
         ("invalid", taps.invalid),
     ):

@@ -143,14 +143,14 @@ def provision(options: Options) -> Result:
             _check_device(out / account.file, text, site.id, account)
     ca = _ca(site, out, options.rotate, result)
     broker = _broker_cert(ca, out, list(options.hosts), options.rotate, result)
-    hub = _broker_cert(ca, out / CENTRAL, [bridge[0]], options.rotate, result) if bridge else None
 
     write(out / "ca.key", certs.key_pem(ca.key))
     write(out / CA_FILE, certs.cert_pem(ca.cert), PUBLIC)
     write(out / "devices" / CA_FILE, certs.cert_pem(ca.cert), PUBLIC)
     conf = mosquitto_conf(site, out, options.port, options.bind)
-    if bridge and hub:
+    if bridge:
         host, port = bridge
+        hub = _broker_cert(ca, out / CENTRAL, [host], options.rotate, result)
         link = next(a for a in central if a.role == "bridge")
         address, password = f"{host}:{port}", passwords[link.username]
         conf += bridge_conf(site, address, link.username, password, out / CA_FILE)
