@@ -93,7 +93,7 @@ def seed_staff(ctx: ServerContext, *, password: str) -> None:
                 now=now,
             )
         elif not accounts.verify_password(user, password):
-            accounts.update_user(session, user_id=user.id, changes={"password": password})
+            accounts.update_user(session, user_id=user.id, changes={"password": password}, now=now)
 
 
 def seed_member_accounts(ctx: ServerContext) -> list[str]:

@@ -9,13 +9,13 @@ event per booking."""
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime, timedelta
 
 from icalendar import Calendar, Event
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from server.bookings import roomkeys
 from server.bookings.calendar import BUSY_STATUSES, WINDOW_AFTER, WINDOW_BEFORE
 from server.db import models
 from server.errors import NotFound
@@ -34,7 +34,7 @@ def calendar_key(session: Session, *, member_id: int) -> str:
     """The member's feed key, drawn on first use."""
     member = _member(session, member_id)
     if member.calendar_key is None:
-        member.calendar_key = secrets.token_urlsafe(24)
+        member.calendar_key = roomkeys.new_key()
         session.flush()
     return member.calendar_key
 
@@ -42,7 +42,7 @@ def calendar_key(session: Session, *, member_id: int) -> str:
 def new_key(session: Session, *, member_id: int) -> str:
     """Draw a new feed key for the member; the old URL stops working at once."""
     member = _member(session, member_id)
-    member.calendar_key = secrets.token_urlsafe(24)
+    member.calendar_key = roomkeys.new_key()
     session.flush()
     return member.calendar_key
 
@@ -56,7 +56,7 @@ def member_feed(session: Session, *, site: SiteConfig, key: str | None, now: dat
     member = session.scalars(
         select(M).where(M.calendar_key == key, M.erased_at.is_(None)).limit(1)
     ).first()
-    if member is None or not secrets.compare_digest(key, member.calendar_key or ""):
+    if member is None or not roomkeys.key_matches(key, member.calendar_key):
         raise NotFound("no calendar has this key")
     B = models.Booking
     attends = select(models.BookingAttendee.booking_id).where(

@@ -130,18 +130,16 @@ def create_user(
 
 
 def update_user(
-    session: Session, *, user_id: int, changes: dict[str, Any], now: datetime | None = None
+    session: Session, *, user_id: int, changes: dict[str, Any], now: datetime
 ) -> models.User:
     """Change name, e-mail, role, password or member link, or disable (`"disabled": True`,
-    as disable_user) or enable the user again (False: enable_user), which needs `now`;
-    Conflict for a taken e-mail."""
+    as disable_user) or enable the user again (False: enable_user); Conflict for a taken
+    e-mail."""
     user = get_user(session, user_id=user_id)
     unknown = set(changes) - _EDITABLE
     if unknown:
         raise Invalid(f"cannot change {', '.join(sorted(unknown))}")
     if "disabled" in changes:
-        if now is None:
-            raise ValueError("disabling or enabling a user needs `now`")
         toggle = disable_user if changes["disabled"] else enable_user
         toggle(session, user_id=user_id, now=now)
     if "email" in changes and normal_email(changes["email"]) != user.email:

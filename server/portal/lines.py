@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from server.bookings.store import CURRENT
 from server.db import models
+from server.waitlist import entries
 
 if TYPE_CHECKING:
     from server.portal.me import Me
@@ -56,7 +57,7 @@ class EntryLine:
 
     @property
     def may_leave(self) -> bool:
-        return self.status in ("waiting", "offered")
+        return self.status in entries.OPEN
 
 
 def room_name(me: Me, room_id: str | None) -> str:

@@ -22,6 +22,7 @@ from server.site import Room, SiteConfig
 from server.waitlist.offers import offer_freed_slot
 
 # What a join form proposes to a member naming a room: "or any room like it", ticked.
+OPEN = ("waiting", "offered")  # an entry still in the queue, or holding an offer
 SUGGESTED_ANY_SIMILAR = True
 
 
@@ -80,7 +81,7 @@ def join(
     same = session.scalars(
         select(Entry.id).where(
             Entry.member_id == member_id,
-            Entry.status.in_(("waiting", "offered")),
+            Entry.status.in_(OPEN),
             Entry.room_id == room_id
             if room_id is not None
             else and_(Entry.room_id.is_(None), Entry.kind == kind),
@@ -112,7 +113,7 @@ def cancel_entry(
     waiting. A booked entry is a Conflict (cancel the booking); a lapsed or cancelled one
     stays as it is."""
     entry = get_entry(session, entry_id=entry_id)
-    if entry.status not in ("waiting", "offered"):
+    if entry.status not in OPEN:
         if entry.status == "booked":
             raise Conflict("entry is booked; cancel the booking instead")
         return entry
@@ -131,9 +132,7 @@ def cancel_entry(
             withdrawn.append(offer)
     Entry = models.WaitlistEntry
     result = session.execute(
-        update(Entry)
-        .where(Entry.id == entry.id, Entry.status.in_(("waiting", "offered")))
-        .values(status="cancelled")
+        update(Entry).where(Entry.id == entry.id, Entry.status.in_(OPEN)).values(status="cancelled")
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         session.refresh(entry)

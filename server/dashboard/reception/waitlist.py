@@ -98,7 +98,7 @@ def _page(
 ) -> Response:
     waiting = [
         e
-        for state in ("waiting", "offered")
+        for state in entries.OPEN
         for e in entries.list_entries(session, status=state, limit=LISTED)
     ]
     waiting.sort(key=lambda e: (e.room_id or e.kind or "", e.start, e.created_at, e.id))
