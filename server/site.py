@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -289,9 +290,7 @@ class SiteConfig(_Model):
         """Closure days of the file and the public holidays of `years`."""
         days = set(self.site.closures.get("dates", []))
         if self.bookings.public_holidays:
-            import holidays
-
-            days.update(holidays.country_holidays(self.bookings.public_holidays, years=years))
+            days.update(_public_holidays(self.bookings.public_holidays, years))
         return sorted(days)
 
     def room(self, room_id: str) -> Room | None:
@@ -305,6 +304,15 @@ class SiteConfig(_Model):
 
     def door_devices(self) -> list[Device]:
         return [d for d in self.devices if d.kind == "door"]
+
+
+@cache
+def _public_holidays(country: str, years: range) -> frozenset[date]:
+    """A country's public holidays in `years`: the same on every snapshot built, and
+    computing them costs more than the rest of the snapshot's rules."""
+    import holidays
+
+    return frozenset(holidays.country_holidays(country, years=years))
 
 
 def _language_of(locale: str) -> str:

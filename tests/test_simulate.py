@@ -50,6 +50,7 @@ def bookings(world: World) -> list[models.Booking]:
         return found
 
 
+@pytest.mark.slow  # a second simulation, ~2 s
 def test_the_same_seed_gives_the_same_days(week: tuple[World, MonthOutcome]) -> None:
     _world, first = week
     again = simulate(days=DAYS, no_show_rate=0.3, seed=7)

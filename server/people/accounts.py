@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -29,9 +30,6 @@ from server.site import SiteConfig
 MIN_PASSWORD = 10
 ROLES = ("admin", "staff", "member")  # gateways sign in with SPACEHUB_GATEWAY_TOKEN
 _HASHER = PasswordHasher()  # Argon2id with argon2-cffi's recommended parameters
-# Verified against when the account does not exist, so that a wrong e-mail costs as long
-# as a wrong password.
-_DUMMY = _HASHER.hash("not anybody's password")
 _EDITABLE = frozenset({"name", "email", "role", "password", "member_id", "disabled"})
 
 
@@ -39,6 +37,13 @@ def may_manage(caller_role: str, *roles: str) -> None:
     """Administrators manage every account; staff member accounts only (Forbidden else)."""
     if caller_role != "admin" and any(role != "member" for role in roles):
         raise Forbidden("staff may manage member accounts only")
+
+
+@cache
+def _dummy(hasher: PasswordHasher) -> str:
+    """Verified against when the account does not exist, so that a wrong e-mail costs as
+    long as a wrong password (made on the first sign-in, not on every import)."""
+    return hasher.hash("not anybody's password")
 
 
 def hash_password(password: str) -> str:
@@ -51,7 +56,7 @@ def hash_password(password: str) -> str:
 def verify_password(user: models.User | None, password: str) -> bool:
     """True when `password` is the user's; as slow for a missing user or one without a
     password as for a wrong password."""
-    stored = user.password_hash if user is not None and user.password_hash else _DUMMY
+    stored = user.password_hash if user is not None and user.password_hash else _dummy(_HASHER)
     try:
         ok = _HASHER.verify(stored, password)
     except (VerificationError, InvalidHashError):
