@@ -37,8 +37,17 @@ demo-reset: install
 # milliseconds a test on a disk.
 FAST_TMP := $(or $(TMPDIR),$(if $(wildcard /dev/shm/.),/dev/shm),/tmp)
 
+# Every test: first those not marked `alone`, spread over one pytest-xdist worker a CPU and
+# one more (most of the tests that are not unit tests wait on brokers, browsers, processes
+# and timeouts rather than on a CPU), then those marked `alone` (the fault injections, the
+# demo's Ctrl-C: they time how fast processes answer or stop) one at a time. Either part
+# may select nothing (pytest's exit status 5) when ARGS names a few tests.
+WORKERS := $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) + 1 )))
+PYTEST := TMPDIR=$(FAST_TMP) PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest
+
 test: install
-	TMPDIR=$(FAST_TMP) $(BIN)/python -m pytest $(ARGS)
+	$(PYTEST) -n $(WORKERS) --dist worksteal -m "not alone" $(ARGS) || [ $$? -eq 5 ]
+	$(PYTEST) -m alone $(ARGS) || [ $$? -eq 5 ]
 
 # Only the tests marked `unit`: no broker, browser, subprocess or fault injection; one
 # worker a CPU (pytest-xdist), since each test has its own database and temporary files.
@@ -47,7 +56,7 @@ test: install
 # tests/browser and tests/faults hold no unit test (tests/conftest.py), and only a slow test
 # uses schemathesis: neither is imported, by each worker as by the main process.
 test-fast: install
-	TMPDIR=$(FAST_TMP) PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -m unit -n auto --dist worksteal \
+	$(PYTEST) -m unit -n auto --dist worksteal \
 		--ignore=tests/browser --ignore=tests/faults -p no:schemathesis $(ARGS)
 
 # The suite on PostgreSQL: a private cluster for the run (.ci/postgres), removed after;

@@ -41,6 +41,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         parts = item.path.resolve().relative_to(TESTS).parts
         if parts[0] == "faults":
             item.add_marker(pytest.mark.faults)
+            item.add_marker(pytest.mark.alone)  # counts what came through in time
         elif parts[0] == "browser" or item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.browser)
         elif (

@@ -150,6 +150,7 @@ def open_stream(port: int) -> socket.socket:
     return sock
 
 
+@pytest.mark.alone
 def test_sigusr1_shows_the_banner_again_and_ctrl_c_stops_it_in_3_s(
     tmp_path: Path, demos: list[Demo]
 ) -> None:
@@ -213,6 +214,7 @@ def retained_statuses(url: str, devices: tuple[str, ...]) -> dict[str, Status]:
     return found
 
 
+@pytest.mark.alone
 @pytest.mark.mosquitto
 def test_ctrl_c_in_a_terminal_leaves_every_device_saying_offline_itself(
     tmp_path: Path, demos: list[Demo]

@@ -48,6 +48,7 @@ CASES = [
 ]
 
 
+@pytest.mark.alone  # the server's answer against the gateway's 0.5 s
 def test_server_up_answers_and_the_gateway_stays_silent(system, make_gateway) -> None:
     system.start_ingest()
     gw = make_gateway()

@@ -94,6 +94,7 @@ def heap_of_a_server() -> None:
     gc.freeze()
 
 
+@pytest.mark.alone
 @pytest.mark.mosquitto
 @pytest.mark.parametrize("cards", ["one", "many"])
 def test_a_known_card_is_answered_in_time_through_a_junk_flood(mosquitto_broker, tmp_path, cards):
