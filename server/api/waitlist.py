@@ -135,13 +135,17 @@ def join(
 def list_entries(
     principal: CallerDep,
     session: ReadSession,
+    ctx: CtxDep,
     member_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     status: EntryStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[WaitlistOut]:
-    """Entries in the order they are served, oldest first."""
+    """This site's entries (for its rooms, or any room of a kind) in the order they are
+    served, oldest first."""
     member_id = deps.own_filter(principal, member_id)
-    found = entries.list_entries(session, member_id=member_id, status=status, limit=limit)
+    found = entries.list_entries(
+        session, member_id=member_id, status=status, limit=limit, site_id=ctx.site.id
+    )
     return [WaitlistOut.of(e) for e in found]
 
 
@@ -174,13 +178,16 @@ def cancel_entry(
 def list_offers(
     principal: CallerDep,
     session: ReadSession,
+    ctx: CtxDep,
     member_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     status: OfferStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[OfferOut]:
-    """Offers, newest first."""
+    """Offers of this site's rooms, newest first."""
     member_id = deps.own_filter(principal, member_id)
-    found = offers.list_offers(session, member_id=member_id, status=status, limit=limit)
+    found = offers.list_offers(
+        session, member_id=member_id, status=status, limit=limit, site_id=ctx.site.id
+    )
     return [OfferOut.of(o) for o in found]
 
 

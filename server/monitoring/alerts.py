@@ -15,10 +15,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from server.db import models
+from server.db import models, scope
 from server.errors import NotFound
 from server.live.kinds import AlertEvent
 from server.timefmt import format_utc
@@ -113,11 +113,20 @@ def _same(column: Any, value: object) -> Any:
 
 
 def list_alerts(
-    session: Session, *, open_only: bool | None = None, limit: int = 100
+    session: Session, *, open_only: bool | None = None, limit: int = 100, site_id: str | None = None
 ) -> list[models.Alert]:
-    """Newest first; `open_only=True` only unacknowledged ones, False only acknowledged."""
+    """Newest first; `open_only=True` only unacknowledged ones, False only acknowledged;
+    `site_id`: those of the site's rooms and devices, and those of neither (None: all)."""
     A = models.Alert
     stmt = select(A).order_by(A.created_at.desc(), A.id.desc()).limit(limit)
+    if site_id is not None:
+        stmt = stmt.where(
+            or_(
+                A.room_id.in_(scope.rooms(site_id)),
+                A.device_id.in_(scope.devices(site_id)),
+                and_(A.room_id.is_(None), A.device_id.is_(None)),
+            )
+        )
     if open_only is True:
         stmt = stmt.where(A.acknowledged_at.is_(None))
     elif open_only is False:

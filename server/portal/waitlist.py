@@ -40,8 +40,12 @@ def waitlist(
     me: MeDep, session: ReadSession, done: Annotated[str | None, Query(max_length=16)] = None
 ) -> Response:
     """My open offers and my entries (newest first)."""
-    mine = entries.list_entries(session, member_id=me.member_id, limit=1000)[-SHOWN:]
-    open_offers = offers.list_offers(session, member_id=me.member_id, status="offered")
+    here = me.ctx.site.id
+    mine = entries.list_entries(session, member_id=me.member_id, limit=1000, site_id=here)
+    mine = mine[-SHOWN:]
+    open_offers = offers.list_offers(
+        session, member_id=me.member_id, status="offered", site_id=here
+    )
     return me.render(
         "portal/waitlist.html",
         page="waitlist",

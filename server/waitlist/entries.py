@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from protocol.bookingrules import past_horizon, start_in_past
 from protocol.durations import format_duration
 from server.bookings.rules import check_may_book
-from server.db import models
+from server.db import models, scope
 from server.errors import Conflict, Invalid, NotFound
 from server.site import Room, SiteConfig
 from server.waitlist.offers import offer_freed_slot
@@ -154,11 +154,20 @@ def get_entry(session: Session, *, entry_id: int) -> models.WaitlistEntry:
 
 
 def list_entries(
-    session: Session, *, member_id: int | None = None, status: str | None = None, limit: int = 100
+    session: Session,
+    *,
+    member_id: int | None = None,
+    status: str | None = None,
+    limit: int = 100,
+    site_id: str | None = None,
 ) -> list[models.WaitlistEntry]:
-    """Waitlist entries in the order they are served (oldest first)."""
+    """Waitlist entries in the order they are served (oldest first); `site_id`: those for
+    a room of the site, and those for any room of a kind, which any site may serve
+    (None: of every site)."""
     Entry = models.WaitlistEntry
     stmt = select(Entry).order_by(Entry.created_at, Entry.id).limit(limit)
+    if site_id is not None:
+        stmt = stmt.where(or_(Entry.room_id.is_(None), Entry.room_id.in_(scope.rooms(site_id))))
     if member_id is not None:
         stmt = stmt.where(Entry.member_id == member_id)
     if status is not None:

@@ -19,7 +19,7 @@ from protocol.bookingrules import may_book
 from server.bookings.quotas import check_quota, within_quota
 from server.bookings.rules import check_may_book
 from server.bookings.store import insert_booking, overlapping
-from server.db import models
+from server.db import models, scope
 from server.errors import Conflict, NotFound
 from server.notify import mails
 from server.notify.notifications import notify
@@ -218,11 +218,18 @@ def get_offer(session: Session, *, offer_id: int) -> models.Offer:
 
 
 def list_offers(
-    session: Session, *, member_id: int | None = None, status: str | None = None, limit: int = 100
+    session: Session,
+    *,
+    member_id: int | None = None,
+    status: str | None = None,
+    limit: int = 100,
+    site_id: str | None = None,
 ) -> list[models.Offer]:
-    """Offers, newest first."""
+    """Offers, newest first; `site_id`: of the site's rooms only (None: of every site)."""
     Offer = models.Offer
     stmt = select(Offer).order_by(Offer.created_at.desc(), Offer.id.desc()).limit(limit)
+    if site_id is not None:
+        stmt = stmt.where(Offer.room_id.in_(scope.rooms(site_id)))
     if member_id is not None:
         stmt = stmt.where(Offer.member_id == member_id)
     if status is not None:
