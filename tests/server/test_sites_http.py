@@ -5,7 +5,7 @@ reports), and an account bound to one site signs in and acts at that site only."
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
