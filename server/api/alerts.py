@@ -35,7 +35,7 @@ def acknowledge(
 ) -> AlertEvent:
     """Mark an alert seen (again is no error); 404 for an unknown id."""
     with session.begin():
-        alert = alerts.acknowledge(session, alert_id=alert_id, now=ctx.clock())
+        alert = alerts.acknowledge(session, alert_id=alert_id, now=ctx.clock(), site_id=ctx.site.id)
         audited(request, session, "alert.ack", alert_id, {"kind": alert.kind})
     shown = alerts.alert_event(alert)
     ctx.events.publish(shown)

@@ -155,14 +155,9 @@ def get_booking(session: Session, *, booking_id: int, site_id: str | None = None
     """The booking, or NotFound (also for a booking of a room of another site than
     `site_id`, when given: a site's server shows and changes its own bookings only)."""
     booking = session.get(models.Booking, booking_id)
-    if booking is None or (site_id is not None and not _at(session, booking.room_id, site_id)):
+    if booking is None or not scope.room_at(session, booking.room_id, site_id):
         raise NotFound(f"booking {booking_id} not found")
     return booking
-
-
-def _at(session: Session, room_id: str, site_id: str) -> bool:
-    room = session.get(models.Room, room_id)
-    return room is not None and room.site_id == site_id
 
 
 def list_bookings(

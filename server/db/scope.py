@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
 
 from server.db import models
 
@@ -27,3 +28,11 @@ def devices(site_id: str) -> Select[Any]:
 def doors(site_id: str) -> Select[Any]:
     """The ids of the site's doors (a door is its room's site's)."""
     return select(models.Door.id).where(models.Door.room_id.in_(rooms(site_id)))
+
+
+def room_at(session: Session, room_id: str | None, site_id: str | None) -> bool:
+    """Whether the room is the site's (True for no room, or no site asked about)."""
+    if room_id is None or site_id is None:
+        return True
+    room = session.get(models.Room, room_id)
+    return room is not None and room.site_id == site_id

@@ -134,15 +134,28 @@ def list_alerts(
     return list(session.scalars(stmt))
 
 
-def acknowledge(session: Session, *, alert_id: int, now: datetime) -> models.Alert:
-    """Staff has seen the alert; again is no error (the first time is kept). NotFound."""
+def acknowledge(
+    session: Session, *, alert_id: int, now: datetime, site_id: str | None = None
+) -> models.Alert:
+    """Staff has seen the alert; again is no error (the first time is kept). NotFound,
+    also for another site's alert than `site_id`'s (when given)."""
     alert = session.get(models.Alert, alert_id)
-    if alert is None:
+    if alert is None or not _of_site(session, alert, site_id):
         raise NotFound(f"alert {alert_id} not found")
     if alert.acknowledged_at is None:
         alert.acknowledged_at = now
         session.flush()
     return alert
+
+
+def _of_site(session: Session, alert: models.Alert, site_id: str | None) -> bool:
+    """Whether the alert is the site's: of its room or device, or of neither."""
+    if site_id is None or (alert.room_id is None and alert.device_id is None):
+        return True
+    if alert.room_id is not None and scope.room_at(session, alert.room_id, site_id):
+        return True
+    device = session.get(models.Device, alert.device_id) if alert.device_id else None
+    return device is not None and device.site_id == site_id
 
 
 def resolve(session: Session, *, kind: str, device_id: str, now: datetime) -> list[models.Alert]:

@@ -124,7 +124,8 @@ def leave(entry_id: ItemId, me: MeDep, session: WriteSession) -> Response:
     """Leave the waitlist (an outstanding offer passes to the next member waiting)."""
     try:
         with session.begin():
-            own(me.principal, entries.get_entry(session, entry_id=entry_id).member_id)
+            found = entries.get_entry(session, entry_id=entry_id, site_id=me.ctx.site.id)
+            own(me.principal, found.member_id)
             entries.cancel_entry(session, site=me.ctx.site, entry_id=entry_id, now=me.now)
             audited(me.request, session, "waitlist.leave", entry_id, {"member_id": me.member_id})
     except DomainError as exc:
@@ -138,7 +139,8 @@ def accept(offer_id: ItemId, me: MeDep, session: WriteSession) -> Response:
     is said on a page of its own."""
     try:
         with session.begin():
-            own(me.principal, offers.get_offer(session, offer_id=offer_id).member_id)
+            offer = offers.get_offer(session, offer_id=offer_id, site_id=me.ctx.site.id)
+            own(me.principal, offer.member_id)
             got = offers.accept_or_lapse(session, site=me.ctx.site, offer_id=offer_id, now=me.now)
             if isinstance(got, models.Booking):
                 audited(me.request, session, "offer.accept", offer_id, {"booking_id": got.id})

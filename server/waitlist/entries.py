@@ -111,8 +111,8 @@ def cancel_entry(
 ) -> models.WaitlistEntry:
     """Leave the waitlist. An outstanding offer is withdrawn and passed to the next member
     waiting. A booked entry is a Conflict (cancel the booking); a lapsed or cancelled one
-    stays as it is."""
-    entry = get_entry(session, entry_id=entry_id)
+    stays as it is. NotFound for an entry for a room of another site."""
+    entry = get_entry(session, entry_id=entry_id, site_id=site.id)
     if entry.status not in OPEN:
         if entry.status == "booked":
             raise Conflict("entry is booked; cancel the booking instead")
@@ -145,10 +145,13 @@ def cancel_entry(
     return entry
 
 
-def get_entry(session: Session, *, entry_id: int) -> models.WaitlistEntry:
-    """The waitlist entry, or NotFound."""
+def get_entry(
+    session: Session, *, entry_id: int, site_id: str | None = None
+) -> models.WaitlistEntry:
+    """The waitlist entry, or NotFound (also for one for a room of another site than
+    `site_id`, when given)."""
     entry = session.get(models.WaitlistEntry, entry_id)
-    if entry is None:
+    if entry is None or not scope.room_at(session, entry.room_id, site_id):
         raise NotFound(f"waitlist entry {entry_id} not found")
     return entry
 

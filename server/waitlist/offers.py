@@ -119,8 +119,9 @@ def accept(session: Session, *, site: SiteConfig, offer_id: int, now: datetime) 
     lapsed, was accepted already, or the room was taken meanwhile.
 
     When the room was taken, the offer is marked expired and the entry waits again, and
-    RoomTaken is raised: the caller commits those changes before answering."""
-    offer = get_offer(session, offer_id=offer_id)
+    RoomTaken is raised: the caller commits those changes before answering. NotFound
+    for an offer of another site's room."""
+    offer = get_offer(session, offer_id=offer_id, site_id=site.id)
     if offer.status == "accepted":
         raise Conflict("offer already accepted")
     if offer.status != "offered" or offer.expires_at <= now:
@@ -209,10 +210,11 @@ def expire_offers(session: Session, *, site: SiteConfig, now: datetime) -> int:
     return lapsed
 
 
-def get_offer(session: Session, *, offer_id: int) -> models.Offer:
-    """The offer, or NotFound."""
+def get_offer(session: Session, *, offer_id: int, site_id: str | None = None) -> models.Offer:
+    """The offer, or NotFound (also for an offer of a room of another site than
+    `site_id`, when given)."""
     offer = session.get(models.Offer, offer_id)
-    if offer is None:
+    if offer is None or not scope.room_at(session, offer.room_id, site_id):
         raise NotFound(f"offer {offer_id} not found")
     return offer
 

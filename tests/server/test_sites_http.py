@@ -157,12 +157,30 @@ def test_each_sites_lists_hold_its_own_rows_only(ctx, kon, serve, admin, site):
     rooms = client.get("/api/reports/utilisation", headers=admin).json()["weeks"][0]["rooms"]
     assert {r["room_id"] for r in rooms} == {r.id for r in here.site.rooms if r.bookable}
 
-    # another site's booking is no booking here
-    theirs = ids[other]["booking"]
-    assert client.get(f"/api/bookings/{theirs}", headers=admin).status_code == 404
-    assert client.post(f"/api/bookings/{theirs}/cancel", headers=admin).status_code == 404
+    # another site's booking, entry, offer or alert is none here, to see or to change
+    theirs = ids[other]
+    for path in (
+        f"/api/bookings/{theirs['booking']}",
+        f"/api/waitlist/{theirs['entry']}",
+        f"/api/offers/{theirs['offer']}",
+    ):
+        assert client.get(path, headers=admin).status_code == 404, path
+    for method, path in (
+        ("POST", f"/api/bookings/{theirs['booking']}/cancel"),
+        ("POST", f"/api/bookings/{theirs['booking']}/release"),
+        ("DELETE", f"/api/waitlist/{theirs['entry']}"),
+        ("POST", f"/api/offers/{theirs['offer']}/accept"),
+    ):
+        assert client.request(method, path, headers=admin).status_code == 404, path
     with there.reads() as s:
-        assert s.get(models.Booking, theirs).status == "booked"  # type: ignore[union-attr]
+        assert s.get(models.Booking, theirs["booking"]).status == "booked"  # type: ignore[union-attr]
+        assert s.get(models.WaitlistEntry, theirs["entry"]).status == "waiting"  # type: ignore[union-attr]
+        assert s.get(models.Offer, theirs["offer"]).status == "offered"  # type: ignore[union-attr]
+        alert_ids = {a.device_id: a.id for a in s.scalars(select(models.Alert))}
+    their_alert = alert_ids[SITES[other][1]]
+    assert client.post(f"/api/alerts/{their_alert}/ack", headers=admin).status_code == 404
+    assert client.post(f"/api/alerts/{alert_ids[device]}/ack", headers=admin).status_code == 200
+    assert client.get(f"/api/waitlist/{ids['any']['entry']}", headers=admin).status_code == 200
 
     # and the pages say the same
     sign_in_with_token(client)
