@@ -19,6 +19,7 @@ from support.signin import bearer_of, make_user, sign_in, sign_in_with_token
 
 from protocol import topics
 from server.adapters.dead_letters import DeadLetterBox
+from server.bookings import member_calendar
 from server.context import ServerContext
 from server.db import models
 from server.people.sessions import COOKIE, digest, issue
@@ -214,6 +215,23 @@ def test_a_room_of_another_site_cannot_be_booked_or_waited_for_here(ctx, kon, se
     with ctx.reads() as s:
         assert s.scalars(select(models.Booking)).all() == []
         assert s.scalars(select(models.WaitlistEntry)).all() == []
+
+
+def test_a_member_sees_their_bookings_at_this_site_on_its_server(ctx, kon, serve):
+    now = ctx.clock()
+    with ctx.writes() as s, s.begin():
+        who = member(s, "Ewa Sieciowa", email="ewa@example.org")
+        for room in ("sala-a", "kon-sala"):
+            booking_row(s, who.id, now + 2 * HOUR, room_id=room, status="booked", title=room)
+        key = member_calendar.calendar_key(s, member_id=who.id)
+    user = make_user(ctx, "member", "ewa.konto@example.org", member_id=who.id)
+    token = bearer_of(ctx, user.id)
+    for context, room, elsewhere in ((ctx, "sala-a", "kon-sala"), (kon, "kon-sala", "sala-a")):
+        client = serve(context)
+        listed = client.get("/api/bookings", headers=token).json()
+        assert [b["room_id"] for b in listed] == [room]
+        feed = client.get(f"/api/me/calendar.ics?key={key}").text
+        assert f"SUMMARY:{room}" in feed and f"SUMMARY:{elsewhere}" not in feed
 
 
 # -- staff per site -----------------------------------------------------------------------
