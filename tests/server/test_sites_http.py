@@ -322,7 +322,6 @@ def test_an_unbound_administrator_works_at_every_site(ctx, kon, serve, admin):
 
 
 def test_administrators_set_an_accounts_site(ctx, kon, serve, admin):
-    client = serve(ctx)
     user_id = _staff_of_konstancin(kon, serve, admin)
     client = serve(ctx)
 
