@@ -30,6 +30,11 @@ def check_id(value: str, what: str = "id") -> str:
     return value
 
 
+def site_prefix(site: str) -> str:
+    """What every topic of the site begins with (`hub/{site}/`)."""
+    return f"hub/{check_id(site, 'site')}/"
+
+
 def _dev(site: str, device: str) -> str:
     return f"hub/{check_id(site, 'site')}/dev/{check_id(device, 'device')}"
 

@@ -100,7 +100,8 @@ def token_principal(token: str | None, ctx: ServerContext) -> Principal | None:
         row = tokens.find(session, token, ctx.clock())
         if row is None:
             return None
-        return _of_user(accounts.get_user(session, user_id=row.user_id), f"token:{row.id}")
+        user = accounts.get_user(session, user_id=row.user_id)
+        return _of_user(user, ctx, f"token:{row.id}")
 
 
 def session_principal(request: Request, ctx: ServerContext) -> Principal | None:
@@ -116,11 +117,15 @@ def session_principal(request: Request, ctx: ServerContext) -> Principal | None:
         if row.user_id is None:
             return Principal(role="admin", actor="admin-token", csrf_token=row.csrf_token)
         user = accounts.get_user(session, user_id=row.user_id)
-        return _of_user(user, f"user:{user.id}", row.csrf_token)
+        return _of_user(user, ctx, f"user:{user.id}", row.csrf_token)
 
 
-def _of_user(user: models.User, actor: str, csrf_token: str | None = None) -> Principal:
-    """A user acting now: with their role as it is now, and their member."""
+def _of_user(
+    user: models.User, ctx: ServerContext, actor: str, csrf_token: str | None = None
+) -> Principal:
+    """A user acting now: with their role as it is now, and their member; 403
+    (accounts.WrongSite) for an account bound to another site than this server's."""
+    accounts.check_site(user, ctx.site.id)
     return Principal(
         role=user.role,  # type: ignore[arg-type]
         actor=actor,
@@ -230,7 +235,10 @@ def csrf_token(request: Request) -> str:
     """The CSRF token of the request's session, for a page to embed ('' signed out)."""
     principal: Principal | None = getattr(request.state, "principal", None)
     if principal is None:
-        principal = session_principal(request, get_ctx(request))
+        try:
+            principal = session_principal(request, get_ctx(request))
+        except accounts.WrongSite:  # the page saying so is for a browser signed in nowhere
+            return ""
     return (principal.csrf_token or "") if principal is not None else ""
 
 
@@ -279,8 +287,11 @@ def start_session(
     request: Request, session: Session, response: Response, *, user: models.User | None, how: str
 ) -> models.AuthSession:
     """Sign a browser in (a user, or None: the administrator token): a session row, its
-    cookie on `response`, and `auth.sign_in` in the audit log."""
+    cookie on `response`, and `auth.sign_in` in the audit log. accounts.WrongSite (403)
+    for an account bound to another site than this server's."""
     ctx = get_ctx(request)
+    if user is not None:
+        accounts.check_site(user, ctx.site.id)
     now = ctx.clock()
     sessions.revoke(session, request.cookies.get(COOKIE), now)  # a sign-in starts afresh
     role = user.role if user is not None else "admin"

@@ -19,7 +19,7 @@ from sqlalchemy import Select, and_, case, or_, select
 from sqlalchemy.orm import Session
 
 from protocol.messages import format_time
-from server.db import models
+from server.db import models, scope
 from server.errors import Invalid
 from server.people.members import list_members
 
@@ -122,8 +122,9 @@ def span(
 
 @dataclass(frozen=True)
 class LogFilter:
-    """Which taps: received in [start, end) (UTC), at a device or door, by a member (or
-    members whose name or e-mail holds `name`), admitted or refused."""
+    """Which taps: received in [start, end) (UTC), at a device of the site `site` (None:
+    of any site), at a device or door, by a member (or members whose name or e-mail holds
+    `name`), admitted or refused."""
 
     start: datetime | None = None
     end: datetime | None = None
@@ -132,6 +133,7 @@ class LogFilter:
     member_id: int | None = None
     name: str | None = None
     granted: bool | None = None
+    site: str | None = None
 
 
 @dataclass(frozen=True)
@@ -168,10 +170,17 @@ def access_page(
 
 
 def access_events(
-    session: Session, *, device: str | None = None, member_id: int | None = None, limit: int = 100
+    session: Session,
+    *,
+    device: str | None = None,
+    member_id: int | None = None,
+    limit: int = 100,
+    site: str | None = None,
 ) -> list[models.AccessEvent]:
-    """The newest taps first (by when the server received them)."""
-    page = access_page(session, LogFilter(device=device, member_id=member_id), limit=limit)
+    """The newest taps first (by when the server received them), at the site's devices
+    (`site`; None: at every site's)."""
+    where = LogFilter(device=device, member_id=member_id, site=site)
+    page = access_page(session, where, limit=limit)
     return [row.event for row in page.rows]
 
 
@@ -181,6 +190,8 @@ def _filtered(session: Session, stmt: Select, where: LogFilter) -> Select:  # ty
         stmt = stmt.where(E.received >= where.start)
     if where.end is not None:
         stmt = stmt.where(E.received < where.end)
+    if where.site is not None:
+        stmt = stmt.where(E.device_id.in_(scope.devices(where.site)))
     if where.device is not None:
         stmt = stmt.where(E.device_id == where.device)
     if where.door is not None:

@@ -15,13 +15,14 @@ import hashlib
 import json
 import os
 from datetime import datetime
-from typing import Literal, Protocol, TypedDict, Unpack
+from typing import Any, Literal, Protocol, TypedDict, Unpack
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from protocol.topics import site_prefix
 from server.db import models
 from server.errors import Conflict, NotFound
 
@@ -108,20 +109,33 @@ class DeadLetterBox:
 
 
 def listing(
-    session: Session, *, status: Status | None = "held", limit: int = 100
+    session: Session, *, site_id: str, status: Status | None = "held", limit: int = 100
 ) -> list[models.DeadLetter]:
-    """Newest first; of one status, or all when `status` is None."""
+    """The site's (its topics `hub/{site}/...`), newest first; of one status, or all when
+    `status` is None."""
     D = models.DeadLetter
-    stmt = select(D).order_by(D.received.desc(), D.id.desc()).limit(limit)
+    stmt = _of_site(select(D), site_id).order_by(D.received.desc(), D.id.desc()).limit(limit)
     if status is not None:
         stmt = stmt.where(D.status == status)
     return list(session.scalars(stmt))
 
 
-def held(session: Session, letter_id: int) -> models.DeadLetter:
-    """A dead letter still held; NotFound, or Conflict once it was replayed or discarded."""
+def held_count(session: Session, *, site_id: str) -> int:
+    """How many of the site's letters are held."""
+    D = models.DeadLetter
+    stmt = _of_site(select(func.count()).select_from(D), site_id).where(D.status == "held")
+    return int(session.scalar(stmt) or 0)
+
+
+def _of_site(stmt: Select[Any], site_id: str) -> Select[Any]:
+    return stmt.where(models.DeadLetter.topic.startswith(site_prefix(site_id), autoescape=True))
+
+
+def held(session: Session, letter_id: int, *, site_id: str) -> models.DeadLetter:
+    """A dead letter of the site still held; NotFound (another site's too), or Conflict
+    once it was replayed or discarded."""
     letter = session.get(models.DeadLetter, letter_id)
-    if letter is None:
+    if letter is None or not letter.topic.startswith(site_prefix(site_id)):
         raise NotFound(f"dead letter {letter_id} not found")
     if letter.status != "held":
         raise Conflict(f"dead letter {letter_id} was {letter.status} already")

@@ -63,7 +63,7 @@ def replay(request: Request, letter_id: int) -> models.DeadLetter:
     now (503)."""
     ctx: ServerContext = request.app.state.ctx
     with ctx.reads() as session:
-        letter = dead_letters.held(session, letter_id)
+        letter = dead_letters.held(session, letter_id, site_id=ctx.site.id)
         topic, sealed = letter.topic, letter.payload
     try:
         payload = unseal(ctx.card_key, sealed)
@@ -79,7 +79,7 @@ def replay(request: Request, letter_id: int) -> models.DeadLetter:
             raise NotApplied("dl.err.busy", "the database did not take it", status=503) from None
         log.exception("replaying dead letter %s failed again", letter_id)
         with ctx.writes() as session, session.begin():
-            again = dead_letters.held(session, letter_id)
+            again = dead_letters.held(session, letter_id, site_id=ctx.site.id)
             again.attempts += 1
             again.error = f"{type(exc).__name__}: {exc}"[:500]
         raise NotApplied("dl.err.again", f"it failed again: {type(exc).__name__}: {exc}") from None
@@ -96,7 +96,7 @@ def _close(
 ) -> models.DeadLetter:
     action = "dead_letter.replay" if status == "replayed" else "dead_letter.discard"
     with ctx.writes() as session, session.begin():
-        letter = dead_letters.held(session, letter_id)
+        letter = dead_letters.held(session, letter_id, site_id=ctx.site.id)
         dead_letters.close(letter, status=status, by=who(request), now=ctx.clock())
         audited(request, session, action, letter_id, {"topic": letter.topic})
     log.info("dead letter %s (%s) %s by %s", letter_id, letter.topic, status, who(request))

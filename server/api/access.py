@@ -40,14 +40,21 @@ def list_access_events(
     before: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
 ) -> list[AccessEventOut]:
-    """Newest first, a page at a time (`Link: <...>; rel="next"` names the next page,
-    `before=<row id>`); filter by device, door, member, admitted or refused, and time
-    (`from` inclusive, `to` exclusive; a date `YYYY-MM-DD` is the site's whole local day).
+    """This site's taps, newest first, a page at a time (`Link: <...>; rel="next"` names
+    the next page, `before=<row id>`); filter by device, door, member, admitted or
+    refused, and time (`from` inclusive, `to` exclusive; a date `YYYY-MM-DD` is the
+    site's whole local day).
     Each row has the member's name (`member_name`, null for an unknown card)."""
     member_id = own_filter(principal, member_id)
     lo, hi = span(start, end, ZoneInfo(ctx.site.site.timezone))
     where = LogFilter(
-        start=lo, end=hi, device=device, door=door, member_id=member_id, granted=granted
+        start=lo,
+        end=hi,
+        device=device,
+        door=door,
+        member_id=member_id,
+        granted=granted,
+        site=ctx.site.id,
     )
     page = access_page(session, where, before=before, limit=limit)
     link_next(request, response, page.next)

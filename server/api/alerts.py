@@ -19,14 +19,14 @@ AlertId = Annotated[int, Path(ge=1, le=MAX_ID)]
 @router.get("/alerts")
 def list_alerts(
     session: ReadSession,
+    ctx: CtxDep,
     open_: Annotated[bool | None, Query(alias="open")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[AlertEvent]:
-    """Newest first; `open=true` only those not acknowledged yet, `open=false` only those
-    that were."""
-    return [
-        alerts.alert_event(a) for a in alerts.list_alerts(session, open_only=open_, limit=limit)
-    ]
+    """This site's alerts, newest first; `open=true` only those not acknowledged yet,
+    `open=false` only those that were."""
+    found = alerts.list_alerts(session, open_only=open_, limit=limit, site_id=ctx.site.id)
+    return [alerts.alert_event(a) for a in found]
 
 
 @router.post("/alerts/{alert_id}/ack")
@@ -35,7 +35,7 @@ def acknowledge(
 ) -> AlertEvent:
     """Mark an alert seen (again is no error); 404 for an unknown id."""
     with session.begin():
-        alert = alerts.acknowledge(session, alert_id=alert_id, now=ctx.clock())
+        alert = alerts.acknowledge(session, alert_id=alert_id, now=ctx.clock(), site_id=ctx.site.id)
         audited(request, session, "alert.ack", alert_id, {"kind": alert.kind})
     shown = alerts.alert_event(alert)
     ctx.events.publish(shown)

@@ -71,7 +71,8 @@ def list_bookings(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> list[BookingOut]:
-    """Bookings by start, filtered; `from`/`to` keep those overlapping [from, to)."""
+    """This site's bookings by start, filtered; `from`/`to` keep those overlapping
+    [from, to)."""
     found = store.list_bookings(
         session,
         room_id=room_id,
@@ -82,6 +83,7 @@ def list_bookings(
         end_to=end_to,
         limit=limit,
         offset=offset,
+        site_id=ctx.site.id,
     )
     return [BookingOut.of(b, currency=ctx.site.site.currency) for b in found]
 
@@ -90,8 +92,8 @@ def list_bookings(
 def get_booking(
     booking_id: BookingId, principal: CallerDep, session: ReadSession, ctx: CtxDep
 ) -> BookingOut:
-    """One booking; 404 when unknown."""
-    booking = store.get_booking(session, booking_id=booking_id)
+    """One booking; 404 when unknown or of another site."""
+    booking = store.get_booking(session, booking_id=booking_id, site_id=ctx.site.id)
     own(principal, booking.member_id, *booking.attendee_ids)
     return BookingOut.of(booking, currency=ctx.site.site.currency)
 
@@ -107,7 +109,7 @@ def cancel_booking(
     """Cancel a booking that is still `booked` (200 with it, now `cancelled`); 409 when it
     is checked in, released, completed or cancelled already. Audited (`booking.cancel`)."""
     with session.begin():
-        found = store.get_booking(session, booking_id=booking_id)
+        found = store.get_booking(session, booking_id=booking_id, site_id=ctx.site.id)
         own(principal, found.member_id)  # attendees see a booking; its holder cancels
         booking, event = freed.cancel_booking(
             session, site=ctx.site, booking_id=booking_id, now=ctx.clock(), by="api"
@@ -125,6 +127,7 @@ def end_booking(
     of its slot is offered to the waitlist. 409 unless it is checked in and running.
     Audited (`booking.end`)."""
     with session.begin():
+        store.get_booking(session, booking_id=booking_id, site_id=ctx.site.id)  # 404 elsewhere
         booking, event = freed.end_booking(
             session, site=ctx.site, booking_id=booking_id, now=ctx.clock(), by="staff"
         )

@@ -64,7 +64,9 @@ def list_dead_letters(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[DeadLetterOut]:
     """Newest first; those still `held` unless `status` says otherwise."""
-    found = dead_letters.listing(session, status=None if status == "all" else status, limit=limit)
+    found = dead_letters.listing(
+        session, site_id=ctx.site.id, status=None if status == "all" else status, limit=limit
+    )
     return [letter_out(letter, ctx.card_key) for letter in found]
 
 

@@ -1,7 +1,8 @@
 """Accounts over HTTP: parse, call `server.people.accounts`, audit, return.
 
 Administrators manage every account; staff may add, change and delete member users only
-(`accounts.may_manage`)."""
+(`accounts.may_manage`). A staff or admin account may be bound to one site (`site_id`,
+null: every site); a new staff account is bound to this server's site unless told."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ router = APIRouter(prefix="/api", tags=["accounts"], dependencies=[Staff])
 UserId = Annotated[int, Path(ge=1, le=MAX_ID)]
 UserRole = Literal["admin", "staff", "member"]
 Password = Annotated[str, Field(min_length=accounts.MIN_PASSWORD, max_length=200)]
+SiteRef = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class UserCreate(Body):
@@ -31,6 +33,14 @@ class UserCreate(Body):
     member_id: Id | None = None
     category: Category | None = None  # a new member's, for a member user without member_id
     password: Password | None = None
+    # null: every site; absent: this server's site for staff, every site for the others
+    site_id: SiteRef | None = None
+
+    def site(self, here: str) -> str | None:
+        """The site the account is bound to: as given, else the role's default here."""
+        if "site_id" in self.model_fields_set:
+            return self.site_id
+        return accounts.default_site(self.role, here)
 
 
 class UserPatch(Body):
@@ -42,9 +52,15 @@ class UserPatch(Body):
     member_id: Id | None = None
     password: Password | None = None
     disabled: bool | None = None  # true: as DELETE; false: may sign in again
+    site_id: SiteRef | None = None  # null: every site
 
     def changes(self) -> dict[str, object]:
-        return {f: getattr(self, f) for f in self.model_fields_set if getattr(self, f) is not None}
+        """The fields given; null means unchanged, but for `site_id` (every site)."""
+        return {
+            f: getattr(self, f)
+            for f in self.model_fields_set
+            if getattr(self, f) is not None or f == "site_id"
+        }
 
 
 class UserOut(BaseModel):
@@ -55,6 +71,7 @@ class UserOut(BaseModel):
     name: str
     role: str
     member_id: int | None
+    site_id: str | None
     created_at: ResponseTime
     last_login_at: ResponseTime | None
     disabled_at: ResponseTime | None
@@ -81,9 +98,11 @@ def create_user(
             member_id=body.member_id,
             category=body.category,
             site=ctx.site,
+            site_id=body.site(ctx.site.id),
             now=ctx.clock(),
         )
-        audited(request, session, "user.create", user.id, {"role": user.role})
+        detail = {"role": user.role, "site_id": user.site_id}
+        audited(request, session, "user.create", user.id, detail)
         return UserOut.of(user)
 
 

@@ -135,20 +135,26 @@ def join(
 def list_entries(
     principal: CallerDep,
     session: ReadSession,
+    ctx: CtxDep,
     member_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     status: EntryStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[WaitlistOut]:
-    """Entries in the order they are served, oldest first."""
+    """This site's entries (for its rooms, or any room of a kind) in the order they are
+    served, oldest first."""
     member_id = deps.own_filter(principal, member_id)
-    found = entries.list_entries(session, member_id=member_id, status=status, limit=limit)
+    found = entries.list_entries(
+        session, member_id=member_id, status=status, limit=limit, site_id=ctx.site.id
+    )
     return [WaitlistOut.of(e) for e in found]
 
 
 @member_router.get("/waitlist/{entry_id}")
-def get_entry(entry_id: EntryId, principal: CallerDep, session: ReadSession) -> WaitlistOut:
-    """One entry; 404 when unknown."""
-    entry = entries.get_entry(session, entry_id=entry_id)
+def get_entry(
+    entry_id: EntryId, principal: CallerDep, session: ReadSession, ctx: CtxDep
+) -> WaitlistOut:
+    """One entry; 404 when unknown or for a room of another site."""
+    entry = entries.get_entry(session, entry_id=entry_id, site_id=ctx.site.id)
     deps.own(principal, entry.member_id)
     return WaitlistOut.of(entry)
 
@@ -164,7 +170,8 @@ def cancel_entry(
     """Leave the waitlist (204); an outstanding offer passes to the next member waiting.
     409 when the entry was booked already. Audited (`waitlist.leave`)."""
     with session.begin():
-        deps.own(principal, entries.get_entry(session, entry_id=entry_id).member_id)
+        found = entries.get_entry(session, entry_id=entry_id, site_id=ctx.site.id)
+        deps.own(principal, found.member_id)
         entry = entries.cancel_entry(session, site=ctx.site, entry_id=entry_id, now=ctx.clock())
         deps.audited(request, session, "waitlist.leave", entry_id, {"member_id": entry.member_id})
     return Response(status_code=204)
@@ -174,20 +181,25 @@ def cancel_entry(
 def list_offers(
     principal: CallerDep,
     session: ReadSession,
+    ctx: CtxDep,
     member_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     status: OfferStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[OfferOut]:
-    """Offers, newest first."""
+    """Offers of this site's rooms, newest first."""
     member_id = deps.own_filter(principal, member_id)
-    found = offers.list_offers(session, member_id=member_id, status=status, limit=limit)
+    found = offers.list_offers(
+        session, member_id=member_id, status=status, limit=limit, site_id=ctx.site.id
+    )
     return [OfferOut.of(o) for o in found]
 
 
 @member_router.get("/offers/{offer_id}")
-def get_offer(offer_id: OfferId, principal: CallerDep, session: ReadSession) -> OfferOut:
-    """One offer; 404 when unknown."""
-    offer = offers.get_offer(session, offer_id=offer_id)
+def get_offer(
+    offer_id: OfferId, principal: CallerDep, session: ReadSession, ctx: CtxDep
+) -> OfferOut:
+    """One offer; 404 when unknown or of another site's room."""
+    offer = offers.get_offer(session, offer_id=offer_id, site_id=ctx.site.id)
     deps.own(principal, offer.member_id)
     return OfferOut.of(offer)
 
@@ -204,7 +216,8 @@ def accept_offer(
     offer lapsed or was accepted already, or the room was booked meanwhile. Audited
     (`offer.accept`)."""
     with session.begin():
-        deps.own(principal, offers.get_offer(session, offer_id=offer_id).member_id)
+        found = offers.get_offer(session, offer_id=offer_id, site_id=ctx.site.id)
+        deps.own(principal, found.member_id)
         got = offers.accept_or_lapse(session, site=ctx.site, offer_id=offer_id, now=ctx.clock())
         if isinstance(got, models.Booking):
             deps.audited(request, session, "offer.accept", offer_id, {"booking_id": got.id})

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from server.bookings import roomkeys
 from server.bookings.calendar import BUSY_STATUSES, WINDOW_AFTER, WINDOW_BEFORE
-from server.db import models
+from server.db import models, scope
 from server.errors import NotFound
 from server.site import SiteConfig
 
@@ -49,7 +49,7 @@ def new_key(session: Session, *, member_id: int) -> str:
 
 def member_feed(session: Session, *, site: SiteConfig, key: str | None, now: datetime) -> bytes:
     """The calendar of the member whose key is `key` (NotFound for any other key), with
-    their bookings from WINDOW_BEFORE ago to WINDOW_AFTER ahead."""
+    their bookings at the site from WINDOW_BEFORE ago to WINDOW_AFTER ahead."""
     if not key or len(key) < MIN_KEY:
         raise NotFound("no calendar has this key")
     M = models.Member
@@ -66,6 +66,7 @@ def member_feed(session: Session, *, site: SiteConfig, key: str | None, now: dat
         select(B)
         .where(
             or_(B.member_id == member.id, B.id.in_(attends)),
+            B.room_id.in_(scope.rooms(site.id)),
             B.status.in_(BUSY_STATUSES),
             B.end > now - WINDOW_BEFORE,
             B.start < now + WINDOW_AFTER,

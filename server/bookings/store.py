@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.bookings.pricing import price
-from server.db import models
+from server.db import models, scope
 from server.db.meta import bump
 from server.errors import Conflict, Invalid, NotFound
 from server.site import Room, SiteConfig
@@ -151,10 +151,11 @@ def _describe(bookings: Iterable[models.Booking]) -> str:
 # --- reading ---------------------------------------------------------------------------
 
 
-def get_booking(session: Session, *, booking_id: int) -> models.Booking:
-    """The booking, or NotFound."""
+def get_booking(session: Session, *, booking_id: int, site_id: str | None = None) -> models.Booking:
+    """The booking, or NotFound (also for a booking of a room of another site than
+    `site_id`, when given: a site's server shows and changes its own bookings only)."""
     booking = session.get(models.Booking, booking_id)
-    if booking is None:
+    if booking is None or not scope.room_at(session, booking.room_id, site_id):
         raise NotFound(f"booking {booking_id} not found")
     return booking
 
@@ -170,9 +171,11 @@ def list_bookings(
     limit: int = 100,
     offset: int = 0,
     involving: int | None = None,
+    site_id: str | None = None,
 ) -> list[models.Booking]:
     """Bookings by start; `start_from`/`end_to` keep those overlapping [from, to);
-    `involving` those a member holds or attends."""
+    `involving` those a member holds or attends; `site_id` those of the site's rooms
+    (None: of every site)."""
     stmt = (
         select(models.Booking)
         .order_by(models.Booking.start, models.Booking.id)
@@ -181,6 +184,8 @@ def list_bookings(
     )
     if room_id is not None:
         stmt = stmt.where(models.Booking.room_id == room_id)
+    if site_id is not None:
+        stmt = stmt.where(models.Booking.room_id.in_(scope.rooms(site_id)))
     if member_id is not None:
         stmt = stmt.where(models.Booking.member_id == member_id)
     if involving is not None:

@@ -55,6 +55,7 @@ from server.dashboard.reception import reports as desk_reports
 from server.dashboard.reception import waitlist as desk_waitlist
 from server.deps import CtxDep, ReadSession, Staff, session_principal
 from server.errors import NotFound
+from server.people.accounts import WrongSite
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ def page(request: Request, ctx: CtxDep, session: ReadSession, lang: LangQuery = 
         "dashboard.html",
         chosen,
         board=board,
-        health=door_path(session, getattr(request.app.state, "ingest", None)),
+        health=door_path(session, getattr(request.app.state, "ingest", None), site_id=ctx.site.id),
         config=client_config(request, chosen),
     )
 
@@ -159,8 +160,10 @@ def device_fragment(
 
 
 @router.get("/dashboard/fragments/health", dependencies=[Staff])
-def health_fragment(request: Request, session: ReadSession, lang: LangQuery = None) -> Response:
-    health = door_path(session, getattr(request.app.state, "ingest", None))
+def health_fragment(
+    request: Request, ctx: CtxDep, session: ReadSession, lang: LangQuery = None
+) -> Response:
+    health = door_path(session, getattr(request.app.state, "ingest", None), site_id=ctx.site.id)
     return render(request, "fragments/health.html", page_lang(request, lang), health=health)
 
 
@@ -201,6 +204,8 @@ class RedactTokens(logging.Filter):
 def install(app: FastAPI) -> None:
     """Add the dashboard's routes to the app and keep sign-in tokens out of access logs."""
     app.include_router(signin.router)
+    # before the app's DomainError handler: a page says it on the sign-in page
+    app.add_exception_handler(WrongSite, signin.wrong_site)
     app.include_router(accounts.router)
     app.include_router(router)
     app.include_router(reception_accesslog.router)

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.access.doormodes import effective_modes
+from server.adapters import dead_letters
 from server.context import ServerContext
 from server.db import models
 from server.monitoring import alerts as alerts_service
@@ -99,18 +100,16 @@ def devices(session: Session, ctx: ServerContext) -> list[DeviceRow]:
 # -- the door path's health -------------------------------------------------------------
 
 
-def door_path(session: Session, ingest: object | None) -> DoorPathView:
+def door_path(session: Session, ingest: object | None, *, site_id: str) -> DoorPathView:
     """The door path's lag and whether the database takes its writes, as the running
-    ingest says (0 and yes without one), and the dead letters held (the list staff see at
-    /reception/dead-letters)."""
+    ingest says (0 and yes without one), and the site's dead letters held (the list staff
+    see at /reception/dead-letters)."""
     lag = getattr(ingest, "door_path_lag_s", None)
     if lag is None:
         lag = getattr(ingest, "lag_s", 0.0)
-    D = models.DeadLetter
-    held = session.scalar(select(func.count()).select_from(D).where(D.status == "held"))
     return DoorPathView(
         lag_s=float(lag) if isinstance(lag, int | float) else 0.0,
-        dead_letters=int(held or 0),
+        dead_letters=dead_letters.held_count(session, site_id=site_id),
         writable=getattr(ingest, "db_writable", True) is not False,
     )
 
@@ -123,7 +122,9 @@ def alerts(session: Session, ctx: ServerContext) -> list[AlertView]:
     room's name and what the device is (a receptionist knows no device ids)."""
     zone = ZoneInfo(ctx.site.site.timezone)
     today = ctx.clock().astimezone(zone).date()
-    found = alerts_service.by_severity(alerts_service.list_alerts(session, open_only=True))
+    found = alerts_service.by_severity(
+        alerts_service.list_alerts(session, open_only=True, site_id=ctx.site.id)
+    )
     names = member_names(
         session, [m for a in found if isinstance(m := (a.details or {}).get("member_id"), int)]
     )

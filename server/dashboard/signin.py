@@ -16,7 +16,7 @@ import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from server.dashboard.pages import page_lang, render
 from server.deps import (
@@ -29,7 +29,7 @@ from server.deps import (
     token_principal,
 )
 from server.notify import texts
-from server.people import logins
+from server.people import accounts, logins
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +44,12 @@ def landing(role: str, request: Request) -> str:
     return f"{path}?lang={chosen}" if chosen in texts.LANGS else path
 
 
-def _refused(request: Request, key: str, status: int = 401, *, token: bool = False) -> Response:
+def _refused(
+    request: Request, key: str, status: int = 401, *, token: bool = False, **params: object
+) -> Response:
     """The sign-in page again, saying why (with the token form open for a bad token)."""
     lang = page_lang(request, request.query_params.get("lang"))
-    error = texts.text(lang, key)
+    error = texts.text(lang, key, **params)
     return render(request, "signin.html", lang, status=status, error=error, token_open=token)
 
 
@@ -92,6 +94,16 @@ def _with_password(request: Request, email: str, password: str) -> Response:
     except logins.TooManyAttempts:
         return _refused(request, "signin.too_many", status=429)
     return response if user is not None else _refused(request, "signin.bad_pair")
+
+
+async def wrong_site(request: Request, exc: Exception) -> Response:
+    """An account bound to another site, signing in or acting here (accounts.WrongSite):
+    403 with the reason, as JSON for the API, else on the sign-in page in the reader's
+    language."""
+    assert isinstance(exc, accounts.WrongSite)
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status)
+    return _refused(request, "signin.other_site", status=exc.status, site=exc.site_id)
 
 
 @router.get("/login")
@@ -164,4 +176,4 @@ async def logout(request: Request) -> Response:
     return response
 
 
-__all__ = ["landing", "router"]
+__all__ = ["landing", "router", "wrong_site"]

@@ -210,8 +210,8 @@ def _doors(
 
 
 def feed(session: Session, ctx: ServerContext, *, limit: int = FEED_SIZE) -> list[FeedRow]:
-    """The newest taps at every door, with the member's name."""
-    events = access_events(session, limit=limit)
+    """The newest taps at every door of the site, with the member's name."""
+    events = access_events(session, limit=limit, site=ctx.site.id)
     names = member_names(session, [e.member_id for e in events if e.member_id])
     zone = ZoneInfo(ctx.site.site.timezone)
     rows = []

@@ -15,10 +15,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from server.db import models
+from server.db import models, scope
 from server.errors import NotFound
 from server.live.kinds import AlertEvent
 from server.timefmt import format_utc
@@ -113,11 +113,20 @@ def _same(column: Any, value: object) -> Any:
 
 
 def list_alerts(
-    session: Session, *, open_only: bool | None = None, limit: int = 100
+    session: Session, *, open_only: bool | None = None, limit: int = 100, site_id: str | None = None
 ) -> list[models.Alert]:
-    """Newest first; `open_only=True` only unacknowledged ones, False only acknowledged."""
+    """Newest first; `open_only=True` only unacknowledged ones, False only acknowledged;
+    `site_id`: those of the site's rooms and devices, and those of neither (None: all)."""
     A = models.Alert
     stmt = select(A).order_by(A.created_at.desc(), A.id.desc()).limit(limit)
+    if site_id is not None:
+        stmt = stmt.where(
+            or_(
+                A.room_id.in_(scope.rooms(site_id)),
+                A.device_id.in_(scope.devices(site_id)),
+                and_(A.room_id.is_(None), A.device_id.is_(None)),
+            )
+        )
     if open_only is True:
         stmt = stmt.where(A.acknowledged_at.is_(None))
     elif open_only is False:
@@ -125,15 +134,28 @@ def list_alerts(
     return list(session.scalars(stmt))
 
 
-def acknowledge(session: Session, *, alert_id: int, now: datetime) -> models.Alert:
-    """Staff has seen the alert; again is no error (the first time is kept). NotFound."""
+def acknowledge(
+    session: Session, *, alert_id: int, now: datetime, site_id: str | None = None
+) -> models.Alert:
+    """Staff has seen the alert; again is no error (the first time is kept). NotFound,
+    also for another site's alert than `site_id`'s (when given)."""
     alert = session.get(models.Alert, alert_id)
-    if alert is None:
+    if alert is None or not _of_site(session, alert, site_id):
         raise NotFound(f"alert {alert_id} not found")
     if alert.acknowledged_at is None:
         alert.acknowledged_at = now
         session.flush()
     return alert
+
+
+def _of_site(session: Session, alert: models.Alert, site_id: str | None) -> bool:
+    """Whether the alert is the site's: of its room or device, or of neither."""
+    if site_id is None or (alert.room_id is None and alert.device_id is None):
+        return True
+    if alert.room_id is not None and scope.room_at(session, alert.room_id, site_id):
+        return True
+    device = session.get(models.Device, alert.device_id) if alert.device_id else None
+    return device is not None and device.site_id == site_id
 
 
 def resolve(session: Session, *, kind: str, device_id: str, now: datetime) -> list[models.Alert]:

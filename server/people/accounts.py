@@ -5,6 +5,10 @@ Plain functions over a Session; the caller owns the transaction. E-mail addresse
 lower-case and unique; a deleted user keeps its row (`disabled_at`) for the audit trail and
 never signs in again.
 
+A staff or admin account may be bound to one site (`site_id`): it signs in, and its
+sessions and tokens work, at that site's servers only (`check_site`). None is every site;
+a member's account is never bound (a member books at any site).
+
     user = accounts.create_user(session, email="Ala@example.org", name="Ala",
                                 role="staff", password="correct horse battery", now=now)
     accounts.verify_password(user, "correct horse battery")  # True
@@ -30,7 +34,45 @@ from server.site import SiteConfig
 MIN_PASSWORD = 10
 ROLES = ("admin", "staff", "member")  # gateways sign in with SPACEHUB_GATEWAY_TOKEN
 _HASHER = PasswordHasher()  # Argon2id with argon2-cffi's recommended parameters
-_EDITABLE = frozenset({"name", "email", "role", "password", "member_id", "disabled"})
+_EDITABLE = frozenset({"name", "email", "role", "password", "member_id", "disabled", "site_id"})
+
+
+class WrongSite(Forbidden):
+    """An account bound to another site (`site_id`), at this site's server."""
+
+    def __init__(self, site_id: str, here: str) -> None:
+        super().__init__(f"this account works at the site {site_id} only, not at {here}")
+        self.site_id = site_id
+
+
+def check_site(user: models.User, site_id: str) -> None:
+    """WrongSite (403) unless the user may act at the site `site_id`: their account is
+    bound to no site or to this one."""
+    if user.site_id is not None and user.site_id != site_id:
+        raise WrongSite(user.site_id, site_id)
+
+
+def default_site(role: str, here: str) -> str | None:
+    """The site a new account made at the site `here` is bound to, unless told: staff to
+    `here`, administrators and members to none (every site)."""
+    return here if role == "staff" else None
+
+
+def sites(session: Session) -> list[models.Site]:
+    """The deployment's sites, by id: those an account may be bound to."""
+    return list(session.scalars(select(models.Site).order_by(models.Site.id)))
+
+
+def _site_of(session: Session, role: str, site_id: str | None) -> str | None:
+    """The site an account of `role` may be bound to: Invalid for a member's account bound
+    to any, or for a site the deployment does not have."""
+    if site_id is None:
+        return None
+    if role == "member":
+        raise Invalid("a member's account is not bound to a site")
+    if session.get(models.Site, site_id) is None:
+        raise Invalid(f"no site {site_id}")
+    return site_id
 
 
 def may_manage(caller_role: str, *roles: str) -> None:
@@ -109,10 +151,11 @@ def create_user(
     member_id: int | None = None,
     category: str | None = None,
     site: SiteConfig | None = None,
+    site_id: str | None = None,
 ) -> models.User:
     """Add a user. A `member` user is linked to `member_id`, or to a new member made from
-    `name`, `email` and `category`; other roles have no member. Conflict when the e-mail
-    is taken."""
+    `name`, `email` and `category`; other roles have no member, and may be bound to the
+    site `site_id`. Conflict when the e-mail is taken."""
     if role not in ROLES:
         raise Invalid(f"role must be one of {', '.join(ROLES)}")
     address = normal_email(email)
@@ -126,6 +169,7 @@ def create_user(
         name=name,
         role=role,
         member_id=member_id,
+        site_id=_site_of(session, role, site_id),
         password_hash=None if password is None else hash_password(password),
         created_at=now,
     )
@@ -137,9 +181,9 @@ def create_user(
 def update_user(
     session: Session, *, user_id: int, changes: dict[str, Any], now: datetime
 ) -> models.User:
-    """Change name, e-mail, role, password or member link, or disable (`"disabled": True`,
-    as disable_user) or enable the user again (False: enable_user); Conflict for a taken
-    e-mail."""
+    """Change name, e-mail, role, password, member link or site (`site_id`, None: every
+    site; a member's account has none), or disable (`"disabled": True`, as disable_user)
+    or enable the user again (False: enable_user); Conflict for a taken e-mail."""
     user = get_user(session, user_id=user_id)
     unknown = set(changes) - _EDITABLE
     if unknown:
@@ -162,6 +206,8 @@ def update_user(
         raise Invalid("a member user needs a member_id")
     if member_id is not None:
         members.get_member(session, member_id=member_id)
+    site_id = changes.get("site_id", user.site_id if role != "member" else None)
+    user.site_id = _site_of(session, role, site_id)
     user.role, user.member_id = role, member_id if role == "member" else None
     session.flush()
     return user
@@ -176,6 +222,8 @@ def change_detail(user: models.User, fields: Iterable[str]) -> dict[str, Any]:
         detail["password"] = "changed"
     if "disabled" in named:
         detail["disabled"] = user.disabled_at is not None
+    if "site_id" in named:
+        detail["site_id"] = user.site_id
     return detail
 
 

@@ -52,10 +52,14 @@ def home(
     member = members.get_member(session, member_id=me.member_id)
     upcoming = [
         b
-        for b in store.list_bookings(session, involving=me.member_id, start_from=me.now, limit=50)
+        for b in store.list_bookings(
+            session, involving=me.member_id, start_from=me.now, limit=50, site_id=me.ctx.site.id
+        )
         if b.status in store.CURRENT
     ][:NEXT_BOOKINGS]
-    open_offers = offers.list_offers(session, member_id=me.member_id, status="offered")
+    open_offers = offers.list_offers(
+        session, member_id=me.member_id, status="offered", site_id=me.ctx.site.id
+    )
     return me.render(
         "portal/home.html",
         page="home",

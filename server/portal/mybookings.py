@@ -42,10 +42,15 @@ def my_bookings(
     done: Annotated[str | None, Query(max_length=16)] = None,
     n: Annotated[int, Query(ge=0, le=1000)] = 1,
 ) -> Response:
-    """Upcoming bookings (soonest first; not those given up) and past ones (latest first)."""
-    found = store.list_bookings(session, involving=me.member_id, start_from=me.now, limit=200)
+    """My bookings at this site: upcoming ones (soonest first; not those given up) and
+    past ones (latest first)."""
+    here = me.ctx.site.id
+    found = store.list_bookings(
+        session, involving=me.member_id, start_from=me.now, limit=200, site_id=here
+    )
     past = store.list_bookings(
         session,
+        site_id=here,
         involving=me.member_id,
         start_from=me.now - PAST_WINDOW,
         end_to=me.now,
@@ -68,7 +73,7 @@ def _mine(
     """`page` of the member's own booking (as its holder); else the refusal (403 for
     someone else's, 404 for none)."""
     try:
-        booking = store.get_booking(session, booking_id=booking_id)
+        booking = store.get_booking(session, booking_id=booking_id, site_id=me.ctx.site.id)
         own(me.principal, booking.member_id)
     except DomainError as exc:
         return me.refused(exc)
@@ -89,7 +94,8 @@ def cancel(booking_id: BookingId, me: MeDep, session: WriteSession) -> Response:
     ctx = me.ctx
     try:
         with session.begin():
-            own(me.principal, store.get_booking(session, booking_id=booking_id).member_id)
+            found = store.get_booking(session, booking_id=booking_id, site_id=ctx.site.id)
+            own(me.principal, found.member_id)
             booking, event = freed.cancel_booking(
                 session, site=ctx.site, booking_id=booking_id, now=me.now, by="api"
             )
@@ -134,7 +140,7 @@ def add_attendees(
     typed = form.get("emails")[:6000]
     try:
         with session.begin():
-            booking = store.get_booking(session, booking_id=booking_id)
+            booking = store.get_booking(session, booking_id=booking_id, site_id=me.ctx.site.id)
             own(me.principal, booking.member_id)
             ids = attendees.members_by_email(session, attendees.parse_emails(typed))
             attendees.add_attendees(session, booking_id=booking_id, member_ids=ids, now=me.now)

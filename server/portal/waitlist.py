@@ -40,8 +40,12 @@ def waitlist(
     me: MeDep, session: ReadSession, done: Annotated[str | None, Query(max_length=16)] = None
 ) -> Response:
     """My open offers and my entries (newest first)."""
-    mine = entries.list_entries(session, member_id=me.member_id, limit=1000)[-SHOWN:]
-    open_offers = offers.list_offers(session, member_id=me.member_id, status="offered")
+    here = me.ctx.site.id
+    mine = entries.list_entries(session, member_id=me.member_id, limit=1000, site_id=here)
+    mine = mine[-SHOWN:]
+    open_offers = offers.list_offers(
+        session, member_id=me.member_id, status="offered", site_id=here
+    )
     return me.render(
         "portal/waitlist.html",
         page="waitlist",
@@ -120,7 +124,8 @@ def leave(entry_id: ItemId, me: MeDep, session: WriteSession) -> Response:
     """Leave the waitlist (an outstanding offer passes to the next member waiting)."""
     try:
         with session.begin():
-            own(me.principal, entries.get_entry(session, entry_id=entry_id).member_id)
+            found = entries.get_entry(session, entry_id=entry_id, site_id=me.ctx.site.id)
+            own(me.principal, found.member_id)
             entries.cancel_entry(session, site=me.ctx.site, entry_id=entry_id, now=me.now)
             audited(me.request, session, "waitlist.leave", entry_id, {"member_id": me.member_id})
     except DomainError as exc:
@@ -134,7 +139,8 @@ def accept(offer_id: ItemId, me: MeDep, session: WriteSession) -> Response:
     is said on a page of its own."""
     try:
         with session.begin():
-            own(me.principal, offers.get_offer(session, offer_id=offer_id).member_id)
+            offer = offers.get_offer(session, offer_id=offer_id, site_id=me.ctx.site.id)
+            own(me.principal, offer.member_id)
             got = offers.accept_or_lapse(session, site=me.ctx.site, offer_id=offer_id, now=me.now)
             if isinstance(got, models.Booking):
                 audited(me.request, session, "offer.accept", offer_id, {"booking_id": got.id})

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from protocol.bookingrules import past_horizon, start_in_past
 from protocol.durations import format_duration
 from server.bookings.rules import check_may_book
-from server.db import models
+from server.db import models, scope
 from server.errors import Conflict, Invalid, NotFound
 from server.site import Room, SiteConfig
 from server.waitlist.offers import offer_freed_slot
@@ -111,8 +111,8 @@ def cancel_entry(
 ) -> models.WaitlistEntry:
     """Leave the waitlist. An outstanding offer is withdrawn and passed to the next member
     waiting. A booked entry is a Conflict (cancel the booking); a lapsed or cancelled one
-    stays as it is."""
-    entry = get_entry(session, entry_id=entry_id)
+    stays as it is. NotFound for an entry for a room of another site."""
+    entry = get_entry(session, entry_id=entry_id, site_id=site.id)
     if entry.status not in OPEN:
         if entry.status == "booked":
             raise Conflict("entry is booked; cancel the booking instead")
@@ -145,20 +145,32 @@ def cancel_entry(
     return entry
 
 
-def get_entry(session: Session, *, entry_id: int) -> models.WaitlistEntry:
-    """The waitlist entry, or NotFound."""
+def get_entry(
+    session: Session, *, entry_id: int, site_id: str | None = None
+) -> models.WaitlistEntry:
+    """The waitlist entry, or NotFound (also for one for a room of another site than
+    `site_id`, when given)."""
     entry = session.get(models.WaitlistEntry, entry_id)
-    if entry is None:
+    if entry is None or not scope.room_at(session, entry.room_id, site_id):
         raise NotFound(f"waitlist entry {entry_id} not found")
     return entry
 
 
 def list_entries(
-    session: Session, *, member_id: int | None = None, status: str | None = None, limit: int = 100
+    session: Session,
+    *,
+    member_id: int | None = None,
+    status: str | None = None,
+    limit: int = 100,
+    site_id: str | None = None,
 ) -> list[models.WaitlistEntry]:
-    """Waitlist entries in the order they are served (oldest first)."""
+    """Waitlist entries in the order they are served (oldest first); `site_id`: those for
+    a room of the site, and those for any room of a kind, which any site may serve
+    (None: of every site)."""
     Entry = models.WaitlistEntry
     stmt = select(Entry).order_by(Entry.created_at, Entry.id).limit(limit)
+    if site_id is not None:
+        stmt = stmt.where(or_(Entry.room_id.is_(None), Entry.room_id.in_(scope.rooms(site_id))))
     if member_id is not None:
         stmt = stmt.where(Entry.member_id == member_id)
     if status is not None:

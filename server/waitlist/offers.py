@@ -19,7 +19,7 @@ from protocol.bookingrules import may_book
 from server.bookings.quotas import check_quota, within_quota
 from server.bookings.rules import check_may_book
 from server.bookings.store import insert_booking, overlapping
-from server.db import models
+from server.db import models, scope
 from server.errors import Conflict, NotFound
 from server.notify import mails
 from server.notify.notifications import notify
@@ -119,8 +119,9 @@ def accept(session: Session, *, site: SiteConfig, offer_id: int, now: datetime) 
     lapsed, was accepted already, or the room was taken meanwhile.
 
     When the room was taken, the offer is marked expired and the entry waits again, and
-    RoomTaken is raised: the caller commits those changes before answering."""
-    offer = get_offer(session, offer_id=offer_id)
+    RoomTaken is raised: the caller commits those changes before answering. NotFound
+    for an offer of another site's room."""
+    offer = get_offer(session, offer_id=offer_id, site_id=site.id)
     if offer.status == "accepted":
         raise Conflict("offer already accepted")
     if offer.status != "offered" or offer.expires_at <= now:
@@ -209,20 +210,28 @@ def expire_offers(session: Session, *, site: SiteConfig, now: datetime) -> int:
     return lapsed
 
 
-def get_offer(session: Session, *, offer_id: int) -> models.Offer:
-    """The offer, or NotFound."""
+def get_offer(session: Session, *, offer_id: int, site_id: str | None = None) -> models.Offer:
+    """The offer, or NotFound (also for an offer of a room of another site than
+    `site_id`, when given)."""
     offer = session.get(models.Offer, offer_id)
-    if offer is None:
+    if offer is None or not scope.room_at(session, offer.room_id, site_id):
         raise NotFound(f"offer {offer_id} not found")
     return offer
 
 
 def list_offers(
-    session: Session, *, member_id: int | None = None, status: str | None = None, limit: int = 100
+    session: Session,
+    *,
+    member_id: int | None = None,
+    status: str | None = None,
+    limit: int = 100,
+    site_id: str | None = None,
 ) -> list[models.Offer]:
-    """Offers, newest first."""
+    """Offers, newest first; `site_id`: of the site's rooms only (None: of every site)."""
     Offer = models.Offer
     stmt = select(Offer).order_by(Offer.created_at.desc(), Offer.id.desc()).limit(limit)
+    if site_id is not None:
+        stmt = stmt.where(Offer.room_id.in_(scope.rooms(site_id)))
     if member_id is not None:
         stmt = stmt.where(Offer.member_id == member_id)
     if status is not None:

@@ -74,6 +74,30 @@ def test_member_language_up_and_down(tmp_path):
     engine.dispose()
 
 
+def test_users_site_up_and_down(tmp_path):
+    """0010 gives accounts so far no site (every site); and undoes it, keeping the
+    accounts."""
+    engine = create_engine(empty_database(tmp_path / "m.db"))
+    _alembic(engine, "upgrade", "0008")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO users (id, email, name, role, created_at) "
+                "VALUES (1, 'ola@example.org', 'Ola', 'staff', '2026-03-02 09:00:00')"
+            )
+        )
+        conn.execute(text("INSERT INTO sites (id, name, timezone) VALUES ('x', 'X', 'UTC')"))
+    _alembic(engine, "upgrade", "0010")
+    with engine.begin() as conn:
+        assert conn.execute(text("SELECT site_id FROM users")).scalar_one() is None
+        conn.execute(text("UPDATE users SET site_id = 'x'"))
+    _alembic(engine, "downgrade", "0008")
+    assert "site_id" not in _columns(engine, "users")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT email FROM users")).scalar_one() == "ola@example.org"
+    engine.dispose()
+
+
 def test_a_postgresql_url_is_psycopg_3() -> None:
     for url in ("postgresql://spacehub@db/hub", "postgresql+psycopg://spacehub@db/hub"):
         engine = make_engine(url)  # connects only when used

@@ -89,6 +89,7 @@ def read_form(ctx: ServerContext, form: Form) -> LogFilter:
         door=form.door or None,
         name=form.who or None,
         granted=RESULTS[form.result],
+        site=ctx.site.id,
     )
 
 

@@ -1,8 +1,9 @@
 """The accounts page (`/reception/accounts`): users (administrators see and make every
 account, staff member accounts only), the signed-in user's API tokens, and the sign-in
 mail waiting to be sent (a link's token only for an account below the reader's role);
-and a user's page (`/reception/accounts/{id}`) to change their name, e-mail, role or
-password, or disable and enable them, as `PATCH /api/users/{id}` does.
+and a user's page (`/reception/accounts/{id}`) to change their name, e-mail, role,
+password or site (administrators), or disable and enable them, as `PATCH /api/users/{id}`
+does.
 
 Forms post and redirect (or show the page again with the error, in the reader's language);
 each carries the session's `csrf_token`, which the route's `Staff` dependency checks."""
@@ -32,6 +33,17 @@ PAGE = "/reception/accounts"
 EMAIL: TypeAdapter[str] = TypeAdapter(Email)
 NAME: TypeAdapter[str] = TypeAdapter(Name)
 MEMBER_ID: TypeAdapter[int] = TypeAdapter(Annotated[int, Field(ge=1, le=MAX_ID)])
+# The site field's values besides a site's id: every site, and (a new account) the role's
+# default (accounts.default_site).
+EVERY_SITE, ROLE_DEFAULT = "*", ""
+
+
+def _site_field(form: dict[str, str], role: str, here: str) -> str | None:
+    """The site a form binds an account of `role` to (none for a member's account)."""
+    chosen = form.get("site_id", ROLE_DEFAULT).strip()[:64]
+    if role == "member" or chosen == EVERY_SITE:
+        return None
+    return accounts.default_site(role, here) if chosen == ROLE_DEFAULT else chosen
 
 
 def _error_key(exc: DomainError) -> str:
@@ -58,6 +70,7 @@ def _page(
             session, viewer_role=principal.role, texts=[m.body for m in waiting]
         )
         mail = list(zip(waiting, bodies, strict=True))
+        sites = accounts.sites(session) if principal.role == "admin" else []
     values: dict[str, Any] = {"error": None, "new_token": None, **extra}
     if values["error"]:
         values["error"] = texts.text(chosen, values["error"])
@@ -71,6 +84,7 @@ def _page(
         tokens=mine,
         mail=mail,
         roles=accounts.ROLES if principal.role == "admin" else ("member",),
+        sites=sites,
         can_have_tokens=principal.user_id is not None,
         **values,
     )
@@ -129,9 +143,11 @@ async def create_user(request: Request, principal: CallerDep, lang: LangQuery = 
             member_id=whole_number(member),
             category=category,
             site=ctx.site,
+            site_id=_site_field(form, role, ctx.site.id),
             now=ctx.clock(),
         )
-        audited(request, session, "user.create", user.id, {"role": user.role})
+        detail = {"role": user.role, "site_id": user.site_id}
+        audited(request, session, "user.create", user.id, detail)
 
     return _change(request, principal, lang, create)
 
@@ -213,8 +229,10 @@ def _user_page(
         user = accounts.get_user(session, user_id=user_id)
         accounts.may_manage(principal.role, user.role)
         session.expunge(user)
+        sites = accounts.sites(session) if principal.role == "admin" else []
     shown = {"name": user.name, "email": user.email, "role": user.role}
     shown["member_id"] = str(user.member_id or "")
+    shown["site_id"] = user.site_id or EVERY_SITE
     return render(
         request,
         "reception/account.html",
@@ -224,6 +242,7 @@ def _user_page(
         u=user,
         values=shown | (values or {}),
         roles=accounts.ROLES if principal.role == "admin" else ("member",),
+        sites=sites,
         error=texts.text(chosen, error) if error else None,
     )
 
@@ -240,7 +259,8 @@ def user_page(
 async def edit_user(
     user_id: Id, request: Request, principal: CallerDep, lang: LangQuery = None
 ) -> Response:
-    """Change name, e-mail, role, member number or password (left empty: unchanged)."""
+    """Change name, e-mail, role, member number, site (administrators) or password (left
+    empty: unchanged)."""
     form = await read_form(request)
     member = form.get("member_id", "").strip()
 
@@ -257,6 +277,8 @@ async def edit_user(
         }
         if member:
             asked["member_id"] = MEMBER_ID.validate_python(member)
+        if "site_id" in form:  # administrators' form only
+            asked["site_id"] = _site_field(form, asked["role"], get_ctx(request).site.id)
     except ValidationError:
         return failed("accounts.error.invalid", 422)
     password = form.get("password", "")

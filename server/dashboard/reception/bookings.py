@@ -253,7 +253,7 @@ def _confirm_page(
     error: str | None = None,
     status: int = 200,
 ) -> Response:
-    booking = store.get_booking(session, booking_id=booking_id)
+    booking = store.get_booking(session, booking_id=booking_id, site_id=desk.ctx.site.id)
     found = _rows(
         session, room_id=booking.room_id, start=booking.start, end=booking.end, zone=desk.zone
     )
@@ -290,6 +290,7 @@ def act(booking_id: BookingId, action: Action, desk: DeskDep, session: WriteSess
     ctx = desk.ctx
     try:
         with session.begin():
+            store.get_booking(session, booking_id=booking_id, site_id=ctx.site.id)  # 404 elsewhere
             booking, event = CHANGES[action](
                 session, site=ctx.site, booking_id=booking_id, now=ctx.clock()
             )

@@ -67,7 +67,7 @@ def _page(
     desk: Desk, session: Session, *, error: str | None = None, done: str | None = None,
     status: int = 200,
 ) -> Response:  # fmt: skip
-    held = dead_letters.listing(session, status="held", limit=LISTED)
+    held = dead_letters.listing(session, site_id=desk.ctx.site.id, status="held", limit=LISTED)
     lines = [_line(desk, letter) for letter in held]
     return desk.render(
         "reception/dead_letters.html", status=status, lines=lines, error=error, done=done

@@ -99,11 +99,12 @@ def _page(
     waiting = [
         e
         for state in entries.OPEN
-        for e in entries.list_entries(session, status=state, limit=LISTED)
+        for e in entries.list_entries(session, status=state, limit=LISTED, site_id=desk.ctx.site.id)
     ]
     waiting.sort(key=lambda e: (e.room_id or e.kind or "", e.start, e.created_at, e.id))
     open_offers = sorted(
-        offers.list_offers(session, status="offered", limit=LISTED), key=lambda o: o.expires_at
+        offers.list_offers(session, status="offered", limit=LISTED, site_id=desk.ctx.site.id),
+        key=lambda o: o.expires_at,
     )
     names = member_names(
         session, {e.member_id for e in waiting} | {o.member_id for o in open_offers}

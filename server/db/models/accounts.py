@@ -18,7 +18,9 @@ ROLES = ("admin", "staff", "member", "gateway")
 
 
 class User(Base):
-    """An account: `admin`, `staff`, `member` (linked to its member) or `gateway`."""
+    """An account: `admin`, `staff`, `member` (linked to its member) or `gateway`.
+    `site_id`: the one site whose servers a staff or admin account may sign in at (None:
+    every site; a member's account is never bound)."""
 
     __tablename__ = "users"
 
@@ -27,6 +29,7 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(16))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    site_id: Mapped[str | None] = mapped_column(ForeignKey("sites.id"))
     password_hash: Mapped[str | None] = mapped_column(String(200))  # Argon2id; None: link only
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]

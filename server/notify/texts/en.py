@@ -27,6 +27,9 @@ TEXTS: dict[str, str] = {
     "signin.link_bad": "This sign-in link has been used or has expired. Ask for a new one.",
     "signin.with_token": "Administrator token",
     "signin.bad_pair": "Wrong e-mail or password. Please try again.",
+    "signin.other_site": (
+        "This account works at the site {site} only. Sign in on that site's pages."
+    ),
     "signin.too_many": "Too many failed attempts. Please wait 15 minutes and try again.",
     "nav.accounts": "Accounts",
     "me.title": "My account",
@@ -46,6 +49,13 @@ TEXTS: dict[str, str] = {
     "accounts.role.admin": "Administrator",
     "accounts.role.staff": "Staff",
     "accounts.role.member": "Member",
+    "accounts.site": "Site",
+    "accounts.site.every": "Every site",
+    "accounts.site.default": "As for the role (staff: this site, administrators: every site)",
+    "accounts.site_hint": (
+        "A staff or administrator account signs in at its own site only. "
+        "A member's account works at every site."
+    ),
     "accounts.status": "Status",
     "accounts.actions": "Actions",
     "accounts.active": "Active",

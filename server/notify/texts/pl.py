@@ -29,6 +29,9 @@ TEXTS: dict[str, str] = {
     "signin.link_bad": "Ten link do logowania został już użyty albo wygasł. Poproś o nowy.",
     "signin.with_token": "Token administratora",
     "signin.bad_pair": "Nieprawidłowy e-mail lub hasło. Spróbuj ponownie.",
+    "signin.other_site": (
+        "To konto działa tylko w placówce {site}. Zaloguj się na stronie tamtej placówki."
+    ),
     "signin.too_many": "Zbyt wiele nieudanych prób. Odczekaj 15 minut i spróbuj ponownie.",
     "nav.accounts": "Konta",
     "me.title": "Moje konto",
@@ -48,6 +51,13 @@ TEXTS: dict[str, str] = {
     "accounts.role.admin": "Administrator",
     "accounts.role.staff": "Obsługa",
     "accounts.role.member": "Członek",
+    "accounts.site": "Placówka",
+    "accounts.site.every": "Każda placówka",
+    "accounts.site.default": "Jak dla roli (personel: ta placówka, administrator: każda)",
+    "accounts.site_hint": (
+        "Konto personelu lub administratora loguje się tylko w swojej placówce. "
+        "Konto członka działa w każdej."
+    ),
     "accounts.status": "Stan",
     "accounts.actions": "Działania",
     "accounts.active": "Aktywne",

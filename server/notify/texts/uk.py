@@ -33,6 +33,9 @@ TEXTS: dict[str, str] = {
     ),
     "signin.with_token": "Токен адміністратора",
     "signin.bad_pair": "Неправильна електронна пошта або пароль. Спробуйте ще раз.",
+    "signin.other_site": (
+        "Цей обліковий запис діє лише в осередку {site}. Увійдіть на сторінці того осередку."
+    ),
     "signin.too_many": "Забагато невдалих спроб. Зачекайте 15 хвилин і спробуйте ще раз.",
     "nav.accounts": "Облікові записи",
     "me.title": "Мій обліковий запис",
@@ -52,6 +55,13 @@ TEXTS: dict[str, str] = {
     "accounts.role.admin": "Адміністратор",
     "accounts.role.staff": "Персонал",
     "accounts.role.member": "Учасник",
+    "accounts.site": "Осередок",
+    "accounts.site.every": "Кожен осередок",
+    "accounts.site.default": "Як для ролі (персонал: цей осередок, адміністратор: кожен)",
+    "accounts.site_hint": (
+        "Обліковий запис персоналу чи адміністратора входить лише у своєму осередку. "
+        "Обліковий запис учасника діє в кожному."
+    ),
     "accounts.status": "Стан",
     "accounts.actions": "Дії",
     "accounts.active": "Активний",

@@ -1,0 +1,38 @@
+"""Which rows are a site's, for the lists and pages of that site's server: the ids of its
+rooms, doors and devices (as the database holds them, rooms that left the file included),
+to filter bookings, waitlist entries, offers, alerts and events by.
+
+    stmt = select(models.Booking).where(models.Booking.room_id.in_(scope.rooms("piaseczno")))
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from server.db import models
+
+
+def rooms(site_id: str) -> Select[Any]:
+    """The ids of the site's rooms."""
+    return select(models.Room.id).where(models.Room.site_id == site_id)
+
+
+def devices(site_id: str) -> Select[Any]:
+    """The ids of the site's devices."""
+    return select(models.Device.id).where(models.Device.site_id == site_id)
+
+
+def doors(site_id: str) -> Select[Any]:
+    """The ids of the site's doors (a door is its room's site's)."""
+    return select(models.Door.id).where(models.Door.room_id.in_(rooms(site_id)))
+
+
+def room_at(session: Session, room_id: str | None, site_id: str | None) -> bool:
+    """Whether the room is the site's (True for no room, or no site asked about)."""
+    if room_id is None or site_id is None:
+        return True
+    room = session.get(models.Room, room_id)
+    return room is not None and room.site_id == site_id
