@@ -105,7 +105,7 @@ def test_the_files_bridge_the_sites_topics_only(tmp_path: Path) -> None:
     conf = result.mosquitto_conf.read_text().splitlines()
     bridge = account(result, result.out / BRIDGE_FILE)
     assert f"address 127.0.0.1:{bridge.url.rsplit(':', 1)[1]}" in conf
-    assert f"bridge_cafile {result.out}/ca.crt" in conf and "bridge_insecure false" in conf
+    assert f"bridge_cafile {result.central}/ca.crt" in conf and "bridge_insecure false" in conf
     assert f"remote_username {SITE}.bridge" in conf
     assert all(line.split()[1].startswith(f"hub/{SITE}/") for line in conf if "topic " in line)
     assert "topic hub/piaseczno/dev/+/evt/tap out 1" in conf
