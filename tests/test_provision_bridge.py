@@ -6,7 +6,6 @@ account reaches the site's own topics only."""
 
 from __future__ import annotations
 
-import queue
 from collections.abc import Iterator
 from contextlib import ExitStack
 from functools import partial
@@ -24,6 +23,7 @@ from provision.bridged import (
     decision_for,
     door,
     reaches_its_own_site_only,
+    retained_on_site,
     tap,
 )
 from provision.wire import WAIT, Received, client, listening, serving
@@ -129,7 +129,7 @@ def test_a_tap_on_the_site_is_decided_centrally(network: Network, mqtt_client: M
     # the door's mode and emergency list came over the bridge and are retained on the site
     gateway.stop()  # its account looks again, as a gateway starting now would
     for topic in (topics.mode(SITE, "reader-main"), topics.emergency(SITE, "reader-main")):
-        on_site = partial(retained_on_site, network, mqtt_client, topic)
+        on_site = partial(retained_on_site, mqtt_client, result.file_of("gateway"), topic)
         wait_until(on_site, 15, f"{topic} retained on the site's broker")
 
 
@@ -171,19 +171,6 @@ def test_with_the_bridge_down_the_gateway_answers_and_the_server_records_it_afte
 
 def the_door(network: Network, mqtt_client: MakeClient) -> tuple[MqttClient, Received]:
     return door(mqtt_client, network.result, network.server.database, SITE, DOOR)
-
-
-def retained_on_site(network: Network, mqtt_client: MakeClient, topic: str) -> bool:
-    """Whether the site's broker holds a message retained on `topic` (the gateway's
-    account subscribes anew and hears it within a second, flagged retained)."""
-    probe = client(mqtt_client, account(network.result.file_of("gateway")))
-    try:
-        message = listening(probe, topic).get(timeout=1.0)
-    except queue.Empty:
-        return False
-    finally:
-        probe.stop()
-    return bool(message.retain)
 
 
 def test_the_bridge_account_reaches_its_own_site_only(

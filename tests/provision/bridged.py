@@ -6,6 +6,7 @@ site and the centre that a test can cut."""
 from __future__ import annotations
 
 import contextlib
+import queue
 import socket
 import threading
 import tomllib
@@ -84,6 +85,20 @@ def applied(reader: MqttClient, site: str, device: str, decision: Decision) -> N
         ts=datetime.now(UTC),
     )
     reader.publish(topics.result(site, device), encode(done)).wait_for_publish(WAIT)
+
+
+def retained_on_site(make: MakeClient, file: Path, topic: str) -> bool:
+    """Whether a site's broker holds a message retained on `topic`: the account of `file`
+    (one of provision's, not in use meanwhile) subscribes anew and hears it within a
+    second, flagged retained."""
+    probe = client(make, account(file))
+    try:
+        message = listening(probe, topic).get(timeout=1.0)
+    except queue.Empty:
+        return False
+    finally:
+        probe.stop()
+    return bool(message.retain)
 
 
 def add_observer(central: Path) -> None:
