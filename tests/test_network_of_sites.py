@@ -131,6 +131,8 @@ def network(tmp_path: Path) -> Iterator[tuple[Site, Site, Link]]:
     results = {
         site: provisioned(tmp_path, site, port, central_port) for site, port in ports.items()
     }
+    # Konstancin's bridge dials the centre through a link the test cuts (provision wrote
+    # the central broker's own address, as every site's bridge has it)
     link = Link(central_port)
     conf = results["konstancin"].mosquitto_conf
     address = f"address 127.0.0.1:{central_port}\n"
