@@ -162,8 +162,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--bridge-to",
         type=_host_port,
         metavar="HOST:PORT",
-        help="the site's servers run centrally: also write central/ (the central broker's "
-        "files, same CA) and bridge this site's broker to it, for the site's topics only",
+        help="the site's servers run centrally: also write the central broker's files "
+        "(--central) and bridge this site's broker to it, for the site's topics only",
+    )
+    prov.add_argument(
+        "--central",
+        metavar="DIR",
+        help="with --bridge-to: the central broker's folder, shared by every site bridged "
+        "to it; each site's run adds its own accounts (default: OUT/central)",
     )
     return parser
 

@@ -6,27 +6,33 @@ account reaches the site's own topics only."""
 
 from __future__ import annotations
 
-import queue
-import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack
-from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
-from faults.procs import Api, GatewayProc, ServerProc, wait_synced, wait_until
-from provision.wire import WAIT, Account, Received, client, listening, received_until, serving
+from faults.procs import Api, GatewayProc, ServerProc, wait_until
+from provision.bridged import (
+    MakeClient,
+    account,
+    add_observer,
+    applied,
+    bridge_account,
+    decision_for,
+    door,
+    reaches_its_own_site_only,
+    retained_on_site,
+    tap,
+)
+from provision.wire import WAIT, Received, client, listening, serving
 
 from protocol import topics
-from protocol.messages import Decision, Result, Status, Tap, decode, encode, new_id
 from protocol.mqtt import MqttClient
 from spacehub.broker import MosquittoBroker, free_port, mosquitto_path
 from spacehub.provision import Options, provision
 from spacehub.provision import Result as Provisioned
-from spacehub.provision.acl import BRIDGE_FILE
-from spacehub.provision.passwd import passwd_line
 
 pytestmark = pytest.mark.mosquitto
 
@@ -34,11 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SITE_CONFIG = ROOT / "firmware_configs" / "sites" / "piaseczno.toml"
 SITE = "piaseczno"
 STAFF = "04A1B2C3"
-# Not provision's: a test's account on the central broker that may read and write every
-# topic, to show what the bridge's account cannot reach.
-OBSERVER = Account("", "test.observer", "observer-password", None)
-
-MakeClient = Callable[..., MqttClient]
+DOOR = "reader-main"
 
 
 class Network(NamedTuple):
@@ -94,18 +96,12 @@ def network(tmp_path: Path) -> Iterator[Network]:
         yield Network(result, central, server, tmp_path)
 
 
-def account(result: Provisioned, file: Path) -> Account:
-    table = tomllib.loads(file.read_text())["mqtt"]
-    ca = (file.parent / table["ca_file"]).resolve()
-    return Account(table["url"], table["username"], table["password"], str(ca))
-
-
 def test_the_files_bridge_the_sites_topics_only(tmp_path: Path) -> None:
     result = bridged(tmp_path, free_port(), free_port())
     conf = result.mosquitto_conf.read_text().splitlines()
-    bridge = account(result, result.out / BRIDGE_FILE)
+    bridge = bridge_account(result)
     assert f"address 127.0.0.1:{bridge.url.rsplit(':', 1)[1]}" in conf
-    assert f"bridge_cafile {result.out}/ca.crt" in conf and "bridge_insecure false" in conf
+    assert f"bridge_cafile {result.central}/ca.crt" in conf and "bridge_insecure false" in conf
     assert f"remote_username {SITE}.bridge" in conf
     assert all(line.split()[1].startswith(f"hub/{SITE}/") for line in conf if "topic " in line)
     assert "topic hub/piaseczno/dev/+/evt/tap out 1" in conf
@@ -120,21 +116,20 @@ def test_the_files_bridge_the_sites_topics_only(tmp_path: Path) -> None:
 
 def test_a_tap_on_the_site_is_decided_centrally(network: Network, mqtt_client: MakeClient) -> None:
     result = network.result
-    gateway = client(mqtt_client, account(result, result.file_of("gateway")))
+    gateway = client(mqtt_client, account(result.file_of("gateway")))
     statuses = listening(gateway, topics.all_server_status(SITE))
     # the servers' statuses come in over the bridge: it is up
     assert statuses.get(timeout=WAIT * 2).topic == topics.server_status(SITE, "main")
 
-    door, decisions = the_door(network, mqtt_client)
-    tap = Tap(id=new_id(), ts=datetime.now(UTC), card=STAFF)
-    door.publish(topics.tap(SITE, "reader-main"), encode(tap)).wait_for_publish(WAIT)
+    reader, decisions = the_door(network, mqtt_client)
+    event = tap(reader, SITE, DOOR, STAFF)
 
-    decision = decision_for(tap, decisions)
+    decision = decision_for(event, decisions, SITE, DOOR)
     assert (decision.granted, decision.reason, decision.by) == (True, "staff", "server")
     # the door's mode and emergency list came over the bridge and are retained on the site
     gateway.stop()  # its account looks again, as a gateway starting now would
     for topic in (topics.mode(SITE, "reader-main"), topics.emergency(SITE, "reader-main")):
-        on_site = partial(retained_on_site, network, mqtt_client, topic)
+        on_site = partial(retained_on_site, mqtt_client, result.file_of("gateway"), topic)
         wait_until(on_site, 15, f"{topic} retained on the site's broker")
 
 
@@ -148,23 +143,19 @@ def test_with_the_bridge_down_the_gateway_answers_and_the_server_records_it_afte
     try:
         gateway.start()
         wait_until(gateway.snapshot, 15, "the gateway's first snapshot", every=0.1)
-        door, decisions = the_door(network, mqtt_client)
+        reader, decisions = the_door(network, mqtt_client)
         central.stop()  # the bridge is down, and the server has no broker
 
-        tap = Tap(id=new_id(), ts=datetime.now(UTC), card=STAFF)
-        door.publish(topics.tap(SITE, "reader-main"), encode(tap)).wait_for_publish(WAIT)
-        decision = decision_for(tap, decisions)
+        event = tap(reader, SITE, DOOR, STAFF)
+        decision = decision_for(event, decisions, SITE, DOOR)
         assert (decision.granted, decision.reason, decision.by) == (True, "staff", "gateway")
-        done = Result(
-            id=new_id(), tap=tap.id, applied="gateway", granted=True, ts=datetime.now(UTC)
-        )
-        door.publish(topics.result(SITE, "reader-main"), encode(done)).wait_for_publish(WAIT)
+        applied(reader, SITE, DOOR, decision)
 
         central.start()
 
         # the tap may come first (too old to answer: expired), then the gateway's decision
         def by_gateway() -> list[dict[str, Any]] | None:
-            rows = api.access_by_id().get(tap.id, [])
+            rows = api.access_by_id().get(event.id, [])
             return rows if any(row["by"] == "gateway" for row in rows) else None
 
         log = wait_until(by_gateway, 20, "the gateway's decision in the access log")
@@ -179,76 +170,16 @@ def test_with_the_bridge_down_the_gateway_answers_and_the_server_records_it_afte
 
 
 def the_door(network: Network, mqtt_client: MakeClient) -> tuple[MqttClient, Received]:
-    """reader-main on the site's broker, online with a synced clock as the server knows
-    (it judges a tap's age only then), hearing its commands."""
-    result = network.result
-    door = client(mqtt_client, account(result, result.file_of("door", "reader-main")))
-    commands = listening(door, topics.device_commands(SITE, "reader-main"))
-    status = Status(state="online", kind="door", ts=datetime.now(UTC), clock_synced=True)
-    door.publish(topics.status(SITE, "reader-main"), encode(status), retain=True)
-    wait_synced(network.server.database, ["reader-main"])
-    return door, commands
-
-
-def retained_on_site(network: Network, mqtt_client: MakeClient, topic: str) -> bool:
-    """Whether the site's broker holds a message retained on `topic` (the gateway's
-    account subscribes anew and hears it within a second, flagged retained)."""
-    probe = client(mqtt_client, account(network.result, network.result.file_of("gateway")))
-    try:
-        message = listening(probe, topic).get(timeout=1.0)
-    except queue.Empty:
-        return False
-    finally:
-        probe.stop()
-    return bool(message.retain)
-
-
-def decision_for(tap: Tap, commands: Received) -> Decision:
-    """The first decision heard for `tap`."""
-    while True:
-        message = commands.get(timeout=WAIT * 2)
-        if message.topic == topics.decision(SITE, "reader-main"):
-            decision = decode(Decision, bytes(message.payload))
-            if decision.id == tap.id:
-                return decision
+    return door(mqtt_client, network.result, network.server.database, SITE, DOOR)
 
 
 def test_the_bridge_account_reaches_its_own_site_only(
     tmp_path: Path, mqtt_client: MakeClient
 ) -> None:
-    """Logged in as the bridge (with no bridge running, which would take its client id
-    back), next to a test account that may do anything on the central broker."""
     needs_mosquitto()
     central_port = free_port()
     result = bridged(tmp_path, free_port(), central_port)
-    central = result.central_conf.parent
-    with (central / "acl").open("a") as acl:
-        acl.write(f"\nuser {OBSERVER.username}\ntopic readwrite #\n")
-    with (central / "passwd").open("a") as passwd:
-        passwd.write(passwd_line(str(OBSERVER.username), str(OBSERVER.password)) + "\n")
-    broker = serving(result, central_port, tmp_path / "central", result.central_conf)
-    bridge = account(result, result.out / BRIDGE_FILE)
-    with broker:
-        observer = client(mqtt_client, OBSERVER._replace(url=bridge.url, ca_file=bridge.ca_file))
-        seen = listening(observer, "hub/other/#", topics.tap(SITE, "reader-main"))
-        link = client(mqtt_client, bridge)
-        heard = listening(link, "hub/other/#", topics.device_commands(SITE, "reader-main"))
-        _only_its_own_site(observer, seen, link, heard)
-
-
-def _only_its_own_site(
-    observer: MqttClient, seen: Received, link: MqttClient, heard: Received
-) -> None:
-
-    # what the bridge's account publishes: another site's is dropped
-    for topic in (topics.tap("other", "reader-main"), topics.tap(SITE, "reader-main")):
-        link.publish(topic, b'{"v":1}').wait_for_publish(WAIT)
-    assert received_until(seen, topics.tap(SITE, "reader-main")) == [
-        topics.tap(SITE, "reader-main")
-    ]
-    # what it reads: never another site's
-    for topic in (topics.decision("other", "reader-main"), topics.decision(SITE, "reader-main")):
-        observer.publish(topic, b'{"v":1}').wait_for_publish(WAIT)
-    assert received_until(heard, topics.decision(SITE, "reader-main")) == [
-        topics.decision(SITE, "reader-main")
-    ]
+    add_observer(result.central_conf.parent)
+    with serving(result, central_port, tmp_path / "central", result.central_conf):
+        bridge = bridge_account(result)
+        reaches_its_own_site_only(mqtt_client, bridge, (SITE, DOOR), ("other", DOOR))

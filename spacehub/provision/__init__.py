@@ -11,12 +11,14 @@ From the site inventory (firmware_configs/sites/<site>.toml) it writes into one 
 - `server.toml` and `gateway.toml`, read by `spacehub server|gateway --config FILE`;
 - with `installer`, `installer.toml` for `spacehub tap` at any door while a site is set up
   (a run without it removes that account and its file);
-- with `bridge_to` (the central broker's HOST:PORT), `central/`: the central broker's
-  mosquitto.conf, passwd, acl and certificate (from the same CA) with the servers' (and
-  Home Assistant's) accounts and the bridge's, `central/bridge.toml`; the site's
-  mosquitto.conf then bridges the site's topics to it, and server.toml names it.
+- with `bridge_to` (the central broker's HOST:PORT), the central broker's folder (`central`,
+  default `central/` in `out`, shared by every site bridged to it: central.py): its
+  mosquitto.conf, passwd, acl, CA and certificate, with the servers' (and Home
+  Assistant's) accounts and the bridge's (`bridge.toml`); the site's mosquitto.conf then
+  bridges the site's topics to it, and server.toml names it.
 
-Running it again keeps every password, the CA and the keys (`rotate` makes new ones).
+Running it again keeps every password, the CA and the keys (`rotate` makes new ones, but
+for the central broker's CA).
 Secrets are 0600 in 0700 folders.
 
 >>> result = provision(Options(site_config=Path("firmware_configs/sites/piaseczno.toml"),
@@ -28,6 +30,7 @@ Secrets are 0600 in 0700 folders.
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +41,7 @@ from cryptography import x509
 from devices.config import ConfigError, load_door_config, load_sensor_config
 from protocol.topics import TopicError
 from server.site import SiteConfig, SiteConfigError, load_site
+from spacehub.provision import central as hub
 from spacehub.provision import certs
 from spacehub.provision.acl import (
     CENTRAL_ROLES,
@@ -78,6 +82,7 @@ class Options:
     gateway: str = "main"
     device_configs: Path | None = None  # default: ../devices beside the site file's folder
     bridge_to: tuple[str, int] | None = None  # the central broker's (host, port)
+    central: Path | None = None  # the central broker's folder; None: out/central
 
 
 @dataclass
@@ -88,6 +93,7 @@ class Result:
     new_passwords: list[str] = field(default_factory=list)  # usernames
     new_ca: bool = False
     new_broker_cert: bool = False
+    central: Path | None = None  # the central broker's folder (with `bridge_to` only)
 
     @property
     def mosquitto_conf(self) -> Path:
@@ -96,7 +102,7 @@ class Result:
     @property
     def central_conf(self) -> Path:
         """The central broker's mosquitto.conf (written with `bridge_to` only)."""
-        return self.out / CENTRAL / "mosquitto.conf"
+        return (self.central or self.out / CENTRAL) / "mosquitto.conf"
 
     def toml(self, account: Account) -> Path:
         return self.out / account.file
@@ -114,8 +120,9 @@ def provision(options: Options) -> Result:
         raise ProvisionError(str(exc)) from None
     out = folder(options.out.resolve())
     bridge = options.bridge_to
-    for sub in ("devices", "data", *((CENTRAL, f"{CENTRAL}/data") if bridge else ())):
-        folder(out / sub)
+    middle = folder((options.central or out / CENTRAL).resolve()) if bridge else None
+    for sub in (out / "devices", out / "data", *([middle / "data"] if middle else [])):
+        folder(sub)
     try:
         users = accounts(
             site,
@@ -129,33 +136,42 @@ def provision(options: Options) -> Result:
     url = _url(options.hosts[0] if options.hosts else "localhost", options.port)
     central_url = _url(*bridge) if bridge else url
     central = [a for a in users if bridge and a.role in CENTRAL_ROLES]
-    result = Result(out=out, url=url, users=users)
+    result = Result(out=out, url=url, users=users, central=middle)
 
     passwords = {a.username: _password(out, a, options.rotate, result) for a in users}
     templates = options.device_configs or options.site_config.parent.parent / "devices"
     replicas = len(options.servers) > 1
     tomls = {}
     for a in users:
-        where = central_url if a in central else url
-        tomls[a] = _toml(site, a, where, passwords[a.username], templates, replicas)
+        where, ca_file = url, CA_FILE
+        if middle and a in central:  # the central CA's certificate, from the file's folder
+            where, ca_file = central_url, os.path.relpath(middle / CA_FILE, (out / a.file).parent)
+        tomls[a] = _toml(site, a, where, passwords[a.username], ca_file, templates, replicas)
     for account, text in tomls.items():  # a bad template stops everything before any write
         if account.role in ("door", "occupancy"):
             _check_device(out / account.file, text, site.id, account)
     ca = _ca(site, out, options.rotate, result)
     broker = _broker_cert(ca, out, list(options.hosts), options.rotate, result)
+    hub_tls = None
+    if bridge and middle:  # the central CA is kept, also with `rotate` (central.py)
+        hub_ca = _stored_ca(middle) or certs.new_ca(hub.CA_NAME)
+        names = hub.hosts(_load(middle / "broker.crt", certs.load_cert), bridge[0])
+        hub_tls = hub_ca, _broker_cert(hub_ca, middle, names, options.rotate, result)
 
     write(out / "ca.key", certs.key_pem(ca.key))
     write(out / CA_FILE, certs.cert_pem(ca.cert), PUBLIC)
     write(out / "devices" / CA_FILE, certs.cert_pem(ca.cert), PUBLIC)
-    conf = mosquitto_conf(site, out, options.port, options.bind)
-    if bridge:
-        host, port = bridge
-        hub = _broker_cert(ca, out / CENTRAL, [host], options.rotate, result)
+    conf = mosquitto_conf(f"Mosquitto of site {site.id}", out, options.port, options.bind)
+    if bridge and middle and hub_tls:
+        (hub_ca, tls), (host, port) = hub_tls, bridge
+        write(middle / "ca.key", certs.key_pem(hub_ca.key))
+        write(middle / CA_FILE, certs.cert_pem(hub_ca.cert), PUBLIC)
         link = next(a for a in central if a.role == "bridge")
         address, password = f"{host}:{port}", passwords[link.username]
-        conf += bridge_conf(site, address, link.username, password, out / CA_FILE)
-        hub_conf = mosquitto_conf(site, out / CENTRAL, port, options.bind, "The central Mosquitto")
-        _broker_files(out / CENTRAL, site, central, passwords, hub, hub_conf)
+        conf += bridge_conf(site, address, link.username, password, middle / CA_FILE)
+        title = "The central Mosquitto of the sites bridged to it"
+        hub_conf = mosquitto_conf(title, middle, port, options.bind)
+        _broker_files(middle, site, central, passwords, tls, hub_conf, shared=True)
     site_users = [a for a in users if a not in central]
     _broker_files(out, site, site_users, passwords, broker, conf)
     for account, text in tomls.items():
@@ -194,24 +210,39 @@ def _broker_files(
     passwords: dict[str, str],
     tls: tuple[certs.Key, x509.Certificate],
     conf: str,
+    *,
+    shared: bool = False,
 ) -> None:
-    """One broker's key and certificate, passwd and acl (for `users`) and mosquitto.conf."""
+    """One broker's key and certificate, passwd and acl (for `users`; `shared`: the central
+    broker's, keeping the other sites' users) and mosquitto.conf."""
     logins = {name: passwords[a.username] for a in users for name in usernames(a)}
+    previous = read_hashes(where / "passwd")
+    if shared:
+        old_acl = (where / "acl").read_text() if (where / "acl").is_file() else ""
+        passwd, acl = hub.passwd(site, logins, previous), hub.acl(site, users, old_acl)
+    else:
+        passwd, acl = passwd_text(logins, previous), acl_text(site, users)
     write(where / "broker.key", certs.key_pem(tls[0]))
     write(where / "broker.crt", certs.cert_pem(tls[1]), PUBLIC)
-    write(where / "passwd", passwd_text(logins, read_hashes(where / "passwd")))
-    write(where / "acl", acl_text(site, users))
+    write(where / "passwd", passwd)
+    write(where / "acl", acl)
     write(where / "mosquitto.conf", conf)
 
 
 def _ca(site: SiteConfig, out: Path, rotate: bool, result: Result) -> certs.Authority:
     """The CA as it is on disk (a new one with `rotate` or when missing)."""
-    ca_key = None if rotate else _load(out / "ca.key", certs.load_key)
-    ca_cert = None if rotate else _load(out / CA_FILE, certs.load_cert)
-    if ca_key is None or ca_cert is None:
+    ca = None if rotate else _stored_ca(out)
+    if ca is None:
         result.new_ca = True
         return certs.new_ca(site.id)
-    return certs.Authority(ca_key, ca_cert)
+    return ca
+
+
+def _stored_ca(where: Path) -> certs.Authority | None:
+    """The CA whose key and certificate are in `where`; None when one is missing."""
+    key = _load(where / "ca.key", certs.load_key)
+    cert = _load(where / CA_FILE, certs.load_cert)
+    return None if key is None or cert is None else certs.Authority(key, cert)
 
 
 def _broker_cert(
@@ -238,7 +269,13 @@ def _load(path: Path, parse: Any) -> Any:
 
 
 def _toml(
-    site: SiteConfig, account: Account, url: str, password: str, templates: Path, replicas: bool
+    site: SiteConfig,
+    account: Account,
+    url: str,
+    password: str,
+    ca_file: str,
+    templates: Path,
+    replicas: bool,
 ) -> str:
     if account.role in ("door", "occupancy"):
         device = site.device(account.name)
@@ -246,10 +283,10 @@ def _toml(
         path = templates / f"{device.id}.toml"
         template = path.read_text(encoding="utf-8") if path.is_file() else None
         intro = "this device's own account on the site's broker"
-        mqtt = mqtt_table(url, account.username, password, CA_FILE, intro)
+        mqtt = mqtt_table(url, account.username, password, ca_file, intro)
         return device_toml(site, device, template, mqtt)
     intro = f"the {account.role}'s own account on the site's broker"
-    mqtt = mqtt_table(url, account.username, password, CA_FILE, intro)
+    mqtt = mqtt_table(url, account.username, password, ca_file, intro)
     if account.role == "server":
         # several replicas split the site's messages (README, Several replicas)
         top: dict[str, str | bool] = {"instance": account.name}
@@ -263,7 +300,7 @@ def _toml(
         return program_toml(f"Test taps at the doors of site {site.id}", command, top, mqtt)
     if account.role == "bridge":  # mosquitto.conf's bridge carries it; kept for the next run
         intro = "the site broker's bridge account on the central broker"
-        return mqtt_table(url, account.username, password, f"../{CA_FILE}", intro)
+        return mqtt_table(url, account.username, password, ca_file, intro)
     if account.role == "homeassistant":  # no spacehub program reads it: a person does
         return (
             f"# Home Assistant's account on site {site.id}, written by `spacehub provision`:\n"
@@ -306,6 +343,7 @@ def run_provision(args: argparse.Namespace) -> int:
         gateway=args.gateway_instance,
         device_configs=Path(args.device_configs) if args.device_configs else None,
         bridge_to=args.bridge_to,
+        central=Path(args.central) if args.central else None,
     )
     result = provision(options)
     kept = len(result.users) - len(result.new_passwords)

@@ -29,7 +29,7 @@ Role = Literal["door", "occupancy", "server", "gateway", "installer", "homeassis
 # With a central broker (`--bridge-to`), these accounts are the central broker's; the
 # others stay on the site's broker, whose bridge carries the site's topics between them.
 CENTRAL_ROLES = ("server", "homeassistant", "bridge")
-BRIDGE_FILE = "central/bridge.toml"
+BRIDGE_FILE = "bridge.toml"  # in the site's folder: its secret
 
 # The server's connections besides its door path, each with a username of its own under
 # the replica's password (protocol.mqtt.connection_username): Mosquitto binds each client
@@ -147,12 +147,20 @@ def whole_site(site: str) -> str:
 
 def acl_text(site: SiteConfig, users: list[Account]) -> str:
     """The acl_file: a `user` block per account and no lines for anonymous clients."""
-    out = [
-        f"# Written by `spacehub provision` for site {site.id}; run it again after changing",
-        "# the site's devices. What a user may publish (write) and receive (read).",
-    ]
+    header = (
+        f"# Written by `spacehub provision` for site {site.id}; run it again after changing\n"
+        "# the site's devices. What a user may publish (write) and receive (read)."
+    )
+    return "\n\n".join([header, *acl_blocks(site, users)]) + "\n"
+
+
+def acl_blocks(site: SiteConfig, users: list[Account]) -> list[str]:
+    """One block of lines per username: a comment naming the account, its `user` line and
+    its `topic` lines."""
+    blocks = []
     for account in users:
         for username in usernames(account):
-            out += ["", f"# {account.role} {account.name}", f"user {username}"]
-            out += [f"topic {access} {filter_}" for access, filter_ in grants(site, account)]
-    return "\n".join(out) + "\n"
+            lines = [f"# {account.role} {account.name}", f"user {username}"]
+            lines += [f"topic {access} {filter_}" for access, filter_ in grants(site, account)]
+            blocks.append("\n".join(lines))
+    return blocks

@@ -20,13 +20,12 @@ from spacehub.provision.files import toml_value
 MESSAGE_SIZE_LIMIT = 8192
 
 
-def mosquitto_conf(
-    site: SiteConfig, out: Path, port: int, bind: str | None, which: str = "Mosquitto"
-) -> str:
-    """One TLS listener, passwords and ACLs, no anonymous clients, persistence in out/data."""
+def mosquitto_conf(title: str, out: Path, port: int, bind: str | None) -> str:
+    """One TLS listener, passwords and ACLs, no anonymous clients, persistence in out/data;
+    `title` says whose broker it is."""
     listener = f"listener {port} {bind}" if bind else f"listener {port}"
     lines = [
-        f"# {which} of site {site.id}, written by `spacehub provision` and written again by",
+        f"# {title}, written by `spacehub provision` and written again by",
         "# every run (change the site file or provision's options, not this file). Run it:",
         f"#   mosquitto -c {out / 'mosquitto.conf'}",
         "per_listener_settings false",

@@ -193,9 +193,12 @@ class ServerProc(Proc):
 
 
 class GatewayProc(Proc):
-    """`spacehub gateway --site piaseczno --data-dir D` for a server and a broker."""
+    """`spacehub gateway --site piaseczno --data-dir D` (or another `site`) for a server and
+    a broker."""
 
-    def __init__(self, tmp: Path, mqtt_url: str, server_url: str, **env: str) -> None:
+    def __init__(
+        self, tmp: Path, mqtt_url: str, server_url: str, *, site: str = SITE, **env: str
+    ) -> None:
         self.data_dir = tmp / "gateway"
         values = {
             "SPACEHUB_SERVER_URL": server_url,
@@ -205,7 +208,7 @@ class GatewayProc(Proc):
         }
         super().__init__(
             "gateway",
-            ["gateway", "--site", SITE, "--data-dir", str(self.data_dir)],
+            ["gateway", "--site", site, "--data-dir", str(self.data_dir)],
             clean_env(**(values | env)),
             tmp / "gateway.log",
         )
