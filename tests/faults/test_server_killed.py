@@ -66,11 +66,17 @@ def test_server_killed_mid_stream_records_every_event_once_and_answers_no_tap_la
             assert by == "server", f"tap {tap} was answered but logged {log[tap]}"
         else:
             assert by == "expired", f"tap {tap} was not answered in time but logged {log[tap]}"
-    # Every tap sent while the server was down (until a timeout before it was back) expired,
-    # and the server answers the taps sent after its restart.
+    # Every tap sent while the server was down (until a timeout before it was back) expired.
     during = [t for t, at in stream.tap_sent.items() if killed_at < at < back_at - DECISION_TIMEOUT]
     assert during and all(log[t]["by"] == "expired" for t in during)
-    assert any(log[t]["by"] == "server" for t, at in stream.tap_sent.items() if at > back_at)
+    # Through its backlog (every event above recorded), the server answers taps again. On
+    # PostgreSQL it goes through the 5 s of the outage's messages in about 3 s, past the
+    # end of the stream: hence taps of their own, after it.
+    after = Stream(wire, cards=(STAFF,), sensor_events=0, taps=5, rate=5.0)
+    after.start()
+    after.join(10)
+    wait_until(lambda: all(wire.decisions(t) for t in after.tap_ids), 10, "the taps answered")
+    assert all(h.message.by == "server" for t in after.tap_ids for h in wire.decisions(t))
     print(
         f"\nserver killed at {killed_at - began:.1f} s into the stream, healthy again "
         f"{up_after:.1f} s after its restart; {tally.summary()}; {resent} publishes resent; "
