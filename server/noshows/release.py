@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from protocol import bookingrules
 from server.bookings import lifecycle
 from server.db import models
+from server.db.inventory import own_rooms
 from server.live.kinds import BookingEvent
 from server.noshows.strikes import active_strikes, suspend
 from server.notify.notifications import notify
@@ -53,13 +54,14 @@ class SweepReport:
 
 def sweep(session: Session, *, site: SiteConfig, now: datetime) -> SweepReport:
     """Remind, release no-shows (strikes, notices, suspensions, waitlist offers) and
-    complete checked-in bookings that ended; in the caller's writer transaction."""
+    complete checked-in bookings that ended, of the site's rooms; in the caller's writer
+    transaction."""
     report = SweepReport()
     grace = timedelta(seconds=site.access.no_show_grace)
-    _open_public(session, now=now, report=report)
+    _open_public(session, site=site, now=now, report=report)
     _remind(session, site=site, now=now, grace=grace, report=report)
     _release(session, site=site, now=now, grace=grace, report=report)
-    _complete(session, now=now, report=report)
+    _complete(session, site=site, now=now, report=report)
     return report
 
 
@@ -68,28 +70,40 @@ def release_lag(session: Session, *, site: SiteConfig, now: datetime) -> float:
     release it (0 when none waits): how far behind the sweep is."""
     grace = timedelta(seconds=site.access.no_show_grace)
     oldest = session.scalar(
-        select(func.min(models.Booking.start)).where(*_due_for_release(now, grace))
+        select(func.min(models.Booking.start)).where(*_due_for_release(site, now, grace))
     )
     if oldest is None:
         return 0.0
     return max(0.0, (now - bookingrules.release_at(oldest, grace)).total_seconds())
 
 
-def _due_for_release(now: datetime, grace: timedelta) -> tuple[ColumnElement[bool], ...]:
-    """A booking nobody came to, due for release at `now` (protocol.bookingrules)."""
+def _due_for_release(
+    site: SiteConfig, now: datetime, grace: timedelta
+) -> tuple[ColumnElement[bool], ...]:
+    """A booking of the site's nobody came to, due for release at `now`
+    (protocol.bookingrules)."""
     B = models.Booking
-    return (B.status == "booked", B.start <= bookingrules.release_due_before(now, grace))
+    return (
+        B.status == "booked",
+        B.start <= bookingrules.release_due_before(now, grace),
+        B.room_id.in_(own_rooms(site.id)),
+    )
 
 
 # -- the passes -----------------------------------------------------------------------
 
 
-def _open_public(session: Session, *, now: datetime, report: SweepReport) -> None:
+def _open_public(session: Session, *, site: SiteConfig, now: datetime, report: SweepReport) -> None:
     """A public booking (an open workshop) holds its doors in passage mode: nobody taps
     in, so it is checked in at its start rather than released as a no-show."""
     B = models.Booking
     due = session.scalars(
-        select(B.id).where(B.status == "booked", B.start <= now, B.public.is_(True))
+        select(B.id).where(
+            B.status == "booked",
+            B.start <= now,
+            B.public.is_(True),
+            B.room_id.in_(own_rooms(site.id)),
+        )
     ).all()
     for booking_id in due:
         event = lifecycle.check_in(session, booking_id=booking_id, now=now, by="sweep")
@@ -112,6 +126,7 @@ def _remind(
             B.start > due_before,  # release not yet due: those get the notice instead
             B.start <= due_before + remind_before,
             B.reminded_at.is_(None),
+            B.room_id.in_(own_rooms(site.id)),
         )
         .order_by(B.start, B.id)
     ).all()
@@ -148,7 +163,7 @@ def _release(
     B = models.Booking
     rows = session.execute(
         select(B.id, B.member_id, B.room_id, B.start, B.end)
-        .where(*_due_for_release(now, grace))
+        .where(*_due_for_release(site, now, grace))
         .order_by(B.start, B.id)
     ).all()
     for booking_id, member_id, room_id, start, end in rows:
@@ -180,13 +195,18 @@ def _release(
             report.offered.append(offer.id)
 
 
-def _complete(session: Session, *, now: datetime, report: SweepReport) -> None:
+def _complete(session: Session, *, site: SiteConfig, now: datetime, report: SweepReport) -> None:
     """Checked-in bookings whose end has come."""
     B = models.Booking
     ids = session.scalars(
         # `start <= now` lets the (status, start) index bound the scan; end > start always.
         select(B.id)
-        .where(B.status == "checked_in", B.start <= now, B.end <= now)
+        .where(
+            B.status == "checked_in",
+            B.start <= now,
+            B.end <= now,
+            B.room_id.in_(own_rooms(site.id)),
+        )
         .order_by(B.start, B.id)
     ).all()
     for booking_id in ids:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from server.bookings.lifecycle import end_walk_in
 from server.db import models
+from server.db.inventory import own_rooms
 from server.live.kinds import DeviceStatusEvent
 from server.monitoring import alerts
 from server.monitoring.device_status import check_health
@@ -82,7 +83,11 @@ def _end_vacant_walk_ins(
     B = models.Booking
     due = session.execute(
         select(B.id, B.room_id, B.start).where(
-            B.status == "checked_in", B.source == "walk_in", B.start <= now - timeout, B.end > now
+            B.status == "checked_in",
+            B.source == "walk_in",
+            B.start <= now - timeout,
+            B.end > now,
+            B.room_id.in_(own_rooms(site.id)),
         )
     ).all()
     for booking_id, room_id, start in due:
@@ -104,7 +109,10 @@ def _alert_booked_empty(
     B, A = models.Booking, models.Alert
     due = session.execute(
         select(B.id, B.room_id, B.start).where(
-            B.status == "booked", B.start <= now - BOOKED_EMPTY_AFTER, B.end > now
+            B.status == "booked",
+            B.start <= now - BOOKED_EMPTY_AFTER,
+            B.end > now,
+            B.room_id.in_(own_rooms(site.id)),
         )
     ).all()
     if not due:
