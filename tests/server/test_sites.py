@@ -16,16 +16,19 @@ from sqlalchemy import func, select
 from support import factories
 from support.app import client_on
 from support.clock import EPOCH, Clock
-from support.database import migrated_database
+from support.database import ON_POSTGRES, migrated_database
+from support.waiting import wait_for
 
 from protocol.cards import card_hash
 from protocol.decide import decide
 from protocol.messages import Reason
+from server.adapters.live_relay import LiveRelay
 from server.adapters.scheduler import Scheduler
 from server.context import ServerContext
 from server.db import models
 from server.db.inventory import InventoryConflict, sync_site
 from server.db.meta import bump
+from server.live.kinds import RoomEvent
 from server.people import members
 from server.settings import Settings
 from server.site import SiteConfig, load_site
@@ -261,3 +264,36 @@ def test_a_site_claiming_another_sites_id_does_not_start(
     with network.contexts[0].reads() as s:  # nothing of Konstancin written
         assert s.get(models.Site, "konstancin") is None
         assert s.get(models.Device, "reader-kon-main") is None
+
+
+# -- replicas of several sites (PostgreSQL) ----------------------------------------------
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL's advisory locks and LISTEN/NOTIFY")
+def test_each_site_has_its_own_jobs_leader_and_live_channel(network: Network) -> None:
+    piaseczno, piaseczno_2 = network.start(PIASECZNO), network.start(PIASECZNO)
+    konstancin, konstancin_2 = network.start(KONSTANCIN), network.start(KONSTANCIN)
+    assert piaseczno.lead.held() and konstancin.lead.held()  # a leader each
+    assert not piaseczno_2.lead.held() and not konstancin_2.lead.held()
+
+    relays = [LiveRelay(ctx) for ctx in (piaseczno, piaseczno_2, konstancin, konstancin_2)]
+    heard: dict[int, list[str]] = {1: [], 3: []}  # the rooms the second replicas heard of
+    for n, rooms in heard.items():
+        relays[n].bus.publish_relayed = lambda kind, data, rooms=rooms: rooms.append(data["id"])
+    for relay in relays:
+        relay.start()
+    try:
+        wait_for(lambda: all(r.listening.is_set() for r in relays), 10, "the relays listening")
+        piaseczno.events.publish(room_event("sala-a"))
+        wait_for(lambda: heard[1] == ["sala-a"], 10, "Piaseczno's event at its other replica")
+        konstancin.events.publish(room_event("kon-sala"))
+        wait_for(lambda: "kon-sala" in heard[3], 10, "Konstancin's event at its other replica")
+        # Piaseczno's was sent first: had it reached Konstancin's replica, it would be there
+        assert heard[3] == ["kon-sala"]
+    finally:
+        for relay in relays:
+            relay.stop()
+
+
+def room_event(room_id: str) -> RoomEvent:
+    return RoomEvent(id=room_id, occupied=True, people=None, last_motion=None, over_capacity=False)
