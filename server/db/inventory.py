@@ -43,17 +43,17 @@ def sync_site(session: Session, site: SiteConfig) -> None:
         bump(session)
 
 
-def own_rooms(site_id: str) -> Select[tuple[str]]:
+def own_rooms(site_id: str) -> Select[str]:
     """The ids of the site's rooms in the database (those that left its file included)."""
     return select(models.Room.id).where(models.Room.site_id == site_id)
 
 
-def own_devices(site_id: str) -> Select[tuple[str]]:
+def own_devices(site_id: str) -> Select[str]:
     """The ids of the site's devices in the database (those that left its file included)."""
     return select(models.Device.id).where(models.Device.site_id == site_id)
 
 
-def others_devices(site_id: str) -> Select[tuple[str]]:
+def others_devices(site_id: str) -> Select[str]:
     """The ids of the other sites' devices in the database."""
     return select(models.Device.id).where(models.Device.site_id != site_id)
 

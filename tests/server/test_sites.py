@@ -95,11 +95,15 @@ def member_with_card(ctx: ServerContext, name: str, uid: str = UID) -> int:
         return member.id
 
 
-def plan(ctx: ServerContext, member_id: int, plan_id: str, *, site_id: str) -> None:
-    """A membership of `site_id`'s plan, running from an hour ago for a month."""
+def holder(ctx: ServerContext, plan_id: str) -> None:
+    """A member with a card (UID) and a membership of `ctx`'s site's plan `plan_id`,
+    running from an hour ago for a month."""
+    member_id = member_with_card(ctx, "Ewa Nowak")
     now = ctx.clock()
     with ctx.writes() as s, s.begin():
-        factories.membership(s, member_id, plan_id, now - HOUR, now + 720 * HOUR, site_id=site_id)
+        factories.membership(
+            s, member_id, plan_id, now - HOUR, now + 720 * HOUR, site_id=ctx.site.id
+        )
         bump(s)  # as every write that can change a decision does
 
 
@@ -156,8 +160,7 @@ def test_each_sites_purge_deletes_only_its_own_devices_events(network: Network) 
 
 def test_a_plan_admits_at_a_partner_site_only_when_it_names_that_site(network: Network) -> None:
     piaseczno, konstancin = network.start(PIASECZNO), network.start(KONSTANCIN)
-    ewa = member_with_card(piaseczno, "Ewa Nowak")
-    plan(piaseczno, ewa, "coworking", site_id="piaseczno")
+    holder(piaseczno, "coworking")
     assert tap(piaseczno, "reader-cowork") == Reason.MEMBERSHIP
     assert tap(konstancin, "reader-kon-cowork") == Reason.NO_MEMBERSHIP
 
@@ -174,16 +177,14 @@ def test_a_plan_admits_at_a_partner_site_only_when_it_names_that_site(network: N
 def test_a_partner_without_a_plan_of_that_id_grants_nothing(network: Network) -> None:
     partnered = with_partners(PIASECZNO, "coworking-24h", ["konstancin"])
     piaseczno, konstancin = network.start(partnered), network.start(KONSTANCIN)
-    ewa = member_with_card(piaseczno, "Ewa Nowak")
-    plan(piaseczno, ewa, "coworking-24h", site_id="piaseczno")
+    holder(piaseczno, "coworking-24h")
     assert tap(piaseczno, "reader-cowork") == Reason.MEMBERSHIP
     assert tap(konstancin, "reader-kon-cowork") == Reason.NO_MEMBERSHIP
 
 
 def test_a_konstancin_member_is_refused_at_piaseczno(network: Network) -> None:
     piaseczno, konstancin = network.start(PIASECZNO), network.start(KONSTANCIN)
-    jan = member_with_card(konstancin, "Jan Wiśniewski")
-    plan(konstancin, jan, "coworking", site_id="konstancin")
+    holder(konstancin, "coworking")
     assert tap(konstancin, "reader-kon-cowork") == Reason.MEMBERSHIP
     assert tap(piaseczno, "reader-cowork") == Reason.NO_MEMBERSHIP
     assert tap(piaseczno, "reader-main") == Reason.NO_MEMBERSHIP
