@@ -138,6 +138,25 @@ def test_each_sites_sweep_releases_only_its_own_no_shows(network: Network) -> No
     assert Scheduler(piaseczno).run_once().released == []
 
 
+def test_each_site_reminds_only_of_its_own_rooms_bookings(network: Network) -> None:
+    piaseczno, konstancin = network.start(PIASECZNO), network.start(KONSTANCIN)
+    anna = member_with_card(piaseczno, "Anna Kowalska")
+    start, booked = network.clock() + HOUR, network.clock() - 24 * HOUR
+    with piaseczno.writes() as s, s.begin():
+        here = factories.booking(s, PIASECZNO, anna, start, now=booked).id
+        there = factories.booking(s, KONSTANCIN, anna, start, now=booked, room_id="kon-sala").id
+
+    def reminded() -> list[int]:
+        with piaseczno.reads() as s:
+            B = models.Booking
+            return list(s.scalars(select(B.id).where(B.start_reminded_at.is_not(None))))
+
+    Scheduler(konstancin).run_once()
+    assert reminded() == [there]
+    Scheduler(piaseczno).run_once()
+    assert sorted(reminded()) == sorted([here, there])
+
+
 def test_each_sites_purge_deletes_only_its_own_devices_events(network: Network) -> None:
     piaseczno, konstancin = network.start(PIASECZNO), network.start(KONSTANCIN)
     old = network.clock() - timedelta(days=100)
