@@ -24,7 +24,7 @@ def effective_modes(session: Session, site: SiteConfig, now: datetime) -> dict[s
                 models.Booking.status.in_(("booked", "checked_in")),
                 models.Booking.start <= now,
                 models.Booking.end > now,
-                models.Booking.room_id.in_(own_rooms(site.id)),
+                models.Booking.room_id.in_(own_rooms(session, site.id)),
             )
         )
     )

@@ -194,7 +194,7 @@ def arrived_in_time(
     B = models.Booking
     # at the entrance: the holder's bookings of this site's rooms
     whose = (
-        (B.member_id == member_id) & B.room_id.in_(own_rooms(site.id))
+        (B.member_id == member_id) & B.room_id.in_(own_rooms(session, site.id))
         if entrance
         else B.room_id == room_id
     )

@@ -126,7 +126,7 @@ def _bookings(session: Session, site: SiteConfig, now: datetime) -> list[Booking
     a day back to the snapshot horizon ahead."""
     B, A = models.Booking, models.BookingAttendee
     held = (
-        B.room_id.in_(own_rooms(site.id)),
+        B.room_id.in_(own_rooms(session, site.id)),
         B.status.in_(("booked", "checked_in", "released")),
         B.end > now - timedelta(days=1),
         B.start < now + SNAPSHOT_HORIZON,

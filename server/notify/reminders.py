@@ -38,7 +38,7 @@ def remind_starts(session: Session, *, site: SiteConfig, now: datetime) -> list[
             B.start > now,
             B.start <= now + ahead,
             B.start_reminded_at.is_(None),
-            B.room_id.in_(own_rooms(site.id)),
+            B.room_id.in_(own_rooms(session, site.id)),
         )
         .order_by(B.start, B.id)
         .limit(BATCH)

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from server.bookings.lifecycle import end_walk_in
 from server.db import models
-from server.db.inventory import own_rooms
 from server.live.kinds import DeviceStatusEvent
 from server.monitoring import alerts
 from server.monitoring.device_status import check_health
@@ -87,7 +86,7 @@ def _end_vacant_walk_ins(
             B.source == "walk_in",
             B.start <= now - timeout,
             B.end > now,
-            B.room_id.in_(own_rooms(site.id)),
+            B.room_id.in_(list(rooms)),
         )
     ).all()
     for booking_id, room_id, start in due:
@@ -112,7 +111,7 @@ def _alert_booked_empty(
             B.status == "booked",
             B.start <= now - BOOKED_EMPTY_AFTER,
             B.end > now,
-            B.room_id.in_(own_rooms(site.id)),
+            B.room_id.in_(list(rooms)),
         )
     ).all()
     if not due:

@@ -58,11 +58,12 @@ def purge_batch(
     by table (`failed_sign_ins` for the audit entries). Call again, in a new transaction,
     while any count equals `batch`."""
     counts: dict[str, int] = {}
+    others = others_devices(session, site.id)
     for name, model in PURGED.items():
         ids = list(
             session.scalars(
                 select(model.id)
-                .where(model.received < before, model.device_id.not_in(others_devices(site.id)))
+                .where(model.received < before, model.device_id.not_in(others))
                 .order_by(model.id)
                 .limit(batch)
             )

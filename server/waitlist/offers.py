@@ -187,7 +187,7 @@ def expire_offers(session: Session, *, site: SiteConfig, now: datetime) -> int:
         .where(
             Offer.status == "offered",
             Offer.expires_at <= now,
-            Offer.room_id.in_(own_rooms(site.id)),
+            Offer.room_id.in_(own_rooms(session, site.id)),
         )
         .order_by(Offer.expires_at, Offer.id)
     ).all()
