@@ -32,6 +32,7 @@ from server.live.kinds import RoomEvent
 from server.people import members
 from server.settings import Settings
 from server.site import SiteConfig, load_site
+from spacehub.cli import main
 
 pytestmark = pytest.mark.unit
 
@@ -317,3 +318,25 @@ def test_each_site_has_its_own_jobs_leader_and_live_channel(network: Network) ->
 
 def room_event(room_id: str) -> RoomEvent:
     return RoomEvent(id=room_id, occupied=True, people=None, last_motion=None, over_capacity=False)
+
+
+def test_spacehub_server_says_which_id_another_site_holds(
+    network: Network,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    network.start(PIASECZNO)
+    claiming = tmp_path / "konstancin.toml"
+    text = (SITES / "konstancin.toml").read_text(encoding="utf-8")
+    claiming.write_text(text.replace('id = "reader-kon-sala"', 'id = "reader-sala-a"'))
+    monkeypatch.setenv("SPACEHUB_SITE_CONFIG", str(claiming))
+    monkeypatch.setenv("SPACEHUB_DATABASE_URL", network.url)
+    monkeypatch.setenv("SPACEHUB_CARD_KEY", CARD_KEY)
+    monkeypatch.setenv("SPACEHUB_ADMIN_TOKEN", ADMIN_TOKEN)
+    assert main(["server"]) == 2  # before it listens
+    assert capsys.readouterr().err.strip() == (
+        "spacehub server: site 'konstancin': the device id 'reader-sala-a' is site "
+        "'piaseczno''s in the database (room, door and device ids are unique in a "
+        "deployment: rename it in one of the site files)"
+    )
