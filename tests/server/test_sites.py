@@ -22,6 +22,7 @@ from support.waiting import wait_for
 from protocol.cards import card_hash
 from protocol.decide import decide
 from protocol.messages import Reason
+from server.access.doormodes import effective_modes
 from server.adapters.live_relay import LiveRelay
 from server.adapters.scheduler import Scheduler
 from server.context import ServerContext
@@ -219,6 +220,20 @@ def test_a_booking_at_one_site_opens_only_that_sites_doors(network: Network) -> 
         )
     assert tap(konstancin, "reader-kon-main") == Reason.BOOKING
     assert tap(piaseczno, "reader-main") == Reason.NO_MEMBERSHIP
+
+
+def test_an_open_workshop_opens_only_its_own_sites_doors(network: Network) -> None:
+    network.start(PIASECZNO)
+    konstancin = network.start(KONSTANCIN)
+    jan = member_with_card(konstancin, "Jan Wiśniewski")
+    now = network.clock()
+    with konstancin.writes() as s, s.begin():
+        factories.booking(s, KONSTANCIN, jan, now, now=now, room_id="kon-sala", public=True)
+    with konstancin.reads() as s:
+        there = effective_modes(s, KONSTANCIN, now)
+        here = effective_modes(s, PIASECZNO, now)
+    assert (there["reader-kon-main"], there["reader-kon-sala"]) == ("unlocked", "unlocked")
+    assert set(here.values()) == {"normal"}
 
 
 def test_memberships_made_at_a_sites_server_are_that_sites(network: Network) -> None:
