@@ -12,7 +12,7 @@ from server.access.service import AccessService, Clock
 from server.access.snapshot import PolicyCache
 from server.db.engine import make_engine, make_sessions, migrate
 from server.db.inventory import sync_site
-from server.db.leader import Lead
+from server.db.leader import Lead, jobs_lock
 from server.db.meta import ensure_meta
 from server.live.events import EventBus
 from server.monitoring.metrics import Metrics
@@ -35,26 +35,30 @@ class ServerContext:
     clock: Clock
     events: EventBus = field(default_factory=EventBus)
     metrics: Metrics = field(default_factory=Metrics)
-    # Whether this replica runs the periodic jobs and keeps the doors' retained commands
-    # (the one holding an advisory lock on PostgreSQL; always on SQLite).
+    # Whether this replica runs the site's periodic jobs and keeps the doors' retained
+    # commands (the one holding the site's advisory lock on PostgreSQL; always on SQLite).
     lead: Lead = field(init=False)
 
     def __post_init__(self) -> None:
-        self.lead = Lead(self.engine)
+        self.lead = Lead(self.engine, jobs_lock(self.site.id))
 
     @classmethod
     def create(
         cls, settings: Settings, *, clock: Clock = utcnow, site: SiteConfig | None = None
     ) -> ServerContext:
         """Load the site (unless given), migrate the database and bring its inventory in
-        line."""
+        line (server.db.inventory.InventoryConflict when another site holds its ids)."""
         site = site or load_site(settings.site_config)
         engine = make_engine(settings.database_url)
-        migrate(engine)
         writes = make_sessions(engine, writer=True)
-        with writes() as session, session.begin():
-            ensure_meta(session)
-            sync_site(session, site)
+        try:
+            migrate(engine)
+            with writes() as session, session.begin():
+                ensure_meta(session)
+                sync_site(session, site)
+        except Exception:
+            engine.dispose()
+            raise
         card_key = settings.resolve_card_key()
         # what the mail domain needs besides the database, given with every writer session
         mail = MailSetup(

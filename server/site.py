@@ -242,8 +242,18 @@ class Plan(_Model):
     name: str = Field(max_length=200)
     doors: list[str]
     hours: Literal["opening", "always"] = "opening"
+    # Other sites of the network whose plan of this id its holders get there too.
+    partners: list[str] = Field(default_factory=list, max_length=100)
 
     _check_id = field_validator("id")(_id)
+
+    @field_validator("partners")
+    @classmethod
+    def _partners(cls, value: list[str]) -> list[str]:
+        for site_id in value:
+            _id(site_id)
+        _unique("partners", value)
+        return value
 
 
 class SiteConfig(_Model):
@@ -273,6 +283,8 @@ class SiteConfig(_Model):
             if device.room not in rooms:
                 raise ValueError(f"device {device.id!r} names unknown room {device.room!r}")
         for plan in self.plans:
+            if self.id in plan.partners:
+                raise ValueError(f"plan {plan.id!r} names its own site as a partner")
             for door in plan.doors:
                 if door not in doors:
                     raise ValueError(f"plan {plan.id!r} names unknown door {door!r}")

@@ -215,18 +215,27 @@ def _server(args: argparse.Namespace) -> int:
 
     settings = _settings(Settings, args.config)
     try:
-        load_site(settings.site_config)
+        site = load_site(settings.site_config)
     except SiteConfigError as exc:
         raise CliError(str(exc)) from None
     # The application's modules only once the configuration is known to be good.
     from server.app import create_app
+    from server.context import ServerContext
+    from server.db.inventory import InventoryConflict
     from spacehub.web import PromptServer, config
 
     if not settings.admin_token:
         logging.warning("SPACEHUB_ADMIN_TOKEN is not set: every /api call will get 401")
-    app = create_app(settings)
-    level = "debug" if args.verbose else "info"
-    PromptServer(config(app, args.host, args.port, log_level=level)).run()
+    try:  # the database migrated and its inventory in line before anything listens
+        ctx = ServerContext.create(settings, site=site)
+    except InventoryConflict as exc:
+        raise CliError(str(exc)) from None
+    try:
+        app = create_app(settings, ctx=ctx)
+        level = "debug" if args.verbose else "info"
+        PromptServer(config(app, args.host, args.port, log_level=level)).run()
+    finally:
+        ctx.close()
     return 0
 
 

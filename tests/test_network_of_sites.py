@@ -33,7 +33,7 @@ from provision.bridged import (
     tap,
 )
 from provision.wire import WAIT, serving
-from support.database import ON_POSTGRES, migrated_database
+from support.database import migrated_database
 
 from protocol import topics
 from protocol.messages import Decision, Tap
@@ -234,12 +234,6 @@ def test_both_sites_are_decided_centrally_and_a_cut_site_works_through_its_gatew
 
 
 @pytest.mark.mosquitto
-@pytest.mark.xfail(
-    ON_POSTGRES,
-    strict=True,
-    reason="one advisory lock for every site's periodic jobs (server/db/leader.py): only "
-    "one site's server publishes its doors' modes; per-site locks remove this mark",
-)
 def test_each_sites_doors_get_their_modes_from_the_centre(
     network: tuple[Site, Site, Link], mqtt_client: MakeClient
 ) -> None:

@@ -8,13 +8,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.db import models
+from server.db.scope import own_rooms
 from server.site import SiteConfig
 
 
 def effective_modes(session: Session, site: SiteConfig, now: datetime) -> dict[str, str]:
     """Door-controller id -> mode. A mode staff set (lockdown, passage) wins; otherwise a
-    live public booking (an open workshop) puts its room's door and the entrance in
-    passage mode for its duration."""
+    live public booking (an open workshop) puts its room's door and the site's entrance
+    in passage mode for its duration."""
     staff = dict(session.execute(select(models.Door.id, models.Door.mode)).all())
     public_rooms = set(
         session.scalars(
@@ -23,6 +24,7 @@ def effective_modes(session: Session, site: SiteConfig, now: datetime) -> dict[s
                 models.Booking.status.in_(("booked", "checked_in")),
                 models.Booking.start <= now,
                 models.Booking.end > now,
+                models.Booking.room_id.in_(own_rooms(session, site.id)),
             )
         )
     )

@@ -23,6 +23,7 @@ from server.access.snapshot import build_snapshot
 from server.bookings import lifecycle
 from server.bookings.store import overlapping
 from server.db import models
+from server.db.scope import own_rooms
 from server.live.kinds import BookingEvent, By
 from server.noshows.strikes import remove_strike_for_booking
 from server.site import SiteConfig
@@ -191,7 +192,12 @@ def arrived_in_time(
     grace = timedelta(seconds=site.access.no_show_grace)
     after, until = checkin_starts(at, early, grace)  # the check-in window holds `at`
     B = models.Booking
-    whose = B.member_id == member_id if entrance else B.room_id == room_id
+    # at the entrance: the holder's bookings of this site's rooms
+    whose = (
+        (B.member_id == member_id) & B.room_id.in_(own_rooms(session, site.id))
+        if entrance
+        else B.room_id == room_id
+    )
     stmt = select(B).where(
         whose, B.status == "released", B.start > after, B.start <= until, B.end > at
     )

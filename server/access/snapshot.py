@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from protocol.policy import (
@@ -25,6 +25,7 @@ from protocol.policy import (
 )
 from server.db import models
 from server.db.meta import version
+from server.db.scope import own_rooms
 from server.site import SiteConfig
 
 # How far ahead the snapshot carries bookings: a gateway cut off from the server keeps
@@ -63,11 +64,6 @@ def build_snapshot(session: Session, site: SiteConfig, now: datetime) -> PolicyS
             select(C.uid_hash, C.member_id, C.active)
         )
     }
-    memberships: dict[int, list[MembershipPolicy]] = {}
-    for ms in session.scalars(select(models.Membership).where(models.Membership.valid_until > now)):
-        memberships.setdefault(ms.member_id, []).append(
-            MembershipPolicy(plan=ms.plan, valid_from=ms.valid_from, valid_until=ms.valid_until)
-        )
     return PolicySnapshot(
         site=site.id,
         epoch=epoch,
@@ -80,9 +76,9 @@ def build_snapshot(session: Session, site: SiteConfig, now: datetime) -> PolicyS
         members=members,
         cards=cards,
         plans={p.id: PlanPolicy(doors=p.doors, hours=p.hours) for p in site.plans},
-        memberships=memberships,
+        memberships=_memberships(session, site, now),
         rooms={r.id: RoomPolicy(kind=r.kind, bookable=r.bookable) for r in site.rooms},
-        bookings=_bookings(session, now),
+        bookings=_bookings(session, site, now),
         rules=AccessRules(
             early_entry_s=site.access.early_entry,
             no_show_grace_s=site.access.no_show_grace,
@@ -97,11 +93,40 @@ def build_snapshot(session: Session, site: SiteConfig, now: datetime) -> PolicyS
     )
 
 
-def _bookings(session: Session, now: datetime) -> list[BookingPolicy]:
-    """Bookings the doors must know: not cancelled or completed, from a day back to the
-    snapshot horizon ahead."""
+def _memberships(
+    session: Session, site: SiteConfig, now: datetime
+) -> dict[int, list[MembershipPolicy]]:
+    """Memberships not yet over of the site's plans, and of other sites' plans that name
+    this site a partner, which admit here as this site's plan of the same id (and not at
+    all where this site has no plan of that id)."""
+    Ms, P = models.Membership, models.Plan
+    plans = {p.id for p in site.plans}
+    partnered = [
+        and_(Ms.site_id == other, Ms.plan == plan)
+        for other, plan, partners in session.execute(
+            select(P.site_id, P.id, P.partners).where(P.site_id != site.id)
+        )
+        if site.id in partners and plan in plans
+    ]
+    rows = session.execute(
+        select(Ms.member_id, Ms.plan, Ms.valid_from, Ms.valid_until).where(
+            Ms.valid_until > now, or_(Ms.site_id == site.id, *partnered)
+        )
+    )
+    memberships: dict[int, list[MembershipPolicy]] = {}
+    for member_id, plan, valid_from, valid_until in rows:
+        memberships.setdefault(member_id, []).append(
+            MembershipPolicy(plan=plan, valid_from=valid_from, valid_until=valid_until)
+        )
+    return memberships
+
+
+def _bookings(session: Session, site: SiteConfig, now: datetime) -> list[BookingPolicy]:
+    """Bookings of the site's rooms the doors must know: not cancelled or completed, from
+    a day back to the snapshot horizon ahead."""
     B, A = models.Booking, models.BookingAttendee
     held = (
+        B.room_id.in_(own_rooms(session, site.id)),
         B.status.in_(("booked", "checked_in", "released")),
         B.end > now - timedelta(days=1),
         B.start < now + SNAPSHOT_HORIZON,

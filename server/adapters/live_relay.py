@@ -1,7 +1,8 @@
-"""Live events across replicas, through PostgreSQL's LISTEN/NOTIFY: every replica's
-dashboards hear every replica's events, every reception desk is offered the unknown cards
-tapped at any replica (server.access.unknown_cards), and a card's denials add up across
-replicas (server.access.limiter).
+"""Live events across a site's replicas, through PostgreSQL's LISTEN/NOTIFY: every
+replica's dashboards hear every replica's events, every reception desk is offered the
+unknown cards tapped at any replica (server.access.unknown_cards), and a card's denials add
+up across replicas (server.access.limiter). Each site of a deployment has a channel of its
+own (`channel`): a site's dashboards hear its own site's replicas only.
 
     relay = LiveRelay(ctx)    # on PostgreSQL only; on SQLite one server hears everything
     relay.start()
@@ -9,17 +10,19 @@ replicas (server.access.limiter).
     relay.stop()
 
 What this replica's bus publishes is queued (the door path never waits for it) and sent by
-a thread of its own, a batch per round trip, as `NOTIFY spacehub_live` on a connection of
-its own; another thread LISTENs on a second connection and hands what the other replicas
-sent to this replica's subscribers (EventBus.publish_relayed), unknown cards and counts. Each
-payload names its sender, so a replica skips its own. PostgreSQL delivers notifications
-to every listener in the order they were sent. A relay that fails (the database away)
-drops what it could not send and connects again: a dashboard that missed an event gets the
-current state when it reconnects, as it does when its own queue overflows.
+a thread of its own, a batch per round trip, as NOTIFYs on the site's channel on a
+connection of its own; another thread LISTENs on a second connection and hands what the
+other replicas sent to this replica's subscribers (EventBus.publish_relayed), unknown cards
+and counts. Each payload names its sender, so a replica skips its own. PostgreSQL
+delivers notifications to every listener in the order they were sent. A relay that fails
+(the database away) drops what it could not send and connects again: a dashboard that
+missed an event gets the current state when it reconnects, as it does when its own queue
+overflows.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import queue
@@ -38,7 +41,8 @@ from server.context import ServerContext
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "spacehub_live"
+CHANNEL = "spacehub_live_"  # and the site's id
+CHANNEL_MAX = 63  # PostgreSQL's identifiers are at most 63 bytes long
 BATCH = 100
 QUEUE_MAX = 10_000
 MAX_PAYLOAD = 7900  # PostgreSQL takes up to 8000 bytes per notification
@@ -61,6 +65,7 @@ class LiveRelay:
         self.unknown_cards = ctx.access.unknown_cards
         self.limiter = ctx.access.limiter
         self.sender = uuid.uuid4().hex  # this process, whatever its `instance`
+        self.channel = channel(ctx.site.id)
         self.relayed = 0  # events heard from other replicas
         self._sent = 0
         self._out: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue(QUEUE_MAX)
@@ -123,7 +128,7 @@ class LiveRelay:
                 except queue.Empty:
                     break
             payloads = [p for p in (self._payload(*item) for item in batch) if p is not None]
-            conn.execute(NOTIFY, [CHANNEL, payloads])
+            conn.execute(NOTIFY, [self.channel, payloads])
 
     def _payload(self, kind: str, data: dict[str, Any]) -> str | None:
         # numbered: PostgreSQL delivers identical payloads of one transaction only once
@@ -136,7 +141,7 @@ class LiveRelay:
         return payload
 
     def _listen(self, conn: psycopg.Connection[Any]) -> None:
-        conn.execute(f"LISTEN {CHANNEL}")
+        conn.execute(f'LISTEN "{self.channel}"')
         self.listening.set()
         while not self._stop.is_set():
             for note in conn.notifies(timeout=0.5):
@@ -160,6 +165,15 @@ class LiveRelay:
             log.warning("live relay: a notification that is no live event: %s", exc)
             return
         self.relayed += 1
+
+
+def channel(site_id: str) -> str:
+    """The site's channel: its id after the prefix, or a digest of a long id (quoted in
+    LISTEN, so its `-` are kept)."""
+    name = CHANNEL + site_id
+    if len(name) > CHANNEL_MAX:
+        name = CHANNEL + hashlib.blake2b(site_id.encode(), digest_size=16).hexdigest()
+    return name
 
 
 def _connect(engine: Engine) -> psycopg.Connection[Any]:

@@ -123,7 +123,7 @@ class Scheduler(Background):
         try:
             while True:
                 with self.ctx.writes() as session, session.begin():
-                    counts = gdpr.purge_batch(session, before=before)
+                    counts = gdpr.purge_batch(session, site=self.ctx.site, before=before)
                 totals.update(counts)
                 if max(counts.values()) < gdpr.BATCH:
                     break

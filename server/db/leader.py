@@ -1,6 +1,6 @@
 """Which replica runs the periodic jobs: the one holding a PostgreSQL advisory lock.
 
-    lead = Lead(engine)
+    lead = Lead(engine, jobs_lock("piaseczno"))
     if lead.held():     # asked before every pass; cheap (from any thread)
         run_the_jobs()
     lead.release()
@@ -11,11 +11,13 @@ its next pass. Should the connection break, the lock is gone with it, and the re
 asks for it again on a new one. The jobs are safe even if two replicas ran them at once
 (every change is a conditional UPDATE in a writer transaction): the lock keeps them from
 doing the work twice, not from doing it wrong. On SQLite there is one server process:
-the lock is always held.
+the lock is always held. Each site of a deployment has a lock of its own (`jobs_lock`),
+so each has a replica running its jobs, which touch only its own rooms and devices.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 
@@ -23,14 +25,19 @@ from sqlalchemy import Connection, Engine, text
 
 log = logging.getLogger(__name__)
 
-# The key of the periodic jobs' advisory lock ("sh-jobs").
-JOBS_LOCK = 0x73682D6A6F6273
+
+def jobs_lock(site_id: str) -> int:
+    """The key of a site's periodic jobs' advisory lock: a signed 64-bit number drawn from
+    its id (PostgreSQL's advisory locks take a bigint)."""
+    digest = hashlib.blake2b(f"spacehub-jobs:{site_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 class Lead:
-    """Whether this replica runs the periodic jobs (`held()`)."""
+    """Whether this replica runs its site's periodic jobs (`held()`); `key`: the site's
+    `jobs_lock`."""
 
-    def __init__(self, engine: Engine, key: int = JOBS_LOCK) -> None:
+    def __init__(self, engine: Engine, key: int) -> None:
         self.engine = engine
         self.key = key
         self.alone = engine.dialect.name != "postgresql"

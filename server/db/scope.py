@@ -1,8 +1,12 @@
-"""Which rows are a site's, for the lists and pages of that site's server: the ids of its
-rooms, doors and devices (as the database holds them, rooms that left the file included),
-to filter bookings, waitlist entries, offers, alerts and events by.
+"""Which rows are a site's, for everything that site's server lists, decides or sweeps:
+the ids of its rooms, doors and devices (as the database holds them, rooms that left the
+file included), to filter bookings, waitlist entries, offers, alerts and events by.
 
     stmt = select(models.Booking).where(models.Booking.room_id.in_(scope.rooms("piaseczno")))
+
+`rooms`, `devices` and `doors` are subqueries, for the lists; the door decisions and the
+periodic jobs read the ids once (`own_rooms`, `others_devices`) and keep to them in Python
+or as a plain list (server.noshows.release says why).
 """
 
 from __future__ import annotations
@@ -28,6 +32,16 @@ def devices(site_id: str) -> Select[Any]:
 def doors(site_id: str) -> Select[Any]:
     """The ids of the site's doors (a door is its room's site's)."""
     return select(models.Door.id).where(models.Door.room_id.in_(rooms(site_id)))
+
+
+def own_rooms(session: Session, site_id: str) -> list[str]:
+    """The ids of the site's rooms."""
+    return list(session.scalars(rooms(site_id)))
+
+
+def others_devices(session: Session, site_id: str) -> list[str]:
+    """The ids of the other sites' devices."""
+    return list(session.scalars(select(models.Device.id).where(models.Device.site_id != site_id)))
 
 
 def room_at(session: Session, room_id: str | None, site_id: str | None) -> bool:

@@ -183,7 +183,7 @@ def check_health(
     """Alert once per outage on each device gone offline (last will, or silent for three
     status intervals); report those that went on- or offline by silence since `since`."""
     health = Health()
-    rows = {r.id: r for r in session.scalars(select(models.Device))}
+    rows = {r.id: r for r in session.scalars(select(models.Device).filter_by(site_id=site.id))}
     for device in site.devices:
         row = rows.get(device.id)
         if row is None or row.last_seen is None:

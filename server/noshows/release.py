@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from protocol import bookingrules
 from server.bookings import lifecycle
 from server.db import models
+from server.db.scope import own_rooms
 from server.live.kinds import BookingEvent
 from server.noshows.strikes import active_strikes, suspend
 from server.notify.notifications import notify
@@ -53,13 +54,18 @@ class SweepReport:
 
 def sweep(session: Session, *, site: SiteConfig, now: datetime) -> SweepReport:
     """Remind, release no-shows (strikes, notices, suspensions, waitlist offers) and
-    complete checked-in bookings that ended; in the caller's writer transaction."""
+    complete checked-in bookings that ended, of the site's rooms; in the caller's writer
+    transaction."""
     report = SweepReport()
     grace = timedelta(seconds=site.access.no_show_grace)
-    _open_public(session, now=now, report=report)
-    _remind(session, site=site, now=now, grace=grace, report=report)
-    _release(session, site=site, now=now, grace=grace, report=report)
-    _complete(session, now=now, report=report)
+    # Candidates come by the (status, start) index alone, then those of the site's rooms
+    # are kept: a condition on the room would lead PostgreSQL, before it has statistics
+    # of the table, to scan the bookings by room.
+    ours = set(own_rooms(session, site.id))
+    _open_public(session, ours=ours, now=now, report=report)
+    _remind(session, site=site, ours=ours, now=now, grace=grace, report=report)
+    _release(session, site=site, ours=ours, now=now, grace=grace, report=report)
+    _complete(session, ours=ours, now=now, report=report)
     return report
 
 
@@ -67,9 +73,14 @@ def release_lag(session: Session, *, site: SiteConfig, now: datetime) -> float:
     """Seconds the oldest booking due for release at `now` has waited for a sweep to
     release it (0 when none waits): how far behind the sweep is."""
     grace = timedelta(seconds=site.access.no_show_grace)
-    oldest = session.scalar(
-        select(func.min(models.Booking.start)).where(*_due_for_release(now, grace))
+    B = models.Booking
+    ours = set(own_rooms(session, site.id))
+    by_room = session.execute(
+        select(B.room_id, func.min(B.start))
+        .where(*_due_for_release(now, grace))
+        .group_by(B.room_id)
     )
+    oldest = min((start for room_id, start in by_room if room_id in ours), default=None)
     if oldest is None:
         return 0.0
     return max(0.0, (now - bookingrules.release_at(oldest, grace)).total_seconds())
@@ -84,14 +95,14 @@ def _due_for_release(now: datetime, grace: timedelta) -> tuple[ColumnElement[boo
 # -- the passes -----------------------------------------------------------------------
 
 
-def _open_public(session: Session, *, now: datetime, report: SweepReport) -> None:
+def _open_public(session: Session, *, ours: set[str], now: datetime, report: SweepReport) -> None:
     """A public booking (an open workshop) holds its doors in passage mode: nobody taps
     in, so it is checked in at its start rather than released as a no-show."""
     B = models.Booking
-    due = session.scalars(
-        select(B.id).where(B.status == "booked", B.start <= now, B.public.is_(True))
+    due = session.execute(
+        select(B.id, B.room_id).where(B.status == "booked", B.start <= now, B.public.is_(True))
     ).all()
-    for booking_id in due:
+    for booking_id in (id_ for id_, room_id in due if room_id in ours):
         event = lifecycle.check_in(session, booking_id=booking_id, now=now, by="sweep")
         if event is not None:
             report.opened.append(booking_id)
@@ -99,7 +110,13 @@ def _open_public(session: Session, *, now: datetime, report: SweepReport) -> Non
 
 
 def _remind(
-    session: Session, *, site: SiteConfig, now: datetime, grace: timedelta, report: SweepReport
+    session: Session,
+    *,
+    site: SiteConfig,
+    ours: set[str],
+    now: datetime,
+    grace: timedelta,
+    report: SweepReport,
 ) -> None:
     """Bookings whose reminder time has come but whose release is not yet due."""
     remind_before = timedelta(seconds=site.bookings.reminder_before)
@@ -117,6 +134,8 @@ def _remind(
     ).all()
     zone = ZoneInfo(site.site.timezone)
     for booking_id, member_id, room_id, start in rows:
+        if room_id not in ours:
+            continue
         marked = session.execute(
             update(B)
             .where(B.id == booking_id, B.status == "booked", B.reminded_at.is_(None))
@@ -141,7 +160,13 @@ def _remind(
 
 
 def _release(
-    session: Session, *, site: SiteConfig, now: datetime, grace: timedelta, report: SweepReport
+    session: Session,
+    *,
+    site: SiteConfig,
+    ours: set[str],
+    now: datetime,
+    grace: timedelta,
+    report: SweepReport,
 ) -> None:
     """Every booking still `booked` when its grace period has ended (a no-show, by
     `protocol.bookingrules.no_show_due`)."""
@@ -152,6 +177,8 @@ def _release(
         .order_by(B.start, B.id)
     ).all()
     for booking_id, member_id, room_id, start, end in rows:
+        if room_id not in ours:
+            continue
         event = lifecycle.release_booking(session, booking_id=booking_id, now=now, by="sweep")
         if event is None:
             continue  # a check-in (or a cancellation) committed first: it wins
@@ -180,16 +207,16 @@ def _release(
             report.offered.append(offer.id)
 
 
-def _complete(session: Session, *, now: datetime, report: SweepReport) -> None:
+def _complete(session: Session, *, ours: set[str], now: datetime, report: SweepReport) -> None:
     """Checked-in bookings whose end has come."""
     B = models.Booking
-    ids = session.scalars(
+    rows = session.execute(
         # `start <= now` lets the (status, start) index bound the scan; end > start always.
-        select(B.id)
+        select(B.id, B.room_id)
         .where(B.status == "checked_in", B.start <= now, B.end <= now)
         .order_by(B.start, B.id)
     ).all()
-    for booking_id in ids:
+    for booking_id in (id_ for id_, room_id in rows if room_id in ours):
         event = lifecycle.complete(session, booking_id=booking_id, now=now)
         if event is not None:
             report.completed.append(booking_id)

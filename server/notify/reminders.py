@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from server.db import models
+from server.db.scope import own_rooms
 from server.notify import mails
 from server.site import SiteConfig
 
@@ -25,9 +26,9 @@ BATCH = 100
 
 
 def remind_starts(session: Session, *, site: SiteConfig, now: datetime) -> list[int]:
-    """Remind the holders of bookings starting within the site's `remind_before_start`
-    of `now` that were not reminded yet (and were booked before that window); the ids of
-    those reminded."""
+    """Remind the holders of bookings of the site's rooms starting within the site's
+    `remind_before_start` of `now` that were not reminded yet (and were booked before that
+    window); the ids of those reminded."""
     B = models.Booking
     ahead = timedelta(seconds=site.bookings.remind_before_start)
     due = session.scalars(
@@ -37,6 +38,7 @@ def remind_starts(session: Session, *, site: SiteConfig, now: datetime) -> list[
             B.start > now,
             B.start <= now + ahead,
             B.start_reminded_at.is_(None),
+            B.room_id.in_(own_rooms(session, site.id)),
         )
         .order_by(B.start, B.id)
         .limit(BATCH)

@@ -82,7 +82,11 @@ def _end_vacant_walk_ins(
     B = models.Booking
     due = session.execute(
         select(B.id, B.room_id, B.start).where(
-            B.status == "checked_in", B.source == "walk_in", B.start <= now - timeout, B.end > now
+            B.status == "checked_in",
+            B.source == "walk_in",
+            B.start <= now - timeout,
+            B.end > now,
+            B.room_id.in_(list(rooms)),
         )
     ).all()
     for booking_id, room_id, start in due:
@@ -104,7 +108,10 @@ def _alert_booked_empty(
     B, A = models.Booking, models.Alert
     due = session.execute(
         select(B.id, B.room_id, B.start).where(
-            B.status == "booked", B.start <= now - BOOKED_EMPTY_AFTER, B.end > now
+            B.status == "booked",
+            B.start <= now - BOOKED_EMPTY_AFTER,
+            B.end > now,
+            B.room_id.in_(list(rooms)),
         )
     ).all()
     if not due:

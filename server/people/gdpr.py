@@ -9,7 +9,7 @@ Plain functions over a Session; the caller owns the transaction and audits the r
     with ctx.writes() as session, session.begin():
         gdpr.erase(session, site=ctx.site, member_id=7, now=ctx.clock())
     with ctx.writes() as session, session.begin():        # a batch at a time (scheduler)
-        counts = gdpr.purge_batch(session, before=gdpr.cutoff(ctx.site, now))
+        counts = gdpr.purge_batch(session, site=ctx.site, before=gdpr.cutoff(ctx.site, now))
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from server.access import emergency
 from server.db import models
 from server.db.meta import bump
+from server.db.scope import others_devices
 from server.people import accounts, audit
 from server.people.members import get_member
 from server.site import SiteConfig
@@ -46,18 +47,25 @@ def cutoff(site: SiteConfig, now: datetime) -> datetime:
     return now - timedelta(days=site.privacy.retention_days)
 
 
-def purge_batch(session: Session, *, before: datetime, batch: int = BATCH) -> dict[str, int]:
+def purge_batch(
+    session: Session, *, site: SiteConfig, before: datetime, batch: int = BATCH
+) -> dict[str, int]:
     """Delete up to `batch` rows of each of access events and device events (the occupancy
-    history: counts and motion) received before `before`, and strip the personal data (the
+    history: counts and motion) of the site's devices (and of devices of no site) received
+    before `before`, and strip the personal data (the
     e-mail and client address) from up to `batch` audit entries of failed sign-ins made
     before then (the entry stays: that someone failed to sign in, when): the rows changed,
     by table (`failed_sign_ins` for the audit entries). Call again, in a new transaction,
     while any count equals `batch`."""
     counts: dict[str, int] = {}
+    others = others_devices(session, site.id)
     for name, model in PURGED.items():
         ids = list(
             session.scalars(
-                select(model.id).where(model.received < before).order_by(model.id).limit(batch)
+                select(model.id)
+                .where(model.received < before, model.device_id.not_in(others))
+                .order_by(model.id)
+                .limit(batch)
             )
         )
         if ids:

@@ -252,7 +252,11 @@ def add_membership(
         raise Invalid(f"member {member_id} does not exist")
     _not_erased(member)
     membership = models.Membership(
-        member_id=member_id, plan=plan, valid_from=valid_from, valid_until=valid_until
+        member_id=member_id,
+        site_id=site.id,
+        plan=plan,
+        valid_from=valid_from,
+        valid_until=valid_until,
     )
     session.add(membership)
     session.flush()
@@ -274,9 +278,16 @@ def update_membership(
     valid_from: datetime,
     valid_until: datetime,
 ) -> models.Membership:
-    """Change a membership's plan and dates (checked as `add_membership` does)."""
+    """Change a membership's plan and dates (checked as `add_membership` does); one of
+    another site's plans is changed at that site."""
     _check_membership(site, plan=plan, valid_from=valid_from, valid_until=valid_until)
     membership = get_membership(session, membership_id=membership_id)
+    if membership.site_id != site.id:
+        raise Refusal(
+            "error.membership_other_site",
+            f"membership {membership_id} is of site {membership.site_id!r}'s plans: "
+            "change it there",
+        )
     membership.plan = plan
     membership.valid_from = valid_from
     membership.valid_until = valid_until

@@ -110,6 +110,7 @@ class MembershipCreate(Body):
 class MembershipOut(BaseModel):
     id: int
     member_id: int
+    site: str  # whose plan it is
     plan: str
     valid_from: ResponseTime
     valid_until: ResponseTime
@@ -120,6 +121,7 @@ class MembershipOut(BaseModel):
         return cls(
             id=membership.id,
             member_id=membership.member_id,
+            site=membership.site_id,
             plan=membership.plan,
             valid_from=membership.valid_from,
             valid_until=membership.valid_until,

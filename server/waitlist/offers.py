@@ -20,6 +20,7 @@ from server.bookings.quotas import check_quota, within_quota
 from server.bookings.rules import check_may_book
 from server.bookings.store import insert_booking, overlapping
 from server.db import models, scope
+from server.db.scope import own_rooms
 from server.errors import Conflict, NotFound
 from server.notify import mails
 from server.notify.notifications import notify
@@ -178,12 +179,17 @@ def accept_or_lapse(
 
 
 def expire_offers(session: Session, *, site: SiteConfig, now: datetime) -> int:
-    """Lapse offers not accepted by their deadline and pass each slot to the next member
-    waiting; how many lapsed. One indexed query when none is due (run every 250 ms)."""
+    """Lapse offers of the site's rooms not accepted by their deadline and pass each slot
+    to the next member waiting; how many lapsed. One indexed query when none is due (run
+    every 250 ms)."""
     Offer = models.Offer
     due = session.scalars(
         select(Offer)
-        .where(Offer.status == "offered", Offer.expires_at <= now)
+        .where(
+            Offer.status == "offered",
+            Offer.expires_at <= now,
+            Offer.room_id.in_(own_rooms(session, site.id)),
+        )
         .order_by(Offer.expires_at, Offer.id)
     ).all()
     lapsed = 0

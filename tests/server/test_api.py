@@ -571,6 +571,7 @@ def test_membership_created_in_utc_and_listed(
     created = response.json()
     assert created["member_id"] == member["id"]
     assert created["plan"] == "coworking-24h"
+    assert created["site"] == "piaseczno"  # the server's site's plan
     assert created["valid_from"] == "2026-02-28T23:00:00Z"
     assert created["valid_until"] == "2026-03-31T22:00:00Z"
     assert isinstance(created["id"], int)

@@ -301,7 +301,8 @@ def test_the_scheduler_purges_events_past_the_retention_once_a_day(ctx, clock, m
 def test_a_purge_batch_stops_at_its_size(ctx, clock) -> None:  # type: ignore[no-untyped-def]
     _events(ctx, clock, days_ago=[100, 100, 100])
     with ctx.writes() as session, session.begin():
-        counts = gdpr.purge_batch(session, before=gdpr.cutoff(ctx.site, clock.now), batch=2)
+        before = gdpr.cutoff(ctx.site, clock.now)
+        counts = gdpr.purge_batch(session, site=ctx.site, before=before, batch=2)
     assert counts == {"access_events": 2, "device_events": 2, "failed_sign_ins": 0}
     assert _count(ctx, models.AccessEvent) == 1
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
@@ -103,3 +104,52 @@ def test_a_postgresql_url_is_psycopg_3() -> None:
         engine = make_engine(url)  # connects only when used
         assert (engine.dialect.name, engine.dialect.driver) == ("postgresql", "psycopg")
         assert engine.url.render_as_string() == "postgresql+psycopg://spacehub@db/hub"
+
+
+def _member_with_a_membership(engine: Engine, *sites: str) -> None:
+    with engine.begin() as conn:
+        for site in sites:
+            conn.execute(
+                text("INSERT INTO sites (id, name, timezone) VALUES (:id, :id, 'UTC')"),
+                {"id": site},
+            )
+        conn.execute(
+            text(
+                "INSERT INTO members (id, name, category, lang, created_at) "
+                "VALUES (1, 'Anna', 'resident', 'pl', '2026-03-02 09:00:00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO memberships (member_id, plan, valid_from, valid_until, created_at) "
+                "VALUES (1, 'coworking', '2026-03-01 00:00:00', '2026-04-01 00:00:00', "
+                "'2026-03-01 00:00:00')"
+            )
+        )
+
+
+def test_memberships_so_far_are_of_the_one_site_up_and_down(tmp_path):
+    """0009 gives existing memberships the one site, and adds the sites' plans; and undoes
+    it."""
+    engine = create_engine(empty_database(tmp_path / "m.db"))
+    _alembic(engine, "upgrade", "0008")
+    _member_with_a_membership(engine, "piaseczno")
+    _alembic(engine, "upgrade", "0009")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT site_id FROM memberships")).scalar_one() == "piaseczno"
+    assert {"site_id", "id", "name", "partners"} <= _columns(engine, "plans")
+    _alembic(engine, "downgrade", "0008")
+    assert "site_id" not in _columns(engine, "memberships")
+    assert "plans" not in inspect(engine).get_table_names()
+    migrate(engine)
+    assert "site_id" in _columns(engine, "memberships")
+    engine.dispose()
+
+
+def test_memberships_of_a_database_of_two_sites_are_not_guessed(tmp_path):
+    engine = create_engine(empty_database(tmp_path / "m.db"))
+    _alembic(engine, "upgrade", "0008")
+    _member_with_a_membership(engine, "konstancin", "piaseczno")
+    with pytest.raises(RuntimeError, match="2 sites .konstancin, piaseczno., not one"):
+        _alembic(engine, "upgrade", "0009")
+    engine.dispose()

@@ -22,7 +22,7 @@ from server.access.limiter import Limiter
 from server.access.unknown_cards import RecentUnknownCards
 from server.adapters.live_relay import LiveRelay
 from server.context import ServerContext
-from server.db.leader import Lead
+from server.db.leader import Lead, jobs_lock
 from server.live.events import EventBus
 from server.live.kinds import RoomEvent
 
@@ -40,7 +40,8 @@ def test_one_replica_at_a_time_runs_the_periodic_jobs_and_another_takes_over(
     ctx: ServerContext,
 ) -> None:
     other_engine = create_engine(ctx.engine.url)  # another replica: its own connections
-    first, second = Lead(ctx.engine), Lead(other_engine)
+    key = jobs_lock(ctx.site.id)
+    first, second = Lead(ctx.engine, key), Lead(other_engine, key)
     try:
         assert first.held()
         assert not second.held()

@@ -57,12 +57,23 @@ def card(s: Session, member_id: int, uid: str, card_key: str, *, active: bool = 
 
 
 def membership(
-    s: Session, member_id: int, plan: str, valid_from: datetime, valid_until: datetime
+    s: Session,
+    member_id: int,
+    plan: str,
+    valid_from: datetime,
+    valid_until: datetime,
+    *,
+    site_id: str = "piaseczno",
 ) -> None:
-    """A plan of `member_id`, valid in [valid_from, valid_until)."""
+    """A plan of `site_id` (the demo site's by default) of `member_id`, valid in
+    [valid_from, valid_until)."""
     s.add(
         models.Membership(
-            member_id=member_id, plan=plan, valid_from=valid_from, valid_until=valid_until
+            member_id=member_id,
+            site_id=site_id,
+            plan=plan,
+            valid_from=valid_from,
+            valid_until=valid_until,
         )
     )
 

@@ -20,7 +20,7 @@ from server.db.models.bookings import (
 )
 from server.db.models.events import AccessEvent, Alert, DeadLetter, DeviceEvent, RoomState
 from server.db.models.people import AuditEntry, Card, EmergencyHash, Member, Membership
-from server.db.models.site import Device, Door, Room, Site
+from server.db.models.site import Device, Door, Plan, Room, Site
 
 __all__ = [
     "UtcDateTime",
@@ -31,6 +31,7 @@ __all__ = [
     "Room",
     "Door",
     "Device",
+    "Plan",
     "Member",
     "Card",
     "EmergencyHash",

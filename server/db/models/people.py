@@ -68,6 +68,8 @@ class Membership(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    # The site whose plan it is (its holder enters that site's partners too: `plans`).
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
     plan: Mapped[str] = mapped_column(String(64))
     valid_from: Mapped[datetime]
     valid_until: Mapped[datetime]

@@ -1,4 +1,4 @@
-"""The site's inventory: the site, its rooms, doors and devices."""
+"""The sites' inventory: each site, its rooms, doors, devices and plans."""
 
 from __future__ import annotations
 
@@ -60,3 +60,15 @@ class Device(Base):
     last_seen: Mapped[datetime | None]
     clock_synced: Mapped[bool] = mapped_column(Boolean, default=True)
     status: Mapped[dict | None] = mapped_column(JSON)
+
+
+class Plan(Base):
+    """A site's plan as its site file says it: what a partner site, which reads only its
+    own file, needs to admit the plan's holders (server.access.snapshot)."""
+
+    __tablename__ = "plans"
+
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    partners: Mapped[list[str]] = mapped_column(JSON, default=list)  # site ids

@@ -5,14 +5,14 @@ every member account, which is never bound); a site's id: that site's servers on
 Existing accounts stay NULL (they signed in everywhere until now).
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -174,6 +174,7 @@ TEXTS: dict[str, str] = {
     "error.member_erased": "This member's data has been erased: nothing can be added.",
     "error.guardian_needed": "A member under 18 needs the guardian's name and the date of consent.",
     "error.plan_unknown": "Choose one of the site's plans.",
+    "error.membership_other_site": "The membership is another site's: change it there.",
     "error.end_before_start": "The last day cannot be before the first day.",
     "error.date": "Enter a date as YYYY-MM-DD.",
     "error.field_name": "Enter a name (up to 200 characters).",

@@ -182,6 +182,7 @@ TEXTS: dict[str, str] = {
         "Członek poniżej 18 lat wymaga imienia i nazwiska opiekuna oraz daty zgody."
     ),
     "error.plan_unknown": "Wybierz jeden z planów tego miejsca.",
+    "error.membership_other_site": "To członkostwo innego miejsca: zmień je tam.",
     "error.end_before_start": "Ostatni dzień nie może być przed pierwszym.",
     "error.date": "Podaj datę w formacie RRRR-MM-DD.",
     "error.field_name": "Podaj imię i nazwisko (do 200 znaków).",
