@@ -22,9 +22,10 @@ from sqlalchemy import delete, null, select, update
 from sqlalchemy.orm import Session
 
 from server.access import emergency
+from server.bookings import lifecycle
 from server.db import models
 from server.db.meta import bump
-from server.db.scope import others_devices
+from server.db.scope import others_devices, own_rooms
 from server.people import accounts, audit
 from server.people.members import get_member
 from server.site import SiteConfig
@@ -193,7 +194,8 @@ def erase(session: Session, *, site: SiteConfig, member_id: int, now: datetime) 
     cleared; the cards (and their emergency hashes) are deleted, so no door admits them;
     linked users are disabled and stripped of name and address, their sessions and
     tokens revoked; notifications, mail, offers and waitlist entries are deleted; future
-    bookings are cancelled (their time offered to the waitlist). Access events, past
+    bookings are cancelled (the time of this site's offered to its waitlist; another site's
+    is not offered, as this server knows none of that site's rules). Access events, past
     bookings and strikes stay, with the member's id and nothing else about them.
     NotFound for no member; False (and nothing changes) for one erased already."""
     member = get_member(session, member_id=member_id)
@@ -211,11 +213,15 @@ def erase(session: Session, *, site: SiteConfig, member_id: int, now: datetime) 
     for model in (models.Notification, models.Mail, models.Offer, models.WaitlistEntry):
         session.execute(delete(model).where(model.member_id == member_id))
     B = models.Booking
-    future = session.scalars(
-        select(B.id).where(B.member_id == member_id, B.status == "booked", B.start > now)
+    future = session.execute(
+        select(B.id, B.room_id).where(B.member_id == member_id, B.status == "booked", B.start > now)
     )
-    for booking_id in list(future):
-        freed.cancel_booking(session, site=site, booking_id=booking_id, now=now, by="staff")
+    ours = set(own_rooms(session, site.id))
+    for booking_id, room_id in list(future):
+        if room_id in ours:
+            freed.cancel_booking(session, site=site, booking_id=booking_id, now=now, by="staff")
+        else:  # another site's: its server's rules would offer the time (not done here)
+            lifecycle.cancel_booking(session, booking_id=booking_id, now=now, by="staff")
     bump(session)
     session.flush()
     return True

@@ -281,13 +281,7 @@ def update_membership(
     """Change a membership's plan and dates (checked as `add_membership` does); one of
     another site's plans is changed at that site."""
     _check_membership(site, plan=plan, valid_from=valid_from, valid_until=valid_until)
-    membership = get_membership(session, membership_id=membership_id)
-    if membership.site_id != site.id:
-        raise Refusal(
-            "error.membership_other_site",
-            f"membership {membership_id} is of site {membership.site_id!r}'s plans: "
-            "change it there",
-        )
+    membership = _own_membership(session, site=site, membership_id=membership_id)
     membership.plan = plan
     membership.valid_from = valid_from
     membership.valid_until = valid_until
@@ -296,12 +290,28 @@ def update_membership(
     return membership
 
 
-def delete_membership(session: Session, *, membership_id: int) -> models.Membership:
-    """Delete a membership (it stops opening doors at once); the deleted membership."""
-    membership = get_membership(session, membership_id=membership_id)
+def delete_membership(
+    session: Session, *, site: SiteConfig, membership_id: int
+) -> models.Membership:
+    """Delete a membership (it stops opening doors at once); the deleted membership. One
+    of another site's plans is deleted at that site."""
+    membership = _own_membership(session, site=site, membership_id=membership_id)
     session.delete(membership)
     session.flush()
     bump(session)
+    return membership
+
+
+def _own_membership(session: Session, *, site: SiteConfig, membership_id: int) -> models.Membership:
+    """The membership, if it is of the site's plans: NotFound, or Refusal for another
+    site's (changed or deleted at that site only)."""
+    membership = get_membership(session, membership_id=membership_id)
+    if membership.site_id != site.id:
+        raise Refusal(
+            "error.membership_other_site",
+            f"membership {membership_id} is of site {membership.site_id!r}'s plans: "
+            "change it there",
+        )
     return membership
 
 

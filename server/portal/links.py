@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from server.context import ServerContext
 from server.dashboard.pages import page_lang, render
 from server.dashboard.reception.desk import FormDep
-from server.db import models
+from server.db import models, scope
 from server.deps import CtxDep, ReadSession, WriteSession
 from server.errors import Conflict, DomainError, Forbidden
 from server.live.kinds import BookingEvent
@@ -80,8 +80,8 @@ def _target(
         if purpose == "cancel"
         else session.get(models.Offer, subject)
     )
-    if found is None:
-        raise _Shown(texts.text(lang, "link.bad"), 400)
+    if found is None or not scope.room_at(session, found.room_id, ctx.site.id):
+        raise _Shown(texts.text(lang, "link.bad"), 400)  # none, or another site's
     member = session.get(models.Member, found.member_id)
     asked = request.query_params.get("lang")
     return found, page_lang(request, asked or (member.lang if member else None))

@@ -4,7 +4,8 @@ what freeing a slot means, and the changes that free one: a cancellation, staff'
 
 `server.bookings` changes a booking's status and stops there: it never calls the waitlist,
 so the waitlist may book through it. Whatever frees a slot (a cancellation, a no-show
-release, staff's release) calls `free_slot` in the same transaction.
+release, staff's release) calls `free_slot` in the same transaction. A site's server frees
+its own site's slots only: another site's booking is NotFound here, as in its lists.
 
 The offer is made in a savepoint, so the release or cancellation stands whatever becomes
 of it: a failing offer is logged and undone, and the change that freed the slot commits
@@ -17,10 +18,10 @@ import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.bookings import lifecycle
+from server.bookings.store import get_booking
 from server.db import models
 from server.live.kinds import BookingEvent, By
 from server.notify import mails
@@ -63,6 +64,7 @@ def cancel_booking(
     """Cancel a booking that is still `booked` (Conflict otherwise) and offer the freed
     time, if any is left, to the first member waiting for the room: the booking and the
     event to publish once the transaction has committed."""
+    get_booking(session, booking_id=booking_id, site_id=site.id)
     booking, event = lifecycle.cancel_booking(session, booking_id=booking_id, now=now, by=by)
     mails.booking_cancelled(session, booking, now=now)
     free_slot(
@@ -77,12 +79,11 @@ def end_booking(
     """End a checked-in booking now (Conflict unless it is checked in and running) and
     offer the rest of its slot to the first member waiting for the room: the booking, as
     it ended, and the event to publish once the transaction has committed."""
-    slot_end = session.scalar(select(models.Booking.end).where(models.Booking.id == booking_id))
+    slot_end = get_booking(session, booking_id=booking_id, site_id=site.id).end
     event = lifecycle.end_early(session, booking_id=booking_id, now=now, by=by)
     booking = lifecycle.changed(session, booking_id=booking_id, event=event)
     assert event is not None
-    if slot_end is not None:
-        free_slot(session, site=site, room_id=booking.room_id, span=(now, slot_end), now=now)
+    free_slot(session, site=site, room_id=booking.room_id, span=(now, slot_end), now=now)
     return booking, event
 
 
@@ -94,6 +95,7 @@ def release_now(
     slot is offered to the first member waiting for it (server.waitlist.freed.free_slot).
     The booking and the event to publish after the commit; NotFound, or Conflict unless
     still `booked`."""
+    get_booking(session, booking_id=booking_id, site_id=site.id)
     event = lifecycle.release_booking(session, booking_id=booking_id, now=now, by="staff")
     booking = lifecycle.changed(session, booking_id=booking_id, event=event)
     assert event is not None

@@ -29,10 +29,13 @@ from server.context import ServerContext
 from server.db import models
 from server.db.inventory import InventoryConflict, sync_site
 from server.db.meta import bump
+from server.errors import NotFound
 from server.live.kinds import RoomEvent
-from server.people import members
+from server.notify import links
+from server.people import gdpr, members
 from server.settings import Settings
 from server.site import SiteConfig, load_site
+from server.waitlist import freed
 from spacehub.cli import main
 
 pytestmark = pytest.mark.unit
@@ -262,6 +265,9 @@ def test_memberships_made_at_a_sites_server_are_that_sites(network: Network) -> 
             valid_from=network.clock(),
             valid_until=network.clock() + HOUR,
         )
+    with piaseczno.writes() as s, s.begin(), pytest.raises(members.Refusal, match="konstancin"):
+        members.delete_membership(s, site=PIASECZNO, membership_id=made.json()["id"])
+    assert tap(konstancin, "reader-kon-cowork") == Reason.MEMBERSHIP  # still there
 
 
 def test_a_plan_may_not_name_its_own_site_or_a_bad_id_as_a_partner() -> None:
@@ -355,3 +361,27 @@ def test_spacehub_server_says_which_id_another_site_holds(
         "'piaseczno''s in the database (room, door and device ids are unique in a "
         "deployment: rename it in one of the site files)"
     )
+
+
+def test_a_booking_is_cancelled_at_its_own_sites_server_only(network: Network) -> None:
+    """By a mailed cancel link (the card key, and so the links' key, is the network's) and
+    by the waitlist's `freed`; erasing the member at one site cancels the other's too."""
+    piaseczno, konstancin = network.start(PIASECZNO), network.start(KONSTANCIN)
+    anna = member_with_card(piaseczno, "Anna Kowalska")
+    start, now = network.clock() + HOUR, network.clock()
+    with piaseczno.writes() as s, s.begin():
+        here = factories.booking(s, PIASECZNO, anna, start, now=now).id
+        there = factories.booking(s, KONSTANCIN, anna, start, now=now, room_id="kon-sala").id
+    token = links.sign(links.link_key(CARD_KEY), purpose="cancel", subject=there, expires=start)
+    with client_on(piaseczno) as client:
+        assert client.post("/m/cancel", data={"token": token}).status_code == 400
+    with piaseczno.writes() as s, s.begin(), pytest.raises(NotFound):
+        freed.cancel_booking(s, site=PIASECZNO, booking_id=there, now=now, by="staff")
+    with konstancin.reads() as s:
+        assert s.get_one(models.Booking, there).status == "booked"
+
+    with piaseczno.writes() as s, s.begin():
+        assert gdpr.erase(s, site=PIASECZNO, member_id=anna, now=now)
+    with konstancin.reads() as s:
+        statuses = {b.id: b.status for b in s.scalars(select(models.Booking))}
+    assert statuses == {here: "cancelled", there: "cancelled"}

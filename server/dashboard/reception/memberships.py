@@ -78,7 +78,9 @@ def delete_membership(membership_id: MembershipId, post: PostDep, reads: ReadSes
     member_id = members.get_membership(reads, membership_id=membership_id).member_id
 
     def change() -> None:
-        gone = members.delete_membership(post.session, membership_id=membership_id)
+        gone = members.delete_membership(
+            post.session, site=post.ctx.site, membership_id=membership_id
+        )
         _audit(post, "membership.delete", gone)
 
     return member_change(post, member_id, change)
