@@ -175,9 +175,7 @@ def redeem_link(session: Session, *, secret: str, now: datetime) -> models.User 
     return user
 
 
-def shown_to(
-    session: Session, *, viewer: accounts.Manager, texts: Sequence[str]
-) -> list[str]:
+def shown_to(session: Session, *, viewer: accounts.Manager, texts: Sequence[str]) -> list[str]:
     """`texts` (mail bodies, HTML) as this viewer may read them: the token of a sign-in
     link is kept only when the link's account has a role strictly below the viewer's (an
     administrator reads staff's and members' links, staff members'; nobody an

@@ -56,9 +56,7 @@ def people(ctx: ServerContext, kon: ServerContext, serve: Any, admin: dict[str, 
     return ids
 
 
-def test_a_bound_administrator_cannot_give_themselves_or_others_more_sites(
-    ctx, kon, serve, people
-):
+def test_a_bound_administrator_cannot_give_themselves_or_others_more_sites(ctx, kon, serve, people):
     client = serve(kon)
     mine = bearer_of(kon, people["kon_admin"])
 
@@ -135,9 +133,7 @@ def test_the_accounts_pages_keep_a_bound_administrator_to_its_site(ctx, kon, ser
         assert new is not None and new.site_id == "konstancin"
 
 
-def test_a_bound_reader_sees_sign_in_links_of_its_own_sites_accounts_only(
-    ctx, kon, serve, people
-):
+def test_a_bound_reader_sees_sign_in_links_of_its_own_sites_accounts_only(ctx, kon, serve, people):
     client = serve(kon)
     mine = bearer_of(kon, people["kon_admin"])
     tokens = {}

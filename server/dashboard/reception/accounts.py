@@ -39,9 +39,7 @@ MEMBER_ID: TypeAdapter[int] = TypeAdapter(Annotated[int, Field(ge=1, le=MAX_ID)]
 EVERY_SITE, ROLE_DEFAULT = "*", ""
 
 
-def _site_field(
-    form: dict[str, str], role: str, here: str, by: accounts.Manager
-) -> str | None:
+def _site_field(form: dict[str, str], role: str, here: str, by: accounts.Manager) -> str | None:
     """The site a form binds an account of `role` to (none for a member's account)."""
     chosen = form.get("site_id", ROLE_DEFAULT).strip()[:64]
     if role == "member" or chosen == EVERY_SITE:
@@ -68,9 +66,7 @@ def _page(
             [] if principal.user_id is None else tokens.of_user(session, user_id=principal.user_id)
         )
         waiting = outbox.pending(session, limit=50)
-        bodies = logins.shown_to(
-            session, viewer=principal.manager, texts=[m.body for m in waiting]
-        )
+        bodies = logins.shown_to(session, viewer=principal.manager, texts=[m.body for m in waiting])
         mail = list(zip(waiting, bodies, strict=True))
         sites = accounts.sites(session, principal.manager) if principal.role == "admin" else []
     values: dict[str, Any] = {"error": None, "new_token": None, **extra}
