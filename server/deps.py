@@ -50,6 +50,12 @@ class Principal:
     user_id: int | None = None
     member_id: int | None = None
     csrf_token: str | None = None  # a session's (None for a bearer token)
+    site_id: str | None = None  # the site the user's account is bound to (None: every site)
+
+    @property
+    def manager(self) -> accounts.Manager:
+        """The caller as one who manages accounts (accounts.may_manage)."""
+        return accounts.Manager(self.role, self.site_id)
 
 
 def get_ctx(request: Request) -> ServerContext:
@@ -106,12 +112,12 @@ def token_principal(token: str | None, ctx: ServerContext) -> Principal | None:
 
 def session_principal(request: Request, ctx: ServerContext) -> Principal | None:
     """Who the request's session cookie signs in, or None (no cookie, or one that is
-    unknown, expired or signed out)."""
+    unknown, expired, signed out, or the administrator token's at another site)."""
     value = request.cookies.get(COOKIE)
     if not value:
         return None
     with ctx.reads() as session:
-        row = sessions.find(session, value, ctx.clock())
+        row = sessions.find(session, value, ctx.clock(), here=ctx.site.id)
         if row is None:
             return None
         if row.user_id is None:
@@ -132,6 +138,7 @@ def _of_user(
         user_id=user.id,
         member_id=user.member_id,
         csrf_token=csrf_token,
+        site_id=user.site_id,
     )
 
 
@@ -293,7 +300,8 @@ def start_session(
     if user is not None:
         accounts.check_site(user, ctx.site.id)
     now = ctx.clock()
-    sessions.revoke(session, request.cookies.get(COOKIE), now)  # a sign-in starts afresh
+    here = ctx.site.id
+    sessions.revoke(session, request.cookies.get(COOKIE), now, here=here)  # starts afresh
     role = user.role if user is not None else "admin"
     value, row = sessions.issue(
         session,
@@ -301,6 +309,7 @@ def start_session(
         role=role,
         now=now,
         client=client_label(request),
+        site_id=here if user is None else None,
     )
     response.set_cookie(
         COOKIE,
@@ -325,7 +334,7 @@ def end_session(request: Request, session: Session, response: Response) -> None:
     """Sign the request's browser out for good (`auth.sign_out`) and clear its cookie."""
     ctx = get_ctx(request)
     now = ctx.clock()
-    row = sessions.revoke(session, request.cookies.get(COOKIE), now)
+    row = sessions.revoke(session, request.cookies.get(COOKIE), now, here=ctx.site.id)
     if row is not None:
         who = "admin-token" if row.user_id is None else f"user:{row.user_id}"
         audit.record(session, actor=who, action="auth.sign_out", target=_str(row.user_id), now=now)

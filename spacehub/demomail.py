@@ -157,7 +157,7 @@ def one_message(
     """One message: its headers, its text and its links (a sign-in link only for an
     account below the reader's role)."""
     found = _catcher(request).get(message_id)
-    [text] = logins.shown_to(session, viewer_role=principal.role, texts=[found.text])
+    [text] = logins.shown_to(session, viewer=principal.manager, texts=[found.text])
     links = [link for link in links_in(text) if logins.REDACTED not in link]
     return render(
         request, "demo/mail.html", page_lang(request, lang), messages=[], one=found,

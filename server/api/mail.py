@@ -1,6 +1,6 @@
 """`GET /api/mail`: every mail to members and staff with its state (pending, sent,
 failed), attempts and last error, newest first, for staff to see what reached people. A
-sign-in link's token is shown only to a caller who outranks its account
+sign-in link's token is shown only to a caller who outranks its account and manages it
 (server.people.logins.shown_to)."""
 
 from __future__ import annotations
@@ -68,5 +68,5 @@ def list_mail(
     """Mail, newest first; `state` keeps one state only. A sign-in link's token is
     `[hidden]` unless its account's role is below the caller's."""
     mails = outbox.listed(session, state=state, limit=limit)
-    bodies = logins.shown_to(session, viewer_role=principal.role, texts=[m.body for m in mails])
+    bodies = logins.shown_to(session, viewer=principal.manager, texts=[m.body for m in mails])
     return [MailOut.of(m, body) for m, body in zip(mails, bodies, strict=True)]

@@ -1,8 +1,10 @@
 """Accounts over HTTP: parse, call `server.people.accounts`, audit, return.
 
-Administrators manage every account; staff may add, change and delete member users only
+Administrators manage every account; staff may add, change and delete member users only;
+a caller bound to a site, member users and users bound to its site only
 (`accounts.may_manage`). A staff or admin account may be bound to one site (`site_id`,
-null: every site); a new staff account is bound to this server's site unless told."""
+null: every site); a new staff account is bound to this server's site unless told (and a
+new administrator to its maker's site)."""
 
 from __future__ import annotations
 
@@ -36,11 +38,11 @@ class UserCreate(Body):
     # null: every site; absent: this server's site for staff, every site for the others
     site_id: SiteRef | None = None
 
-    def site(self, here: str) -> str | None:
+    def site(self, here: str, by: accounts.Manager) -> str | None:
         """The site the account is bound to: as given, else the role's default here."""
         if "site_id" in self.model_fields_set:
             return self.site_id
-        return accounts.default_site(self.role, here)
+        return accounts.default_site(self.role, here, by)
 
 
 class UserPatch(Body):
@@ -87,7 +89,6 @@ def create_user(
 ) -> UserOut:
     """Add a user; a member user is linked to `member_id` or to a new member made from
     `name`, `email` and `category`. 409 when the e-mail is taken."""
-    accounts.may_manage(principal.role, body.role)
     with session.begin():
         user = accounts.create_user(
             session,
@@ -98,8 +99,9 @@ def create_user(
             member_id=body.member_id,
             category=body.category,
             site=ctx.site,
-            site_id=body.site(ctx.site.id),
+            site_id=body.site(ctx.site.id, principal.manager),
             now=ctx.clock(),
+            by=principal.manager,
         )
         detail = {"role": user.role, "site_id": user.site_id}
         audited(request, session, "user.create", user.id, detail)
@@ -114,11 +116,12 @@ def list_users(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> list[UserOut]:
-    """Users by id, deleted ones included (staff: member users)."""
-    if principal.role != "admin":
-        accounts.may_manage(principal.role, role or "member")
-        role = "member"
-    found = accounts.list_users(session, role=role, limit=limit, offset=offset)
+    """Users by id, deleted ones included; those the caller manages only (staff: member
+    users)."""
+    accounts.may_manage(principal.manager, (role or "member", principal.site_id))
+    found = accounts.list_users(
+        session, role=role, limit=limit, offset=offset, by=principal.manager
+    )
     return [UserOut.of(u) for u in found]
 
 
@@ -126,7 +129,7 @@ def list_users(
 def get_user(user_id: UserId, principal: CallerDep, session: ReadSession) -> UserOut:
     """One user; 404 when unknown."""
     user = accounts.get_user(session, user_id=user_id)
-    accounts.may_manage(principal.role, user.role)
+    accounts.may_manage(principal.manager, user)
     return UserOut.of(user)
 
 
@@ -143,9 +146,14 @@ def update_user(
     disables the user as DELETE does, false lets them sign in again."""
     changes = body.changes()
     with session.begin():
-        user = accounts.get_user(session, user_id=user_id)
-        accounts.may_manage(principal.role, user.role, body.role or user.role)
-        user = accounts.update_user(session, user_id=user_id, changes=changes, now=ctx.clock())
+        user = accounts.update_user(
+            session,
+            user_id=user_id,
+            changes=changes,
+            now=ctx.clock(),
+            here=ctx.site.id,
+            by=principal.manager,
+        )
         audited(request, session, "user.update", user.id, accounts.change_detail(user, changes))
         return UserOut.of(user)
 
@@ -159,7 +167,7 @@ def delete_user(
     now = ctx.clock()
     with session.begin():
         user = accounts.get_user(session, user_id=user_id)
-        accounts.may_manage(principal.role, user.role)
+        accounts.may_manage(principal.manager, user)
         accounts.disable_user(session, user_id=user_id, now=now)
         audited(request, session, "user.delete", user_id)
     return Response(status_code=204)

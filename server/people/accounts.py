@@ -7,7 +7,10 @@ never signs in again.
 
 A staff or admin account may be bound to one site (`site_id`): it signs in, and its
 sessions and tokens work, at that site's servers only (`check_site`). None is every site;
-a member's account is never bound (a member books at any site).
+a member's account is never bound (a member books at any site). Who manages whose account
+(`may_manage`): administrators every account and staff member accounts only; and a caller
+bound to a site only member accounts and accounts bound to that site, which is the only
+site it may bind an account to (so nobody gives themselves more sites than they have).
 
     user = accounts.create_user(session, email="Ala@example.org", name="Ala",
                                 role="staff", password="correct horse battery", now=now)
@@ -19,11 +22,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from server.db import models
@@ -35,6 +38,14 @@ MIN_PASSWORD = 10
 ROLES = ("admin", "staff", "member")  # gateways sign in with SPACEHUB_GATEWAY_TOKEN
 _HASHER = PasswordHasher()  # Argon2id with argon2-cffi's recommended parameters
 _EDITABLE = frozenset({"name", "email", "role", "password", "member_id", "disabled", "site_id"})
+
+
+class Manager(NamedTuple):
+    """Who manages accounts: their role, and the site they are bound to (None: every
+    site, as the administrator token)."""
+
+    role: str
+    site_id: str | None = None
 
 
 class WrongSite(Forbidden):
@@ -52,15 +63,22 @@ def check_site(user: models.User, site_id: str) -> None:
         raise WrongSite(user.site_id, site_id)
 
 
-def default_site(role: str, here: str) -> str | None:
-    """The site a new account made at the site `here` is bound to, unless told: staff to
-    `here`, administrators and members to none (every site)."""
-    return here if role == "staff" else None
+def default_site(role: str, here: str, by: Manager | None = None) -> str | None:
+    """The site a new account made at the site `here` (by `by`) is bound to, unless told:
+    staff to `here`, administrators to the site their maker is bound to (none: every
+    site), members to none."""
+    if role == "staff":
+        return here
+    return by.site_id if role == "admin" and by is not None else None
 
 
-def sites(session: Session) -> list[models.Site]:
-    """The deployment's sites, by id: those an account may be bound to."""
-    return list(session.scalars(select(models.Site).order_by(models.Site.id)))
+def sites(session: Session, by: Manager | None = None) -> list[models.Site]:
+    """The deployment's sites, by id: those an account may be bound to (by `by`: its
+    own site only, when it is bound to one)."""
+    stmt = select(models.Site).order_by(models.Site.id)
+    if by is not None and by.site_id is not None:
+        stmt = stmt.where(models.Site.id == by.site_id)
+    return list(session.scalars(stmt))
 
 
 def _site_of(session: Session, role: str, site_id: str | None) -> str | None:
@@ -75,10 +93,33 @@ def _site_of(session: Session, role: str, site_id: str | None) -> str | None:
     return site_id
 
 
-def may_manage(caller_role: str, *roles: str) -> None:
-    """Administrators manage every account; staff member accounts only (Forbidden else)."""
-    if caller_role != "admin" and any(role != "member" for role in roles):
-        raise Forbidden("staff may manage member accounts only")
+def may_manage(by: Manager, *held: models.User | tuple[str, str | None]) -> None:
+    """Forbidden unless `by` may manage accounts of these users, or of these (role,
+    site_id): administrators every account, staff member accounts only; a caller bound to
+    a site only member accounts and accounts bound to that site."""
+    for role, site_id in (_held(h) for h in held):
+        if role == "member":
+            continue
+        if by.role != "admin":
+            raise Forbidden("staff may manage member accounts only")
+        if by.site_id is not None and site_id != by.site_id:
+            raise Forbidden(
+                f"an account bound to the site {by.site_id} manages member accounts and"
+                f" accounts bound to {by.site_id} only"
+            )
+
+
+def manages(by: Manager, role: str, site_id: str | None) -> bool:
+    """Whether `by` may manage an account of this role and site (may_manage)."""
+    try:
+        may_manage(by, (role, site_id))
+    except Forbidden:
+        return False
+    return True
+
+
+def _held(held: models.User | tuple[str, str | None]) -> tuple[str, str | None]:
+    return (held.role, held.site_id) if isinstance(held, models.User) else held
 
 
 @cache
@@ -131,12 +172,22 @@ def active_user(session: Session, user_id: int) -> models.User | None:
 
 
 def list_users(
-    session: Session, *, role: str | None = None, limit: int = 100, offset: int = 0
+    session: Session,
+    *,
+    role: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+    by: Manager | None = None,
 ) -> list[models.User]:
-    """Users by id, disabled ones included."""
+    """Users by id, disabled ones included; those `by` may manage only, if given."""
     stmt = select(models.User).order_by(models.User.id).limit(limit).offset(offset)
     if role is not None:
         stmt = stmt.where(models.User.role == role)
+    if by is not None and by.role != "admin":
+        stmt = stmt.where(models.User.role == "member")
+    if by is not None and by.site_id is not None:
+        U = models.User
+        stmt = stmt.where(or_(U.role == "member", U.site_id == by.site_id))
     return list(session.scalars(stmt))
 
 
@@ -152,12 +203,16 @@ def create_user(
     category: str | None = None,
     site: SiteConfig | None = None,
     site_id: str | None = None,
+    by: Manager | None = None,
 ) -> models.User:
     """Add a user. A `member` user is linked to `member_id`, or to a new member made from
     `name`, `email` and `category`; other roles have no member, and may be bound to the
-    site `site_id`. Conflict when the e-mail is taken."""
+    site `site_id`. Conflict when the e-mail is taken; Forbidden when `by` may not manage
+    such an account (may_manage)."""
     if role not in ROLES:
         raise Invalid(f"role must be one of {', '.join(ROLES)}")
+    if by is not None:
+        may_manage(by, (role, site_id))
     address = normal_email(email)
     _email_free(session, address)
     if role == "member":
@@ -179,15 +234,42 @@ def create_user(
 
 
 def update_user(
-    session: Session, *, user_id: int, changes: dict[str, Any], now: datetime
+    session: Session,
+    *,
+    user_id: int,
+    changes: dict[str, Any],
+    now: datetime,
+    here: str | None = None,
+    by: Manager | None = None,
 ) -> models.User:
     """Change name, e-mail, role, password, member link or site (`site_id`, None: every
-    site; a member's account has none), or disable (`"disabled": True`, as disable_user)
-    or enable the user again (False: enable_user); Conflict for a taken e-mail."""
+    site; a member's account has none; a member made staff at the site `here` is bound to
+    it unless told), or disable (`"disabled": True`, as disable_user) or enable the user
+    again (False: enable_user); Conflict for a taken e-mail. Forbidden, and nothing
+    changed, unless `by` (if given) may manage the account as it is and as it would be."""
     user = get_user(session, user_id=user_id)
     unknown = set(changes) - _EDITABLE
     if unknown:
         raise Invalid(f"cannot change {', '.join(sorted(unknown))}")
+    role = changes.get("role", user.role)
+    if role not in ROLES:
+        raise Invalid(f"role must be one of {', '.join(ROLES)}")
+    member_id = changes.get("member_id", user.member_id)
+    if role == "member" and member_id is None:
+        raise Invalid("a member user needs a member_id")
+    if member_id is not None:
+        members.get_member(session, member_id=member_id)
+    if "site_id" in changes:
+        site_id = changes["site_id"]
+    elif role == "member":
+        site_id = None
+    elif user.role == "member" and here is not None:
+        site_id = default_site(role, here, by)
+    else:
+        site_id = user.site_id
+    site_id = _site_of(session, role, site_id)
+    if by is not None:
+        may_manage(by, user, (role, site_id))
     if "disabled" in changes:
         toggle = disable_user if changes["disabled"] else enable_user
         toggle(session, user_id=user_id, now=now)
@@ -198,16 +280,7 @@ def update_user(
         user.name = changes["name"]
     if "password" in changes:
         user.password_hash = hash_password(changes["password"])
-    role = changes.get("role", user.role)
-    if role not in ROLES:
-        raise Invalid(f"role must be one of {', '.join(ROLES)}")
-    member_id = changes.get("member_id", user.member_id)
-    if role == "member" and member_id is None:
-        raise Invalid("a member user needs a member_id")
-    if member_id is not None:
-        members.get_member(session, member_id=member_id)
-    site_id = changes.get("site_id", user.site_id if role != "member" else None)
-    user.site_id = _site_of(session, role, site_id)
+    user.site_id = site_id
     user.role, user.member_id = role, member_id if role == "member" else None
     session.flush()
     return user

@@ -11,7 +11,8 @@ apart from nothing: the same answer whether or not the account exists.
 A sign-in link is valid for 15 minutes, once; only its SHA-256 is stored. It is recorded
 as mail to send (server.notify.outbox), in the language of the user's member or else the
 site's. Whoever reads mail that is not theirs (staff's mail lists, the demo's mailbox)
-sees a sign-in link's token only for an account whose role ranks below their own
+sees a sign-in link's token only for an account whose role ranks below their own, and
+(for a reader bound to a site) that is a member's or bound to the reader's site
 (`shown_to`): else anyone who may read the mail could become that account.
 """
 
@@ -174,26 +175,32 @@ def redeem_link(session: Session, *, secret: str, now: datetime) -> models.User 
     return user
 
 
-def shown_to(session: Session, *, viewer_role: str, texts: Sequence[str]) -> list[str]:
-    """`texts` (mail bodies, HTML) as a viewer of this role may read them: the token of a
-    sign-in link is kept only when the link's account has a role strictly below the
-    viewer's (an administrator reads staff's and members' links, staff members'; nobody an
-    administrator's); any other token, unknown ones included, becomes `[hidden]`."""
+def shown_to(session: Session, *, viewer: accounts.Manager, texts: Sequence[str]) -> list[str]:
+    """`texts` (mail bodies, HTML) as this viewer may read them: the token of a sign-in
+    link is kept only when the link's account has a role strictly below the viewer's (an
+    administrator reads staff's and members' links, staff members'; nobody an
+    administrator's) and the viewer manages it (accounts.manages: a viewer bound to a site
+    not the links of staff bound to another site or to none); any other token, unknown
+    ones included, becomes `[hidden]`."""
     tokens = {token for text in texts for _, token in _LINK_TOKEN.findall(text)}
     if not tokens:
         return list(texts)
     L, U = models.SignInLink, models.User
     found = session.execute(
-        select(L.token_hash, U.role)
+        select(L.token_hash, U.role, U.site_id)
         .join(U, U.id == L.user_id)
         .where(L.token_hash.in_([digest(t) for t in tokens]))
     )
-    roles = {token_hash: role for token_hash, role in found}
-    rank = RANKS.get(viewer_role, 0)
+    owners = {token_hash: (role, site_id) for token_hash, role, site_id in found}
+    rank = RANKS.get(viewer.role, 0)
+
+    def readable(role: str, site_id: str | None) -> bool:
+        below = RANKS.get(role, len(RANKS) + 1) < rank
+        return below and accounts.manages(viewer, role, site_id)
 
     def shown(link: re.Match[str]) -> str:
-        owner = roles.get(digest(link.group(2)))
-        if owner is not None and RANKS.get(owner, len(RANKS) + 1) < rank:
+        owner = owners.get(digest(link.group(2)))
+        if owner is not None and readable(*owner):
             return link.group(0)
         return link.group(1) + REDACTED
 

@@ -7,6 +7,7 @@ import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,6 +27,7 @@ from server.settings import Settings
 from server.site import load_site
 from spacehub.demomail import MailCatcher, install
 
+KON_CONFIG = Path("firmware_configs/sites/konstancin.toml")  # a second site
 ADMIN_TOKEN = "admin-token-0123456789abcdef"
 GATEWAY_TOKEN = "gateway-token-0123456789abcdef"
 CARD_KEY = "k" * 32
@@ -105,3 +107,35 @@ def demo(mail_ctx: ServerContext, mailbox: MailCatcher) -> Iterator[TestClient]:
     install(app, mailbox)
     with TestClient(app) as client:
         yield client
+
+
+@pytest.fixture
+def kon(ctx: ServerContext, settings: Settings, clock: FakeClock) -> Iterator[ServerContext]:
+    """Konstancin's server on the database of `ctx` (Piaseczno's)."""
+    context = ServerContext.create(
+        settings.model_copy(update={"site_config": KON_CONFIG}),
+        clock=clock,
+        site=load_site(KON_CONFIG),
+    )
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def serve() -> Iterator[Any]:
+    """`serve(ctx)`: the test client serving that site's server (one at a time)."""
+    opened: list[Any] = []
+
+    def on(context: ServerContext) -> TestClient:
+        for done in opened:
+            done.__exit__(None, None, None)
+        opened.clear()
+        manager = client_on(context)
+        opened.append(manager)
+        return manager.__enter__()
+
+    yield on
+    for done in opened:
+        done.__exit__(None, None, None)

@@ -99,6 +99,39 @@ def test_users_site_up_and_down(tmp_path):
     engine.dispose()
 
 
+def test_sessions_site_up_and_down(tmp_path):
+    """0012 gives the administrator token's open sessions the one site (users' sessions
+    none); and undoes it, keeping the sessions."""
+    engine = create_engine(empty_database(tmp_path / "m.db"))
+    _alembic(engine, "upgrade", "0010")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO sites (id, name, timezone) VALUES ('x', 'X', 'UTC')"))
+        conn.execute(
+            text(
+                "INSERT INTO users (id, email, name, role, created_at) "
+                "VALUES (1, 'ola@example.org', 'Ola', 'staff', '2026-03-02 09:00:00')"
+            )
+        )
+        for token, user in (("a", None), ("b", 1)):
+            conn.execute(
+                text(
+                    "INSERT INTO auth_sessions (token_hash, user_id, role, csrf_token,"
+                    " created_at, expires_at) VALUES (:token, :user, 'admin', 'c',"
+                    " '2026-03-02 09:00:00', '2026-03-02 21:00:00')"
+                ),
+                {"token": token, "user": user},
+            )
+    _alembic(engine, "upgrade", "0012")
+    with engine.connect() as conn:
+        found = conn.execute(text("SELECT token_hash, site_id FROM auth_sessions")).all()
+        assert sorted(found) == [("a", "x"), ("b", None)]
+    _alembic(engine, "downgrade", "-1")
+    assert "site_id" not in _columns(engine, "auth_sessions")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM auth_sessions")).scalar_one() == 2
+    engine.dispose()
+
+
 def test_a_postgresql_url_is_psycopg_3() -> None:
     for url in ("postgresql://spacehub@db/hub", "postgresql+psycopg://spacehub@db/hub"):
         engine = make_engine(url)  # connects only when used

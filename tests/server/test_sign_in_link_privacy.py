@@ -12,6 +12,7 @@ from support.smtp import send_queued
 
 from server.context import ServerContext
 from server.people import logins
+from server.people.accounts import Manager
 from spacehub.demomail import MailCatcher
 
 PASSWORD = "correct horse battery"
@@ -121,7 +122,7 @@ def test_a_link_is_shown_only_to_a_higher_role(
         assert mail is not None
         body, html, other = mail.body, mail.html, "no link here"
         token = body.split("token=")[1].split()[0]
-        seen = logins.shown_to(session, viewer_role=viewer, texts=[body, html, other])
+        seen = logins.shown_to(session, viewer=Manager(viewer), texts=[body, html, other])
     assert [token in text for text in seen] == [shown, shown, False]
     assert seen[2] == other
     if not shown:
@@ -131,7 +132,7 @@ def test_a_link_is_shown_only_to_a_higher_role(
 def test_an_unknown_token_is_hidden_from_everybody(ctx: ServerContext) -> None:
     text = "Sign in: http://hub/auth/magic?token=made-up-token"
     with ctx.reads() as session:
-        [seen] = logins.shown_to(session, viewer_role="admin", texts=[text])
+        [seen] = logins.shown_to(session, viewer=Manager("admin"), texts=[text])
     assert seen == f"Sign in: http://hub{HIDDEN}"
 
 

@@ -4,16 +4,12 @@ reports), and an account bound to one site signs in and acts at that site only."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from support.app import client_on
-from support.clock import Clock as FakeClock
 from support.factories import booking_row, member
 from support.signin import bearer_of, make_user, sign_in, sign_in_with_token
 
@@ -23,45 +19,11 @@ from server.bookings import member_calendar
 from server.context import ServerContext
 from server.db import models
 from server.people.sessions import COOKIE, digest, issue
-from server.settings import Settings
-from server.site import load_site
 
 pytestmark = pytest.mark.unit
 
-KON_CONFIG = Path("firmware_configs/sites/konstancin.toml")
-KON = load_site(KON_CONFIG)
 PASSWORD = "correct horse battery"
 HOUR = timedelta(hours=1)
-
-
-@pytest.fixture
-def kon(ctx: ServerContext, settings: Settings, clock: FakeClock) -> Iterator[ServerContext]:
-    """Konstancin's server on the database of `ctx` (Piaseczno's)."""
-    context = ServerContext.create(
-        settings.model_copy(update={"site_config": KON_CONFIG}), clock=clock, site=KON
-    )
-    try:
-        yield context
-    finally:
-        context.close()
-
-
-@pytest.fixture
-def serve() -> Iterator[Any]:
-    """`serve(ctx)`: the test client serving that site's server (one at a time)."""
-    opened: list[Any] = []
-
-    def on(context: ServerContext) -> TestClient:
-        for done in opened:
-            done.__exit__(None, None, None)
-        opened.clear()
-        manager = client_on(context)
-        opened.append(manager)
-        return manager.__enter__()
-
-    yield on
-    for done in opened:
-        done.__exit__(None, None, None)
 
 
 # -- rows of both sites -----------------------------------------------------------------

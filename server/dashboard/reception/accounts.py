@@ -1,6 +1,7 @@
 """The accounts page (`/reception/accounts`): users (administrators see and make every
-account, staff member accounts only), the signed-in user's API tokens, and the sign-in
-mail waiting to be sent (a link's token only for an account below the reader's role);
+account, staff member accounts only; one bound to a site, member accounts and accounts
+of its site only), the signed-in user's API tokens, and the sign-in mail waiting to be
+sent (a link's token only for an account below the reader's role that they manage);
 and a user's page (`/reception/accounts/{id}`) to change their name, e-mail, role,
 password or site (administrators), or disable and enable them, as `PATCH /api/users/{id}`
 does.
@@ -38,12 +39,12 @@ MEMBER_ID: TypeAdapter[int] = TypeAdapter(Annotated[int, Field(ge=1, le=MAX_ID)]
 EVERY_SITE, ROLE_DEFAULT = "*", ""
 
 
-def _site_field(form: dict[str, str], role: str, here: str) -> str | None:
+def _site_field(form: dict[str, str], role: str, here: str, by: accounts.Manager) -> str | None:
     """The site a form binds an account of `role` to (none for a member's account)."""
     chosen = form.get("site_id", ROLE_DEFAULT).strip()[:64]
     if role == "member" or chosen == EVERY_SITE:
         return None
-    return accounts.default_site(role, here) if chosen == ROLE_DEFAULT else chosen
+    return accounts.default_site(role, here, by) if chosen == ROLE_DEFAULT else chosen
 
 
 def _error_key(exc: DomainError) -> str:
@@ -60,17 +61,14 @@ def _page(
     ctx = get_ctx(request)
     chosen = page_lang(request, lang)
     with ctx.reads() as session:
-        role = None if principal.role == "admin" else "member"
-        users = accounts.list_users(session, role=role, limit=500)
+        users = accounts.list_users(session, limit=500, by=principal.manager)
         mine = (
             [] if principal.user_id is None else tokens.of_user(session, user_id=principal.user_id)
         )
         waiting = outbox.pending(session, limit=50)
-        bodies = logins.shown_to(
-            session, viewer_role=principal.role, texts=[m.body for m in waiting]
-        )
+        bodies = logins.shown_to(session, viewer=principal.manager, texts=[m.body for m in waiting])
         mail = list(zip(waiting, bodies, strict=True))
-        sites = accounts.sites(session) if principal.role == "admin" else []
+        sites = accounts.sites(session, principal.manager) if principal.role == "admin" else []
     values: dict[str, Any] = {"error": None, "new_token": None, **extra}
     if values["error"]:
         values["error"] = texts.text(chosen, values["error"])
@@ -85,6 +83,7 @@ def _page(
         mail=mail,
         roles=accounts.ROLES if principal.role == "admin" else ("member",),
         sites=sites,
+        every_site=principal.site_id is None,
         can_have_tokens=principal.user_id is not None,
         **values,
     )
@@ -133,7 +132,6 @@ async def create_user(request: Request, principal: CallerDep, lang: LangQuery = 
         return _page(request, principal, lang, status=422, error="accounts.error.invalid")
 
     def create(session: Session) -> None:
-        accounts.may_manage(principal.role, role)
         user = accounts.create_user(
             session,
             email=email,
@@ -143,8 +141,9 @@ async def create_user(request: Request, principal: CallerDep, lang: LangQuery = 
             member_id=whole_number(member),
             category=category,
             site=ctx.site,
-            site_id=_site_field(form, role, ctx.site.id),
+            site_id=_site_field(form, role, ctx.site.id, principal.manager),
             now=ctx.clock(),
+            by=principal.manager,
         )
         detail = {"role": user.role, "site_id": user.site_id}
         audited(request, session, "user.create", user.id, detail)
@@ -166,9 +165,9 @@ def disable_or_enable_user(
     disabled = toggle == "disable"
 
     def change(session: Session) -> None:
-        user = accounts.get_user(session, user_id=user_id)
-        accounts.may_manage(principal.role, user.role)
-        accounts.update_user(session, user_id=user_id, changes={"disabled": disabled}, now=now)
+        user = accounts.update_user(
+            session, user_id=user_id, changes={"disabled": disabled}, now=now, by=principal.manager
+        )
         if disabled:
             audited(request, session, "user.delete", user_id)
         else:
@@ -227,9 +226,9 @@ def _user_page(
     chosen = page_lang(request, lang)
     with get_ctx(request).reads() as session:
         user = accounts.get_user(session, user_id=user_id)
-        accounts.may_manage(principal.role, user.role)
+        accounts.may_manage(principal.manager, user)
         session.expunge(user)
-        sites = accounts.sites(session) if principal.role == "admin" else []
+        sites = accounts.sites(session, principal.manager) if principal.role == "admin" else []
     shown = {"name": user.name, "email": user.email, "role": user.role}
     shown["member_id"] = str(user.member_id or "")
     shown["site_id"] = user.site_id or EVERY_SITE
@@ -243,6 +242,7 @@ def _user_page(
         values=shown | (values or {}),
         roles=accounts.ROLES if principal.role == "admin" else ("member",),
         sites=sites,
+        every_site=principal.site_id is None,
         error=texts.text(chosen, error) if error else None,
     )
 
@@ -278,20 +278,24 @@ async def edit_user(
         if member:
             asked["member_id"] = MEMBER_ID.validate_python(member)
         if "site_id" in form:  # administrators' form only
-            asked["site_id"] = _site_field(form, asked["role"], get_ctx(request).site.id)
+            here = get_ctx(request).site.id
+            asked["site_id"] = _site_field(form, asked["role"], here, principal.manager)
     except ValidationError:
         return failed("accounts.error.invalid", 422)
     password = form.get("password", "")
-    now = get_ctx(request).clock()
+    ctx = get_ctx(request)
+    by = principal.manager
 
     def change(session: Session) -> None:
         user = accounts.get_user(session, user_id=user_id)
-        accounts.may_manage(principal.role, user.role, asked["role"])
+        accounts.may_manage(by, user)
         changes = {k: v for k, v in asked.items() if getattr(user, k) != v}
         if password:
             changes["password"] = password
         if changes:
-            accounts.update_user(session, user_id=user_id, changes=changes, now=now)
+            accounts.update_user(
+                session, user_id=user_id, changes=changes, now=ctx.clock(), here=ctx.site.id, by=by
+            )
             audited(request, session, "user.update", user_id, accounts.change_detail(user, changes))
 
     return _change(request, principal, lang, change, failed)

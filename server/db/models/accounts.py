@@ -37,7 +37,8 @@ class User(Base):
 
 
 class AuthSession(Base):
-    """A signed-in browser. `user_id` None: the bootstrap administrator's token."""
+    """A signed-in browser. `user_id` None: the bootstrap administrator's token, at the
+    site `site_id` only (the site whose server it signed in at)."""
 
     __tablename__ = "auth_sessions"
 
@@ -50,6 +51,7 @@ class AuthSession(Base):
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
     client: Mapped[str | None] = mapped_column(String(200))  # address and browser, shortened
+    site_id: Mapped[str | None] = mapped_column(ForeignKey("sites.id"))
 
 
 class ApiToken(Base):
