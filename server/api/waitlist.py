@@ -140,8 +140,8 @@ def list_entries(
     status: EntryStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[WaitlistOut]:
-    """This site's entries (for its rooms, or any room of a kind) in the order they are
-    served, oldest first."""
+    """This site's entries (those made at it) in the order they are served, oldest
+    first."""
     member_id = deps.own_filter(principal, member_id)
     found = entries.list_entries(
         session, member_id=member_id, status=status, limit=limit, site_id=ctx.site.id

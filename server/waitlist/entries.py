@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session
 
 from protocol.bookingrules import past_horizon, start_in_past
@@ -80,6 +80,7 @@ def join(
     Entry = models.WaitlistEntry
     same = session.scalars(
         select(Entry.id).where(
+            scope.entries(site.id),
             Entry.member_id == member_id,
             Entry.status.in_(OPEN),
             Entry.room_id == room_id
@@ -92,6 +93,7 @@ def join(
     if same is not None:
         raise Conflict(f"member {member_id} already waits for that time (entry {same})")
     entry = models.WaitlistEntry(
+        site_id=site.id,
         member_id=member_id,
         room_id=room_id,
         kind=kind,
@@ -111,7 +113,7 @@ def cancel_entry(
 ) -> models.WaitlistEntry:
     """Leave the waitlist. An outstanding offer is withdrawn and passed to the next member
     waiting. A booked entry is a Conflict (cancel the booking); a lapsed or cancelled one
-    stays as it is. NotFound for an entry for a room of another site."""
+    stays as it is. NotFound for an entry of another site."""
     entry = get_entry(session, entry_id=entry_id, site_id=site.id)
     if entry.status not in OPEN:
         if entry.status == "booked":
@@ -148,10 +150,13 @@ def cancel_entry(
 def get_entry(
     session: Session, *, entry_id: int, site_id: str | None = None
 ) -> models.WaitlistEntry:
-    """The waitlist entry, or NotFound (also for one for a room of another site than
-    `site_id`, when given)."""
-    entry = session.get(models.WaitlistEntry, entry_id)
-    if entry is None or not scope.room_at(session, entry.room_id, site_id):
+    """The waitlist entry, or NotFound (also for one of another site than `site_id`, when
+    given)."""
+    stmt = select(models.WaitlistEntry).where(models.WaitlistEntry.id == entry_id)
+    if site_id is not None:
+        stmt = stmt.where(scope.entries(site_id))
+    entry = session.scalars(stmt).first()
+    if entry is None:
         raise NotFound(f"waitlist entry {entry_id} not found")
     return entry
 
@@ -164,13 +169,12 @@ def list_entries(
     limit: int = 100,
     site_id: str | None = None,
 ) -> list[models.WaitlistEntry]:
-    """Waitlist entries in the order they are served (oldest first); `site_id`: those for
-    a room of the site, and those for any room of a kind, which any site may serve
-    (None: of every site)."""
+    """Waitlist entries in the order they are served (oldest first); `site_id`: those made
+    at the site (None: of every site)."""
     Entry = models.WaitlistEntry
     stmt = select(Entry).order_by(Entry.created_at, Entry.id).limit(limit)
     if site_id is not None:
-        stmt = stmt.where(or_(Entry.room_id.is_(None), Entry.room_id.in_(scope.rooms(site_id))))
+        stmt = stmt.where(scope.entries(site_id))
     if member_id is not None:
         stmt = stmt.where(Entry.member_id == member_id)
     if status is not None:

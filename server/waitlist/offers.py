@@ -44,7 +44,8 @@ def offer_freed_slot(
     end: datetime,
     now: datetime,
 ) -> models.Offer | None:
-    """Offer a freed [start, end) of a room to the first member waiting for a time in it.
+    """Offer a freed [start, end) of a room of the site to the first member waiting for a
+    time in it at the site (server.db.scope.entries).
 
     What is offered is `offered_part` of the entry's range (the whole of it, or a part long
     enough), which must be free of bookings and of other offers right now and fit the
@@ -63,6 +64,7 @@ def offer_freed_slot(
     stmt = (
         select(Entry)
         .where(
+            scope.entries(site.id),
             Entry.status == "waiting",
             Entry.start < end,
             Entry.end > max(start, now),

@@ -139,7 +139,8 @@ def test_a_postgresql_url_is_psycopg_3() -> None:
         assert engine.url.render_as_string() == "postgresql+psycopg://spacehub@db/hub"
 
 
-def _member_with_a_membership(engine: Engine, *sites: str) -> None:
+def _member(engine: Engine, *sites: str) -> None:
+    """The sites, and member 1."""
     with engine.begin() as conn:
         for site in sites:
             conn.execute(
@@ -152,6 +153,11 @@ def _member_with_a_membership(engine: Engine, *sites: str) -> None:
                 "VALUES (1, 'Anna', 'resident', 'pl', '2026-03-02 09:00:00')"
             )
         )
+
+
+def _member_with_a_membership(engine: Engine, *sites: str) -> None:
+    _member(engine, *sites)
+    with engine.begin() as conn:
         conn.execute(
             text(
                 "INSERT INTO memberships (member_id, plan, valid_from, valid_until, created_at) "
@@ -179,10 +185,70 @@ def test_memberships_so_far_are_of_the_one_site_up_and_down(tmp_path):
     engine.dispose()
 
 
-def test_memberships_of_a_database_of_two_sites_are_not_guessed(tmp_path):
+def _waiting(engine: Engine, *sites: str) -> None:
+    """A member waiting for the room `sala-a` of the first site, and for any meeting room."""
+    _member(engine, *sites)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO rooms (id, site_id, name, kind, capacity, bookable) "
+                "VALUES ('sala-a', :site, 'Sala A', 'meeting', 12, true)"
+            ),
+            {"site": sites[0]},
+        )
+        for room, kind in (("sala-a", None), (None, "meeting")):
+            conn.execute(
+                text(
+                    'INSERT INTO waitlist (member_id, room_id, kind, start, "end", status, '
+                    "created_at) VALUES (1, :room, :kind, '2026-03-02 12:00:00', "
+                    "'2026-03-02 13:00:00', 'waiting', '2026-03-02 09:00:00')"
+                ),
+                {"room": room, "kind": kind},
+            )
+
+
+def test_waitlist_entries_so_far_are_of_their_rooms_or_the_one_site_up_and_down(tmp_path):
+    """0011 gives an entry for a room the room's site, and one for any room of a kind the
+    one site; and undoes it, keeping the entries."""
     engine = create_engine(empty_database(tmp_path / "m.db"))
-    _alembic(engine, "upgrade", "0008")
-    _member_with_a_membership(engine, "konstancin", "piaseczno")
-    with pytest.raises(RuntimeError, match="2 sites .konstancin, piaseczno., not one"):
-        _alembic(engine, "upgrade", "0009")
+    _alembic(engine, "upgrade", "0010")
+    _waiting(engine, "piaseczno")
+    _alembic(engine, "upgrade", "0011")
+    with engine.connect() as conn:
+        found = conn.execute(text("SELECT kind, site_id FROM waitlist ORDER BY id")).all()
+    assert [tuple(row) for row in found] == [(None, "piaseczno"), ("meeting", "piaseczno")]
+    _alembic(engine, "downgrade", "0010")
+    assert "site_id" not in _columns(engine, "waitlist")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM waitlist")).scalar_one() == 2
+    migrate(engine)
+    assert "site_id" in _columns(engine, "waitlist")
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("before", "rows", "revision"),
+    [("0008", _member_with_a_membership, "0009"), ("0010", _waiting, "0011")],
+    ids=["memberships", "waitlist entries for any room of a kind"],
+)
+def test_rows_of_a_database_of_two_sites_are_not_guessed(tmp_path, before, rows, revision):
+    """Memberships (0009) and entries for no room (0011) of a database of two sites: which
+    site's they are cannot be told, and the migration stops saying so."""
+    engine = create_engine(empty_database(tmp_path / "m.db"))
+    _alembic(engine, "upgrade", before)
+    rows(engine, "konstancin", "piaseczno")
+    with pytest.raises(RuntimeError, match=f"{revision}: .* 2 sites .konstancin, piaseczno., not"):
+        _alembic(engine, "upgrade", revision)
+    engine.dispose()
+
+
+def test_entries_for_rooms_of_a_database_of_two_sites_are_their_rooms_sites(tmp_path):
+    engine = create_engine(empty_database(tmp_path / "m.db"))
+    _alembic(engine, "upgrade", "0010")
+    _waiting(engine, "konstancin", "piaseczno")
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM waitlist WHERE room_id IS NULL"))
+    _alembic(engine, "upgrade", "0011")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT site_id FROM waitlist")).scalar_one() == "konstancin"
     engine.dispose()

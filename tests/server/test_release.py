@@ -542,7 +542,11 @@ def test_released_slot_goes_to_the_waitlist(ctx: ServerContext, clock: FakeClock
     with ctx.writes() as s, s.begin():
         s.add(
             models.WaitlistEntry(
-                member_id=piotr, room_id="sala-a", start=start + HOUR, end=start + 2 * HOUR
+                site_id=ctx.site.id,
+                member_id=piotr,
+                room_id="sala-a",
+                start=start + HOUR,
+                end=start + 2 * HOUR,
             )
         )
     report = run_sweep(ctx, start + GRACE)

@@ -154,6 +154,7 @@ def test_offers_past_their_hold_expire(ctx: ServerContext, clock: FakeClock) -> 
         holder = s.get(models.Booking, bid)
         assert holder is not None
         entry = models.WaitlistEntry(
+            site_id=ctx.site.id,
             member_id=holder.member_id,
             room_id="sala-b",
             start=clock.now,

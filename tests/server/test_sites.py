@@ -29,13 +29,13 @@ from server.context import ServerContext
 from server.db import models
 from server.db.inventory import InventoryConflict, sync_site
 from server.db.meta import bump
-from server.errors import NotFound
+from server.errors import Conflict, NotFound
 from server.live.kinds import RoomEvent
 from server.notify import links
 from server.people import gdpr, members
 from server.settings import Settings
 from server.site import SiteConfig, load_site
-from server.waitlist import freed
+from server.waitlist import entries, freed, offers
 from spacehub.cli import main
 
 pytestmark = pytest.mark.unit
@@ -177,6 +177,70 @@ def test_each_sites_purge_deletes_only_its_own_devices_events(network: Network) 
     assert readers() == ["reader-kon-main"]
     Scheduler(konstancin).run_once()
     assert readers() == []
+
+
+# -- the waitlist ----------------------------------------------------------------------
+
+
+def wait_for_a_meeting_room(ctx: ServerContext, member_id: int) -> int:
+    """`member_id` joins `ctx`'s site's waitlist for any meeting room, from 12:00 to 13:00
+    (in Warsaw); the entry's id."""
+    now = ctx.clock()
+    with ctx.writes() as s, s.begin():
+        entry = entries.join(
+            s,
+            site=ctx.site,
+            member_id=member_id,
+            kind="meeting",
+            start=now + 2 * HOUR,
+            end=now + 3 * HOUR,
+            now=now,
+        )
+        return entry.id
+
+
+def free(ctx: ServerContext, room_id: str) -> int | None:
+    """`ctx`'s site frees its room from 12:00 to 13:00: the waitlist entry offered it."""
+    now = ctx.clock()
+    with ctx.writes() as s, s.begin():
+        offer = offers.offer_freed_slot(
+            s, site=ctx.site, room_id=room_id, start=now + 2 * HOUR, end=now + 3 * HOUR, now=now
+        )
+        return None if offer is None else offer.waitlist_id
+
+
+def test_an_entry_for_any_room_of_a_kind_is_its_own_sites_only(network: Network) -> None:
+    piaseczno, konstancin = network.start(PIASECZNO), network.start(KONSTANCIN)
+    anna = member_with_card(piaseczno, "Anna Kowalska")
+    theirs = wait_for_a_meeting_room(konstancin, anna)
+
+    assert free(piaseczno, "sala-a") is None  # a meeting room, of another site
+    assert free(konstancin, "kon-sala") == theirs
+    with piaseczno.writes() as s, s.begin():
+        assert entries.list_entries(s, site_id="piaseczno") == []
+        with pytest.raises(NotFound):
+            entries.get_entry(s, entry_id=theirs, site_id="piaseczno")
+        with pytest.raises(NotFound):
+            entries.cancel_entry(s, site=PIASECZNO, entry_id=theirs, now=network.clock())
+    with konstancin.reads() as s:
+        assert [e.id for e in entries.list_entries(s, site_id="konstancin")] == [theirs]
+        assert s.get_one(models.WaitlistEntry, theirs).status == "offered"
+        assert [o.status for o in offers.list_offers(s, site_id="konstancin")] == ["offered"]
+
+
+def test_a_member_may_wait_for_a_kind_at_two_sites_at_once(network: Network) -> None:
+    piaseczno, konstancin = network.start(PIASECZNO), network.start(KONSTANCIN)
+    anna = member_with_card(piaseczno, "Anna Kowalska")
+    here = wait_for_a_meeting_room(piaseczno, anna)
+    there = wait_for_a_meeting_room(konstancin, anna)
+    with pytest.raises(Conflict, match="already waits for that time"):
+        wait_for_a_meeting_room(piaseczno, anna)
+
+    with piaseczno.reads() as s:
+        sites = {e.id: e.site_id for e in entries.list_entries(s, member_id=anna)}
+    assert sites == {here: "piaseczno", there: "konstancin"}
+    assert free(piaseczno, "sala-a") == here
+    assert free(konstancin, "kon-sala") == there
 
 
 # -- plans and partners at the doors ---------------------------------------------------

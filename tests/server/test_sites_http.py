@@ -36,20 +36,34 @@ SITES = {
 
 
 def _rows_of_both(ctx: ServerContext) -> dict[str, dict[str, int]]:
-    """A booking, a tap, an alert, two waitlist entries (one for the room, one for any
-    room of its kind), an offer and a dead letter at each site; their ids by site."""
+    """A booking, a tap, an alert, two waitlist entries (one for the room, and one of a
+    network member for any room of its kind, the same at both), an offer and a dead letter
+    at each site; their ids by site."""
     now = ctx.clock()
     ids: dict[str, dict[str, int]] = {}
     with ctx.writes() as s, s.begin():
+        anyone = member(s, "Nina Sieciowa").id
         for site, (room, device, door, name) in SITES.items():
             who = member(s, name)
             booking = booking_row(s, who.id, now + 2 * HOUR, room_id=room, status="booked")
             entry = models.WaitlistEntry(
-                member_id=who.id, room_id=room, start=now + 3 * HOUR, end=now + 4 * HOUR
+                site_id=site,
+                member_id=who.id,
+                room_id=room,
+                start=now + 3 * HOUR,
+                end=now + 4 * HOUR,
+            )
+            any_room = models.WaitlistEntry(
+                site_id=site,
+                member_id=anyone,
+                kind="meeting",
+                start=now + 5 * HOUR,
+                end=now + 6 * HOUR,
             )
             s.add_all(
                 [
                     entry,
+                    any_room,
                     models.AccessEvent(
                         device_id=device,
                         event_id=f"tap-{site}",
@@ -74,16 +88,7 @@ def _rows_of_both(ctx: ServerContext) -> dict[str, dict[str, int]]:
             s.add(offer)
             s.flush()
             ids[site] = {"member": who.id, "booking": booking.id, "entry": entry.id}
-            ids[site] |= {"offer": offer.id}
-        anyone = models.WaitlistEntry(
-            member_id=member(s, "Nina Sieciowa").id,  # for any room of a kind: every site's
-            kind="meeting",
-            start=now + 5 * HOUR,
-            end=now + 6 * HOUR,
-        )
-        s.add(anyone)
-        s.flush()
-        ids["any"] = {"entry": anyone.id}
+            ids[site] |= {"offer": offer.id, "any": any_room.id}
     for site, (_, device, _, _) in SITES.items():
         DeadLetterBox(ctx.writes, ctx.card_key)(
             topic=topics.door_event(site, device),
@@ -113,18 +118,20 @@ def test_each_sites_lists_hold_its_own_rows_only(ctx, kon, serve, admin, site):
     assert {b["room_id"] for b in client.get("/api/bookings", headers=admin).json()} == {room}
     assert _ids(client, "/api/access-events", admin, "device") == {device}
     assert _ids(client, "/api/alerts", admin, "device_id") == {device}
-    assert _ids(client, "/api/waitlist", admin) == {ids[site]["entry"], ids["any"]["entry"]}
+    assert _ids(client, "/api/waitlist", admin) == {ids[site]["entry"], ids[site]["any"]}
     assert _ids(client, "/api/offers", admin) == {ids[site]["offer"]}
     letters = client.get("/api/dead-letters?status=all", headers=admin).json()
     assert [letter["error"] for letter in letters] == [f"broken at {site}"]
     rooms = client.get("/api/reports/utilisation", headers=admin).json()["weeks"][0]["rooms"]
     assert {r["room_id"] for r in rooms} == {r.id for r in here.site.rooms if r.bookable}
 
-    # another site's booking, entry, offer or alert is none here, to see or to change
+    # another site's booking, entry (even one for any room of a kind), offer or alert is
+    # none here, to see or to change
     theirs = ids[other]
     for path in (
         f"/api/bookings/{theirs['booking']}",
         f"/api/waitlist/{theirs['entry']}",
+        f"/api/waitlist/{theirs['any']}",
         f"/api/offers/{theirs['offer']}",
     ):
         assert client.get(path, headers=admin).status_code == 404, path
@@ -132,18 +139,20 @@ def test_each_sites_lists_hold_its_own_rows_only(ctx, kon, serve, admin, site):
         ("POST", f"/api/bookings/{theirs['booking']}/cancel"),
         ("POST", f"/api/bookings/{theirs['booking']}/release"),
         ("DELETE", f"/api/waitlist/{theirs['entry']}"),
+        ("DELETE", f"/api/waitlist/{theirs['any']}"),
         ("POST", f"/api/offers/{theirs['offer']}/accept"),
     ):
         assert client.request(method, path, headers=admin).status_code == 404, path
     with there.reads() as s:
         assert s.get(models.Booking, theirs["booking"]).status == "booked"  # type: ignore[union-attr]
-        assert s.get(models.WaitlistEntry, theirs["entry"]).status == "waiting"  # type: ignore[union-attr]
+        for entry_id in (theirs["entry"], theirs["any"]):
+            assert s.get(models.WaitlistEntry, entry_id).status == "waiting"  # type: ignore[union-attr]
         assert s.get(models.Offer, theirs["offer"]).status == "offered"  # type: ignore[union-attr]
         alert_ids = {a.device_id: a.id for a in s.scalars(select(models.Alert))}
     their_alert = alert_ids[SITES[other][1]]
     assert client.post(f"/api/alerts/{their_alert}/ack", headers=admin).status_code == 404
     assert client.post(f"/api/alerts/{alert_ids[device]}/ack", headers=admin).status_code == 200
-    assert client.get(f"/api/waitlist/{ids['any']['entry']}", headers=admin).status_code == 200
+    assert client.get(f"/api/waitlist/{ids[site]['any']}", headers=admin).status_code == 200
 
     # and the pages say the same
     sign_in_with_token(client)

@@ -98,12 +98,14 @@ class Notification(Base):
 
 
 class WaitlistEntry(Base):
-    """A member waiting for a room (or any room of a kind and size) and a time range."""
+    """A member waiting for a room (or any room of a kind and size) and a time range, at
+    the site where they joined (`site_id`): only that site's rooms are offered to them."""
 
     __tablename__ = "waitlist"
     __table_args__ = (Index("ix_waitlist_status_start", "status", "start"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"), index=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
     room_id: Mapped[str | None] = mapped_column(ForeignKey("rooms.id"))
     kind: Mapped[str | None] = mapped_column(String(32))

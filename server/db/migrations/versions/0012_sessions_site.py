@@ -7,14 +7,14 @@ opened at the one site in `sites`, if there is one; else they are left without a
 which signs them out (they sign in again with the token).
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
