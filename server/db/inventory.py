@@ -30,9 +30,13 @@ def sync_site(session: Session, site: SiteConfig) -> None:
     bookings refer to them, but no longer appear in the snapshot or the API. Plans that
     left it are deleted. InventoryConflict, and nothing written, when the file claims an
     id the database holds for another site."""
-    _refuse_others_ids(session, site)
-    for model, rows in _wanted(site):  # in the order their foreign keys need
-        _upsert(session, model, {row.id: row for row in session.scalars(select(model))}, rows)
+    wanted = _wanted(site)  # in the order their foreign keys need
+    present = {
+        model: {row.id: row for row in session.scalars(select(model))} for model, _ in wanted
+    }
+    _refuse_others_ids(site, present)
+    for model, rows in wanted:
+        _upsert(session, model, present[model], rows)
     plans = {p.id: p for p in session.scalars(select(models.Plan).filter_by(site_id=site.id))}
     changed = _upsert(session, models.Plan, plans, _plans(site))
     for gone in set(plans) - {p.id for p in site.plans}:
@@ -41,10 +45,6 @@ def sync_site(session: Session, site: SiteConfig) -> None:
     if changed:  # partner sites decide from this site's plans: their snapshots follow
         session.flush()
         bump(session)
-
-
-# Lists rather than subqueries: with a list of ids the planner keeps to the bookings'
-# (status, start) index even before PostgreSQL has statistics of the tables.
 
 
 def _upsert(session: Session, model: type[Any], present: dict[Any, Any], rows: Rows) -> bool:
@@ -65,29 +65,30 @@ def _upsert(session: Session, model: type[Any], present: dict[Any, Any], rows: R
     return changed
 
 
-def _refuse_others_ids(session: Session, site: SiteConfig) -> None:
-    R, D, V = models.Room, models.Door, models.Device
-    rooms = [r.id for r in site.rooms]
-    doors = [d.door for d in site.devices if d.door]
-    devices = [d.id for d in site.devices]
-    others = [
-        ("room", select(R.id, R.site_id).where(R.id.in_(rooms), R.site_id != site.id)),
-        (
-            "door",
-            select(D.id, R.site_id)
-            .join(R, R.id == D.room_id)
-            .where(D.id.in_(doors), R.site_id != site.id),
-        ),
-        ("device", select(V.id, V.site_id).where(V.id.in_(devices), V.site_id != site.id)),
+def _refuse_others_ids(site: SiteConfig, present: dict[type[Any], dict[Any, Any]]) -> None:
+    """InventoryConflict for a room, door or device of the file that the database (its
+    rows `present`, by model and id) holds for another site."""
+    rooms = present[models.Room]
+
+    def door_site(door: models.Door) -> str | None:
+        room = rooms.get(door.room_id)
+        return room.site_id if room is not None else None
+
+    claimed = [
+        ("room", models.Room, [r.id for r in site.rooms], lambda row: row.site_id),
+        ("door", models.Door, [d.door for d in site.devices if d.door], door_site),
+        ("device", models.Device, [d.id for d in site.devices], lambda row: row.site_id),
     ]
-    for what, stmt in others:
-        taken = session.execute(stmt.limit(1)).first()
-        if taken is not None:
-            raise InventoryConflict(
-                f"site {site.id!r}: the {what} id {taken[0]!r} is site {taken[1]!r}'s in the "
-                "database (room, door and device ids are unique in a deployment: rename it "
-                "in one of the site files)"
-            )
+    for what, model, ids, site_of in claimed:
+        for row_id in ids:
+            row = present[model].get(row_id)
+            holder = site_of(row) if row is not None else None
+            if holder is not None and holder != site.id:
+                raise InventoryConflict(
+                    f"site {site.id!r}: the {what} id {row_id!r} is site {holder!r}'s in the "
+                    "database (room, door and device ids are unique in a deployment: rename "
+                    "it in one of the site files)"
+                )
 
 
 def _plans(site: SiteConfig) -> Rows:
