@@ -66,7 +66,8 @@ def list_mail(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[MailOut]:
     """Mail, newest first; `state` keeps one state only. A sign-in link's token is
-    `[hidden]` unless its account's role is below the caller's."""
+    `[hidden]` unless its account's role is below the caller's and the caller manages it
+    (people.logins.shown_to)."""
     mails = outbox.listed(session, state=state, limit=limit)
     bodies = logins.shown_to(session, viewer=principal.manager, texts=[m.body for m in mails])
     return [MailOut.of(m, body) for m, body in zip(mails, bodies, strict=True)]

@@ -35,7 +35,8 @@ class UserCreate(Body):
     member_id: Id | None = None
     category: Category | None = None  # a new member's, for a member user without member_id
     password: Password | None = None
-    # null: every site; absent: this server's site for staff, every site for the others
+    # null: every site; absent: this server's site for staff, and for an administrator
+    # made by one bound to a site; every site for the others (accounts.default_site)
     site_id: SiteRef | None = None
 
     def site(self, here: str, by: accounts.Manager) -> str | None:

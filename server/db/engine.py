@@ -100,10 +100,32 @@ def migrate(engine: Engine) -> None:
         if _revision(conn) == _head():
             return
     cfg = _config()
-    # Replicas starting together on PostgreSQL: one migrates, the others then find the head.
-    with engine.execution_options(immediate=True).begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        # SQLite changes a table by copying it and dropping the old one, which its foreign
+        # keys would refuse while other tables' rows refer to it: they are off (outside a
+        # transaction, the only place SQLite hears it) while migrating, and every row is
+        # checked against them before the migration commits.
+        if sqlite:
+            _foreign_keys(conn, on=False)
+        try:
+            # Replicas starting together on PostgreSQL: one migrates, the others then find
+            # the head.
+            with conn.execution_options(immediate=True).begin():
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all() if sqlite else []
+                if broken:
+                    raise RuntimeError(f"the migration left rows that refer to none: {broken}")
+        finally:
+            if sqlite:
+                _foreign_keys(conn, on=True)
+
+
+def _foreign_keys(conn: Connection, *, on: bool) -> None:
+    dbapi = conn.connection.dbapi_connection
+    assert dbapi is not None
+    dbapi.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
 
 
 def _revision(conn: Connection) -> str | None:

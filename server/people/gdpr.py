@@ -151,7 +151,7 @@ def export(session: Session, *, member_id: int) -> dict[str, Any]:
             session,
             models.WaitlistEntry,
             member_id,
-            "id room_id kind min_capacity start end status created_at",
+            "id site_id room_id kind min_capacity start end status created_at",
         ),
         "offers": _of(
             session, models.Offer, member_id, "id room_id start end expires_at status booking_id"

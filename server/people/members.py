@@ -280,8 +280,8 @@ def update_membership(
 ) -> models.Membership:
     """Change a membership's plan and dates (checked as `add_membership` does); one of
     another site's plans is changed at that site."""
-    _check_membership(site, plan=plan, valid_from=valid_from, valid_until=valid_until)
     membership = _own_membership(session, site=site, membership_id=membership_id)
+    _check_membership(site, plan=plan, valid_from=valid_from, valid_until=valid_until)
     membership.plan = plan
     membership.valid_from = valid_from
     membership.valid_until = valid_until

@@ -252,3 +252,41 @@ def test_entries_for_rooms_of_a_database_of_two_sites_are_their_rooms_sites(tmp_
     with engine.connect() as conn:
         assert conn.execute(text("SELECT site_id FROM waitlist")).scalar_one() == "konstancin"
     engine.dispose()
+
+
+def test_a_database_with_rows_that_refer_to_the_changed_tables_migrates(tmp_path):
+    """The server's own engine (foreign keys on, on SQLite) takes a database at 0008 holding
+    an offer of a waitlist entry and a session of a user to the head: SQLite rebuilds
+    `waitlist` and `users`, which those rows refer to."""
+    engine = make_engine(empty_database(tmp_path / "m.db"))
+    _alembic(engine, "upgrade", "0008")
+    at = "'2026-03-02 09:00:00'"
+    rows = [
+        "INSERT INTO sites (id, name, timezone) VALUES ('piaseczno', 'P', 'Europe/Warsaw')",
+        "INSERT INTO rooms (id, site_id, name, kind, bookable) "
+        "VALUES ('sala-a', 'piaseczno', 'A', 'meeting', true)",
+        "INSERT INTO members (id, name, category, created_at, lang, minor) "
+        f"VALUES (1, 'Anna', 'resident', {at}, 'pl', false)",
+        'INSERT INTO waitlist (id, member_id, room_id, start, "end", status, created_at) '
+        f"VALUES (1, 1, 'sala-a', {at}, {at}, 'offered', {at})",
+        'INSERT INTO offers (waitlist_id, member_id, room_id, start, "end", expires_at, '
+        f"status, created_at) VALUES (1, 1, 'sala-a', {at}, {at}, {at}, 'open', {at})",
+        "INSERT INTO users (id, email, name, role, created_at) "
+        f"VALUES (1, 'a@b.pl', 'A', 'admin', {at})",
+        "INSERT INTO auth_sessions (token_hash, user_id, role, csrf_token, created_at, "
+        f"expires_at) VALUES ('h', 1, 'admin', 'c', {at}, {at})",
+    ]
+    with engine.begin() as conn:
+        for row in rows:
+            conn.execute(text(row))
+    migrate(engine)
+    with engine.connect() as conn:
+        kept = [
+            conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar()
+            for t in ("offers", "auth_sessions")
+        ]
+        entry_site = conn.execute(text("SELECT site_id FROM waitlist")).scalar()
+        if engine.dialect.name == "sqlite":  # and its foreign keys are on again
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    engine.dispose()
+    assert kept == [1, 1] and entry_site == "piaseczno"
