@@ -127,7 +127,6 @@ def end_booking(
     of its slot is offered to the waitlist. 409 unless it is checked in and running.
     Audited (`booking.end`)."""
     with session.begin():
-        store.get_booking(session, booking_id=booking_id, site_id=ctx.site.id)  # 404 elsewhere
         booking, event = freed.end_booking(
             session, site=ctx.site, booking_id=booking_id, now=ctx.clock(), by="staff"
         )

@@ -290,7 +290,6 @@ def act(booking_id: BookingId, action: Action, desk: DeskDep, session: WriteSess
     ctx = desk.ctx
     try:
         with session.begin():
-            store.get_booking(session, booking_id=booking_id, site_id=ctx.site.id)  # 404 elsewhere
             booking, event = CHANGES[action](
                 session, site=ctx.site, booking_id=booking_id, now=ctx.clock()
             )
