@@ -41,13 +41,15 @@ FAST_TMP := $(or $(TMPDIR),$(if $(wildcard /dev/shm/.),/dev/shm),/tmp)
 # one more (most of the tests that are not unit tests wait on brokers, browsers, processes
 # and timeouts rather than on a CPU), then those marked `alone` (the fault injections, the
 # demo's Ctrl-C: they time how fast processes answer or stop) one at a time. Either part
-# may select nothing (pytest's exit status 5) when ARGS names a few tests.
+# may select nothing (pytest's exit status 5) when ARGS names a few tests. MARK selects by
+# marker in both parts (`make test MARK="not faults"`), where `-m` in ARGS would undo this.
 WORKERS := $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) + 1 )))
 PYTEST := TMPDIR=$(FAST_TMP) PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest
+MARKED := $(if $(MARK),($(MARK)) and ,)
 
 test: install
-	$(PYTEST) -n $(WORKERS) --dist worksteal -m "not alone" $(ARGS) || [ $$? -eq 5 ]
-	$(PYTEST) -m alone $(ARGS) || [ $$? -eq 5 ]
+	$(PYTEST) -n $(WORKERS) --dist worksteal -m "$(MARKED)not alone" $(ARGS) || [ $$? -eq 5 ]
+	$(PYTEST) -m "$(MARKED)alone" $(ARGS) || [ $$? -eq 5 ]
 
 # Only the tests marked `unit`: no broker, browser, subprocess or fault injection; one
 # worker a CPU (pytest-xdist), since each test has its own database and temporary files.
