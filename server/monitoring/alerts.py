@@ -120,13 +120,7 @@ def list_alerts(
     A = models.Alert
     stmt = select(A).order_by(A.created_at.desc(), A.id.desc()).limit(limit)
     if site_id is not None:
-        stmt = stmt.where(
-            or_(
-                A.room_id.in_(scope.rooms(site_id)),
-                A.device_id.in_(scope.devices(site_id)),
-                and_(A.room_id.is_(None), A.device_id.is_(None)),
-            )
-        )
+        stmt = stmt.where(_of_site(site_id))
     if open_only is True:
         stmt = stmt.where(A.acknowledged_at.is_(None))
     elif open_only is False:
@@ -139,8 +133,10 @@ def acknowledge(
 ) -> models.Alert:
     """Staff has seen the alert; again is no error (the first time is kept). NotFound,
     also for another site's alert than `site_id`'s (when given)."""
-    alert = session.get(models.Alert, alert_id)
-    if alert is None or not _of_site(session, alert, site_id):
+    A = models.Alert
+    stmt = select(A).where(A.id == alert_id)
+    alert = session.scalar(stmt if site_id is None else stmt.where(_of_site(site_id)))
+    if alert is None:
         raise NotFound(f"alert {alert_id} not found")
     if alert.acknowledged_at is None:
         alert.acknowledged_at = now
@@ -148,14 +144,14 @@ def acknowledge(
     return alert
 
 
-def _of_site(session: Session, alert: models.Alert, site_id: str | None) -> bool:
-    """Whether the alert is the site's: of its room or device, or of neither."""
-    if site_id is None or (alert.room_id is None and alert.device_id is None):
-        return True
-    if alert.room_id is not None and scope.room_at(session, alert.room_id, site_id):
-        return True
-    device = session.get(models.Device, alert.device_id) if alert.device_id else None
-    return device is not None and device.site_id == site_id
+def _of_site(site_id: str) -> Any:
+    """The condition that an alert is the site's: of its room or device, or of neither."""
+    A = models.Alert
+    return or_(
+        A.room_id.in_(scope.rooms(site_id)),
+        A.device_id.in_(scope.devices(site_id)),
+        and_(A.room_id.is_(None), A.device_id.is_(None)),
+    )
 
 
 def resolve(session: Session, *, kind: str, device_id: str, now: datetime) -> list[models.Alert]:
