@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Path, Response
+from pydantic import TypeAdapter
 
 from protocol.policy import PolicySnapshot
 from server.deps import CtxDep, Gateway, ReadSession
@@ -14,6 +15,9 @@ from server.deps import CtxDep, Gateway, ReadSession
 router = APIRouter(prefix="/api", tags=["policy"], dependencies=[Gateway])
 
 SiteIdPath = Annotated[str, Path(min_length=1, max_length=64)]
+# The snapshot's JSON as bytes straight from the serializer: `model_dump_json` would decode
+# them to a str that the response encodes again, three copies of a body of megabytes.
+SNAPSHOT_JSON = TypeAdapter(PolicySnapshot)
 
 
 def etag(snapshot: PolicySnapshot) -> str:
@@ -53,4 +57,5 @@ def get_policy(
     headers = {"ETag": tag, "Cache-Control": "no-cache"}
     if matches(if_none_match, tag):
         return Response(status_code=304, headers=headers)
-    return Response(snapshot.model_dump_json(), media_type="application/json", headers=headers)
+    body = SNAPSHOT_JSON.dump_json(snapshot)
+    return Response(body, media_type="application/json", headers=headers)
