@@ -151,8 +151,8 @@ def _config() -> Config:
 
 
 # A migration's file is named after its revision, which revises the one of the file before
-# it (0012_sessions_site.py is revision "0012", down_revision "0011"; tests/server/
-# test_migrations.py checks that every file keeps to this).
+# it (0012_sessions_site.py is revision "0012", down_revision "0011"):
+# tests/server/test_migration_head.py checks that every file keeps to this.
 REVISION_FILES = "[0-9][0-9][0-9][0-9]_*.py"
 
 

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, inspect, text
 from support.database import empty_database
 
-from server.db.engine import MIGRATIONS, _head, make_engine, migrate
+from server.db.engine import MIGRATIONS, make_engine, migrate
 from server.db.models import Base
 
 
@@ -33,24 +30,9 @@ def test_migrating_twice_changes_nothing(tmp_path):
     engine.dispose()
 
 
-def _config() -> Config:
+def _alembic(engine: Engine, action: str, revision: str) -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    return cfg
-
-
-def test_each_migration_is_named_after_its_revision_which_revises_the_one_before():
-    """What lets `migrate` find the head from the files' names without Alembic."""
-    script = ScriptDirectory.from_config(_config())
-    by_file = {Path(r.path).name: r for r in script.walk_revisions()}
-    names = sorted(by_file)
-    assert [by_file[name].revision for name in names] == [name[:4] for name in names]
-    assert [by_file[name].down_revision for name in names] == [None] + [n[:4] for n in names[:-1]]
-    assert _head() == script.get_current_head() == names[-1][:4]
-
-
-def _alembic(engine: Engine, action: str, revision: str) -> None:
-    cfg = _config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         getattr(command, action)(cfg, revision)
