@@ -161,7 +161,10 @@ def availability_times(ctx: ServerContext, rooms: int, total: int, report: Repor
 
 def snapshot(tmp: Path, members: int, rooms: int, per_day: int, report: Report) -> None:
     """The snapshot of `members` members with cards, `rooms` rooms and `per_day`
-    bookings a room a day over the next week."""
+    bookings a room a day over the next week: built and encoded as the server does on a
+    policy change, in the compact form the gateway asks for (the size is that body's);
+    the full form an older gateway gets is measured too."""
+    from protocol.policy_wire import COMPACT, FULL, encode
     from server.access.snapshot import build_snapshot
 
     site = common.bench_site(tmp, rooms=rooms, name="snapshot.toml")
@@ -188,12 +191,13 @@ def snapshot(tmp: Path, members: int, rooms: int, per_day: int, report: Report) 
         for _ in range(5):
             started = time.perf_counter()
             snap = build_snapshot(s, ctx.site, now)
-            body = snap.model_dump_json()
+            body = encode(snap, COMPACT)
             times.append((time.perf_counter() - started) * 1000)
             size = len(body)
     held = len(json.loads(body)["bookings"])
     what = f"policy snapshot, {members:,} members, {rooms} rooms, {held:,} bookings"
     report.add(Row(f"{what}: size", size / 1e6, "MB", None, "< 2 MB", size < 2e6))
+    report.add(Row(f"{what}: size of the full form", len(encode(snap, FULL)) / 1e6, "MB"))
     built = sorted(times)[len(times) // 2]
     report.add(
         Row(f"{what}: build + JSON (median of 5)", built, "ms", None, "< 200 ms", built < 200)

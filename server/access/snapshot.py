@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any, TypeVar, TypeVarTuple
 
-from sqlalchemy import and_, or_, select
+from pydantic import BaseModel
+from sqlalchemy import Result, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from protocol.policy import (
@@ -23,6 +26,7 @@ from protocol.policy import (
     PolicySnapshot,
     RoomPolicy,
 )
+from protocol.policy_wire import encode
 from server.db import models
 from server.db.meta import version
 from server.db.scope import own_rooms
@@ -51,19 +55,6 @@ def build_snapshot(session: Session, site: SiteConfig, now: datetime) -> PolicyS
         for d in site.door_devices()
         if d.door
     }
-    # Columns, not ORM objects, and models built without validating again what the
-    # database holds: a snapshot of 10,000 members is rebuilt on every policy change.
-    M, C = models.Member, models.Card
-    members = {
-        id_: MemberPolicy.model_construct(category=category, suspended_until=until)
-        for id_, category, until in session.execute(select(M.id, M.category, M.suspended_until))
-    }
-    cards = {
-        uid_hash: CardPolicy.model_construct(member_id=member_id, active=active)
-        for uid_hash, member_id, active in session.execute(
-            select(C.uid_hash, C.member_id, C.active)
-        )
-    }
     return PolicySnapshot(
         site=site.id,
         epoch=epoch,
@@ -73,8 +64,8 @@ def build_snapshot(session: Session, site: SiteConfig, now: datetime) -> PolicyS
         opening_hours=site.opening_hours,
         closed_dates=site.closed_dates(range(now.year - 1, now.year + 2)),
         doors=doors,
-        members=members,
-        cards=cards,
+        members=_members(session),
+        cards=_cards(session),
         plans={p.id: PlanPolicy(doors=p.doors, hours=p.hours) for p in site.plans},
         memberships=_memberships(session, site, now),
         rooms={r.id: RoomPolicy(kind=r.kind, bookable=r.bookable) for r in site.rooms},
@@ -91,6 +82,60 @@ def build_snapshot(session: Session, site: SiteConfig, now: datetime) -> PolicyS
             unknown_taps_per_minute=site.access.unknown_taps_per_minute,
         ),
     )
+
+
+# A snapshot of 10,000 members is rebuilt on every policy change: its tables are read as
+# columns (`_rows`) and their models made without validating again what the database
+# holds (`_trusted`).
+ModelT = TypeVar("ModelT", bound=BaseModel)
+Columns = TypeVarTuple("Columns")
+
+
+def _trusted(model: type[ModelT], fields: dict[str, Any]) -> ModelT:
+    """`model.model_construct(**fields)` where `fields` names every field, without its
+    Python loop over the fields (which doubles the cost of a build)."""
+    made = model.__new__(model)
+    object.__setattr__(made, "__dict__", fields)
+    object.__setattr__(made, "__pydantic_fields_set__", _every_field(model))
+    object.__setattr__(made, "__pydantic_extra__", None)
+    object.__setattr__(made, "__pydantic_private__", None)
+    return made
+
+
+def _rows(session: Session, statement: Select[*Columns]) -> Result[*Columns]:
+    """The rows of `statement` through the session's connection, without the ORM's result
+    layer (which costs a tenth of a build)."""
+    return session.connection().execute(statement)
+
+
+@cache
+def _every_field(model: type[BaseModel]) -> set[str]:
+    """One set of field names for every instance of `model` (fewer objects for the garbage
+    collector to walk): assigning a field adds its name, which changes nothing here."""
+    return set(model.model_fields)
+
+
+def _members(session: Session) -> dict[int, MemberPolicy]:
+    """Every member's policy; members of the same category and suspension share one."""
+    M = models.Member
+    alike: dict[tuple[str, datetime | None], MemberPolicy] = {}
+    members = {}
+    for id_, category, until in _rows(session, select(M.id, M.category, M.suspended_until)):
+        policy = alike.get((category, until))
+        if policy is None:
+            fields = {"category": category, "suspended_until": until}
+            policy = alike[category, until] = _trusted(MemberPolicy, fields)
+        members[id_] = policy
+    return members
+
+
+def _cards(session: Session) -> dict[str, CardPolicy]:
+    """Every card's policy, by its hash."""
+    C = models.Card
+    return {
+        uid_hash: _trusted(CardPolicy, {"member_id": member_id, "active": active})
+        for uid_hash, member_id, active in _rows(session, select(C.uid_hash, C.member_id, C.active))
+    }
 
 
 def _memberships(
@@ -132,34 +177,40 @@ def _bookings(session: Session, site: SiteConfig, now: datetime) -> list[Booking
         B.start < now + SNAPSHOT_HORIZON,
     )
     attendees: dict[int, list[int]] = {}
-    for booking_id, member_id in session.execute(
-        select(A.booking_id, A.member_id).join(B, B.id == A.booking_id).where(*held)
+    for booking_id, member_id in _rows(
+        session, select(A.booking_id, A.member_id).join(B, B.id == A.booking_id).where(*held)
     ):
         attendees.setdefault(booking_id, []).append(member_id)
-    rows = session.execute(
-        select(B.id, B.room_id, B.member_id, B.start, B.end, B.status).where(*held).order_by(B.id)
+    rows = _rows(
+        session,
+        select(B.id, B.room_id, B.member_id, B.start, B.end, B.status).where(*held).order_by(B.id),
     )
     return [
-        BookingPolicy.model_construct(
-            id=id_,
-            room=room,
-            member_id=member_id,
-            attendees=attendees.get(id_, []),
-            start=start,
-            end=end,
-            status=status,
+        _trusted(
+            BookingPolicy,
+            {
+                "id": id_,
+                "room": room,
+                "member_id": member_id,
+                "attendees": attendees.get(id_, []),
+                "start": start,
+                "end": end,
+                "status": status,
+            },
         )
         for id_, room, member_id, start, end, status in rows
     ]
 
 
 class PolicyCache:
-    """The current snapshot, rebuilt only when the stored policy version moved on."""
+    """The current snapshot, rebuilt only when the stored policy version moved on, and its
+    bodies in the wire forms asked for (protocol.policy_wire), each encoded once."""
 
     def __init__(self, site: SiteConfig) -> None:
         self.site = site
         self._snapshot: PolicySnapshot | None = None
         self._lock = threading.Lock()
+        self._bodies: tuple[PolicySnapshot | None, dict[int, bytes]] = (None, {})
 
     def get(
         self, session: Session, now: datetime, current: tuple[str, int] | None = None
@@ -172,3 +223,14 @@ class PolicyCache:
             if snap is None or (snap.epoch, snap.n) != current or snap.age(now) > REBUILD_AFTER:
                 snap = self._snapshot = build_snapshot(session, self.site, now)
             return snap
+
+    def body(self, snapshot: PolicySnapshot, form: int) -> bytes:
+        """`snapshot` in wire form `form`, encoded once for the snapshot built last. Not
+        under the lock the tap path takes: two requests at once may both encode it."""
+        encoded_for, bodies = self._bodies
+        if encoded_for is not snapshot:
+            bodies = {}
+            self._bodies = (snapshot, bodies)
+        if form not in bodies:
+            bodies[form] = encode(snapshot, form)
+        return bodies[form]
