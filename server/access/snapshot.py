@@ -176,11 +176,12 @@ def _bookings(session: Session, site: SiteConfig, now: datetime) -> list[Booking
         B.end > now - timedelta(days=1),
         B.start < now + SNAPSHOT_HORIZON,
     )
-    attendees: dict[int, list[int]] = {}
+    listed: dict[int, list[int]] = {}
     for booking_id, member_id in _rows(
         session, select(A.booking_id, A.member_id).join(B, B.id == A.booking_id).where(*held)
     ):
-        attendees.setdefault(booking_id, []).append(member_id)
+        listed.setdefault(booking_id, []).append(member_id)
+    attendees = {booking_id: tuple(members) for booking_id, members in listed.items()}
     rows = _rows(
         session,
         select(B.id, B.room_id, B.member_id, B.start, B.end, B.status).where(*held).order_by(B.id),
@@ -192,7 +193,7 @@ def _bookings(session: Session, site: SiteConfig, now: datetime) -> list[Booking
                 "id": id_,
                 "room": room,
                 "member_id": member_id,
-                "attendees": attendees.get(id_, []),
+                "attendees": attendees.get(id_, ()),
                 "start": start,
                 "end": end,
                 "status": status,

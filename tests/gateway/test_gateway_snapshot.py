@@ -114,7 +114,7 @@ def with_people(n: int = 1) -> PolicySnapshot:
             "members": {7: MemberPolicy(category="ngo", suspended_until=start)},
             "cards": {"ab" * 32: CardPolicy(member_id=7),
                       "cd" * 32: CardPolicy(member_id=7, active=False)},
-            "bookings": [BookingPolicy(id=1, room="building", member_id=7, attendees=[8],
+            "bookings": [BookingPolicy(id=1, room="building", member_id=7, attendees=(8,),
                                        start=start, end=start + timedelta(hours=1),
                                        status="booked")],
         }
