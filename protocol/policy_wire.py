@@ -4,8 +4,9 @@ policy snapshot").
 Form 1 is the PolicySnapshot model's own JSON, which every gateway reads; a member, card or
 booking leaves out the fields that hold their default. Form 2, the compact one a gateway
 asks for (`GET /api/sites/{site}/policy?v=2`) and keeps on its disk, writes those three
-tables as rows of values in field order, times in them as milliseconds since the Unix
-epoch, trailing values at their default left out. Both read back into the same snapshot.
+tables as rows of values in a fixed order (MEMBER_ROW, CARD_ROW, BOOKING_ROW), times in
+them as milliseconds since the Unix epoch, trailing values at their default left out.
+Both read back into the same snapshot.
 
 >>> body = encode(snapshot)  # doctest: +SKIP
 >>> decode(body) == decode(encode(snapshot, form=1))  # doctest: +SKIP
@@ -120,7 +121,7 @@ def _ms(time: datetime) -> int:
 def _fields(names: tuple[str, ...], row: Any) -> dict[str, Any]:
     """A row of form 2 back as the fields of form 1 (a missing trailing value is left to
     the model's default; a time in milliseconds becomes a datetime)."""
-    if not isinstance(row, list) or len(row) > len(names):
+    if not isinstance(row, list | tuple) or len(row) > len(names):
         raise ValueError(f"a row of {len(names)} values at most, not {row!r:.80}")
     fields = dict(zip(names, row, strict=False))
     for name in TIMES.intersection(fields):

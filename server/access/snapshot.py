@@ -26,7 +26,6 @@ from protocol.policy import (
     PolicySnapshot,
     RoomPolicy,
 )
-from protocol.policy_wire import encode
 from server.db import models
 from server.db.meta import version
 from server.db.scope import own_rooms
@@ -102,17 +101,17 @@ def _trusted(model: type[ModelT], fields: dict[str, Any]) -> ModelT:
     return made
 
 
-def _rows(session: Session, statement: Select[*Columns]) -> Result[*Columns]:
-    """The rows of `statement` through the session's connection, without the ORM's result
-    layer (which costs a tenth of a build)."""
-    return session.connection().execute(statement)
-
-
 @cache
 def _every_field(model: type[BaseModel]) -> set[str]:
     """One set of field names for every instance of `model` (fewer objects for the garbage
     collector to walk): assigning a field adds its name, which changes nothing here."""
     return set(model.model_fields)
+
+
+def _rows(session: Session, statement: Select[*Columns]) -> Result[*Columns]:
+    """The rows of `statement` through the session's connection, without the ORM's result
+    layer (which costs a tenth of a build)."""
+    return session.connection().execute(statement)
 
 
 def _members(session: Session) -> dict[int, MemberPolicy]:
@@ -204,14 +203,12 @@ def _bookings(session: Session, site: SiteConfig, now: datetime) -> list[Booking
 
 
 class PolicyCache:
-    """The current snapshot, rebuilt only when the stored policy version moved on, and its
-    bodies in the wire forms asked for (protocol.policy_wire), each encoded once."""
+    """The current snapshot, rebuilt only when the stored policy version moved on."""
 
     def __init__(self, site: SiteConfig) -> None:
         self.site = site
         self._snapshot: PolicySnapshot | None = None
         self._lock = threading.Lock()
-        self._bodies: tuple[PolicySnapshot | None, dict[int, bytes]] = (None, {})
 
     def get(
         self, session: Session, now: datetime, current: tuple[str, int] | None = None
@@ -224,14 +221,3 @@ class PolicyCache:
             if snap is None or (snap.epoch, snap.n) != current or snap.age(now) > REBUILD_AFTER:
                 snap = self._snapshot = build_snapshot(session, self.site, now)
             return snap
-
-    def body(self, snapshot: PolicySnapshot, form: int) -> bytes:
-        """`snapshot` in wire form `form`, encoded once for the snapshot built last. Not
-        under the lock the tap path takes: two requests at once may both encode it."""
-        encoded_for, bodies = self._bodies
-        if encoded_for is not snapshot:
-            bodies = {}
-            self._bodies = (snapshot, bodies)
-        if form not in bodies:
-            bodies[form] = encode(snapshot, form)
-        return bodies[form]

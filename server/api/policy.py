@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, HTTPException, Path, Query, Response
 
 from protocol.policy import PolicySnapshot
-from protocol.policy_wire import FORMS, FULL
+from protocol.policy_wire import FORMS, FULL, encode
 from server.deps import CtxDep, Gateway, ReadSession
 
 router = APIRouter(prefix="/api", tags=["policy"], dependencies=[Gateway])
@@ -56,4 +56,4 @@ def get_policy(
     headers = {"ETag": tag, "Cache-Control": "no-cache"}
     if matches(if_none_match, tag):
         return Response(status_code=304, headers=headers)
-    return Response(ctx.policy.body(snapshot, v), media_type="application/json", headers=headers)
+    return Response(encode(snapshot, v), media_type="application/json", headers=headers)
