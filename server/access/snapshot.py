@@ -7,7 +7,7 @@ replica (and the gateway, through PolicyNotice) sees the change."""
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any, TypeVar, TypeVarTuple
 
@@ -36,11 +36,17 @@ from server.site import SiteConfig
 SNAPSHOT_HORIZON = timedelta(days=7)
 # A snapshot is rebuilt this often even when nothing changed, so its window moves on.
 REBUILD_AFTER = timedelta(hours=1)
+EMPTY = PolicySnapshot(site="", generated_at=datetime(1970, 1, 1, tzinfo=UTC))
 
 
-def build_snapshot(session: Session, site: SiteConfig, now: datetime) -> PolicySnapshot:
-    """Everything `decide()` needs, from the database and the site file."""
+def build_snapshot(
+    session: Session, site: SiteConfig, now: datetime, previous: PolicySnapshot | None = None
+) -> PolicySnapshot:
+    """Everything `decide()` needs, from the database and the site file. Every row is read
+    again; a member, card or booking whose values are those it had in `previous` (the
+    snapshot this one replaces) keeps its model from there (models are never changed)."""
     epoch, n = version(session)
+    before = previous or EMPTY
     rooms = {r.id: r for r in site.rooms}
     modes = dict(session.execute(select(models.Door.id, models.Door.mode)).all())
     doors = {
@@ -63,12 +69,12 @@ def build_snapshot(session: Session, site: SiteConfig, now: datetime) -> PolicyS
         opening_hours=site.opening_hours,
         closed_dates=site.closed_dates(range(now.year - 1, now.year + 2)),
         doors=doors,
-        members=_members(session),
-        cards=_cards(session),
+        members=_members(session, before.members),
+        cards=_cards(session, before.cards),
         plans={p.id: PlanPolicy(doors=p.doors, hours=p.hours) for p in site.plans},
         memberships=_memberships(session, site, now),
         rooms={r.id: RoomPolicy(kind=r.kind, bookable=r.bookable) for r in site.rooms},
-        bookings=_bookings(session, site, now),
+        bookings=_bookings(session, site, now, before.bookings),
         rules=AccessRules(
             early_entry_s=site.access.early_entry,
             no_show_grace_s=site.access.no_show_grace,
@@ -84,8 +90,9 @@ def build_snapshot(session: Session, site: SiteConfig, now: datetime) -> PolicyS
 
 
 # A snapshot of 10,000 members is rebuilt on every policy change: its tables are read as
-# columns (`_rows`) and their models made without validating again what the database
-# holds (`_trusted`).
+# columns (`_rows`), and the models not kept from the snapshot before are made without
+# validating again what the database holds (`_trusted`). Kept models are fewer objects
+# made and fewer for the garbage collector to walk.
 ModelT = TypeVar("ModelT", bound=BaseModel)
 Columns = TypeVarTuple("Columns")
 
@@ -114,10 +121,12 @@ def _rows(session: Session, statement: Select[*Columns]) -> Result[*Columns]:
     return session.connection().execute(statement)
 
 
-def _members(session: Session) -> dict[int, MemberPolicy]:
+def _members(session: Session, before: dict[int, MemberPolicy]) -> dict[int, MemberPolicy]:
     """Every member's policy; members of the same category and suspension share one."""
     M = models.Member
-    alike: dict[tuple[str, datetime | None], MemberPolicy] = {}
+    alike: dict[tuple[str, datetime | None], MemberPolicy] = {
+        (m.category, m.suspended_until): m for m in before.values()
+    }
     members = {}
     for id_, category, until in _rows(session, select(M.id, M.category, M.suspended_until)):
         policy = alike.get((category, until))
@@ -128,13 +137,16 @@ def _members(session: Session) -> dict[int, MemberPolicy]:
     return members
 
 
-def _cards(session: Session) -> dict[str, CardPolicy]:
+def _cards(session: Session, before: dict[str, CardPolicy]) -> dict[str, CardPolicy]:
     """Every card's policy, by its hash."""
     C = models.Card
-    return {
-        uid_hash: _trusted(CardPolicy, {"member_id": member_id, "active": active})
-        for uid_hash, member_id, active in _rows(session, select(C.uid_hash, C.member_id, C.active))
-    }
+    cards = {}
+    for uid_hash, member_id, active in _rows(session, select(C.uid_hash, C.member_id, C.active)):
+        card = before.get(uid_hash)
+        if card is None or card.member_id != member_id or card.active != active:
+            card = _trusted(CardPolicy, {"member_id": member_id, "active": active})
+        cards[uid_hash] = card
+    return cards
 
 
 def _memberships(
@@ -165,7 +177,9 @@ def _memberships(
     return memberships
 
 
-def _bookings(session: Session, site: SiteConfig, now: datetime) -> list[BookingPolicy]:
+def _bookings(
+    session: Session, site: SiteConfig, now: datetime, before: list[BookingPolicy]
+) -> list[BookingPolicy]:
     """Bookings of the site's rooms the doors must know: not cancelled or completed, from
     a day back to the snapshot horizon ahead."""
     B, A = models.Booking, models.BookingAttendee
@@ -185,21 +199,23 @@ def _bookings(session: Session, site: SiteConfig, now: datetime) -> list[Booking
         session,
         select(B.id, B.room_id, B.member_id, B.start, B.end, B.status).where(*held).order_by(B.id),
     )
-    return [
-        _trusted(
-            BookingPolicy,
-            {
-                "id": id_,
-                "room": room,
-                "member_id": member_id,
-                "attendees": attendees.get(id_, ()),
-                "start": start,
-                "end": end,
-                "status": status,
-            },
-        )
-        for id_, room, member_id, start, end, status in rows
-    ]
+    kept = {b.id: b for b in before}
+    bookings = []
+    for id_, room, member_id, start, end, status in rows:
+        fields = {
+            "id": id_,
+            "room": room,
+            "member_id": member_id,
+            "attendees": attendees.get(id_, ()),
+            "start": start,
+            "end": end,
+            "status": status,
+        }
+        booking = kept.get(id_)
+        if booking is None or booking.__dict__ != fields:
+            booking = _trusted(BookingPolicy, fields)
+        bookings.append(booking)
+    return bookings
 
 
 class PolicyCache:
@@ -219,5 +235,5 @@ class PolicyCache:
         with self._lock:
             snap = self._snapshot
             if snap is None or (snap.epoch, snap.n) != current or snap.age(now) > REBUILD_AFTER:
-                snap = self._snapshot = build_snapshot(session, self.site, now)
+                snap = self._snapshot = build_snapshot(session, self.site, now, snap)
             return snap

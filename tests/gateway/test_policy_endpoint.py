@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from gatewire import ADMIN_TOKEN, CARDS, GATEWAY_TOKEN, KEY, SITE, Clock
+from sqlalchemy import select, update
 from support.factories import booking_row, card, member
 
 from protocol.cards import card_hash
@@ -151,3 +152,32 @@ def test_the_built_snapshot_is_what_validation_would_make(
         assert item.model_dump_json() == again.model_dump_json()
     assert {b.status for b in built.bookings} == {"booked", "checked_in", "released"}
     assert any(b.attendees for b in built.bookings)
+
+
+def test_a_rebuild_is_a_build_from_nothing_that_keeps_unchanged_models(
+    ctx: ServerContext, server_clock: Clock
+) -> None:
+    now = server_clock.now
+    _with_more_of_every_kind(ctx, now)
+    with ctx.reads() as session:
+        first = build_snapshot(session, ctx.site, now)
+    revoked = card_hash(KEY, CARDS["resident"])
+    with ctx.writes() as s, s.begin():
+        s.execute(update(models.Card).where(models.Card.uid_hash == revoked).values(active=False))
+        moved = s.scalars(select(models.Booking).where(models.Booking.status == "booked")).one()
+        moved.end += timedelta(minutes=30)
+        moved_id, moved_end = moved.id, moved.end
+        staff = s.scalars(select(models.Member).where(models.Member.category == "staff")).one()
+        staff.suspended_until = now + timedelta(days=1)
+        staff_id = staff.id
+        bump(s)
+    with ctx.reads() as session:
+        again = build_snapshot(session, ctx.site, now, first)
+        fresh = build_snapshot(session, ctx.site, now)
+    assert again == fresh != first
+    assert not again.cards[revoked].active and first.cards[revoked].active
+    assert again.members[staff_id].suspended_until == now + timedelta(days=1)
+    kept = [h for h in again.cards if again.cards[h] is first.cards[h]]
+    assert len(kept) == len(first.cards) - 1 and revoked not in kept
+    changed = [b for b, old in zip(again.bookings, first.bookings, strict=True) if b is not old]
+    assert [(b.id, b.end) for b in changed] == [(moved_id, moved_end)]
