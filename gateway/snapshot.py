@@ -7,6 +7,10 @@
 >>> store.current.snapshot.n, store.current.fetched_at  # doctest: +SKIP
 (42, datetime.datetime(2026, 11, 30, 11, 0, tzinfo=datetime.timezone.utc))
 
+It asks for the snapshot's compact form (`?v=2`) and keeps that form on disk; an older
+server, which leaves the query out of account, sends the full form, read just as well
+(protocol.policy_wire).
+
 `fetched_at` is when the server last confirmed the snapshot (a 200 or a 304), by the
 gateway's clock; the snapshot's own `generated_at` is when the server built it. The
 gateway's staleness is measured from `fetched_at`: a snapshot the server keeps confirming
@@ -21,14 +25,15 @@ import threading
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from protocol.files import FILE_MODE, private_dir, write_private
 from protocol.messages import UtcTime
 from protocol.policy import PolicySnapshot
+from protocol.policy_wire import COMPACT, decode, from_wire, to_wire
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +62,8 @@ class _OnDisk(BaseModel):
     v: int = 1
     etag: str = ""
     fetched_at: UtcTime
-    snapshot: PolicySnapshot
+    # In either wire form: the compact one since it exists, the full one before.
+    snapshot: dict[str, Any]
 
 
 def newer(candidate: tuple[str, int], held: tuple[str, int] | None) -> bool:
@@ -95,10 +101,11 @@ class SnapshotStore:
             return None
         try:
             disk = _OnDisk.model_validate_json(data)
-        except ValidationError as exc:
+            snapshot = from_wire(disk.snapshot)
+        except ValueError as exc:  # a pydantic ValidationError among them
             log.warning("ignoring the unreadable policy snapshot %s: %s", self.path, exc)
             return None
-        held = HeldSnapshot(disk.snapshot, disk.etag, disk.fetched_at)
+        held = HeldSnapshot(snapshot, disk.etag, disk.fetched_at)
         with self._lock:
             self._held = held
         return held
@@ -130,7 +137,8 @@ class SnapshotStore:
         new snapshot, never half of one; memory follows even if the disk fails. The file
         holds card hashes: 0600 in a 0700 folder."""
         self._held = held
-        disk = _OnDisk(etag=held.etag, fetched_at=held.fetched_at, snapshot=held.snapshot)
+        snapshot = to_wire(held.snapshot, COMPACT)
+        disk = _OnDisk(etag=held.etag, fetched_at=held.fetched_at, snapshot=snapshot)
         try:
             write_private(self.path, disk.model_dump_json().encode())
             _fsync_dir(self.path.parent)
@@ -156,7 +164,7 @@ FetchOutcome = Literal["fresh", "unchanged", "older"]
 
 
 class PolicyFetcher:
-    """`GET /api/sites/{site}/policy` with the gateway's token and `If-None-Match`.
+    """`GET /api/sites/{site}/policy?v=2` with the gateway's token and `If-None-Match`.
 
     `http` is any `httpx.Client` (a test passes one with a mock transport, or a
     TestClient); by default one is made for `server_url`."""
@@ -171,7 +179,7 @@ class PolicyFetcher:
         timeout: float = 5.0,
     ) -> None:
         self.site = site
-        self.url = f"{server_url.rstrip('/')}/api/sites/{site}/policy"
+        self.url = f"{server_url.rstrip('/')}/api/sites/{site}/policy?v={COMPACT}"
         self._token = token
         self._own_http = http is None
         self._http = http or httpx.Client(timeout=timeout)
@@ -200,8 +208,8 @@ class PolicyFetcher:
         if response.status_code != 200:
             raise FetchError(f"GET {self.url}: HTTP {response.status_code} {response.text[:200]}")
         try:
-            snapshot = PolicySnapshot.model_validate_json(response.content)
-        except ValidationError as exc:
+            snapshot = decode(response.content)
+        except ValueError as exc:  # a pydantic ValidationError among them
             raise FetchError(f"GET {self.url}: not a policy snapshot: {exc}") from None
         if snapshot.site != self.site:
             raise FetchError(f"GET {self.url}: a snapshot of site {snapshot.site!r}")

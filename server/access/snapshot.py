@@ -6,11 +6,13 @@ replica (and the gateway, through PolicyNotice) sees the change."""
 
 from __future__ import annotations
 
-import sys
 import threading
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Any, TypeVar, TypeVarTuple
 
-from sqlalchemy import and_, or_, select
+from pydantic import BaseModel
+from sqlalchemy import Result, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from protocol.policy import (
@@ -34,23 +36,17 @@ from server.site import SiteConfig
 SNAPSHOT_HORIZON = timedelta(days=7)
 # A snapshot is rebuilt this often even when nothing changed, so its window moves on.
 REBUILD_AFTER = timedelta(hours=1)
-
-# The snapshot's members, cards and bookings are built with every field given, so each
-# one's set of given fields is the same: one set shared by all, where pydantic would make
-# one per model (728 bytes a booking, more than the rest of it). Their room ids, statuses
-# and categories are interned: one string each, not one a row. (A snapshot holds tens of
-# thousands of bookings: 50,000 cost ~45 MB less so.) Their rows are streamed in chunks
-# (`STREAMED`) rather than all fetched before the first model is built, so the rows and the
-# models are never all in memory together.
-STREAMED = {"yield_per": 1000}
-MEMBER_FIELDS = set(MemberPolicy.model_fields)
-CARD_FIELDS = set(CardPolicy.model_fields)
-BOOKING_FIELDS = set(BookingPolicy.model_fields)
+EMPTY = PolicySnapshot(site="", generated_at=datetime(1970, 1, 1, tzinfo=UTC))
 
 
-def build_snapshot(session: Session, site: SiteConfig, now: datetime) -> PolicySnapshot:
-    """Everything `decide()` needs, from the database and the site file."""
+def build_snapshot(
+    session: Session, site: SiteConfig, now: datetime, previous: PolicySnapshot | None = None
+) -> PolicySnapshot:
+    """Everything `decide()` needs, from the database and the site file. Every row is read
+    again; a member, card or booking whose values are those it had in `previous` (the
+    snapshot this one replaces) keeps its model from there (models are never changed)."""
     epoch, n = version(session)
+    before = previous or EMPTY
     rooms = {r.id: r for r in site.rooms}
     modes = dict(session.execute(select(models.Door.id, models.Door.mode)).all())
     doors = {
@@ -64,23 +60,6 @@ def build_snapshot(session: Session, site: SiteConfig, now: datetime) -> PolicyS
         for d in site.door_devices()
         if d.door
     }
-    # Columns, not ORM objects, and models built without validating again what the
-    # database holds: a snapshot of 10,000 members is rebuilt on every policy change.
-    M, C = models.Member, models.Card
-    members = {
-        id_: MemberPolicy.model_construct(
-            MEMBER_FIELDS, category=sys.intern(category), suspended_until=until
-        )
-        for id_, category, until in session.execute(
-            select(M.id, M.category, M.suspended_until), execution_options=STREAMED
-        )
-    }
-    cards = {
-        uid_hash: CardPolicy.model_construct(CARD_FIELDS, member_id=member_id, active=active)
-        for uid_hash, member_id, active in session.execute(
-            select(C.uid_hash, C.member_id, C.active), execution_options=STREAMED
-        )
-    }
     return PolicySnapshot(
         site=site.id,
         epoch=epoch,
@@ -90,12 +69,12 @@ def build_snapshot(session: Session, site: SiteConfig, now: datetime) -> PolicyS
         opening_hours=site.opening_hours,
         closed_dates=site.closed_dates(range(now.year - 1, now.year + 2)),
         doors=doors,
-        members=members,
-        cards=cards,
+        members=_members(session, before.members),
+        cards=_cards(session, before.cards),
         plans={p.id: PlanPolicy(doors=p.doors, hours=p.hours) for p in site.plans},
         memberships=_memberships(session, site, now),
         rooms={r.id: RoomPolicy(kind=r.kind, bookable=r.bookable) for r in site.rooms},
-        bookings=_bookings(session, site, now),
+        bookings=_bookings(session, site, now, before.bookings),
         rules=AccessRules(
             early_entry_s=site.access.early_entry,
             no_show_grace_s=site.access.no_show_grace,
@@ -108,6 +87,66 @@ def build_snapshot(session: Session, site: SiteConfig, now: datetime) -> PolicyS
             unknown_taps_per_minute=site.access.unknown_taps_per_minute,
         ),
     )
+
+
+# A snapshot of 10,000 members is rebuilt on every policy change: its tables are read as
+# columns (`_rows`), and the models not kept from the snapshot before are made without
+# validating again what the database holds (`_trusted`). Kept models are fewer objects
+# made and fewer for the garbage collector to walk.
+ModelT = TypeVar("ModelT", bound=BaseModel)
+Columns = TypeVarTuple("Columns")
+
+
+def _trusted(model: type[ModelT], fields: dict[str, Any]) -> ModelT:
+    """`model.model_construct(**fields)` where `fields` names every field, without its
+    Python loop over the fields (which doubles the cost of a build)."""
+    made = model.__new__(model)
+    object.__setattr__(made, "__dict__", fields)
+    object.__setattr__(made, "__pydantic_fields_set__", _every_field(model))
+    object.__setattr__(made, "__pydantic_extra__", None)
+    object.__setattr__(made, "__pydantic_private__", None)
+    return made
+
+
+@cache
+def _every_field(model: type[BaseModel]) -> set[str]:
+    """One set of field names for every instance of `model` (fewer objects for the garbage
+    collector to walk): assigning a field adds its name, which changes nothing here."""
+    return set(model.model_fields)
+
+
+def _rows(session: Session, statement: Select[*Columns]) -> Result[*Columns]:
+    """The rows of `statement` through the session's connection, without the ORM's result
+    layer (which costs a tenth of a build)."""
+    return session.connection().execute(statement)
+
+
+def _members(session: Session, before: dict[int, MemberPolicy]) -> dict[int, MemberPolicy]:
+    """Every member's policy; members of the same category and suspension share one."""
+    M = models.Member
+    alike: dict[tuple[str, datetime | None], MemberPolicy] = {
+        (m.category, m.suspended_until): m for m in before.values()
+    }
+    members = {}
+    for id_, category, until in _rows(session, select(M.id, M.category, M.suspended_until)):
+        policy = alike.get((category, until))
+        if policy is None:
+            fields = {"category": category, "suspended_until": until}
+            policy = alike[category, until] = _trusted(MemberPolicy, fields)
+        members[id_] = policy
+    return members
+
+
+def _cards(session: Session, before: dict[str, CardPolicy]) -> dict[str, CardPolicy]:
+    """Every card's policy, by its hash."""
+    C = models.Card
+    cards = {}
+    for uid_hash, member_id, active in _rows(session, select(C.uid_hash, C.member_id, C.active)):
+        card = before.get(uid_hash)
+        if card is None or card.member_id != member_id or card.active != active:
+            card = _trusted(CardPolicy, {"member_id": member_id, "active": active})
+        cards[uid_hash] = card
+    return cards
 
 
 def _memberships(
@@ -138,7 +177,9 @@ def _memberships(
     return memberships
 
 
-def _bookings(session: Session, site: SiteConfig, now: datetime) -> list[BookingPolicy]:
+def _bookings(
+    session: Session, site: SiteConfig, now: datetime, before: list[BookingPolicy]
+) -> list[BookingPolicy]:
     """Bookings of the site's rooms the doors must know: not cancelled or completed, from
     a day back to the snapshot horizon ahead."""
     B, A = models.Booking, models.BookingAttendee
@@ -148,29 +189,33 @@ def _bookings(session: Session, site: SiteConfig, now: datetime) -> list[Booking
         B.end > now - timedelta(days=1),
         B.start < now + SNAPSHOT_HORIZON,
     )
-    attendees: dict[int, list[int]] = {}
-    for booking_id, member_id in session.execute(
-        select(A.booking_id, A.member_id).join(B, B.id == A.booking_id).where(*held),
-        execution_options=STREAMED,
+    listed: dict[int, list[int]] = {}
+    for booking_id, member_id in _rows(
+        session, select(A.booking_id, A.member_id).join(B, B.id == A.booking_id).where(*held)
     ):
-        attendees.setdefault(booking_id, []).append(member_id)
-    rows = session.execute(
+        listed.setdefault(booking_id, []).append(member_id)
+    attendees = {booking_id: tuple(members) for booking_id, members in listed.items()}
+    rows = _rows(
+        session,
         select(B.id, B.room_id, B.member_id, B.start, B.end, B.status).where(*held).order_by(B.id),
-        execution_options=STREAMED,
     )
-    return [
-        BookingPolicy.model_construct(
-            BOOKING_FIELDS,
-            id=id_,
-            room=sys.intern(room),
-            member_id=member_id,
-            attendees=attendees.get(id_, []),
-            start=start,
-            end=end,
-            status=sys.intern(status),
-        )
-        for id_, room, member_id, start, end, status in rows
-    ]
+    kept = {b.id: b for b in before}
+    bookings = []
+    for id_, room, member_id, start, end, status in rows:
+        fields = {
+            "id": id_,
+            "room": room,
+            "member_id": member_id,
+            "attendees": attendees.get(id_, ()),
+            "start": start,
+            "end": end,
+            "status": status,
+        }
+        booking = kept.get(id_)
+        if booking is None or booking.__dict__ != fields:
+            booking = _trusted(BookingPolicy, fields)
+        bookings.append(booking)
+    return bookings
 
 
 class PolicyCache:
@@ -190,5 +235,5 @@ class PolicyCache:
         with self._lock:
             snap = self._snapshot
             if snap is None or (snap.epoch, snap.n) != current or snap.age(now) > REBUILD_AFTER:
-                snap = self._snapshot = build_snapshot(session, self.site, now)
+                snap = self._snapshot = build_snapshot(session, self.site, now, snap)
             return snap

@@ -1,23 +1,20 @@
 """`GET /api/sites/{site}/policy`: the policy snapshot the server decides from, for the
 gateway (its own token, or an administrator's), with an ETag so an unchanged one costs a
-304 and no body."""
+304 and no body; `?v=2` asks for its compact form (protocol.policy_wire)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Path, Response
-from pydantic import TypeAdapter
+from fastapi import APIRouter, Header, HTTPException, Path, Query, Response
 
 from protocol.policy import PolicySnapshot
+from protocol.policy_wire import FORMS, FULL, encode
 from server.deps import CtxDep, Gateway, ReadSession
 
 router = APIRouter(prefix="/api", tags=["policy"], dependencies=[Gateway])
 
 SiteIdPath = Annotated[str, Path(min_length=1, max_length=64)]
-# The snapshot's JSON as bytes straight from the serializer: `model_dump_json` would decode
-# them to a str that the response encodes again, three copies of a body of megabytes.
-SNAPSHOT_JSON = TypeAdapter(PolicySnapshot)
 
 
 def etag(snapshot: PolicySnapshot) -> str:
@@ -47,9 +44,11 @@ def get_policy(
     session: ReadSession,
     ctx: CtxDep,
     if_none_match: Annotated[str | None, Header()] = None,
+    v: Annotated[int, Query(ge=min(FORMS), le=max(FORMS), description="the wire form")] = FULL,
 ) -> Response:
-    """The current snapshot (the very one the server's own decisions come from); 404 for
-    a site this server does not serve."""
+    """The current snapshot (the very one the server's own decisions come from) in wire
+    form `v` (1, the full form an older gateway reads, unless asked); 404 for a site this
+    server does not serve."""
     if site != ctx.site.id:
         raise HTTPException(status_code=404, detail=f"no site {site!r} here")
     snapshot = ctx.policy.get(session, ctx.clock())
@@ -57,5 +56,4 @@ def get_policy(
     headers = {"ETag": tag, "Cache-Control": "no-cache"}
     if matches(if_none_match, tag):
         return Response(status_code=304, headers=headers)
-    body = SNAPSHOT_JSON.dump_json(snapshot)
-    return Response(body, media_type="application/json", headers=headers)
+    return Response(encode(snapshot, v), media_type="application/json", headers=headers)

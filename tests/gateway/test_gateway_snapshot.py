@@ -12,7 +12,14 @@ import pytest
 from gatewire import MONDAY_NOON, SITE
 
 from gateway.snapshot import FetchError, PolicyFetcher, SnapshotStore, newer
-from protocol.policy import DoorPolicy, PolicySnapshot
+from protocol.policy import (
+    BookingPolicy,
+    CardPolicy,
+    DoorPolicy,
+    MemberPolicy,
+    PolicySnapshot,
+)
+from protocol.policy_wire import COMPACT, encode
 
 
 def snap(epoch: str = "e1", n: int = 1, *, site: str = SITE) -> PolicySnapshot:
@@ -85,9 +92,53 @@ def test_confirm_moves_fetched_at_on_disk_too(tmp_path: Path) -> None:
     assert SnapshotStore(tmp_path).load().fetched_at == later
 
 
-def test_unreadable_file_leaves_the_store_empty(tmp_path: Path) -> None:
-    (tmp_path / "policy.json").write_text('{"snapshot": {"site": ')
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"snapshot": {"site": ',
+        '{"fetched_at": "2026-11-30T11:00:00Z", "snapshot": {"v": 2, "site": "x", "members": []}}',
+        '{"fetched_at": "2026-11-30T11:00:00Z", "snapshot": {"v": 7, "site": "x"}}',
+    ],
+    ids=["cut-short", "bad-compact", "unknown-form"],
+)
+def test_unreadable_file_leaves_the_store_empty(tmp_path: Path, text: str) -> None:
+    (tmp_path / "policy.json").write_text(text)
     assert SnapshotStore(tmp_path).load() is None
+
+
+def with_people(n: int = 1) -> PolicySnapshot:
+    """A snapshot with a member, their cards and a booking, off the whole second."""
+    start = MONDAY_NOON + timedelta(hours=1, milliseconds=5)
+    return snap(n=n).model_copy(
+        update={
+            "members": {7: MemberPolicy(category="ngo", suspended_until=start)},
+            "cards": {"ab" * 32: CardPolicy(member_id=7),
+                      "cd" * 32: CardPolicy(member_id=7, active=False)},
+            "bookings": [BookingPolicy(id=1, room="building", member_id=7, attendees=(8,),
+                                       start=start, end=start + timedelta(hours=1),
+                                       status="booked")],
+        }
+    )  # fmt: skip
+
+
+def test_the_snapshot_is_kept_in_its_compact_form(tmp_path: Path) -> None:
+    store = SnapshotStore(tmp_path)
+    store.offer(with_people(), '"e1-1"', MONDAY_NOON)
+    kept = json.loads(store.path.read_text())
+    assert kept["snapshot"]["v"] == COMPACT
+    assert kept["snapshot"]["cards"]["cd" * 32] == [7, False]
+    held = SnapshotStore(tmp_path).load()
+    assert held is not None and held.snapshot == with_people()
+
+
+def test_an_older_gateway_s_file_is_read(tmp_path: Path) -> None:
+    """Before the compact form the file held the snapshot as the model dumps it."""
+    older = {"v": 1, "etag": '"e1-4"', "fetched_at": "2026-11-30T11:00:00.000Z",
+             "snapshot": with_people(4).model_dump(mode="json")}  # fmt: skip
+    (tmp_path / "policy.json").write_text(json.dumps(older))
+    held = SnapshotStore(tmp_path).load()
+    assert held is not None
+    assert (held.snapshot, held.etag, held.fetched_at) == (with_people(4), '"e1-4"', MONDAY_NOON)
 
 
 def _fetcher(handler) -> PolicyFetcher:
@@ -111,10 +162,20 @@ def test_fetch_sends_its_token_and_etag_and_a_304_confirms(tmp_path: Path) -> No
     later = MONDAY_NOON + timedelta(minutes=5)
     assert fetcher.refresh(store, now=later) == "unchanged"
     assert store.current is not None and store.current.fetched_at == later
-    assert str(seen[0].url) == f"http://server:8000/api/sites/{SITE}/policy"
+    assert str(seen[0].url) == f"http://server:8000/api/sites/{SITE}/policy?v=2"
     assert seen[0].headers["authorization"] == "Bearer tok"
     assert "if-none-match" not in seen[0].headers
     assert seen[1].headers["if-none-match"] == '"e1-7"'
+
+
+def test_fetch_reads_the_compact_form_it_asks_for(tmp_path: Path) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        form = int(request.url.params.get("v", "1"))
+        return httpx.Response(200, content=encode(with_people(9), form), headers={"ETag": '"t"'})
+
+    store = SnapshotStore(tmp_path)
+    assert _fetcher(handler).refresh(store, now=MONDAY_NOON) == "fresh"
+    assert store.current is not None and store.current.snapshot == with_people(9)
 
 
 @pytest.mark.parametrize(

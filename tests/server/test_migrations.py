@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, inspect, text
-from support.database import empty_database
+from support.database import database_at, downgrade, empty_database, upgrade
 
-from server.db.engine import MIGRATIONS, make_engine, migrate
+from server.db.engine import make_engine, migrate
 from server.db.models import Base
 
 
@@ -30,22 +28,13 @@ def test_migrating_twice_changes_nothing(tmp_path):
     engine.dispose()
 
 
-def _alembic(engine: Engine, action: str, revision: str) -> None:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        getattr(command, action)(cfg, revision)
-
-
 def _columns(engine: Engine, table: str) -> set[str]:
     return {c["name"] for c in inspect(engine).get_columns(table)}
 
 
 def test_member_language_up_and_down(tmp_path):
     """0005 gives members so far Polish and messages so far no parameters; and undoes it."""
-    engine = create_engine(empty_database(tmp_path / "m.db"))
-    _alembic(engine, "upgrade", "0004")
+    engine = create_engine(database_at(tmp_path / "m.db", "0004"))
     with engine.begin() as conn:
         conn.execute(
             text(
@@ -59,11 +48,11 @@ def test_member_language_up_and_down(tmp_path):
                 "VALUES (1, 'reminder', 'Przypomnienie', 'Reminder', '2026-03-02 09:00:00')"
             )
         )
-    _alembic(engine, "upgrade", "0005")
+    upgrade(engine, "0005")
     with engine.connect() as conn:
         assert conn.execute(text("SELECT lang FROM members")).scalar_one() == "pl"
         assert conn.execute(text("SELECT params FROM notifications")).scalar_one() is None
-    _alembic(engine, "downgrade", "0004")
+    downgrade(engine, "0004")
     assert "lang" not in _columns(engine, "members")
     assert "params" not in _columns(engine, "notifications")
     with engine.connect() as conn:
@@ -78,8 +67,7 @@ def test_member_language_up_and_down(tmp_path):
 def test_users_site_up_and_down(tmp_path):
     """0010 gives accounts so far no site (every site); and undoes it, keeping the
     accounts."""
-    engine = create_engine(empty_database(tmp_path / "m.db"))
-    _alembic(engine, "upgrade", "0008")
+    engine = create_engine(database_at(tmp_path / "m.db", "0008"))
     with engine.begin() as conn:
         conn.execute(
             text(
@@ -88,11 +76,11 @@ def test_users_site_up_and_down(tmp_path):
             )
         )
         conn.execute(text("INSERT INTO sites (id, name, timezone) VALUES ('x', 'X', 'UTC')"))
-    _alembic(engine, "upgrade", "0010")
+    upgrade(engine, "0010")
     with engine.begin() as conn:
         assert conn.execute(text("SELECT site_id FROM users")).scalar_one() is None
         conn.execute(text("UPDATE users SET site_id = 'x'"))
-    _alembic(engine, "downgrade", "0008")
+    downgrade(engine, "0008")
     assert "site_id" not in _columns(engine, "users")
     with engine.connect() as conn:
         assert conn.execute(text("SELECT email FROM users")).scalar_one() == "ola@example.org"
@@ -102,8 +90,7 @@ def test_users_site_up_and_down(tmp_path):
 def test_sessions_site_up_and_down(tmp_path):
     """0012 gives the administrator token's open sessions the one site (users' sessions
     none); and undoes it, keeping the sessions."""
-    engine = create_engine(empty_database(tmp_path / "m.db"))
-    _alembic(engine, "upgrade", "0010")
+    engine = create_engine(database_at(tmp_path / "m.db", "0010"))
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO sites (id, name, timezone) VALUES ('x', 'X', 'UTC')"))
         conn.execute(
@@ -121,11 +108,11 @@ def test_sessions_site_up_and_down(tmp_path):
                 ),
                 {"token": token, "user": user},
             )
-    _alembic(engine, "upgrade", "0012")
+    upgrade(engine, "0012")
     with engine.connect() as conn:
         found = conn.execute(text("SELECT token_hash, site_id FROM auth_sessions")).all()
         assert sorted(found) == [("a", "x"), ("b", None)]
-    _alembic(engine, "downgrade", "-1")
+    downgrade(engine, "-1")
     assert "site_id" not in _columns(engine, "auth_sessions")
     with engine.connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM auth_sessions")).scalar_one() == 2
@@ -170,14 +157,13 @@ def _member_with_a_membership(engine: Engine, *sites: str) -> None:
 def test_memberships_so_far_are_of_the_one_site_up_and_down(tmp_path):
     """0009 gives existing memberships the one site, and adds the sites' plans; and undoes
     it."""
-    engine = create_engine(empty_database(tmp_path / "m.db"))
-    _alembic(engine, "upgrade", "0008")
+    engine = create_engine(database_at(tmp_path / "m.db", "0008"))
     _member_with_a_membership(engine, "piaseczno")
-    _alembic(engine, "upgrade", "0009")
+    upgrade(engine, "0009")
     with engine.connect() as conn:
         assert conn.execute(text("SELECT site_id FROM memberships")).scalar_one() == "piaseczno"
     assert {"site_id", "id", "name", "partners"} <= _columns(engine, "plans")
-    _alembic(engine, "downgrade", "0008")
+    downgrade(engine, "0008")
     assert "site_id" not in _columns(engine, "memberships")
     assert "plans" not in inspect(engine).get_table_names()
     migrate(engine)
@@ -210,14 +196,13 @@ def _waiting(engine: Engine, *sites: str) -> None:
 def test_waitlist_entries_so_far_are_of_their_rooms_or_the_one_site_up_and_down(tmp_path):
     """0011 gives an entry for a room the room's site, and one for any room of a kind the
     one site; and undoes it, keeping the entries."""
-    engine = create_engine(empty_database(tmp_path / "m.db"))
-    _alembic(engine, "upgrade", "0010")
+    engine = create_engine(database_at(tmp_path / "m.db", "0010"))
     _waiting(engine, "piaseczno")
-    _alembic(engine, "upgrade", "0011")
+    upgrade(engine, "0011")
     with engine.connect() as conn:
         found = conn.execute(text("SELECT kind, site_id FROM waitlist ORDER BY id")).all()
     assert [tuple(row) for row in found] == [(None, "piaseczno"), ("meeting", "piaseczno")]
-    _alembic(engine, "downgrade", "0010")
+    downgrade(engine, "0010")
     assert "site_id" not in _columns(engine, "waitlist")
     with engine.connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM waitlist")).scalar_one() == 2
@@ -234,21 +219,19 @@ def test_waitlist_entries_so_far_are_of_their_rooms_or_the_one_site_up_and_down(
 def test_rows_of_a_database_of_two_sites_are_not_guessed(tmp_path, before, rows, revision):
     """Memberships (0009) and entries for no room (0011) of a database of two sites: which
     site's they are cannot be told, and the migration stops saying so."""
-    engine = create_engine(empty_database(tmp_path / "m.db"))
-    _alembic(engine, "upgrade", before)
+    engine = create_engine(database_at(tmp_path / "m.db", before))
     rows(engine, "konstancin", "piaseczno")
     with pytest.raises(RuntimeError, match=f"{revision}: .* 2 sites .konstancin, piaseczno., not"):
-        _alembic(engine, "upgrade", revision)
+        upgrade(engine, revision)
     engine.dispose()
 
 
 def test_entries_for_rooms_of_a_database_of_two_sites_are_their_rooms_sites(tmp_path):
-    engine = create_engine(empty_database(tmp_path / "m.db"))
-    _alembic(engine, "upgrade", "0010")
+    engine = create_engine(database_at(tmp_path / "m.db", "0010"))
     _waiting(engine, "konstancin", "piaseczno")
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM waitlist WHERE room_id IS NULL"))
-    _alembic(engine, "upgrade", "0011")
+    upgrade(engine, "0011")
     with engine.connect() as conn:
         assert conn.execute(text("SELECT site_id FROM waitlist")).scalar_one() == "konstancin"
     engine.dispose()
@@ -258,8 +241,7 @@ def test_a_database_with_rows_that_refer_to_the_changed_tables_migrates(tmp_path
     """The server's own engine (foreign keys on, on SQLite) takes a database at 0008 holding
     an offer of a waitlist entry and a session of a user to the head: SQLite rebuilds
     `waitlist` and `users`, which those rows refer to."""
-    engine = make_engine(empty_database(tmp_path / "m.db"))
-    _alembic(engine, "upgrade", "0008")
+    engine = make_engine(database_at(tmp_path / "m.db", "0008"))
     at = "'2026-03-02 09:00:00'"
     rows = [
         "INSERT INTO sites (id, name, timezone) VALUES ('piaseczno', 'P', 'Europe/Warsaw')",

@@ -27,9 +27,12 @@ from typing import Any
 
 import psycopg
 import pytest
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 
-from server.db.engine import make_engine, make_sessions, migrate
+from server.db.engine import MIGRATIONS, make_engine, make_sessions, migrate
 from server.db.inventory import sync_site
 from server.site import load_site
 
@@ -70,6 +73,40 @@ def empty_database(path: Path) -> str:
         _created.append(name)
         return _url(name)
     return f"sqlite:///{path}"
+
+
+def database_at(path: Path, revision: str) -> str:
+    """The URL of a new database with the schema of Alembic's `revision` and no rows (the
+    migrations' tests): on SQLite a copy of this process's file at that revision, on
+    PostgreSQL a database named after `path` migrated there."""
+    if ON_POSTGRES:
+        url = empty_database(path)
+        engine = create_engine(url)
+        try:
+            upgrade(engine, revision)
+        finally:
+            engine.dispose()
+        return url
+    shutil.copyfile(_at_revision(revision), path)
+    return f"sqlite:///{path}"
+
+
+def upgrade(engine: Engine, revision: str) -> None:
+    """Migrate `engine`'s database up to Alembic's `revision`."""
+    _alembic(engine, "upgrade", revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Migrate `engine`'s database down to Alembic's `revision`."""
+    _alembic(engine, "downgrade", revision)
+
+
+def _alembic(engine: Engine, action: str, revision: str) -> None:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        getattr(command, action)(cfg, revision)
 
 
 def read_rows(url: str, sql: str, *args: Any) -> list[tuple[Any, ...]]:
@@ -113,6 +150,17 @@ def _template(site_config: Path | None) -> Path:
         _fill(engine, site_config)
     finally:
         engine.dispose()  # the last connection closed: the WAL is checkpointed and removed
+    return path
+
+
+@cache
+def _at_revision(revision: str) -> Path:
+    path = _folder() / f"at-{revision}.db"
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        upgrade(engine, revision)
+    finally:
+        engine.dispose()
     return path
 
 
