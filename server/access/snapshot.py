@@ -6,6 +6,7 @@ replica (and the gateway, through PolicyNotice) sees the change."""
 
 from __future__ import annotations
 
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -204,12 +205,12 @@ def _bookings(
     for id_, room, member_id, start, end, status in rows:
         fields = {
             "id": id_,
-            "room": room,
+            "room": sys.intern(room),  # one string a room and status, not one a row
             "member_id": member_id,
             "attendees": attendees.get(id_, ()),
             "start": start,
             "end": end,
-            "status": status,
+            "status": sys.intern(status),
         }
         booking = kept.get(id_)
         if booking is None or booking.__dict__ != fields:
