@@ -131,6 +131,7 @@ class SensorIngest:
             self.client.subscribe(s.subscription(topics.all_events(site, kind)), self._on_message)
         self._queue: queue.Queue[Letter] = queue.Queue()
         self._seqs: dict[str, tuple[str, int]] = {}
+        self._sensors: dict[str, tuple[str, type[Motion | Count]]] = {}  # by topic
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="server-sensors", daemon=True)
 
@@ -215,6 +216,19 @@ class SensorIngest:
         self._record([self._parse(topic, payload)])
 
     def _parse(self, topic: str, payload: bytes) -> Reading:
+        device, model = self._sensors.get(topic) or self._sensor(topic)
+        try:
+            message = decoded(model, payload)
+        except Rejected:
+            self.counters.invalid += 1
+            raise
+        if self.check_seqs:
+            self._check_seq(device, message)
+        return Reading(device, message)
+
+    def _sensor(self, topic: str) -> tuple[str, type[Motion | Count]]:
+        """The sensor a topic is of and the model of its payload, remembered (the site's
+        sensors have a few topics between them, parsed once); Rejected for any other."""
         try:
             where = topics.parse(topic)
         except topics.TopicError as exc:
@@ -227,16 +241,9 @@ class SensorIngest:
         if device is None or device.kind != "occupancy":
             self.counters.unknown_device += 1
             raise Rejected("unknown_device", f"{where.device!r} is no occupancy sensor")
-        try:
-            message: Motion | Count = (
-                decoded(Motion, payload) if where.kind == "motion" else decoded(Count, payload)
-            )
-        except Rejected:
-            self.counters.invalid += 1
-            raise
-        if self.check_seqs:
-            self._check_seq(where.device, message)
-        return Reading(where.device, message)
+        sensor = where.device, (Motion if where.kind == "motion" else Count)
+        self._sensors[topic] = sensor
+        return sensor
 
     def _check_seq(self, device: str, message: Motion | Count) -> None:
         last = self._seqs.get(device)
