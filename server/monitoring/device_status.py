@@ -10,10 +10,10 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel
-from sqlalchemy import select, tuple_
+from sqlalchemy import Table, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -132,7 +132,7 @@ def known_events(session: Session, pairs: Iterable[tuple[str, str]]) -> set[tupl
 def store_new_events(session: Session, rows: list[dict[str, object]]) -> set[tuple[str, str]]:
     """Insert these `device_events` rows, skipping those whose (device, event id) is
     recorded already, in one statement; the (device, event id) pairs inserted."""
-    table = models.DeviceEvent.__table__
+    table = cast(Table, models.DeviceEvent.__table__)
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     statement = (
         insert(table)
