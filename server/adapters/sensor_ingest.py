@@ -42,7 +42,7 @@ from protocol.mqtt import MqttClient, connection_username
 from server.adapters.dead_letters import DeadLetterBox
 from server.adapters.inbox import Inbox
 from server.adapters.letters import Letter
-from server.adapters.rejections import Rejections, decoded
+from server.adapters.rejections import LOG_EVERY_S, LogEvery, Rejections, decoded
 from server.adapters.writehealth import WriteHealth, transient
 from server.context import ServerContext
 from server.errors import Rejected
@@ -98,8 +98,9 @@ class SensorIngest:
     ) -> None:
         self.ctx = ctx
         s = ctx.settings
-        # Jumps in each sensor's seq are counted and logged only when this server hears
-        # every event: with replicas, a jump is mostly another replica's share.
+        # Jumps in each sensor's seq are counted, and logged at most once a minute per
+        # sensor, only when this server hears every event: with replicas, a jump is mostly
+        # another replica's share.
         self.check_seqs = not s.shared_subscriptions
         self.batch_max = batch_max
         self.batch_wait = batch_wait
@@ -133,6 +134,7 @@ class SensorIngest:
         self._arrived: deque[Letter] = deque()
         self._wake = threading.Event()  # set when the first letter of a batch arrives
         self._seqs: dict[str, tuple[str, int]] = {}
+        self._gap_lines = LogEvery(LOG_EVERY_S, time.monotonic)
         self._sensors: dict[str, tuple[str, type[Motion | Count]]] = {}  # by topic
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="server-sensors", daemon=True)
@@ -259,7 +261,12 @@ class SensorIngest:
         if missing:
             self.counters.seq_gaps += 1
             self.counters.missing += missing
-            log.warning("%s: %d event(s) lost before seq %s", device, missing, message.seq)
+            now, quiet = self._gap_lines.due(device)  # a sensor that skips every other seq
+            if now:  # would otherwise log a line per event
+                more = f" ({quiet} more gaps since the last line)" if quiet else ""
+                log.warning(
+                    "%s: %d event(s) lost before seq %s%s", device, missing, message.seq, more
+                )
         if message.boot is None or message.seq is None:
             return
         if last is None or last[0] != message.boot or message.seq > last[1]:

@@ -115,6 +115,16 @@ def test_every_message_is_checked_though_a_sensor_s_topic_is_parsed_once(ctx) ->
     assert view(ctx, "main").people == 2
 
 
+def test_gaps_in_seq_are_each_counted_and_logged_once_a_minute(ctx, caplog) -> None:  # type: ignore[no-untyped-def]
+    ingest = SensorIngest(ctx)  # fed directly: never connected
+    for seq in (1, 3, 5, 7):  # a sensor that skips every other seq
+        count = Count(id=new_id(), ts=ctx.clock(), entered=1, boot="b1", seq=seq)
+        ingest.handle(topics.count(SITE, "counter-main"), encode(count))
+    assert (ingest.counters.seq_gaps, ingest.counters.missing) == (3, 3)
+    lines = [r.getMessage() for r in caplog.records if "lost before seq" in r.getMessage()]
+    assert lines == ["counter-main: 1 event(s) lost before seq 3"]
+
+
 def test_a_batch_holds_at_most_batch_max_and_the_rest_comes_next(ctx) -> None:  # type: ignore[no-untyped-def]
     ingest = SensorIngest(ctx, batch_max=5, batch_wait=0.05, idle_gap=0.001)  # never connected
     for i in range(7):
