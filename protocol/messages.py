@@ -253,6 +253,10 @@ def _not_json(constant: str) -> Any:
     raise ProtocolError(f"not JSON: {constant} is not a JSON value")
 
 
+# Built once: json.loads with any option builds a new decoder on every call.
+_JSON = json.JSONDecoder(parse_constant=_not_json)
+
+
 def decode(model: type[M], payload: bytes | str) -> M:
     """Parse and validate a payload; raise ProtocolError with a readable reason."""
     if isinstance(payload, str):
@@ -264,7 +268,7 @@ def decode(model: type[M], payload: bytes | str) -> M:
         raise ProtocolError(f"payload of {len(payload)} bytes is over {MAX_PAYLOAD}")
     try:
         # Decoded here: json.loads(bytes) would also take UTF-16 and UTF-32.
-        data: Any = json.loads(payload.decode(), parse_constant=_not_json)
+        data: Any = _JSON.decode(payload.decode())
     except (UnicodeError, json.JSONDecodeError) as exc:
         raise ProtocolError(f"not JSON: {exc}") from None
     except RecursionError:  # 4 KiB of "[" nests deeper than Python's recursion limit

@@ -29,9 +29,9 @@ socket pair, just as `publish()` from another thread does."""
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 
 import paho.mqtt.client as paho
@@ -42,7 +42,7 @@ from protocol.mqtt import MqttClient, connection_username
 from server.adapters.dead_letters import DeadLetterBox
 from server.adapters.inbox import Inbox
 from server.adapters.letters import Letter
-from server.adapters.rejections import Rejections, decoded
+from server.adapters.rejections import LOG_EVERY_S, LogEvery, Rejections, decoded
 from server.adapters.writehealth import WriteHealth, transient
 from server.context import ServerContext
 from server.errors import Rejected
@@ -50,7 +50,7 @@ from server.occupancy.readings import Reading, Recorded, record_readings
 
 log = logging.getLogger(__name__)
 
-BATCH_MAX = 200
+BATCH_MAX = 500  # a backlog is taken in few transactions: each costs some 5 ms besides its rows
 BATCH_WAIT = 0.05  # seconds after a batch's first message
 IDLE_GAP = 0.005  # a stream quiet this long ends the batch early (e.g. the broker's window is full)
 
@@ -98,8 +98,9 @@ class SensorIngest:
     ) -> None:
         self.ctx = ctx
         s = ctx.settings
-        # Jumps in each sensor's seq are counted and logged only when this server hears
-        # every event: with replicas, a jump is mostly another replica's share.
+        # Jumps in each sensor's seq are counted, and logged at most once a minute per
+        # sensor, only when this server hears every event: with replicas, a jump is mostly
+        # another replica's share.
         self.check_seqs = not s.shared_subscriptions
         self.batch_max = batch_max
         self.batch_wait = batch_wait
@@ -129,8 +130,12 @@ class SensorIngest:
         )
         for kind in ("motion", "count"):
             self.client.subscribe(s.subscription(topics.all_events(site, kind)), self._on_message)
-        self._queue: queue.Queue[Letter] = queue.Queue()
+        # paho's thread appends, the worker takes from the left (deque's ends are atomic)
+        self._arrived: deque[Letter] = deque()
+        self._wake = threading.Event()  # set when the first letter of a batch arrives
         self._seqs: dict[str, tuple[str, int]] = {}
+        self._gap_lines = LogEvery(LOG_EVERY_S, time.monotonic)
+        self._sensors: dict[str, tuple[str, type[Motion | Count]]] = {}  # by topic
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="server-sensors", daemon=True)
 
@@ -158,7 +163,9 @@ class SensorIngest:
     def _on_message(self, msg: paho.MQTTMessage) -> None:
         letter = self.inbox.open(msg)
         if letter is not None:
-            self._queue.put(letter)
+            self._arrived.append(letter)
+            if not self._wake.is_set():
+                self._wake.set()
 
     # -- the worker: parse, record, publish, ack -------------------------------------------
 
@@ -169,20 +176,24 @@ class SensorIngest:
                 self._handle(batch)
 
     def _collect(self) -> list[Letter]:
-        try:
-            batch = [self._queue.get(timeout=0.1)]
-        except queue.Empty:
+        """The next batch: what has arrived once the stream pauses for `idle_gap`, the
+        batch is full, or `batch_wait` has passed since it began. Looked at every
+        `idle_gap` rather than woken by each message: a thread switch per message would
+        cost more than recording it."""
+        if not self._arrived and not self._wake.wait(0.1):
             return []
+        self._wake.clear()
         deadline = time.monotonic() + self.batch_wait
-        while len(batch) < self.batch_max:
+        seen = len(self._arrived)
+        while seen < self.batch_max:
             wait = min(deadline - time.monotonic(), self.idle_gap)
             if wait <= 0:
                 break
-            try:
-                batch.append(self._queue.get(timeout=wait))
-            except queue.Empty:
+            time.sleep(wait)
+            if len(self._arrived) == seen:
                 break
-        return batch
+            seen = len(self._arrived)
+        return [self._arrived.popleft() for _ in range(min(self.batch_max, len(self._arrived)))]
 
     def _handle(self, batch: list[Letter]) -> None:
         self.counters.received += len(batch)
@@ -215,6 +226,19 @@ class SensorIngest:
         self._record([self._parse(topic, payload)])
 
     def _parse(self, topic: str, payload: bytes) -> Reading:
+        device, model = self._sensors.get(topic) or self._sensor(topic)
+        try:
+            message = decoded(model, payload)
+        except Rejected:
+            self.counters.invalid += 1
+            raise
+        if self.check_seqs:
+            self._check_seq(device, message)
+        return Reading(device, message)
+
+    def _sensor(self, topic: str) -> tuple[str, type[Motion | Count]]:
+        """The sensor a topic is of and the model of its payload, remembered (the site's
+        sensors have a few topics between them, parsed once); Rejected for any other."""
         try:
             where = topics.parse(topic)
         except topics.TopicError as exc:
@@ -227,16 +251,9 @@ class SensorIngest:
         if device is None or device.kind != "occupancy":
             self.counters.unknown_device += 1
             raise Rejected("unknown_device", f"{where.device!r} is no occupancy sensor")
-        try:
-            message: Motion | Count = (
-                decoded(Motion, payload) if where.kind == "motion" else decoded(Count, payload)
-            )
-        except Rejected:
-            self.counters.invalid += 1
-            raise
-        if self.check_seqs:
-            self._check_seq(where.device, message)
-        return Reading(where.device, message)
+        sensor = where.device, (Motion if where.kind == "motion" else Count)
+        self._sensors[topic] = sensor
+        return sensor
 
     def _check_seq(self, device: str, message: Motion | Count) -> None:
         last = self._seqs.get(device)
@@ -244,7 +261,12 @@ class SensorIngest:
         if missing:
             self.counters.seq_gaps += 1
             self.counters.missing += missing
-            log.warning("%s: %d event(s) lost before seq %s", device, missing, message.seq)
+            now, quiet = self._gap_lines.due(device)  # a sensor that skips every other seq
+            if now:  # would otherwise log a line per event
+                more = f" ({quiet} more gaps since the last line)" if quiet else ""
+                log.warning(
+                    "%s: %d event(s) lost before seq %s%s", device, missing, message.seq, more
+                )
         if message.boot is None or message.seq is None:
             return
         if last is None or last[0] != message.boot or message.seq > last[1]:

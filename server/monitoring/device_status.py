@@ -10,10 +10,11 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel
-from sqlalchemy import select, tuple_
+from sqlalchemy import Table, select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from protocol.messages import DoorEvent, Status
@@ -126,6 +127,19 @@ def known_events(session: Session, pairs: Iterable[tuple[str, str]]) -> set[tupl
         select(E.device_id, E.event_id).where(tuple_(E.device_id, E.event_id).in_(wanted))
     ).all()
     return {(d, e) for d, e in found}
+
+
+def store_new_events(session: Session, rows: list[dict[str, object]]) -> set[tuple[str, str]]:
+    """Insert these `device_events` rows, skipping those whose (device, event id) is
+    recorded already, in one statement; the (device, event id) pairs inserted."""
+    table = cast(Table, models.DeviceEvent.__table__)
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=["device_id", "event_id"])
+        .returning(table.c.device_id, table.c.event_id)
+    )
+    return {(d, e) for d, e in session.execute(statement, rows)}
 
 
 def record_door_event(

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from protocol.bookingrules import checkin_starts
@@ -15,7 +15,7 @@ from protocol.messages import Count, Motion
 from server.bookings.lifecycle import check_in
 from server.bookings.store import current_booking
 from server.db import models
-from server.monitoring.device_status import known_events
+from server.monitoring.device_status import store_new_events
 from server.occupancy.live import Live, later, with_count, with_motion
 from server.occupancy.state import (
     Changes,
@@ -25,7 +25,7 @@ from server.occupancy.state import (
     room_rows,
     store_changed,
 )
-from server.site import SiteConfig
+from server.site import Device, SiteConfig
 
 
 @dataclass(frozen=True)
@@ -53,10 +53,11 @@ def record_readings(
     their rooms' live state; fresh motion may check a booking in. In the caller's writer
     transaction."""
     recorded = Recorded()
-    fresh = _fresh(session, site=site, readings=readings, recorded=recorded)
+    devices = {d: site.device(d) for d in {r.device for r in readings}}  # looked up once
+    fresh = _fresh(session, devices=devices, readings=readings, now=now, recorded=recorded)
     if not fresh:
         return recorded
-    sensors = {r.device: site.device(r.device) for r in fresh}
+    sensors = {r.device: devices[r.device] for r in fresh}
     rooms = {d.room for d in sensors.values() if d is not None}
     rows = room_rows(session, site=site, room_ids=rooms, now=now)
     before = {
@@ -65,17 +66,14 @@ def record_readings(
     after = dict(before)
     synced = _clock_synced(session, sensors)
     motion_at: dict[str, datetime] = {}
-    events: list[dict[str, object]] = []
     for reading in fresh:
         device = sensors[reading.device]
         assert device is not None  # _fresh kept only the site's sensors
         # The server's clock decides; a device's own time only where its clock is synced.
         at = min(reading.message.ts, now) if synced.get(device.id, True) else now
-        events.append(_event_row(reading, device.room, now))
         after[device.room] = _apply(after[device.room], reading.message, device.sensor, at)
         if isinstance(reading.message, Motion) and reading.message.motion:
             motion_at[device.room] = later(motion_at.get(device.room), at)
-    session.execute(insert(models.DeviceEvent), events)  # one statement for the batch
     store_changed(rows, before, after)
     if site.occupancy.motion_check_in:
         for room_id, at in motion_at.items():
@@ -88,25 +86,31 @@ def record_readings(
 
 
 def _fresh(
-    session: Session, *, site: SiteConfig, readings: Sequence[Reading], recorded: Recorded
+    session: Session,
+    *,
+    devices: dict[str, Device | None],
+    readings: Sequence[Reading],
+    now: datetime,
+    recorded: Recorded,
 ) -> list[Reading]:
-    """The readings of the site's sensors not recorded before (nor earlier in the batch)."""
-    sensors = []
+    """Store the readings of the site's sensors once per (device, id), in one statement;
+    the ones not recorded before (nor earlier in the batch), in order."""
+    rows: dict[tuple[str, str], tuple[Reading, dict[str, object]]] = {}
     for reading in readings:
-        device = site.device(reading.device)
+        device = devices[reading.device]
         if device is None or device.kind != "occupancy":
             recorded.unknown.append(reading.device)
-        else:
-            sensors.append(reading)
-    known = known_events(session, ((r.device, r.message.id) for r in sensors))
-    fresh = []
-    for reading in sensors:
+            continue
         key = (reading.device, reading.message.id)
-        if key in known:
+        if key in rows:
             recorded.duplicates += 1
             continue
-        known.add(key)
-        fresh.append(reading)
+        rows[key] = reading, _event_row(reading, device.room, now)
+    if not rows:
+        return []
+    stored = store_new_events(session, [row for _reading, row in rows.values()])
+    fresh = [reading for key, (reading, _row) in rows.items() if key in stored]
+    recorded.duplicates += len(rows) - len(fresh)
     return fresh
 
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
+import paho.mqtt.client as paho
 import pytest
 from sqlalchemy import func, select
 from support import waiting
@@ -17,12 +18,13 @@ from support.clock import Clock
 from support.factories import live_settings
 
 from protocol import topics
-from protocol.messages import Count, DoorEvent, Message, Motion, new_id
+from protocol.messages import Count, DoorEvent, Message, Motion, encode, new_id
 from protocol.mqtt import MqttClient
 from server.adapters.door_ingest import DoorIngest
 from server.adapters.sensor_ingest import SensorIngest, seq_gap
 from server.context import ServerContext
 from server.db import models
+from server.errors import Rejected
 from server.occupancy import state
 from server.occupancy.live import RoomOccupancy
 
@@ -91,6 +93,47 @@ def test_seq_gap() -> None:
     assert seq_gap(("b", 5), "b", 3) == 0  # a late one is no gap
     assert seq_gap(("b", 5), "c", 1) == 0  # a new boot starts again
     assert seq_gap(("b", 5), None, None) == 0
+
+
+def test_every_message_is_checked_though_a_sensor_s_topic_is_parsed_once(ctx) -> None:  # type: ignore[no-untyped-def]
+    ingest = SensorIngest(ctx)  # fed directly: never connected
+    count = Count(id=new_id(), ts=ctx.clock(), entered=1)
+    for _ in range(2):
+        for topic, payload in (
+            (topics.motion(SITE, "pir-ghost"), encode(count)),  # no such device
+            (topics.count(SITE, "reader-main"), encode(count)),  # no occupancy sensor
+            (f"hub/{SITE}/dev/counter-main/evt/tap", encode(count)),  # no sensor event
+            (topics.motion(SITE, "pir-sala-a"), encode(count)),  # a Count is no Motion
+        ):
+            with pytest.raises(Rejected):
+                ingest.handle(topic, payload)
+        ingest.handle(
+            topics.count(SITE, "counter-main"), encode(count.model_copy(update={"id": new_id()}))
+        )
+    assert (ingest.counters.unknown_device, ingest.counters.invalid) == (4, 4)
+    assert rows(ctx, "counter-main") == 2
+    assert view(ctx, "main").people == 2
+
+
+def test_gaps_in_seq_are_each_counted_and_logged_once_a_minute(ctx, caplog) -> None:  # type: ignore[no-untyped-def]
+    ingest = SensorIngest(ctx)  # fed directly: never connected
+    for seq in (1, 3, 5, 7):  # a sensor that skips every other seq
+        count = Count(id=new_id(), ts=ctx.clock(), entered=1, boot="b1", seq=seq)
+        ingest.handle(topics.count(SITE, "counter-main"), encode(count))
+    assert (ingest.counters.seq_gaps, ingest.counters.missing) == (3, 3)
+    lines = [r.getMessage() for r in caplog.records if "lost before seq" in r.getMessage()]
+    assert lines == ["counter-main: 1 event(s) lost before seq 3"]
+
+
+def test_a_batch_holds_at_most_batch_max_and_the_rest_comes_next(ctx) -> None:  # type: ignore[no-untyped-def]
+    ingest = SensorIngest(ctx, batch_max=5, batch_wait=0.05, idle_gap=0.001)  # never connected
+    for i in range(7):
+        msg = paho.MQTTMessage(mid=i + 1, topic=topics.count(SITE, "counter-main").encode())
+        msg.payload = encode(Count(id=new_id(), ts=ctx.clock(), entered=1))
+        ingest._on_message(msg)
+    first, second, third = ingest._collect(), ingest._collect(), ingest._collect()
+    assert [letter.seq for letter in first + second] == list(range(1, 8))  # in arrival order
+    assert (len(first), len(second), third) == (5, 2, [])
 
 
 def test_motion_on_the_wire_makes_the_room_occupied(system) -> None:  # type: ignore[no-untyped-def]
