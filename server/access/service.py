@@ -25,6 +25,7 @@ from server.access.accesslog import access_event, display_name
 from server.access.aftertap import AfterTap
 from server.access.fates import GATEWAY, DoorPathCounters, FirstLook, TapFate
 from server.access.limiter import Limiter
+from server.access.looks import Looks
 from server.access.reconcile import (
     apply_effect,
     complete_row,
@@ -74,6 +75,8 @@ class AccessService:
     # The snapshot the latest tap was decided from: the tap limits read it without the
     # database (a card registered since counts as unknown until the next decided tap).
     _snapshot: PolicySnapshot | None = None
+    # First looks taken as taps arrived (`look`), for `handle_tap` to record.
+    looks: Looks = field(default_factory=Looks)
 
     def __post_init__(self) -> None:
         self.after = AfterTap(self.writes, self.events, self.clock)
@@ -84,12 +87,7 @@ class AccessService:
             monotonic=lambda: self.monotonic(),
         )
 
-    def handle_tap(
-        self,
-        device_id: str,
-        tap: Tap,
-        answer: Answer,
-    ) -> TapFate:
+    def handle_tap(self, device_id: str, tap: Tap, answer: Answer) -> TapFate:
         """Decide and record one tap; `answer` publishes the decision.
 
         A tap past the tap limits is answered `too_many_attempts` from memory, with no
@@ -99,8 +97,15 @@ class AccessService:
         never answered. A decision that changes nothing is sent by `_look`, never behind
         the write lock; a grant that checks a booking in or creates a walk-in is committed
         first and answered after (a door never opens on a check-in a release beat), its
-        age judged once its transaction holds the write lock."""
-        first = self._look(device_id, tap, answer)
+        age judged once its transaction holds the write lock. A tap `look` took a first
+        look at is answered from that look."""
+        try:
+            return self._record(device_id, tap, answer)
+        finally:
+            self.looks.forget((device_id, tap.id))
+
+    def _record(self, device_id: str, tap: Tap, answer: Answer) -> TapFate:
+        first = self.looks.get((device_id, tap.id)) or self._look(device_id, tap, answer)
         if first.limited:
             return TapFate.LIMITED
         device, hashed, now, early = first.device, first.hashed, first.now, first.early
@@ -168,6 +173,21 @@ class AccessService:
         self.counters.answered += 1
         self._publish(event, changes, member_name=decision.name)
         return fate
+
+    def look(self, device_id: str, tap: Tap, answer: Answer) -> None:
+        """Take a tap's first look (`_look`: its answer, when it changes nothing, sent now)
+        as it arrives, for `handle_tap` to record it later: the door path's adapter looks
+        on its network thread and records on another, so that no write delays an answer.
+        A copy of a tap under way is not looked at (its `handle_tap` finds the row)."""
+        key = (device_id, tap.id)
+        if not self.looks.begin(key):
+            return
+        try:
+            first = self._look(device_id, tap, answer)
+        except BaseException:
+            self.looks.forget(key)
+            raise
+        self.looks.done(key, first)
 
     def _look(self, device_id: str, tap: Tap, answer: Answer) -> FirstLook:
         """A tap's first look, with no write: the tap limits (`too_many_attempts` sent at

@@ -19,6 +19,11 @@ applies one message, and says how that went by what it raises:
   broker's in-flight window holds the rest back, and all resumes when the database does.
 - anything else: a bug for that message: dead-lettered at once and acknowledged.
 
+With `first`, paho's thread only takes a first look at each message as it arrives (the
+door path answers a tap there) and the handler runs on the inbox's own thread, in
+arrival order: a write that waits for the database's lock never holds up the next
+message's first look. What `first` raises is left to the handler to meet again.
+
     inbox = Inbox("door path", handle, ack=client.ack, store=box, wall=ctx.clock)
     client.subscribe(filter_, inbox.receive)
     inbox.start()
@@ -30,7 +35,7 @@ import heapq
 import logging
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from datetime import datetime
 
@@ -74,9 +79,11 @@ class Inbox:
         give_up_s: float = GIVE_UP_S,
         not_yet_s: float = NOT_YET_S,
         elsewhere_s: float = 0.0,
+        first: Handle | None = None,
     ) -> None:
         self.name = name
         self.handle = handle
+        self.first = first
         self.rejections = rejections or Rejections(name, clock=clock)
         self.health = health or WriteHealth()
         self.stats = InboxStats()
@@ -90,6 +97,7 @@ class Inbox:
         self._cond = threading.Condition()
         self._open: dict[int, Letter] = {}  # by seq, so in arrival order
         self._held: list[tuple[float, int, Letter]] = []  # (due, seq, letter), a heap
+        self._fresh: deque[Letter] = deque()  # looked at, for the thread to handle (`first`)
         self._stale: dict[tuple[str, bytes], Letter] = {}  # open, from an earlier connection
         self._owed: OrderedDict[tuple[str, bytes], None] = OrderedDict()
         self._connection = 0
@@ -128,10 +136,21 @@ class Inbox:
     # -- what the consumer calls ----------------------------------------------------------
 
     def receive(self, msg: paho.MQTTMessage) -> None:
-        """A message on paho's thread: handled there at once; held if it must wait."""
+        """A message on paho's thread: handled there at once, or with `first` looked at
+        there and handed to the inbox's thread; held if it must wait."""
         letter = self.open(msg)
-        if letter is not None:
+        if letter is None:
+            return
+        if self.first is None:
             self.attempt(letter)
+            return
+        try:
+            self.first(letter.topic, letter.payload)
+        except Exception:  # the handler meets it again, and settles the letter by it
+            log.debug("%s: first look at a message on %.200r failed", self.name, letter.topic)
+        with self._cond:
+            self._fresh.append(letter)
+            self._cond.notify_all()
 
     def open(
         self, msg: paho.MQTTMessage | None, topic: str = "", payload: bytes = b""
@@ -347,9 +366,13 @@ class Inbox:
             log.error(text, self.name, letter.topic, quiet, exc_info=exc)
 
     def retry_due(self) -> int:
-        """Try again every held letter that is due: what the inbox's thread does (tests
-        call it after moving the clock). How many were tried."""
+        """Handle the letters handed over by `first`, then try again every held letter
+        that is due: what the inbox's thread does (tests call it after moving the clock).
+        How many were handled or tried."""
         tried = 0
+        while (letter := self._next_fresh()) is not None:
+            self.attempt(letter)
+            tried += 1
         while (letter := self._next_due(wait=False)) is not None:
             self._retry(letter)
             tried += 1
@@ -357,9 +380,17 @@ class Inbox:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            fresh = self._next_fresh()
+            if fresh is not None:
+                self.attempt(fresh)
+                continue
             letter = self._next_due(wait=True)
             if letter is not None:
                 self._retry(letter)
+
+    def _next_fresh(self) -> Letter | None:
+        with self._cond:
+            return self._fresh.popleft() if self._fresh else None
 
     def _retry(self, letter: Letter) -> None:
         self.stats.retries += 1
@@ -376,7 +407,7 @@ class Inbox:
             heap = self._held
             left = heap[0][0] - self._clock() if heap else 0.5
             if not heap or left > 0:
-                if wait:
+                if wait and not self._fresh:
                     self._cond.wait(min(left, 0.5))
                 return None
             return heapq.heappop(heap)[2]

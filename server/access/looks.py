@@ -1,0 +1,51 @@
+"""Taps looked at and not yet recorded: the door path answers a tap as it arrives
+(AccessService.look) and records it later, on another thread (AccessService.handle_tap).
+
+    looks = Looks()
+    if looks.begin(key):          # not under way already
+        looks.done(key, first)    # or looks.forget(key) when the look failed
+    looks.get(key)                # what handle_tap answers from
+    looks.forget(key)             # once recorded
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+from server.access.fates import FirstLook
+
+LOOKS_MAX = 10_000  # taps under way at most (one never recorded: the process stopping)
+
+Key = tuple[str, str]  # (device, tap id)
+
+
+class Looks:
+    """First looks by (device, tap id), from the look until the tap is recorded."""
+
+    def __init__(self) -> None:
+        self._looks: OrderedDict[Key, FirstLook | None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def begin(self, key: Key) -> bool:
+        """Note a look under way; False when this tap is under way already (a copy)."""
+        with self._lock:
+            if key in self._looks:
+                return False
+            self._looks[key] = None
+            while len(self._looks) > LOOKS_MAX:
+                self._looks.popitem(last=False)
+            return True
+
+    def done(self, key: Key, first: FirstLook) -> None:
+        with self._lock:
+            self._looks[key] = first
+
+    def get(self, key: Key) -> FirstLook | None:
+        """The look taken at this tap, if one was."""
+        with self._lock:
+            return self._looks.get(key)
+
+    def forget(self, key: Key) -> None:
+        with self._lock:
+            self._looks.pop(key, None)
