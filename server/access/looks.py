@@ -2,16 +2,16 @@
 (AccessService.look) and records it later, on another thread (AccessService.handle_tap).
 
     looks = Looks()
-    if looks.begin(key):          # not under way already
-        looks.done(key, first)    # or looks.forget(key) when the look failed
-    looks.get(key)                # what handle_tap answers from
-    looks.forget(key)             # once recorded
+    looks.take(key, lambda: service._look(...))   # unless this tap is under way already
+    looks.get(key)                                # what handle_tap answers from
+    looks.forget(key)                             # once recorded
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 
 from server.access.fates import FirstLook
 
@@ -27,17 +27,19 @@ class Looks:
         self._looks: OrderedDict[Key, FirstLook | None] = OrderedDict()
         self._lock = threading.Lock()
 
-    def begin(self, key: Key) -> bool:
-        """Note a look under way; False when this tap is under way already (a copy)."""
+    def take(self, key: Key, look: Callable[[], FirstLook]) -> None:
+        """Take a first look at a tap, unless it is under way already (a copy)."""
         with self._lock:
             if key in self._looks:
-                return False
+                return
             self._looks[key] = None
             while len(self._looks) > LOOKS_MAX:
                 self._looks.popitem(last=False)
-            return True
-
-    def done(self, key: Key, first: FirstLook) -> None:
+        try:
+            first = look()
+        except BaseException:
+            self.forget(key)
+            raise
         with self._lock:
             self._looks[key] = first
 
