@@ -8,9 +8,11 @@ once a day purges events past the site's retention (server.people.gdpr).
     scheduler.stop()
 
 Each pass is its own writer transaction; an exception is logged and the next pass runs
-as usual. With several replicas on PostgreSQL, only the one holding the periodic jobs'
-advisory lock runs the passes (server.db.leader); another takes over within a pass of its
-death. Tests call `run_once()` with a moved clock instead of starting the thread."""
+as usual. A sweep that changed what doors decide builds the new policy snapshot right
+after its commit, so that a tap never waits for it. With several replicas on
+PostgreSQL, only the one holding the periodic jobs' advisory lock runs the passes
+(server.db.leader); another takes over within a pass of its death. Tests call
+`run_once()` with a moved clock instead of starting the thread."""
 
 from __future__ import annotations
 
@@ -81,6 +83,8 @@ class Scheduler(Background):
         with ctx.writes() as session, session.begin():
             report = release.sweep(session, site=ctx.site, now=ctx.clock())
         self.passes += 1
+        if report.changed_policy:
+            self._build_policy()
         try:
             with ctx.writes() as session, session.begin():
                 offers.expire_offers(session, site=ctx.site, now=ctx.clock())
@@ -96,6 +100,15 @@ class Scheduler(Background):
         if self.on_report is not None and (report.changed_policy or report.reminded):
             self.on_report(report)
         return report
+
+    def _build_policy(self) -> None:
+        """Build the policy snapshot the sweep's changes make, here rather than on the
+        next tap's way to its answer (the tap finds it of the stored version)."""
+        try:
+            with self.ctx.reads() as session:
+                self.ctx.policy.get(session, self.ctx.clock())
+        except Exception as exc:
+            self._failed("building the policy snapshot failed", exc)
 
     def _tick_occupancy(self) -> None:
         """Occupancy's pass (resets, vacant walk-ins, alerts, device health), committed
