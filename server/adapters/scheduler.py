@@ -7,7 +7,8 @@ once a day purges events past the site's retention (server.people.gdpr).
     ...
     scheduler.stop()
 
-Each pass is its own writer transaction; an exception is logged and the next pass runs
+Each pass is its own writer transaction (the sweep's reminders and releases a batch a
+transaction, when many are due at once); an exception is logged and the next pass runs
 as usual. A sweep that changed what doors decide builds the new policy snapshot right
 after its commit, so that a tap never waits for it. With several replicas on
 PostgreSQL, only the one holding the periodic jobs' advisory lock runs the passes
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 START_TIMEOUT_S = 60.0  # the backlog's marker never came back: sweep anyway
+SWEEP_BATCH = 20  # reminders, and releases, a transaction at most
 
 
 class Scheduler(Background):
@@ -80,8 +82,11 @@ class Scheduler(Background):
         bookings' starts (e-mailed), then occupancy's tick, each committed alone so a
         failing waitlist never holds back a release."""
         ctx = self.ctx
-        with ctx.writes() as session, session.begin():
-            report = release.sweep(session, site=ctx.site, now=ctx.clock())
+        report = SweepReport(more=True)
+        while report.more:  # a batch a transaction: a tap's record never waits long
+            with ctx.writes() as session, session.begin():
+                part = release.sweep(session, site=ctx.site, now=ctx.clock(), limit=SWEEP_BATCH)
+            report.add(part)
         self.passes += 1
         if report.changed_policy:
             self._build_policy()
