@@ -41,7 +41,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 START_TIMEOUT_S = 60.0  # the backlog's marker never came back: sweep anyway
-SWEEP_BATCH = 20  # reminders, and releases, a transaction at most
+# A transaction at most: reminders (each renders a mail), and releases (every commit of
+# one changes the doors' policy, and a snapshot is built again for it).
+REMINDERS_BATCH = 20
+RELEASES_BATCH = 200
+BATCH_PAUSE_S = 0.005
 
 
 class Scheduler(Background):
@@ -85,8 +89,16 @@ class Scheduler(Background):
         report = SweepReport(more=True)
         while report.more:  # a batch a transaction: a tap's record never waits long
             with ctx.writes() as session, session.begin():
-                part = release.sweep(session, site=ctx.site, now=ctx.clock(), limit=SWEEP_BATCH)
+                part = release.sweep(
+                    session,
+                    site=ctx.site,
+                    now=ctx.clock(),
+                    reminders=REMINDERS_BATCH,
+                    releases=RELEASES_BATCH,
+                )
             report.add(part)
+            if part.more:  # the writers waiting meanwhile go first
+                time.sleep(BATCH_PAUSE_S)
         self.passes += 1
         if report.changed_policy:
             self._build_policy()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from functools import cache
 from pathlib import Path
 
@@ -34,7 +35,10 @@ def make_engine(url: str) -> Engine:
             _private_database(Path(path))
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
+        turns = WriterTurns()
+        event.listen(engine, "begin", turns.begin)
+        event.listen(engine, "commit", turns.end)
+        event.listen(engine, "rollback", turns.end)
         return engine
     parsed = make_url(url)
     if parsed.drivername in ("postgresql", "postgres"):
@@ -72,11 +76,36 @@ def _sqlite_pragmas(dbapi_conn, record) -> None:  # type: ignore[no-untyped-def]
     cur.close()
 
 
-def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
-    # A writer takes SQLite's write lock at BEGIN, so a read-then-write transaction never
-    # fails on a snapshot another writer changed; readers stay deferred and never block.
-    immediate = conn.get_execution_options().get("immediate", False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+class WriterTurns:
+    """SQLite's writers of one process take turns here before BEGIN IMMEDIATE.
+
+    A writer takes SQLite's write lock at BEGIN, so a read-then-write transaction never
+    fails on a snapshot another writer changed; readers stay deferred and never block.
+    A writer that finds the lock taken would wait in SQLite's busy handler, which polls
+    (sleeping up to 100 ms between tries) and can lose every turn to a writer that takes
+    the lock back at once (the release sweep's next batch): here it is woken as soon as
+    the writer before it is through. Waited for `TURN_WAIT_S` at most, after which SQLite's
+    own wait applies as before."""
+
+    TURN_WAIT_S = 30.0
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()  # a nested writer then fails as SQLite makes it
+
+    def begin(self, conn: Connection) -> None:
+        immediate = conn.get_execution_options().get("immediate", False)
+        if immediate and self._lock.acquire(timeout=self.TURN_WAIT_S):
+            conn.info["writer_turn"] = True
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        except BaseException:
+            self.end(conn)
+            raise
+
+    def end(self, conn: Connection) -> None:
+        """The transaction's commit or rollback: the next writer's turn."""
+        if conn.info.pop("writer_turn", False):
+            self._lock.release()
 
 
 def _postgresql_begin(conn) -> None:  # type: ignore[no-untyped-def]

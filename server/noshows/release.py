@@ -64,12 +64,17 @@ class SweepReport:
 
 
 def sweep(
-    session: Session, *, site: SiteConfig, now: datetime, limit: int | None = None
+    session: Session,
+    *,
+    site: SiteConfig,
+    now: datetime,
+    reminders: int | None = None,
+    releases: int | None = None,
 ) -> SweepReport:
     """Remind, release no-shows (strikes, notices, suspensions, waitlist offers) and
     complete checked-in bookings that ended, of the site's rooms; in the caller's writer
-    transaction. At most `limit` reminders and `limit` releases (`more` says when more
-    are due: the caller sweeps again in a transaction of its own, so that no writer
+    transaction. At most `reminders` reminders and `releases` releases (`more` says when
+    more are due: the caller sweeps again in a transaction of its own, so that no writer
     waits long behind the write lock)."""
     report = SweepReport()
     grace = timedelta(seconds=site.access.no_show_grace)
@@ -78,8 +83,8 @@ def sweep(
     # of the table, to scan the bookings by room.
     ours = set(own_rooms(session, site.id))
     _open_public(session, ours=ours, now=now, report=report)
-    _remind(session, site=site, ours=ours, now=now, grace=grace, report=report, limit=limit)
-    _release(session, site=site, ours=ours, now=now, grace=grace, report=report, limit=limit)
+    _remind(session, site=site, ours=ours, now=now, grace=grace, report=report, limit=reminders)
+    _release(session, site=site, ours=ours, now=now, grace=grace, report=report, limit=releases)
     _complete(session, ours=ours, now=now, report=report)
     return report
 
