@@ -21,8 +21,7 @@ applies one message, and says how that went by what it raises:
 
 With `first`, paho's thread only takes a first look at each message as it arrives (the
 door path answers a tap there) and the handler runs on the inbox's own thread, in
-arrival order: a write that waits for the database's lock never holds up the next
-message's first look. What `first` raises is left to the handler to meet again.
+arrival order: a write waiting for the database's lock never delays the next first look.
 
     inbox = Inbox("door path", handle, ack=client.ack, store=box, wall=ctx.clock)
     client.subscribe(filter_, inbox.receive)
@@ -31,6 +30,7 @@ message's first look. What `first` raises is left to the handler to meet again.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import logging
 import threading
@@ -138,19 +138,15 @@ class Inbox:
     def receive(self, msg: paho.MQTTMessage) -> None:
         """A message on paho's thread: handled there at once, or with `first` looked at
         there and handed to the inbox's thread; held if it must wait."""
-        letter = self.open(msg)
-        if letter is None:
-            return
-        if self.first is None:
+        letter, first = self.open(msg), self.first
+        if letter is not None and first is None:
             self.attempt(letter)
-            return
-        try:
-            self.first(letter.topic, letter.payload)
-        except Exception:  # the handler meets it again, and settles the letter by it
-            log.debug("%s: first look at a message on %.200r failed", self.name, letter.topic)
-        with self._cond:
-            self._fresh.append(letter)
-            self._cond.notify_all()
+        elif letter is not None and first is not None:
+            with contextlib.suppress(Exception):  # the handler meets it again, and settles it
+                first(letter.topic, letter.payload)
+            with self._cond:
+                self._fresh.append(letter)
+                self._cond.notify_all()
 
     def open(
         self, msg: paho.MQTTMessage | None, topic: str = "", payload: bytes = b""
@@ -366,31 +362,32 @@ class Inbox:
             log.error(text, self.name, letter.topic, quiet, exc_info=exc)
 
     def retry_due(self) -> int:
-        """Handle the letters handed over by `first`, then try again every held letter
-        that is due: what the inbox's thread does (tests call it after moving the clock).
-        How many were handled or tried."""
+        """Handle the letters `first` looked at, then try again every held letter that is
+        due: what the inbox's thread does (tests call it after moving the clock); how many."""
         tried = 0
-        while (letter := self._next_fresh()) is not None:
-            self.attempt(letter)
-            tried += 1
-        while (letter := self._next_due(wait=False)) is not None:
-            self._retry(letter)
+        while self._step(wait=False):
             tried += 1
         return tried
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            fresh = self._next_fresh()
-            if fresh is not None:
-                self.attempt(fresh)
-                continue
-            letter = self._next_due(wait=True)
-            if letter is not None:
-                self._retry(letter)
+            self._step(wait=True)
 
-    def _next_fresh(self) -> Letter | None:
+    def _step(self, *, wait: bool) -> bool:
+        """Handle the next letter `first` looked at, or else try again the held letter due
+        first; False when there was none (after waiting a while for one, when `wait`)."""
         with self._cond:
-            return self._fresh.popleft() if self._fresh else None
+            fresh = self._fresh.popleft() if self._fresh else None
+            heap = self._held
+            left = heap[0][0] - self._clock() if heap else 0.5
+            due = heapq.heappop(heap)[2] if fresh is None and heap and left <= 0 else None
+            if fresh is None and due is None and wait:
+                self._cond.wait(min(left, 0.5))
+        if fresh is not None:
+            self.attempt(fresh)
+        elif due is not None:
+            self._retry(due)
+        return fresh is not None or due is not None
 
     def _retry(self, letter: Letter) -> None:
         self.stats.retries += 1
@@ -399,15 +396,3 @@ class Inbox:
             self._set_aside(letter)
         else:
             self.attempt(letter)
-
-    def _next_due(self, *, wait: bool) -> Letter | None:
-        """The held letter due first, if it is due; else None (after waiting a while for
-        one to become due, when `wait`)."""
-        with self._cond:
-            heap = self._held
-            left = heap[0][0] - self._clock() if heap else 0.5
-            if not heap or left > 0:
-                if wait and not self._fresh:
-                    self._cond.wait(min(left, 0.5))
-                return None
-            return heapq.heappop(heap)[2]
