@@ -19,9 +19,9 @@ applies one message, and says how that went by what it raises:
   broker's in-flight window holds the rest back, and all resumes when the database does.
 - anything else: a bug for that message: dead-lettered at once and acknowledged.
 
-With `first`, paho's thread only takes a first look at each message as it arrives (the
-door path answers a tap there) and the handler runs on the inbox's own thread, in
-arrival order: a write waiting for the database's lock never delays the next first look.
+With `first`, paho's thread takes a first look at each message as it arrives (the door
+path answers a tap there) and the handler runs on the inbox's own thread, in arrival
+order (a write waiting for the lock never delays the next look), unless it is behind.
 
     inbox = Inbox("door path", handle, ack=client.ack, store=box, wall=ctx.clock)
     client.subscribe(filter_, inbox.receive)
@@ -58,6 +58,7 @@ NOT_YET_S = 5.0
 ELSEWHERE_S = 2.0
 ELSEWHERE_MAX = 5
 OWED_MAX = 10_000  # acknowledgements owed to redeliveries, remembered at most
+BEHIND_S = 0.5  # the thread this far behind: no first look (the handler takes it whole)
 
 Handle = Callable[[str, bytes], object]
 
@@ -136,14 +137,16 @@ class Inbox:
     # -- what the consumer calls ----------------------------------------------------------
 
     def receive(self, msg: paho.MQTTMessage) -> None:
-        """A message on paho's thread: handled there at once, or with `first` looked at
-        there and handed to the inbox's thread; held if it must wait."""
+        """A message on paho's thread: handled there, or looked at there (`first`)."""
         letter, first = self.open(msg), self.first
         if letter is not None and first is None:
             self.attempt(letter)
         elif letter is not None and first is not None:
-            with contextlib.suppress(Exception):  # the handler meets it again, and settles it
-                first(letter.topic, letter.payload)
+            with self._cond:
+                behind = self._clock() - self._fresh[0].received if self._fresh else 0.0
+            if behind < BEHIND_S:  # else its record would lag far behind its answer
+                with contextlib.suppress(Exception):  # the handler meets it again, settles it
+                    first(letter.topic, letter.payload)
             with self._cond:
                 self._fresh.append(letter)
                 self._cond.notify_all()
@@ -374,8 +377,7 @@ class Inbox:
             self._step(wait=True)
 
     def _step(self, *, wait: bool) -> bool:
-        """Handle the next letter `first` looked at, or else try again the held letter due
-        first; False when there was none (after waiting a while for one, when `wait`)."""
+        """Handle the next letter looked at, or retry the held one due; False if none."""
         with self._cond:
             fresh = self._fresh.popleft() if self._fresh else None
             heap = self._held

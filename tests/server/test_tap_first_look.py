@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING
 
 import paho.mqtt.client as paho
 from sqlalchemy import select
+from support.clock import MonotonicClock as Clock
 from support.factories import card, member
 
 from protocol import topics
 from protocol.cards import card_hash
 from protocol.messages import Decision, Tap, new_id
 from server.access.fates import TapFate
-from server.adapters.inbox import Inbox
+from server.adapters.inbox import BEHIND_S, Inbox
 from server.context import ServerContext
 from server.db import models
 
@@ -121,3 +122,25 @@ def test_with_a_first_look_messages_are_applied_on_the_inbox_thread_in_order() -
     assert inbox.retry_due() == 3  # what the inbox's thread does
     assert (applied, acks) == (["a", "c"], [1, 2, 3])  # the bug dead-lettered, acknowledged
     assert inbox.settled_through(3)
+
+
+def test_an_inbox_behind_takes_no_first_look_so_no_record_lags_far_behind_its_answer() -> None:
+    clock = Clock(1000.0)
+    looked: list[bytes] = []
+    applied: list[bytes] = []
+    inbox = Inbox(
+        "test",
+        lambda topic, payload: applied.append(payload),
+        ack=lambda msg: None,
+        store=lambda **_: None,
+        clock=clock,
+        first=lambda topic, payload: looked.append(payload),
+    )
+    for mid, payload in enumerate([b"a", b"b", b"c"], start=1):
+        msg = paho.MQTTMessage(mid=mid, topic=topics.tap("piaseczno", "reader-main").encode())
+        msg.payload, msg.qos = payload, 1
+        inbox.receive(msg)
+        clock.advance(BEHIND_S / 2 + 0.01)  # "a" waits, unhandled, longer and longer
+    assert looked == [b"a", b"b"]  # "c" came with "a" waiting past BEHIND_S
+    inbox.retry_due()
+    assert applied == [b"a", b"b", b"c"]
