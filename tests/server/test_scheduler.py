@@ -223,7 +223,8 @@ def test_a_sweep_of_many_goes_a_batch_a_transaction(
     again until none is, releasing them all (and their snapshot is built)."""
     with ctx.writes() as s, s.begin():
         holder = member(s).id
-        ids = [booking_row(s, holder, clock.now - HOUR + i * GRACE / 10).id for i in range(5)]
+        starts = [clock.now - HOUR + i * GRACE / 10 for i in range(5)]
+        ids = [booking_row(s, holder, at, at + GRACE / 10).id for at in starts]
     clock.advance(minutes=20)
     with ctx.writes() as s, s.begin():
         first = release.sweep(s, site=ctx.site, now=clock.now, releases=2)
