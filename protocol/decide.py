@@ -107,9 +107,14 @@ def _live(snapshot: PolicySnapshot, booking: BookingPolicy, now: datetime) -> bo
     """Whether a booking still holds its room: checked in, or booked and not yet due for
     release as a no-show (a booking past its grace is released, whether or not the sweep
     has run)."""
+    return _live_after(booking, _grace(snapshot), now)
+
+
+def _live_after(booking: BookingPolicy, grace: timedelta, now: datetime) -> bool:
+    """`_live`, with the snapshot's grace worked out once for many bookings."""
     if booking.status == "checked_in":
         return True
-    return booking.status == "booked" and not no_show_due(booking.start, _grace(snapshot), now)
+    return booking.status == "booked" and not no_show_due(booking.start, grace, now)
 
 
 def _released(snapshot: PolicySnapshot, booking: BookingPolicy, now: datetime) -> bool:
@@ -138,13 +143,28 @@ def _early_check_in(snapshot: PolicySnapshot, booking: BookingPolicy, now: datet
     return now < booking.start and in_checkin_window(*window, now) and _live(snapshot, booking, now)
 
 
+# The bookings of the latest snapshots in order, all and by room: sorted once per
+# snapshot rather than on every tap. Keyed by the bookings list itself (a snapshot is
+# never changed once made; a model_copy shares the list unless it replaces it).
+_ORDERED: dict[int, tuple[list[BookingPolicy], int, dict[str | None, list[BookingPolicy]]]] = {}
+_ORDERED_MAX = 8
+
+
 def _bookings(snapshot: PolicySnapshot, room: str | None = None) -> list[BookingPolicy]:
     """The snapshot's bookings (of `room`, if given) in order of start, then id, so that
-    the answer never depends on the order the server listed them in."""
-    return sorted(
-        (b for b in snapshot.bookings if room is None or b.room == room),
-        key=lambda b: (b.start, b.id),
-    )
+    the answer never depends on the order the server listed them in. Not to be changed:
+    the list is the snapshot's for every tap."""
+    listed = snapshot.bookings
+    held = _ORDERED.get(id(listed))
+    if held is None or held[0] is not listed or held[1] != len(listed):
+        ordered = sorted(listed, key=lambda b: (b.start, b.id))
+        by_room: dict[str | None, list[BookingPolicy]] = {None: ordered}
+        for b in ordered:
+            by_room.setdefault(b.room, []).append(b)
+        if len(_ORDERED) >= _ORDERED_MAX:
+            _ORDERED.clear()
+        held = _ORDERED[id(listed)] = (listed, len(listed), by_room)
+    return held[2].get(room, [])
 
 
 def _check_in(snapshot: PolicySnapshot, booking: BookingPolicy) -> _Why:
@@ -185,13 +205,15 @@ def _entrance(
     snapshot: PolicySnapshot, door: DoorPolicy, member_id: int, category: str, now: datetime
 ) -> _Why:
     released = None
+    early, grace = _early(snapshot), _grace(snapshot)
     for b in _bookings(snapshot):
-        if not b.admits(member_id):
-            continue
-        if _opens(snapshot, b) <= now < b.end and _live(snapshot, b, now):
+        if not (now < b.end and b.admits(member_id)):
+            continue  # over (neither open nor released now), or not theirs
+        live = _live_after(b, grace, now)
+        if live and checkin_window(b.start, b.end, early, grace)[0] <= now:
             return _Why(Reason.BOOKING, b.id)
-        if released is None and b.member_id == member_id and _released(snapshot, b, now):
-            released = b
+        if released is None and b.member_id == member_id and b.start <= now and not live:
+            released = b  # _released
     if category == "staff":
         return _Why(Reason.STAFF)
     reason = _membership(snapshot, door, member_id, now)

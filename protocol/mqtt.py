@@ -121,6 +121,7 @@ class MqttClient:
         self._subscribed = threading.Event()
         self._suback_mid: int | None = None
         self._user_on_connect = on_connect
+        self._loop_thread: int | None = None  # paho's loop thread, once it has run a handler
         user = username or self.address.username
         if user:
             self._client.username_pw_set(user, password or self.address.password)
@@ -204,6 +205,7 @@ class MqttClient:
             self._client.subscribe(filter_, qos=qos)
 
     def _on_message(self, client, userdata, msg: paho.MQTTMessage) -> None:  # type: ignore[no-untyped-def]
+        self._loop_thread = threading.get_ident()
         try:
             levels = msg.topic.split("/")  # paho raises on a topic that is not UTF-8
         except UnicodeDecodeError:
@@ -226,10 +228,26 @@ class MqttClient:
             log.exception("%s: handler %s failed", self.client_id, getattr(fn, "__name__", fn))
 
     def publish(
-        self, topic: str, message: Message | bytes, *, qos: int = 1, retain: bool = False
+        self,
+        topic: str,
+        message: Message | bytes,
+        *,
+        qos: int = 1,
+        retain: bool = False,
+        at_once: bool = False,
     ) -> paho.MQTTMessageInfo:
+        """Queue a message for paho's loop to send. `at_once`: when called from a handler
+        (on the loop thread), send it now rather than once the handler has returned, so
+        an answer never waits for the work its handler does after it."""
         payload = message if isinstance(message, bytes) else encode(message)
-        return self._client.publish(topic, payload, qos=qos, retain=retain)
+        info = self._client.publish(topic, payload, qos=qos, retain=retain)
+        if at_once and threading.get_ident() == self._loop_thread:
+            # The loop thread is the only one that writes to the socket (other threads
+            # only queue), so writing here cannot interleave with another write. A packet
+            # the socket does not take stays queued (a lost connection included) for the
+            # loop, which notices the loss as usual once the handler has returned.
+            self._client._packet_write()
+        return info
 
     def drop_unacknowledged(self) -> None:
         """Forget the QoS 1 messages paho still holds for resending: for a caller that

@@ -36,6 +36,12 @@ def display_name(name: str) -> str:
     return f"{parts[0]} {parts[-1][0]}."
 
 
+def member_name(session: Session, member_id: int | None) -> str | None:
+    """A member's name, if the member is known."""
+    member = session.get(models.Member, member_id) if member_id else None
+    return member.name if member is not None else None
+
+
 def outcome(event: models.AccessEvent) -> tuple[bool, str | None]:
     """(granted, by) of a tap: what the door reported doing wins over the decision sent;
     `by` is `expired` when the door applied none (nobody answered in time)."""

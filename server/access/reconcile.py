@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, exists, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from protocol.bookingrules import checkin_starts
 from protocol.decide import Outcome, decide
-from protocol.messages import Reason, Result, Tap
+from protocol.messages import Decision, Reason, Result, Tap
 from protocol.policy import PolicySnapshot
 from server.access.snapshot import build_snapshot
 from server.bookings import lifecycle
@@ -26,7 +26,7 @@ from server.db import models
 from server.db.scope import own_rooms
 from server.live.kinds import BookingEvent, By
 from server.noshows.strikes import remove_strike_for_booking
-from server.site import SiteConfig
+from server.site import Device, SiteConfig
 
 
 def apply_effect(
@@ -264,31 +264,34 @@ def member_of(session: Session, hashed: str) -> int | None:
     return session.scalar(select(models.Card.member_id).where(models.Card.uid_hash == hashed))
 
 
-# One round trip for what a tap is answered from besides the snapshot: whether its row
-# exists, and the stored policy version.
-_RECORDED_AND_VERSION = select(
-    models.Meta.epoch,
-    models.Meta.policy_n,
-    exists().where(
-        models.AccessEvent.device_id == bindparam("device"),
-        models.AccessEvent.event_id == bindparam("event"),
-    ),
-).where(models.Meta.id == 1)
-
-
-def recorded_and_version(
-    session: Session, device_id: str, event_id: str
-) -> tuple[bool, tuple[str, int]]:
-    """Whether the (device, event id) has its row, and the stored policy version."""
-    epoch, n, recorded = session.execute(
-        _RECORDED_AND_VERSION, {"device": device_id, "event": event_id}
-    ).one()
-    return bool(recorded), (epoch, n)
-
-
 def find_event(session: Session, device_id: str, event_id: str) -> models.AccessEvent | None:
     return session.scalars(
         select(models.AccessEvent).where(
             models.AccessEvent.device_id == device_id, models.AccessEvent.event_id == event_id
         )
     ).first()
+
+
+def record_gateway(
+    session: Session, device: Device, decision: Decision, now: datetime
+) -> models.AccessEvent | None:
+    """The tap's row with the gateway's decision in it: the decision of record when
+    nobody had answered the tap (not seen yet, or expired), else kept beside the server's
+    until the door's Result says which one it applied. None when recorded already."""
+    event = find_event(session, device.id, decision.id)
+    if event is None:
+        # The tap is still to come (or lost): it will be a duplicate, unanswered.
+        event = models.AccessEvent(
+            device_id=device.id, event_id=decision.id, door_id=device.door, received=now
+        )
+        session.add(event)
+    if event.by in (None, "expired"):
+        event.by, event.granted, event.reason = "gateway", decision.granted, decision.reason
+    elif event.by == "gateway" or event.other_by == "gateway":
+        if event.reason is not None:
+            return None
+        event.reason = decision.reason
+    else:
+        event.other_by = "gateway"
+        event.other_granted, event.other_reason = decision.granted, decision.reason
+    return event

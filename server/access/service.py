@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -21,10 +22,12 @@ from protocol.cards import card_hash
 from protocol.decide import Outcome, decide
 from protocol.messages import Decision, Reason, Result, Status, Tap
 from protocol.policy import PolicySnapshot
-from server.access.accesslog import access_event, display_name
+from server.access.accesslog import access_event, display_name, member_name
 from server.access.aftertap import AfterTap
 from server.access.fates import GATEWAY, DoorPathCounters, FirstLook, TapFate
 from server.access.limiter import Limiter
+from server.access.looks import Looks
+from server.access.lookup import TapLookup
 from server.access.reconcile import (
     apply_effect,
     complete_row,
@@ -32,7 +35,7 @@ from server.access.reconcile import (
     follow_result,
     member_of,
     reconcile,
-    recorded_and_version,
+    record_gateway,
     undo_effect,
 )
 from server.access.snapshot import PolicyCache
@@ -47,8 +50,6 @@ from server.site import Device, SiteConfig
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-
-
 Answer = Callable[[Decision], object]  # publishes a decision to the door
 
 
@@ -74,8 +75,11 @@ class AccessService:
     # The snapshot the latest tap was decided from: the tap limits read it without the
     # database (a card registered since counts as unknown until the next decided tap).
     _snapshot: PolicySnapshot | None = None
+    # First looks taken as taps arrived (`look`), for `handle_tap` to record.
+    looks: Looks = field(default_factory=Looks)
 
     def __post_init__(self) -> None:
+        self.lookup = TapLookup(self.reads.kw["bind"])  # on the engine the reads use
         self.after = AfterTap(self.writes, self.events, self.clock)
         self.limiter = Limiter(
             site=self.site,
@@ -84,12 +88,7 @@ class AccessService:
             monotonic=lambda: self.monotonic(),
         )
 
-    def handle_tap(
-        self,
-        device_id: str,
-        tap: Tap,
-        answer: Answer,
-    ) -> TapFate:
+    def handle_tap(self, device_id: str, tap: Tap, answer: Answer) -> TapFate:
         """Decide and record one tap; `answer` publishes the decision.
 
         A tap past the tap limits is answered `too_many_attempts` from memory, with no
@@ -99,8 +98,15 @@ class AccessService:
         never answered. A decision that changes nothing is sent by `_look`, never behind
         the write lock; a grant that checks a booking in or creates a walk-in is committed
         first and answered after (a door never opens on a check-in a release beat), its
-        age judged once its transaction holds the write lock."""
-        first = self._look(device_id, tap, answer)
+        age judged once its transaction holds the write lock. A tap `look` has looked at
+        is answered from that look."""
+        try:
+            return self._record(device_id, tap, answer)
+        finally:
+            self.looks.forget((device_id, tap.id))
+
+    def _record(self, device_id: str, tap: Tap, answer: Answer) -> TapFate:
+        first = self.looks.get((device_id, tap.id)) or self._look(device_id, tap, answer)
         if first.limited:
             return TapFate.LIMITED
         device, hashed, now, early = first.device, first.hashed, first.now, first.early
@@ -131,7 +137,7 @@ class AccessService:
                     # insert takes it): a wait for another writer counts against the door.
                     session.flush()
                     now = self.clock()
-                    if early is None and (tap.replay or self._stale(session, device_id, tap, now)):
+                    if early is None and (tap.replay or self._stale(device_id, tap, now)):
                         event.by = "expired"
                         event.member_id = member_of(session, hashed)
                         fate = TapFate.EXPIRED
@@ -141,7 +147,9 @@ class AccessService:
                         else:
                             outcome, changed = self._decide(session, device_id, hashed, now)
                             changes = [changed] if changed is not None else []
-                            decision = self._decision(session, tap, outcome)
+                            decision = self._decision(
+                                tap, outcome, member_name(session, outcome.member_id)
+                            )
                             if outcome.effect is None:
                                 answer(decision)
                         event.granted = outcome.granted
@@ -169,6 +177,13 @@ class AccessService:
         self._publish(event, changes, member_name=decision.name)
         return fate
 
+    def look(self, device_id: str, tap: Tap, answer: Answer) -> None:
+        """Take a tap's first look (`_look`: its answer, when it changes nothing, sent now)
+        as it arrives, for `handle_tap` to record it later: the door path's adapter looks
+        on its network thread and records on another, so that no write delays an answer.
+        A copy of a tap under way is not looked at (its `handle_tap` finds the row)."""
+        self.looks.take((device_id, tap.id), lambda: self._look(device_id, tap, answer))
+
     def _look(self, device_id: str, tap: Tap, answer: Answer) -> FirstLook:
         """A tap's first look, with no write: the tap limits (`too_many_attempts` sent at
         once), then a decision that changes nothing, decided from a read and sent. Nothing
@@ -184,15 +199,14 @@ class AccessService:
             return FirstLook(device, hashed, now, limited=True)
         if tap.replay:
             return FirstLook(device, hashed, now)
-        with self.reads() as session:
-            recorded, current = recorded_and_version(session, device_id, tap.id)
-            now = self.clock()
-            if recorded or self._stale(session, device_id, tap, now):
-                return FirstLook(device, hashed, now)
-            outcome = decide(self._snapshot_now(session, now, current), device_id, hashed, now)
-            if outcome.effect is not None:
-                return FirstLook(device, hashed, now)
-            decision = self._decision(session, tap, outcome)
+        looked = self.lookup(device_id, tap.id, hashed)  # one round trip, no session
+        now = self.clock()
+        if looked.recorded or self._stale(device_id, tap, now):
+            return FirstLook(device, hashed, now)
+        outcome = decide(self._snapshot_now(now, looked.version), device_id, hashed, now)
+        if outcome.effect is not None:
+            return FirstLook(device, hashed, now)
+        decision = self._decision(tap, outcome, looked.name_of(outcome.member_id))
         answer(decision)
         self._after_tap(device, tap, hashed, outcome)
         return FirstLook(device, hashed, now, early=(outcome, decision))
@@ -203,23 +217,19 @@ class AccessService:
         """Whether the tap is past the tap limits: refused from memory, and answered
         `too_many_attempts` unless it is replayed or past the door's bucket of answers
         (a flood's answer is decided only when it is sent)."""
-        snapshot = self._snapshot
-        if snapshot is None:  # the first tap since the start
-            with self.reads() as session:
-                snapshot = self._snapshot_now(session, now)
+        snapshot = self._snapshot or self._snapshot_now(now)  # else the first tap since start
         refused = self.limiter.refuse(snapshot, device, tap, hashed)
         if refused is None:
             return False
         _why, answered = refused
         if answered:
             outcome = decide(snapshot, device.id, hashed, now, blocked=True)
-            answer(self._decision(None, tap, outcome))
+            answer(self._decision(tap, outcome, None))
         return True
 
     def _after_tap(self, device: Device, tap: Tap, hashed: str, outcome: Outcome | None) -> None:
-        """Once the decision is out: count it against the card's limit, and have a staff
-        card's missing emergency hashes computed off this thread (its UID is in hand only
-        now)."""
+        """Once the decision is out: count it against the card's limit; a staff card's
+        missing emergency hashes are computed off this thread (its UID is in hand now)."""
         if outcome is not None:
             self.limiter.count(device, hashed, outcome)
             if outcome.reason == Reason.UNKNOWN_CARD:
@@ -233,10 +243,14 @@ class AccessService:
             self.after.staff_tapped(hashed, tap.card, version=(snapshot.epoch, snapshot.n))
 
     def _snapshot_now(
-        self, session: Session, now: datetime, current: tuple[str, int] | None = None
+        self, now: datetime, current: tuple[str, int] | None = None, session: Session | None = None
     ) -> PolicySnapshot:
-        """The current snapshot; a new one brings its tap limits."""
-        snapshot = self.policy.get(session, now, current)
+        """The current snapshot (of the stored version `current`, when it was read, from
+        memory while the one held is of it); a new one brings its tap limits."""
+        snapshot = self.policy.held(current, now) if current is not None else None
+        if snapshot is None:
+            with nullcontext(session) if session is not None else self.reads() as reading:
+                snapshot = self.policy.get(reading, now, current)
         if snapshot is not self._snapshot:
             self.limiter.follow(snapshot.rules)
             self._snapshot = snapshot
@@ -250,7 +264,7 @@ class AccessService:
         booking have changed under us (another replica's release), decide again on the
         fresh state."""
         for _ in range(2):
-            snapshot = self._snapshot_now(session, now)
+            snapshot = self._snapshot_now(now, session=session)
             outcome = decide(snapshot, device_id, hashed, now)
             if outcome.effect is None:
                 return outcome, None
@@ -260,10 +274,8 @@ class AccessService:
         log.warning("booking state kept changing under tap at %s: refused", device_id)
         return replace(outcome, granted=False, reason=Reason.NO_ACCESS, effect=None), None
 
-    def _decision(self, session: Session | None, tap: Tap, outcome: Outcome) -> Decision:
-        member = None
-        if session is not None and outcome.member_id and outcome.granted:
-            member = session.get(models.Member, outcome.member_id)
+    def _decision(self, tap: Tap, outcome: Outcome, name: str | None) -> Decision:
+        """The Decision of an outcome; a grant shows the member's `name` (display_name)."""
         return Decision(
             id=tap.id,
             granted=outcome.granted,
@@ -271,10 +283,10 @@ class AccessService:
             unlock_s=outcome.unlock_s,
             by="server",
             reader=tap.reader,
-            name=display_name(member.name) if member else None,
+            name=display_name(name) if name and outcome.granted else None,
         )
 
-    def _stale(self, session: Session, device_id: str, tap: Tap, now: datetime) -> bool:
+    def _stale(self, device_id: str, tap: Tap, now: datetime) -> bool:
         """Whether a tap is older than the door's decision timeout less the gateway's
         takeover time. A server that far behind (catching up on a backlog) might not get
         an answer to the door before it gives up, and would commit a check-in for a door
@@ -283,8 +295,9 @@ class AccessService:
         if synced is None:
             # Not heard since this process started (a restart, with a backlog of taps to
             # go through before the retained statuses): what the device last said.
-            row = session.get(models.Device, device_id)
-            synced = row is not None and row.last_seen is not None and row.clock_synced
+            with self.reads() as session:
+                row = session.get(models.Device, device_id)
+                synced = row is not None and row.last_seen is not None and row.clock_synced
             self._clock_synced[device_id] = synced
         if not synced:
             return False
@@ -312,22 +325,9 @@ class AccessService:
             return False
         now = self.clock()
         with self._lock, self.writes() as session, session.begin():
-            event = find_event(session, device_id, decision.id)
-            if event is None:
-                # The tap is still to come (or lost): it will be a duplicate, unanswered.
-                event = models.AccessEvent(
-                    device_id=device_id, event_id=decision.id, door_id=device.door, received=now
-                )
-                session.add(event)
-            if event.by in (None, "expired"):
-                event.by, event.granted, event.reason = "gateway", decision.granted, decision.reason
-            elif event.by == "gateway" or event.other_by == "gateway":
-                if event.reason is not None:
-                    return False  # recorded already (or the door's Result said as much)
-                event.reason = decision.reason
-            else:
-                event.other_by = "gateway"
-                event.other_granted, event.other_reason = decision.granted, decision.reason
+            event = record_gateway(session, device, decision, now)
+        if event is None:
+            return False  # recorded already (or the door's Result said as much)
         self.counters.gateway_decisions += 1
         self._publish(event, [])
         return True

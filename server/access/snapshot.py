@@ -234,7 +234,15 @@ class PolicyCache:
         in this transaction)."""
         current = current or version(session)
         with self._lock:
-            snap = self._snapshot
-            if snap is None or (snap.epoch, snap.n) != current or snap.age(now) > REBUILD_AFTER:
-                snap = self._snapshot = build_snapshot(session, self.site, now, snap)
+            snap = self.held(current, now)
+            if snap is None:
+                snap = self._snapshot = build_snapshot(session, self.site, now, self._snapshot)
             return snap
+
+    def held(self, current: tuple[str, int], now: datetime) -> PolicySnapshot | None:
+        """The snapshot held, when it is of the stored version `current` and not due for
+        its hourly rebuild; None when it must be (re)built."""
+        snap = self._snapshot
+        if snap is None or (snap.epoch, snap.n) != current or snap.age(now) > REBUILD_AFTER:
+            return None
+        return snap

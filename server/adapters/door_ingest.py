@@ -8,7 +8,10 @@ without holding up the others, so no message can stall the door path. It hears t
 the decisions sent to doors (the gateway's, and its own coming back) and the doors'
 Results, so what every door did is recorded once; and it keeps each door's retained
 DoorMode and EmergencyList current. A decision that changes nothing is decided from a
-read and sent before the tap's record asks for the write lock (AccessService._look).
+read and sent before the tap's record asks for the write lock (AccessService._look): on
+the door connection paho's thread takes that look as each tap arrives (`look`) and the
+inbox's own thread applies every message after it, in order, so no write (nor a wait
+for the lock behind the scheduler) ever delays the next tap's answer.
 
 After every connect it sends a marker to itself: once that is back and nothing received
 before it is still held, the backlog queued while the server was away is applied
@@ -98,6 +101,7 @@ class DoorIngest:
             door_filters,
             will=(self.status_topic, self._status("offline")),
             on_connect=self._on_connect,
+            first=self.look,
         )
         self.decisions = Lane(self, "decisions", [share(topics.all_commands(site, "decision"))])
         self.lanes = (self.door, self.decisions)
@@ -216,6 +220,23 @@ class DoorIngest:
     def handle(self, topic: str, payload: bytes) -> None:
         """Parse, validate and apply one door-path message (the inbox acknowledges it);
         Rejected for what can never apply. Also what a dead letter's replay calls."""
+        device, (model, call) = self._route(topic)
+        if model is Status and not payload:
+            return  # a cleared retained status, not an invalid one
+        call(device, decoded(model, payload))
+
+    def look(self, topic: str, payload: bytes) -> None:
+        """A message's first look, on the door connection's network thread as it arrives:
+        a tap is answered there when its decision changes nothing (AccessService.look);
+        `handle` then records it on the inbox's thread, so that no write, nor a wait for
+        the database's lock, ever delays the next tap's answer."""
+        device, (model, _call) = self._route(topic)
+        if model is Tap:
+            tap = decoded(Tap, payload)
+            self.ctx.access.look(device, tap, self._answer(device, time.monotonic()))
+
+    def _route(self, topic: str) -> tuple[str, tuple[type[Message], Callable[..., object]]]:
+        """The device a door-path topic names, and its message's model and handler."""
         try:
             where = topics.parse(topic)
         except topics.TopicError as exc:
@@ -225,15 +246,14 @@ class DoorIngest:
             raise Rejected("bad_topic", f"not a door-path topic: {topic!r}")
         if self.ctx.site.device(where.device) is None:
             raise Rejected("unknown_device", f"{where.device!r} is no device of the site")
-        model, call = route
-        if model is Status and not payload:
-            return  # a cleared retained status, not an invalid one
-        call(where.device, decoded(model, payload))
+        return where.device, route
 
     def _answer(self, device: str, since: float) -> Callable[[Decision], object]:
         """Publish a decision to the door, counted in /metrics with the time since `since`."""
         topic = topics.decision(self.ctx.site.id, device)
-        return self.ctx.metrics.timed(lambda decision: self.client.publish(topic, decision), since)
+        return self.ctx.metrics.timed(
+            lambda decision: self.client.publish(topic, decision, at_once=True), since
+        )
 
     def _tap(self, device: str, tap: Tap) -> None:
         self.ctx.access.handle_tap(device, tap, self._answer(device, time.monotonic()))

@@ -66,6 +66,7 @@ class Lane:
         *,
         will: tuple[str, Message] | None = None,
         on_connect: Callable[[], None] | None = None,
+        first: Callable[[str, bytes], object] | None = None,
     ) -> None:
         ctx, s = ingest.ctx, ingest.ctx.settings
         self.name = name
@@ -93,6 +94,7 @@ class Lane:
             wall=ctx.clock,
             # a tap and its Result may reach different replicas
             elsewhere_s=ELSEWHERE_S if s.shared_subscriptions else 0.0,
+            first=first,  # a first look on paho's thread; applied on the inbox's
         )
         for filter_ in filters:
             self.client.subscribe(filter_, self.inbox.receive)

@@ -19,6 +19,10 @@ applies one message, and says how that went by what it raises:
   broker's in-flight window holds the rest back, and all resumes when the database does.
 - anything else: a bug for that message: dead-lettered at once and acknowledged.
 
+With `first`, paho's thread takes a first look at each message as it arrives (the door
+path answers a tap there) and the handler runs on the inbox's own thread, in arrival
+order (a write waiting for the lock never delays the next look), unless it is behind.
+
     inbox = Inbox("door path", handle, ack=client.ack, store=box, wall=ctx.clock)
     client.subscribe(filter_, inbox.receive)
     inbox.start()
@@ -26,11 +30,12 @@ applies one message, and says how that went by what it raises:
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import logging
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from datetime import datetime
 
@@ -53,6 +58,7 @@ NOT_YET_S = 5.0
 ELSEWHERE_S = 2.0
 ELSEWHERE_MAX = 5
 OWED_MAX = 10_000  # acknowledgements owed to redeliveries, remembered at most
+BEHIND_S = 0.5  # the thread this far behind: no first look (the handler takes it whole)
 
 Handle = Callable[[str, bytes], object]
 
@@ -74,9 +80,11 @@ class Inbox:
         give_up_s: float = GIVE_UP_S,
         not_yet_s: float = NOT_YET_S,
         elsewhere_s: float = 0.0,
+        first: Handle | None = None,
     ) -> None:
         self.name = name
         self.handle = handle
+        self.first = first
         self.rejections = rejections or Rejections(name, clock=clock)
         self.health = health or WriteHealth()
         self.stats = InboxStats()
@@ -90,6 +98,7 @@ class Inbox:
         self._cond = threading.Condition()
         self._open: dict[int, Letter] = {}  # by seq, so in arrival order
         self._held: list[tuple[float, int, Letter]] = []  # (due, seq, letter), a heap
+        self._fresh: deque[Letter] = deque()  # looked at, for the thread to handle (`first`)
         self._stale: dict[tuple[str, bytes], Letter] = {}  # open, from an earlier connection
         self._owed: OrderedDict[tuple[str, bytes], None] = OrderedDict()
         self._connection = 0
@@ -128,10 +137,19 @@ class Inbox:
     # -- what the consumer calls ----------------------------------------------------------
 
     def receive(self, msg: paho.MQTTMessage) -> None:
-        """A message on paho's thread: handled there at once; held if it must wait."""
-        letter = self.open(msg)
-        if letter is not None:
+        """A message on paho's thread: handled there, or looked at there (`first`)."""
+        letter, first = self.open(msg), self.first
+        if letter is not None and first is None:
             self.attempt(letter)
+        elif letter is not None and first is not None:
+            with self._cond:
+                behind = self._clock() - self._fresh[0].received if self._fresh else 0.0
+            if behind < BEHIND_S:  # else its record would lag far behind its answer
+                with contextlib.suppress(Exception):  # the handler meets it again, settles it
+                    first(letter.topic, letter.payload)
+            with self._cond:
+                self._fresh.append(letter)
+                self._cond.notify_all()
 
     def open(
         self, msg: paho.MQTTMessage | None, topic: str = "", payload: bytes = b""
@@ -347,19 +365,31 @@ class Inbox:
             log.error(text, self.name, letter.topic, quiet, exc_info=exc)
 
     def retry_due(self) -> int:
-        """Try again every held letter that is due: what the inbox's thread does (tests
-        call it after moving the clock). How many were tried."""
+        """Handle the letters `first` looked at, then try again every held letter that is
+        due: what the inbox's thread does (tests call it after moving the clock); how many."""
         tried = 0
-        while (letter := self._next_due(wait=False)) is not None:
-            self._retry(letter)
+        while self._step(wait=False):
             tried += 1
         return tried
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            letter = self._next_due(wait=True)
-            if letter is not None:
-                self._retry(letter)
+            self._step(wait=True)
+
+    def _step(self, *, wait: bool) -> bool:
+        """Handle the next letter looked at, or retry the held one due; False if none."""
+        with self._cond:
+            fresh = self._fresh.popleft() if self._fresh else None
+            heap = self._held
+            left = heap[0][0] - self._clock() if heap else 0.5
+            due = heapq.heappop(heap)[2] if fresh is None and heap and left <= 0 else None
+            if fresh is None and due is None and wait:
+                self._cond.wait(min(left, 0.5))
+        if fresh is not None:
+            self.attempt(fresh)
+        elif due is not None:
+            self._retry(due)
+        return fresh is not None or due is not None
 
     def _retry(self, letter: Letter) -> None:
         self.stats.retries += 1
@@ -368,15 +398,3 @@ class Inbox:
             self._set_aside(letter)
         else:
             self.attempt(letter)
-
-    def _next_due(self, *, wait: bool) -> Letter | None:
-        """The held letter due first, if it is due; else None (after waiting a while for
-        one to become due, when `wait`)."""
-        with self._cond:
-            heap = self._held
-            left = heap[0][0] - self._clock() if heap else 0.5
-            if not heap or left > 0:
-                if wait:
-                    self._cond.wait(min(left, 0.5))
-                return None
-            return heapq.heappop(heap)[2]

@@ -7,10 +7,13 @@ once a day purges events past the site's retention (server.people.gdpr).
     ...
     scheduler.stop()
 
-Each pass is its own writer transaction; an exception is logged and the next pass runs
-as usual. With several replicas on PostgreSQL, only the one holding the periodic jobs'
-advisory lock runs the passes (server.db.leader); another takes over within a pass of its
-death. Tests call `run_once()` with a moved clock instead of starting the thread."""
+Each pass is its own writer transaction (the sweep's reminders and releases a batch a
+transaction, when many are due at once); an exception is logged and the next pass runs
+as usual. A sweep that changed what doors decide builds the new policy snapshot right
+after its commit, so that a tap never waits for it. With several replicas on
+PostgreSQL, only the one holding the periodic jobs' advisory lock runs the passes
+(server.db.leader); another takes over within a pass of its death. Tests call
+`run_once()` with a moved clock instead of starting the thread."""
 
 from __future__ import annotations
 
@@ -38,6 +41,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 START_TIMEOUT_S = 60.0  # the backlog's marker never came back: sweep anyway
+# A transaction at most: reminders (each renders a mail), and releases (every commit of
+# one changes the doors' policy, and a snapshot is built again for it).
+REMINDERS_BATCH = 20
+RELEASES_BATCH = 200
+BATCH_PAUSE_S = 0.005
 
 
 class Scheduler(Background):
@@ -78,9 +86,22 @@ class Scheduler(Background):
         bookings' starts (e-mailed), then occupancy's tick, each committed alone so a
         failing waitlist never holds back a release."""
         ctx = self.ctx
-        with ctx.writes() as session, session.begin():
-            report = release.sweep(session, site=ctx.site, now=ctx.clock())
+        report = SweepReport(more=True)
+        while report.more:  # a batch a transaction: a tap's record never waits long
+            with ctx.writes() as session, session.begin():
+                part = release.sweep(
+                    session,
+                    site=ctx.site,
+                    now=ctx.clock(),
+                    reminders=REMINDERS_BATCH,
+                    releases=RELEASES_BATCH,
+                )
+            report.add(part)
+            if part.more:  # the writers waiting meanwhile go first
+                time.sleep(BATCH_PAUSE_S)
         self.passes += 1
+        if report.changed_policy:
+            self._build_policy()
         try:
             with ctx.writes() as session, session.begin():
                 offers.expire_offers(session, site=ctx.site, now=ctx.clock())
@@ -96,6 +117,15 @@ class Scheduler(Background):
         if self.on_report is not None and (report.changed_policy or report.reminded):
             self.on_report(report)
         return report
+
+    def _build_policy(self) -> None:
+        """Build the policy snapshot the sweep's changes make, here rather than on the
+        next tap's way to its answer (the tap finds it of the stored version)."""
+        try:
+            with self.ctx.reads() as session:
+                self.ctx.policy.get(session, self.ctx.clock())
+        except Exception as exc:
+            self._failed("building the policy snapshot failed", exc)
 
     def _tick_occupancy(self) -> None:
         """Occupancy's pass (resets, vacant walk-ins, alerts, device health), committed

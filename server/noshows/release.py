@@ -10,8 +10,10 @@ change goes through server.bookings.lifecycle; the sweep's report carries their 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, func, select, update
@@ -41,6 +43,15 @@ class SweepReport:
     offered: list[int] = field(default_factory=list)  # waitlist offers made
     # one `booking` event per status change, to publish once the sweep has committed
     events: list[BookingEvent] = field(default_factory=list, compare=False)
+    # more reminders or releases are due than the sweep's `limit` let it make
+    more: bool = field(default=False, compare=False)
+
+    def add(self, other: SweepReport) -> None:
+        """Take in what a later sweep of the same pass changed."""
+        for name in ("opened", "reminded", "released", "completed", "suspended", "offered"):
+            getattr(self, name).extend(getattr(other, name))
+        self.events.extend(other.events)
+        self.more = other.more
 
     def booking_events(self) -> list[BookingEvent]:
         """What the live stream says of this sweep: one `booking` event per change."""
@@ -52,10 +63,19 @@ class SweepReport:
         return bool(self.opened or self.released or self.completed)
 
 
-def sweep(session: Session, *, site: SiteConfig, now: datetime) -> SweepReport:
+def sweep(
+    session: Session,
+    *,
+    site: SiteConfig,
+    now: datetime,
+    reminders: int | None = None,
+    releases: int | None = None,
+) -> SweepReport:
     """Remind, release no-shows (strikes, notices, suspensions, waitlist offers) and
     complete checked-in bookings that ended, of the site's rooms; in the caller's writer
-    transaction."""
+    transaction. At most `reminders` reminders and `releases` releases (`more` says when
+    more are due: the caller sweeps again in a transaction of its own, so that no writer
+    waits long behind the write lock)."""
     report = SweepReport()
     grace = timedelta(seconds=site.access.no_show_grace)
     # Candidates come by the (status, start) index alone, then those of the site's rooms
@@ -63,8 +83,8 @@ def sweep(session: Session, *, site: SiteConfig, now: datetime) -> SweepReport:
     # of the table, to scan the bookings by room.
     ours = set(own_rooms(session, site.id))
     _open_public(session, ours=ours, now=now, report=report)
-    _remind(session, site=site, ours=ours, now=now, grace=grace, report=report)
-    _release(session, site=site, ours=ours, now=now, grace=grace, report=report)
+    _remind(session, site=site, ours=ours, now=now, grace=grace, report=report, limit=reminders)
+    _release(session, site=site, ours=ours, now=now, grace=grace, report=report, limit=releases)
     _complete(session, ours=ours, now=now, report=report)
     return report
 
@@ -117,6 +137,7 @@ def _remind(
     now: datetime,
     grace: timedelta,
     report: SweepReport,
+    limit: int | None,
 ) -> None:
     """Bookings whose reminder time has come but whose release is not yet due."""
     remind_before = timedelta(seconds=site.bookings.reminder_before)
@@ -133,9 +154,7 @@ def _remind(
         .order_by(B.start, B.id)
     ).all()
     zone = ZoneInfo(site.site.timezone)
-    for booking_id, member_id, room_id, start in rows:
-        if room_id not in ours:
-            continue
+    for booking_id, member_id, room_id, start in _first(rows, ours, limit, report):
         marked = session.execute(
             update(B)
             .where(B.id == booking_id, B.status == "booked", B.reminded_at.is_(None))
@@ -167,6 +186,7 @@ def _release(
     now: datetime,
     grace: timedelta,
     report: SweepReport,
+    limit: int | None,
 ) -> None:
     """Every booking still `booked` when its grace period has ended (a no-show, by
     `protocol.bookingrules.no_show_due`)."""
@@ -176,9 +196,7 @@ def _release(
         .where(*_due_for_release(now, grace))
         .order_by(B.start, B.id)
     ).all()
-    for booking_id, member_id, room_id, start, end in rows:
-        if room_id not in ours:
-            continue
+    for booking_id, member_id, room_id, start, end in _first(rows, ours, limit, report):
         event = lifecycle.release_booking(session, booking_id=booking_id, now=now, by="sweep")
         if event is None:
             continue  # a check-in (or a cancellation) committed first: it wins
@@ -221,6 +239,18 @@ def _complete(session: Session, *, ours: set[str], now: datetime, report: SweepR
         if event is not None:
             report.completed.append(booking_id)
             report.events.append(event)
+
+
+def _first(
+    rows: Sequence[Any], ours: set[str], limit: int | None, report: SweepReport
+) -> list[Any]:
+    """The first `limit` rows of the site's rooms (their third column); the report's
+    `more` notes when there were more."""
+    mine = [row for row in rows if row[2] in ours]
+    if limit is not None and len(mine) > limit:
+        report.more = True
+        return mine[:limit]
+    return mine
 
 
 # -- wording --------------------------------------------------------------------------

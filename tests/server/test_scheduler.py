@@ -17,6 +17,7 @@ from support.waiting import eventually
 from server.adapters.scheduler import Scheduler
 from server.context import ServerContext
 from server.db import models
+from server.db.meta import version
 from server.noshows import release
 from server.noshows.release import SweepReport
 from server.settings import Settings
@@ -213,3 +214,24 @@ def test_on_report_hears_of_committed_changes(ctx: ServerContext, clock: FakeClo
     bid = new_booking(ctx, clock.now - HOUR)
     scheduler.run_once()
     assert [(r.released, status) for r, status in heard] == [([bid], "released")]
+
+
+def test_a_sweep_of_many_goes_a_batch_a_transaction(
+    ctx: ServerContext, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each sweep releases `releases` at most and says when more are due; one pass sweeps
+    again until none is, releasing them all (and their snapshot is built)."""
+    with ctx.writes() as s, s.begin():
+        holder = member(s).id
+        starts = [clock.now - HOUR + i * GRACE / 10 for i in range(5)]
+        ids = [booking_row(s, holder, at, at + GRACE / 10).id for at in starts]
+    clock.advance(minutes=20)
+    with ctx.writes() as s, s.begin():
+        first = release.sweep(s, site=ctx.site, now=clock.now, releases=2)
+    assert (first.released, first.more) == (ids[:2], True)
+    monkeypatch.setattr("server.adapters.scheduler.RELEASES_BATCH", 2)
+    report = Scheduler(ctx).run_once()
+    assert (report.released, report.more) == (ids[2:], False)
+    assert [booking(ctx, bid).status for bid in ids] == ["released"] * 5
+    with ctx.reads() as s:
+        assert ctx.policy.held(version(s), clock.now) is not None
