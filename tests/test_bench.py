@@ -38,7 +38,7 @@ ROWS = [
     r"release lag after grace, .* bookings, max",
     r"availability of a room over 7 days, .* p99",
     r"policy snapshot, .*: size",
-    r"policy snapshot, .*: build",
+    r"policy snapshot, .*: rebuild",
     r"door controller RSS",
     r"sensor program RSS",
     r"server RSS, .* members, .* bookings",

@@ -53,7 +53,9 @@ class OneCall(httpx.BaseTransport):
         if getattr(self.streaming, "on", False):
             return self.streamed.handle_request(request)
         status, headers, body = self.portal.call(self._exchange, request, request.read())
-        return httpx.Response(status, headers=headers, content=body, request=request)
+        return httpx.Response(
+            status, headers=headers, stream=httpx.ByteStream(body), request=request
+        )
 
     async def _exchange(
         self, request: httpx.Request, body: bytes
