@@ -259,6 +259,34 @@ def complete_row(
     return reconcile(session, site=site, event=event, now=now)
 
 
+def tap_row(device: Device, tap: Tap, hashed: str, now: datetime) -> models.AccessEvent:
+    """A new row for a tap of `device` (card `hashed`) received `now`, to be decided."""
+    return models.AccessEvent(
+        device_id=device.id,
+        event_id=tap.id,
+        door_id=device.door,
+        ts=tap.ts,
+        received=now,
+        card_hash=hashed,
+        replay=tap.replay,
+        boot=tap.boot,
+    )
+
+
+def server_answered_too(event: models.AccessEvent, outcome: Outcome) -> None:
+    """A row the gateway's decision made for a tap the server had answered before that
+    decision was recorded: the server's decision is the one of record and the gateway's is
+    kept beside it, as when the gateway's comes after the server's record."""
+    if event.by == "gateway":
+        event.other_by, event.other_granted, event.other_reason = (
+            "gateway",
+            event.granted,
+            event.reason,
+        )
+    event.by, event.granted, event.reason = "server", outcome.granted, outcome.reason
+    event.member_id = outcome.member_id
+
+
 def member_of(session: Session, hashed: str) -> int | None:
     """The member holding the card of this hash (revoked or not), if it is known."""
     return session.scalar(select(models.Card.member_id).where(models.Card.uid_hash == hashed))

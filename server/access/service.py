@@ -36,6 +36,8 @@ from server.access.reconcile import (
     member_of,
     reconcile,
     record_gateway,
+    server_answered_too,
+    tap_row,
     undo_effect,
 )
 from server.access.snapshot import PolicyCache
@@ -92,14 +94,14 @@ class AccessService:
         """Decide and record one tap; `answer` publishes the decision.
 
         A tap past the tap limits is answered `too_many_attempts` from memory, with no
-        row. A repeated (device, id) is a no-op, and so is a tap the gateway's decision
-        came before: never answered, it only completes the row (card, time). A replayed
-        tap, or a synced device's tap too old to answer (`_stale`), is recorded expired,
-        never answered. A decision that changes nothing is sent by `_look`, never behind
-        the write lock; a grant that checks a booking in or creates a walk-in is committed
-        first and answered after (a door never opens on a check-in a release beat), its
-        age judged once its transaction holds the write lock. A tap `look` has looked at
-        is answered from that look."""
+        row. A repeated (device, id) is a no-op; a tap the gateway's decision came before
+        only completes the row (card, time), with the server's decision of record if it
+        had answered already (`look`). A replayed tap, or a synced device's tap too old to
+        answer (`_stale`), is recorded expired, never answered. A decision that changes
+        nothing is sent by `_look`, never behind the write lock; a grant that checks a
+        booking in or creates a walk-in is committed first and answered after (a door
+        never opens on a check-in a release beat), its age judged once its transaction
+        holds the write lock. A tap `look` has looked at is answered from that look."""
         try:
             return self._record(device_id, tap, answer)
         finally:
@@ -120,18 +122,12 @@ class AccessService:
                     fate = TapFate.DUPLICATE
                     completed = event.card_hash is None
                     if completed:  # the gateway's decision came first
+                        if early is not None:  # yet the server answered first: it stands
+                            (outcome, decision), fate = early, TapFate.ANSWERED
+                            server_answered_too(event, outcome)
                         changes = complete_row(session, self.site, event, tap, hashed, now)
                 else:
-                    event = models.AccessEvent(
-                        device_id=device_id,
-                        event_id=tap.id,
-                        door_id=device.door,
-                        ts=tap.ts,
-                        received=now,
-                        card_hash=hashed,
-                        replay=tap.replay,
-                        boot=tap.boot,
-                    )
+                    event = tap_row(device, tap, hashed, now)
                     session.add(event)
                     # Judge the tap's age once this transaction holds the write lock (the
                     # insert takes it): a wait for another writer counts against the door.

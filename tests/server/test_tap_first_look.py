@@ -59,6 +59,25 @@ def test_a_tap_looked_at_is_answered_once_and_recorded_from_that_look(
     assert (row.event_id, row.granted, row.by, row.member_id) == (t.id, True, "server", ewa)
 
 
+def test_the_gateway_s_decision_recorded_between_the_answer_and_the_record_goes_beside_it(
+    ctx: ServerContext, clock: FakeClock
+) -> None:
+    """The server answered as the tap arrived; the gateway's decision (it took over) is
+    recorded before the tap is: the server's decision stays the one of record."""
+    ewa = staff(ctx)
+    answers: list[Decision] = []
+    t = tap(clock.now)
+    ctx.access.look("reader-main", t, answers.append)
+    late = Decision(id=t.id, granted=False, reason="no_access", by="gateway")
+    assert ctx.access.handle_decision("reader-main", late)
+    assert ctx.access.handle_tap("reader-main", t, answers.append) is TapFate.ANSWERED
+    assert len(answers) == 1
+    [row] = rows(ctx)
+    assert (row.by, row.granted, row.reason, row.member_id) == ("server", True, "staff", ewa)
+    assert (row.other_by, row.other_granted, row.other_reason) == ("gateway", False, "no_access")
+    assert row.card_hash == card_hash(ctx.card_key, UID)
+
+
 def test_a_copy_of_a_tap_under_way_is_not_answered_again(
     ctx: ServerContext, clock: FakeClock
 ) -> None:
