@@ -9,11 +9,12 @@ once a day purges events past the site's retention (server.people.gdpr).
 
 Each pass is its own writer transaction (the sweep's reminders and releases a batch a
 transaction, when many are due at once); an exception is logged and the next pass runs
-as usual. A sweep that changed what doors decide builds the new policy snapshot right
-after its commit, so that a tap never waits for it. With several replicas on
-PostgreSQL, only the one holding the periodic jobs' advisory lock runs the passes
-(server.db.leader); another takes over within a pass of its death. Tests call
-`run_once()` with a moved clock instead of starting the thread."""
+as usual. A sweep that changed what doors decide has the new policy snapshot built
+after its commit on a thread of its own (`PolicyBuilder`), so that neither a tap nor
+the next sweep waits for it. With several replicas on PostgreSQL, only the one holding
+the periodic jobs' advisory lock runs the passes (server.db.leader); another takes over
+within a pass of its death. Tests call `run_once()` with a moved clock instead of
+starting the thread."""
 
 from __future__ import annotations
 
@@ -48,6 +49,33 @@ RELEASES_BATCH = 200
 BATCH_PAUSE_S = 0.005
 
 
+class PolicyBuilder(Background):
+    """Builds the policy snapshot a sweep's changes make on a thread of its own, soon after
+    the sweep's commit (`soon`): neither the next tap's answer nor the next sweep waits for
+    the build (a tap finds it of the stored version, or waits for the build under way)."""
+
+    THREAD = "policy-builder"
+
+    def __init__(self, ctx: ServerContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self._asked = threading.Event()
+
+    def soon(self) -> None:
+        self._asked.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            if not self._asked.wait(0.5):
+                continue
+            self._asked.clear()
+            try:
+                with self.ctx.reads() as session:
+                    self.ctx.policy.get(session, self.ctx.clock())
+            except Exception:
+                log.exception("building the policy snapshot failed (the next tap builds it)")
+
+
 class Scheduler(Background):
     """Runs `release.sweep` (and the waitlist's `expire_offers`) every `interval` seconds.
 
@@ -80,6 +108,15 @@ class Scheduler(Background):
         self._occupancy_at: datetime | None = None  # the last occupancy tick's time
         self._purged_on: date | None = None  # the day of the last retention purge (UTC)
         self._db_logs = LogEvery(LOG_EVERY_S, time.monotonic)
+        self.builder = PolicyBuilder(ctx)
+
+    def start(self) -> None:
+        self.builder.start()
+        super().start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        super().stop(timeout)
+        self.builder.stop(timeout)
 
     def run_once(self) -> SweepReport:
         """One pass: the release sweep, then the waitlist's offers, the reminders before
@@ -101,7 +138,7 @@ class Scheduler(Background):
                 time.sleep(BATCH_PAUSE_S)
         self.passes += 1
         if report.changed_policy:
-            self._build_policy()
+            self.builder.soon()
         try:
             with ctx.writes() as session, session.begin():
                 offers.expire_offers(session, site=ctx.site, now=ctx.clock())
@@ -117,15 +154,6 @@ class Scheduler(Background):
         if self.on_report is not None and (report.changed_policy or report.reminded):
             self.on_report(report)
         return report
-
-    def _build_policy(self) -> None:
-        """Build the policy snapshot the sweep's changes make, here rather than on the
-        next tap's way to its answer (the tap finds it of the stored version)."""
-        try:
-            with self.ctx.reads() as session:
-                self.ctx.policy.get(session, self.ctx.clock())
-        except Exception as exc:
-            self._failed("building the policy snapshot failed", exc)
 
     def _tick_occupancy(self) -> None:
         """Occupancy's pass (resets, vacant walk-ins, alerts, device health), committed

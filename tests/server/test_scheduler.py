@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from support.factories import booking_row, member, row
-from support.waiting import eventually
+from support.waiting import eventually, wait_for
 
 from server.adapters.scheduler import Scheduler
 from server.context import ServerContext
@@ -220,7 +220,8 @@ def test_a_sweep_of_many_goes_a_batch_a_transaction(
     ctx: ServerContext, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each sweep releases `releases` at most and says when more are due; one pass sweeps
-    again until none is, releasing them all (and their snapshot is built)."""
+    again until none is, releasing them all (and their snapshot is built, on the builder's
+    thread)."""
     with ctx.writes() as s, s.begin():
         holder = member(s).id
         starts = [clock.now - HOUR + i * GRACE / 10 for i in range(5)]
@@ -230,8 +231,14 @@ def test_a_sweep_of_many_goes_a_batch_a_transaction(
         first = release.sweep(s, site=ctx.site, now=clock.now, releases=2)
     assert (first.released, first.more) == (ids[:2], True)
     monkeypatch.setattr("server.adapters.scheduler.RELEASES_BATCH", 2)
-    report = Scheduler(ctx).run_once()
-    assert (report.released, report.more) == (ids[2:], False)
-    assert [booking(ctx, bid).status for bid in ids] == ["released"] * 5
-    with ctx.reads() as s:
-        assert ctx.policy.held(version(s), clock.now) is not None
+    scheduler = Scheduler(ctx)
+    scheduler.builder.start()
+    try:
+        report = scheduler.run_once()
+        assert (report.released, report.more) == (ids[2:], False)
+        assert [booking(ctx, bid).status for bid in ids] == ["released"] * 5
+        with ctx.reads() as s:
+            current = version(s)
+        wait_for(lambda: ctx.policy.held(current, clock.now), what="the snapshot built")
+    finally:
+        scheduler.builder.stop()
