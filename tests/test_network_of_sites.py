@@ -182,7 +182,8 @@ def network(tmp_path: Path) -> Iterator[tuple[Site, Site, Link]]:
 
 
 def knows_member(gateway: GatewayProc, member: int) -> bool:
-    return str(member) in (gateway.snapshot() or {}).get("members", {})
+    snapshot = gateway.snapshot()
+    return snapshot is not None and member in snapshot.members
 
 
 def logged(site: Site, event_id: str) -> list[tuple[str, str, str, bool, str]]:

@@ -30,6 +30,8 @@ from devices.config import DoorConfig
 from protocol import topics
 from protocol.messages import Decision, Message, Result, Status, decode, encode, new_id
 from protocol.mqtt import MqttClient
+from protocol.policy import PolicySnapshot
+from protocol.policy_wire import from_wire
 from spacehub.broker import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -213,10 +215,11 @@ class GatewayProc(Proc):
             tmp / "gateway.log",
         )
 
-    def snapshot(self) -> dict[str, Any] | None:
-        """The policy snapshot the gateway keeps on disk (None before its first fetch)."""
+    def snapshot(self) -> PolicySnapshot | None:
+        """The policy snapshot the gateway keeps on disk, in either wire form (None before
+        its first fetch)."""
         try:
-            return json.loads((self.data_dir / "policy.json").read_text())["snapshot"]  # type: ignore[no-any-return]
+            return from_wire(json.loads((self.data_dir / "policy.json").read_text())["snapshot"])
         except (FileNotFoundError, ValueError, KeyError):
             return None
 
@@ -226,7 +229,7 @@ class GatewayProc(Proc):
         def held() -> bool:
             assert self.running, f"the gateway exited:\n{self.log_tail()}"
             snap = self.snapshot()
-            return snap is not None and any(b["id"] == booking_id for b in snap["bookings"])
+            return snap is not None and any(b.id == booking_id for b in snap.bookings)
 
         wait_until(held, timeout, f"booking {booking_id} in the gateway's snapshot", every=0.1)
 

@@ -48,7 +48,7 @@ def test_server_paused_one_decision_applied_per_tap_and_the_log_says_which(
     assert door.client.wait_connected(10)
     wait_synced(server.database, [DEVICE])
     wait_until(
-        lambda: (snap := gateway.snapshot()) is not None and len(snap["cards"]) == 2,
+        lambda: (snap := gateway.snapshot()) is not None and len(snap.cards) == 2,
         15,
         "both cards in the gateway's snapshot",
         every=0.1,
