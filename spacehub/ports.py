@@ -3,10 +3,13 @@ wait for, and one clear error when a broker cannot start."""
 
 from __future__ import annotations
 
+import random
 import socket
 import time
+from pathlib import Path
 
 HOST = "127.0.0.1"
+EPHEMERAL = Path("/proc/sys/net/ipv4/ip_local_port_range")  # Linux's; elsewhere, any port
 
 
 class BrokerStartError(RuntimeError):
@@ -21,17 +24,37 @@ def free_port(host: str = HOST) -> int:
 def free_ports(count: int, host: str = HOST) -> list[int]:
     """`count` different TCP ports on `host` that nothing listens on right now.
 
-    All are held open until every one is picked: two calls to `free_port` in a row may
-    be handed the same port, since nothing binds the first before the second is asked.
+    They are drawn from below the system's ephemeral range, which it hands out to outgoing
+    connections: a port from that range could be taken by a connection before whoever it
+    is for binds it. All are held open until every one is picked: two calls to `free_port`
+    in a row may otherwise be handed the same port.
     """
-    sockets = [socket.socket() for _ in range(count)]
+    quiet = _below_ephemeral()
+    sockets: list[socket.socket] = []
     try:
-        for sock in sockets:
-            sock.bind((host, 0))
+        for attempt in range(count + 1000):
+            if len(sockets) == count:
+                break
+            sock = socket.socket()
+            try:  # after many ports taken, any the system gives
+                sock.bind((host, random.choice(quiet) if quiet and attempt < 1000 else 0))
+            except OSError:
+                sock.close()
+                continue
+            sockets.append(sock)
         return [int(sock.getsockname()[1]) for sock in sockets]
     finally:
         for sock in sockets:
             sock.close()
+
+
+def _below_ephemeral() -> range:
+    """Ports below the system's ephemeral range (none where that cannot be read)."""
+    try:
+        low = int(EPHEMERAL.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return range(0)
+    return range(max(1024, low - 12_000), low)
 
 
 def wait_for_port(host: str, port: int, timeout: float) -> bool:

@@ -7,6 +7,7 @@ Chromium is Debian's `/usr/bin/chromium` (CI installs it); without it the tests 
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -112,7 +113,10 @@ def running_site(tmp_path: Path, **settings: Any) -> Iterator[LiveSite]:
     ctx: ServerContext | None = None
     server: uvicorn.Server | None = None
     thread: threading.Thread | None = None
-    port = free_port()
+    # Bound here and handed to uvicorn: a port only named could be taken meanwhile (by
+    # another test's connection, which the system gives ports from the same range).
+    listening = socket.create_server(("127.0.0.1", 0))
+    port = listening.getsockname()[1]
     try:
         config = Settings(
             database_url=migrated_database(tmp_path / "spacehub.db"),
@@ -136,7 +140,9 @@ def running_site(tmp_path: Path, **settings: Any) -> Iterator[LiveSite]:
                 timeout_graceful_shutdown=1,  # open event streams must not hold it up
             )
         )
-        thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+        thread = threading.Thread(
+            target=server.run, args=([listening],), name="uvicorn", daemon=True
+        )
         thread.start()
         deadline = time.monotonic() + 15
         while not server.started:
@@ -160,6 +166,7 @@ def running_site(tmp_path: Path, **settings: Any) -> Iterator[LiveSite]:
             building.stop()
         if ctx is not None:
             ctx.close()
+        listening.close()
         broker.stop()
 
 
