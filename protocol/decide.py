@@ -118,7 +118,12 @@ def _live_after(booking: BookingPolicy, grace: timedelta, now: datetime) -> bool
 
 
 def _released(snapshot: PolicySnapshot, booking: BookingPolicy, now: datetime) -> bool:
-    return booking.start <= now < booking.end and not _live(snapshot, booking, now)
+    return _released_after(booking, _grace(snapshot), now)
+
+
+def _released_after(booking: BookingPolicy, grace: timedelta, now: datetime) -> bool:
+    """`_released`, with the snapshot's grace worked out once for many bookings."""
+    return booking.start <= now < booking.end and not _live_after(booking, grace, now)
 
 
 def _holds(snapshot: PolicySnapshot, booking: BookingPolicy, now: datetime) -> bool:
@@ -209,11 +214,10 @@ def _entrance(
     for b in _bookings(snapshot):
         if not (now < b.end and b.admits(member_id)):
             continue  # over (neither open nor released now), or not theirs
-        live = _live_after(b, grace, now)
-        if live and checkin_window(b.start, b.end, early, grace)[0] <= now:
+        if _live_after(b, grace, now) and checkin_window(b.start, b.end, early, grace)[0] <= now:
             return _Why(Reason.BOOKING, b.id)
-        if released is None and b.member_id == member_id and b.start <= now and not live:
-            released = b  # _released
+        if released is None and b.member_id == member_id and _released_after(b, grace, now):
+            released = b
     if category == "staff":
         return _Why(Reason.STAFF)
     reason = _membership(snapshot, door, member_id, now)
