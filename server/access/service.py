@@ -131,8 +131,10 @@ class AccessService:
                     session.add(event)
                     # Judge the tap's age once this transaction holds the write lock (the
                     # insert takes it): a wait for another writer counts against the door.
+                    # The row is received then, the time its grant's change is made at
+                    # (undone by that time should the door stay shut: `undo_effect`).
                     session.flush()
-                    now = self.clock()
+                    now = event.received = self.clock()
                     if early is None and (tap.replay or self._stale(device_id, tap, now)):
                         event.by = "expired"
                         event.member_id = member_of(session, hashed)

@@ -20,9 +20,14 @@ class Clock:
 
     def __init__(self, now: datetime) -> None:
         self.now = now
+        self.tick = timedelta(0)
 
     def __call__(self) -> datetime:
-        return self.now
+        """`now`, which then moves on by `tick` (none unless a test sets it: a clock
+        that is never read twice at the same time)."""
+        now = self.now
+        self.now += self.tick
+        return now
 
     def advance(self, **delta: float) -> None:
         """Move the clock by `timedelta(**delta)`."""
