@@ -64,10 +64,16 @@ class PolicyBuilder(Background):
     def soon(self) -> None:
         self._asked.set()
 
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._asked.set()  # wake the thread to see it
+        super().stop(timeout)
+
     def _run(self) -> None:
-        while not self._stop.is_set():
-            if not self._asked.wait(0.5):
-                continue
+        while True:
+            self._asked.wait()
+            if self._stop.is_set():
+                return
             self._asked.clear()
             try:
                 with self.ctx.reads() as session:

@@ -149,6 +149,7 @@ class SensorIngest:
         """Finish the batch under way; what is still queued or held is redelivered next
         time."""
         self._stop.set()
+        self._wake.set()  # the worker sees the stop at once
         if self._thread.is_alive():
             self._thread.join(5)
         self.inbox.stop()
