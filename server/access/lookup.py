@@ -3,7 +3,7 @@ whether the tap has its row already, the stored policy version, and the card's h
 and name.
 
 The ORM's session costs a tap's answer about ten times what the query does; this runs
-the same statement, compiled once for the engine's dialect, on a pooled connection of
+the same statement, compiled once for the database's dialect, on a pooled connection of
 the driver (SQLite or PostgreSQL alike) and hands the connection back at once.
 
     lookup = TapLookup(engine)
@@ -13,8 +13,11 @@ the driver (SQLite or PostgreSQL alike) and hands the connection back at once.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from sqlalchemy import Engine, bindparam, exists, select
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from server.db import models
 
@@ -51,19 +54,19 @@ class TapLookup:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._compiled = _LOOK.compile(dialect=engine.dialect)
-        self._positions = self._compiled.positiontup  # None for named parameters
 
     def __call__(self, device_id: str, tap_id: str, card_hash: str) -> Looked:
-        values = self._compiled.construct_params(
+        compiled = _compiled(self._engine.dialect)
+        values = compiled.construct_params(
             {"device": device_id, "event": tap_id, "card": card_hash}
         )
-        params = [values[k] for k in self._positions] if self._positions else values
+        positions = compiled.positiontup  # None for named parameters
+        params = [values[k] for k in positions] if positions else values
         conn = self._engine.raw_connection()
         try:
             cursor = conn.cursor()
             try:
-                cursor.execute(self._compiled.string, params)
+                cursor.execute(compiled.string, params)
                 row = cursor.fetchone()
             finally:
                 cursor.close()
@@ -73,3 +76,16 @@ class TapLookup:
             raise RuntimeError("the database has no meta row: is it migrated?")
         epoch, n, recorded, holder, name = row
         return Looked(bool(recorded), (epoch, n), holder, name)
+
+
+_COMPILED: dict[tuple[str, str, str], SQLCompiler] = {}
+
+
+def _compiled(dialect: Dialect) -> SQLCompiler:
+    """The statement compiled for a dialect: once a process for each database and driver
+    (at the first tap, not for every engine made)."""
+    key = (dialect.name, str(dialect.driver), str(dialect.paramstyle))
+    compiled = _COMPILED.get(key)
+    if compiled is None:
+        compiled = _COMPILED[key] = cast(SQLCompiler, _LOOK.compile(dialect=dialect))
+    return compiled
