@@ -85,5 +85,6 @@ class ServerContext:
         )
 
     def close(self) -> None:
+        self.access.after.stop()
         self.lead.release()
         self.engine.dispose()

@@ -10,6 +10,7 @@ when it has been idle for a moment and starts again with the next job.
     after.staff_tapped(uid_hash, uid, version=(snapshot.epoch, snapshot.n))
     after.alert("unknown_card_flood", room_id="sala-a", device_id="reader-sala-a", details={})
     after.wait_idle(5)  # tests: until everything queued is done
+    after.stop()  # at close: the hashes queued are dropped, the alerts written
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ class AfterTap:
         # that could take hashes away moves the version on).
         self._complete: set[str] = set()
         self._version: tuple[str, int] | None = None
+        self._stopped = False
 
     def staff_tapped(self, uid_hash: str, uid: str, *, version: tuple[str, int]) -> None:
         """A staff card was tapped: give it any emergency hash it lacks, unless it is known
@@ -109,8 +111,24 @@ class AfterTap:
                 self._cond.wait(left)
         return True
 
+    def stop(self, timeout: float = 5.0) -> None:
+        """Take no more work and drop the hashes still queued (the card's next tap asks for
+        them again); wait up to `timeout` seconds for the alerts queued and the job under
+        way, so that nothing is written once the database is closed."""
+        with self._cond:
+            self._stopped = True
+            dropped = {job.uid_hash for job in self._jobs if isinstance(job, _Hash)}
+            self._jobs = deque(job for job in self._jobs if not isinstance(job, _Hash))
+            self._pending -= dropped
+            thread = self._thread
+            self._cond.notify_all()
+        if thread is not None:
+            thread.join(timeout)
+
     def _put(self, job: _Hash | _Alert) -> bool:
         """Queue a job and make sure the thread runs (the caller holds the lock)."""
+        if self._stopped:
+            return False
         if len(self._jobs) >= MAX_JOBS:
             log.warning("after-tap queue full: %s dropped", type(job).__name__)
             return False
@@ -125,7 +143,8 @@ class AfterTap:
         while True:
             with self._cond:
                 while not self._jobs:
-                    self._cond.wait(self.idle_s)
+                    if not self._stopped:
+                        self._cond.wait(self.idle_s)
                     if not self._jobs:
                         self._thread = None
                         self._cond.notify_all()

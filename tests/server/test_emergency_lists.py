@@ -19,6 +19,7 @@ from protocol.cards import EMERGENCY_KDF, card_hash, emergency_hash
 from protocol.messages import EmergencyList, Tap, decode, encode, new_id
 from protocol.mqtt import MqttClient
 from server.access import emergency
+from server.access.aftertap import IDLE_S
 from server.adapters import door_state
 from server.adapters.door_ingest import DoorIngest
 from server.context import ServerContext
@@ -315,3 +316,33 @@ def test_a_staff_tap_is_answered_before_its_hashes_are_computed(ctx, clock, monk
     assert ctx.access.after.wait_idle(10)
     with ctx.reads() as s:
         assert len(s.scalars(select(models.EmergencyHash)).all()) == len(ctx.site.door_devices())
+
+
+def test_closing_drops_the_hashes_queued_and_writes_nothing_after(ctx, clock, monkeypatch):
+    """Unit: the server's close waits for the hash under way, drops those queued (each
+    card's next tap asks again) and takes no more, so nothing is written once the
+    database is closed."""
+    started, go_on = threading.Event(), threading.Event()
+    done: list[str] = []
+    real = emergency.remember_tap
+
+    def held_back(writes, *, uid_hash, uid):  # type: ignore[no-untyped-def]
+        started.set()
+        assert go_on.wait(5)
+        done.append(uid)
+        return real(writes, uid_hash=uid_hash, uid=uid)
+
+    monkeypatch.setattr(emergency, "remember_tap", held_back)
+    after = ctx.access.after
+    after.staff_tapped("hash-1", "04000001", version=("e", 1))
+    assert started.wait(5)
+    after.staff_tapped("hash-2", "04000002", version=("e", 1))  # queued behind the first
+    stopping = threading.Thread(target=after.stop)
+    stopping.start()
+    wait_for(lambda: after._stopped, what="the stop")
+    after.staff_tapped("hash-3", "04000003", version=("e", 1))  # refused
+    go_on.set()
+    stopping.join(IDLE_S / 2)  # the thread ends once stopped, not after idling
+    assert not stopping.is_alive()
+    assert done == ["04000001"]
+    assert after.wait_idle(1)
