@@ -58,6 +58,7 @@ def test_the_same_seed_gives_the_same_days(week: tuple[World, MonthOutcome]) -> 
     assert first.bookings > 0 and first.outcome.total.no_show > 0  # days with something in them
 
 
+@pytest.mark.slow  # the module's three simulated days, ~2 s before it starts
 def test_every_released_booking_is_accounted_for(week: tuple[World, MonthOutcome]) -> None:
     world, result = week
     tz = ZoneInfo(world.ctx.site.site.timezone)
@@ -87,6 +88,7 @@ def test_every_released_booking_is_accounted_for(week: tuple[World, MonthOutcome
     assert 0 < total.reused <= total.released <= total.no_show
 
 
+@pytest.mark.slow  # the module's three simulated days, ~2 s before it starts
 def test_every_change_was_made_by_the_servers_own_paths(week: tuple[World, MonthOutcome]) -> None:
     """Released by the sweep (a no-show row each), walk-ins made by a tap at the door,
     waitlist bookings by an accepted offer, check-ins by a tap or a sensor."""
@@ -207,6 +209,7 @@ def test_bad_arguments_are_refused_in_one_line() -> None:
     assert "'1.5' is not a rate from 0 to 1" in run.stderr
 
 
+@pytest.mark.slow  # the module's three simulated days, ~2 s before it starts
 def test_nobody_who_came_to_the_door_in_time_is_released(
     week: tuple[World, MonthOutcome],
 ) -> None:

@@ -23,18 +23,19 @@ import sqlite3
 import tempfile
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psycopg
 import pytest
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 
 from server.db.engine import MIGRATIONS, make_engine, make_sessions, migrate
 from server.db.inventory import sync_site
+from server.db.meta import ensure_meta
 from server.site import load_site
+
+if TYPE_CHECKING:  # Alembic and psycopg are imported by the tests that use them
+    import psycopg
 
 # The PostgreSQL server the tests run on, or None for SQLite files.
 POSTGRES_URL = os.environ.get("SPACEHUB_TEST_DATABASE") or None
@@ -102,6 +103,9 @@ def downgrade(engine: Engine, revision: str) -> None:
 
 
 def _alembic(engine: Engine, action: str, revision: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as conn:
@@ -119,6 +123,8 @@ def read_rows(url: str, sql: str, *args: Any) -> list[tuple[Any, ...]]:
             return db.execute(sql, args).fetchall()
         finally:
             db.close()
+    import psycopg
+
     conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(conninfo) as conn:
         return [tuple(row) for row in conn.execute(sql.replace("?", "%s"), args).fetchall()]
@@ -169,6 +175,7 @@ def _fill(engine, site_config: Path | None) -> None:  # type: ignore[no-untyped-
     if site_config is not None:
         site = load_site(site_config)
         with make_sessions(engine, writer=True)() as session, session.begin():
+            ensure_meta(session)
             sync_site(session, site)
 
 
@@ -184,6 +191,8 @@ def _url(database: str) -> str:
 @cache
 def _admin() -> psycopg.Connection:
     """A connection to the server's own database, outside transactions (CREATE DATABASE)."""
+    import psycopg
+
     assert POSTGRES_URL is not None
     conn = psycopg.connect(POSTGRES_URL, autocommit=True)
     atexit.register(_drop_templates, conn)
