@@ -63,6 +63,17 @@ class SweepReport:
         return bool(self.opened or self.released or self.completed)
 
 
+@dataclass(frozen=True)
+class _Sweep:
+    """What the reminders' and releases' passes of one sweep work from, and its report."""
+
+    site: SiteConfig
+    ours: set[str]  # the site's rooms
+    now: datetime
+    grace: timedelta
+    report: SweepReport
+
+
 def sweep(
     session: Session,
     *,
@@ -83,8 +94,9 @@ def sweep(
     # of the table, to scan the bookings by room.
     ours = set(own_rooms(session, site.id))
     _open_public(session, ours=ours, now=now, report=report)
-    _remind(session, site=site, ours=ours, now=now, grace=grace, report=report, limit=reminders)
-    _release(session, site=site, ours=ours, now=now, grace=grace, report=report, limit=releases)
+    this = _Sweep(site=site, ours=ours, now=now, grace=grace, report=report)
+    _remind(session, this, limit=reminders)
+    _release(session, this, limit=releases)
     _complete(session, ours=ours, now=now, report=report)
     return report
 
@@ -129,17 +141,9 @@ def _open_public(session: Session, *, ours: set[str], now: datetime, report: Swe
             report.events.append(event)
 
 
-def _remind(
-    session: Session,
-    *,
-    site: SiteConfig,
-    ours: set[str],
-    now: datetime,
-    grace: timedelta,
-    report: SweepReport,
-    limit: int | None,
-) -> None:
+def _remind(session: Session, this: _Sweep, limit: int | None) -> None:
     """Bookings whose reminder time has come but whose release is not yet due."""
+    site, ours, now, grace, report = this.site, this.ours, this.now, this.grace, this.report
     remind_before = timedelta(seconds=site.bookings.reminder_before)
     due_before = bookingrules.release_due_before(now, grace)
     B = models.Booking
@@ -178,18 +182,10 @@ def _remind(
         report.reminded.append(booking_id)
 
 
-def _release(
-    session: Session,
-    *,
-    site: SiteConfig,
-    ours: set[str],
-    now: datetime,
-    grace: timedelta,
-    report: SweepReport,
-    limit: int | None,
-) -> None:
+def _release(session: Session, this: _Sweep, limit: int | None) -> None:
     """Every booking still `booked` when its grace period has ended (a no-show, by
     `protocol.bookingrules.no_show_due`)."""
+    site, ours, now, grace, report = this.site, this.ours, this.now, this.grace, this.report
     B = models.Booking
     rows = session.execute(
         select(B.id, B.member_id, B.room_id, B.start, B.end)
