@@ -65,7 +65,8 @@ def reconcile(
     if event.card_hash is None or event.ts is None:
         return []  # done when the tap arrives
     device = site.device(event.device_id)
-    member_id = member_of(session, event.card_hash)
+    # the member the card was decided for (a row of an older version may not say)
+    member_id = event.member_id or member_of(session, event.card_hash)
     if device is None or device.door is None or member_id is None:
         return []
     room = site.room(device.room)
