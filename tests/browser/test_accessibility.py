@@ -6,7 +6,9 @@ one line of PAGES."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from support.axe import assert_accessible, axe_source
@@ -69,7 +71,9 @@ PAGES = [
     Checked("mail-link", "/m/cancel", signed_in=False, ready="main h2"),
     Checked("portal-sign-in", "/me/", signed_in=False, ready="form"),
     Checked("portal", "/me/", signed_in=False, ready="main h1", member=True),
-    Checked("portal-rooms", "/me/rooms", signed_in=False, ready=".slots", member=True),
+    Checked(
+        "portal-rooms", "/me/rooms?day={open_day}", signed_in=False, ready=".slots", member=True
+    ),
     Checked(
         "portal-book",
         "/me/book?room=sala-a&start=2030-01-07T10:00",
@@ -111,6 +115,8 @@ def opened(checked: Checked, site: Any, lang: str, booking: int) -> str:
         with site.ctx.writes() as session, session.begin():
             room, _ = roomkeys.panel_key(session, site=site.ctx.site, room_id="sala-b")
             path = path.replace("{panel}", room.panel_key or "")
+    if "{open_day}" in path:  # today's hours may be over: its list of free hours empty
+        path = path.replace("{open_day}", open_day(site.ctx).isoformat())
     if "dead-letters" in path:  # one held, so its row and buttons are checked
         from server.adapters.dead_letters import DeadLetterBox
 
@@ -120,6 +126,19 @@ def opened(checked: Checked, site: Any, lang: str, booking: int) -> str:
             received=site.ctx.clock(),
         )  # fmt: skip
     return f"{site.url}{path}{'&' if '?' in path else '?'}lang={lang}"
+
+
+def open_day(ctx: Any) -> date:
+    """The first day from today with an hour left to book at Sala A."""
+    from server.bookings.slots import day_slots
+
+    now = ctx.clock()
+    today = now.astimezone(ZoneInfo(ctx.site.site.timezone)).date()
+    with ctx.reads() as session:
+        for day in (today + timedelta(days=n) for n in range(8)):
+            if day_slots(session, site=ctx.site, room_id="sala-a", day=day, now=now):
+                return day
+    raise AssertionError("no hour to book at Sala A in the coming week")
 
 
 @pytest.mark.parametrize(
