@@ -58,7 +58,7 @@ NOT_YET_S = 5.0
 ELSEWHERE_S = 2.0
 ELSEWHERE_MAX = 5
 OWED_MAX = 10_000  # acknowledgements owed to redeliveries, remembered at most
-BEHIND_S = 2.0  # the thread this far behind: no first look (README, Performance, says why 2)
+BEHIND_S = 2.0  # the thread this far behind: no first look, so no record lags any further
 
 Handle = Callable[[str, bytes], object]
 
