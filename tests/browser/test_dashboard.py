@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from support.waiting import eventually
@@ -108,6 +109,41 @@ def test_lockdown_and_back_to_normal(page: Any, live_site: Any) -> None:
     card.get_by_role("button", name="Na kartę: Strefa coworkingu").click()
     expect(card.locator(".door-mode strong")).to_have_text("na kartę")
     expect(card.get_by_role("button", name="Otwórz zdalnie: Strefa coworkingu")).to_be_enabled()
+
+
+def test_a_list_answered_late_keeps_the_newer_card_of_a_changed_room(
+    page: Any, live_site: Any
+) -> None:
+    """The rooms' list asked for before a lockdown, and answered after the locked room's
+    own card, does not bring the old mode back."""
+    expect = _expect()
+    held: list[Any] = []
+
+    def rooms_list(url: str) -> bool:
+        return urlsplit(url).path == "/dashboard/fragments/rooms"
+
+    def hold(route: Any) -> None:  # the first request, answered by the test; no other
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route(rooms_list, hold)
+    _sign_in(page, live_site)  # the stream's snapshot asks for every list
+    deadline = time.monotonic() + 5
+    while not held and time.monotonic() < deadline:
+        page.wait_for_timeout(20)
+    assert held, "the page never asked for the rooms' list"
+    before = held[0].fetch()  # the list as it is before the lockdown
+    page.on("dialog", lambda dialog: dialog.accept())
+    card = page.locator("#room-coworking")
+    card.get_by_role("button", name="Zablokuj: Strefa coworkingu").click()
+    expect(card.locator(".door-mode strong")).to_have_text("zablokowane")
+    page.evaluate("document.getElementById('rooms-list').dataset.old = 'yes'")
+    held[0].fulfill(response=before)
+    page.wait_for_function("!document.getElementById('rooms-list').dataset.old")
+    assert card.locator(".door-mode strong").inner_text() == "zablokowane"
+    expect(page.locator("#room-sala-a .state-word")).to_have_text("Wolna")  # the rest came
 
 
 def test_the_language_switch(page: Any, live_site: Any) -> None:

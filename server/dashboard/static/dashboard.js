@@ -100,6 +100,7 @@
       return;
     }
     p.running = true;
+    var seq = ++started;
     fetch(p.url + "?lang=" + encodeURIComponent(config.lang), { headers: HEADERS, credentials: "same-origin" })
       .then(function (response) {
         if (response.status === 401) {
@@ -110,7 +111,7 @@
       })
       .then(function (html) {
         if (html) {
-          swap(p.id, html);
+          swap(p.id, html, seq);
         }
       })
       .catch(function () { /* the stream's reconnect brings a fresh snapshot */ })
@@ -123,9 +124,23 @@
       });
   }
 
-  function swap(id, html) {
+  // What a fetch brings is stamped with the order in which the fetch started (data-seq),
+  // and never replaces what a later fetch already showed: a list asked for before a change
+  // and answered after its item's own newer fetch keeps that newer item.
+  var started = 0;
+
+  function seqOf(element) {
+    for (var e = element; e; e = e.parentElement) {
+      if (e.dataset && e.dataset.seq) {
+        return Number(e.dataset.seq);
+      }
+    }
+    return 0;
+  }
+
+  function swap(id, html, seq) {
     var old = document.getElementById(id);
-    if (!old) {
+    if (!old || seqOf(old) > seq) {
       return;
     }
     var template = document.createElement("template");
@@ -134,8 +149,15 @@
     if (!fresh) {
       return;
     }
+    fresh.dataset.seq = String(seq);
     var focused = document.activeElement;
     var focusId = focused && old.contains(focused) ? focused.id : null;
+    old.querySelectorAll("[data-seq]").forEach(function (newer) {
+      var twin = Number(newer.dataset.seq) > seq && newer.id && fresh.querySelector("#" + CSS.escape(newer.id));
+      if (twin) {
+        twin.replaceWith(newer);
+      }
+    });
     old.replaceWith(fresh);
     if (focusId) {
       var again = document.getElementById(focusId);
