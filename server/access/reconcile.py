@@ -22,8 +22,7 @@ from protocol.policy import PolicySnapshot
 from server.access.snapshot import build_snapshot
 from server.bookings import lifecycle
 from server.bookings.store import overlapping
-from server.db import models
-from server.db.scope import own_rooms
+from server.db import models, scope
 from server.live.kinds import BookingEvent, By
 from server.noshows.strikes import remove_strike_for_booking
 from server.site import Device, SiteConfig
@@ -193,9 +192,10 @@ def arrived_in_time(
     grace = timedelta(seconds=site.access.no_show_grace)
     after, until = checkin_starts(at, early, grace)  # the check-in window holds `at`
     B = models.Booking
-    # at the entrance: the holder's bookings of this site's rooms
+    # at the entrance: the holder's bookings of this site's rooms (one statement: this
+    # runs for every Result of a grant at an entrance, and the member's index leads)
     whose = (
-        (B.member_id == member_id) & B.room_id.in_(own_rooms(session, site.id))
+        (B.member_id == member_id) & B.room_id.in_(scope.rooms(site.id))
         if entrance
         else B.room_id == room_id
     )

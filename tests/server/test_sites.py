@@ -23,6 +23,7 @@ from protocol.cards import card_hash
 from protocol.decide import decide
 from protocol.messages import Reason
 from server.access.doormodes import effective_modes
+from server.access.reconcile import arrived_in_time
 from server.adapters.live_relay import LiveRelay
 from server.adapters.scheduler import Scheduler
 from server.context import ServerContext
@@ -141,6 +142,37 @@ def test_each_sites_sweep_releases_only_its_own_no_shows(network: Network) -> No
         assert s.scalar(select(func.count()).select_from(models.NoShow)) == 1
     assert Scheduler(konstancin).run_once().released == [there]
     assert Scheduler(piaseczno).run_once().released == []
+
+
+def test_an_entry_in_time_at_one_sites_entrance_removes_only_that_sites_strike(
+    network: Network,
+) -> None:
+    piaseczno, konstancin = network.start(PIASECZNO), network.start(KONSTANCIN)
+    anna = member_with_card(piaseczno, "Anna Kowalska")
+    start = network.clock() + HOUR
+    with piaseczno.writes() as s, s.begin():
+        here = factories.booking(s, PIASECZNO, anna, start, now=network.clock()).id
+        there = factories.booking(
+            s, KONSTANCIN, anna, start, now=network.clock(), room_id="kon-sala"
+        ).id
+    network.clock.advance(hours=1, minutes=16)
+    assert Scheduler(piaseczno).run_once().released == [here]
+    assert Scheduler(konstancin).run_once().released == [there]
+
+    entrance = next(r.id for r in PIASECZNO.rooms if r.kind == "entrance")
+    with piaseczno.writes() as s, s.begin():
+        changes = arrived_in_time(
+            s,
+            site=PIASECZNO,
+            member_id=anna,
+            room_id=entrance,
+            at=start + timedelta(minutes=5),
+            now=network.clock(),
+        )
+    assert [(c.booking_id, c.change) for c in changes] == [(here, "strike_removed")]
+    with piaseczno.reads() as s:
+        strikes = dict(s.execute(select(models.NoShow.booking_id, models.NoShow.removed_at)).all())
+    assert strikes[here] is not None and strikes[there] is None
 
 
 def test_each_site_reminds_only_of_its_own_rooms_bookings(network: Network) -> None:
