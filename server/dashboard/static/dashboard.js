@@ -56,6 +56,7 @@
   // A key is a whole fragment ("rooms", "devices", "feed"...) or one item of a list
   // ("room:<id>", "device:<id>"), fetched from the list's URL + "/<id>".
   var parts = {}; // key -> {url, id, running, again}
+  var started = 0; // fetches started so far (`swap`)
   var timer = null;
   var due = new Set();
   var LISTS = { room: { url: "rooms", all: "rooms" }, device: { url: "devices", all: "devices" } };
@@ -127,8 +128,6 @@
   // What a fetch brings is stamped with the order in which the fetch started (data-seq),
   // and never replaces what a later fetch already showed: a list asked for before a change
   // and answered after its item's own newer fetch keeps that newer item.
-  var started = 0;
-
   function seqOf(element) {
     for (var e = element; e; e = e.parentElement) {
       if (e.dataset && e.dataset.seq) {
