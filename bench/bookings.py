@@ -1,16 +1,19 @@
 """Booking figures: release lag after the grace with 100,000 and 1,000,000 bookings in
 the database; availability of one room over a week at 1,000 rooms x 1,000,000
 bookings; the policy snapshot's size and build time for 10,000 members, 500 rooms and a
-week of bookings; and the resident memory of `spacehub server` holding 10,000 members
-and the 1,000,000 bookings.
+week of bookings; the resident memory of `spacehub server` holding 10,000 members and
+the 1,000,000 bookings; and a full pass of the garbage collector over what that server
+holds.
 
     .venv/bin/python bench/bookings.py [--quick] [--rows FILE]
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import random
+import statistics
 import sys
 import tempfile
 import time
@@ -26,7 +29,9 @@ from bench import common  # noqa: E402
 from bench.common import KEY, Report, Row, summary  # noqa: E402
 from protocol.cards import card_hash  # noqa: E402
 from protocol.policy import PolicySnapshot  # noqa: E402
+from server.access.snapshot import PolicyCache  # noqa: E402
 from server.adapters.scheduler import Scheduler  # noqa: E402
+from server.app import create_app, settle_heap  # noqa: E402
 from server.bookings.availability import availability  # noqa: E402
 from server.context import ServerContext  # noqa: E402
 from server.db import models  # noqa: E402
@@ -267,6 +272,37 @@ def server_memory(tmp: Path, site: Path, members: int, bookings: int, report: Re
     )
 
 
+def collector_pause(tmp: Path, site: Path, members: int, bookings: int, report: Report) -> None:
+    """A full pass of the garbage collector, which every thread waits for, in a process
+    holding what `spacehub server` holds once it serves (its app, and the policy snapshot
+    of the big database): as it is, next to the same after `settle_heap` was called before
+    the snapshot was built, as the server calls it before it serves. Median of 5."""
+    ctx = context(tmp, "big.db", site)
+    app = create_app(ctx.settings, ctx=ctx, mqtt=False)
+
+    def full_pass() -> float:
+        with ctx.reads() as s:
+            held = PolicyCache(ctx.site)
+            held.get(s, ctx.clock())
+        passes = []
+        for _ in range(5):
+            started = time.perf_counter()
+            gc.collect()
+            passes.append((time.perf_counter() - started) * 1000)
+        return statistics.median(passes)
+
+    try:
+        unsettled = full_pass()  # its snapshot is gone when it returns
+        settle_heap()
+        settled = full_pass()
+    finally:
+        gc.unfreeze()
+        ctx.close()
+    del app
+    name = f"full garbage-collector pass, server, {members:,} members, {bookings:,} bookings"
+    report.add(Row(name, settled, "ms", unsettled))
+
+
 def main() -> None:
     args = common.arguments(
         __doc__,
@@ -298,6 +334,7 @@ def main() -> None:
         ctx.close()
 
         server_memory(tmp, big, args.members, args.bookings, report)
+        collector_pause(tmp, big, args.members, args.bookings, report)
         snapshot(tmp, args.members, args.snapshot_rooms, 3, report)
 
 

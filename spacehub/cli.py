@@ -219,7 +219,7 @@ def _server(args: argparse.Namespace) -> int:
     except SiteConfigError as exc:
         raise CliError(str(exc)) from None
     # The application's modules only once the configuration is known to be good.
-    from server.app import create_app
+    from server.app import create_app, settle_heap
     from server.context import ServerContext
     from server.db.inventory import InventoryConflict
     from spacehub.web import PromptServer, config
@@ -232,6 +232,7 @@ def _server(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     try:
         app = create_app(settings, ctx=ctx)
+        settle_heap()
         level = "debug" if args.verbose else "info"
         PromptServer(config(app, args.host, args.port, log_level=level)).run()
     finally:

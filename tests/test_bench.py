@@ -42,6 +42,7 @@ ROWS = [
     r"door controller RSS",
     r"sensor program RSS",
     r"server RSS, .* members, .* bookings",
+    r"full garbage-collector pass, server, .* members, .* bookings",
     r"sensor event → .* dashboard streams .* p95",
     r"known card's tap during .* junk taps .* p99",
 ]
