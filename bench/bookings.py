@@ -334,8 +334,8 @@ def main() -> None:
         ctx.close()
 
         server_memory(tmp, big, args.members, args.bookings, report)
-        collector_pause(tmp, big, args.members, args.bookings, report)
         snapshot(tmp, args.members, args.snapshot_rooms, 3, report)
+        collector_pause(tmp, big, args.members, args.bookings, report)  # last: it freezes
 
 
 if __name__ == "__main__":
