@@ -125,17 +125,25 @@ def tap(ctx: ServerContext, door: str, uid: str = UID) -> Reason:
 # -- the periodic jobs -----------------------------------------------------------------
 
 
-def test_each_sites_sweep_releases_only_its_own_no_shows(network: Network) -> None:
-    piaseczno, konstancin = network.start(PIASECZNO), network.start(KONSTANCIN)
-    anna = member_with_card(piaseczno, "Anna Kowalska")
-    start = network.clock() + HOUR
-    with piaseczno.writes() as s, s.begin():
-        here = factories.booking(s, PIASECZNO, anna, start, now=network.clock()).id
-        there = factories.booking(
-            s, KONSTANCIN, anna, start, now=network.clock(), room_id="kon-sala"
-        ).id
-    network.clock.advance(hours=1, minutes=16)  # both past their 15 minutes' grace
+class BothSites:
+    """A member booked at both sites an hour from now, and the clock moved past both
+    bookings' 15 minutes' grace."""
 
+    def __init__(self, network: Network) -> None:
+        self.piaseczno, self.konstancin = network.start(PIASECZNO), network.start(KONSTANCIN)
+        self.anna = member_with_card(self.piaseczno, "Anna Kowalska")
+        self.start, now = network.clock() + HOUR, network.clock()
+        with self.piaseczno.writes() as s, s.begin():
+            self.here = factories.booking(s, PIASECZNO, self.anna, self.start, now=now).id
+            self.there = factories.booking(
+                s, KONSTANCIN, self.anna, self.start, now=now, room_id="kon-sala"
+            ).id
+        network.clock.advance(hours=1, minutes=16)
+
+
+def test_each_sites_sweep_releases_only_its_own_no_shows(network: Network) -> None:
+    both = BothSites(network)
+    piaseczno, konstancin, here, there = both.piaseczno, both.konstancin, both.here, both.there
     assert Scheduler(piaseczno).run_once().released == [here]
     with konstancin.reads() as s:
         assert s.get_one(models.Booking, there).status == "booked"
@@ -147,26 +155,19 @@ def test_each_sites_sweep_releases_only_its_own_no_shows(network: Network) -> No
 def test_an_entry_in_time_at_one_sites_entrance_removes_only_that_sites_strike(
     network: Network,
 ) -> None:
-    piaseczno, konstancin = network.start(PIASECZNO), network.start(KONSTANCIN)
-    anna = member_with_card(piaseczno, "Anna Kowalska")
-    start = network.clock() + HOUR
-    with piaseczno.writes() as s, s.begin():
-        here = factories.booking(s, PIASECZNO, anna, start, now=network.clock()).id
-        there = factories.booking(
-            s, KONSTANCIN, anna, start, now=network.clock(), room_id="kon-sala"
-        ).id
-    network.clock.advance(hours=1, minutes=16)
+    both = BothSites(network)
+    piaseczno, here, there = both.piaseczno, both.here, both.there
     assert Scheduler(piaseczno).run_once().released == [here]
-    assert Scheduler(konstancin).run_once().released == [there]
+    assert Scheduler(both.konstancin).run_once().released == [there]
 
     entrance = next(r.id for r in PIASECZNO.rooms if r.kind == "entrance")
     with piaseczno.writes() as s, s.begin():
         changes = arrived_in_time(
             s,
             site=PIASECZNO,
-            member_id=anna,
+            member_id=both.anna,
             room_id=entrance,
-            at=start + timedelta(minutes=5),
+            at=both.start + timedelta(minutes=5),
             now=network.clock(),
         )
     assert [(c.booking_id, c.change) for c in changes] == [(here, "strike_removed")]
