@@ -5,9 +5,10 @@ entries, which carry the site where they were made (`entries`).
 
     stmt = select(models.Booking).where(models.Booking.room_id.in_(scope.rooms("piaseczno")))
 
-`rooms`, `devices` and `doors` are subqueries, for the lists; the door decisions and the
-periodic jobs read the ids once (`own_rooms`, `others_devices`) and keep to them in Python
-or as a plain list (server.noshows.release says why).
+`rooms`, `devices` and `doors` are subqueries, for the lists and for statements that are
+led by another index (an entrance's Result, server.access.reconcile); the door decisions
+and the periodic jobs read the ids once (`own_rooms`, `others_devices`) and keep to them
+in Python or as a plain list (server.noshows.release says why).
 """
 
 from __future__ import annotations
