@@ -31,11 +31,12 @@ from protocol.cards import card_hash  # noqa: E402
 from protocol.policy import PolicySnapshot  # noqa: E402
 from server.access.snapshot import PolicyCache  # noqa: E402
 from server.adapters.scheduler import Scheduler  # noqa: E402
-from server.app import create_app, settle_heap  # noqa: E402
+from server.app import create_app  # noqa: E402
 from server.bookings.availability import availability  # noqa: E402
 from server.context import ServerContext  # noqa: E402
 from server.db import models  # noqa: E402
 from server.db.meta import bump  # noqa: E402
+from server.heap import settle_heap  # noqa: E402
 from server.settings import Settings  # noqa: E402
 from server.site import load_site  # noqa: E402
 

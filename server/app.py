@@ -1,9 +1,7 @@
-"""`create_app(settings)`: the FastAPI application with the MQTT door path in its lifespan;
-`settle_heap()` once a process that serves it until it exits has it."""
+"""`create_app(settings)`: the FastAPI application with the MQTT door path in its lifespan."""
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -196,15 +194,3 @@ def create_app(
         return Response(body, status_code=422, media_type="application/json")
 
     return app
-
-
-def settle_heap() -> None:
-    """Keep what exists now (the modules, the app, the ORM's mappings, the site) out of the
-    garbage collector's full passes for the rest of the process. It lives as long as the
-    process, and a full pass walks every object it tracks while every thread waits, the
-    door path's included: a pass over a server holding 10,000 members and a week of
-    bookings then takes a few milliseconds rather than a tenth of a second (README,
-    "Performance"). For a process that serves one app until it exits (`spacehub server`):
-    a cycle among what is kept is never freed."""
-    gc.collect()
-    gc.freeze()

@@ -219,10 +219,13 @@ def _server(args: argparse.Namespace) -> int:
     except SiteConfigError as exc:
         raise CliError(str(exc)) from None
     # The application's modules only once the configuration is known to be good.
-    from server.app import create_app, settle_heap
+    from server.app import create_app
     from server.context import ServerContext
     from server.db.inventory import InventoryConflict
+    from server.heap import bound_allocator, settle_heap
     from spacehub.web import PromptServer, config
+
+    bound_allocator()  # before the threads start
 
     if not settings.admin_token:
         logging.warning("SPACEHUB_ADMIN_TOKEN is not set: every /api call will get 401")
