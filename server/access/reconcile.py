@@ -10,6 +10,7 @@ and they return its events, to publish after the commit."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
@@ -167,9 +168,7 @@ def snapshot_as_of(
             )
         )
     )
-    bookings = [
-        b.model_copy(update={"status": "booked"}) if b.id in later else b for b in snapshot.bookings
-    ]
+    bookings = [replace(b, status="booked") if b.id in later else b for b in snapshot.bookings]
     doors = dict(snapshot.doors)
     if device_id in doors:
         doors[device_id] = doors[device_id].model_copy(update={"mode": "normal"})

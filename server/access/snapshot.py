@@ -6,14 +6,14 @@ replica (and the gateway, through PolicyNotice) sees the change."""
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from functools import cache
-from typing import Any, TypeVar, TypeVarTuple
+from operator import attrgetter
+from typing import Any, Generic, TypeVar, TypeVarTuple
 
-from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Result, Select, and_, or_, select, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
@@ -93,29 +93,33 @@ def build_snapshot(
 
 
 # A snapshot of 10,000 members is rebuilt on every policy change: its tables are read as
-# columns (`_rows`), and the models not kept from the snapshot before are made without
-# validating again what the database holds (`_trusted`). Kept models are fewer objects
-# made and fewer for the garbage collector to walk.
-ModelT = TypeVar("ModelT", bound=BaseModel)
+# columns (`_rows`), and the members, cards and bookings not kept from the snapshot before
+# are made without validating again what the database holds (`_Made`). Kept ones are
+# fewer objects made and fewer for the garbage collector to walk.
+RowT = TypeVar("RowT")
 Columns = TypeVarTuple("Columns")
 
 
-def _trusted(model: type[ModelT], fields: dict[str, Any]) -> ModelT:
-    """`model.model_construct(**fields)` where `fields` names every field, without its
-    Python loop over the fields (which doubles the cost of a build)."""
-    made = model.__new__(model)
-    object.__setattr__(made, "__dict__", fields)
-    object.__setattr__(made, "__pydantic_fields_set__", _every_field(model))
-    object.__setattr__(made, "__pydantic_extra__", None)
-    object.__setattr__(made, "__pydantic_private__", None)
-    return made
+class _Made(Generic[RowT]):
+    """Rows of a snapshot's table (a slotted dataclass of protocol.policy) made from their
+    values in the order of its fields, unvalidated, and their values read back in it."""
+
+    def __init__(self, row: type[RowT]) -> None:
+        names = [field.name for field in dataclasses.fields(row)]  # type: ignore[arg-type]
+        self.row = row
+        self._setters = [getattr(row, name).__set__ for name in names]  # the slots'
+        self.values: Callable[[RowT], tuple[Any, ...]] = attrgetter(*names)
+
+    def __call__(self, values: tuple[Any, ...]) -> RowT:
+        made = self.row.__new__(self.row)
+        for set_value, value in zip(self._setters, values, strict=True):
+            set_value(made, value)
+        return made
 
 
-@cache
-def _every_field(model: type[BaseModel]) -> set[str]:
-    """One set of field names for every instance of `model` (fewer objects for the garbage
-    collector to walk): assigning a field adds its name, which changes nothing here."""
-    return set(model.model_fields)
+_member = _Made(MemberPolicy)
+_card = _Made(CardPolicy)
+_booking = _Made(BookingPolicy)
 
 
 def _rows(session: Session, statement: Select[*Columns]) -> Result[*Columns]:
@@ -157,8 +161,7 @@ def _members(session: Session, before: dict[int, MemberPolicy]) -> dict[int, Mem
     for id_, category, until in _rows(session, select(M.id, M.category, M.suspended_until)):
         policy = alike.get((category, until))
         if policy is None:
-            fields = {"category": category, "suspended_until": until}
-            policy = alike[category, until] = _trusted(MemberPolicy, fields)
+            policy = alike[category, until] = _member((category, until))
         members[id_] = policy
     return members
 
@@ -170,7 +173,7 @@ def _cards(session: Session, before: dict[str, CardPolicy]) -> dict[str, CardPol
     for uid_hash, member_id, active in _rows(session, select(C.uid_hash, C.member_id, C.active)):
         card = before.get(uid_hash)
         if card is None or card.member_id != member_id or card.active != active:
-            card = _trusted(CardPolicy, {"member_id": member_id, "active": active})
+            card = _card((member_id, active))
         cards[uid_hash] = card
     return cards
 
@@ -227,18 +230,18 @@ def _bookings(
     kept = {b.id: b for b in before}
     bookings = []
     for id_, room, member_id, start, end, status in rows:
-        fields = {
-            "id": id_,
-            "room": sys.intern(room),  # one string a room and status, not one a row
-            "member_id": member_id,
-            "attendees": attendees.get(id_, ()),
-            "start": times(start),  # start and end are never NULL
-            "end": times(end),
-            "status": sys.intern(status),
-        }
+        values = (
+            id_,
+            sys.intern(room),  # one string a room and status, not one a row
+            member_id,
+            attendees.get(id_, ()),
+            times(start),  # start and end are never NULL
+            times(end),
+            sys.intern(status),
+        )
         booking = kept.get(id_)
-        if booking is None or booking.__dict__ != fields:
-            booking = _trusted(BookingPolicy, fields)
+        if booking is None or _booking.values(booking) != values:
+            booking = _booking(values)
         bookings.append(booking)
     return bookings
 

@@ -20,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from protocol.cards import card_hash
 from protocol.decide import GRANTS, Outcome, decide
@@ -574,10 +574,10 @@ def test_cancelled_bookings_are_not_in_the_snapshot() -> None:
 
 def test_booking_times_must_be_utc() -> None:
     with pytest.raises(ValidationError):
-        BookingPolicy.model_validate(A | {"start": datetime(2026, 1, 12, 10)})
+        TypeAdapter(BookingPolicy).validate_python(A | {"start": datetime(2026, 1, 12, 10)})
     local_start = datetime(2026, 1, 12, 10, tzinfo=WARSAW)
     with pytest.raises(ValidationError):
-        BookingPolicy.model_validate(A | {"start": local_start})
+        TypeAdapter(BookingPolicy).validate_python(A | {"start": local_start})
 
 
 # -- Outcome.room and other fields -----------------------------------------------------------------
