@@ -13,7 +13,8 @@ Grouped by domain, so the folder a rule lives in is the one its name says:
   `api/` (HTTP), `dashboard/` (HTML);
 - at the top, what every part shares: `app` (`create_app`), `context` (what one process
   holds), `settings`, `site` (the site file), `deps` (FastAPI dependencies), `errors`,
-  `schemas` (the vocabulary of request bodies) and `timefmt`.
+  `schemas` (the vocabulary of request bodies) and `timefmt`; and `heap`, how
+  `spacehub server` keeps its memory.
 
 Dependencies run one way: edges -> domains -> store -> `protocol` (tests/test_structure.py
 keeps the import graph free of cycles)."""
