@@ -171,9 +171,10 @@ def _cards(session: Session, before: dict[str, CardPolicy]) -> dict[str, CardPol
     C = models.Card
     cards = {}
     for uid_hash, member_id, active in _rows(session, select(C.uid_hash, C.member_id, C.active)):
+        values = (member_id, active)
         card = before.get(uid_hash)
-        if card is None or card.member_id != member_id or card.active != active:
-            card = _card((member_id, active))
+        if card is None or _card.values(card) != values:
+            card = _card(values)
         cards[uid_hash] = card
     return cards
 
