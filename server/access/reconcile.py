@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from protocol.bookingrules import checkin_starts
@@ -27,6 +27,8 @@ from server.db import models, scope
 from server.live.kinds import BookingEvent, By
 from server.noshows.strikes import remove_strike_for_booking
 from server.site import Device, SiteConfig
+
+B = models.Booking
 
 
 def apply_effect(
@@ -158,7 +160,6 @@ def snapshot_as_of(
     mode: it opened, whatever its mode is now."""
     snapshot = build_snapshot(session, site, at)
     ids = [b.id for b in snapshot.bookings if b.status != "booked"]
-    B = models.Booking
     later = set(
         session.scalars(
             select(B.id).where(
@@ -173,6 +174,29 @@ def snapshot_as_of(
     if device_id in doors:
         doors[device_id] = doors[device_id].model_copy(update={"mode": "normal"})
     return snapshot.model_copy(update={"bookings": bookings, "doors": doors})
+
+
+# Released bookings whose check-in window holds a grant's time (`arrived_in_time`), built
+# once: this runs for every Result of a grant. At a room's door, that room's; at the
+# entrance, the holder's bookings of this site's rooms (the member's index leads).
+_RELEASED_IN_WINDOW = (
+    B.status == "released",
+    B.start > bindparam("after"),
+    B.start <= bindparam("until"),
+    B.end > bindparam("at"),
+)
+_RELEASED_AT_ROOM = (
+    select(B).where(B.room_id == bindparam("room"), *_RELEASED_IN_WINDOW).order_by(B.start, B.id)
+)
+_RELEASED_OF_HOLDER = (
+    select(B)
+    .where(
+        B.member_id == bindparam("member"),
+        B.room_id.in_(scope.rooms(bindparam("site"))),
+        *_RELEASED_IN_WINDOW,
+    )
+    .order_by(B.start, B.id)
+)
 
 
 def arrived_in_time(
@@ -190,19 +214,14 @@ def arrived_in_time(
     early = timedelta(seconds=site.access.early_entry)
     grace = timedelta(seconds=site.access.no_show_grace)
     after, until = checkin_starts(at, early, grace)  # the check-in window holds `at`
-    B = models.Booking
-    # at the entrance: the holder's bookings of this site's rooms (one statement: this
-    # runs for every Result of a grant at an entrance, and the member's index leads)
-    whose = (
-        (B.member_id == member_id) & B.room_id.in_(scope.rooms(site.id))
+    window = {"after": after, "until": until, "at": at}
+    found = (
+        session.scalars(_RELEASED_OF_HOLDER, {**window, "member": member_id, "site": site.id})
         if entrance
-        else B.room_id == room_id
-    )
-    stmt = select(B).where(
-        whose, B.status == "released", B.start > after, B.start <= until, B.end > at
+        else session.scalars(_RELEASED_AT_ROOM, {**window, "room": room_id})
     )
     changes: list[BookingEvent] = []
-    for booking in session.scalars(stmt.order_by(B.start, B.id)):
+    for booking in found:
         if booking.member_id != member_id and member_id not in booking.attendee_ids:
             continue
         removed = _has_strike(session, booking.id)
@@ -292,12 +311,15 @@ def member_of(session: Session, hashed: str) -> int | None:
     return session.scalar(select(models.Card.member_id).where(models.Card.uid_hash == hashed))
 
 
+_EVENT = select(models.AccessEvent).where(
+    models.AccessEvent.device_id == bindparam("device"),
+    models.AccessEvent.event_id == bindparam("event"),
+)
+
+
 def find_event(session: Session, device_id: str, event_id: str) -> models.AccessEvent | None:
-    return session.scalars(
-        select(models.AccessEvent).where(
-            models.AccessEvent.device_id == device_id, models.AccessEvent.event_id == event_id
-        )
-    ).first()
+    """The row of a device's event (a tap's, by its id), if it has one."""
+    return session.scalars(_EVENT, {"device": device_id, "event": event_id}).first()
 
 
 def record_gateway(

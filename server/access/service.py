@@ -127,14 +127,14 @@ class AccessService:
                             server_answered_too(event, outcome)
                         changes = complete_row(session, self.site, event, tap, hashed, now)
                 else:
+                    # Judge the tap's age now: a writer's transaction holds the write lock
+                    # from its first statement (server.db.engine), so a wait for another
+                    # writer counts against the door. The row is received then, the time
+                    # its grant's change is made at (undone by that time should the door
+                    # stay shut: `undo_effect`).
+                    now = self.clock()
                     event = tap_row(device, tap, hashed, now)
                     session.add(event)
-                    # Judge the tap's age once this transaction holds the write lock (the
-                    # insert takes it): a wait for another writer counts against the door.
-                    # The row is received then, the time its grant's change is made at
-                    # (undone by that time should the door stay shut: `undo_effect`).
-                    session.flush()
-                    now = event.received = self.clock()
                     if early is None and (tap.replay or self._stale(device_id, tap, now)):
                         event.by = "expired"
                         event.member_id = member_of(session, hashed)

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from server.db import models
 
 
-def rooms(site_id: str) -> Select[Any]:
-    """The ids of the site's rooms."""
+def rooms(site_id: str | ColumnElement[str]) -> Select[Any]:
+    """The ids of the site's rooms (`site_id` may be a bound parameter)."""
     return select(models.Room.id).where(models.Room.site_id == site_id)
 
 
