@@ -6,11 +6,13 @@ in order, acknowledging each once it is applied."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import threading
+import time
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import paho.mqtt.client as paho
-from sqlalchemy import select
+from sqlalchemy import select, text
 from support.clock import MonotonicClock as Clock
 from support.factories import card, member
 
@@ -92,6 +94,41 @@ def test_a_copy_of_a_tap_under_way_is_not_answered_again(
     assert ctx.access.handle_tap("reader-main", t, answers.append) is TapFate.DUPLICATE
     assert len(answers) == 1
     assert len(rows(ctx)) == 1
+
+
+def test_a_record_that_waits_for_another_writer_is_received_once_it_has_the_lock(
+    ctx: ServerContext, clock: FakeClock
+) -> None:
+    """A tap's row is received when its transaction holds the write lock, not when the
+    record began: a wait behind another writer counts against the door."""
+    staff(ctx)
+    t = tap(clock.now)
+    ctx.access.look("reader-main", t, lambda decision: None)
+    writing, done = threading.Event(), threading.Event()
+
+    def other_writer() -> None:
+        with ctx.writes() as s, s.begin():
+            s.execute(text("UPDATE meta SET policy_n = policy_n WHERE id = 1"))
+            writing.set()
+            done.wait(10)
+
+    holder = threading.Thread(target=other_writer)
+    holder.start()
+    assert writing.wait(10)
+    record = threading.Thread(
+        target=ctx.access.handle_tap, args=("reader-main", t, lambda decision: None)
+    )
+    record.start()
+    deadline = time.monotonic() + 10
+    while not ctx.access._lock.locked() and time.monotonic() < deadline:  # the record began
+        time.sleep(0.001)
+    time.sleep(0.05)  # and waits for the write lock
+    clock.advance(seconds=7)
+    done.set()
+    holder.join(10)
+    record.join(10)
+    [row] = rows(ctx)
+    assert row.received == t.ts + timedelta(seconds=7)
 
 
 def test_the_lookup_reads_the_row_the_version_and_the_holder(
